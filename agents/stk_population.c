@@ -1,0 +1,107 @@
+/* StkPopulation: the token holders' parameters as an object with the usual
+ * Create / SetFromOptions / View / Destroy life cycle (options prefix agents_). */
+#include "stk_agents.h"
+
+struct _p_StkPopulation {
+  MPI_Comm       comm;
+  StkAgentParams p;
+};
+
+PetscErrorCode StkPopulationCreate(MPI_Comm comm, StkPopulation *pop)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(pop, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "StkPopulationCreate needs a non-NULL output pointer");
+  PetscCall(PetscNew(pop));
+  (*pop)->comm = comm;
+  PetscCall(StkAgentParamsDefault(&(*pop)->p));
+  PetscFunctionReturn(0);
+}
+
+/* Reads into a copy and commits only checked parameters, so a bad option leaves the
+ * population as it was. */
+PetscErrorCode StkPopulationSetFromOptions(StkPopulation pop)
+{
+  StkAgentParams q    = pop->p;
+  PetscEnum      type = (PetscEnum)q.cost.type;
+
+  PetscFunctionBeginUser;
+  PetscOptionsBegin(pop->comm, "agents_", "Token holders (MODEL.md section 2)", NULL);
+  PetscCall(PetscOptionsEnum("-cost", "Distribution F of the holders' opportunity costs", NULL, StkCostTypes, type, &type, NULL));
+  PetscCall(PetscOptionsReal("-cost_median", "Lognormal cost median exp(mu), 1/yr", NULL, q.cost.median, &q.cost.median, NULL));
+  PetscCall(PetscOptionsReal("-cost_logsd", "Lognormal cost log-standard deviation (dimensionless)", NULL, q.cost.logsd, &q.cost.logsd, NULL));
+  PetscCall(PetscOptionsReal("-cost_lo", "Uniform cost lower end, 1/yr", NULL, q.cost.lo, &q.cost.lo, NULL));
+  PetscCall(PetscOptionsReal("-cost_hi", "Uniform cost upper end, 1/yr", NULL, q.cost.hi, &q.cost.hi, NULL));
+  PetscCall(PetscOptionsReal("-cost_loc", "Logistic cost location, 1/yr", NULL, q.cost.loc, &q.cost.loc, NULL));
+  PetscCall(PetscOptionsReal("-cost_scale", "Logistic cost scale, 1/yr", NULL, q.cost.scale, &q.cost.scale, NULL));
+  PetscCall(PetscOptionsReal("-s_max", "Stakeable fraction of supply, in (0, 1]", NULL, q.s_max, &q.s_max, NULL));
+  PetscCall(PetscOptionsReal("-phi", "Fee and MEV yield per unit supply, 1/yr", NULL, q.phi, &q.phi, NULL));
+  PetscCall(PetscOptionsReal("-kappa", "Revision rate of holders' staking decisions, 1/yr", NULL, q.kappa, &q.kappa, NULL));
+  PetscCall(PetscOptionsReal("-sigma0", "Aggregate staking noise sigma_0, 1/sqrt(yr)", NULL, q.sigma0, &q.sigma0, NULL));
+  PetscCall(PetscOptionsReal("-zbar", "Long-run outside-yield shifter, 1/yr", NULL, q.zbar, &q.zbar, NULL));
+  PetscCall(PetscOptionsReal("-theta", "Mean reversion rate of z, 1/yr", NULL, q.theta, &q.theta, NULL));
+  PetscCall(PetscOptionsReal("-sigma_z", "Volatility of z, 1/yr/sqrt(yr)", NULL, q.sigma_z, &q.sigma_z, NULL));
+  PetscOptionsEnd();
+  q.cost.type = (StkCostType)type;
+  PetscCall(StkAgentParamsCheck(pop->comm, &q));
+  pop->p = q;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkPopulationView(StkPopulation pop, PetscViewer viewer)
+{
+  const StkAgentParams *p = &pop->p;
+  PetscBool             isascii;
+
+  PetscFunctionBeginUser;
+  if (!viewer) viewer = PETSC_VIEWER_STDOUT_(pop->comm);
+  PetscCall(PetscObjectTypeCompare((PetscObject)viewer, PETSCVIEWERASCII, &isascii));
+  if (!isascii) PetscFunctionReturn(0);
+  PetscCall(PetscViewerASCIIPrintf(viewer, "StkPopulation (token holders, MODEL.md section 2)\n"));
+  PetscCall(PetscViewerASCIIPushTab(viewer));
+  switch (p->cost.type) {
+  case STK_COST_LOGNORMAL:
+    PetscCall(PetscViewerASCIIPrintf(viewer, "cost F: lognormal, median %g 1/yr, log-sd %g (mean %g 1/yr)\n", (double)p->cost.median, (double)p->cost.logsd, (double)StkCostMean(&p->cost)));
+    break;
+  case STK_COST_UNIFORM:
+    PetscCall(PetscViewerASCIIPrintf(viewer, "cost F: uniform on [%g, %g] 1/yr\n", (double)p->cost.lo, (double)p->cost.hi));
+    break;
+  case STK_COST_LOGISTIC:
+    PetscCall(PetscViewerASCIIPrintf(viewer, "cost F: logistic, location %g 1/yr, scale %g 1/yr\n", (double)p->cost.loc, (double)p->cost.scale));
+    break;
+  default:
+    PetscCall(PetscViewerASCIIPrintf(viewer, "cost F: unknown type %d\n", (int)p->cost.type));
+  }
+  PetscCall(PetscViewerASCIIPrintf(viewer, "stakeable fraction s_max %g\n", (double)p->s_max));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "fee/MEV yield phi %g 1/yr\n", (double)p->phi));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "revision rate kappa %g 1/yr\n", (double)p->kappa));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "staking noise sigma0 %g 1/sqrt(yr)\n", (double)p->sigma0));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "outside yield z: zbar %g 1/yr, theta %g 1/yr, sigma_z %g 1/yr/sqrt(yr)\n", (double)p->zbar, (double)p->theta, (double)p->sigma_z));
+  PetscCall(PetscViewerASCIIPopTab(viewer));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkPopulationDestroy(StkPopulation *pop)
+{
+  PetscFunctionBeginUser;
+  if (!pop || !*pop) PetscFunctionReturn(0);
+  PetscCall(PetscFree(*pop));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkPopulationGetParams(StkPopulation pop, const StkAgentParams **p)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(p, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "Null parameter block pointer");
+  *p = &pop->p;
+  PetscFunctionReturn(0);
+}
+
+/* Copies the caller's block after checking it; a bad block leaves pop unchanged. */
+PetscErrorCode StkPopulationSetParams(StkPopulation pop, const StkAgentParams *p)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(p, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "Null parameter block pointer");
+  PetscCall(StkAgentParamsCheck(pop->comm, p));
+  pop->p = *p;
+  PetscFunctionReturn(0);
+}

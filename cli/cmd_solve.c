@@ -1,0 +1,70 @@
+/* stakehjb solve: set up a model, a grid and a solver from options, solve, write. */
+#include "stk_cli.h"
+#include "stk_hjb.h"
+
+static PetscErrorCode PrintSummary(StkSolver solver, const char path[])
+{
+  StkSolverStats stats;
+  StkGrid        grid;
+  StkModel       model;
+  const char    *type;
+  PetscInt       dim, n[STK_MAX_DIM], total;
+  PetscMPIInt    size;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkSolverGetStats(solver, &stats));
+  PetscCall(StkSolverGetGrid(solver, &grid));
+  PetscCall(StkSolverGetModel(solver, &model));
+  PetscCall(StkModelGetType(model, &type));
+  PetscCall(StkGridGetDimension(grid, &dim));
+  PetscCall(StkGridGetSizes(grid, n));
+  PetscCall(StkGridGetNumNodes(grid, &total));
+  PetscCallMPI(MPI_Comm_size(PETSC_COMM_WORLD, &size));
+  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "stakehjb solve: model %s, %" PetscInt_FMT "-D, grid ", type, dim));
+  for (PetscInt k = 0; k < dim; k++) PetscCall(PetscPrintf(PETSC_COMM_WORLD, k ? " x %" PetscInt_FMT : "%" PetscInt_FMT, n[k]));
+  PetscCall(PetscPrintf(PETSC_COMM_WORLD, " (%" PetscInt_FMT " nodes) on %d rank(s)\n", total, size));
+  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "  %s in %" PetscInt_FMT " Howard iterations (%" PetscInt_FMT " linear iterations), relative HJB residual %.2e, last relative change of V %.2e\n", stats.converged ? "converged" : "NOT CONVERGED", stats.iterations, stats.ksp_iterations, (double)stats.residual, (double)stats.value_change));
+  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "  solve %.3f s, stationary density %.3f s\n", (double)stats.solve_time, (double)stats.density_time));
+  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "  wrote %s\n", path));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkCommandSolve(void)
+{
+  StkModel  model;
+  StkGrid   grid;
+  StkSolver solver;
+  char      path[PETSC_MAX_PATH_LEN];
+  PetscBool view = PETSC_FALSE;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkModelCreate(PETSC_COMM_WORLD, &model));
+  PetscCall(StkModelSetFromOptions(model));
+  PetscCall(StkGridCreate(PETSC_COMM_WORLD, &grid));
+  PetscCall(StkModelConfigureGrid(model, grid));
+  PetscCall(StkSolverCreate(PETSC_COMM_WORLD, &solver));
+  PetscCall(StkSolverSetModel(solver, model));
+  PetscCall(StkSolverSetGrid(solver, grid));
+  PetscCall(StkSolverSetFromOptions(solver));
+  PetscCall(StkOutputPath(PETSC_COMM_WORLD, "-o", "out/solution.h5", path, sizeof(path)));
+  PetscOptionsBegin(PETSC_COMM_WORLD, NULL, "stakehjb solve", NULL);
+  PetscCall(PetscOptionsBool("-view", "Print the model, the grid and the solver before and after the solve", "", view, &view, NULL));
+  PetscOptionsEnd();
+  if (StkHelpRequested()) PetscCall(StkModelPrintOptionsOfOtherTypes(model));
+  else {
+    PetscCall(StkGridSetUp(grid));
+    if (view) {
+      PetscCall(StkModelView(model, NULL));
+      PetscCall(StkGridView(grid, NULL));
+    }
+    PetscCall(StkSolverSolve(solver));
+    PetscCall(StkSolverComputeDensity(solver));
+    PetscCall(StkSolverWrite(solver, path));
+    if (view) PetscCall(StkSolverView(solver, NULL));
+    PetscCall(PrintSummary(solver, path));
+  }
+  PetscCall(StkSolverDestroy(&solver));
+  PetscCall(StkGridDestroy(&grid));
+  PetscCall(StkModelDestroy(&model));
+  PetscFunctionReturn(0);
+}

@@ -1,0 +1,66 @@
+/* stakehjb: optimal token-issuance policies by HJB policy iteration.
+ *   stakehjb <command> [options]      (stakehjb <command> -help lists every option) */
+#include "stk_cli.h"
+#include "stk_version.h"
+#include <string.h>
+
+static const char usage[] = "usage: stakehjb <command> [options]\n"
+                            "commands:\n"
+                            "  solve     solve the planner's HJB equation and write the solution to HDF5\n"
+                            "            (default: the 2-D staking model of MODEL.md, out/solution.h5)\n"
+                            "  version   print the program version\n"
+                            "Run 'stakehjb <command> -help' for the options of a command.\n";
+
+typedef struct {
+  const char *name;
+  PetscErrorCode (*run)(void);
+  const char *help;
+} StkCommand;
+
+static const StkCommand commands[] = {
+  {"solve", StkCommandSolve, "stakehjb solve: solve the planner's HJB equation (MODEL.md sections 3-4) and write out/solution.h5.\n"},
+};
+
+/* PETSc reports a malformed YAML file without its name: name it. */
+static void ReportOptionsFiles(int argc, char **argv)
+{
+  for (int i = 0; i + 1 < argc; i++)
+    if (!strcmp(argv[i], "-options_file") || !strcmp(argv[i], "-options_file_yaml"))
+      fprintf(stderr, "stakehjb: could not read the options given by %s '%s' (see the error above)\n", argv[i], argv[i + 1]);
+}
+
+int main(int argc, char **argv)
+{
+  const StkCommand *cmd = NULL;
+  PetscErrorCode    ierr;
+
+  if (argc < 2 || !strcmp(argv[1], "-help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+    fputs(usage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 1 : 0;
+  }
+  if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
+    printf("stakehjb %s\n", STK_VERSION);
+    return 0;
+  }
+  for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+    if (!strcmp(argv[1], commands[i].name)) cmd = &commands[i];
+  if (!cmd) {
+    fprintf(stderr, "stakehjb: unknown command '%s'\n%s", argv[1], usage);
+    return 1;
+  }
+  argv[1] = argv[0]; /* drop the subcommand: PETSc sees only options */
+  argc--;
+  argv++;
+  ierr = PetscInitialize(&argc, &argv, NULL, cmd->help);
+  if (ierr) {
+    ReportOptionsFiles(argc, argv);
+    return (int)ierr;
+  }
+  ierr = cmd->run();
+  if (ierr) {
+    /* The error was reported where it happened; end all ranks with a non-zero status. */
+    PetscFinalize();
+    return (int)ierr;
+  }
+  return (int)PetscFinalize();
+}

@@ -1,0 +1,42 @@
+/* Helpers shared by the subcommands. */
+#include "stk_cli.h"
+#include "stk_h5.h"
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+PetscBool StkHelpRequested(void)
+{
+  PetscBool help = PETSC_FALSE, h = PETSC_FALSE;
+
+  PetscOptionsHasName(NULL, NULL, "-help", &help);
+  PetscOptionsHasName(NULL, NULL, "-h", &h);
+  return (PetscBool)(help || h);
+}
+
+PetscErrorCode StkOutputPath(MPI_Comm comm, const char option[], const char default_path[], char path[], size_t len)
+{
+  PetscBool   set;
+  PetscMPIInt rank;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscStrncpy(path, default_path, len));
+  PetscOptionsBegin(comm, NULL, "Output", NULL);
+  PetscCall(PetscOptionsString(option, "Output HDF5 file (written to a temporary name, then renamed)", "", path, path, len, &set));
+  PetscOptionsEnd();
+  PetscCheck(path[0], comm, PETSC_ERR_ARG_WRONG, "%s needs a file name", option);
+  if (StkHelpRequested()) PetscFunctionReturn(0);
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (!set && rank == 0) { /* create the default's directory, e.g. out/ */
+    char  dir[PETSC_MAX_PATH_LEN];
+    char *slash;
+    PetscCall(PetscStrncpy(dir, path, sizeof(dir)));
+    slash = strrchr(dir, '/');
+    if (slash) {
+      *slash = 0;
+      if (mkdir(dir, 0777) && errno != EEXIST) PetscCall(PetscPrintf(PETSC_COMM_SELF, "stakehjb: cannot create directory %s: %s\n", dir, strerror(errno)));
+    }
+  }
+  PetscCall(StkH5CheckWritable(comm, option, path));
+  PetscFunctionReturn(0);
+}

@@ -1,0 +1,12 @@
+/* Subcommands of the stakehjb program. */
+#pragma once
+#include <petscsys.h>
+
+/* Each runs between PetscInitialize and PetscFinalize; argc/argv have the subcommand removed. */
+PetscErrorCode StkCommandSolve(void);
+
+/* True when -help (or -h) was given: objects print their options, the command then stops. */
+PetscBool StkHelpRequested(void);
+/* The output path from `option` (default `default_path`), checked writable before any work.
+ * The default's directory is created if missing; a user's directory must exist. */
+PetscErrorCode StkOutputPath(MPI_Comm comm, const char option[], const char default_path[], char path[], size_t len);

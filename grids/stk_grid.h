@@ -1,0 +1,53 @@
+/* Tensor-product grids on a PETSc DMDA: 1-D or 2-D (up to STK_MAX_DIM), uniform or
+ * stretched towards a point, with every coordinate known on every rank.
+ *
+ * Index convention: state variable k is DMDA direction k, so in a PETSc vector or a
+ * natural-order array node (i0, i1) sits at i0 + n0 * i1 (i0 fastest).  HDF5 files
+ * store the same data in C order with state variable 0 slowest (see stk_h5.h). */
+#pragma once
+#include <petscdmda.h>
+
+#define STK_MAX_DIM 3
+
+typedef struct _p_StkGrid *StkGrid;
+
+PETSC_EXTERN PetscErrorCode StkGridCreate(MPI_Comm comm, StkGrid *grid);
+PETSC_EXTERN PetscErrorCode StkGridSetDimension(StkGrid grid, PetscInt dim);
+PETSC_EXTERN PetscErrorCode StkGridSetSizes(StkGrid grid, const PetscInt n[]);
+PETSC_EXTERN PetscErrorCode StkGridSetBox(StkGrid grid, const PetscReal lo[], const PetscReal hi[]);
+/* Cluster nodes of direction k around `center`; alpha > 0 is the sinh-map width
+ * (smaller clusters harder), alpha <= 0 means uniform. */
+PETSC_EXTERN PetscErrorCode StkGridSetStretching(StkGrid grid, PetscInt k, PetscReal center, PetscReal alpha);
+/* Explicit, strictly increasing coordinates for direction k (overrides box and stretching). */
+PETSC_EXTERN PetscErrorCode StkGridSetCoordinates(StkGrid grid, PetscInt k, PetscInt n, const PetscReal x[]);
+PETSC_EXTERN PetscErrorCode StkGridSetName(StkGrid grid, PetscInt k, const char name[]);
+/* Options: -grid_n n[,n], -grid_lo a[,b], -grid_hi a[,b], -grid_stretch alpha[,alpha], -grid_cluster c[,c] */
+PETSC_EXTERN PetscErrorCode StkGridSetFromOptions(StkGrid grid);
+PETSC_EXTERN PetscErrorCode StkGridSetUp(StkGrid grid);
+PETSC_EXTERN PetscErrorCode StkGridView(StkGrid grid, PetscViewer viewer);
+PETSC_EXTERN PetscErrorCode StkGridDestroy(StkGrid *grid);
+
+PETSC_EXTERN PetscErrorCode StkGridGetComm(StkGrid grid, MPI_Comm *comm);
+PETSC_EXTERN PetscErrorCode StkGridGetDM(StkGrid grid, DM *da);
+PETSC_EXTERN PetscErrorCode StkGridGetDimension(StkGrid grid, PetscInt *dim);
+PETSC_EXTERN PetscErrorCode StkGridGetSizes(StkGrid grid, PetscInt n[]);
+PETSC_EXTERN PetscErrorCode StkGridGetNumNodes(StkGrid grid, PetscInt *total);
+PETSC_EXTERN PetscErrorCode StkGridGetName(StkGrid grid, PetscInt k, const char **name);
+/* All n_k coordinates of direction k, on every rank (owned by the grid). */
+PETSC_EXTERN PetscErrorCode StkGridGetCoordinates(StkGrid grid, PetscInt k, const PetscReal **x);
+/* Width of the dual cell of every node in direction k (half-cells at the ends);
+ * the product over k is the node's quadrature weight. */
+PETSC_EXTERN PetscErrorCode StkGridGetDualWidths(StkGrid grid, PetscInt k, const PetscReal **w);
+/* A DMDA on the same layout with `ncomp` components per node (for vector fields). */
+PETSC_EXTERN PetscErrorCode StkGridCreateComponentDM(StkGrid grid, PetscInt ncomp, DM *da);
+
+/* Point evaluation.  `field` is a whole field in natural order (see StkGridGatherField),
+ * with `ncomp` interleaved components, of which component `c` is read. */
+PETSC_EXTERN PetscErrorCode StkGridGatherField(StkGrid grid, Vec global, Vec *natural_all);
+PETSC_EXTERN PetscErrorCode StkGridLocate(StkGrid grid, const PetscReal x[], PetscInt cell[], PetscReal frac[]);
+/* Multilinear interpolation; points outside the box are clamped to it. */
+PETSC_EXTERN PetscErrorCode StkGridInterpolate(StkGrid grid, const PetscScalar field[], PetscInt ncomp, PetscInt c, const PetscReal x[], PetscReal *value);
+/* Upwind-consistent gradient along direction k: the nodal forward and backward
+ * differences, interpolated multilinearly.  At a node this returns exactly the
+ * one-sided differences the solver uses; a difference that would leave the box is 0. */
+PETSC_EXTERN PetscErrorCode StkGridInterpolateGradient(StkGrid grid, const PetscScalar field[], PetscInt ncomp, PetscInt c, const PetscReal x[], PetscInt k, PetscReal *forward, PetscReal *backward);

@@ -1,0 +1,42 @@
+/* Parallel HDF5 files of grid fields, written collectively.
+ *
+ * Layout (docs/hdf5.md): in a group, one 1-D dataset per state variable named after
+ * it (s, z, x0, ...) holding its coordinates and made an HDF5 dimension scale; each
+ * field is a dataset of shape (n0, n1, ...) in C order, state variable 0 slowest,
+ * with the scales attached, plus a trailing dimension (with its own scale,
+ * "component" or "control") when it has more than one component.
+ *
+ * A file is created under a temporary name (PATH.tmp.PID) and renamed onto PATH by
+ * StkH5Commit; StkH5Destroy on an uncommitted file removes the temporary, so an
+ * interrupted or failed run never leaves a half-written file under PATH. */
+#pragma once
+#include "stk_grid.h"
+
+typedef struct _p_StkH5 *StkH5;
+
+/* Checks early (before any long computation) that PATH can be written: its directory
+ * exists and a file can be created there.  Collective; errors name `option` and PATH. */
+PETSC_EXTERN PetscErrorCode StkH5CheckWritable(MPI_Comm comm, const char option[], const char path[]);
+
+PETSC_EXTERN PetscErrorCode StkH5Create(MPI_Comm comm, const char path[], StkH5 *file);
+PETSC_EXTERN PetscErrorCode StkH5WriteGrid(StkH5 file, const char group[], StkGrid grid);
+/* `global` lives on StkGridCreateComponentDM(grid, ncomp) (or the grid's DM when
+ * ncomp == 1).  `trailing` names the extra dimension when ncomp > 1. */
+PETSC_EXTERN PetscErrorCode StkH5WriteField(StkH5 file, const char group[], const char name[], StkGrid grid, Vec global, PetscInt ncomp, const char trailing[], const char units[], const char description[]);
+PETSC_EXTERN PetscErrorCode StkH5WriteAttributeReal(StkH5 file, const char group[], const char name[], PetscReal value, const char units[]);
+PETSC_EXTERN PetscErrorCode StkH5WriteAttributeInt(StkH5 file, const char group[], const char name[], PetscInt value);
+PETSC_EXTERN PetscErrorCode StkH5WriteAttributeString(StkH5 file, const char group[], const char name[], const char value[]);
+/* Close, rename the temporary onto the final path, and write an XDMF sidecar
+ * (PATH with .xmf) describing the listed scalar fields of `group` for ParaView. */
+PETSC_EXTERN PetscErrorCode StkH5Commit(StkH5 file, const char group[], StkGrid grid, PetscInt nfields, const char *const fields[]);
+PETSC_EXTERN PetscErrorCode StkH5Destroy(StkH5 *file);
+
+/* Reading, for analysis and round trips (collective). */
+PETSC_EXTERN PetscErrorCode StkH5Open(MPI_Comm comm, const char path[], StkH5 *file);
+/* A grid whose coordinates are the file's dimension scales of `group` (set up). */
+PETSC_EXTERN PetscErrorCode StkH5ReadGrid(StkH5 file, const char group[], StkGrid *grid);
+/* Read a field into a new global vector on `grid` (ncomp must match the file). */
+PETSC_EXTERN PetscErrorCode StkH5ReadField(StkH5 file, const char group[], const char name[], StkGrid grid, PetscInt ncomp, Vec *global);
+PETSC_EXTERN PetscErrorCode StkH5ReadAttributeReal(StkH5 file, const char group[], const char name[], PetscReal *value);
+PETSC_EXTERN PetscErrorCode StkH5ReadAttributeInt(StkH5 file, const char group[], const char name[], PetscInt *value);
+PETSC_EXTERN PetscErrorCode StkH5ReadAttributeString(StkH5 file, const char group[], const char name[], size_t len, char value[]);

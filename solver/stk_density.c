@@ -1,0 +1,163 @@
+/* Closed-loop drift and the stationary density of the controlled process
+ * (Kolmogorov forward equation A(u*)^T p = 0, MODEL.md section 4). */
+#include "stk_hjbimpl.h"
+
+static PetscErrorCode ComputeDrift(StkSolver S)
+{
+  const PetscScalar *ua;
+  PetscScalar       *ba;
+  StkNode            node;
+  const PetscInt     nu = S->model->nu, dim = S->model->dim;
+
+  PetscFunctionBeginUser;
+  if (!S->drift) {
+    PetscCall(DMCreateGlobalVector(S->da_b, &S->drift));
+    PetscCall(PetscObjectSetName((PetscObject)S->drift, "drift"));
+  }
+  PetscCall(VecGetArrayRead(S->u, &ua));
+  PetscCall(VecGetArray(S->drift, &ba));
+  for (PetscInt o = 0; o < S->layout.nowned; o++) {
+    PetscCall(StkLayoutNode(S, o, &node));
+    PetscCall(StkModelDrift(S->model, node.x, &ua[o * nu], &ba[o * dim]));
+  }
+  PetscCall(VecRestoreArray(S->drift, &ba));
+  PetscCall(VecRestoreArrayRead(S->u, &ua));
+  PetscFunctionReturn(0);
+}
+
+/* The node where the closed-loop drift is smallest (relative to the box): a node of
+ * high stationary mass, so pinning it there keeps the system well scaled. */
+static PetscErrorCode PinnedRow(StkSolver S, PetscInt *row)
+{
+  const PetscScalar *ba;
+  struct {
+    double v;
+    int    i;
+  } best = {PETSC_MAX_REAL, 0};
+  PetscInt       rstart;
+  StkNode        node;
+  const PetscInt dim = S->model->dim;
+
+  PetscFunctionBeginUser;
+  PetscCall(VecGetOwnershipRange(S->V, &rstart, NULL));
+  PetscCall(VecGetArrayRead(S->drift, &ba));
+  for (PetscInt o = 0; o < S->layout.nowned; o++) {
+    double v = 0;
+    PetscCall(StkLayoutNode(S, o, &node));
+    for (PetscInt k = 0; k < dim; k++) v += PetscAbsReal(ba[o * dim + k]) / (S->layout.x[k][S->layout.n[k] - 1] - S->layout.x[k][0]);
+    if (v < best.v) {
+      best.v = v;
+      best.i = (int)(rstart + o);
+    }
+  }
+  PetscCall(VecRestoreArrayRead(S->drift, &ba));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &best, 1, MPI_DOUBLE_INT, MPI_MINLOC, S->comm));
+  *row = best.i;
+  PetscFunctionReturn(0);
+}
+
+/* Divide the probabilities p_i by the node's dual-cell volume: g is a density. */
+static PetscErrorCode ProbabilityToDensity(StkSolver S, Vec p)
+{
+  PetscScalar    *pa;
+  const PetscReal *w[STK_MAX_DIM];
+  StkNode         node;
+  PetscReal       sum;
+
+  PetscFunctionBeginUser;
+  PetscCall(VecSum(p, &sum));
+  PetscCall(VecScale(p, 1.0 / sum));
+  for (PetscInt k = 0; k < S->model->dim; k++) PetscCall(StkGridGetDualWidths(S->grid, k, &w[k]));
+  PetscCall(VecGetArray(p, &pa));
+  for (PetscInt o = 0; o < S->layout.nowned; o++) {
+    PetscReal vol = 1;
+    PetscCall(StkLayoutNode(S, o, &node));
+    for (PetscInt k = 0; k < S->model->dim; k++) vol *= w[k][node.idx[k]];
+    pa[o] /= vol;
+  }
+  PetscCall(VecRestoreArray(p, &pa));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode SolveForwardEquation(StkSolver S)
+{
+  Mat      At;
+  Vec      rhs;
+  KSP      ksp;
+  PetscInt row;
+
+  PetscFunctionBeginUser;
+  /* A = rho I - L, so L^T = rho I - A^T; solve -L^T p = 0 with p pinned at one node. */
+  PetscCall(StkSolverAssemble(S, S->u, S->A, S->rhs));
+  PetscCall(MatTranspose(S->A, MAT_INITIAL_MATRIX, &At));
+  PetscCall(MatShift(At, -S->model->rho));
+  PetscCall(PinnedRow(S, &row));
+  PetscCall(MatZeroRows(At, 1, &row, 1.0, NULL, NULL));
+  PetscCall(VecDuplicate(S->V, &rhs));
+  PetscCall(VecSet(rhs, 0));
+  PetscCall(VecSetValue(rhs, row, 1.0, INSERT_VALUES));
+  PetscCall(VecAssemblyBegin(rhs));
+  PetscCall(VecAssemblyEnd(rhs));
+  PetscCall(KSPCreate(S->comm, &ksp));
+  PetscCall(KSPSetOptionsPrefix(ksp, "density_"));
+  PetscCall(KSPSetOperators(ksp, At, At));
+  PetscCall(KSPSetTolerances(ksp, 1e-12, 1e-300, PETSC_DEFAULT, 10000));
+  PetscCall(KSPSetFromOptions(ksp));
+  PetscCall(KSPSolve(ksp, rhs, S->density));
+  {
+    KSPConvergedReason reason;
+    PetscCall(KSPGetConvergedReason(ksp, &reason));
+    PetscCheck(reason > 0, S->comm, PETSC_ERR_NOT_CONVERGED, "Stationary density: the linear solve failed (%s); try -density_pc_type lu", KSPConvergedReasons[reason]);
+  }
+  PetscCall(ProbabilityToDensity(S, S->density));
+  PetscCall(KSPDestroy(&ksp));
+  PetscCall(VecDestroy(&rhs));
+  PetscCall(MatDestroy(&At));
+  PetscFunctionReturn(0);
+}
+
+static PetscBool HasDirichletFace(StkModel m)
+{
+  for (PetscInt k = 0; k < m->dim; k++)
+    if (m->bc[k][0] == STK_BC_DIRICHLET || m->bc[k][1] == STK_BC_DIRICHLET) return PETSC_TRUE;
+  return PETSC_FALSE;
+}
+
+PetscErrorCode StkSolverComputeDensity(StkSolver S)
+{
+  PetscLogDouble t0, t1;
+
+  PetscFunctionBeginUser;
+  PetscCheck(S->solved, S->comm, PETSC_ERR_ORDER, "Solve before computing the stationary density");
+  PetscCall(PetscLogEventBegin(STK_EVENT_Density, 0, 0, 0, 0));
+  PetscCall(PetscTime(&t0));
+  PetscCall(ComputeDrift(S));
+  if (!S->density) {
+    PetscCall(VecDuplicate(S->V, &S->density));
+    PetscCall(PetscObjectSetName((PetscObject)S->density, "density"));
+  }
+  /* Dirichlet faces absorb the process: no stationary density, say so with NaN. */
+  if (HasDirichletFace(S->model)) PetscCall(VecSet(S->density, NAN));
+  else PetscCall(SolveForwardEquation(S));
+  PetscCall(PetscTime(&t1));
+  S->stats.density_time = t1 - t0;
+  S->density_done       = PETSC_TRUE;
+  PetscCall(PetscLogEventEnd(STK_EVENT_Density, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSolverGetDrift(StkSolver S, Vec *b)
+{
+  PetscFunctionBeginUser;
+  if (!S->drift) PetscCall(ComputeDrift(S));
+  *b = S->drift;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSolverGetDensity(StkSolver S, Vec *g)
+{
+  PetscFunctionBeginUser;
+  if (!S->density_done) PetscCall(StkSolverComputeDensity(S));
+  *g = S->density;
+  PetscFunctionReturn(0);
+}

@@ -1,0 +1,326 @@
+/* StkSolver: lifecycle, options and the policy-iteration (Howard) loop. */
+#include "stk_hjbimpl.h"
+
+const char *const StkGreedyTypes[] = {"closed_form", "exact", "StkGreedyType", "STK_GREEDY_", NULL};
+
+PetscLogEvent STK_EVENT_Assemble, STK_EVENT_Improve, STK_EVENT_LinearSolve, STK_EVENT_Density, STK_EVENT_Write;
+
+PetscErrorCode StkSolverRegisterEvents(void)
+{
+  static PetscBool registered = PETSC_FALSE; /* PETSc's own XxxInitializePackage idiom */
+  PetscClassId     classid;
+
+  PetscFunctionBeginUser;
+  if (registered) PetscFunctionReturn(0);
+  registered = PETSC_TRUE;
+  PetscCall(PetscClassIdRegister("StkSolver", &classid));
+  PetscCall(PetscLogEventRegister("StkAssemble", classid, &STK_EVENT_Assemble));
+  PetscCall(PetscLogEventRegister("StkLinearSolve", classid, &STK_EVENT_LinearSolve));
+  PetscCall(PetscLogEventRegister("StkImprove", classid, &STK_EVENT_Improve));
+  PetscCall(PetscLogEventRegister("StkDensity", classid, &STK_EVENT_Density));
+  PetscCall(PetscLogEventRegister("StkWrite", classid, &STK_EVENT_Write));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSolverCreate(MPI_Comm comm, StkSolver *solver)
+{
+  StkSolver S;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkSolverRegisterEvents());
+  PetscCall(PetscNew(&S));
+  S->comm          = comm;
+  S->rtol          = 1e-8;
+  S->ksp_rtol      = 0;
+  S->max_it        = 50;
+  S->exact_samples = 33;
+  S->greedy        = STK_GREEDY_CLOSED_FORM;
+  PetscCall(KSPCreate(comm, &S->ksp));
+  PetscCall(KSPSetOptionsPrefix(S->ksp, "hjb_"));
+  *solver = S;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSolverSetModel(StkSolver S, StkModel model)
+{
+  PetscFunctionBeginUser;
+  S->model = model;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSolverSetGrid(StkSolver S, StkGrid grid)
+{
+  PetscFunctionBeginUser;
+  S->grid = grid;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSolverSetFromOptions(StkSolver S)
+{
+  PetscFunctionBeginUser;
+  PetscOptionsBegin(S->comm, NULL, "HJB policy iteration (MODEL.md section 4)", NULL);
+  PetscCall(PetscOptionsReal("-hjb_rtol", "Relative tolerance: stop when the relative change of V and the relative HJB residual are below it (or the policy is unchanged)", "", S->rtol, &S->rtol, NULL));
+  PetscCall(PetscOptionsReal("-hjb_linear_rtol", "Relative tolerance of each linear solve (0: automatic, 0.01 rtol / sqrt(nodes))", "", S->ksp_rtol, &S->ksp_rtol, NULL));
+  PetscCall(PetscOptionsInt("-hjb_max_it", "Maximum number of Howard iterations", "", S->max_it, &S->max_it, NULL));
+  PetscCall(PetscOptionsEnum("-hjb_greedy", "Policy improvement: closed_form (greedy map with upwind choice) or exact (safeguarded 1-D minimization)", "", StkGreedyTypes, (PetscEnum)S->greedy, (PetscEnum *)&S->greedy, NULL));
+  PetscCall(PetscOptionsInt("-hjb_exact_samples", "Uniform samples of the control interval that bracket the exact minimizer", "", S->exact_samples, &S->exact_samples, NULL));
+  PetscCall(PetscOptionsBool("-hjb_monitor", "Print one line per Howard iteration", "", S->monitor, &S->monitor, NULL));
+  PetscCall(PetscOptionsBool("-hjb_progress", "Print a progress line to stderr on long solves", "", S->progress, &S->progress, NULL));
+  PetscOptionsEnd();
+  PetscCheck(S->rtol > 0 && S->rtol < 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-hjb_rtol must lie in (0, 1), got %g", (double)S->rtol);
+  PetscCheck(S->max_it >= 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-hjb_max_it must be >= 1, got %" PetscInt_FMT, S->max_it);
+  PetscCheck(S->exact_samples >= 3, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-hjb_exact_samples must be >= 3, got %" PetscInt_FMT, S->exact_samples);
+  if (S->ksp_rtol == 0) {
+    /* The linear solves stop on the 2-norm; the HJB residual is a max-norm, up to
+     * sqrt(N) times smaller relative to the right side.  Keep it 100x below rtol. */
+    PetscInt nodes;
+    PetscCall(StkGridGetNumNodes(S->grid, &nodes));
+    S->ksp_rtol = PetscMax(S->rtol * 1e-2 / PetscSqrtReal((PetscReal)nodes), 1e-14);
+  }
+  PetscCheck(S->ksp_rtol > 0 && S->ksp_rtol < 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-hjb_linear_rtol must lie in (0, 1), got %g", (double)S->ksp_rtol);
+  PetscCall(KSPSetTolerances(S->ksp, S->ksp_rtol, 1e-300, PETSC_DEFAULT, 10000));
+  /* Right preconditioning: the stopping test then sees the true residual. */
+  PetscCall(KSPSetType(S->ksp, KSPGMRES));
+  PetscCall(KSPSetPCSide(S->ksp, PC_RIGHT));
+  PetscCall(KSPSetNormType(S->ksp, KSP_NORM_UNPRECONDITIONED));
+  { /* BoomerAMG handles these upwind M-matrices in ~10 iterations, mesh-independently */
+    PC pc;
+    PetscCall(KSPGetPC(S->ksp, &pc));
+    PetscCall(PCSetType(pc, PCHYPRE));
+  }
+  PetscCall(KSPSetFromOptions(S->ksp));
+  PetscFunctionReturn(0);
+}
+
+/* The myopic policy (greedy map with zero gradient) as the starting point. */
+static PetscErrorCode InitialPolicy(StkSolver S, Vec u)
+{
+  PetscScalar   *ua;
+  const PetscInt nu = S->model->nu;
+  StkNode        node;
+
+  PetscFunctionBeginUser;
+  PetscCall(VecGetArray(u, &ua));
+  for (PetscInt o = 0; o < S->layout.nowned; o++) {
+    PetscReal uc[STK_MAX_CONTROLS];
+    PetscCall(StkLayoutNode(S, o, &node));
+    for (PetscInt c = 0; c < nu; c++) uc[c] = PetscMin(PetscMax(0, S->model->ulo[c]), S->model->uhi[c]);
+    for (PetscInt c = 0; c < nu; c++) PetscCall(StkModelGreedy(S->model, node.x, c, 0.0, uc, &uc[c]));
+    for (PetscInt c = 0; c < nu; c++) ua[o * nu + c] = uc[c];
+  }
+  PetscCall(VecRestoreArray(u, &ua));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSolverSetUp(StkSolver S)
+{
+  PetscFunctionBeginUser;
+  if (S->setupcalled) PetscFunctionReturn(0);
+  PetscCheck(S->model && S->grid, S->comm, PETSC_ERR_ORDER, "Set a model and a grid before StkSolverSetUp");
+  PetscCall(StkModelSetUp(S->model));
+  PetscCall(StkGridSetUp(S->grid));
+  PetscCall(StkGridGetDM(S->grid, &S->da));
+  PetscCall(PetscObjectReference((PetscObject)S->da));
+  PetscCall(StkGridCreateComponentDM(S->grid, S->model->nu, &S->da_u));
+  PetscCall(StkGridCreateComponentDM(S->grid, S->model->dim, &S->da_b));
+  PetscCall(StkLayoutCreate(S->grid, &S->layout));
+  PetscCall(DMCreateGlobalVector(S->da, &S->V));
+  PetscCall(PetscObjectSetName((PetscObject)S->V, "value"));
+  PetscCall(VecDuplicate(S->V, &S->V_old));
+  PetscCall(VecDuplicate(S->V, &S->rhs));
+  PetscCall(DMCreateLocalVector(S->da, &S->V_local));
+  PetscCall(DMCreateGlobalVector(S->da_u, &S->u));
+  PetscCall(PetscObjectSetName((PetscObject)S->u, "policy"));
+  PetscCall(VecDuplicate(S->u, &S->u_new));
+  PetscCall(DMCreateMatrix(S->da, &S->A));
+  PetscCall(MatSetOption(S->A, MAT_NEW_NONZERO_ALLOCATION_ERR, PETSC_TRUE));
+  PetscCall(KSPSetOperators(S->ksp, S->A, S->A));
+  PetscCall(KSPSetInitialGuessNonzero(S->ksp, PETSC_TRUE));
+  if (!S->have_guess) {
+    PetscCall(InitialPolicy(S, S->u));
+    PetscCall(VecSet(S->V, 0));
+  }
+  S->setupcalled = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSolverSetInitialGuess(StkSolver S, Vec V, Vec u)
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkSolverSetUp(S));
+  if (V) PetscCall(VecCopy(V, S->V));
+  if (u) PetscCall(VecCopy(u, S->u));
+  S->have_guess = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSolverCreateMatrix(StkSolver S, Mat *A)
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkSolverSetUp(S));
+  PetscCall(DMCreateMatrix(S->da, A));
+  PetscFunctionReturn(0);
+}
+
+/* The relative HJB residual cannot be resolved below round-off in the largest row:
+ * about eps max_i A_ii |V|_max / (rho |V|_max).  A tolerance under it is raised to it. */
+static PetscErrorCode ResidualFloor(StkSolver S)
+{
+  PetscReal dmax;
+
+  PetscFunctionBeginUser;
+  PetscCall(MatGetDiagonal(S->A, S->rhs));
+  PetscCall(VecNorm(S->rhs, NORM_INFINITY, &dmax));
+  S->residual_floor = 100 * PETSC_MACHINE_EPSILON * dmax / S->model->rho;
+  PetscFunctionReturn(0);
+}
+
+/* Policy evaluation: solve (rho I - L(u)) V = l(u) for the current policy. */
+static PetscErrorCode EvaluatePolicy(StkSolver S)
+{
+  KSPConvergedReason reason;
+  PetscInt           its;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkSolverAssemble(S, S->u, S->A, S->rhs));
+  PetscCall(KSPSetOperators(S->ksp, S->A, S->A));
+  PetscCall(PetscLogEventBegin(STK_EVENT_LinearSolve, 0, 0, 0, 0));
+  PetscCall(KSPSolve(S->ksp, S->rhs, S->V));
+  PetscCall(ResidualFloor(S));
+  PetscCall(PetscLogEventEnd(STK_EVENT_LinearSolve, 0, 0, 0, 0));
+  PetscCall(KSPGetConvergedReason(S->ksp, &reason));
+  PetscCall(KSPGetIterationNumber(S->ksp, &its));
+  S->stats.ksp_iterations += its;
+  PetscCheck(reason > 0, S->comm, PETSC_ERR_NOT_CONVERGED, "Policy evaluation: the linear solve diverged (%s after %" PetscInt_FMT " iterations); try -hjb_pc_type lu or -hjb_ksp_monitor", KSPConvergedReasons[reason], its);
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode Monitor(StkSolver S, PetscInt it, PetscLogDouble t0)
+{
+  PetscLogDouble now;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscTime(&now));
+  if (S->monitor)
+    PetscCall(PetscPrintf(S->comm, "  %3" PetscInt_FMT " HJB |dV|/|V| %9.3e residual %9.3e policy changes %8" PetscInt_FMT " ksp its %5" PetscInt_FMT " time %8.3f s\n", it, (double)S->stats.value_change, (double)S->stats.residual, S->stats.policy_changes, S->stats.ksp_iterations, now - t0));
+  else if (S->progress || now - t0 > 5.0) PetscCall(PetscFPrintf(S->comm, PETSC_STDERR, "\rhjb: iteration %" PetscInt_FMT ", residual %.2e, %.1f s ", it, (double)S->stats.residual, now - t0));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSolverSolve(StkSolver S)
+{
+  PetscLogDouble t0, t1;
+  PetscReal      vnorm, dnorm, res;
+  PetscBool      printed_progress = PETSC_FALSE;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkSolverSetUp(S));
+  PetscCall(PetscTime(&t0));
+  S->stats.iterations = S->stats.ksp_iterations = 0;
+  S->stats.converged  = PETSC_FALSE;
+  for (PetscInt it = 1; it <= S->max_it; it++) {
+    PetscCall(VecCopy(S->V, S->V_old));
+    PetscCall(EvaluatePolicy(S));
+    PetscCall(VecAXPY(S->V_old, -1.0, S->V));
+    PetscCall(VecNorm(S->V_old, NORM_INFINITY, &dnorm));
+    PetscCall(VecNorm(S->V, NORM_INFINITY, &vnorm));
+    PetscCall(DMGlobalToLocal(S->da, S->V, INSERT_VALUES, S->V_local));
+    PetscCall(StkSchemeImprove(S, S->V_local, S->u, S->u_new, &res, &S->stats.policy_changes));
+    S->stats.iterations   = it;
+    S->stats.value_change = dnorm / PetscMax(vnorm, PETSC_SMALL);
+    S->stats.residual     = res / PetscMax(S->model->rho * vnorm, PETSC_SMALL);
+    PetscCall(Monitor(S, it, t0));
+    if (!S->monitor) {
+      PetscLogDouble now;
+      PetscCall(PetscTime(&now));
+      printed_progress = (PetscBool)(printed_progress || S->progress || now - t0 > 5.0);
+    }
+    /* The value of an unchanged policy is the fixed point; otherwise require both a
+     * small change of V and a small residual of the discrete HJB. */
+    PetscCall(VecCopy(S->u_new, S->u)); /* the greedy policy of the current V */
+    if (S->stats.policy_changes == 0 || (S->stats.value_change < S->rtol && S->stats.residual < PetscMax(S->rtol, S->residual_floor))) {
+      S->stats.converged = PETSC_TRUE;
+      break;
+    }
+  }
+  if (printed_progress) PetscCall(PetscFPrintf(S->comm, PETSC_STDERR, "\n"));
+  PetscCall(PetscTime(&t1));
+  S->stats.solve_time = t1 - t0;
+  S->solved           = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSolverView(StkSolver S, PetscViewer viewer)
+{
+  PetscFunctionBeginUser;
+  if (!viewer) PetscCall(PetscViewerASCIIGetStdout(S->comm, &viewer));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "HJB policy iteration: greedy %s, rtol %g, max_it %" PetscInt_FMT "\n", StkGreedyTypes[S->greedy], (double)S->rtol, S->max_it));
+  if (S->solved)
+    PetscCall(PetscViewerASCIIPrintf(viewer, "  %s after %" PetscInt_FMT " Howard iterations (%" PetscInt_FMT " linear iterations), residual %.3e, time %.3f s\n", S->stats.converged ? "converged" : "NOT converged", S->stats.iterations, S->stats.ksp_iterations, (double)S->stats.residual, (double)S->stats.solve_time));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSolverDestroy(StkSolver *solver)
+{
+  StkSolver S = *solver;
+
+  PetscFunctionBeginUser;
+  if (!S) PetscFunctionReturn(0);
+  PetscCall(KSPDestroy(&S->ksp));
+  PetscCall(MatDestroy(&S->A));
+  PetscCall(VecDestroy(&S->V));
+  PetscCall(VecDestroy(&S->V_old));
+  PetscCall(VecDestroy(&S->V_local));
+  PetscCall(VecDestroy(&S->rhs));
+  PetscCall(VecDestroy(&S->u));
+  PetscCall(VecDestroy(&S->u_new));
+  PetscCall(VecDestroy(&S->drift));
+  PetscCall(VecDestroy(&S->density));
+  PetscCall(DMDestroy(&S->da));
+  PetscCall(DMDestroy(&S->da_u));
+  PetscCall(DMDestroy(&S->da_b));
+  PetscCall(PetscFree(*solver));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSolverGetStats(StkSolver S, StkSolverStats *stats)
+{
+  PetscFunctionBeginUser;
+  *stats = S->stats;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSolverGetModel(StkSolver S, StkModel *model)
+{
+  PetscFunctionBeginUser;
+  *model = S->model;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSolverGetGrid(StkSolver S, StkGrid *grid)
+{
+  PetscFunctionBeginUser;
+  *grid = S->grid;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSolverGetKSP(StkSolver S, KSP *ksp)
+{
+  PetscFunctionBeginUser;
+  *ksp = S->ksp;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSolverGetValue(StkSolver S, Vec *V)
+{
+  PetscFunctionBeginUser;
+  *V = S->V;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSolverGetPolicy(StkSolver S, Vec *u)
+{
+  PetscFunctionBeginUser;
+  *u = S->u;
+  PetscFunctionReturn(0);
+}

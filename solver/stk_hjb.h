@@ -1,0 +1,60 @@
+/* Policy iteration (Howard) for the discrete HJB equation of a StkModel on a StkGrid,
+ * with the monotone upwind scheme of MODEL.md section 4.
+ *
+ *   StkSolverCreate -> SetModel/SetGrid -> SetFromOptions -> SetUp -> Solve -> Write -> Destroy
+ */
+#pragma once
+#include "stk_model.h"
+#include <petscksp.h>
+
+typedef struct _p_StkSolver *StkSolver;
+
+typedef enum { STK_GREEDY_CLOSED_FORM, STK_GREEDY_EXACT } StkGreedyType;
+PETSC_EXTERN const char *const StkGreedyTypes[];
+
+typedef struct {
+  PetscInt       iterations;     /* Howard iterations */
+  PetscInt       ksp_iterations; /* summed over all linear solves */
+  PetscBool      converged;
+  PetscReal      residual;       /* relative discrete HJB residual at the final V */
+  PetscReal      value_change;   /* relative max-norm change of V in the last iteration */
+  PetscInt       policy_changes; /* nodes whose control moved in the last iteration */
+  PetscReal      solve_time;     /* seconds, Solve only */
+  PetscReal      density_time;
+} StkSolverStats;
+
+PETSC_EXTERN PetscErrorCode StkSolverCreate(MPI_Comm comm, StkSolver *solver);
+PETSC_EXTERN PetscErrorCode StkSolverSetModel(StkSolver solver, StkModel model);
+PETSC_EXTERN PetscErrorCode StkSolverSetGrid(StkSolver solver, StkGrid grid);
+/* -hjb_rtol, -hjb_max_it, -hjb_greedy closed_form|exact, -hjb_monitor, -hjb_ksp_*, -hjb_pc_* */
+PETSC_EXTERN PetscErrorCode StkSolverSetFromOptions(StkSolver solver);
+PETSC_EXTERN PetscErrorCode StkSolverSetUp(StkSolver solver);
+PETSC_EXTERN PetscErrorCode StkSolverSolve(StkSolver solver);
+/* Stationary density g of the closed loop: A(u*)^T p = 0, p_i = g_i |cell_i|, sum p = 1. */
+PETSC_EXTERN PetscErrorCode StkSolverComputeDensity(StkSolver solver);
+PETSC_EXTERN PetscErrorCode StkSolverWrite(StkSolver solver, const char path[]);
+PETSC_EXTERN PetscErrorCode StkSolverView(StkSolver solver, PetscViewer viewer);
+PETSC_EXTERN PetscErrorCode StkSolverDestroy(StkSolver *solver);
+
+PETSC_EXTERN PetscErrorCode StkSolverGetStats(StkSolver solver, StkSolverStats *stats);
+PETSC_EXTERN PetscErrorCode StkSolverGetModel(StkSolver solver, StkModel *model);
+PETSC_EXTERN PetscErrorCode StkSolverGetGrid(StkSolver solver, StkGrid *grid);
+PETSC_EXTERN PetscErrorCode StkSolverGetKSP(StkSolver solver, KSP *ksp);
+/* Borrowed references; value, density on the grid DM; policy on a DM with nu
+ * components; drift on a DM with dim components. */
+PETSC_EXTERN PetscErrorCode StkSolverGetValue(StkSolver solver, Vec *V);
+PETSC_EXTERN PetscErrorCode StkSolverGetPolicy(StkSolver solver, Vec *u);
+PETSC_EXTERN PetscErrorCode StkSolverGetDrift(StkSolver solver, Vec *b);
+PETSC_EXTERN PetscErrorCode StkSolverGetDensity(StkSolver solver, Vec *g);
+PETSC_EXTERN PetscErrorCode StkSolverSetInitialGuess(StkSolver solver, Vec V, Vec u);
+
+/* The discrete operator for a given policy: A = rho I - L(u) (an M-matrix) and the
+ * right side (running cost, Dirichlet data), such that A V = rhs is policy evaluation. */
+PETSC_EXTERN PetscErrorCode StkSolverAssemble(StkSolver solver, Vec u, Mat A, Vec rhs);
+PETSC_EXTERN PetscErrorCode StkSolverCreateMatrix(StkSolver solver, Mat *A);
+/* H_i = l(x_i, u_i) + sum_k [b_k^+ D_k^+ V - b_k^- D_k^- V + a_k D_k^2 V] - rho V_i at every
+ * non-Dirichlet node for the policy u (zero at Dirichlet nodes): the discrete HJB
+ * is min_u H = 0. */
+PETSC_EXTERN PetscErrorCode StkSolverHamiltonian(StkSolver solver, Vec V, Vec u, Vec H);
+/* One policy improvement: u_new from V with the configured greedy rule. */
+PETSC_EXTERN PetscErrorCode StkSolverImprovePolicy(StkSolver solver, Vec V, Vec u_new);

@@ -1,0 +1,308 @@
+/* StkModel: the generic part of a model (options, validation, dispatch to the ops table). */
+#include "stk_modelimpl.h"
+#include <string.h>
+
+typedef struct {
+  char name[64];
+  PetscErrorCode (*create)(StkModel);
+} StkModelEntry;
+
+#define STK_MODEL_MAX_TYPES 16
+/* Registered types; the built-ins are added on first use.  Registration is a one-time,
+ * process-wide table, as PETSc's own XxxRegister. */
+static StkModelEntry stk_model_types[STK_MODEL_MAX_TYPES];
+static PetscInt      stk_model_ntypes = 0;
+
+PetscErrorCode StkModelRegister(const char name[], PetscErrorCode (*create)(StkModel))
+{
+  PetscFunctionBeginUser;
+  for (PetscInt i = 0; i < stk_model_ntypes; i++)
+    if (!strcmp(stk_model_types[i].name, name)) {
+      stk_model_types[i].create = create;
+      PetscFunctionReturn(0);
+    }
+  PetscCheck(stk_model_ntypes < STK_MODEL_MAX_TYPES, PETSC_COMM_SELF, PETSC_ERR_SUP, "Too many model types");
+  PetscCall(PetscStrncpy(stk_model_types[stk_model_ntypes].name, name, sizeof(stk_model_types[0].name)));
+  stk_model_types[stk_model_ntypes++].create = create;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode StkModelRegisterAll(void)
+{
+  PetscFunctionBeginUser;
+  if (stk_model_ntypes) PetscFunctionReturn(0);
+  PetscCall(StkModelRegister(STK_MODEL_STAKING, StkModelCreate_Staking));
+  PetscCall(StkModelRegister(STK_MODEL_LQ, StkModelCreate_LQ));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkModelCreate(MPI_Comm comm, StkModel *model)
+{
+  StkModel m;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkModelRegisterAll());
+  PetscCall(PetscNew(&m));
+  m->comm = comm;
+  m->dim  = 2;
+  m->rho  = 0.05;
+  *model  = m;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode StkModelResetType(StkModel m)
+{
+  PetscFunctionBeginUser;
+  if (m->ops.destroy) PetscCall(m->ops.destroy(m));
+  PetscCall(PetscMemzero(&m->ops, sizeof(m->ops)));
+  m->data        = NULL;
+  m->type[0]     = 0;
+  m->setupcalled = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkModelSetType(StkModel m, const char type[])
+{
+  PetscInt i;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkModelRegisterAll());
+  if (m->type[0] && !strcmp(m->type, type)) PetscFunctionReturn(0);
+  for (i = 0; i < stk_model_ntypes; i++)
+    if (!strcmp(stk_model_types[i].name, type)) break;
+  PetscCheck(i < stk_model_ntypes, m->comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "Unknown -model '%s' (known: staking, lq)", type);
+  PetscCall(StkModelResetType(m));
+  PetscCall(PetscStrncpy(m->type, type, sizeof(m->type)));
+  for (PetscInt k = 0; k < STK_MAX_DIM; k++) {
+    m->bc[k][0] = m->bc[k][1] = STK_BC_REFLECT;
+    m->stretch[k]             = 0;
+    PetscCall(PetscSNPrintf(m->names[k], sizeof(m->names[k]), "x%" PetscInt_FMT, k));
+  }
+  PetscCall(stk_model_types[i].create(m));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkModelSetDimension(StkModel m, PetscInt dim)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(dim >= 1 && dim <= 2, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-dim must be 1 or 2, got %" PetscInt_FMT, dim);
+  if (dim != m->dim && m->type[0]) {
+    char type[64];
+    PetscCall(PetscStrncpy(type, m->type, sizeof(type)));
+    m->dim = dim;
+    PetscCall(StkModelResetType(m));
+    PetscCall(StkModelSetType(m, type));
+  }
+  m->dim = dim;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkModelSetFromOptions(StkModel m)
+{
+  char      type[64];
+  PetscInt  dim = m->dim;
+  PetscBool set;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscStrncpy(type, m->type[0] ? m->type : STK_MODEL_STAKING, sizeof(type)));
+  PetscOptionsBegin(m->comm, NULL, "Model (MODEL.md section 3)", NULL);
+  PetscCall(PetscOptionsString("-model", "Model: staking (MODEL.md) or lq (linear-quadratic test problem)", "StkModelSetType", type, type, sizeof(type), NULL));
+  PetscCall(PetscOptionsInt("-dim", "State dimension: 1 (s) or 2 (s, z) for staking; 1 or 2 for lq", "StkModelSetDimension", dim, &dim, &set));
+  PetscCall(StkModelSetDimension(m, dim));
+  PetscCall(StkModelSetType(m, type));
+  PetscCall(PetscOptionsReal("-hjb_rho", "Discount rate rho > 0 (1/yr)", "StkModelSetFromOptions", m->rho, &m->rho, NULL));
+  PetscCheck(m->rho > 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-hjb_rho must be > 0, got %g", (double)m->rho);
+  if (m->ops.setfromoptions) PetscCall(m->ops.setfromoptions(m, PetscOptionsObject));
+  PetscOptionsEnd();
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkModelSetUp(StkModel m)
+{
+  PetscFunctionBeginUser;
+  if (m->setupcalled) PetscFunctionReturn(0);
+  if (!m->type[0]) PetscCall(StkModelSetType(m, STK_MODEL_STAKING));
+  if (m->ops.setup) PetscCall(m->ops.setup(m));
+  for (PetscInt c = 0; c < m->nu; c++)
+    PetscCheck(m->ulo[c] <= m->uhi[c], m->comm, PETSC_ERR_ARG_OUTOFRANGE, "Control %" PetscInt_FMT " bounds are inverted: lower %g > upper %g", c, (double)m->ulo[c], (double)m->uhi[c]);
+  m->setupcalled = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkModelView(StkModel m, PetscViewer viewer)
+{
+  PetscFunctionBeginUser;
+  if (!viewer) PetscCall(PetscViewerASCIIGetStdout(m->comm, &viewer));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "Model %s, %" PetscInt_FMT "-D, %" PetscInt_FMT " control(s), rho = %g /yr\n", m->type, m->dim, m->nu, (double)m->rho));
+  PetscCall(PetscViewerASCIIPushTab(viewer));
+  if (m->ops.view) PetscCall(m->ops.view(m, viewer));
+  PetscCall(PetscViewerASCIIPopTab(viewer));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkModelDestroy(StkModel *model)
+{
+  PetscFunctionBeginUser;
+  if (!*model) PetscFunctionReturn(0);
+  PetscCall(StkModelResetType(*model));
+  PetscCall(PetscFree(*model));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkModelGetType(StkModel m, const char **type)
+{
+  PetscFunctionBeginUser;
+  *type = m->type;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkModelGetDimension(StkModel m, PetscInt *dim)
+{
+  PetscFunctionBeginUser;
+  *dim = m->dim;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkModelGetDiscount(StkModel m, PetscReal *rho)
+{
+  PetscFunctionBeginUser;
+  *rho = m->rho;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkModelGetNumControls(StkModel m, PetscInt *nu)
+{
+  PetscFunctionBeginUser;
+  *nu = m->nu;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkModelGetControlDirection(StkModel m, PetscInt c, PetscInt *k)
+{
+  PetscFunctionBeginUser;
+  *k = m->control_dir[c];
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkModelGetControlBounds(StkModel m, PetscInt c, PetscReal *lo, PetscReal *hi)
+{
+  PetscFunctionBeginUser;
+  if (lo) *lo = m->ulo[c];
+  if (hi) *hi = m->uhi[c];
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkModelGetDefaultBox(StkModel m, PetscReal lo[], PetscReal hi[])
+{
+  PetscFunctionBeginUser;
+  for (PetscInt k = 0; k < m->dim; k++) {
+    lo[k] = m->box_lo[k];
+    hi[k] = m->box_hi[k];
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkModelGetStateName(StkModel m, PetscInt k, const char **name)
+{
+  PetscFunctionBeginUser;
+  *name = m->names[k];
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkModelGetBoundaryType(StkModel m, PetscInt k, PetscInt side, StkBoundaryType *type)
+{
+  PetscFunctionBeginUser;
+  *type = m->bc[k][side];
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkModelConfigureGrid(StkModel m, StkGrid grid)
+{
+  PetscInt n[STK_MAX_DIM];
+
+  PetscFunctionBeginUser;
+  PetscCall(StkModelSetUp(m));
+  for (PetscInt k = 0; k < m->dim; k++) n[k] = m->dim == 1 ? 401 : (k == 0 ? 257 : 65);
+  PetscCall(StkGridSetDimension(grid, m->dim));
+  PetscCall(StkGridSetSizes(grid, n));
+  PetscCall(StkGridSetBox(grid, m->box_lo, m->box_hi));
+  for (PetscInt k = 0; k < m->dim; k++) {
+    PetscCall(StkGridSetName(grid, k, m->names[k]));
+    if (m->stretch[k] > 0) PetscCall(StkGridSetStretching(grid, k, m->cluster[k], m->stretch[k]));
+  }
+  PetscCall(StkGridSetFromOptions(grid));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkModelDrift(StkModel m, const PetscReal x[], const PetscReal u[], PetscReal b[])
+{
+  return m->ops.drift(m, x, u, b);
+}
+
+PetscErrorCode StkModelDiffusion(StkModel m, const PetscReal x[], PetscReal a[])
+{
+  return m->ops.diffusion(m, x, a);
+}
+
+PetscErrorCode StkModelCost(StkModel m, const PetscReal x[], const PetscReal u[], PetscReal *l)
+{
+  return m->ops.cost(m, x, u, l);
+}
+
+PetscErrorCode StkModelGreedy(StkModel m, const PetscReal x[], PetscInt c, PetscReal p, const PetscReal u[], PetscReal *uc)
+{
+  return m->ops.greedy(m, x, c, p, u, uc);
+}
+
+PetscErrorCode StkModelDirichlet(StkModel m, const PetscReal x[], PetscReal *g)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(m->ops.dirichlet, m->comm, PETSC_ERR_SUP, "Model %s has no Dirichlet data", m->type);
+  PetscCall(m->ops.dirichlet(m, x, g));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkModelHasExactSolution(StkModel m, PetscBool *has)
+{
+  PetscFunctionBeginUser;
+  *has = m->ops.exact ? PETSC_TRUE : PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkModelExactValue(StkModel m, const PetscReal x[], PetscReal *V)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(m->ops.exact, m->comm, PETSC_ERR_SUP, "Model %s has no closed-form value function", m->type);
+  PetscCall(m->ops.exact(m, x, V));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkModelWriteAttributes(StkModel m, StkH5 file, const char group[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkH5WriteAttributeString(file, group, "model", m->type));
+  PetscCall(StkH5WriteAttributeInt(file, group, "dim", m->dim));
+  PetscCall(StkH5WriteAttributeReal(file, group, "rho", m->rho, "1/yr"));
+  if (m->ops.attributes) PetscCall(m->ops.attributes(m, file, group));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkModelPrintOptionsOfOtherTypes(StkModel m)
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkModelRegisterAll());
+  for (PetscInt i = 0; i < stk_model_ntypes; i++) {
+    StkModel other;
+    char     title[128];
+    if (!strcmp(stk_model_types[i].name, m->type)) continue;
+    PetscCall(StkModelCreate(m->comm, &other));
+    other->dim = m->dim;
+    PetscCall(StkModelSetType(other, stk_model_types[i].name));
+    PetscCall(PetscSNPrintf(title, sizeof(title), "Options of -model %s", other->type));
+    PetscOptionsBegin(m->comm, NULL, title, NULL);
+    if (other->ops.setfromoptions) PetscCall(other->ops.setfromoptions(other, PetscOptionsObject));
+    PetscOptionsEnd();
+    PetscCall(StkModelDestroy(&other));
+  }
+  PetscFunctionReturn(0);
+}

@@ -1,0 +1,59 @@
+/* A controlled diffusion with a running cost: the problem the HJB solver solves.
+ *
+ *   rho V = min_u { l(x, u) + sum_k b_k(x, u) V_k } + sum_k a_k(x) V_kk,   a_k = sigma_k^2 / 2
+ *
+ * Controls are separable: control c enters only the drift of state direction
+ * StkModelGetControlDirection(c).  Models plug in through an ops table
+ * (stk_modelimpl.h); built in: "staking" (MODEL.md) and "lq" (closed form). */
+#pragma once
+#include "stk_grid.h"
+#include "stk_h5.h"
+
+#define STK_MAX_CONTROLS STK_MAX_DIM
+
+typedef struct _p_StkModel *StkModel;
+typedef enum { STK_BC_REFLECT, STK_BC_DIRICHLET } StkBoundaryType;
+
+#define STK_MODEL_STAKING "staking"
+#define STK_MODEL_LQ      "lq"
+
+PETSC_EXTERN PetscErrorCode StkModelCreate(MPI_Comm comm, StkModel *model);
+PETSC_EXTERN PetscErrorCode StkModelSetType(StkModel model, const char type[]);
+PETSC_EXTERN PetscErrorCode StkModelSetDimension(StkModel model, PetscInt dim);
+/* -model staking|lq, -dim 1|2, -hjb_rho, and the type's own options. */
+PETSC_EXTERN PetscErrorCode StkModelSetFromOptions(StkModel model);
+PETSC_EXTERN PetscErrorCode StkModelSetUp(StkModel model);
+PETSC_EXTERN PetscErrorCode StkModelView(StkModel model, PetscViewer viewer);
+PETSC_EXTERN PetscErrorCode StkModelDestroy(StkModel *model);
+
+PETSC_EXTERN PetscErrorCode StkModelGetType(StkModel model, const char **type);
+PETSC_EXTERN PetscErrorCode StkModelGetDimension(StkModel model, PetscInt *dim);
+PETSC_EXTERN PetscErrorCode StkModelGetDiscount(StkModel model, PetscReal *rho);
+PETSC_EXTERN PetscErrorCode StkModelGetNumControls(StkModel model, PetscInt *nu);
+PETSC_EXTERN PetscErrorCode StkModelGetControlDirection(StkModel model, PetscInt c, PetscInt *k);
+PETSC_EXTERN PetscErrorCode StkModelGetControlBounds(StkModel model, PetscInt c, PetscReal *lo, PetscReal *hi);
+/* The model's natural box and state-variable names (the grid defaults). */
+PETSC_EXTERN PetscErrorCode StkModelGetDefaultBox(StkModel model, PetscReal lo[], PetscReal hi[]);
+PETSC_EXTERN PetscErrorCode StkModelGetStateName(StkModel model, PetscInt k, const char **name);
+PETSC_EXTERN PetscErrorCode StkModelGetBoundaryType(StkModel model, PetscInt k, PetscInt side, StkBoundaryType *type);
+/* Configure a grid for this model: names, default box and stretching, then -grid_ options. */
+PETSC_EXTERN PetscErrorCode StkModelConfigureGrid(StkModel model, StkGrid grid);
+
+/* Pointwise evaluation (not collective). */
+PETSC_EXTERN PetscErrorCode StkModelDrift(StkModel model, const PetscReal x[], const PetscReal u[], PetscReal b[]);
+PETSC_EXTERN PetscErrorCode StkModelDiffusion(StkModel model, const PetscReal x[], PetscReal a[]);
+PETSC_EXTERN PetscErrorCode StkModelCost(StkModel model, const PetscReal x[], const PetscReal u[], PetscReal *l);
+/* Closed-form greedy map for control c: the minimizer of the Hamiltonian in u_c with
+ * the drift linearized around `u`, given the derivative p of V along the control's direction. */
+PETSC_EXTERN PetscErrorCode StkModelGreedy(StkModel model, const PetscReal x[], PetscInt c, PetscReal p, const PetscReal u[], PetscReal *uc);
+PETSC_EXTERN PetscErrorCode StkModelDirichlet(StkModel model, const PetscReal x[], PetscReal *g);
+PETSC_EXTERN PetscErrorCode StkModelHasExactSolution(StkModel model, PetscBool *has);
+PETSC_EXTERN PetscErrorCode StkModelExactValue(StkModel model, const PetscReal x[], PetscReal *V);
+/* Every parameter as an attribute (with units) of `group`. */
+PETSC_EXTERN PetscErrorCode StkModelWriteAttributes(StkModel model, StkH5 file, const char group[]);
+
+/* For -help: list the options of every registered type other than this model's. */
+PETSC_EXTERN PetscErrorCode StkModelPrintOptionsOfOtherTypes(StkModel model);
+
+/* Registration of further model types. */
+PETSC_EXTERN PetscErrorCode StkModelRegister(const char name[], PetscErrorCode (*create)(StkModel));

@@ -1,0 +1,294 @@
+/* The linear-quadratic test model: a problem with a closed-form value function.
+ *
+ *   dx = (A x + B u) dt + Sigma dW,   l(x, u) = x'Qx + u'Ru,   x in [-L, L]^d,
+ *
+ * B, R, Sigma diagonal (control c drives state direction c).  Substituting
+ * V = x'Px + c into rho V = min_u {l + (Ax + Bu)'grad V} + 1/2 tr(Sigma Sigma' Hess V)
+ * gives u* = -R^-1 B'P x and, matching the quadratic and constant terms,
+ *   (A - rho/2 I)'P + P(A - rho/2 I) - P B R^-1 B'P + Q = 0,   c = tr(Sigma'P Sigma)/rho.
+ * The box boundary carries the exact V as Dirichlet data. */
+#include "stk_modelimpl.h"
+#include "stk_riccati.h"
+
+#define LQ_NN (STK_MAX_DIM * STK_MAX_DIM)
+
+typedef struct {
+  PetscReal A[LQ_NN], B[STK_MAX_DIM], Q[LQ_NN], R[STK_MAX_DIM], Sigma[STK_MAX_DIM];
+  PetscReal P[LQ_NN], trace; /* Riccati solution and tr(Sigma'P Sigma) */
+  PetscReal L, umax;         /* box half-width and control bound */
+  PetscInt  its;             /* Newton-Kleinman iterations */
+} LQCtx;
+
+static PetscErrorCode LQDrift(StkModel m, const PetscReal x[], const PetscReal u[], PetscReal b[])
+{
+  const LQCtx   *ctx = (LQCtx *)m->data;
+  const PetscInt d   = m->dim;
+
+  for (PetscInt k = 0; k < d; k++) {
+    b[k] = ctx->B[k] * u[k];
+    for (PetscInt j = 0; j < d; j++) b[k] += ctx->A[k * d + j] * x[j];
+  }
+  return 0;
+}
+
+static PetscErrorCode LQDiffusion(StkModel m, const PetscReal x[], PetscReal a[])
+{
+  const LQCtx *ctx = (LQCtx *)m->data;
+
+  for (PetscInt k = 0; k < m->dim; k++) a[k] = 0.5 * ctx->Sigma[k] * ctx->Sigma[k];
+  return 0;
+}
+
+static PetscReal LQQuadratic(PetscInt d, const PetscReal M[], const PetscReal x[])
+{
+  PetscReal s = 0;
+
+  for (PetscInt i = 0; i < d; i++)
+    for (PetscInt j = 0; j < d; j++) s += x[i] * M[i * d + j] * x[j];
+  return s;
+}
+
+static PetscErrorCode LQCost(StkModel m, const PetscReal x[], const PetscReal u[], PetscReal *l)
+{
+  const LQCtx *ctx = (LQCtx *)m->data;
+
+  *l = LQQuadratic(m->dim, ctx->Q, x);
+  for (PetscInt c = 0; c < m->nu; c++) *l += ctx->R[c] * u[c] * u[c];
+  return 0;
+}
+
+/* argmin_u R_c u^2 + B_c u p, exact since the drift is affine in u. */
+static PetscErrorCode LQGreedy(StkModel m, const PetscReal x[], PetscInt c, PetscReal p, const PetscReal u[], PetscReal *uc)
+{
+  const LQCtx    *ctx = (LQCtx *)m->data;
+  const PetscReal v   = -ctx->B[c] * p / (2 * ctx->R[c]);
+
+  *uc = PetscMin(PetscMax(v, m->ulo[c]), m->uhi[c]);
+  return 0;
+}
+
+static PetscErrorCode LQExact(StkModel m, const PetscReal x[], PetscReal *V)
+{
+  const LQCtx *ctx = (LQCtx *)m->data;
+
+  *V = LQQuadratic(m->dim, ctx->P, x) + ctx->trace / m->rho;
+  return 0;
+}
+
+/* Reads `name` as exactly `count` values into `value` (unchanged if the option is absent).
+ * -help shows only the first entry of an array, so the help string lists them all. */
+static PetscErrorCode LQOptionsArray(PetscOptionItems *PetscOptionsObject, const char name[], const char what[], PetscInt count, const char shape[], PetscReal value[])
+{
+  PetscReal buf[LQ_NN + 1] = {0}; /* one spare slot: PETSc silently drops values beyond nmax */
+  PetscInt  n = LQ_NN + 1;
+  char      help[256];
+  size_t    len;
+  PetscBool set;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscSNPrintf(help, sizeof(help), "%s (now ", what));
+  for (PetscInt i = 0; i < count; i++) {
+    PetscCall(PetscStrlen(help, &len));
+    PetscCall(PetscSNPrintf(help + len, sizeof(help) - len, "%s%.10g", i ? "," : "", (double)value[i]));
+  }
+  PetscCall(PetscStrlcat(help, ")", sizeof(help)));
+  PetscCall(PetscArraycpy(buf, value, count));
+  PetscCall(PetscOptionsRealArray(name, help, "StkModelSetFromOptions", buf, &n, &set));
+  if (!set) PetscFunctionReturn(0);
+  PetscCheck(n == count, PetscOptionsObject->comm, PETSC_ERR_ARG_SIZ, "%s needs %" PetscInt_FMT " values (%s), got %" PetscInt_FMT "%s", name, count, shape, n, n > LQ_NN ? " or more" : "");
+  PetscCall(PetscArraycpy(value, buf, count));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode LQCheck(StkModel m)
+{
+  const LQCtx   *ctx  = (LQCtx *)m->data;
+  const PetscInt d    = m->dim;
+  PetscReal      qmax = 0; /* scale of the symmetry and semidefiniteness tolerances */
+
+  PetscFunctionBeginUser;
+  for (PetscInt i = 0; i < d * d; i++) qmax = PetscMax(qmax, PetscAbsReal(ctx->Q[i]));
+  for (PetscInt c = 0; c < d; c++) PetscCheck(ctx->R[c] > 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-lq_r must be > 0, got %g (entry %" PetscInt_FMT ")", (double)ctx->R[c], c);
+  for (PetscInt k = 0; k < d; k++) PetscCheck(ctx->Sigma[k] >= 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-lq_sigma: negative volatility %g (entry %" PetscInt_FMT ")", (double)ctx->Sigma[k], k);
+  for (PetscInt i = 0; i < d; i++) {
+    PetscCheck(ctx->Q[i * d + i] >= 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-lq_q must be positive semidefinite, got diagonal entry %g", (double)ctx->Q[i * d + i]);
+    for (PetscInt j = 0; j < i; j++)
+      PetscCheck(PetscAbsReal(ctx->Q[i * d + j] - ctx->Q[j * d + i]) <= 1e-12 * qmax, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-lq_q must be symmetric, got Q[%" PetscInt_FMT "][%" PetscInt_FMT "] = %g != Q[%" PetscInt_FMT "][%" PetscInt_FMT "] = %g", i, j, (double)ctx->Q[i * d + j], j, i, (double)ctx->Q[j * d + i]);
+  }
+  if (d == 2) PetscCheck(ctx->Q[0] * ctx->Q[3] - ctx->Q[1] * ctx->Q[2] >= -1e-12 * qmax * qmax, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-lq_q must be positive semidefinite, got determinant %g", (double)(ctx->Q[0] * ctx->Q[3] - ctx->Q[1] * ctx->Q[2]));
+  PetscCheck(ctx->L > 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-lq_box must be > 0, got %g", (double)ctx->L);
+  PetscCheck(ctx->umax > 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-lq_umax must be > 0, got %g", (double)ctx->umax);
+  PetscFunctionReturn(0);
+}
+
+/* Box and control bounds follow -lq_box and -lq_umax. */
+static void LQApplyBoxAndBounds(StkModel m)
+{
+  const LQCtx *ctx = (LQCtx *)m->data;
+
+  for (PetscInt k = 0; k < m->dim; k++) {
+    m->box_lo[k] = -ctx->L;
+    m->box_hi[k] = ctx->L;
+    m->ulo[k]    = -ctx->umax;
+    m->uhi[k]    = ctx->umax;
+  }
+}
+
+static PetscErrorCode LQSetFromOptions(StkModel m, PetscOptionItems *PetscOptionsObject)
+{
+  LQCtx         *ctx = (LQCtx *)m->data;
+  const PetscInt d   = m->dim;
+  const char    *dd  = d == 1 ? "1x1" : "row-major 2x2";
+  const char    *diag = d == 1 ? "1 diagonal entry" : "2 diagonal entries";
+
+  PetscFunctionBeginUser;
+  PetscOptionsHeadBegin(PetscOptionsObject, "LQ test model");
+  PetscCall(LQOptionsArray(PetscOptionsObject, "-lq_a", d == 1 ? "Drift coefficient A (1/yr)" : "Drift matrix A, row-major (1/yr)", d * d, dd, ctx->A));
+  PetscCall(LQOptionsArray(PetscOptionsObject, "-lq_b", "Control loadings B, diagonal (1/yr)", d, diag, ctx->B));
+  PetscCall(LQOptionsArray(PetscOptionsObject, "-lq_q", d == 1 ? "State cost Q >= 0" : "State cost Q, symmetric PSD, row-major", d * d, dd, ctx->Q));
+  PetscCall(LQOptionsArray(PetscOptionsObject, "-lq_r", "Control costs R > 0, diagonal", d, diag, ctx->R));
+  PetscCall(LQOptionsArray(PetscOptionsObject, "-lq_sigma", "Volatilities Sigma >= 0, diagonal (1/sqrt(yr))", d, diag, ctx->Sigma));
+  PetscCall(PetscOptionsReal("-lq_box", "Half-width L of the box [-L, L]^d", "StkModelSetFromOptions", ctx->L, &ctx->L, NULL));
+  PetscCall(PetscOptionsReal("-lq_umax", "Control bound |u_c| <= umax (the formulation is unbounded; keep it generous)", "StkModelSetFromOptions", ctx->umax, &ctx->umax, NULL));
+  PetscOptionsHeadEnd();
+  PetscCall(LQCheck(m));
+  LQApplyBoxAndBounds(m);
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode LQSetUp(StkModel m)
+{
+  LQCtx         *ctx = (LQCtx *)m->data;
+  const PetscInt d   = m->dim;
+
+  PetscFunctionBeginUser;
+  PetscCall(LQCheck(m));
+  LQApplyBoxAndBounds(m);
+  PetscCall(StkRiccatiSolve(d, ctx->A, ctx->B, ctx->Q, ctx->R, m->rho, ctx->P, &ctx->its));
+  ctx->trace = 0;
+  for (PetscInt k = 0; k < d; k++) ctx->trace += ctx->Sigma[k] * ctx->Sigma[k] * ctx->P[k * d + k];
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode LQViewMatrix(PetscViewer viewer, const char name[], PetscInt rows, PetscInt cols, const PetscReal M[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscViewerASCIIPrintf(viewer, "%-6s", name));
+  PetscCall(PetscViewerASCIIUseTabs(viewer, PETSC_FALSE));
+  for (PetscInt i = 0; i < rows; i++) {
+    PetscCall(PetscViewerASCIIPrintf(viewer, i ? " ; " : " ["));
+    for (PetscInt j = 0; j < cols; j++) PetscCall(PetscViewerASCIIPrintf(viewer, " %.10g", (double)M[i * cols + j]));
+  }
+  PetscCall(PetscViewerASCIIPrintf(viewer, " ]\n"));
+  PetscCall(PetscViewerASCIIUseTabs(viewer, PETSC_TRUE));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode LQView(StkModel m, PetscViewer viewer)
+{
+  const LQCtx   *ctx = (LQCtx *)m->data;
+  const PetscInt d   = m->dim;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscViewerASCIIPrintf(viewer, "dx = (A x + B u) dt + Sigma dW, cost x'Qx + u'Ru, box [-%g, %g]^%" PetscInt_FMT ", |u| <= %g\n", (double)ctx->L, (double)ctx->L, d, (double)ctx->umax));
+  PetscCall(LQViewMatrix(viewer, "A", d, d, ctx->A));
+  PetscCall(LQViewMatrix(viewer, "B", 1, d, ctx->B));
+  PetscCall(LQViewMatrix(viewer, "Q", d, d, ctx->Q));
+  PetscCall(LQViewMatrix(viewer, "R", 1, d, ctx->R));
+  PetscCall(LQViewMatrix(viewer, "Sigma", 1, d, ctx->Sigma));
+  if (m->setupcalled) {
+    PetscCall(LQViewMatrix(viewer, "P", d, d, ctx->P));
+    PetscCall(PetscViewerASCIIPrintf(viewer, "V(x) = x'Px + %.10g (tr(Sigma'P Sigma)/rho); Riccati: %" PetscInt_FMT " Newton-Kleinman steps, residual %.3g\n", (double)(ctx->trace / m->rho), ctx->its, (double)StkRiccatiResidual(d, ctx->A, ctx->B, ctx->Q, ctx->R, m->rho, ctx->P)));
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Writes M as attributes prefix_ij (or prefix_i for a diagonal). */
+static PetscErrorCode LQWriteMatrix(StkH5 file, const char group[], const char prefix[], PetscInt rows, PetscInt cols, const PetscReal M[], const char units[])
+{
+  char name[64];
+
+  PetscFunctionBeginUser;
+  for (PetscInt i = 0; i < rows; i++)
+    for (PetscInt j = 0; j < cols; j++) {
+      if (rows > 1) PetscCall(PetscSNPrintf(name, sizeof(name), "%s_%" PetscInt_FMT "%" PetscInt_FMT, prefix, i, j));
+      else PetscCall(PetscSNPrintf(name, sizeof(name), "%s_%" PetscInt_FMT, prefix, j));
+      PetscCall(StkH5WriteAttributeReal(file, group, name, M[i * cols + j], units));
+    }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode LQAttributes(StkModel m, StkH5 file, const char group[])
+{
+  const LQCtx   *ctx = (LQCtx *)m->data;
+  const PetscInt d   = m->dim;
+
+  PetscFunctionBeginUser;
+  PetscCall(LQWriteMatrix(file, group, "lq_a", d, d, ctx->A, "1/yr"));
+  PetscCall(LQWriteMatrix(file, group, "lq_b", 1, d, ctx->B, "1/yr"));
+  PetscCall(LQWriteMatrix(file, group, "lq_q", d, d, ctx->Q, "1"));
+  PetscCall(LQWriteMatrix(file, group, "lq_r", 1, d, ctx->R, "1"));
+  PetscCall(LQWriteMatrix(file, group, "lq_sigma", 1, d, ctx->Sigma, "1/sqrt(yr)"));
+  PetscCall(LQWriteMatrix(file, group, "lq_p", d, d, ctx->P, "1"));
+  PetscCall(StkH5WriteAttributeReal(file, group, "lq_trace_term", ctx->trace, "1"));
+  PetscCall(StkH5WriteAttributeReal(file, group, "lq_box", ctx->L, "1"));
+  PetscCall(StkH5WriteAttributeReal(file, group, "lq_umax", ctx->umax, "1"));
+  PetscCall(StkH5WriteAttributeInt(file, group, "lq_riccati_iterations", ctx->its));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode LQDestroy(StkModel m)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscFree(m->data));
+  PetscFunctionReturn(0);
+}
+
+static void LQDefaults(LQCtx *ctx, PetscInt d)
+{
+  static const PetscReal A2[4] = {-0.5, 0.2, 0.1, -0.3}, Q2[4] = {1, 0.3, 0.3, 0.8};
+  static const PetscReal B2[2] = {1, 0.8}, R2[2] = {1, 0.5}, S2[2] = {0.3, 0.2};
+
+  for (PetscInt i = 0; i < d * d; i++) {
+    ctx->A[i] = d == 1 ? -0.5 : A2[i];
+    ctx->Q[i] = d == 1 ? 1.0 : Q2[i];
+  }
+  for (PetscInt k = 0; k < d; k++) {
+    ctx->B[k]     = d == 1 ? 1.0 : B2[k];
+    ctx->R[k]     = d == 1 ? 1.0 : R2[k];
+    ctx->Sigma[k] = d == 1 ? 0.3 : S2[k];
+  }
+  ctx->L    = 1.0;
+  ctx->umax = 1e3;
+}
+
+PetscErrorCode StkModelCreate_LQ(StkModel m)
+{
+  LQCtx *ctx;
+
+  PetscFunctionBeginUser;
+  PetscCheck(m->dim == 1 || m->dim == 2, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-dim must be 1 or 2 for the lq model, got %" PetscInt_FMT, m->dim);
+  PetscCall(PetscNew(&ctx));
+  LQDefaults(ctx, m->dim);
+  m->data = ctx;
+  m->nu   = m->dim;
+  for (PetscInt k = 0; k < m->dim; k++) {
+    m->control_dir[k] = k;
+    m->bc[k][0] = m->bc[k][1] = STK_BC_DIRICHLET;
+    m->stretch[k]             = 0;
+    PetscCall(PetscSNPrintf(m->names[k], sizeof(m->names[k]), "x%" PetscInt_FMT, k));
+  }
+  LQApplyBoxAndBounds(m);
+  m->ops.setfromoptions = LQSetFromOptions;
+  m->ops.setup          = LQSetUp;
+  m->ops.view           = LQView;
+  m->ops.destroy        = LQDestroy;
+  m->ops.drift          = LQDrift;
+  m->ops.diffusion      = LQDiffusion;
+  m->ops.cost           = LQCost;
+  m->ops.greedy         = LQGreedy;
+  m->ops.dirichlet      = LQExact;
+  m->ops.exact          = LQExact;
+  m->ops.attributes     = LQAttributes;
+  PetscFunctionReturn(0);
+}

@@ -1,0 +1,179 @@
+/* The staking model of MODEL.md sections 2-3: state s (1-D) or (s, z) (2-D), one
+ * control (the issuance rate u) acting on the drift of s. */
+#include "stk_modelimpl.h"
+#include "stk_agents.h"
+
+typedef struct {
+  StkPopulation   pop;
+  StkAgentParams  p;   /* copy of the population's parameters (hot path) */
+  PetscReal       sbar, w_s, w_u, ubar, eta;
+} StakingCtx;
+
+static inline PetscReal StakingZ(StkModel m, const StakingCtx *ctx, const PetscReal x[])
+{
+  return m->dim > 1 ? x[1] : ctx->p.zbar;
+}
+
+static PetscErrorCode StakingDrift(StkModel m, const PetscReal x[], const PetscReal u[], PetscReal b[])
+{
+  const StakingCtx *ctx = (StakingCtx *)m->data;
+  const PetscReal   z   = StakingZ(m, ctx, x);
+
+  b[0] = StkAgentsDrift(&ctx->p, x[0], z, u[0]);
+  if (m->dim > 1) b[1] = ctx->p.theta * (ctx->p.zbar - z);
+  return 0;
+}
+
+static PetscErrorCode StakingDiffusion(StkModel m, const PetscReal x[], PetscReal a[])
+{
+  const StakingCtx *ctx = (StakingCtx *)m->data;
+  const PetscReal   vol = StkAgentsVolatility(&ctx->p, x[0]);
+
+  a[0] = 0.5 * vol * vol;
+  if (m->dim > 1) a[1] = 0.5 * ctx->p.sigma_z * ctx->p.sigma_z;
+  return 0;
+}
+
+static PetscErrorCode StakingCost(StkModel m, const PetscReal x[], const PetscReal u[], PetscReal *l)
+{
+  const StakingCtx *ctx = (StakingCtx *)m->data;
+  const PetscReal   ds = x[0] - ctx->sbar, du = u[0] - ctx->ubar;
+
+  *l = ctx->w_s * ds * ds + ctx->w_u * du * du + ctx->eta * u[0];
+  return 0;
+}
+
+/* u = clip(ubar - (eta + b_u(x, u_k) p) / (2 w_u)): MODEL.md section 5. */
+static PetscErrorCode StakingGreedy(StkModel m, const PetscReal x[], PetscInt c, PetscReal p, const PetscReal u[], PetscReal *uc)
+{
+  const StakingCtx *ctx = (StakingCtx *)m->data;
+  const PetscReal   bu  = StkAgentsDriftU(&ctx->p, x[0], StakingZ(m, ctx, x), u[0]);
+  const PetscReal   v   = ctx->ubar - (ctx->eta + bu * p) / (2 * ctx->w_u);
+
+  *uc = PetscMin(PetscMax(v, m->ulo[0]), m->uhi[0]);
+  return 0;
+}
+
+static PetscErrorCode StakingSetFromOptions(StkModel m, PetscOptionItems *PetscOptionsObject)
+{
+  StakingCtx *ctx = (StakingCtx *)m->data;
+
+  PetscFunctionBeginUser;
+  PetscOptionsHeadBegin(PetscOptionsObject, "Planner's objective (MODEL.md section 3)");
+  PetscCall(PetscOptionsReal("-hjb_sbar", "Target staking ratio, in (0, 1)", "", ctx->sbar, &ctx->sbar, NULL));
+  PetscCall(PetscOptionsReal("-hjb_w_s", "Weight of (s - sbar)^2", "", ctx->w_s, &ctx->w_s, NULL));
+  PetscCall(PetscOptionsReal("-hjb_w_u", "Weight of (u - ubar)^2, > 0", "", ctx->w_u, &ctx->w_u, NULL));
+  PetscCall(PetscOptionsReal("-hjb_ubar", "Reference issuance rate (1/yr)", "", ctx->ubar, &ctx->ubar, NULL));
+  PetscCall(PetscOptionsReal("-hjb_eta", "Linear cost of issuance (dilution)", "", ctx->eta, &ctx->eta, NULL));
+  PetscCall(PetscOptionsReal("-hjb_u_min", "Lowest issuance rate (1/yr)", "", m->ulo[0], &m->ulo[0], NULL));
+  PetscCall(PetscOptionsReal("-hjb_u_max", "Highest issuance rate (1/yr)", "", m->uhi[0], &m->uhi[0], NULL));
+  PetscOptionsHeadEnd();
+  PetscCall(StkPopulationSetFromOptions(ctx->pop));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode StakingSetUp(StkModel m)
+{
+  StakingCtx     *ctx = (StakingCtx *)m->data;
+  const StkAgentParams *p;
+  PetscReal       half;
+
+  PetscFunctionBeginUser;
+  PetscCheck(ctx->sbar > 0 && ctx->sbar < 1, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-hjb_sbar must lie in (0, 1), got %g", (double)ctx->sbar);
+  PetscCheck(ctx->w_u > 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-hjb_w_u must be > 0, got %g", (double)ctx->w_u);
+  PetscCheck(ctx->w_s >= 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-hjb_w_s must be >= 0, got %g", (double)ctx->w_s);
+  PetscCheck(m->ulo[0] <= m->uhi[0], m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-hjb_u_min %g exceeds -hjb_u_max %g", (double)m->ulo[0], (double)m->uhi[0]);
+  PetscCall(StkPopulationGetParams(ctx->pop, &p));
+  ctx->p = *p;
+  PetscCheck(m->dim == 1 || ctx->p.sigma_z > 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-agents_sigma_z must be > 0 for the 2-D model (got %g); use -dim 1 to freeze z", (double)ctx->p.sigma_z);
+  half         = StkAgentsZHalfWidth(&ctx->p);
+  m->box_lo[0] = 0;
+  m->box_hi[0] = 1;
+  m->box_lo[1] = ctx->p.zbar - half;
+  m->box_hi[1] = ctx->p.zbar + half;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode StakingView(StkModel m, PetscViewer viewer)
+{
+  StakingCtx *ctx = (StakingCtx *)m->data;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscViewerASCIIPrintf(viewer, "planner: sbar %g, w_s %g, w_u %g, ubar %g, eta %g, u in [%g, %g]\n", (double)ctx->sbar, (double)ctx->w_s, (double)ctx->w_u, (double)ctx->ubar, (double)ctx->eta, (double)m->ulo[0], (double)m->uhi[0]));
+  PetscCall(StkPopulationView(ctx->pop, viewer));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode StakingAttributes(StkModel m, StkH5 file, const char group[])
+{
+  StakingCtx *ctx = (StakingCtx *)m->data;
+  const StkAgentParams *p = &ctx->p;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkH5WriteAttributeReal(file, group, "sbar", ctx->sbar, "1"));
+  PetscCall(StkH5WriteAttributeReal(file, group, "w_s", ctx->w_s, "1/yr"));
+  PetscCall(StkH5WriteAttributeReal(file, group, "w_u", ctx->w_u, "yr"));
+  PetscCall(StkH5WriteAttributeReal(file, group, "ubar", ctx->ubar, "1/yr"));
+  PetscCall(StkH5WriteAttributeReal(file, group, "eta", ctx->eta, "1"));
+  PetscCall(StkH5WriteAttributeReal(file, group, "u_min", m->ulo[0], "1/yr"));
+  PetscCall(StkH5WriteAttributeReal(file, group, "u_max", m->uhi[0], "1/yr"));
+  PetscCall(StkH5WriteAttributeString(file, group, "cost_distribution", StkCostTypes[p->cost.type]));
+  PetscCall(StkH5WriteAttributeReal(file, group, "cost_median", p->cost.median, "1/yr"));
+  PetscCall(StkH5WriteAttributeReal(file, group, "cost_logsd", p->cost.logsd, "1"));
+  PetscCall(StkH5WriteAttributeReal(file, group, "cost_lo", p->cost.lo, "1/yr"));
+  PetscCall(StkH5WriteAttributeReal(file, group, "cost_hi", p->cost.hi, "1/yr"));
+  PetscCall(StkH5WriteAttributeReal(file, group, "cost_loc", p->cost.loc, "1/yr"));
+  PetscCall(StkH5WriteAttributeReal(file, group, "cost_scale", p->cost.scale, "1/yr"));
+  PetscCall(StkH5WriteAttributeReal(file, group, "s_max", p->s_max, "1"));
+  PetscCall(StkH5WriteAttributeReal(file, group, "phi", p->phi, "1/yr"));
+  PetscCall(StkH5WriteAttributeReal(file, group, "kappa", p->kappa, "1/yr"));
+  PetscCall(StkH5WriteAttributeReal(file, group, "sigma0", p->sigma0, "1/sqrt(yr)"));
+  PetscCall(StkH5WriteAttributeReal(file, group, "zbar", p->zbar, "1/yr"));
+  PetscCall(StkH5WriteAttributeReal(file, group, "theta", p->theta, "1/yr"));
+  PetscCall(StkH5WriteAttributeReal(file, group, "sigma_z", p->sigma_z, "1/yr/sqrt(yr)"));
+  PetscCall(StkH5WriteAttributeReal(file, group, "s_floor", STK_S_FLOOR, "1"));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode StakingDestroy(StkModel m)
+{
+  StakingCtx *ctx = (StakingCtx *)m->data;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkPopulationDestroy(&ctx->pop));
+  PetscCall(PetscFree(m->data));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkModelCreate_Staking(StkModel m)
+{
+  StakingCtx *ctx;
+
+  PetscFunctionBeginUser;
+  PetscCheck(m->dim == 1 || m->dim == 2, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-dim must be 1 or 2 for the staking model, got %" PetscInt_FMT, m->dim);
+  PetscCall(PetscNew(&ctx));
+  PetscCall(StkPopulationCreate(m->comm, &ctx->pop));
+  PetscCall(StkAgentParamsDefault(&ctx->p));
+  ctx->sbar = 0.60;
+  ctx->w_s  = 1.0;
+  ctx->w_u  = 10.0;
+  ctx->ubar = 0.03;
+  ctx->eta  = 0.0;
+  m->data   = ctx;
+  m->nu     = 1;
+  m->ulo[0] = 0.0;
+  m->uhi[0] = 0.15;
+  m->control_dir[0] = 0;
+  PetscCall(PetscStrncpy(m->names[0], "s", sizeof(m->names[0])));
+  PetscCall(PetscStrncpy(m->names[1], "z", sizeof(m->names[1])));
+  m->ops.setfromoptions = StakingSetFromOptions;
+  m->ops.setup          = StakingSetUp;
+  m->ops.view           = StakingView;
+  m->ops.destroy        = StakingDestroy;
+  m->ops.drift          = StakingDrift;
+  m->ops.diffusion      = StakingDiffusion;
+  m->ops.cost           = StakingCost;
+  m->ops.greedy         = StakingGreedy;
+  m->ops.attributes     = StakingAttributes;
+  PetscFunctionReturn(0);
+}

@@ -1,0 +1,38 @@
+/* Private: the body of StkModel and the ops table a model type fills in. */
+#pragma once
+#include "stk_model.h"
+
+typedef struct _StkModelOps *StkModelOps;
+struct _StkModelOps {
+  PetscErrorCode (*setfromoptions)(StkModel, PetscOptionItems *);
+  PetscErrorCode (*setup)(StkModel);
+  PetscErrorCode (*view)(StkModel, PetscViewer);
+  PetscErrorCode (*destroy)(StkModel);
+  PetscErrorCode (*drift)(StkModel, const PetscReal x[], const PetscReal u[], PetscReal b[]);
+  PetscErrorCode (*diffusion)(StkModel, const PetscReal x[], PetscReal a[]);
+  PetscErrorCode (*cost)(StkModel, const PetscReal x[], const PetscReal u[], PetscReal *l);
+  PetscErrorCode (*greedy)(StkModel, const PetscReal x[], PetscInt c, PetscReal p, const PetscReal u[], PetscReal *uc);
+  PetscErrorCode (*dirichlet)(StkModel, const PetscReal x[], PetscReal *g); /* optional */
+  PetscErrorCode (*exact)(StkModel, const PetscReal x[], PetscReal *V);     /* optional */
+  PetscErrorCode (*attributes)(StkModel, StkH5, const char group[]);
+};
+
+struct _p_StkModel {
+  MPI_Comm             comm;
+  char                 type[64];
+  struct _StkModelOps  ops;
+  PetscInt             dim, nu;
+  PetscReal            rho;
+  PetscInt             control_dir[STK_MAX_CONTROLS];
+  PetscReal            ulo[STK_MAX_CONTROLS], uhi[STK_MAX_CONTROLS];
+  PetscReal            box_lo[STK_MAX_DIM], box_hi[STK_MAX_DIM];
+  PetscReal            cluster[STK_MAX_DIM], stretch[STK_MAX_DIM]; /* default grid stretching */
+  char                 names[STK_MAX_DIM][16];
+  StkBoundaryType      bc[STK_MAX_DIM][2];
+  PetscBool            setupcalled;
+  void                *data; /* the type's own context */
+};
+
+/* Built-in types. */
+PETSC_INTERN PetscErrorCode StkModelCreate_Staking(StkModel);
+PETSC_INTERN PetscErrorCode StkModelCreate_LQ(StkModel);

@@ -1,0 +1,444 @@
+/* The monotone upwind scheme (MODEL.md section 4): assembly of rho I - L(u), the
+ * discrete Hamiltonian, and policy improvement (closed-form greedy with the upwind
+ * choice of Achdou et al., or an exact safeguarded minimization). */
+#include "stk_hjbimpl.h"
+
+PetscErrorCode StkLayoutCreate(StkGrid grid, StkLayout *L)
+{
+  DM            da;
+  DMDALocalInfo info;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMemzero(L, sizeof(*L)));
+  PetscCall(StkGridGetDM(grid, &da));
+  PetscCall(DMDAGetLocalInfo(da, &info));
+  L->dim = info.dim;
+  const PetscInt n[3] = {info.mx, info.my, info.mz}, s[3] = {info.xs, info.ys, info.zs}, m[3] = {info.xm, info.ym, info.zm};
+  const PetscInt gs[3] = {info.gxs, info.gys, info.gzs}, gm[3] = {info.gxm, info.gym, info.gzm};
+  L->nowned = 1;
+  for (PetscInt k = 0; k < L->dim; k++) {
+    L->n[k]       = n[k];
+    L->s[k]       = s[k];
+    L->m[k]       = m[k];
+    L->gs[k]      = gs[k];
+    L->gstride[k] = k ? L->gstride[k - 1] * gm[k - 1] : 1;
+    L->nowned *= m[k];
+    PetscCall(StkGridGetCoordinates(grid, k, &L->x[k]));
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkLayoutNode(StkSolver S, PetscInt o, StkNode *node)
+{
+  const StkLayout *L = &S->layout;
+  PetscInt         rest = o;
+
+  node->ghost     = 0;
+  node->dirichlet = PETSC_FALSE;
+  for (PetscInt k = 0; k < L->dim; k++) {
+    const PetscInt i = L->s[k] + rest % L->m[k];
+    rest /= L->m[k];
+    node->idx[k] = i;
+    node->x[k]   = L->x[k][i];
+    node->ghost += (i - L->gs[k]) * L->gstride[k];
+    if ((i == 0 && S->model->bc[k][0] == STK_BC_DIRICHLET) || (i == L->n[k] - 1 && S->model->bc[k][1] == STK_BC_DIRICHLET)) node->dirichlet = PETSC_TRUE;
+  }
+  return 0;
+}
+
+/* Forward/backward coefficients of direction k at index i.  At a reflecting end the
+ * ghost node mirrors the first interior node (zero normal derivative) and an outward
+ * drift contributes nothing (it is clamped: the process cannot leave the box). */
+void StkSchemeCoefficients(const StkLayout *L, PetscInt k, PetscInt i, PetscReal b, PetscReal a, PetscReal *cf, PetscReal *cb)
+{
+  const PetscReal *x = L->x[k];
+  const PetscInt   n = L->n[k];
+
+  if (i == 0) {
+    const PetscReal hp = x[1] - x[0];
+    *cf = PetscMax(b, 0) / hp + 2 * a / (hp * hp);
+    *cb = 0;
+  } else if (i == n - 1) {
+    const PetscReal hm = x[n - 1] - x[n - 2];
+    *cf = 0;
+    *cb = PetscMax(-b, 0) / hm + 2 * a / (hm * hm);
+  } else {
+    const PetscReal hp = x[i + 1] - x[i], hm = x[i] - x[i - 1];
+    *cf = PetscMax(b, 0) / hp + 2 * a / (hp * (hp + hm));
+    *cb = PetscMax(-b, 0) / hm + 2 * a / (hm * (hp + hm));
+  }
+}
+
+PetscErrorCode StkSchemeNodeHamiltonian(StkSolver S, const StkNode *node, const PetscScalar *Vg, const PetscReal u[], PetscReal *H)
+{
+  const StkLayout *L = &S->layout;
+  PetscReal        b[STK_MAX_DIM], a[STK_MAX_DIM], l, cf, cb;
+  const PetscReal  V = Vg[node->ghost];
+
+  PetscCall(StkModelDrift(S->model, node->x, u, b));
+  PetscCall(StkModelDiffusion(S->model, node->x, a));
+  PetscCall(StkModelCost(S->model, node->x, u, &l));
+  *H = l - S->model->rho * V;
+  for (PetscInt k = 0; k < L->dim; k++) {
+    const PetscInt i = node->idx[k], st = L->gstride[k];
+    StkSchemeCoefficients(L, k, i, b[k], a[k], &cf, &cb);
+    if (cf != 0) *H += cf * (Vg[node->ghost + st] - V);
+    if (cb != 0) *H += cb * (Vg[node->ghost - st] - V);
+  }
+  return 0;
+}
+
+static PetscErrorCode AssembleNode(StkSolver S, const StkNode *node, const PetscReal u[], Mat A, PetscScalar *rhs)
+{
+  const StkLayout *L = &S->layout;
+  PetscInt         cols[1 + 2 * STK_MAX_DIM], nc = 1;
+  PetscScalar      vals[1 + 2 * STK_MAX_DIM];
+  PetscReal        b[STK_MAX_DIM], a[STK_MAX_DIM], l, cf, cb;
+
+  PetscFunctionBeginUser;
+  cols[0] = node->ghost;
+  vals[0] = S->model->rho;
+  if (node->dirichlet) {
+    PetscCall(StkModelDirichlet(S->model, node->x, &l));
+    *rhs = S->model->rho * l;
+  } else {
+    PetscCall(StkModelDrift(S->model, node->x, u, b));
+    PetscCall(StkModelDiffusion(S->model, node->x, a));
+    PetscCall(StkModelCost(S->model, node->x, u, &l));
+    *rhs = l;
+    for (PetscInt k = 0; k < L->dim; k++) {
+      const PetscInt st = L->gstride[k], i = node->idx[k];
+      StkSchemeCoefficients(L, k, i, b[k], a[k], &cf, &cb);
+      vals[0] += cf + cb;
+      if (i < L->n[k] - 1) { cols[nc] = node->ghost + st; vals[nc++] = -cf; }
+      if (i > 0) { cols[nc] = node->ghost - st; vals[nc++] = -cb; }
+    }
+  }
+  PetscCall(MatSetValuesLocal(A, 1, cols, nc, cols, vals, INSERT_VALUES));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSolverAssemble(StkSolver S, Vec u, Mat A, Vec rhs)
+{
+  const PetscScalar *ua;
+  PetscScalar       *ra;
+  StkNode            node;
+  const PetscInt     nu = S->model->nu;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(STK_EVENT_Assemble, A, 0, 0, 0));
+  PetscCall(VecGetArrayRead(u, &ua));
+  PetscCall(VecGetArray(rhs, &ra));
+  for (PetscInt o = 0; o < S->layout.nowned; o++) {
+    PetscCall(StkLayoutNode(S, o, &node));
+    PetscCall(AssembleNode(S, &node, &ua[o * nu], A, &ra[o]));
+  }
+  PetscCall(VecRestoreArray(rhs, &ra));
+  PetscCall(VecRestoreArrayRead(u, &ua));
+  PetscCall(MatAssemblyBegin(A, MAT_FINAL_ASSEMBLY));
+  PetscCall(MatAssemblyEnd(A, MAT_FINAL_ASSEMBLY));
+  PetscCall(PetscLogEventEnd(STK_EVENT_Assemble, A, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+/* One-sided derivatives along k; the one leaving the box is 0 (reflecting convention),
+ * except at Dirichlet nodes where it copies the other (only for a sensible output policy). */
+static void OneSided(StkSolver S, const StkNode *node, const PetscScalar *Vg, PetscInt k, PetscReal *pf, PetscReal *pb)
+{
+  const StkLayout *L = &S->layout;
+  const PetscInt   i = node->idx[k], st = L->gstride[k];
+  const PetscReal *x = L->x[k];
+  const PetscReal  V = Vg[node->ghost];
+
+  *pf = i < L->n[k] - 1 ? (Vg[node->ghost + st] - V) / (x[i + 1] - x[i]) : 0;
+  *pb = i > 0 ? (V - Vg[node->ghost - st]) / (x[i] - x[i - 1]) : 0;
+  if (node->dirichlet) {
+    if (i == 0) *pb = *pf;
+    if (i == L->n[k] - 1) *pf = *pb;
+  }
+}
+
+typedef struct {
+  StkSolver       S;
+  const StkNode  *node;
+  PetscInt        c, k;
+  PetscReal       pf, pb, p_greedy;
+  PetscReal       u[STK_MAX_CONTROLS];
+} ControlProblem;
+
+static PetscReal DriftAlong(ControlProblem *P, PetscReal uc)
+{
+  PetscReal b[STK_MAX_DIM];
+
+  P->u[P->c] = uc;
+  (void)StkModelDrift(P->S->model, P->node->x, P->u, b);
+  return b[P->k];
+}
+
+/* The u_c-dependent part of the discrete Hamiltonian: l + b^+ p^+ - b^- p^-. */
+static PetscReal PartialHamiltonian(ControlProblem *P, PetscReal uc)
+{
+  PetscReal l, b = DriftAlong(P, uc);
+
+  (void)StkModelCost(P->S->model, P->node->x, P->u, &l);
+  return l + PetscMax(b, 0) * P->pf - PetscMax(-b, 0) * P->pb;
+}
+
+/* A root of f in [a, b] given f(a) f(b) <= 0: regula falsi with the Illinois
+ * modification (superlinear, never leaves the bracket). */
+static PetscReal BracketedRoot(ControlProblem *P, PetscReal (*f)(ControlProblem *, PetscReal), PetscReal a, PetscReal b, PetscReal fa, PetscReal fb, PetscReal tol)
+{
+  PetscReal c = a, c_old;
+  PetscInt  side = 0;
+
+  if (fa == 0) return a;
+  if (fb == 0) return b;
+  for (PetscInt it = 0; it < 100; it++) {
+    c_old = c;
+    c     = fb != fa ? (a * fb - b * fa) / (fb - fa) : 0.5 * (a + b);
+    const PetscReal fc = f(P, c);
+    if (fc == 0 || (it && PetscAbsReal(c - c_old) <= tol)) break;
+    if ((fc > 0) == (fb > 0)) {
+      b  = c;
+      fb = fc;
+      if (side == -1) fa *= 0.5;
+      side = -1;
+    } else {
+      a  = c;
+      fa = fc;
+      if (side == 1) fb *= 0.5;
+      side = 1;
+    }
+  }
+  return c;
+}
+
+/* The control between lo and hi (drift signs differ there) that zeroes the drift. */
+static PetscReal ZeroDriftControl(ControlProblem *P, PetscReal lo, PetscReal hi)
+{
+  return BracketedRoot(P, DriftAlong, lo, hi, DriftAlong(P, lo), DriftAlong(P, hi), 1e-15 * (1 + PetscAbsReal(hi - lo)));
+}
+
+/* u - G(u; p): zero at a fixed point of the greedy map. */
+static PetscReal GreedyResidual(ControlProblem *P, PetscReal uc)
+{
+  PetscReal g;
+
+  P->u[P->c] = uc;
+  (void)StkModelGreedy(P->S->model, P->node->x, P->c, P->p_greedy, P->u, &g);
+  return uc - g;
+}
+
+/* The closed-form greedy map u = G(u; p) linearizes the drift around u itself; its
+ * fixed point is a stationary point of the Hamiltonian in u_c (a KKT point on the box).
+ * Plain iteration of G diverges where |p b_uu| > 2 w_u, so it is safeguarded:
+ * u - G(u) is <= 0 at the lower bound and >= 0 at the upper one, and a bracketed root
+ * finder takes over when the iteration stops contracting. */
+static PetscErrorCode SelfConsistentGreedy(ControlProblem *P, PetscReal p, PetscReal *uc)
+{
+  const PetscReal lo = P->S->model->ulo[P->c], hi = P->S->model->uhi[P->c];
+  const PetscReal tol = 1e-14 * (1 + PetscMin(hi - lo, 1e3));
+  PetscReal       u = PetscMin(PetscMax(P->u[P->c], lo), hi), step_old = PETSC_MAX_REAL;
+
+  PetscFunctionBeginUser;
+  P->p_greedy = p;
+  for (PetscInt it = 0; it < 20; it++) {
+    const PetscReal step = -GreedyResidual(P, u);
+    if (PetscAbsReal(step) <= tol) {
+      *uc = u + step;
+      PetscFunctionReturn(0);
+    }
+    if (PetscAbsReal(step) > 0.5 * step_old) break;
+    step_old = PetscAbsReal(step);
+    u += step;
+  }
+  *uc = BracketedRoot(P, GreedyResidual, lo, hi, GreedyResidual(P, lo), GreedyResidual(P, hi), tol);
+  PetscFunctionReturn(0);
+}
+
+/* Upwind choice of Achdou et al.: forward where its drift is positive, backward where
+ * its drift is negative, the drift-zeroing control otherwise. */
+static PetscErrorCode ClosedFormControl(ControlProblem *P, PetscReal *uc)
+{
+  PetscReal uf, ub, bf, bb, ucur = P->u[P->c];
+
+  PetscFunctionBeginUser;
+  PetscCall(SelfConsistentGreedy(P, P->pf, &uf));
+  P->u[P->c] = ucur;
+  PetscCall(SelfConsistentGreedy(P, P->pb, &ub));
+  bf = DriftAlong(P, uf);
+  bb = DriftAlong(P, ub);
+  if (bf > 0 && bb < 0) *uc = PartialHamiltonian(P, uf) <= PartialHamiltonian(P, ub) ? uf : ub;
+  else if (bf > 0) *uc = uf;
+  else if (bb < 0) *uc = ub;
+  else if (bf == 0) *uc = uf;
+  else if (bb == 0) *uc = ub;
+  else *uc = ZeroDriftControl(P, PetscMin(uf, ub), PetscMax(uf, ub));
+  P->u[P->c] = *uc;
+  PetscFunctionReturn(0);
+}
+
+/* Brent's minimization without derivatives on [a, b] (safeguarded parabolic steps). */
+static PetscReal BrentMinimize(ControlProblem *P, PetscReal a, PetscReal b, PetscReal x0)
+{
+  const PetscReal gold = 0.3819660112501051, tol = 1e-12 * (1 + PetscAbsReal(b - a));
+  PetscReal       x = x0, w = x0, v = x0, fx = PartialHamiltonian(P, x0), fw = fx, fv = fx, d = 0, e = 0;
+
+  for (PetscInt it = 0; it < 200; it++) {
+    const PetscReal xm = 0.5 * (a + b), tol1 = tol + 1e-15 * PetscAbsReal(x), tol2 = 2 * tol1;
+    PetscReal       uu, fu;
+    if (PetscAbsReal(x - xm) <= tol2 - 0.5 * (b - a)) break;
+    if (PetscAbsReal(e) > tol1) { /* try a parabola through x, w, v */
+      PetscReal r = (x - w) * (fx - fv), q = (x - v) * (fx - fw), p = (x - v) * q - (x - w) * r;
+      q = 2 * (q - r);
+      if (q > 0) p = -p;
+      q = PetscAbsReal(q);
+      r = e;
+      e = d;
+      if (PetscAbsReal(p) >= PetscAbsReal(0.5 * q * r) || p <= q * (a - x) || p >= q * (b - x)) {
+        e = (x >= xm ? a : b) - x;
+        d = gold * e;
+      } else {
+        d  = p / q;
+        uu = x + d;
+        if (uu - a < tol2 || b - uu < tol2) d = x < xm ? tol1 : -tol1;
+      }
+    } else {
+      e = (x >= xm ? a : b) - x;
+      d = gold * e;
+    }
+    uu = x + (PetscAbsReal(d) >= tol1 ? d : (d > 0 ? tol1 : -tol1));
+    fu = PartialHamiltonian(P, uu);
+    if (fu <= fx) {
+      if (uu >= x) a = x; else b = x;
+      v = w; fv = fw; w = x; fw = fx; x = uu; fx = fu;
+    } else {
+      if (uu < x) a = uu; else b = uu;
+      if (fu <= fw || w == x) { v = w; fv = fw; w = uu; fw = fu; }
+      else if (fu <= fv || v == x || v == w) { v = uu; fv = fu; }
+    }
+  }
+  return x;
+}
+
+/* Exact minimization of the discrete Hamiltonian over [lo, hi]: the best of a uniform
+ * sample and the closed-form candidates, polished by Brent within the neighbouring samples. */
+static PetscErrorCode ExactControl(ControlProblem *P, PetscReal *uc)
+{
+  const PetscReal lo = P->S->model->ulo[P->c], hi = P->S->model->uhi[P->c];
+  const PetscInt  ns = P->S->exact_samples;
+  const PetscReal h  = (hi - lo) / (ns - 1);
+  PetscReal       best, fbest, cand[2], u0 = P->u[P->c];
+
+  PetscFunctionBeginUser;
+  best  = PetscMin(PetscMax(u0, lo), hi);
+  fbest = PartialHamiltonian(P, best);
+  PetscCall(ClosedFormControl(P, &cand[0]));
+  cand[1] = PetscMin(PetscMax(u0, lo), hi);
+  for (PetscInt i = -2; i < ns; i++) {
+    const PetscReal t = i < 0 ? cand[i + 2] : (i == ns - 1 ? hi : lo + i * h), f = PartialHamiltonian(P, t);
+    if (f < fbest) {
+      fbest = f;
+      best  = t;
+    }
+  }
+  *uc = BrentMinimize(P, PetscMax(lo, best - h), PetscMin(hi, best + h), best);
+  if (PartialHamiltonian(P, *uc) > fbest) *uc = best;
+  P->u[P->c] = *uc;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode ImproveNode(StkSolver S, const StkNode *node, const PetscScalar *Vg, PetscReal u[])
+{
+  ControlProblem P;
+  PetscReal      uc;
+
+  PetscFunctionBeginUser;
+  P.S    = S;
+  P.node = node;
+  PetscCall(PetscArraycpy(P.u, u, S->model->nu));
+  for (PetscInt c = 0; c < S->model->nu; c++) {
+    P.c = c;
+    P.k = S->model->control_dir[c];
+    OneSided(S, node, Vg, P.k, &P.pf, &P.pb);
+    if (S->greedy == STK_GREEDY_EXACT && !node->dirichlet) PetscCall(ExactControl(&P, &uc));
+    else PetscCall(ClosedFormControl(&P, &uc));
+  }
+  PetscCall(PetscArraycpy(u, P.u, S->model->nu));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSchemeImprove(StkSolver S, Vec V_local, Vec u_old, Vec u_new, PetscReal *hjb_residual, PetscInt *changed)
+{
+  const PetscScalar *Vg, *uo;
+  PetscScalar       *un;
+  const PetscInt     nu = S->model->nu;
+  PetscReal          res = 0, utol[STK_MAX_CONTROLS];
+  PetscInt           nchanged = 0;
+  StkNode            node;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(STK_EVENT_Improve, 0, 0, 0, 0));
+  for (PetscInt c = 0; c < nu; c++) utol[c] = 1e-12 * (1 + PetscMin(S->model->uhi[c] - S->model->ulo[c], 1e3));
+  PetscCall(VecGetArrayRead(V_local, &Vg));
+  PetscCall(VecGetArrayRead(u_old, &uo));
+  PetscCall(VecGetArray(u_new, &un));
+  for (PetscInt o = 0; o < S->layout.nowned; o++) {
+    PetscReal u[STK_MAX_CONTROLS], H;
+    PetscBool moved = PETSC_FALSE;
+    PetscCall(StkLayoutNode(S, o, &node));
+    for (PetscInt c = 0; c < nu; c++) u[c] = uo[o * nu + c];
+    PetscCall(ImproveNode(S, &node, Vg, u));
+    for (PetscInt c = 0; c < nu; c++) {
+      if (PetscAbsReal(u[c] - uo[o * nu + c]) > utol[c]) moved = PETSC_TRUE;
+      un[o * nu + c] = u[c];
+    }
+    nchanged += moved;
+    if (!node.dirichlet) {
+      PetscCall(StkSchemeNodeHamiltonian(S, &node, Vg, u, &H));
+      res = PetscMax(res, PetscAbsReal(H));
+    }
+  }
+  PetscCall(VecRestoreArray(u_new, &un));
+  PetscCall(VecRestoreArrayRead(u_old, &uo));
+  PetscCall(VecRestoreArrayRead(V_local, &Vg));
+  PetscCall(MPIU_Allreduce(MPI_IN_PLACE, &res, 1, MPIU_REAL, MPIU_MAX, S->comm));
+  PetscCall(MPIU_Allreduce(MPI_IN_PLACE, &nchanged, 1, MPIU_INT, MPI_SUM, S->comm));
+  *hjb_residual = res;
+  *changed      = nchanged;
+  PetscCall(PetscLogEventEnd(STK_EVENT_Improve, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSolverImprovePolicy(StkSolver S, Vec V, Vec u_new)
+{
+  PetscReal res;
+  PetscInt  changed;
+
+  PetscFunctionBeginUser;
+  PetscCall(DMGlobalToLocal(S->da, V, INSERT_VALUES, S->V_local));
+  PetscCall(StkSchemeImprove(S, S->V_local, S->u, u_new, &res, &changed));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSolverHamiltonian(StkSolver S, Vec V, Vec u, Vec H)
+{
+  const PetscScalar *Vg, *ua;
+  PetscScalar       *Ha;
+  StkNode            node;
+
+  PetscFunctionBeginUser;
+  PetscCall(DMGlobalToLocal(S->da, V, INSERT_VALUES, S->V_local));
+  PetscCall(VecGetArrayRead(S->V_local, &Vg));
+  PetscCall(VecGetArrayRead(u, &ua));
+  PetscCall(VecGetArray(H, &Ha));
+  for (PetscInt o = 0; o < S->layout.nowned; o++) {
+    PetscCall(StkLayoutNode(S, o, &node));
+    Ha[o] = 0;
+    if (!node.dirichlet) PetscCall(StkSchemeNodeHamiltonian(S, &node, Vg, &ua[o * S->model->nu], &Ha[o]));
+  }
+  PetscCall(VecRestoreArray(H, &Ha));
+  PetscCall(VecRestoreArrayRead(u, &ua));
+  PetscCall(VecRestoreArrayRead(S->V_local, &Vg));
+  PetscFunctionReturn(0);
+}

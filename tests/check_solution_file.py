@@ -1,0 +1,62 @@
+#!/usr/bin/python3
+"""The solution file of `stakehjb solve` (issue 2, MODEL.md section 7) as a user's
+h5py sees it: coordinates as dimension scales, fields in C order with s slowest,
+parameters and statistics as attributes, an XDMF sidecar, no temporary left.
+usage: check_solution_file.py STAKEHJB"""
+import glob
+import os
+import subprocess
+import sys
+import tempfile
+
+import h5py
+import numpy as np
+
+stakehjb = sys.argv[1]
+checks = []
+
+
+def check(name, ok, detail=""):
+    checks.append(bool(ok))
+    print(f"{'ok  ' if ok else 'FAIL'} {name} {detail}")
+
+
+with tempfile.TemporaryDirectory() as tmp:
+    path = os.path.join(tmp, "sol.h5")
+    run = subprocess.run([stakehjb, "solve", "-grid_n", "129,33", "-o", path], capture_output=True, text=True)
+    check("solve exits 0", run.returncode == 0, run.stderr[-2000:])
+    check("summary names the file", path in run.stdout)
+    with h5py.File(path, "r") as f:
+        g = f["solution"]
+        s, z = g["s"][...], g["z"][...]
+        check("coordinates", s.shape == (129,) and z.shape == (33,) and s[0] == 0 and s[-1] == 1)
+        check("s and z are dimension scales", g["s"].attrs.get("CLASS") == b"DIMENSION_SCALE" and g["z"].attrs.get("CLASS") == b"DIMENSION_SCALE")
+        for name in ("value", "policy", "density"):
+            d = g[name]
+            check(f"{name} shape (s, z)", d.shape == (129, 33), str(d.shape))
+            check(f"{name} scales attached", d.dims[0][0].name == "/solution/s" and d.dims[1][0].name == "/solution/z")
+        drift = g["drift"]
+        check("drift shape (s, z, component)", drift.shape == (129, 33, 2), str(drift.shape))
+        v, u, dens = g["value"][...], g["policy"][...], g["density"][...]
+        check("value finite and positive", np.all(np.isfinite(v)) and v.min() > 0)
+        check("policy within [u_min, u_max]", u.min() >= g.attrs["u_min"] and u.max() <= g.attrs["u_max"])
+        # C order, s slowest: more issuance below the target than above it, along s
+        jz = len(z) // 2
+        below, above = u[np.searchsorted(s, 0.4), jz], u[np.searchsorted(s, 0.8), jz]
+        check("policy issues more below target", below > above, f"u(0.4)={below:.4f} u(0.8)={above:.4f}")
+        ds = np.gradient(s)
+        dz = np.gradient(z)
+        ws = np.concatenate(([0.5 * (s[1] - s[0])], 0.5 * (s[2:] - s[:-2]), [0.5 * (s[-1] - s[-2])]))
+        wz = np.concatenate(([0.5 * (z[1] - z[0])], 0.5 * (z[2:] - z[:-2]), [0.5 * (z[-1] - z[-2])]))
+        mass = float(np.sum(dens * np.outer(ws, wz)))
+        check("density non-negative, unit mass", dens.min() >= -1e-10 * dens.max() and abs(mass - 1) < 1e-10, f"mass {mass:.12f}")
+        mean_s = float(np.sum(dens * np.outer(ws * s, wz)))
+        check("stationary mean of s near the target", 0.5 < mean_s < 0.7, f"E[s] = {mean_s:.4f}")
+        for a in ("iterations", "converged", "residual", "wall_time", "ranks", "version", "kappa", "kappa_units", "rho", "sbar", "model"):
+            check(f"attribute {a}", a in g.attrs)
+        check("converged", int(g.attrs["converged"]) == 1)
+    check("XDMF sidecar", os.path.exists(os.path.join(tmp, "sol.xmf")))
+    check("no temporary left", not glob.glob(os.path.join(tmp, "*.tmp*")))
+
+print(f"{sum(checks)} passed, {len(checks) - sum(checks)} failed")
+sys.exit(0 if all(checks) else 1)
