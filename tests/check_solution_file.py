@@ -55,6 +55,12 @@ with tempfile.TemporaryDirectory() as tmp:
         for a in ("iterations", "converged", "residual", "wall_time", "ranks", "version", "kappa", "kappa_units", "rho", "sbar", "model"):
             check(f"attribute {a}", a in g.attrs)
         check("converged", int(g.attrs["converged"]) == 1)
+        g_value_at_target = float(v[np.argmin(np.abs(s - 0.6)), np.argmin(np.abs(z))])
+    import xarray  # Debian's python3-xarray with python3-h5netcdf
+    with xarray.open_dataset(path, group="solution", engine="h5netcdf") as ds:
+        check("xarray sees labelled (s, z) fields", ds["value"].dims == ("s", "z") and ds["drift"].dims == ("s", "z", "component"))
+        v = float(ds["value"].sel(s=0.6, z=0.0, method="nearest"))
+        check("xarray selection by coordinate", abs(v - g_value_at_target) < 1e-15, f"V(0.6, 0) = {v:.6g}")
     check("XDMF sidecar", os.path.exists(os.path.join(tmp, "sol.xmf")))
     check("no temporary left", not glob.glob(os.path.join(tmp, "*.tmp*")))
 
