@@ -63,6 +63,7 @@ PetscErrorCode StkSolverSetFromOptions(StkSolver S)
   PetscCall(PetscOptionsReal("-hjb_linear_rtol", "Relative tolerance of each linear solve (0: automatic, 0.01 rtol / sqrt(nodes))", "", S->ksp_rtol, &S->ksp_rtol, NULL));
   PetscCall(PetscOptionsInt("-hjb_max_it", "Maximum number of Howard iterations", "", S->max_it, &S->max_it, NULL));
   PetscCall(PetscOptionsEnum("-hjb_greedy", "Policy improvement: closed_form (greedy map with upwind choice) or exact (safeguarded 1-D minimization)", "", StkGreedyTypes, (PetscEnum)S->greedy, (PetscEnum *)&S->greedy, NULL));
+  PetscCall(PetscOptionsBool("-hjb_central", "Central drift differences wherever the row stays monotone (|b| h <= sigma^2), upwind elsewhere", "", S->central, &S->central, NULL));
   PetscCall(PetscOptionsInt("-hjb_exact_samples", "Uniform samples of the control interval that bracket the exact minimizer", "", S->exact_samples, &S->exact_samples, NULL));
   PetscCall(PetscOptionsBool("-hjb_monitor", "Print one line per Howard iteration", "", S->monitor, &S->monitor, NULL));
   PetscCall(PetscOptionsBool("-hjb_progress", "Print a progress line to stderr on long solves", "", S->progress, &S->progress, NULL));
@@ -105,7 +106,7 @@ static PetscErrorCode InitialPolicy(StkSolver S, Vec u)
     PetscReal uc[STK_MAX_CONTROLS];
     PetscCall(StkLayoutNode(S, o, &node));
     for (PetscInt c = 0; c < nu; c++) uc[c] = PetscMin(PetscMax(0, S->model->ulo[c]), S->model->uhi[c]);
-    for (PetscInt c = 0; c < nu; c++) PetscCall(StkModelGreedy(S->model, node.x, c, 0.0, uc, &uc[c]));
+    for (PetscInt c = 0; c < nu; c++) PetscCall(StkModelGreedy(S->model, node.x, c, 0.0, 0.0, uc, &uc[c]));
     for (PetscInt c = 0; c < nu; c++) ua[o * nu + c] = uc[c];
   }
   PetscCall(VecRestoreArray(u, &ua));

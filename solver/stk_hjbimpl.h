@@ -34,6 +34,7 @@ struct _p_StkSolver {
   PetscInt       max_it, exact_samples;
   StkGreedyType  greedy;
   PetscBool      monitor, progress, have_guess, solved, density_done;
+  PetscBool      central; /* -hjb_scheme central_monotone */
   StkSolverStats stats;
   PetscBool      setupcalled;
 };
@@ -41,7 +42,7 @@ struct _p_StkSolver {
 PETSC_INTERN PetscErrorCode StkLayoutCreate(StkGrid grid, StkLayout *layout);
 PETSC_INTERN PetscErrorCode StkLayoutNode(StkSolver S, PetscInt o, StkNode *node);
 /* Upwind coefficients towards the forward and backward neighbours in direction k. */
-PETSC_INTERN void StkSchemeCoefficients(const StkLayout *L, PetscInt k, PetscInt i, PetscReal b, PetscReal a, PetscReal *cf, PetscReal *cb);
+PETSC_INTERN void StkSchemeCoefficients(const StkLayout *L, PetscInt k, PetscInt i, PetscReal b, PetscReal a, PetscBool central, PetscReal *cf, PetscReal *cb);
 /* The discrete Hamiltonian at one node for the control u (all directions). */
 PETSC_INTERN PetscErrorCode StkSchemeNodeHamiltonian(StkSolver S, const StkNode *node, const PetscScalar *Vg, const PetscReal u[], PetscReal *H);
 /* Improve the policy from the ghosted value Vg; returns max |H(u_new)| over free nodes

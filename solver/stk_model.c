@@ -239,9 +239,9 @@ PetscErrorCode StkModelDrift(StkModel m, const PetscReal x[], const PetscReal u[
   return m->ops.drift(m, x, u, b);
 }
 
-PetscErrorCode StkModelDiffusion(StkModel m, const PetscReal x[], PetscReal a[])
+PetscErrorCode StkModelDiffusion(StkModel m, const PetscReal x[], const PetscReal u[], PetscReal a[])
 {
-  return m->ops.diffusion(m, x, a);
+  return m->ops.diffusion(m, x, u, a);
 }
 
 PetscErrorCode StkModelCost(StkModel m, const PetscReal x[], const PetscReal u[], PetscReal *l)
@@ -249,9 +249,9 @@ PetscErrorCode StkModelCost(StkModel m, const PetscReal x[], const PetscReal u[]
   return m->ops.cost(m, x, u, l);
 }
 
-PetscErrorCode StkModelGreedy(StkModel m, const PetscReal x[], PetscInt c, PetscReal p, const PetscReal u[], PetscReal *uc)
+PetscErrorCode StkModelGreedy(StkModel m, const PetscReal x[], PetscInt c, PetscReal p, PetscReal q, const PetscReal u[], PetscReal *uc)
 {
-  return m->ops.greedy(m, x, c, p, u, uc);
+  return m->ops.greedy(m, x, c, p, q, u, uc);
 }
 
 PetscErrorCode StkModelDirichlet(StkModel m, const PetscReal x[], PetscReal *g)

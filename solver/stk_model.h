@@ -1,6 +1,6 @@
 /* A controlled diffusion with a running cost: the problem the HJB solver solves.
  *
- *   rho V = min_u { l(x, u) + sum_k b_k(x, u) V_k } + sum_k a_k(x) V_kk,   a_k = sigma_k^2 / 2
+ *   rho V = min_u { l(x, u) + sum_k [b_k(x, u) V_k + a_k(x, u) V_kk] },   a_k = sigma_k^2 / 2
  *
  * Controls are separable: control c enters only the drift of state direction
  * StkModelGetControlDirection(c).  Models plug in through an ops table
@@ -41,11 +41,12 @@ PETSC_EXTERN PetscErrorCode StkModelConfigureGrid(StkModel model, StkGrid grid);
 
 /* Pointwise evaluation (not collective). */
 PETSC_EXTERN PetscErrorCode StkModelDrift(StkModel model, const PetscReal x[], const PetscReal u[], PetscReal b[]);
-PETSC_EXTERN PetscErrorCode StkModelDiffusion(StkModel model, const PetscReal x[], PetscReal a[]);
+PETSC_EXTERN PetscErrorCode StkModelDiffusion(StkModel model, const PetscReal x[], const PetscReal u[], PetscReal a[]);
 PETSC_EXTERN PetscErrorCode StkModelCost(StkModel model, const PetscReal x[], const PetscReal u[], PetscReal *l);
 /* Closed-form greedy map for control c: the minimizer of the Hamiltonian in u_c with
- * the drift linearized around `u`, given the derivative p of V along the control's direction. */
-PETSC_EXTERN PetscErrorCode StkModelGreedy(StkModel model, const PetscReal x[], PetscInt c, PetscReal p, const PetscReal u[], PetscReal *uc);
+ * the drift (and diffusion) linearized around `u`, given the first and second
+ * derivatives p and q of V along the control's direction. */
+PETSC_EXTERN PetscErrorCode StkModelGreedy(StkModel model, const PetscReal x[], PetscInt c, PetscReal p, PetscReal q, const PetscReal u[], PetscReal *uc);
 PETSC_EXTERN PetscErrorCode StkModelDirichlet(StkModel model, const PetscReal x[], PetscReal *g);
 PETSC_EXTERN PetscErrorCode StkModelHasExactSolution(StkModel model, PetscBool *has);
 PETSC_EXTERN PetscErrorCode StkModelExactValue(StkModel model, const PetscReal x[], PetscReal *V);

@@ -31,7 +31,7 @@ static PetscErrorCode LQDrift(StkModel m, const PetscReal x[], const PetscReal u
   return 0;
 }
 
-static PetscErrorCode LQDiffusion(StkModel m, const PetscReal x[], PetscReal a[])
+static PetscErrorCode LQDiffusion(StkModel m, const PetscReal x[], const PetscReal u[], PetscReal a[])
 {
   const LQCtx *ctx = (LQCtx *)m->data;
 
@@ -58,7 +58,7 @@ static PetscErrorCode LQCost(StkModel m, const PetscReal x[], const PetscReal u[
 }
 
 /* argmin_u R_c u^2 + B_c u p, exact since the drift is affine in u. */
-static PetscErrorCode LQGreedy(StkModel m, const PetscReal x[], PetscInt c, PetscReal p, const PetscReal u[], PetscReal *uc)
+static PetscErrorCode LQGreedy(StkModel m, const PetscReal x[], PetscInt c, PetscReal p, PetscReal q, const PetscReal u[], PetscReal *uc)
 {
   const LQCtx    *ctx = (LQCtx *)m->data;
   const PetscReal v   = -ctx->B[c] * p / (2 * ctx->R[c]);

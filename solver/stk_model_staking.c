@@ -24,7 +24,7 @@ static PetscErrorCode StakingDrift(StkModel m, const PetscReal x[], const PetscR
   return 0;
 }
 
-static PetscErrorCode StakingDiffusion(StkModel m, const PetscReal x[], PetscReal a[])
+static PetscErrorCode StakingDiffusion(StkModel m, const PetscReal x[], const PetscReal u[], PetscReal a[])
 {
   const StakingCtx *ctx = (StakingCtx *)m->data;
   const PetscReal   vol = StkAgentsVolatility(&ctx->p, x[0]);
@@ -44,7 +44,7 @@ static PetscErrorCode StakingCost(StkModel m, const PetscReal x[], const PetscRe
 }
 
 /* u = clip(ubar - (eta + b_u(x, u_k) p) / (2 w_u)): MODEL.md section 5. */
-static PetscErrorCode StakingGreedy(StkModel m, const PetscReal x[], PetscInt c, PetscReal p, const PetscReal u[], PetscReal *uc)
+static PetscErrorCode StakingGreedy(StkModel m, const PetscReal x[], PetscInt c, PetscReal p, PetscReal q, const PetscReal u[], PetscReal *uc)
 {
   const StakingCtx *ctx = (StakingCtx *)m->data;
   const PetscReal   bu  = StkAgentsDriftU(&ctx->p, x[0], StakingZ(m, ctx, x), u[0]);

@@ -9,9 +9,9 @@ struct _StkModelOps {
   PetscErrorCode (*view)(StkModel, PetscViewer);
   PetscErrorCode (*destroy)(StkModel);
   PetscErrorCode (*drift)(StkModel, const PetscReal x[], const PetscReal u[], PetscReal b[]);
-  PetscErrorCode (*diffusion)(StkModel, const PetscReal x[], PetscReal a[]);
+  PetscErrorCode (*diffusion)(StkModel, const PetscReal x[], const PetscReal u[], PetscReal a[]);
   PetscErrorCode (*cost)(StkModel, const PetscReal x[], const PetscReal u[], PetscReal *l);
-  PetscErrorCode (*greedy)(StkModel, const PetscReal x[], PetscInt c, PetscReal p, const PetscReal u[], PetscReal *uc);
+  PetscErrorCode (*greedy)(StkModel, const PetscReal x[], PetscInt c, PetscReal p, PetscReal q, const PetscReal u[], PetscReal *uc);
   PetscErrorCode (*dirichlet)(StkModel, const PetscReal x[], PetscReal *g); /* optional */
   PetscErrorCode (*exact)(StkModel, const PetscReal x[], PetscReal *V);     /* optional */
   PetscErrorCode (*attributes)(StkModel, StkH5, const char group[]);

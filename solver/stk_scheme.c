@@ -48,8 +48,10 @@ PetscErrorCode StkLayoutNode(StkSolver S, PetscInt o, StkNode *node)
 
 /* Forward/backward coefficients of direction k at index i.  At a reflecting end the
  * ghost node mirrors the first interior node (zero normal derivative) and an outward
- * drift contributes nothing (it is clamped: the process cannot leave the box). */
-void StkSchemeCoefficients(const StkLayout *L, PetscInt k, PetscInt i, PetscReal b, PetscReal a, PetscReal *cf, PetscReal *cb)
+ * drift contributes nothing (it is clamped: the process cannot leave the box).
+ * With `central`, an interior node uses the second-order central drift difference
+ * (weighted for uneven spacing) wherever both coefficients stay >= 0 (monotone). */
+void StkSchemeCoefficients(const StkLayout *L, PetscInt k, PetscInt i, PetscReal b, PetscReal a, PetscBool central, PetscReal *cf, PetscReal *cb)
 {
   const PetscReal *x = L->x[k];
   const PetscInt   n = L->n[k];
@@ -64,8 +66,13 @@ void StkSchemeCoefficients(const StkLayout *L, PetscInt k, PetscInt i, PetscReal
     *cb = PetscMax(-b, 0) / hm + 2 * a / (hm * hm);
   } else {
     const PetscReal hp = x[i + 1] - x[i], hm = x[i] - x[i - 1];
-    *cf = PetscMax(b, 0) / hp + 2 * a / (hp * (hp + hm));
-    *cb = PetscMax(-b, 0) / hm + 2 * a / (hm * (hp + hm));
+    if (central && b * hm + 2 * a >= 0 && 2 * a - b * hp >= 0) {
+      *cf = (b * hm + 2 * a) / (hp * (hp + hm));
+      *cb = (2 * a - b * hp) / (hm * (hp + hm));
+    } else {
+      *cf = PetscMax(b, 0) / hp + 2 * a / (hp * (hp + hm));
+      *cb = PetscMax(-b, 0) / hm + 2 * a / (hm * (hp + hm));
+    }
   }
 }
 
@@ -76,12 +83,12 @@ PetscErrorCode StkSchemeNodeHamiltonian(StkSolver S, const StkNode *node, const 
   const PetscReal  V = Vg[node->ghost];
 
   PetscCall(StkModelDrift(S->model, node->x, u, b));
-  PetscCall(StkModelDiffusion(S->model, node->x, a));
+  PetscCall(StkModelDiffusion(S->model, node->x, u, a));
   PetscCall(StkModelCost(S->model, node->x, u, &l));
   *H = l - S->model->rho * V;
   for (PetscInt k = 0; k < L->dim; k++) {
     const PetscInt i = node->idx[k], st = L->gstride[k];
-    StkSchemeCoefficients(L, k, i, b[k], a[k], &cf, &cb);
+    StkSchemeCoefficients(L, k, i, b[k], a[k], S->central, &cf, &cb);
     if (cf != 0) *H += cf * (Vg[node->ghost + st] - V);
     if (cb != 0) *H += cb * (Vg[node->ghost - st] - V);
   }
@@ -103,12 +110,12 @@ static PetscErrorCode AssembleNode(StkSolver S, const StkNode *node, const Petsc
     *rhs = S->model->rho * l;
   } else {
     PetscCall(StkModelDrift(S->model, node->x, u, b));
-    PetscCall(StkModelDiffusion(S->model, node->x, a));
+    PetscCall(StkModelDiffusion(S->model, node->x, u, a));
     PetscCall(StkModelCost(S->model, node->x, u, &l));
     *rhs = l;
     for (PetscInt k = 0; k < L->dim; k++) {
       const PetscInt st = L->gstride[k], i = node->idx[k];
-      StkSchemeCoefficients(L, k, i, b[k], a[k], &cf, &cb);
+      StkSchemeCoefficients(L, k, i, b[k], a[k], S->central, &cf, &cb);
       vals[0] += cf + cb;
       if (i < L->n[k] - 1) { cols[nc] = node->ghost + st; vals[nc++] = -cf; }
       if (i > 0) { cols[nc] = node->ghost - st; vals[nc++] = -cb; }
@@ -141,29 +148,42 @@ PetscErrorCode StkSolverAssemble(StkSolver S, Vec u, Mat A, Vec rhs)
   PetscFunctionReturn(0);
 }
 
-/* One-sided derivatives along k; the one leaving the box is 0 (reflecting convention),
- * except at Dirichlet nodes where it copies the other (only for a sensible output policy). */
-static void OneSided(StkSolver S, const StkNode *node, const PetscScalar *Vg, PetscInt k, PetscReal *pf, PetscReal *pb)
+/* Differences of V along k at a node: one-sided pf, pb (the one leaving the box is 0,
+ * the reflecting convention, except at Dirichlet nodes where it copies the other, only
+ * for a sensible output policy), central pc (second order on uneven spacing) and the
+ * second difference q (mirror ghost at the ends). */
+typedef struct {
+  PetscReal pf, pb, pc, q;
+} Differences;
+
+static void DifferencesAlong(StkSolver S, const StkNode *node, const PetscScalar *Vg, PetscInt k, Differences *d)
 {
   const StkLayout *L = &S->layout;
-  const PetscInt   i = node->idx[k], st = L->gstride[k];
+  const PetscInt   i = node->idx[k], n = L->n[k], st = L->gstride[k];
   const PetscReal *x = L->x[k];
   const PetscReal  V = Vg[node->ghost];
+  const PetscReal  hp = i < n - 1 ? x[i + 1] - x[i] : x[i] - x[i - 1], hm = i > 0 ? x[i] - x[i - 1] : hp;
 
-  *pf = i < L->n[k] - 1 ? (Vg[node->ghost + st] - V) / (x[i + 1] - x[i]) : 0;
-  *pb = i > 0 ? (V - Vg[node->ghost - st]) / (x[i] - x[i - 1]) : 0;
+  d->pf = i < n - 1 ? (Vg[node->ghost + st] - V) / hp : 0;
+  d->pb = i > 0 ? (V - Vg[node->ghost - st]) / hm : 0;
   if (node->dirichlet) {
-    if (i == 0) *pb = *pf;
-    if (i == L->n[k] - 1) *pf = *pb;
+    if (i == 0) d->pb = d->pf;
+    if (i == n - 1) d->pf = d->pb;
   }
+  if (i == 0) d->q = 2 * d->pf / hp;
+  else if (i == n - 1) d->q = -2 * d->pb / hm;
+  else d->q = 2 * (d->pf - d->pb) / (hp + hm);
+  d->pc = (hm * d->pf + hp * d->pb) / (hp + hm);
 }
 
 typedef struct {
-  StkSolver       S;
-  const StkNode  *node;
-  PetscInt        c, k;
-  PetscReal       pf, pb, p_greedy;
-  PetscReal       u[STK_MAX_CONTROLS];
+  StkSolver          S;
+  const StkNode     *node;
+  const PetscScalar *Vg;
+  PetscInt           c, k;
+  Differences        d;
+  PetscReal          p_greedy;
+  PetscReal          u[STK_MAX_CONTROLS];
 } ControlProblem;
 
 static PetscReal DriftAlong(ControlProblem *P, PetscReal uc)
@@ -175,13 +195,29 @@ static PetscReal DriftAlong(ControlProblem *P, PetscReal uc)
   return b[P->k];
 }
 
-/* The u_c-dependent part of the discrete Hamiltonian: l + b^+ p^+ - b^- p^-. */
+/* The discrete Hamiltonian of the node as a function of u_c (the scheme's own rows). */
 static PetscReal PartialHamiltonian(ControlProblem *P, PetscReal uc)
 {
-  PetscReal l, b = DriftAlong(P, uc);
+  PetscReal H;
 
-  (void)StkModelCost(P->S->model, P->node->x, P->u, &l);
-  return l + PetscMax(b, 0) * P->pf - PetscMax(-b, 0) * P->pb;
+  P->u[P->c] = uc;
+  (void)StkSchemeNodeHamiltonian(P->S, P->node, P->Vg, P->u, &H);
+  return H;
+}
+
+/* Whether the central drift difference keeps the row monotone at this control. */
+static PetscBool CentralIsMonotone(ControlProblem *P, PetscReal uc)
+{
+  const StkLayout *L = &P->S->layout;
+  const PetscInt   i = P->node->idx[P->k], n = L->n[P->k];
+  const PetscReal *x = L->x[P->k];
+  PetscReal        b[STK_MAX_DIM], a[STK_MAX_DIM];
+
+  if (i == 0 || i == n - 1) return PETSC_FALSE;
+  P->u[P->c] = uc;
+  (void)StkModelDrift(P->S->model, P->node->x, P->u, b);
+  (void)StkModelDiffusion(P->S->model, P->node->x, P->u, a);
+  return (PetscBool)(b[P->k] * (x[i] - x[i - 1]) + 2 * a[P->k] >= 0 && 2 * a[P->k] - b[P->k] * (x[i + 1] - x[i]) >= 0);
 }
 
 /* A root of f in [a, b] given f(a) f(b) <= 0: regula falsi with the Illinois
@@ -225,7 +261,7 @@ static PetscReal GreedyResidual(ControlProblem *P, PetscReal uc)
   PetscReal g;
 
   P->u[P->c] = uc;
-  (void)StkModelGreedy(P->S->model, P->node->x, P->c, P->p_greedy, P->u, &g);
+  (void)StkModelGreedy(P->S->model, P->node->x, P->c, P->p_greedy, P->d.q, P->u, &g);
   return uc - g;
 }
 
@@ -257,15 +293,25 @@ static PetscErrorCode SelfConsistentGreedy(ControlProblem *P, PetscReal p, Petsc
 }
 
 /* Upwind choice of Achdou et al.: forward where its drift is positive, backward where
- * its drift is negative, the drift-zeroing control otherwise. */
+ * its drift is negative, the drift-zeroing control otherwise.  With the central scheme,
+ * the control from the central difference wins wherever the row stays monotone. */
 static PetscErrorCode ClosedFormControl(ControlProblem *P, PetscReal *uc)
 {
   PetscReal uf, ub, bf, bb, ucur = P->u[P->c];
 
   PetscFunctionBeginUser;
-  PetscCall(SelfConsistentGreedy(P, P->pf, &uf));
+  if (P->S->central && !P->node->dirichlet) {
+    PetscReal ucen;
+    PetscCall(SelfConsistentGreedy(P, P->d.pc, &ucen));
+    if (CentralIsMonotone(P, ucen)) {
+      *uc = P->u[P->c] = ucen;
+      PetscFunctionReturn(0);
+    }
+    P->u[P->c] = ucur;
+  }
+  PetscCall(SelfConsistentGreedy(P, P->d.pf, &uf));
   P->u[P->c] = ucur;
-  PetscCall(SelfConsistentGreedy(P, P->pb, &ub));
+  PetscCall(SelfConsistentGreedy(P, P->d.pb, &ub));
   bf = DriftAlong(P, uf);
   bb = DriftAlong(P, ub);
   if (bf > 0 && bb < 0) *uc = PartialHamiltonian(P, uf) <= PartialHamiltonian(P, ub) ? uf : ub;
@@ -356,11 +402,12 @@ static PetscErrorCode ImproveNode(StkSolver S, const StkNode *node, const PetscS
   PetscFunctionBeginUser;
   P.S    = S;
   P.node = node;
+  P.Vg   = Vg;
   PetscCall(PetscArraycpy(P.u, u, S->model->nu));
   for (PetscInt c = 0; c < S->model->nu; c++) {
     P.c = c;
     P.k = S->model->control_dir[c];
-    OneSided(S, node, Vg, P.k, &P.pf, &P.pb);
+    DifferencesAlong(S, node, Vg, P.k, &P.d);
     if (S->greedy == STK_GREEDY_EXACT && !node->dirichlet) PetscCall(ExactControl(&P, &uc));
     else PetscCall(ClosedFormControl(&P, &uc));
   }

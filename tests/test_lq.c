@@ -69,7 +69,28 @@ static void test_lq_2d_order_exact_greedy(void **state)
   check_order(2, "-hjb_rtol 1e-10 -hjb_greedy exact");
 }
 
+/* Central drift differences are exact on quadratics: where the row stays monotone
+ * everywhere (fine enough grids), the LQ value is reproduced to round-off. */
+static void test_lq_central_exact_on_quadratics(void **state)
+{
+  for (PetscInt dim = 1; dim <= 2; dim++) {
+    StkTestProblem P;
+    StkSolverStats st;
+    PetscInt       n[2] = {129, 129};
+    PetscReal      err;
+    assert_petsc(StkTestProblemCreate("lq", dim, n, "-hjb_rtol 1e-12 -hjb_central", &P));
+    assert_petsc(StkSolverSolve(P.solver));
+    assert_petsc(StkSolverGetStats(P.solver, &st));
+    err = interior_error(&P);
+    print_message("    lq %" PetscInt_FMT "-D central, n = 129: max error %.3e, %" PetscInt_FMT " Howard its\n", dim, (double)err, st.iterations);
+    assert_true(st.converged);
+    assert_true(err < 1e-9);
+    assert_petsc(StkTestProblemDestroy(&P));
+  }
+}
+
 static const struct CMUnitTest tests[] = {
+  cmocka_unit_test(test_lq_central_exact_on_quadratics),
   cmocka_unit_test(test_lq_1d_order),
   cmocka_unit_test(test_lq_2d_order),
   cmocka_unit_test(test_lq_2d_order_exact_greedy),

@@ -188,7 +188,7 @@ static PetscReal HJBResidual(StkModel m, PetscInt d, const PetscReal x[], const 
 
   StkModelCost(m, x, u, &l);
   StkModelDrift(m, x, u, b);
-  StkModelDiffusion(m, x, a);
+  StkModelDiffusion(m, x, u, a);
   rhs    = l;
   *scale = RHO * PetscAbsReal(V) + PetscAbsReal(l);
   for (PetscInt k = 0; k < d; k++) {
@@ -273,7 +273,7 @@ static void check_lq_model_hjb(PetscInt d)
       PetscInt k;
       assert_petsc(StkModelGetControlDirection(m, c, &k));
       assert_int_equal(k, c);
-      assert_petsc(StkModelGreedy(m, x, c, g[k], u, &u[c]));
+      assert_petsc(StkModelGreedy(m, x, c, g[k], 0.0, u, &u[c]));
       assert_close(u[c], -B[c] * g[c] / (2 * R[c]), 1e-14, 1e-15);
     }
     r = HJBResidual(m, d, x, u, V, g, Vkk, &scale);
@@ -340,9 +340,9 @@ static void test_lq_model_1d_options(void **state)
   assert_petsc(StkModelGetControlBounds(m, 0, &lo, &hi));
   assert_close(lo, -50, 0, 0);
   assert_close(hi, 50, 0, 0);
-  assert_petsc(StkModelGreedy(m, &x, 0, 1e3, &u, &uc)); /* unclipped value -1428.6 */
+  assert_petsc(StkModelGreedy(m, &x, 0, 1e3, 0.0, &u, &uc)); /* unclipped value -1428.6 */
   assert_close(uc, -50, 0, 0);
-  assert_petsc(StkModelGreedy(m, &x, 0, 0.14, &u, &uc));
+  assert_petsc(StkModelGreedy(m, &x, 0, 0.14, 0.0, &u, &uc));
   assert_close(uc, -0.2, 1e-14, 0);
   assert_petsc(StkModelDestroy(&m));
 }
