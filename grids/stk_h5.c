@@ -223,8 +223,12 @@ static PetscErrorCode GroupOpen(StkH5 file, const char group[], PetscBool create
   H5Call(file, exists = H5Lexists(file->fid, group, H5P_DEFAULT));
   if (exists) H5Call(file, *gid = H5Gopen2(file->fid, group, H5P_DEFAULT));
   else {
+    hid_t lcpl;
     PetscCheck(create, file->comm, PETSC_ERR_FILE_UNEXPECTED, "HDF5 file '%s' has no group '%s'", file->path, group);
-    H5Call(file, *gid = H5Gcreate2(file->fid, group, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+    H5Call(file, lcpl = H5Pcreate(H5P_LINK_CREATE));
+    H5Call(file, H5Pset_create_intermediate_group(lcpl, 1)); /* "network/layer0" works */
+    H5Call(file, *gid = H5Gcreate2(file->fid, group, lcpl, H5P_DEFAULT, H5P_DEFAULT));
+    H5Call(file, H5Pclose(lcpl));
   }
   PetscFunctionReturn(0);
 }
@@ -322,7 +326,8 @@ static PetscErrorCode CollectiveTransfer(StkH5 file, hid_t *dxpl)
 }
 
 /* A new 1-D dataset written collectively with rank 0 supplying all the data; made a scale. */
-static PetscErrorCode WriteScale(StkH5 file, hid_t gid, const char name[], hsize_t n, hid_t filetype, hid_t memtype, const void *data)
+/* A 1-D dataset from rank 0's data (collective); made a dimension scale if `scale`. */
+static PetscErrorCode WriteArray1D(StkH5 file, hid_t gid, const char name[], hsize_t n, hid_t filetype, hid_t memtype, const void *data, PetscBool scale, hid_t *dataset)
 {
   hid_t       space, mem, ds, dxpl;
   PetscMPIInt rank;
@@ -341,11 +346,40 @@ static PetscErrorCode WriteScale(StkH5 file, hid_t gid, const char name[], hsize
   }
   PetscCall(CollectiveTransfer(file, &dxpl));
   H5Call(file, H5Dwrite(ds, memtype, mem, space, dxpl, data));
-  H5Call(file, H5DSset_scale(ds, name));
+  if (scale) H5Call(file, H5DSset_scale(ds, name));
   H5Call(file, H5Pclose(dxpl));
-  H5Call(file, H5Dclose(ds));
+  if (dataset) *dataset = ds;
+  else H5Call(file, H5Dclose(ds));
   H5Call(file, H5Sclose(mem));
   H5Call(file, H5Sclose(space));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode WriteScale(StkH5 file, hid_t gid, const char name[], hsize_t n, hid_t filetype, hid_t memtype, const void *data)
+{
+  PetscFunctionBeginUser;
+  PetscCall(WriteArray1D(file, gid, name, n, filetype, memtype, data, PETSC_TRUE, NULL));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkH5WriteArray(StkH5 file, const char group[], const char name[], const char dimension[], PetscInt n, const PetscReal data[], const char units[], const char description[])
+{
+  hid_t     gid, ds, scale;
+  PetscBool is_scale = (PetscBool)(dimension && !strcmp(name, dimension)), have_scale = PETSC_FALSE;
+
+  PetscFunctionBeginUser;
+  PetscCall(GroupOpen(file, group, PETSC_TRUE, &gid));
+  PetscCall(WriteArray1D(file, gid, name, (hsize_t)n, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, data, is_scale, &ds));
+  if (dimension && !is_scale) PetscCall(Exists(file, gid, dimension, &have_scale));
+  if (have_scale) {
+    H5Call(file, scale = H5Dopen2(gid, dimension, H5P_DEFAULT));
+    H5Call(file, H5DSattach_scale(ds, scale, 0));
+    H5Call(file, H5Dclose(scale));
+  }
+  if (units) PetscCall(PutStringAttribute(file, ds, "units", units));
+  if (description) PetscCall(PutStringAttribute(file, ds, "description", description));
+  H5Call(file, H5Dclose(ds));
+  H5Call(file, H5Gclose(gid));
   PetscFunctionReturn(0);
 }
 
@@ -616,6 +650,7 @@ static PetscErrorCode CheckScalarFields(StkH5 file, const char group[], StkGrid 
   hsize_t  dims[H5S_MAX_RANK];
 
   PetscFunctionBeginUser;
+  if (!nfields) PetscFunctionReturn(0);
   PetscCall(StkGridGetDimension(grid, &dim));
   PetscCall(StkGridGetSizes(grid, n));
   PetscCall(GroupOpen(file, group, PETSC_FALSE, &gid));
@@ -756,7 +791,7 @@ PetscErrorCode StkH5Commit(StkH5 file, const char group[], StkGrid grid, PetscIn
   PetscCallMPI(MPI_Barrier(file->comm));
   PetscCallMPI(MPI_Comm_rank(file->comm, &rank));
   if (rank == 0 && rename(file->tmp, file->path)) snprintf(reason, sizeof(reason), "cannot rename '%s' onto it (%s)", file->tmp, strerror(errno));
-  if (rank == 0 && !reason[0]) WriteSidecar(file, group, grid, nfields, fields, sizeof(reason), reason);
+  if (rank == 0 && !reason[0] && nfields) WriteSidecar(file, group, grid, nfields, fields, sizeof(reason), reason);
   PetscCallMPI(MPI_Bcast(reason, (PetscMPIInt)sizeof(reason), MPI_CHAR, 0, file->comm));
   /* the data file is in place even if only the sidecar failed */
   if (!reason[0] || strncmp(reason, "cannot rename", 13)) file->committed = PETSC_TRUE;

@@ -23,11 +23,16 @@ PETSC_EXTERN PetscErrorCode StkH5WriteGrid(StkH5 file, const char group[], StkGr
 /* `global` lives on StkGridCreateComponentDM(grid, ncomp) (or the grid's DM when
  * ncomp == 1).  `trailing` names the extra dimension when ncomp > 1. */
 PETSC_EXTERN PetscErrorCode StkH5WriteField(StkH5 file, const char group[], const char name[], StkGrid grid, Vec global, PetscInt ncomp, const char trailing[], const char units[], const char description[]);
+/* A 1-D table column from rank 0's `data` (collective; other ranks' data unused).
+ * With name == dimension it becomes that dimension's scale; otherwise an existing
+ * scale named `dimension` in the group is attached. */
+PETSC_EXTERN PetscErrorCode StkH5WriteArray(StkH5 file, const char group[], const char name[], const char dimension[], PetscInt n, const PetscReal data[], const char units[], const char description[]);
 PETSC_EXTERN PetscErrorCode StkH5WriteAttributeReal(StkH5 file, const char group[], const char name[], PetscReal value, const char units[]);
 PETSC_EXTERN PetscErrorCode StkH5WriteAttributeInt(StkH5 file, const char group[], const char name[], PetscInt value);
 PETSC_EXTERN PetscErrorCode StkH5WriteAttributeString(StkH5 file, const char group[], const char name[], const char value[]);
 /* Close, rename the temporary onto the final path, and write an XDMF sidecar
- * (PATH with .xmf) describing the listed scalar fields of `group` for ParaView. */
+ * (PATH with .xmf) describing the listed scalar fields of `group` for ParaView
+ * (no sidecar when nfields is 0; grid may then be NULL). */
 PETSC_EXTERN PetscErrorCode StkH5Commit(StkH5 file, const char group[], StkGrid grid, PetscInt nfields, const char *const fields[]);
 PETSC_EXTERN PetscErrorCode StkH5Destroy(StkH5 *file);
 

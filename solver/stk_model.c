@@ -216,6 +216,14 @@ PetscErrorCode StkModelGetBoundaryType(StkModel m, PetscInt k, PetscInt side, St
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StkModelGetReferencePoint(StkModel m, PetscReal x[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkModelSetUp(m));
+  for (PetscInt k = 0; k < m->dim; k++) x[k] = m->has_ref_point ? m->ref_point[k] : 0.5 * (m->box_lo[k] + m->box_hi[k]);
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StkModelConfigureGrid(StkModel m, StkGrid grid)
 {
   PetscInt n[STK_MAX_DIM];

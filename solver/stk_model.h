@@ -36,6 +36,9 @@ PETSC_EXTERN PetscErrorCode StkModelGetControlBounds(StkModel model, PetscInt c,
 PETSC_EXTERN PetscErrorCode StkModelGetDefaultBox(StkModel model, PetscReal lo[], PetscReal hi[]);
 PETSC_EXTERN PetscErrorCode StkModelGetStateName(StkModel model, PetscInt k, const char **name);
 PETSC_EXTERN PetscErrorCode StkModelGetBoundaryType(StkModel model, PetscInt k, PetscInt side, StkBoundaryType *type);
+/* The state where users read the policy: the target (sbar, zbar) for staking, the
+ * middle of the box otherwise. */
+PETSC_EXTERN PetscErrorCode StkModelGetReferencePoint(StkModel model, PetscReal x[]);
 /* Configure a grid for this model: names, default box and stretching, then -grid_ options. */
 PETSC_EXTERN PetscErrorCode StkModelConfigureGrid(StkModel model, StkGrid grid);
 

@@ -89,6 +89,9 @@ static PetscErrorCode StakingSetUp(StkModel m)
   half         = StkAgentsZHalfWidth(&ctx->p);
   m->box_lo[0] = 0;
   m->box_hi[0] = 1;
+  m->ref_point[0]   = ctx->sbar;
+  m->ref_point[1]   = ctx->p.zbar;
+  m->has_ref_point  = PETSC_TRUE;
   m->box_lo[1] = ctx->p.zbar - half;
   m->box_hi[1] = ctx->p.zbar + half;
   PetscFunctionReturn(0);

@@ -27,6 +27,8 @@ struct _p_StkModel {
   PetscReal            ulo[STK_MAX_CONTROLS], uhi[STK_MAX_CONTROLS];
   PetscReal            box_lo[STK_MAX_DIM], box_hi[STK_MAX_DIM];
   PetscReal            cluster[STK_MAX_DIM], stretch[STK_MAX_DIM]; /* default grid stretching */
+  PetscReal            ref_point[STK_MAX_DIM]; /* where users read the policy (staking: the target) */
+  PetscBool            has_ref_point;
   char                 names[STK_MAX_DIM][16];
   StkBoundaryType      bc[STK_MAX_DIM][2];
   PetscBool            setupcalled;
