@@ -1,0 +1,65 @@
+/* Issuance policies u = pi(t, x): the baselines of MODEL.md section 6 and the HJB
+ * expert of section 5, behind one opaque object.
+ *
+ *   StkPolicyCreate -> SetType (or -policy) -> SetFromOptions -> SetUp
+ *     -> GetFunction / Evaluate -> View -> Destroy
+ *
+ * Units: t in years, x = {s, z} (staking ratio, outside-yield shifter), u an issuance
+ * rate per year as a fraction of supply (0.03 = 3 %/yr).  Every output is clipped to
+ * the model's control bounds [u_min, u_max] (default [0, 0.15], -hjb_u_min/-hjb_u_max),
+ * whatever the protocol rule would give outside them.  Formulas, defaults and sources:
+ * docs/policies.md. */
+#pragma once
+#include "stk_model.h"
+
+#ifndef STK_POLICY_FN_DECLARED
+  #define STK_POLICY_FN_DECLARED
+/* The evaluation interface the simulators call (agents/stk_sim.h declares the same
+ * typedefs under the same guard, so either header may come first).  `state` points to
+ * `state_size` bytes of per-path memory owned by the caller (NULL allowed when
+ * state_size is 0); reset initializes it at the start of a path. */
+typedef PetscErrorCode (*StkPolicyFn)(void *ctx, PetscReal t, const PetscReal x[], PetscReal *u, void *state); /* x = {s, z} */
+typedef PetscErrorCode (*StkPolicyResetFn)(void *ctx, PetscReal t0, const PetscReal x0[], void *state);
+#endif
+
+typedef struct _p_StkPolicy *StkPolicy;
+
+#define STK_POLICY_ZERO         "zero"
+#define STK_POLICY_FIXED        "fixed"
+#define STK_POLICY_PROPORTIONAL "proportional"
+#define STK_POLICY_COSMOS       "cosmos"
+#define STK_POLICY_POLKADOT     "polkadot"
+#define STK_POLICY_ETHEREUM     "ethereum"
+#define STK_POLICY_TEZOS        "tezos"
+#define STK_POLICY_EXPERT       "expert"
+
+PETSC_EXTERN PetscErrorCode StkPolicyCreate(MPI_Comm comm, StkPolicy *policy);
+PETSC_EXTERN PetscErrorCode StkPolicySetType(StkPolicy policy, const char type[]);
+PETSC_EXTERN PetscErrorCode StkPolicyGetType(StkPolicy policy, const char **type);
+/* The model whose control bounds clip the output and whose target sbar is the default
+ * -policy_s_target (borrowed: it must outlive the policy).  Without one, SetUp builds
+ * the default staking model from the -hjb_ and -agents_ options.  The expert uses the
+ * model stored in its solution file instead. */
+PETSC_EXTERN PetscErrorCode StkPolicySetModel(StkPolicy policy, StkModel model);
+/* The solution file of the expert (same as -policy_file). */
+PETSC_EXTERN PetscErrorCode StkPolicySetFile(StkPolicy policy, const char path[]);
+/* -policy zero|fixed|proportional|cosmos|polkadot|ethereum|tezos|expert and every
+ * parameter (prefix policy_), with its default, listed by -help. */
+PETSC_EXTERN PetscErrorCode StkPolicySetFromOptions(StkPolicy policy);
+/* Validates the parameters (errors name the option and the value) and, for the
+ * expert, reads the solution file.  Collective. */
+PETSC_EXTERN PetscErrorCode StkPolicySetUp(StkPolicy policy);
+PETSC_EXTERN PetscErrorCode StkPolicyView(StkPolicy policy, PetscViewer viewer);
+PETSC_EXTERN PetscErrorCode StkPolicyDestroy(StkPolicy *policy);
+
+/* The evaluation function, its reset, the context to pass them and the per-path state
+ * size in bytes (0 for stateless policies; cosmos and tezos keep their protocol state
+ * there).  Evaluation is pointwise and not collective; ctx is only read, so paths may
+ * be evaluated in any order with their own state. */
+PETSC_EXTERN PetscErrorCode StkPolicyGetFunction(StkPolicy policy, StkPolicyFn *fn, StkPolicyResetFn *reset, void **ctx, size_t *state_size);
+/* Convenience wrappers around the function and reset above (they call SetUp, which is
+ * collective, if it has not run yet). */
+PETSC_EXTERN PetscErrorCode StkPolicyReset(StkPolicy policy, PetscReal t0, const PetscReal x0[], void *state);
+PETSC_EXTERN PetscErrorCode StkPolicyEvaluate(StkPolicy policy, PetscReal t, const PetscReal x[], PetscReal *u, void *state);
+/* The clipping bounds [u_min, u_max] in force after SetUp. */
+PETSC_EXTERN PetscErrorCode StkPolicyGetBounds(StkPolicy policy, PetscReal *u_min, PetscReal *u_max);

@@ -1,0 +1,426 @@
+/* The policy layer: every baseline against its published formula (hand-computed values),
+ * the stateful rules (Cosmos, Tezos) across steps and resets, the output bounds, the
+ * HJB expert against the solver's own policy at every node, and bad input. */
+#include "stk_test_problem.h"
+#include "stk_policy.h"
+#include "stk_h5.h"
+#include <string.h>
+#include <unistd.h>
+
+#define DAY (1.0 / 365.25) /* years */
+
+/* A policy configured from an options string only (a private options database). */
+static PetscErrorCode PolicyFromOptions(const char options[], StkPolicy *p)
+{
+  PetscOptions   db;
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  *p = NULL;
+  PetscCall(PetscOptionsCreate(&db));
+  PetscCall(PetscOptionsInsertString(db, options));
+  PetscCall(PetscOptionsPush(db));
+  ierr = StkPolicyCreate(PETSC_COMM_WORLD, p);
+  if (!ierr) ierr = StkPolicySetFromOptions(*p);
+  if (!ierr) ierr = StkPolicySetUp(*p);
+  PetscCall(PetscOptionsPop());
+  PetscCall(PetscOptionsDestroy(&db));
+  if (ierr) PetscCall(StkPolicyDestroy(p));
+  return ierr;
+}
+
+static StkPolicy Policy(const char options[])
+{
+  StkPolicy p;
+  assert_petsc(PolicyFromOptions(options, &p));
+  return p;
+}
+
+static PetscReal Eval(StkPolicy p, PetscReal t, PetscReal s, void *state)
+{
+  const PetscReal x[2] = {s, 0};
+  PetscReal       u;
+  assert_petsc(StkPolicyEvaluate(p, t, x, &u, state));
+  return u;
+}
+
+/* u at five staking ratios against hand-computed values. */
+static void check_five(const char options[], const PetscReal s[5], const PetscReal expected[5])
+{
+  StkPolicy p = Policy(options);
+  size_t    size;
+
+  assert_petsc(StkPolicyGetFunction(p, NULL, NULL, NULL, &size));
+  assert_int_equal(size, 0); /* stateless */
+  for (int i = 0; i < 5; i++) assert_close(Eval(p, 0.0, s[i], NULL), expected[i], 1e-13, 1e-15);
+  assert_petsc(StkPolicyDestroy(&p));
+  assert_null(p);
+}
+
+static void test_zero_and_fixed(void **state)
+{
+  const PetscReal s[5] = {0.0, 0.3, 0.6, 0.8, 1.0};
+  const PetscReal zero[5] = {0, 0, 0, 0, 0};
+  const PetscReal fixed[5] = {0.03, 0.03, 0.03, 0.03, 0.03};     /* u = ubar */
+  const PetscReal high[5] = {0.15, 0.15, 0.15, 0.15, 0.15};      /* u = 0.2, clipped to u_max = 0.15 */
+  const PetscReal low_max[5] = {0.02, 0.02, 0.02, 0.02, 0.02};   /* u = 0.03, clipped to -hjb_u_max 0.02 */
+
+  check_five("-policy zero", s, zero);
+  check_five("-policy fixed", s, fixed);
+  check_five("-policy fixed -policy_u 0.2", s, high);
+  check_five("-policy fixed -hjb_u_max 0.02", s, low_max);
+}
+
+static void test_proportional(void **state)
+{
+  /* u = clip(0.03 + 0.5 (0.6 - s), 0, 0.15) */
+  const PetscReal s[5] = {0.2, 0.4, 0.6, 0.62, 0.9};
+  const PetscReal u[5] = {0.15 /* 0.23 clipped */, 0.13, 0.03, 0.02, 0.0 /* -0.12 clipped */};
+  /* the target follows the model's sbar: -hjb_sbar 0.5, gain 0.2: u = 0.03 + 0.2 (0.5 - s) */
+  const PetscReal u2[5] = {0.09, 0.05, 0.01, 0.006, 0.0 /* -0.05 clipped */};
+
+  check_five("-policy proportional", s, u);
+  check_five("-policy proportional -hjb_sbar 0.5 -policy_gain 0.2", s, u2);
+}
+
+static void test_polkadot(void **state)
+{
+  /* I(s) = 0.025 + 0.075 adj(s), adj = s / 0.75 (s <= 0.75), 2^((0.75 - s) / 0.05) above */
+  const PetscReal s[5] = {0.0, 0.3, 0.75, 0.8, 0.9};
+  const PetscReal u[5] = {0.025, 0.025 + 0.075 * 0.4, 0.10, 0.025 + 0.075 * 0.5, 0.025 + 0.075 * 0.125};
+  /* with -hjb_u_max 0.05 the peak is clipped: 0.055 -> 0.05, 0.1 -> 0.05, 0.0625 -> 0.05 */
+  const PetscReal c[5] = {0.025, 0.05, 0.05, 0.05, 0.034375};
+
+  check_five("-policy polkadot", s, u);
+  check_five("-policy polkadot -hjb_u_max 0.05", s, c);
+}
+
+static void test_ethereum(void **state)
+{
+  /* u = c sqrt(s), c = 64 * 82181.25 / sqrt(120e6 * 1e9) = 0.015183157379148778 */
+  const PetscReal s[5] = {0.01, 0.25, 0.5, 0.64, 1.0};
+  const PetscReal u[5] = {0.0015183157379148778, 0.007591578689574389, 0.010736113542618669, 0.012146525903319022, 0.015183157379148778};
+  /* an explicit c overrides the derivation: u = 0.02 sqrt(s) */
+  const PetscReal v[5] = {0.002, 0.01, 0.014142135623730951, 0.016, 0.02};
+
+  check_five("-policy ethereum", s, u);
+  check_five("-policy ethereum -policy_ethereum_c 0.02", s, v);
+}
+
+/* Cosmos from a fresh state, one step of 0.1 yr: clip(0.13 + 0.13 (1 - s / 0.67) 0.1). */
+static void test_cosmos_formula(void **state)
+{
+  StkPolicy        p = Policy("-policy cosmos");
+  StkPolicyFn      fn;
+  StkPolicyResetFn reset;
+  void            *ctx;
+  size_t           size;
+  const PetscReal  s[5] = {0.0, 0.335, 0.67, 0.9, 1.0};
+  const PetscReal  u[5] = {0.143, 0.1365, 0.13, 0.12553731343283583, 0.12359701492537314};
+  char             mem[64];
+
+  assert_petsc(StkPolicyGetFunction(p, &fn, &reset, &ctx, &size));
+  assert_true(size > 0 && size <= sizeof(mem));
+  for (int i = 0; i < 5; i++) {
+    const PetscReal x0[2] = {0.5, 0}, x[2] = {s[i], 0};
+    PetscReal       v;
+    assert_petsc(reset(ctx, 0.0, x0, mem));
+    assert_petsc(fn(ctx, 0.1, x, &v, mem));
+    assert_close(v, u[i], 1e-13, 1e-15);
+  }
+  assert_petsc(StkPolicyDestroy(&p));
+}
+
+/* A sequence of calls: the inflation integrates k (1 - s / s_goal) over the elapsed
+ * time, stays within [0.07, 0.20] (the protocol's own bounds), and the output is then
+ * clipped to the model's [0, 0.15]. */
+static void test_cosmos_sequence(void **state)
+{
+  StkPolicy       p = Policy("-policy cosmos");
+  const PetscReal x0[2] = {0.5, 0};
+  double          a[8], b[8]; /* two paths' states, interleaved */
+
+  assert_petsc(StkPolicyReset(p, 0.0, x0, a));
+  assert_petsc(StkPolicyReset(p, 0.0, x0, b));
+  assert_close(Eval(p, 0.0, 0.5, a), 0.13, 1e-14, 0);     /* no time elapsed */
+  assert_close(Eval(p, 0.1, 0.335, a), 0.1365, 1e-14, 0); /* + 0.13 * 0.5 * 0.1 */
+  assert_close(Eval(p, 0.3, 0.335, a), 0.1495, 1e-14, 0); /* + 0.13 * 0.5 * 0.2 */
+  assert_close(Eval(p, 0.1, 1.0, b), 0.12359701492537314, 1e-13, 0); /* the other path is untouched by a */
+  assert_close(Eval(p, 0.5, 0.335, a), 0.15, 1e-14, 0);   /* state 0.1625, output clipped to u_max */
+  assert_close(Eval(p, 1.0, 0.0, a), 0.15, 1e-14, 0);     /* state 0.2275 -> 0.20 (InflationMax) */
+  assert_close(Eval(p, 2.0, 1.0, a), 0.13597014925373135, 1e-13, 0); /* 0.20 - 0.13 * 0.33 / 0.67 */
+  assert_close(Eval(p, 4.0, 1.0, a), 0.07, 1e-14, 0);     /* 0.0079 -> 0.07 (InflationMin) */
+  assert_petsc(StkPolicyReset(p, 5.0, x0, a));            /* reset restores the initial inflation */
+  assert_close(Eval(p, 5.0, 0.9, a), 0.13, 1e-14, 0);
+  {
+    PetscErrorCode ierr;
+    const PetscReal x[2] = {0.5, 0};
+    PetscReal       u;
+    PetscPushErrorHandler(PetscReturnErrorHandler, NULL);
+    ierr = StkPolicyEvaluate(p, 4.0, x, &u, a); /* time going backwards is an error */
+    PetscPopErrorHandler();
+    assert_int_equal(ierr, PETSC_ERR_ARG_OUTOFRANGE);
+  }
+  assert_petsc(StkPolicyDestroy(&p));
+}
+
+/* Tezos right after a reset: clip(1 / (1600 s^2) + 0, 0.0025, 0.10). */
+static void test_tezos_static(void **state)
+{
+  StkPolicy       p = Policy("-policy tezos");
+  const PetscReal s[5] = {0.05, 0.1, 0.25, 0.5, 0.8};
+  const PetscReal u[5] = {0.10 /* 0.25 clipped */, 0.0625, 0.01, 0.0025, 0.0025 /* 0.000977 clipped */};
+  double          mem[8];
+
+  for (int i = 0; i < 5; i++) {
+    const PetscReal x0[2] = {s[i], 0};
+    assert_petsc(StkPolicyReset(p, 0.0, x0, mem));
+    assert_close(Eval(p, 0.0, s[i], mem), u[i], 1e-13, 1e-15);
+    assert_close(Eval(p, 1.0 * DAY, 0.9, mem), u[i], 1e-13, 1e-15); /* held during the cycle (2.84 days) */
+  }
+  assert_petsc(StkPolicyDestroy(&p));
+}
+
+/* Cycles of 2 days; the dynamic rate moves 0.01 per day per unit of s outside
+ * [0.48, 0.52]: 0.02 (0.48 - s) per cycle below, -0.02 (s - 0.52) above, clipped to [0, 0.05]. */
+static void test_tezos_sequence(void **state)
+{
+  StkPolicy       p = Policy("-policy tezos -policy_tezos_cycle_days 2");
+  const PetscReal x0[2] = {0.3, 0};
+  double          mem[8];
+
+  assert_petsc(StkPolicyReset(p, 0.0, x0, mem));
+  assert_close(Eval(p, 0.0, 0.3, mem), 1.0 / 144, 1e-13, 0);        /* 1/(1600 * 0.09), dyn 0 */
+  assert_close(Eval(p, 1 * DAY, 0.3, mem), 1.0 / 144, 1e-13, 0);    /* no cycle end yet */
+  assert_close(Eval(p, 2 * DAY, 0.3, mem), 1.0 / 144 + 0.0036, 1e-13, 0); /* dyn 0.02 * 0.18 */
+  assert_close(Eval(p, 7 * DAY, 0.3, mem), 1.0 / 144 + 0.0108, 1e-13, 0); /* two more cycles (4, 6 days) */
+  assert_close(Eval(p, 8 * DAY, 0.5, mem), 0.0025 + 0.0108, 1e-13, 0);    /* dead zone: dyn kept */
+  assert_close(Eval(p, 10 * DAY, 0.6, mem), 1.0 / 576 + 0.0092, 1e-13, 0); /* dyn - 0.02 * 0.08 */
+  assert_close(Eval(p, 400 * DAY, 0.9, mem), 0.0025, 1e-13, 0);           /* dyn -> 0, static 0.00077 -> min */
+  assert_petsc(StkPolicyReset(p, 0.0, x0, mem));                          /* reset restores dyn = 0 */
+  assert_close(Eval(p, 0.0, 0.3, mem), 1.0 / 144, 1e-13, 0);
+  {
+    const PetscReal x1[2] = {0.1, 0};
+    assert_petsc(StkPolicyReset(p, 0.0, x1, mem));
+    /* 500 cycles at s = 0.1: dyn -> 0.05 (max bonus); 0.0625 + 0.05 -> 0.10 (issuance max) */
+    assert_close(Eval(p, 1000 * DAY, 0.1, mem), 0.10, 1e-13, 0);
+    assert_close(Eval(p, 1002 * DAY, 0.2, mem), 0.015625 + 0.05, 1e-13, 0); /* 1/(1600 * 0.04) + dyn, still capped */
+  }
+  assert_petsc(StkPolicyDestroy(&p));
+}
+
+/* View names the type and the bounds. */
+static void ViewContains(StkPolicy p, const char bounds[])
+{
+  PetscViewer viewer;
+  char        path[64], buf[2048];
+  const char *type;
+  FILE       *fp;
+  size_t      len;
+
+  snprintf(path, sizeof(path), "test_policy_view_%d.txt", (int)PetscGlobalRank);
+  assert_petsc(PetscViewerASCIIOpen(PETSC_COMM_SELF, path, &viewer));
+  assert_petsc(StkPolicyView(p, viewer));
+  assert_petsc(PetscViewerDestroy(&viewer));
+  assert_non_null(fp = fopen(path, "r"));
+  len      = fread(buf, 1, sizeof(buf) - 1, fp);
+  buf[len] = 0;
+  fclose(fp);
+  assert_int_equal(unlink(path), 0);
+  assert_petsc(StkPolicyGetType(p, &type));
+  if (!strstr(buf, type) || !strstr(buf, bounds)) print_error("view: %s\n", buf);
+  assert_non_null(strstr(buf, type));
+  assert_non_null(strstr(buf, bounds));
+}
+
+/* Every type stays within [u_min, u_max] over a sweep of s and time. */
+static void test_bounds(void **state)
+{
+  const char *types[] = {"zero", "fixed", "proportional", "cosmos", "polkadot", "ethereum", "tezos"};
+  const char *extra[] = {"", " -hjb_u_min 0.01 -hjb_u_max 0.04"};
+
+  for (int e = 0; e < 2; e++)
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+      char            opts[256];
+      StkPolicy       p;
+      PetscReal       lo, hi, x0[2] = {0.5, 0};
+      double          mem[8];
+      PetscInt        inside = 0;
+      snprintf(opts, sizeof(opts), "-policy %s -policy_gain 3%s", types[i], extra[e]);
+      p = Policy(opts);
+      assert_petsc(StkPolicyGetBounds(p, &lo, &hi));
+      assert_close(lo, e ? 0.01 : 0.0, 0, 0);
+      assert_close(hi, e ? 0.04 : 0.15, 0, 0);
+      assert_petsc(StkPolicyReset(p, 0.0, x0, mem));
+      for (int k = 0; k <= 200; k++) {
+        const PetscReal s = 0.5 + 0.5 * sin(0.37 * k), u = Eval(p, k * 3 * DAY, s, mem);
+        assert_true(u >= lo && u <= hi);
+        inside += u > lo && u < hi;
+      }
+      if (e == 0 && strcmp(types[i], "zero")) assert_true(inside > 0); /* the bounds do not pin everything */
+      ViewContains(p, e ? "[0.01, 0.04]" : "[0., 0.15]");
+      assert_petsc(StkPolicyDestroy(&p));
+    }
+}
+
+/* ---- The expert ---- */
+
+static void ExpertPath(const char tag[], char path[], size_t len)
+{
+  PetscMPIInt size;
+  assert_int_equal(MPI_Comm_size(PETSC_COMM_WORLD, &size), 0);
+  snprintf(path, len, "test_policy_%s_np%d.h5", tag, (int)size);
+}
+
+/* Removes a solution file and its XDMF sidecar once every rank is done with it. */
+static void RemoveSolution(const char path[])
+{
+  char xmf[300];
+
+  assert_int_equal(MPI_Barrier(PETSC_COMM_WORLD), 0);
+  snprintf(xmf, sizeof(xmf), "%.*s.xmf", (int)(strlen(path) - 3), path);
+  if (PetscGlobalRank == 0) {
+    assert_int_equal(unlink(path), 0);
+    (void)unlink(xmf);
+  }
+}
+
+/* Solve, write, read back as the expert, and compare with the solver's policy at every
+ * node.  The solver's improved policy is the fixed point of the greedy map to a
+ * tolerance 1.15e-14; the expert solves the same equations from the same nodal
+ * differences (bitwise equal: same V, same coordinates), starting from the stored
+ * policy instead of the previous iterate.  A contraction factor below 1/2 bounds the
+ * difference by a few times that tolerance, so 1e-12 is a safe bound; a wrong one-sided
+ * difference or upwind choice shows up at 1e-4 or more. */
+static void check_expert_matches_nodes(PetscInt dim, const PetscInt *n, const char tag[])
+{
+  StkTestProblem     P;
+  StkPolicy          p;
+  char               path[256], opts[400];
+  Vec                u, u_all;
+  const PetscScalar *ua;
+  const PetscReal   *xs, *zs = NULL;
+  PetscInt           sz[STK_MAX_DIM] = {1, 1, 1};
+  PetscReal          maxdiff = 0, lo, hi;
+
+  ExpertPath(tag, path, sizeof(path));
+  assert_petsc(StkTestProblemCreate("staking", dim, n, NULL, &P));
+  assert_petsc(StkSolverSolve(P.solver));
+  assert_petsc(StkSolverWrite(P.solver, path));
+  snprintf(opts, sizeof(opts), "-policy expert -policy_file %s", path);
+  p = Policy(opts);
+  assert_petsc(StkPolicyGetBounds(p, &lo, &hi));
+  assert_close(lo, 0.0, 0, 0);
+  assert_close(hi, 0.15, 0, 0);
+  ViewContains(p, "closed_form");
+  assert_petsc(StkSolverGetPolicy(P.solver, &u));
+  assert_petsc(StkGridGatherField(P.grid, u, &u_all));
+  assert_petsc(StkGridGetSizes(P.grid, sz));
+  assert_petsc(StkGridGetCoordinates(P.grid, 0, &xs));
+  if (dim > 1) assert_petsc(StkGridGetCoordinates(P.grid, 1, &zs));
+  assert_petsc(VecGetArrayRead(u_all, &ua));
+  for (PetscInt j = 0; j < (dim > 1 ? sz[1] : 1); j++)
+    for (PetscInt i = 0; i < sz[0]; i++) {
+      const PetscReal x[2] = {xs[i], zs ? zs[j] : 0};
+      PetscReal       v;
+      assert_petsc(StkPolicyEvaluate(p, 0.0, x, &v, NULL));
+      maxdiff = PetscMax(maxdiff, PetscAbsReal(v - ua[i + sz[0] * j]));
+    }
+  assert_petsc(VecRestoreArrayRead(u_all, &ua));
+  print_message("expert %s: max |u_expert - u_solver| over %" PetscInt_FMT " nodes = %.3e\n", tag, sz[0] * sz[1], (double)maxdiff);
+  assert_true(maxdiff <= 1e-12);
+  /* between nodes (and outside the z box): feasible */
+  for (int k = 0; k < 50; k++) {
+    const PetscReal x[2] = {0.013 + 0.0197 * k, dim > 1 ? zs[0] + (zs[sz[1] - 1] - zs[0]) * (0.5 + 0.45 * sin(1.3 * k)) : 0};
+    PetscReal       v;
+    assert_petsc(StkPolicyEvaluate(p, 0.0, x, &v, NULL));
+    assert_true(v >= 0 && v <= 0.15);
+  }
+  assert_petsc(VecDestroy(&u_all));
+  assert_petsc(StkPolicyDestroy(&p));
+  assert_petsc(StkTestProblemDestroy(&P));
+  RemoveSolution(path);
+}
+
+static void test_expert_1d(void **state)
+{
+  const PetscInt n[1] = {401};
+  check_expert_matches_nodes(1, n, "1d");
+}
+
+static void test_expert_2d_default(void **state)
+{
+  check_expert_matches_nodes(2, NULL, "2d"); /* the default 257 x 65 grid */
+}
+
+/* ---- Bad input ---- */
+
+typedef struct {
+  char message[1024];
+} ErrorRecord;
+
+static PetscErrorCode RecordError(MPI_Comm comm, int line, const char *fun, const char *file, PetscErrorCode n, PetscErrorType p, const char *mess, void *ctx)
+{
+  ErrorRecord *rec = (ErrorRecord *)ctx;
+  if (p == PETSC_ERROR_INITIAL && mess) snprintf(rec->message, sizeof(rec->message), "%s", mess);
+  return n;
+}
+
+/* Configuring with `options` fails with an error naming `want1` and `want2`. */
+static void expect_error(const char options[], const char want1[], const char want2[])
+{
+  ErrorRecord    rec = {""};
+  StkPolicy      p;
+  PetscErrorCode ierr;
+
+  PetscPushErrorHandler(RecordError, &rec);
+  ierr = PolicyFromOptions(options, &p);
+  PetscPopErrorHandler();
+  print_message("%s -> \"%s\"\n", options, rec.message);
+  assert_int_not_equal(ierr, 0);
+  assert_null(p);
+  assert_non_null(strstr(rec.message, want1));
+  assert_non_null(strstr(rec.message, want2));
+}
+
+static void test_bad_input(void **state)
+{
+  expect_error("-policy foo", "-policy 'foo'", "known: zero");
+  expect_error("-policy expert", "-policy_file", "-policy expert");
+  expect_error("-policy expert -policy_file /nonexistent_dir/x.h5", "-policy_file", "/nonexistent_dir/x.h5");
+  expect_error("-policy proportional -policy_gain -0.5", "-policy_gain", "-0.5");
+  expect_error("-policy cosmos -policy_cosmos_goal_bonded 1.5", "-policy_cosmos_goal_bonded", "1.5");
+  expect_error("-policy polkadot -policy_polkadot_falloff 0", "-policy_polkadot_falloff", "0");
+  expect_error("-policy tezos -policy_tezos_cycle_days -1", "-policy_tezos_cycle_days", "-1");
+  expect_error("-policy fixed -hjb_u_min 0.2 -hjb_u_max 0.1", "-hjb_u_min", "0.2");
+  { /* a solution of another model */
+    StkTestProblem P;
+    const PetscInt n[1] = {33};
+    char           path[256], opts[400];
+    ExpertPath("lq", path, sizeof(path));
+    assert_petsc(StkTestProblemCreate("lq", 1, n, NULL, &P));
+    assert_petsc(StkSolverSolve(P.solver));
+    assert_petsc(StkSolverWrite(P.solver, path));
+    assert_petsc(StkTestProblemDestroy(&P));
+    snprintf(opts, sizeof(opts), "-policy expert -policy_file %s", path);
+    expect_error(opts, path, "holds a 'lq' model");
+    RemoveSolution(path);
+  }
+}
+
+static const struct CMUnitTest tests[] = {
+  cmocka_unit_test(test_zero_and_fixed),
+  cmocka_unit_test(test_proportional),
+  cmocka_unit_test(test_polkadot),
+  cmocka_unit_test(test_ethereum),
+  cmocka_unit_test(test_cosmos_formula),
+  cmocka_unit_test(test_cosmos_sequence),
+  cmocka_unit_test(test_tezos_static),
+  cmocka_unit_test(test_tezos_sequence),
+  cmocka_unit_test(test_bounds),
+  cmocka_unit_test(test_expert_1d),
+  cmocka_unit_test(test_expert_2d_default),
+  cmocka_unit_test(test_bad_input),
+};
+
+STK_TEST_MAIN(tests)
