@@ -16,10 +16,11 @@ static const StkPolicyEntry stk_policy_types[] = {
   {STK_POLICY_POLKADOT, StkPolicyCreate_Polkadot},
   {STK_POLICY_ETHEREUM, StkPolicyCreate_Ethereum},
   {STK_POLICY_TEZOS,    StkPolicyCreate_Tezos   },
+  {STK_POLICY_SOCIAL_GRADIENT, StkPolicyCreate_SocialGradient},
   {STK_POLICY_EXPERT,   StkPolicyCreate_Expert  },
 };
 #define STK_POLICY_NTYPES ((PetscInt)(sizeof(stk_policy_types) / sizeof(stk_policy_types[0])))
-static const char stk_policy_known[] = "zero, fixed, proportional, cosmos, polkadot, ethereum, tezos, expert";
+static const char stk_policy_known[] = "zero, fixed, proportional, cosmos, polkadot, ethereum, tezos, social_gradient, expert";
 
 /* Published defaults; sources in docs/policies.md. */
 static void StkPolicyParamsDefault(StkPolicyParams *par)
@@ -27,6 +28,7 @@ static void StkPolicyParamsDefault(StkPolicyParams *par)
   par->u_ref    = 0.03; /* MODEL.md ubar */
   par->s_target = 0.60; /* MODEL.md sbar (replaced by the model's sbar unless set) */
   par->gain     = 0.5;
+  par->sg_rate  = 1.0; /* du/dt = -2 (s - sbar) at w_s = 1 */
 
   par->cosmos_rate_change   = 0.13; /* x/mint DefaultParams: InflationRateChange */
   par->cosmos_inflation_min = 0.07; /* InflationMin */
@@ -128,6 +130,7 @@ static PetscErrorCode StkPolicyOptionsBaselines(StkPolicy p, PetscOptionItems *P
   PetscCall(PetscOptionsReal("-policy_u", "fixed: the issuance rate (1/yr); proportional: its reference u_ref", "", q->u_ref, &q->u_ref, NULL));
   PetscCall(PetscOptionsReal("-policy_s_target", "proportional: target staking ratio (default: the model's sbar)", "", q->s_target, &q->s_target, &p->s_target_set));
   PetscCall(PetscOptionsReal("-policy_gain", "proportional: gain k_p >= 0 in u = u_ref + k_p (s_target - s) (1/yr)", "", q->gain, &q->gain, NULL));
+  PetscCall(PetscOptionsReal("-policy_sg_rate", "social_gradient: rate eta_sg >= 0 in du/dt = -eta_sg dl/ds (starts at -policy_u)", "", q->sg_rate, &q->sg_rate, NULL));
   PetscCall(PetscOptionsReal("-policy_cosmos_rate_change", "cosmos: maximum change of the inflation per year (InflationRateChange)", "", q->cosmos_rate_change, &q->cosmos_rate_change, NULL));
   PetscCall(PetscOptionsReal("-policy_cosmos_inflation_min", "cosmos: lowest inflation (InflationMin, 1/yr)", "", q->cosmos_inflation_min, &q->cosmos_inflation_min, NULL));
   PetscCall(PetscOptionsReal("-policy_cosmos_inflation_max", "cosmos: highest inflation (InflationMax, 1/yr)", "", q->cosmos_inflation_max, &q->cosmos_inflation_max, NULL));
@@ -160,7 +163,7 @@ PetscErrorCode StkPolicySetFromOptions(StkPolicy p)
   PetscFunctionBeginUser;
   PetscCall(PetscStrncpy(type, p->type[0] ? p->type : STK_POLICY_FIXED, sizeof(type)));
   PetscOptionsBegin(p->comm, NULL, "Issuance policy (MODEL.md sections 5-6, docs/policies.md)", NULL);
-  PetscCall(PetscOptionsString("-policy", "Policy: zero, fixed, proportional, cosmos, polkadot, ethereum, tezos or expert", "StkPolicySetType", type, type, sizeof(type), NULL));
+  PetscCall(PetscOptionsString("-policy", "Policy: zero, fixed, proportional, cosmos, polkadot, ethereum, tezos, social_gradient or expert", "StkPolicySetType", type, type, sizeof(type), NULL));
   PetscCall(PetscOptionsString("-policy_file", "expert: solution file written by stakehjb solve -o", "StkPolicySetFile", p->file, p->file, sizeof(p->file), NULL));
   PetscCall(StkPolicyOptionsBaselines(p, PetscOptionsObject));
   PetscOptionsEnd();
@@ -174,6 +177,7 @@ PetscErrorCode StkPolicyParamsCheck(MPI_Comm comm, const StkPolicyParams *q)
 {
   PetscFunctionBeginUser;
   PetscCheck(q->gain >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-policy_gain must be >= 0 (more stake, less issuance), got %g", (double)q->gain);
+  PetscCheck(q->sg_rate >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-policy_sg_rate must be >= 0, got %g", (double)q->sg_rate);
   PetscCheck(q->s_target > 0 && q->s_target < 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-policy_s_target must lie in (0, 1), got %g", (double)q->s_target);
   PetscCheck(q->cosmos_rate_change >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-policy_cosmos_rate_change must be >= 0, got %g", (double)q->cosmos_rate_change);
   PetscCheck(q->cosmos_inflation_min >= 0 && q->cosmos_inflation_min <= q->cosmos_inflation_max, comm, PETSC_ERR_ARG_OUTOFRANGE, "-policy_cosmos_inflation_min must lie in [0, -policy_cosmos_inflation_max = %g], got %g", (double)q->cosmos_inflation_max, (double)q->cosmos_inflation_min);

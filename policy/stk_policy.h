@@ -31,6 +31,7 @@ typedef struct _p_StkPolicy *StkPolicy;
 #define STK_POLICY_POLKADOT     "polkadot"
 #define STK_POLICY_ETHEREUM     "ethereum"
 #define STK_POLICY_TEZOS        "tezos"
+#define STK_POLICY_SOCIAL_GRADIENT "social_gradient"
 #define STK_POLICY_EXPERT       "expert"
 
 PETSC_EXTERN PetscErrorCode StkPolicyCreate(MPI_Comm comm, StkPolicy *policy);
@@ -43,7 +44,7 @@ PETSC_EXTERN PetscErrorCode StkPolicyGetType(StkPolicy policy, const char **type
 PETSC_EXTERN PetscErrorCode StkPolicySetModel(StkPolicy policy, StkModel model);
 /* The solution file of the expert (same as -policy_file). */
 PETSC_EXTERN PetscErrorCode StkPolicySetFile(StkPolicy policy, const char path[]);
-/* -policy zero|fixed|proportional|cosmos|polkadot|ethereum|tezos|expert and every
+/* -policy zero|fixed|proportional|cosmos|polkadot|ethereum|tezos|social_gradient|expert and every
  * parameter (prefix policy_), with its default, listed by -help. */
 PETSC_EXTERN PetscErrorCode StkPolicySetFromOptions(StkPolicy policy);
 /* Validates the parameters (errors name the option and the value) and, for the
@@ -54,7 +55,7 @@ PETSC_EXTERN PetscErrorCode StkPolicyDestroy(StkPolicy *policy);
 
 /* The evaluation function, its reset, the context to pass them and the per-path state
  * size in bytes (0 for stateless policies; cosmos and tezos keep their protocol state
- * there).  Evaluation is pointwise and not collective; ctx is only read, so paths may
+ * there, social_gradient its current rate).  Evaluation is pointwise and not collective; ctx is only read, so paths may
  * be evaluated in any order with their own state. */
 PETSC_EXTERN PetscErrorCode StkPolicyGetFunction(StkPolicy policy, StkPolicyFn *fn, StkPolicyResetFn *reset, void **ctx, size_t *state_size);
 /* Convenience wrappers around the function and reset above (they call SetUp, which is

@@ -160,6 +160,60 @@ static PetscErrorCode TezosEvaluate(void *ctx, PetscReal t, const PetscReal x[],
   PetscFunctionReturn(0);
 }
 
+/* ---- Social gradient (MODEL.md section 5): the incentive follows the gradient of the
+ *      planner's running cost in the agents' aggregate action,
+ *      du/dt = -eta_sg dl/ds(s, u), projected on [u_min, u_max] as it moves (so the
+ *      state never winds up outside the bounds); dl/ds = 2 w_s (s - sbar) for the
+ *      staking cost, taken here from the model's own cost by a central difference
+ *      (exact for a quadratic in s up to rounding). ---- */
+typedef struct {
+  PetscReal u;      /* current issuance rate (1/yr) */
+  PetscReal t_last; /* time of the last update (yr) */
+} SocialGradientState;
+
+static PetscErrorCode SocialGradientReset(void *ctx, PetscReal t0, const PetscReal x0[], void *state)
+{
+  StkPolicy            p  = (StkPolicy)ctx;
+  SocialGradientState *st = (SocialGradientState *)state;
+
+  PetscFunctionBeginUser;
+  PetscCheck(st, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "-policy social_gradient needs per-path state (StkPolicyGetFunction's state_size bytes)");
+  st->u      = PetscClipInterval(p->par.u_ref, p->u_min, p->u_max);
+  st->t_last = t0;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode SocialGradientEvaluate(void *ctx, PetscReal t, const PetscReal x[], PetscReal *u, void *state)
+{
+  StkPolicy            p  = (StkPolicy)ctx;
+  SocialGradientState *st = (SocialGradientState *)state;
+  const PetscReal      h  = 1e-4;
+  PetscReal            xp[STK_MAX_DIM] = {0}, xm[STK_MAX_DIM] = {0}, lp, lm, dt;
+  PetscInt             dim;
+
+  PetscFunctionBeginUser;
+  PetscCheck(st, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "-policy social_gradient needs per-path state (StkPolicyGetFunction's state_size bytes)");
+  dt = t - st->t_last;
+  PetscCheck(dt >= 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "-policy social_gradient: time went backwards (t = %g before the last call at %g); reset the state at the start of a path", (double)t, (double)st->t_last);
+  PetscCall(StkModelGetDimension(p->model, &dim));
+  for (PetscInt k = 0; k < dim; k++) xp[k] = xm[k] = x[k];
+  xp[0] += h;
+  xm[0] -= h;
+  PetscCall(StkModelCost(p->model, xp, &st->u, &lp));
+  PetscCall(StkModelCost(p->model, xm, &st->u, &lm));
+  st->u      = PetscClipInterval(st->u - p->par.sg_rate * (lp - lm) / (2 * h) * dt, p->u_min, p->u_max);
+  st->t_last = t;
+  *u         = st->u;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode SocialGradientView(StkPolicy p, PetscViewer viewer)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscViewerASCIIPrintf(viewer, "social gradient: du/dt = -%g dl/ds, projected on [%g, %g], initially %g\n", (double)p->par.sg_rate, (double)p->u_min, (double)p->u_max, (double)p->par.u_ref));
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode CosmosView(StkPolicy p, PetscViewer viewer)
 {
   const StkPolicyParams *q = &p->par;
@@ -230,6 +284,16 @@ PetscErrorCode StkPolicyCreate_Cosmos(StkPolicy p)
   p->ops.reset      = CosmosReset;
   p->ops.state_size = sizeof(CosmosState);
   p->ops.view       = CosmosView;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkPolicyCreate_SocialGradient(StkPolicy p)
+{
+  PetscFunctionBeginUser;
+  p->ops.evaluate   = SocialGradientEvaluate;
+  p->ops.reset      = SocialGradientReset;
+  p->ops.state_size = sizeof(SocialGradientState);
+  p->ops.view       = SocialGradientView;
   PetscFunctionReturn(0);
 }
 

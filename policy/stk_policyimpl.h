@@ -11,6 +11,7 @@ typedef struct {
   PetscReal u_ref;    /* -policy_u: fixed rate and reference of proportional */
   PetscReal s_target; /* -policy_s_target: target of proportional (default: the model's sbar) */
   PetscReal gain;     /* -policy_gain: k_p of proportional */
+  PetscReal sg_rate;  /* -policy_sg_rate: eta_sg of the social-gradient law */
   /* Cosmos SDK x/mint */
   PetscReal cosmos_rate_change, cosmos_inflation_min, cosmos_inflation_max, cosmos_goal_bonded, cosmos_inflation0;
   /* Polkadot NPoS staker issuance */
@@ -52,6 +53,7 @@ PETSC_INTERN PetscErrorCode StkPolicyCreate_Cosmos(StkPolicy);
 PETSC_INTERN PetscErrorCode StkPolicyCreate_Polkadot(StkPolicy);
 PETSC_INTERN PetscErrorCode StkPolicyCreate_Ethereum(StkPolicy);
 PETSC_INTERN PetscErrorCode StkPolicyCreate_Tezos(StkPolicy);
+PETSC_INTERN PetscErrorCode StkPolicyCreate_SocialGradient(StkPolicy);
 PETSC_INTERN PetscErrorCode StkPolicyCreate_Expert(StkPolicy);
 
 /* Checks of the baseline parameters (errors name the option and the value). */

@@ -164,6 +164,31 @@ static void test_cosmos_sequence(void **state)
   assert_petsc(StkPolicyDestroy(&p));
 }
 
+/* Social gradient at w_s = 1, sbar = 0.6, eta_sg = 1: du/dt = -2 (s - 0.6), projected on
+ * [0, 0.15] as it moves. */
+static void test_social_gradient_sequence(void **state)
+{
+  StkPolicy       p = Policy("-policy social_gradient");
+  const PetscReal x0[2] = {0.6, 0};
+  double          a[4];
+  size_t          size;
+
+  assert_petsc(StkPolicyGetFunction(p, NULL, NULL, NULL, &size));
+  assert_true(size > 0 && size <= sizeof(a));
+  assert_petsc(StkPolicyReset(p, 0.0, x0, a));
+  assert_close(Eval(p, 0.0, 0.5, a), 0.03, 1e-12, 0);  /* starts at ubar */
+  assert_close(Eval(p, 0.1, 0.5, a), 0.05, 1e-10, 0);  /* + 2 * 0.1 * 0.1 */
+  assert_close(Eval(p, 0.3, 0.7, a), 0.01, 1e-9, 0);   /* - 2 * 0.1 * 0.2 */
+  assert_close(Eval(p, 1.3, 0.7, a), 0.0, 0, 1e-15);   /* -0.19 projected to 0 */
+  assert_close(Eval(p, 1.4, 0.5, a), 0.02, 1e-9, 0);   /* from 0, not from -0.19 */
+  assert_close(Eval(p, 2.4, 0.5, a), 0.15, 1e-12, 0);  /* 0.22 projected to u_max */
+  assert_petsc(StkPolicyDestroy(&p));
+  p = Policy("-policy social_gradient -policy_sg_rate 0.5 -hjb_w_s 2 -hjb_sbar 0.5");
+  assert_petsc(StkPolicyReset(p, 0.0, x0, a));
+  assert_close(Eval(p, 0.25, 0.4, a), 0.08, 1e-10, 0); /* 0.03 + 0.5 * (2 * 2 * 0.1) * 0.25 */
+  assert_petsc(StkPolicyDestroy(&p));
+}
+
 /* Tezos right after a reset: clip(1 / (1600 s^2) + 0, 0.0025, 0.10). */
 static void test_tezos_static(void **state)
 {
@@ -417,6 +442,7 @@ static const struct CMUnitTest tests[] = {
   cmocka_unit_test(test_cosmos_sequence),
   cmocka_unit_test(test_tezos_static),
   cmocka_unit_test(test_tezos_sequence),
+  cmocka_unit_test(test_social_gradient_sequence),
   cmocka_unit_test(test_bounds),
   cmocka_unit_test(test_expert_1d),
   cmocka_unit_test(test_expert_2d_default),
