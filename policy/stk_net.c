@@ -1,0 +1,459 @@
+/* The mechanism network: architecture, options, deterministic initialization, forward
+ * pass, backpropagation and the gradient check (see stk_net.h). */
+#include "stk_netimpl.h"
+#include <stdint.h>
+
+PetscLogEvent STK_EVENT_NetFit;
+
+PetscErrorCode StkNetRegisterEvents(void)
+{
+  static PetscBool registered = PETSC_FALSE; /* PETSc's own idiom: once per process */
+  PetscClassId     classid;
+
+  PetscFunctionBeginUser;
+  if (registered) PetscFunctionReturn(0);
+  registered = PETSC_TRUE;
+  PetscCall(PetscClassIdRegister("StkNet", &classid));
+  PetscCall(PetscLogEventRegister("StkNetFit", classid, &STK_EVENT_NetFit));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkNetCreate(MPI_Comm comm, StkNet *net)
+{
+  StkNet n;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkNetRegisterEvents());
+  PetscCall(PetscNew(&n));
+  n->comm       = comm;
+  n->nin        = 1;
+  n->nhidden    = 2;
+  n->size[1]    = 16;
+  n->size[2]    = 16;
+  n->u_min      = 0;
+  n->u_max      = 1;
+  n->seed       = 1;
+  n->fit_l2     = 1e-9;
+  n->fit_stride = 1;
+  n->fit_max_it = 1000;
+  for (PetscInt k = 0; k < STK_NET_MAX_INPUTS; k++) {
+    n->in_lo[k] = -1;
+    n->in_hi[k] = 1;
+    PetscCall(PetscSNPrintf(n->in_name[k], sizeof(n->in_name[k]), "x%" PetscInt_FMT, k));
+  }
+  *net = n;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkNetSetArchitecture(StkNet net, PetscInt nin, PetscInt nhidden, const PetscInt widths[])
+{
+  PetscFunctionBeginUser;
+  PetscCheck(!net->setup, net->comm, PETSC_ERR_ARG_WRONGSTATE, "the network architecture cannot change after StkNetSetUp");
+  PetscCheck(nin >= 1 && nin <= STK_NET_MAX_INPUTS, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "network inputs must be in 1..%d, got %" PetscInt_FMT, STK_NET_MAX_INPUTS, nin);
+  PetscCheck(nhidden >= 1 && nhidden <= STK_NET_MAX_LAYERS, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "-net_layers must be in 1..%d, got %" PetscInt_FMT, STK_NET_MAX_LAYERS, nhidden);
+  for (PetscInt l = 0; l < nhidden; l++) PetscCheck(widths[l] >= 1 && widths[l] <= STK_NET_MAX_WIDTH, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "-net_widths must be in 1..%d, got %" PetscInt_FMT " for hidden layer %" PetscInt_FMT, STK_NET_MAX_WIDTH, widths[l], l);
+  net->nin     = nin;
+  net->nhidden = nhidden;
+  for (PetscInt l = 0; l < nhidden; l++) net->size[l + 1] = widths[l];
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkNetSetInputBounds(StkNet net, const PetscReal lo[], const PetscReal hi[])
+{
+  PetscFunctionBeginUser;
+  for (PetscInt k = 0; k < net->nin; k++) {
+    PetscCheck(lo[k] < hi[k], net->comm, PETSC_ERR_ARG_OUTOFRANGE, "network input %" PetscInt_FMT " needs lo < hi, got [%g, %g]", k, (double)lo[k], (double)hi[k]);
+    net->in_lo[k] = lo[k];
+    net->in_hi[k] = hi[k];
+  }
+  net->in_set = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkNetSetInputsFromGrid(StkNet net, StkGrid grid)
+{
+  PetscInt    dim, n[STK_MAX_DIM];
+  PetscReal   lo[STK_MAX_DIM], hi[STK_MAX_DIM];
+  const char *name;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkGridGetDimension(grid, &dim));
+  PetscCall(StkGridGetSizes(grid, n));
+  PetscCheck(dim <= STK_NET_MAX_INPUTS, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "a %" PetscInt_FMT "-D grid has more inputs than the network allows (%d)", dim, STK_NET_MAX_INPUTS);
+  PetscCheck(!net->setup || dim == net->nin, net->comm, PETSC_ERR_ARG_INCOMP, "the network has %" PetscInt_FMT " inputs, the grid %" PetscInt_FMT " directions", net->nin, dim);
+  net->nin = dim;
+  for (PetscInt k = 0; k < dim; k++) {
+    const PetscReal *x;
+    PetscCall(StkGridGetCoordinates(grid, k, &x));
+    PetscCall(StkGridGetName(grid, k, &name));
+    lo[k] = x[0];
+    hi[k] = x[n[k] - 1];
+    PetscCall(PetscStrncpy(net->in_name[k], name, sizeof(net->in_name[k])));
+  }
+  PetscCall(StkNetSetInputBounds(net, lo, hi));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkNetSetOutputBounds(StkNet net, PetscReal u_min, PetscReal u_max)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(u_min < u_max, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "network output bounds need u_min < u_max, got u_min = %g, u_max = %g", (double)u_min, (double)u_max);
+  net->u_min = u_min;
+  net->u_max = u_max;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkNetSetSeed(StkNet net, PetscInt seed)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(seed >= 0, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "-net_seed must be >= 0, got %" PetscInt_FMT, seed);
+  net->seed = seed;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkNetSetSource(StkNet net, const char source[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscStrncpy(net->source, source ? source : "", sizeof(net->source)));
+  PetscFunctionReturn(0);
+}
+
+/* -net_layers L and -net_widths w[,w...]: one width is repeated; otherwise the count must match. */
+static PetscErrorCode ArchitectureOptions(StkNet net, PetscOptionItems *PetscOptionsObject)
+{
+  PetscInt  layers = net->nhidden, widths[STK_NET_MAX_LAYERS], nw = STK_NET_MAX_LAYERS;
+  PetscBool set_layers, set_widths;
+
+  PetscFunctionBeginUser;
+  for (PetscInt l = 0; l < net->nhidden; l++) widths[l] = net->size[l + 1];
+  PetscCall(PetscOptionsInt("-net_layers", "Hidden layers of the mechanism network", "StkNetSetArchitecture", layers, &layers, &set_layers));
+  PetscCall(PetscOptionsIntArray("-net_widths", "Neurons per hidden layer (one value: every layer)", "StkNetSetArchitecture", widths, &nw, &set_widths));
+  PetscCheck(layers >= 1 && layers <= STK_NET_MAX_LAYERS, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "-net_layers must be in 1..%d, got %" PetscInt_FMT, STK_NET_MAX_LAYERS, layers);
+  if (set_widths && !set_layers) layers = nw;
+  if (set_widths && nw == 1)
+    for (PetscInt l = 1; l < layers; l++) widths[l] = widths[0];
+  else if (set_widths) PetscCheck(nw == layers, net->comm, PETSC_ERR_ARG_INCOMP, "-net_widths has %" PetscInt_FMT " values but -net_layers is %" PetscInt_FMT, nw, layers);
+  else
+    for (PetscInt l = net->nhidden; l < layers; l++) widths[l] = widths[net->nhidden - 1];
+  if (set_layers || set_widths) PetscCall(StkNetSetArchitecture(net, net->nin, layers, widths));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkNetSetFromOptions(StkNet net)
+{
+  PetscReal u_min = net->u_min, u_max = net->u_max;
+  PetscInt  seed  = net->seed;
+
+  PetscFunctionBeginUser;
+  PetscOptionsBegin(net->comm, NULL, "Mechanism network (MODEL.md section 5)", "StkNet");
+  PetscCall(ArchitectureOptions(net, PetscOptionsObject));
+  PetscCall(PetscOptionsInt("-net_seed", "Seed of the weight initialization", "StkNetSetSeed", seed, &seed, NULL));
+  PetscCall(PetscOptionsReal("-net_u_min", "Lowest output (default: the solution file's u_min)", "StkNetSetOutputBounds", u_min, &u_min, NULL));
+  PetscCall(PetscOptionsReal("-net_u_max", "Highest output (default: the solution file's u_max)", "StkNetSetOutputBounds", u_max, &u_max, NULL));
+  PetscCall(PetscOptionsReal("-net_fit_l2", "L2 regularization weight of the fit (times |theta|^2 / 2)", "StkNetFit", net->fit_l2, &net->fit_l2, NULL));
+  PetscCall(PetscOptionsInt("-net_fit_stride", "Fit on every k-th grid node per direction (and the last)", "StkNetFitGrid", net->fit_stride, &net->fit_stride, NULL));
+  PetscCall(PetscOptionsInt("-net_fit_max_it", "Maximum TAO iterations of the fit (also -net_fit_tao_max_it)", "StkNetFit", net->fit_max_it, &net->fit_max_it, NULL));
+  PetscCall(PetscOptionsBool("-net_fit_view", "Print the TAO solver after the fit", "StkNetFit", net->fit_view, &net->fit_view, NULL));
+  PetscOptionsEnd();
+  PetscCheck(net->fit_l2 >= 0, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "-net_fit_l2 must be >= 0, got %g", (double)net->fit_l2);
+  PetscCheck(net->fit_stride >= 1, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "-net_fit_stride must be >= 1, got %" PetscInt_FMT, net->fit_stride);
+  PetscCheck(net->fit_max_it >= 0, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "-net_fit_max_it must be >= 0, got %" PetscInt_FMT, net->fit_max_it);
+  PetscCheck(u_min < u_max, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "-net_u_min %g must be below -net_u_max %g", (double)u_min, (double)u_max);
+  PetscCall(StkNetSetSeed(net, seed));
+  PetscCall(StkNetSetOutputBounds(net, u_min, u_max));
+  PetscFunctionReturn(0);
+}
+
+PetscInt StkNetLayerOffset(StkNet net, PetscInt l)
+{
+  PetscInt off = 0;
+
+  for (PetscInt m = 0; m < l; m++) off += net->size[m + 1] * (net->size[m] + 1);
+  return off;
+}
+
+/* Counter-based uniform in [0, 1) from (seed, index): two rounds of splitmix64's
+ * finalizer, so weight i does not depend on how many weights come before it. */
+static PetscReal HashUniform(PetscInt seed, uint64_t index)
+{
+  uint64_t h = (uint64_t)seed * 0x9E3779B97F4A7C15ull + 0xD1B54A32D192ED03ull;
+
+  for (int round = 0; round < 2; round++) {
+    h ^= index + 0x632BE59BD9B4E019ull * (uint64_t)round;
+    h = (h ^ (h >> 30)) * 0xBF58476D1CE4E5B9ull;
+    h = (h ^ (h >> 27)) * 0x94D049BB133111EBull;
+    h ^= h >> 31;
+  }
+  return (PetscReal)(h >> 11) * 0x1.0p-53;
+}
+
+/* Glorot/Xavier uniform: weights in +-sqrt(6 / (fan_in + fan_out)), biases 0. */
+static void InitializeWeights(StkNet net)
+{
+  PetscInt i = 0;
+
+  for (PetscInt l = 0; l <= net->nhidden; l++) {
+    const PetscInt  nin = net->size[l], nout = net->size[l + 1];
+    const PetscReal limit = PetscSqrtReal(6.0 / (PetscReal)(nin + nout));
+    for (PetscInt j = 0; j < nout; j++) {
+      net->w[i++] = 0;
+      for (PetscInt k = 0; k < nin; k++, i++) net->w[i] = limit * (2 * HashUniform(net->seed, (uint64_t)i) - 1);
+    }
+  }
+}
+
+PetscErrorCode StkNetSetUp(StkNet net)
+{
+  PetscFunctionBeginUser;
+  if (net->setup) PetscFunctionReturn(0);
+  net->size[0]                = net->nin;
+  net->size[net->nhidden + 1] = 1;
+  net->nweights               = StkNetLayerOffset(net, net->nhidden + 1);
+  PetscCall(PetscMalloc1(net->nweights, &net->w));
+  InitializeWeights(net);
+  net->setup = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkNetDestroy(StkNet *net)
+{
+  PetscFunctionBeginUser;
+  if (!net || !*net) PetscFunctionReturn(0);
+  PetscCall(PetscFree((*net)->w));
+  PetscCall(PetscFree(*net));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkNetView(StkNet net, PetscViewer viewer)
+{
+  PetscFunctionBeginUser;
+  if (!viewer) viewer = PETSC_VIEWER_STDOUT_(net->comm);
+  PetscCall(PetscViewerASCIIPrintf(viewer, "StkNet: MLP %" PetscInt_FMT, net->nin));
+  for (PetscInt l = 1; l <= net->nhidden + 1; l++) PetscCall(PetscViewerASCIIPrintf(viewer, " -> %" PetscInt_FMT, net->size[l]));
+  PetscCall(PetscViewerASCIIPrintf(viewer, " (tanh hidden, sigmoid output), %" PetscInt_FMT " weights, seed %" PetscInt_FMT "\n", net->nweights, net->seed));
+  for (PetscInt k = 0; k < net->nin; k++) PetscCall(PetscViewerASCIIPrintf(viewer, "  input %s in [%g, %g] -> [-1, 1]\n", net->in_name[k], (double)net->in_lo[k], (double)net->in_hi[k]));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "  output in [%g, %g]\n", (double)net->u_min, (double)net->u_max));
+  if (net->fitted)
+    PetscCall(PetscViewerASCIIPrintf(viewer, "  fit: %" PetscInt_FMT " samples, %" PetscInt_FMT " TAO iterations (%s), RMSE %.3e (%.3e of range), max error %.3e (%.3e of range), %.2f s\n", net->fit.samples, net->fit.iterations, net->fit.reason, (double)net->fit.rmse, (double)net->fit.rmse_relative,
+                                     (double)net->fit.max_error, (double)net->fit.max_error_relative, (double)net->fit.time));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkNetGetComm(StkNet net, MPI_Comm *comm)
+{
+  PetscFunctionBeginUser;
+  *comm = net->comm;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkNetGetNumInputs(StkNet net, PetscInt *nin)
+{
+  PetscFunctionBeginUser;
+  *nin = net->nin;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkNetGetArchitecture(StkNet net, PetscInt *nhidden, PetscInt widths[])
+{
+  PetscFunctionBeginUser;
+  if (nhidden) *nhidden = net->nhidden;
+  if (widths)
+    for (PetscInt l = 0; l < net->nhidden; l++) widths[l] = net->size[l + 1];
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkNetGetOutputBounds(StkNet net, PetscReal *u_min, PetscReal *u_max)
+{
+  PetscFunctionBeginUser;
+  if (u_min) *u_min = net->u_min;
+  if (u_max) *u_max = net->u_max;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkNetGetNumWeights(StkNet net, PetscInt *nweights)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(net->setup, net->comm, PETSC_ERR_ARG_WRONGSTATE, "call StkNetSetUp before asking for the weights");
+  *nweights = net->nweights;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkNetGetWeights(StkNet net, const PetscReal **w)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(net->setup, net->comm, PETSC_ERR_ARG_WRONGSTATE, "call StkNetSetUp before asking for the weights");
+  *w = net->w;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkNetSetWeights(StkNet net, const PetscReal w[])
+{
+  PetscFunctionBeginUser;
+  PetscCheck(net->setup, net->comm, PETSC_ERR_ARG_WRONGSTATE, "call StkNetSetUp before setting the weights");
+  PetscCall(PetscArraycpy(net->w, w, net->nweights));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkNetGetFitStats(StkNet net, PetscBool *fitted, StkNetFitStats *stats)
+{
+  PetscFunctionBeginUser;
+  if (fitted) *fitted = net->fitted;
+  if (stats) *stats = net->fit;
+  PetscFunctionReturn(0);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Forward and backward passes                                                          */
+
+/* Activations of every layer: act[l] has size[l] values (act[0]: the scaled inputs). */
+typedef PetscReal StkNetActivations[STK_NET_MAX_LAYERS + 1][STK_NET_MAX_WIDTH];
+
+static inline PetscReal Sigmoid(PetscReal z)
+{
+  if (z >= 0) return 1 / (1 + PetscExpReal(-z));
+  const PetscReal e = PetscExpReal(z); /* no overflow for very negative z */
+  return e / (1 + e);
+}
+
+/* The forward pass: returns sigmoid(z) of the output neuron and fills act. */
+static PetscReal Forward(StkNet net, const PetscReal x[], StkNetActivations act)
+{
+  const PetscReal *w = net->w;
+  PetscReal        z = 0;
+
+  for (PetscInt k = 0; k < net->nin; k++) act[0][k] = 2 * (x[k] - net->in_lo[k]) / (net->in_hi[k] - net->in_lo[k]) - 1;
+  for (PetscInt l = 0; l <= net->nhidden; l++) {
+    const PetscInt nin = net->size[l], nout = net->size[l + 1];
+    for (PetscInt j = 0; j < nout; j++, w += nin + 1) {
+      PetscReal sum = w[0];
+      for (PetscInt k = 0; k < nin; k++) sum += w[1 + k] * act[l][k];
+      if (l < net->nhidden) act[l + 1][j] = PetscTanhReal(sum);
+      else z = sum;
+    }
+  }
+  return Sigmoid(z);
+}
+
+PetscErrorCode StkNetEvaluate(StkNet net, const PetscReal x[], PetscReal *u)
+{
+  StkNetActivations act;
+
+  PetscFunctionBeginUser;
+  PetscCheck(net->setup, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONGSTATE, "call StkNetSetUp before evaluating the network");
+  *u = net->u_min + (net->u_max - net->u_min) * Forward(net, x, act);
+  PetscFunctionReturn(0);
+}
+
+/* Backpropagation of du through layer l: given delta (du/d pre-activation of layer l's
+ * outputs), fills dudw of its weights and returns in back the derivative with respect
+ * to its inputs act[l]. */
+static void BackwardLayer(StkNet net, PetscInt l, const StkNetActivations act, const PetscReal delta[], PetscReal dudw[], PetscReal back[])
+{
+  const PetscInt   nin = net->size[l], nout = net->size[l + 1], off = StkNetLayerOffset(net, l);
+  const PetscReal *w   = net->w + off;
+
+  for (PetscInt k = 0; k < nin; k++) back[k] = 0;
+  for (PetscInt j = 0; j < nout; j++, w += nin + 1) {
+    if (dudw) {
+      PetscReal *g = dudw + off + j * (nin + 1);
+      g[0]         = delta[j];
+      for (PetscInt k = 0; k < nin; k++) g[1 + k] = delta[j] * act[l][k];
+    }
+    for (PetscInt k = 0; k < nin; k++) back[k] += w[1 + k] * delta[j];
+  }
+}
+
+PetscErrorCode StkNetGradient(StkNet net, const PetscReal x[], PetscReal *u, PetscReal dudw[], PetscReal dudx[])
+{
+  StkNetActivations act;
+  PetscReal         delta[STK_NET_MAX_WIDTH], back[STK_NET_MAX_WIDTH], sig;
+
+  PetscFunctionBeginUser;
+  PetscCheck(net->setup, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONGSTATE, "call StkNetSetUp before evaluating the network");
+  sig = Forward(net, x, act);
+  if (u) *u = net->u_min + (net->u_max - net->u_min) * sig;
+  delta[0] = (net->u_max - net->u_min) * sig * (1 - sig);
+  for (PetscInt l = net->nhidden; l >= 0; l--) {
+    BackwardLayer(net, l, act, delta, dudw, back);
+    if (l > 0)
+      for (PetscInt k = 0; k < net->size[l]; k++) delta[k] = back[k] * (1 - act[l][k] * act[l][k]);
+  }
+  if (dudx)
+    for (PetscInt k = 0; k < net->nin; k++) dudx[k] = back[k] * 2 / (net->in_hi[k] - net->in_lo[k]);
+  PetscFunctionReturn(0);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Gradient check                                                                       */
+
+/* A unit vector of length n from the hash (seed, stream * 2^32 + i). */
+static void RandomDirection(PetscInt seed, PetscInt stream, PetscInt n, PetscReal d[])
+{
+  PetscReal norm = 0;
+
+  for (PetscInt i = 0; i < n; i++) {
+    d[i] = 2 * HashUniform(seed, ((uint64_t)stream << 32) + (uint64_t)i) - 1;
+    norm += d[i] * d[i];
+  }
+  norm = PetscSqrtReal(norm);
+  for (PetscInt i = 0; i < n; i++) d[i] /= norm;
+}
+
+/* |analytic - numeric| / max(|analytic|, |numeric|), with a floor of 1e-10 (u_max - u_min)
+ * per unit step so a vanishing directional derivative does not divide round-off by zero. */
+static PetscReal RelativeError(StkNet net, PetscReal analytic, PetscReal numeric)
+{
+  const PetscReal scale = PetscMax(PetscMax(PetscAbsReal(analytic), PetscAbsReal(numeric)), 1e-10 * (net->u_max - net->u_min));
+  return PetscAbsReal(analytic - numeric) / scale;
+}
+
+/* Central difference of u along d in weight space with step h. */
+static PetscErrorCode WeightDifference(StkNet net, const PetscReal x[], const PetscReal d[], PetscReal h, PetscReal *numeric)
+{
+  PetscReal *saved, up, down;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc1(net->nweights, &saved));
+  PetscCall(PetscArraycpy(saved, net->w, net->nweights));
+  for (PetscInt i = 0; i < net->nweights; i++) net->w[i] = saved[i] + h * d[i];
+  PetscCall(StkNetEvaluate(net, x, &up));
+  for (PetscInt i = 0; i < net->nweights; i++) net->w[i] = saved[i] - h * d[i];
+  PetscCall(StkNetEvaluate(net, x, &down));
+  PetscCall(PetscArraycpy(net->w, saved, net->nweights));
+  PetscCall(PetscFree(saved));
+  *numeric = (up - down) / (2 * h);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkNetCheckGradient(StkNet net, const PetscReal x[], PetscInt seed, PetscReal tol, PetscReal *relerr_weights, PetscReal *relerr_inputs, PetscBool *passed)
+{
+  const PetscReal h = 1e-5; /* balances truncation O(h^2) against round-off O(eps/h) */
+  PetscReal      *dudw, *dw, dudx[STK_NET_MAX_INPUTS], dx[STK_NET_MAX_INPUTS], xp[STK_NET_MAX_INPUTS], xm[STK_NET_MAX_INPUTS];
+  PetscReal       u, analytic = 0, numeric = 0, up, down, err_w, err_x;
+
+  PetscFunctionBeginUser;
+  PetscCheck(net->setup, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONGSTATE, "call StkNetSetUp before the gradient check");
+  PetscCall(PetscMalloc2(net->nweights, &dudw, net->nweights, &dw));
+  PetscCall(StkNetGradient(net, x, &u, dudw, dudx));
+  RandomDirection(seed, 0, net->nweights, dw);
+  for (PetscInt i = 0; i < net->nweights; i++) analytic += dudw[i] * dw[i];
+  PetscCall(WeightDifference(net, x, dw, h, &numeric));
+  err_w = RelativeError(net, analytic, numeric);
+  /* inputs: a unit direction in the scaled coordinates, mapped back to x */
+  RandomDirection(seed, 1, net->nin, dx);
+  analytic = 0;
+  for (PetscInt k = 0; k < net->nin; k++) {
+    const PetscReal step = h * dx[k] * (net->in_hi[k] - net->in_lo[k]) / 2;
+    xp[k]                = x[k] + step;
+    xm[k]                = x[k] - step;
+    analytic += dudx[k] * dx[k] * (net->in_hi[k] - net->in_lo[k]) / 2;
+  }
+  PetscCall(StkNetEvaluate(net, xp, &up));
+  PetscCall(StkNetEvaluate(net, xm, &down));
+  err_x = RelativeError(net, analytic, (up - down) / (2 * h));
+  PetscCall(PetscFree2(dudw, dw));
+  if (relerr_weights) *relerr_weights = err_w;
+  if (relerr_inputs) *relerr_inputs = err_x;
+  if (passed) *passed = (PetscBool)(err_w < tol && err_x < tol);
+  PetscFunctionReturn(0);
+}

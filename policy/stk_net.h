@@ -1,0 +1,107 @@
+/* The mechanism network (MODEL.md section 5): a small multilayer perceptron
+ * u = pi_theta(x) from the model state x = s or (s, z) to an issuance rate in
+ * [u_min, u_max].
+ *
+ *   inputs scaled affinely from the grid box [lo, hi] to [-1, 1]
+ *   -> hidden layers with tanh (default 2 x 16)
+ *   -> one linear output z, u = u_min + (u_max - u_min) sigmoid(z)
+ *
+ * so every output is feasible.  All weights live in one flat array (genann-style),
+ * neuron by neuron and layer by layer: for each neuron its bias, then one weight per
+ * input of its layer.  Initialization is deterministic: a counter-based hash of
+ * (seed, weight index) gives uniform numbers scaled as Glorot/Xavier; biases start at 0.
+ *
+ *   StkNetCreate -> SetArchitecture / SetInputBounds / SetOutputBounds (or options)
+ *   -> SetFromOptions -> SetUp -> Evaluate / Gradient / Fit -> Write -> Destroy
+ *
+ * Evaluation is pointwise and not collective; fitting and file I/O are collective. */
+#pragma once
+#include "stk_grid.h"
+#include "stk_h5.h"
+
+#define STK_NET_MAX_LAYERS 8   /* hidden layers */
+#define STK_NET_MAX_WIDTH  256 /* neurons per hidden layer */
+#define STK_NET_MAX_INPUTS STK_MAX_DIM
+
+typedef struct _p_StkNet *StkNet;
+
+/* The least-squares fit to a target policy (StkNetFit*): errors in units of the
+ * control (1/yr) and relative to u_max - u_min. */
+typedef struct {
+  PetscInt  samples;        /* nodes used */
+  PetscInt  iterations;     /* TAO iterations */
+  PetscInt  evaluations;    /* objective-and-gradient evaluations */
+  PetscBool converged;      /* TAO's reason was positive */
+  char      reason[64];     /* TAO's converged reason */
+  PetscReal objective;      /* final objective (mean squared relative error / 2 + L2 term) */
+  PetscReal rmse, max_error; /* absolute, 1/yr */
+  PetscReal rmse_relative, max_error_relative; /* divided by u_max - u_min */
+  PetscReal l2;             /* the regularization weight used */
+  PetscReal time;           /* seconds */
+} StkNetFitStats;
+
+PETSC_EXTERN PetscErrorCode StkNetCreate(MPI_Comm comm, StkNet *net);
+/* nin inputs (1..STK_NET_MAX_INPUTS), nhidden hidden layers with the given widths. */
+PETSC_EXTERN PetscErrorCode StkNetSetArchitecture(StkNet net, PetscInt nin, PetscInt nhidden, const PetscInt widths[]);
+/* The box of the inputs: x_k in [lo_k, hi_k] maps to [-1, 1] (lo_k < hi_k). */
+PETSC_EXTERN PetscErrorCode StkNetSetInputBounds(StkNet net, const PetscReal lo[], const PetscReal hi[]);
+/* Input k from grid direction k: its name and its first and last coordinates. */
+PETSC_EXTERN PetscErrorCode StkNetSetInputsFromGrid(StkNet net, StkGrid grid);
+PETSC_EXTERN PetscErrorCode StkNetSetOutputBounds(StkNet net, PetscReal u_min, PetscReal u_max);
+PETSC_EXTERN PetscErrorCode StkNetSetSeed(StkNet net, PetscInt seed);
+/* -net_layers, -net_widths, -net_seed, -net_u_min, -net_u_max, -net_fit_l2,
+ * -net_fit_stride, -net_fit_max_it, -net_fit_view, and TAO's -net_fit_tao_* */
+PETSC_EXTERN PetscErrorCode StkNetSetFromOptions(StkNet net);
+/* Allocates the weights and initializes them from the seed. */
+PETSC_EXTERN PetscErrorCode StkNetSetUp(StkNet net);
+PETSC_EXTERN PetscErrorCode StkNetView(StkNet net, PetscViewer viewer);
+PETSC_EXTERN PetscErrorCode StkNetDestroy(StkNet *net);
+
+PETSC_EXTERN PetscErrorCode StkNetGetComm(StkNet net, MPI_Comm *comm);
+PETSC_EXTERN PetscErrorCode StkNetGetNumInputs(StkNet net, PetscInt *nin);
+/* Hidden layers and their widths (widths may be NULL; else room for STK_NET_MAX_LAYERS). */
+PETSC_EXTERN PetscErrorCode StkNetGetArchitecture(StkNet net, PetscInt *nhidden, PetscInt widths[]);
+PETSC_EXTERN PetscErrorCode StkNetGetOutputBounds(StkNet net, PetscReal *u_min, PetscReal *u_max);
+PETSC_EXTERN PetscErrorCode StkNetGetNumWeights(StkNet net, PetscInt *nweights);
+/* Borrowed, read-only view of the flat weight array. */
+PETSC_EXTERN PetscErrorCode StkNetGetWeights(StkNet net, const PetscReal **w);
+/* Copies nweights values into the network (e.g. a refinement step). */
+PETSC_EXTERN PetscErrorCode StkNetSetWeights(StkNet net, const PetscReal w[]);
+PETSC_EXTERN PetscErrorCode StkNetGetFitStats(StkNet net, PetscBool *fitted, StkNetFitStats *stats);
+
+/* u = pi_theta(x) (not collective). */
+PETSC_EXTERN PetscErrorCode StkNetEvaluate(StkNet net, const PetscReal x[], PetscReal *u);
+/* u, and by backpropagation du/dtheta (nweights values) and du/dx (nin values);
+ * either gradient may be NULL (not collective). */
+PETSC_EXTERN PetscErrorCode StkNetGradient(StkNet net, const PetscReal x[], PetscReal *u, PetscReal dudw[], PetscReal dudx[]);
+/* Gradient check at x (kann-style): central differences along a random unit direction
+ * (drawn from `seed`) in weight space and in input space, compared with the
+ * backpropagated directional derivatives.  Returns the two relative errors and
+ * passed = both below tol.  Not collective. */
+PETSC_EXTERN PetscErrorCode StkNetCheckGradient(StkNet net, const PetscReal x[], PetscInt seed, PetscReal tol, PetscReal *relerr_weights, PetscReal *relerr_inputs, PetscBool *passed);
+
+/* Least-squares fit of the weights to target values u_i at the points x_i, with TAO
+ * (default lmvm; options prefix net_fit_), starting from the current weights.
+ * The samples (x: n rows of nin values) are the same on every rank; the ranks share
+ * the work, and the objective is summed in fixed blocks in a fixed order, so the
+ * fitted weights are identical on any number of ranks.  Collective. */
+PETSC_EXTERN PetscErrorCode StkNetFit(StkNet net, PetscInt n, const PetscReal x[], const PetscReal u[], StkNetFitStats *stats);
+/* For -help: list the fit's TAO options (-net_fit_tao_*) with the fit's defaults. */
+PETSC_EXTERN PetscErrorCode StkNetPrintFitOptions(StkNet net);
+/* RMSE and max |pi_theta(x_i) - u_i| over the samples, divided by u_max - u_min
+ * (samples as for StkNetFit, same on every rank; collective). */
+PETSC_EXTERN PetscErrorCode StkNetComputeErrors(StkNet net, PetscInt n, const PetscReal x[], const PetscReal u[], PetscReal *rmse_relative, PetscReal *max_error_relative);
+/* The same on the nodes of a grid (every -net_fit_stride-th node per direction, and the
+ * last), with `policy` a global vector on the grid's DM (one component).  The
+ * statistics' RMSE and max error are those on every node.  Collective. */
+PETSC_EXTERN PetscErrorCode StkNetFitGrid(StkNet net, StkGrid grid, Vec policy, StkNetFitStats *stats);
+
+/* Files (docs/hdf5.md, group /network).  StkNetWrite creates PATH (temporary name,
+ * then renamed); StkNetWriteGroup adds the network to an open file so a caller can
+ * add more (e.g. a refinement history in GROUP/history) before StkH5Commit. */
+PETSC_EXTERN PetscErrorCode StkNetWrite(StkNet net, const char path[]);
+PETSC_EXTERN PetscErrorCode StkNetWriteGroup(StkNet net, StkH5 file, const char group[]);
+/* A set-up network from GROUP of PATH ("network" by default when group is NULL). */
+PETSC_EXTERN PetscErrorCode StkNetLoad(MPI_Comm comm, const char path[], const char group[], StkNet *net);
+/* Records where the training data came from (written as the attribute "source"). */
+PETSC_EXTERN PetscErrorCode StkNetSetSource(StkNet net, const char source[]);

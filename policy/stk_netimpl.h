@@ -1,0 +1,31 @@
+/* Private: the body of StkNet, shared by stk_net.c (forward, backward, options),
+ * stk_net_fit.c (TAO) and stk_net_io.c (HDF5). */
+#pragma once
+#include "stk_net.h"
+
+struct _p_StkNet {
+  MPI_Comm  comm;
+  /* architecture: size[0] = nin, size[1..nhidden] = widths, size[nhidden + 1] = 1 */
+  PetscInt  nin, nhidden, size[STK_NET_MAX_LAYERS + 2];
+  PetscInt  nweights;
+  PetscReal in_lo[STK_NET_MAX_INPUTS], in_hi[STK_NET_MAX_INPUTS];
+  char      in_name[STK_NET_MAX_INPUTS][16];
+  PetscBool in_set;
+  PetscReal u_min, u_max;
+  PetscInt  seed;
+  PetscReal *w; /* nweights, flat */
+  PetscBool setup;
+  /* fitting options */
+  PetscReal fit_l2;
+  PetscInt  fit_stride, fit_max_it;
+  PetscBool fit_view;
+  /* result of the last fit (or as read from a file) */
+  PetscBool      fitted;
+  StkNetFitStats fit;
+  char           source[PETSC_MAX_PATH_LEN];
+};
+
+PETSC_INTERN PetscLogEvent STK_EVENT_NetFit;
+PETSC_INTERN PetscErrorCode StkNetRegisterEvents(void);
+/* Offset of layer l's first weight (layer l maps size[l] -> size[l + 1]). */
+PETSC_INTERN PetscInt StkNetLayerOffset(StkNet net, PetscInt l);
