@@ -3,6 +3,7 @@
 usage: plot_convergence.py TABLE.csv OUT.png"""
 import csv
 import math
+import os
 import sys
 
 import matplotlib
@@ -37,7 +38,9 @@ def main(table, png):
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(png, dpi=120)
+    tmp = f"{png}.tmp.{os.getpid()}.png"  # written to a temporary name, then renamed
+    fig.savefig(tmp, dpi=120, format="png")
+    os.replace(tmp, png)
 
 
 if __name__ == "__main__":

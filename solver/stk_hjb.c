@@ -79,7 +79,10 @@ PetscErrorCode StkSolverSetFromOptions(StkSolver S)
     S->ksp_rtol = PetscMax(S->rtol * 1e-2 / PetscSqrtReal((PetscReal)nodes), 1e-14);
   }
   PetscCheck(S->ksp_rtol > 0 && S->ksp_rtol < 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-hjb_linear_rtol must lie in (0, 1), got %g", (double)S->ksp_rtol);
-  PetscCall(KSPSetTolerances(S->ksp, S->ksp_rtol, 1e-300, PETSC_DEFAULT, 10000));
+  /* No divergence test: the previous V as initial guess can leave a residual far above
+   * |rhs| when the policy jumps (e.g. the first iterations of -model merton), and GMRES
+   * does not diverge. */
+  PetscCall(KSPSetTolerances(S->ksp, S->ksp_rtol, 1e-300, PETSC_MAX_REAL, 10000));
   /* Right preconditioning: the stopping test then sees the true residual. */
   PetscCall(KSPSetType(S->ksp, KSPGMRES));
   PetscCall(KSPSetPCSide(S->ksp, PC_RIGHT));

@@ -2,6 +2,8 @@
 #include "stk_modelimpl.h"
 #include <string.h>
 
+#define STK_MODEL_DEFAULT_RHO 0.05
+
 typedef struct {
   char name[64];
   PetscErrorCode (*create)(StkModel);
@@ -33,6 +35,9 @@ static PetscErrorCode StkModelRegisterAll(void)
   if (stk_model_ntypes) PetscFunctionReturn(0);
   PetscCall(StkModelRegister(STK_MODEL_STAKING, StkModelCreate_Staking));
   PetscCall(StkModelRegister(STK_MODEL_LQ, StkModelCreate_LQ));
+  PetscCall(StkModelRegister(STK_MODEL_BANGBANG, StkModelCreate_BangBang));
+  PetscCall(StkModelRegister(STK_MODEL_MMS, StkModelCreate_MMS));
+  PetscCall(StkModelRegister(STK_MODEL_MERTON, StkModelCreate_Merton));
   PetscFunctionReturn(0);
 }
 
@@ -45,7 +50,7 @@ PetscErrorCode StkModelCreate(MPI_Comm comm, StkModel *model)
   PetscCall(PetscNew(&m));
   m->comm = comm;
   m->dim  = 2;
-  m->rho  = 0.05;
+  m->rho  = STK_MODEL_DEFAULT_RHO;
   *model  = m;
   PetscFunctionReturn(0);
 }
@@ -70,9 +75,10 @@ PetscErrorCode StkModelSetType(StkModel m, const char type[])
   if (m->type[0] && !strcmp(m->type, type)) PetscFunctionReturn(0);
   for (i = 0; i < stk_model_ntypes; i++)
     if (!strcmp(stk_model_types[i].name, type)) break;
-  PetscCheck(i < stk_model_ntypes, m->comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "Unknown -model '%s' (known: staking, lq)", type);
+  PetscCheck(i < stk_model_ntypes, m->comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "Unknown -model '%s' (known: staking, lq, bangbang, mms, merton)", type);
   PetscCall(StkModelResetType(m));
   PetscCall(PetscStrncpy(m->type, type, sizeof(m->type)));
+  m->rho = STK_MODEL_DEFAULT_RHO; /* a type may choose its own default; -hjb_rho is read after the type */
   for (PetscInt k = 0; k < STK_MAX_DIM; k++) {
     m->bc[k][0] = m->bc[k][1] = STK_BC_REFLECT;
     m->stretch[k]             = 0;
@@ -86,12 +92,15 @@ PetscErrorCode StkModelSetDimension(StkModel m, PetscInt dim)
 {
   PetscFunctionBeginUser;
   PetscCheck(dim >= 1 && dim <= 2, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-dim must be 1 or 2, got %" PetscInt_FMT, dim);
-  if (dim != m->dim && m->type[0]) {
-    char type[64];
+  m->dim_set = PETSC_TRUE;
+  if (dim != m->dim && m->type[0]) { /* re-create the type at the new dimension, same discount */
+    char            type[64];
+    const PetscReal rho = m->rho;
     PetscCall(PetscStrncpy(type, m->type, sizeof(type)));
     m->dim = dim;
     PetscCall(StkModelResetType(m));
     PetscCall(StkModelSetType(m, type));
+    m->rho = rho;
   }
   m->dim = dim;
   PetscFunctionReturn(0);
@@ -106,9 +115,9 @@ PetscErrorCode StkModelSetFromOptions(StkModel m)
   PetscFunctionBeginUser;
   PetscCall(PetscStrncpy(type, m->type[0] ? m->type : STK_MODEL_STAKING, sizeof(type)));
   PetscOptionsBegin(m->comm, NULL, "Model (MODEL.md section 3)", NULL);
-  PetscCall(PetscOptionsString("-model", "Model: staking (MODEL.md) or lq (linear-quadratic test problem)", "StkModelSetType", type, type, sizeof(type), NULL));
-  PetscCall(PetscOptionsInt("-dim", "State dimension: 1 (s) or 2 (s, z) for staking; 1 or 2 for lq", "StkModelSetDimension", dim, &dim, &set));
-  PetscCall(StkModelSetDimension(m, dim));
+  PetscCall(PetscOptionsString("-model", "Model: staking (MODEL.md), or a test problem with an exact solution: lq (linear-quadratic), bangbang (bounded control), mms (manufactured, reflecting), merton (consumption-portfolio)", "StkModelSetType", type, type, sizeof(type), NULL));
+  PetscCall(PetscOptionsInt("-dim", "State dimension: 1 (s) or 2 (s, z) for staking (default 2); 1 or 2 for lq and mms (default 2); bangbang and merton are 1-D", "StkModelSetDimension", dim, &dim, &set));
+  if (set) PetscCall(StkModelSetDimension(m, dim));
   PetscCall(StkModelSetType(m, type));
   PetscCall(PetscOptionsReal("-hjb_rho", "Discount rate rho > 0 (1/yr)", "StkModelSetFromOptions", m->rho, &m->rho, NULL));
   PetscCheck(m->rho > 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-hjb_rho must be > 0, got %g", (double)m->rho);
@@ -282,6 +291,21 @@ PetscErrorCode StkModelExactValue(StkModel m, const PetscReal x[], PetscReal *V)
   PetscFunctionBeginUser;
   PetscCheck(m->ops.exact, m->comm, PETSC_ERR_SUP, "Model %s has no closed-form value function", m->type);
   PetscCall(m->ops.exact(m, x, V));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkModelHasExactPolicy(StkModel m, PetscBool *has)
+{
+  PetscFunctionBeginUser;
+  *has = m->ops.exact_policy ? PETSC_TRUE : PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkModelExactPolicy(StkModel m, const PetscReal x[], PetscReal u[])
+{
+  PetscFunctionBeginUser;
+  PetscCheck(m->ops.exact_policy, m->comm, PETSC_ERR_SUP, "Model %s has no closed-form policy", m->type);
+  PetscCall(m->ops.exact_policy(m, x, u));
   PetscFunctionReturn(0);
 }
 

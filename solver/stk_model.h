@@ -4,7 +4,8 @@
  *
  * Controls are separable: control c enters only the drift of state direction
  * StkModelGetControlDirection(c).  Models plug in through an ops table
- * (stk_modelimpl.h); built in: "staking" (MODEL.md) and "lq" (closed form). */
+ * (stk_modelimpl.h); built in: "staking" (MODEL.md) and the test problems with
+ * closed forms "lq", "bangbang", "mms", "merton" (docs/exact_solutions.md). */
 #pragma once
 #include "stk_grid.h"
 #include "stk_h5.h"
@@ -16,11 +17,14 @@ typedef enum { STK_BC_REFLECT, STK_BC_DIRICHLET } StkBoundaryType;
 
 #define STK_MODEL_STAKING "staking"
 #define STK_MODEL_LQ      "lq"
+#define STK_MODEL_BANGBANG "bangbang"
+#define STK_MODEL_MMS      "mms"
+#define STK_MODEL_MERTON   "merton"
 
 PETSC_EXTERN PetscErrorCode StkModelCreate(MPI_Comm comm, StkModel *model);
 PETSC_EXTERN PetscErrorCode StkModelSetType(StkModel model, const char type[]);
 PETSC_EXTERN PetscErrorCode StkModelSetDimension(StkModel model, PetscInt dim);
-/* -model staking|lq, -dim 1|2, -hjb_rho, and the type's own options. */
+/* -model staking|lq|bangbang|mms|merton, -dim 1|2, -hjb_rho, and the type's own options. */
 PETSC_EXTERN PetscErrorCode StkModelSetFromOptions(StkModel model);
 PETSC_EXTERN PetscErrorCode StkModelSetUp(StkModel model);
 PETSC_EXTERN PetscErrorCode StkModelView(StkModel model, PetscViewer viewer);
@@ -53,6 +57,10 @@ PETSC_EXTERN PetscErrorCode StkModelGreedy(StkModel model, const PetscReal x[], 
 PETSC_EXTERN PetscErrorCode StkModelDirichlet(StkModel model, const PetscReal x[], PetscReal *g);
 PETSC_EXTERN PetscErrorCode StkModelHasExactSolution(StkModel model, PetscBool *has);
 PETSC_EXTERN PetscErrorCode StkModelExactValue(StkModel model, const PetscReal x[], PetscReal *V);
+/* The optimal controls u*(x) (all nu of them) of a model with a closed form; where u* is
+ * not unique (bang-bang at x = 0) the symmetric choice. */
+PETSC_EXTERN PetscErrorCode StkModelHasExactPolicy(StkModel model, PetscBool *has);
+PETSC_EXTERN PetscErrorCode StkModelExactPolicy(StkModel model, const PetscReal x[], PetscReal u[]);
 /* Every parameter as an attribute (with units) of `group`. */
 PETSC_EXTERN PetscErrorCode StkModelWriteAttributes(StkModel model, StkH5 file, const char group[]);
 

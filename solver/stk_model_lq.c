@@ -75,6 +75,20 @@ static PetscErrorCode LQExact(StkModel m, const PetscReal x[], PetscReal *V)
   return 0;
 }
 
+/* u* = -R^-1 B'P x (V = x'Px + c, so grad V = 2 P x), clipped to the control bound. */
+static PetscErrorCode LQExactPolicy(StkModel m, const PetscReal x[], PetscReal u[])
+{
+  const LQCtx   *ctx = (LQCtx *)m->data;
+  const PetscInt d   = m->dim;
+
+  for (PetscInt c = 0; c < d; c++) {
+    PetscReal Px = 0;
+    for (PetscInt j = 0; j < d; j++) Px += ctx->P[c * d + j] * x[j];
+    u[c] = PetscMin(PetscMax(-ctx->B[c] * Px / ctx->R[c], m->ulo[c]), m->uhi[c]);
+  }
+  return 0;
+}
+
 /* Reads `name` as exactly `count` values into `value` (unchanged if the option is absent).
  * -help shows only the first entry of an array, so the help string lists them all. */
 static PetscErrorCode LQOptionsArray(PetscOptionItems *PetscOptionsObject, const char name[], const char what[], PetscInt count, const char shape[], PetscReal value[])
@@ -289,6 +303,7 @@ PetscErrorCode StkModelCreate_LQ(StkModel m)
   m->ops.greedy         = LQGreedy;
   m->ops.dirichlet      = LQExact;
   m->ops.exact          = LQExact;
+  m->ops.exact_policy   = LQExactPolicy;
   m->ops.attributes     = LQAttributes;
   PetscFunctionReturn(0);
 }

@@ -14,6 +14,7 @@ struct _StkModelOps {
   PetscErrorCode (*greedy)(StkModel, const PetscReal x[], PetscInt c, PetscReal p, PetscReal q, const PetscReal u[], PetscReal *uc);
   PetscErrorCode (*dirichlet)(StkModel, const PetscReal x[], PetscReal *g); /* optional */
   PetscErrorCode (*exact)(StkModel, const PetscReal x[], PetscReal *V);     /* optional */
+  PetscErrorCode (*exact_policy)(StkModel, const PetscReal x[], PetscReal u[]); /* optional: all nu controls */
   PetscErrorCode (*attributes)(StkModel, StkH5, const char group[]);
 };
 
@@ -22,6 +23,7 @@ struct _p_StkModel {
   char                 type[64];
   struct _StkModelOps  ops;
   PetscInt             dim, nu;
+  PetscBool            dim_set; /* by StkModelSetDimension: 1-D-only types keep it (and check it) */
   PetscReal            rho;
   PetscInt             control_dir[STK_MAX_CONTROLS];
   PetscReal            ulo[STK_MAX_CONTROLS], uhi[STK_MAX_CONTROLS];
@@ -38,3 +40,7 @@ struct _p_StkModel {
 /* Built-in types. */
 PETSC_INTERN PetscErrorCode StkModelCreate_Staking(StkModel);
 PETSC_INTERN PetscErrorCode StkModelCreate_LQ(StkModel);
+/* Test problems with closed-form values (docs/exact_solutions.md). */
+PETSC_INTERN PetscErrorCode StkModelCreate_BangBang(StkModel);
+PETSC_INTERN PetscErrorCode StkModelCreate_MMS(StkModel);
+PETSC_INTERN PetscErrorCode StkModelCreate_Merton(StkModel);

@@ -35,6 +35,11 @@ expect_failure inverted_bounds '-hjb_u_min.*0.2.*-hjb_u_max' -hjb_u_min 0.2 -hjb
 expect_failure sbar_out_of_range '-hjb_sbar.*1.5' -hjb_sbar 1.5
 expect_failure unknown_model "-model 'foo'" -model foo
 expect_failure bad_dimension '-dim.*7' -dim 7
+expect_failure bangbang_is_1d '-dim 1.*-dim 2' -model bangbang -dim 2
+expect_failure negative_mms_volatility '-mms_sigma.*-0.3' -model mms -mms_sigma -0.3
+expect_failure merton_log_utility '-merton_gamma.*1' -model merton -merton_gamma 1
+expect_failure merton_no_finite_value '-hjb_rho' -model merton -merton_gamma 0.5 -hjb_rho 0.01
+expect_failure merton_pi_outside_bounds '-merton_pi_max' -model merton -merton_pi_max 0.5
 
 printf 'hjb:\n  rho: [0.05\n  bad: : :\n' >"$tmp/bad.yaml"
 expect_failure malformed_yaml 'bad.yaml' -options_file "$tmp/bad.yaml"
@@ -64,7 +69,8 @@ missing=""
 for opt in -model -dim -grid_n -grid_lo -grid_hi -grid_stretch -grid_cluster -o -hjb_rho -hjb_rtol -hjb_max_it \
   -hjb_greedy -hjb_monitor -hjb_ksp_type -hjb_pc_type -hjb_sbar -hjb_w_s -hjb_w_u -hjb_ubar -hjb_eta -hjb_u_min -hjb_u_max \
   -agents_cost -agents_cost_median -agents_cost_logsd -agents_s_max -agents_phi -agents_kappa -agents_sigma0 \
-  -agents_zbar -agents_theta -agents_sigma_z -lq_a -lq_b -lq_q -lq_r -lq_sigma; do
+  -agents_zbar -agents_theta -agents_sigma_z -lq_a -lq_b -lq_q -lq_r -lq_sigma -bb_sigma -bb_box -mms_sigma \
+  -merton_r -merton_mu -merton_sigma -merton_gamma -merton_wlo -merton_whi -merton_cmax -merton_pi_min -merton_pi_max; do
   grep -q -- "$opt" <<<"$log" || missing="$missing $opt"
 done
 if [ $rc -eq 0 ] && [ -z "$missing" ] && [ ! -e "$tmp/help.h5" ]; then

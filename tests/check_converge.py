@@ -52,6 +52,25 @@ with tempfile.TemporaryDirectory() as tmp:
     check("staking 1-D: stationary mean of s settles", abs(means[-1] - means[-2]) < abs(means[0] - means[1]) and 0.5 < means[-1] < 0.7, str(means))
     check("no PNG with -converge_plot 0", not os.path.exists(os.path.join(tmp, "staking1.png")))
 
+    check("staking 1-D: errors of the policy at the target and of E[s] against their extrapolation",
+          all(not math.isnan(float(r["policy_reference_error"])) and not math.isnan(float(r["mean_x0_error"])) for r in rows))
+    with h5py.File(path) as f:
+        a = f["convergence"].attrs
+        check("staking 1-D: extrapolated policy and mean as attributes", abs(float(a["mean_x0_extrapolated"]) - means[-1]) < 1e-3 and a["policy_reference_value_is"] in (b"richardson", "richardson"))
+
+    # Merton (two controls): exact value and policy; c* = nu w with nu = 0.04625 at w = 2.
+    path, rows, out = converge(tmp, "merton", ["-model", "merton", "-converge_nmin", "33", "-converge_levels", "4", "-converge_plot", "0"])
+    orders = [float(r["order_max"]) for r in rows[1:]]
+    check("merton: upwind order >= 0.9 against the closed form", all(o >= 0.9 for o in orders), str([round(o, 3) for o in orders]))
+    perr = [float(r["policy_error_l2"]) for r in rows]
+    check("merton: policy error against the closed form falls", all(b < a for a, b in zip(perr, perr[1:])), str(perr))
+    with h5py.File(path) as f:
+        a = f["convergence"].attrs
+        check("merton: exact policy at the reference point", a["policy_reference_value_is"] in (b"exact", "exact") and abs(float(a["policy_reference_value"]) - 0.0925) < 1e-12, str(a["policy_reference_value"]))
+    check("merton: no stationary mean (Dirichlet faces)", all(math.isnan(float(r["mean_x0"])) for r in rows))
+
+    bad = subprocess.run([stakehjb, "converge", "-model", "bangbang", "-dim", "2", "-o", os.path.join(tmp, "bad.h5")], capture_output=True, text=True)
+    check("bangbang -dim 2 rejected with the option's name", bad.returncode != 0 and "-dim" in bad.stderr and "bangbang" in bad.stderr)
     bad = subprocess.run([stakehjb, "converge", "-converge_nmin", "20", "-o", os.path.join(tmp, "bad.h5")], capture_output=True, text=True)
     check("bad -converge_nmin rejected with its name", bad.returncode != 0 and "-converge_nmin" in bad.stderr and "20" in bad.stderr)
     check("nothing written on bad input", not any(n.startswith("bad") for n in os.listdir(tmp)))
