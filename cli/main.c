@@ -9,6 +9,8 @@ static const char usage[] = "usage: stakehjb <command> [options]\n"
                             "  solve     solve the planner's HJB equation and write the solution to HDF5\n"
                             "            (default: the 2-D staking model of MODEL.md, out/solution.h5)\n"
                             "  converge  measure the discretization error on a sequence of grids\n"
+                            "  simulate  run the SDE or agent-based environment under a policy and write\n"
+                            "            paths and metrics to HDF5 (default out/simulation.h5)\n"
                             "  version   print the program version\n"
                             "Run 'stakehjb <command> -help' for the options of a command.\n";
 
@@ -20,6 +22,7 @@ typedef struct {
 
 static const StkCommand commands[] = {
   {"solve", StkCommandSolve, "stakehjb solve: solve the planner's HJB equation (MODEL.md sections 3-4) and write out/solution.h5.\n"},
+  {"simulate", StkCommandSimulate, "stakehjb simulate: run one environment (sde or abm) under one policy over M paths; write paths and metrics (out/simulation.h5).\n"},
   {"converge", StkCommandConverge, "stakehjb converge: solve on grids of 2^k+1 nodes per direction and measure the discretization error (out/convergence.h5, .csv, .png).\n"},
 };
 

@@ -5,6 +5,7 @@
 /* Each runs between PetscInitialize and PetscFinalize; argc/argv have the subcommand removed. */
 PetscErrorCode StkCommandSolve(void);
 PetscErrorCode StkCommandConverge(void);
+PetscErrorCode StkCommandSimulate(void);
 
 /* True when -help (or -h) was given: objects print their options, the command then stops. */
 PetscBool StkHelpRequested(void);
