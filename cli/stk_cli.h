@@ -6,6 +6,7 @@
 PetscErrorCode StkCommandSolve(void);
 PetscErrorCode StkCommandConverge(void);
 PetscErrorCode StkCommandFit(void);
+PetscErrorCode StkCommandSimulate(void);
 
 /* True when -help (or -h) was given: objects print their options, the command then stops. */
 PetscBool StkHelpRequested(void);

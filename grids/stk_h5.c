@@ -383,6 +383,49 @@ PetscErrorCode StkH5WriteArray(StkH5 file, const char group[], const char name[]
   PetscFunctionReturn(0);
 }
 
+/* A 2-D table (rows x cols, C order) from rank 0's data (collective); the scales
+ * named row_dim and col_dim in the group, where they exist, are attached. */
+PetscErrorCode StkH5WriteArray2D(StkH5 file, const char group[], const char name[], const char row_dim[], const char col_dim[], PetscInt rows, PetscInt cols, const PetscReal data[], const char units[], const char description[])
+{
+  const hsize_t shape[2] = {(hsize_t)rows, (hsize_t)cols};
+  const char   *dims[2]  = {row_dim, col_dim};
+  hid_t         gid, space, mem, ds, dxpl;
+  PetscMPIInt   rank;
+  PetscBool     exists = PETSC_FALSE;
+
+  PetscFunctionBeginUser;
+  PetscCall(GroupOpen(file, group, PETSC_TRUE, &gid));
+  PetscCall(Exists(file, gid, name, &exists));
+  PetscCheck(!exists, file->comm, PETSC_ERR_ARG_WRONGSTATE, "HDF5 file '%s': dataset '%s' written twice", file->path, name);
+  PetscCallMPI(MPI_Comm_rank(file->comm, &rank));
+  H5Call(file, space = H5Screate_simple(2, shape, NULL));
+  H5Call(file, mem = H5Screate_simple(2, shape, NULL));
+  H5Call(file, ds = H5Dcreate2(gid, name, H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  if (rank != 0) {
+    H5Call(file, H5Sselect_none(space));
+    H5Call(file, H5Sselect_none(mem));
+  }
+  PetscCall(CollectiveTransfer(file, &dxpl));
+  H5Call(file, H5Dwrite(ds, H5T_NATIVE_DOUBLE, mem, space, dxpl, data));
+  H5Call(file, H5Pclose(dxpl));
+  for (unsigned k = 0; k < 2; k++) {
+    PetscBool have = PETSC_FALSE;
+    hid_t     scale;
+    if (dims[k]) PetscCall(Exists(file, gid, dims[k], &have));
+    if (!have) continue;
+    H5Call(file, scale = H5Dopen2(gid, dims[k], H5P_DEFAULT));
+    H5Call(file, H5DSattach_scale(ds, scale, k));
+    H5Call(file, H5Dclose(scale));
+  }
+  if (units) PetscCall(PutStringAttribute(file, ds, "units", units));
+  if (description) PetscCall(PutStringAttribute(file, ds, "description", description));
+  H5Call(file, H5Dclose(ds));
+  H5Call(file, H5Sclose(mem));
+  H5Call(file, H5Sclose(space));
+  H5Call(file, H5Gclose(gid));
+  PetscFunctionReturn(0);
+}
+
 /* ------------------------------------------------------------------------------------ */
 /* Writing                                                                              */
 

@@ -27,6 +27,9 @@ PETSC_EXTERN PetscErrorCode StkH5WriteField(StkH5 file, const char group[], cons
  * With name == dimension it becomes that dimension's scale; otherwise an existing
  * scale named `dimension` in the group is attached. */
 PETSC_EXTERN PetscErrorCode StkH5WriteArray(StkH5 file, const char group[], const char name[], const char dimension[], PetscInt n, const PetscReal data[], const char units[], const char description[]);
+/* A 2-D table of rows x cols (C order) from rank 0's `data` (collective), with the
+ * group's scales named row_dim and col_dim attached where they exist. */
+PETSC_EXTERN PetscErrorCode StkH5WriteArray2D(StkH5 file, const char group[], const char name[], const char row_dim[], const char col_dim[], PetscInt rows, PetscInt cols, const PetscReal data[], const char units[], const char description[]);
 PETSC_EXTERN PetscErrorCode StkH5WriteAttributeReal(StkH5 file, const char group[], const char name[], PetscReal value, const char units[]);
 PETSC_EXTERN PetscErrorCode StkH5WriteAttributeInt(StkH5 file, const char group[], const char name[], PetscInt value);
 PETSC_EXTERN PetscErrorCode StkH5WriteAttributeString(StkH5 file, const char group[], const char name[], const char value[]);

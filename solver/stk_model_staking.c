@@ -127,6 +127,14 @@ static PetscErrorCode StakingAttributes(StkModel m, StkH5 file, const char group
   PetscCall(StkH5WriteAttributeReal(file, group, "cost_hi", p->cost.hi, "1/yr"));
   PetscCall(StkH5WriteAttributeReal(file, group, "cost_loc", p->cost.loc, "1/yr"));
   PetscCall(StkH5WriteAttributeReal(file, group, "cost_scale", p->cost.scale, "1/yr"));
+  PetscCall(StkH5WriteAttributeReal(file, group, "cost_shape", p->cost.shape, "1"));
+  PetscCall(StkH5WriteAttributeReal(file, group, "cost_gscale", p->cost.gscale, "1/yr"));
+  if (p->cost.type == STK_COST_EMPIRICAL) {
+    const char *costfile;
+    PetscCall(StkPopulationGetCostFile(ctx->pop, &costfile));
+    PetscCall(StkH5WriteAttributeString(file, group, "cost_file", costfile));
+    PetscCall(StkH5WriteAttributeInt(file, group, "cost_nsample", p->cost.nsample));
+  }
   PetscCall(StkH5WriteAttributeReal(file, group, "s_max", p->s_max, "1"));
   PetscCall(StkH5WriteAttributeReal(file, group, "phi", p->phi, "1/yr"));
   PetscCall(StkH5WriteAttributeReal(file, group, "kappa", p->kappa, "1/yr"));
@@ -178,5 +186,17 @@ PetscErrorCode StkModelCreate_Staking(StkModel m)
   m->ops.cost           = StakingCost;
   m->ops.greedy         = StakingGreedy;
   m->ops.attributes     = StakingAttributes;
+  PetscFunctionReturn(0);
+}
+
+/* The staking model's population, the one source of the agents' parameters (borrowed). */
+PetscErrorCode StkModelStakingGetPopulation(StkModel m, StkPopulation *pop)
+{
+  PetscBool staking;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscStrcmp(m->type, STK_MODEL_STAKING, &staking));
+  PetscCheck(staking, m->comm, PETSC_ERR_ARG_WRONG, "-model %s has no token holders: use -model staking", m->type);
+  *pop = ((StakingCtx *)m->data)->pop;
   PetscFunctionReturn(0);
 }

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Bad input: a message naming the option or file and the bad value, a non-zero exit,
-# and no output file (issue 2).  usage: check_cli_errors.sh STAKEHJB
+# and no output file (issues 2, 3).  usage: check_cli_errors.sh STAKEHJB [DATADIR]
 set -u
 exe=$1
 datadir=${2:-$(dirname "$0")/../data}
@@ -9,14 +9,14 @@ trap 'rm -rf "$tmp"' EXIT
 passed=0
 failed=0
 
-# expect_failure NAME PATTERN ARGS...: the run fails, stderr+stdout match PATTERN,
-# and neither the output file nor a temporary of it exists.
-expect_failure() {
-  local name=$1 pattern=$2
-  shift 2
+# expect_failure_of COMMAND NAME PATTERN ARGS...: `stakehjb COMMAND` fails, its
+# stderr+stdout match PATTERN, and neither the output file nor a temporary of it exists.
+expect_failure_of() {
+  local command=$1 name=$2 pattern=$3
+  shift 3
   local out="$tmp/$name.h5"
   local log
-  log=$("$exe" solve -o "$out" "$@" 2>&1)
+  log=$("$exe" "$command" -o "$out" "$@" 2>&1)
   local rc=$?
   if [ $rc -ne 0 ] && grep -qE -- "$pattern" <<<"$log" && ! ls "$tmp"/"$name".h5* >/dev/null 2>&1; then
     echo "ok   $name (exit $rc)"
@@ -27,6 +27,7 @@ expect_failure() {
     failed=$((failed + 1))
   fi
 }
+expect_failure() { expect_failure_of solve "$@"; }
 
 expect_failure negative_volatility '-agents_sigma0.*-0.1' -agents_sigma0 -0.1
 expect_failure negative_lq_volatility '-lq_sigma' -model lq -lq_sigma -0.2,0.1
@@ -89,6 +90,43 @@ for f in "$datadir"/baseline.yaml "$datadir"/regimes/*.yaml; do
     echo "FAIL data file $f: exit $rc, wanted '$want' in -view"; echo "$log" | tail -5; failed=$((failed + 1))
   fi
 done
+
+
+# stakehjb simulate (issue 3): bad sizes, rates, horizons, cost files and policies
+printf 'cost\n0.03\n0.05;\n' >"$tmp/malformed.csv"
+printf '# only comments\ncost\n\n' >"$tmp/empty.csv"
+printf '0.04\n-0.01\n' >"$tmp/negative.csv"
+expect_failure_of simulate sim_no_agents '-sim_n \(number of agents\) must be >= 1, got 0' -sim_type abm -sim_n 0
+expect_failure_of simulate sim_negative_agents '-sim_n .*got -5' -sim_type abm -sim_n -5
+expect_failure_of simulate sim_zero_kappa '-agents_kappa must be > 0.*got 0' -agents_kappa 0
+expect_failure_of simulate sim_negative_kappa '-agents_kappa must be > 0.*got -2' -sim_type abm -agents_kappa -2
+expect_failure_of simulate sim_zero_horizon '-sim_t_final must be > 0.*got 0' -sim_t_final 0
+expect_failure_of simulate sim_negative_horizon '-sim_t_final must be > 0.*got -1' -sim_type abm -sim_t_final -1
+expect_failure_of simulate sim_zero_paths '-sim_paths must be >= 1, got 0' -sim_paths 0
+expect_failure_of simulate sim_missing_csv '-agents_cost_file .*nothere.csv: cannot open' -agents_cost_file "$tmp/nothere.csv"
+expect_failure_of simulate sim_malformed_csv 'malformed.csv, line 3: "0.05;" is not a number' -agents_cost_file "$tmp/malformed.csv"
+expect_failure_of simulate sim_empty_csv 'empty.csv holds no costs' -agents_cost_file "$tmp/empty.csv"
+expect_failure_of simulate sim_negative_csv 'negative.csv, line 2: cost -0.01 is negative' -sim_type abm -agents_cost_file "$tmp/negative.csv"
+expect_failure_of simulate sim_csv_wrong_family '-agents_cost_file .* needs -agents_cost empirical, got -agents_cost gamma' -agents_cost gamma -agents_cost_file "$datadir/costs_example.csv"
+expect_failure_of simulate sim_negative_u '-policy_u must be >= 0.*got -0.01' -policy fixed -policy_u -0.01
+expect_failure_of simulate sim_no_policy_file '-policy solution needs -policy_file' -policy solution
+expect_failure_of simulate sim_missing_policy_file "cannot open HDF5 file '.*nothere.h5'" -policy solution -policy_file "$tmp/nothere.h5"
+expect_failure_of simulate sim_hedge_transitory '-sim_abm_response hedge needs -sim_abm_types persistent' -sim_type abm -sim_abm_response hedge
+expect_failure_of simulate sim_shock_after_end '-sim_shock_t 20.* lies after the end' -sim_t_final 10 -sim_shock_t 20
+expect_failure_of simulate sim_lq_model '-model lq has no token holders' -model lq
+
+log=$("$exe" simulate -help -o "$tmp/simhelp.h5" 2>&1); rc=$?
+missing=""
+for opt in -sim_type -sim_dim -sim_dt -sim_t_final -sim_seed -sim_s0 -sim_z0 -sim_every -sim_n -sim_abm_types -sim_abm_response \
+  -sim_abm_engine -sim_abm_block -sim_hedge_rate -sim_hedge_forget -sim_shock_t -sim_shock_dz -sim_shock_frac -sim_paths \
+  -sim_max_records -sim_band -sim_recovery_hold -policy -policy_u -policy_file -agents_cost_file -agents_cost_shape -agents_kappa -hjb_sbar -o; do
+  grep -q -- "$opt" <<<"$log" || missing="$missing $opt"
+done
+if [ $rc -eq 0 ] && [ -z "$missing" ] && [ ! -e "$tmp/simhelp.h5" ]; then
+  echo "ok   simulate_help_lists_options"; passed=$((passed + 1))
+else
+  echo "FAIL simulate_help_lists_options: exit $rc, missing:$missing"; failed=$((failed + 1))
+fi
 
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]
