@@ -9,6 +9,8 @@
 #include "stk_cli.h"
 #include "stk_model.h"
 #include "stk_sim.h"
+#include "stk_policy.h"
+#include "stk_metrics.h"
 #include "stk_version.h"
 #include <petsctime.h>
 #include <stdio.h>
@@ -19,19 +21,17 @@
  * policy; the policy layer (policy/) will replace it with its registry. */
 
 typedef struct {
-  char             name[32];                        /* zero | fixed | solution */
+  char             name[32];                        /* solution or a policy-layer type */
   char             description[PETSC_MAX_PATH_LEN]; /* for the summary and the file */
   StkPolicyFn      fn;
   StkPolicyResetFn reset;
   void            *ctx;
   size_t           state_size; /* bytes of per-path state (0: stateless) */
   PetscErrorCode (*destroy)(void *ctx);
-  PetscReal u_fixed;  /* the constant of zero and fixed (ctx points here) */
+  PetscReal u_fixed;  /* the rate of fixed (for the file) */
   char      file[PETSC_MAX_PATH_LEN];
 } StkCliSimPolicy;
 
-typedef enum { POLICY_ZERO, POLICY_FIXED, POLICY_SOLUTION } PolicyKind;
-static const char *const PolicyKinds[] = {"zero", "fixed", "solution", "PolicyKind", "POLICY_", NULL};
 
 /* The policy u*(x) of a `stakehjb solve` file, interpolated multilinearly (clamped to
  * the solved box); every rank holds the whole field. */
@@ -104,39 +104,64 @@ static PetscErrorCode SolutionPolicyLoad(MPI_Comm comm, const char path[], const
   PetscFunctionReturn(0);
 }
 
-/* -policy zero|fixed|solution, -policy_u (fixed), -policy_file (solution). */
-static PetscErrorCode StkCliSimPolicyFromOptions(MPI_Comm comm, const StkAgentParams *p, StkCliSimPolicy *pol)
+/* A policy of the policy layer (policy/stk_policy.h): every baseline, the social
+ * gradient and the HJB expert, configured by its own -policy_* options. */
+static PetscErrorCode PolicyLayerDestroy(void *ctx)
 {
-  PetscEnum kind = (PetscEnum)POLICY_FIXED;
+  StkPolicy p = (StkPolicy)ctx;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscMemzero(pol, sizeof(*pol)));
-  pol->u_fixed = 0.03; /* ubar of MODEL.md section 3 */
-  PetscOptionsBegin(comm, NULL, "Policy for stakehjb simulate", NULL);
-  PetscCall(PetscOptionsEnum("-policy", "Issuance policy: zero (u = 0), fixed (u = -policy_u), solution (u*(x) of -policy_file)", "", PolicyKinds, kind, &kind, NULL));
-  PetscCall(PetscOptionsReal("-policy_u", "Issuance rate of -policy fixed, 1/yr", "", pol->u_fixed, &pol->u_fixed, NULL));
-  PetscCall(PetscOptionsString("-policy_file", "Solution file of stakehjb solve for -policy solution", "", pol->file, pol->file, sizeof(pol->file), NULL));
-  PetscOptionsEnd();
-  PetscCall(PetscStrncpy(pol->name, PolicyKinds[kind], sizeof(pol->name)));
+  PetscCall(StkPolicyDestroy(&p));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode PolicyLayerCreate(MPI_Comm comm, StkModel model, const char name[], StkCliSimPolicy *pol)
+{
+  StkPolicy p;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkPolicyCreate(comm, &p));
+  pol->ctx     = p;
+  pol->destroy = PolicyLayerDestroy;
+  PetscCall(StkPolicySetType(p, name));
+  PetscCall(StkPolicySetModel(p, model));
+  PetscCall(StkPolicySetFromOptions(p));
   if (StkHelpRequested()) PetscFunctionReturn(0);
-  switch ((PolicyKind)kind) {
-  case POLICY_ZERO:
-    pol->u_fixed = 0;
-    /* fall through */
-  case POLICY_FIXED:
-    PetscCheck(pol->u_fixed >= 0 && !PetscIsInfReal(pol->u_fixed), comm, PETSC_ERR_ARG_OUTOFRANGE, "-policy_u must be >= 0 and finite (an issuance rate, 1/yr), got %g", (double)pol->u_fixed);
-    pol->fn  = StkPolicyConstant;
-    pol->ctx = &pol->u_fixed;
-    PetscCall(PetscSNPrintf(pol->description, sizeof(pol->description), "%s: u = %g 1/yr", pol->name, (double)pol->u_fixed));
-    break;
-  case POLICY_SOLUTION: {
+  PetscCall(StkPolicySetUp(p));
+  PetscCall(StkPolicyGetFunction(p, &pol->fn, &pol->reset, &pol->ctx, &pol->state_size));
+  PetscCall(PetscOptionsGetString(NULL, NULL, "-policy_file", pol->file, sizeof(pol->file), NULL));
+  if (!strcmp(name, STK_POLICY_FIXED)) {
+    const PetscReal x[2] = {0.5, 0};
+    PetscCall(StkPolicyEvaluate(p, 0, x, &pol->u_fixed, NULL));
+  }
+  PetscCall(PetscSNPrintf(pol->description, sizeof(pol->description), "%s (docs/policies.md)%s%s", name, pol->file[0] ? ", file " : "", pol->file));
+  PetscFunctionReturn(0);
+}
+
+/* -policy solution (u*(x) of -policy_file, interpolated) is handled here; every other
+ * name goes to the policy layer, which reads its own options (-policy_u, -policy_gain,
+ * -policy_file for the expert, ...). */
+static PetscErrorCode StkCliSimPolicyFromOptions(MPI_Comm comm, StkModel model, const StkAgentParams *p, StkCliSimPolicy *pol)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscMemzero(pol, sizeof(*pol)));
+  PetscCall(PetscStrncpy(pol->name, STK_POLICY_FIXED, sizeof(pol->name)));
+  PetscOptionsBegin(comm, NULL, "Policy for stakehjb simulate", NULL);
+  PetscCall(PetscOptionsString("-policy", "Issuance policy: solution (u*(x) of -policy_file, interpolated) or a policy of docs/policies.md: zero, fixed, proportional, cosmos, polkadot, ethereum, tezos, social_gradient, expert", "", pol->name, pol->name, sizeof(pol->name), NULL));
+  PetscOptionsEnd();
+  if (strcmp(pol->name, "solution")) {
+    PetscCall(PolicyLayerCreate(comm, model, pol->name, pol));
+    PetscFunctionReturn(0);
+  }
+  PetscCall(PetscOptionsGetString(NULL, NULL, "-policy_file", pol->file, sizeof(pol->file), NULL));
+  if (StkHelpRequested()) PetscFunctionReturn(0);
+  {
     SolutionPolicy *sp = NULL;
     PetscCall(SolutionPolicyLoad(comm, pol->file, p, &sp));
     pol->fn      = SolutionPolicyEval;
     pol->ctx     = sp;
     pol->destroy = SolutionPolicyDestroy;
     PetscCall(PetscSNPrintf(pol->description, sizeof(pol->description), "solution: u*(x) interpolated from %s", pol->file));
-  } break;
   }
   PetscFunctionReturn(0);
 }
@@ -198,68 +223,10 @@ static PetscErrorCode ProgressReset(void *ctx, PetscReal t0, const PetscReal x0[
   PetscFunctionReturn(0);
 }
 
-/* ------------------------------------------------------------------------------------ */
-/* Metrics of one path (MODEL.md section 6), from every step, as time integrals over
- * [0, T] with u_n held on [t_n, t_n + dt). */
-
-enum { M_TRACKING_MAE, M_TRACKING_RMSE, M_TIME_IN_BAND, M_MEAN_S, M_FINAL_S, M_MEAN_U, M_STD_U, M_DISCOUNTED_COST, M_RECOVERY_TIME, M_COUNT };
-static const char *const metric_names[M_COUNT] = {"tracking_mae", "tracking_rmse", "time_in_band", "mean_s", "final_s", "mean_u", "std_u", "discounted_cost", "recovery_time"};
-static const char *const metric_units[M_COUNT] = {"1", "1", "1", "1", "1", "1/yr", "1/yr", "1", "yr"};
-static const char *const metric_help[M_COUNT]  = {
-  "mean |s - sbar| over the path", "root mean square of s - sbar", "fraction of time with |s - sbar| <= band", "mean staking ratio", "staking ratio at T",
-  "mean issuance rate", "standard deviation of the issuance rate over time", "int_0^T exp(-rho t) l(s, u) dt",
-  "time from the first shock until |s - sbar| < band holds for the recovery hold (NaN: no shock, or not within T)"};
-
 typedef struct {
   PetscInt  paths, max_records;
   PetscReal band, hold; /* tracking band around sbar; recovery hold, yr */
 } SimulateOptions;
-
-typedef struct {
-  StkModel  model;
-  PetscReal sbar, rho, dt, t_shock; /* t_shock: first shock time, NaN if none */
-} MetricContext;
-
-/* First t_r >= t_shock with |s - sbar| < band on all of [t_r, t_r + hold]: t_r - t_shock. */
-static PetscReal RecoveryTime(const MetricContext *mc, const SimulateOptions *o, PetscInt nsteps, const PetscReal s[])
-{
-  const PetscInt n0 = (PetscInt)PetscCeilReal(mc->t_shock / mc->dt - 1e-3), need = (PetscInt)PetscCeilReal(o->hold / mc->dt - 1e-9);
-  PetscInt       run = 0;
-
-  if (PetscIsNanReal(mc->t_shock)) return (PetscReal)NAN;
-  for (PetscInt n = n0; n <= nsteps; n++) {
-    run = PetscAbsReal(s[n] - mc->sbar) < o->band ? run + 1 : 0;
-    if (run > need) return (n - need - n0) * mc->dt;
-  }
-  return (PetscReal)NAN;
-}
-
-static PetscErrorCode PathMetrics(const MetricContext *mc, const SimulateOptions *o, PetscInt nsteps, const StkSimPath *path, PetscReal m[])
-{
-  PetscReal abs = 0, sq = 0, in = 0, ssum = 0, usum = 0, du = 0, du2 = 0, cost = 0;
-
-  PetscFunctionBeginUser;
-  for (PetscInt n = 0; n < nsteps; n++) {
-    const PetscReal e = path->s[n] - mc->sbar, x[2] = {path->s[n], path->z[n]}, u = path->u[n];
-    PetscReal       l;
-
-    PetscCall(StkModelCost(mc->model, x, &u, &l));
-    abs += PetscAbsReal(e), sq += e * e, in += PetscAbsReal(e) <= o->band;
-    ssum += x[0], usum += u;
-    cost += PetscExpReal(-mc->rho * path->t[n]) * l * mc->dt;
-  }
-  m[M_TRACKING_MAE]    = abs / nsteps;
-  m[M_TRACKING_RMSE]   = PetscSqrtReal(sq / nsteps);
-  m[M_TIME_IN_BAND]    = in / nsteps;
-  m[M_MEAN_S]          = ssum / nsteps;
-  m[M_FINAL_S]         = path->s[nsteps];
-  m[M_MEAN_U]          = usum / nsteps;
-  for (PetscInt n = 0; n < nsteps; n++) du += path->u[n] - path->u[0], du2 += PetscSqr(path->u[n] - path->u[0]); /* shifted: exactly 0 for a constant u */
-  m[M_STD_U]           = PetscSqrtReal(PetscMax(du2 / nsteps - PetscSqr(du / nsteps), (PetscReal)0));
-  m[M_DISCOUNTED_COST] = cost;
-  m[M_RECOVERY_TIME]   = RecoveryTime(mc, o, nsteps, path->s);
-  PetscFunctionReturn(0);
-}
 
 /* ------------------------------------------------------------------------------------ */
 /* The command */
@@ -333,7 +300,7 @@ typedef struct {
   PetscInt   paths, nsteps, stride, nout;
   PetscReal *t;          /* nout record times */
   PetscReal *s, *z, *u;  /* paths x nout, C order */
-  PetscReal *metrics;    /* paths x M_COUNT */
+  PetscReal *metrics;    /* paths x STK_METRIC_COUNT */
 } Results;
 
 static PetscErrorCode ResultsAllocate(StkSim sim, const SimulateOptions *o, PetscInt every, Results *res)
@@ -346,7 +313,7 @@ static PetscErrorCode ResultsAllocate(StkSim sim, const SimulateOptions *o, Pets
   res->paths  = o->paths;
   res->stride = PetscMax(every, (res->nsteps + o->max_records - 2) / (o->max_records - 1));
   res->nout   = res->nsteps / res->stride + 1;
-  PetscCall(PetscCalloc5(res->nout, &res->t, res->paths * res->nout, &res->s, res->paths * res->nout, &res->z, res->paths * res->nout, &res->u, res->paths * M_COUNT, &res->metrics));
+  PetscCall(PetscCalloc5(res->nout, &res->t, res->paths * res->nout, &res->s, res->paths * res->nout, &res->z, res->paths * res->nout, &res->u, res->paths * STK_METRIC_COUNT, &res->metrics));
   for (PetscInt k = 0; k < res->nout; k++) res->t[k] = k * res->stride * set->dt; /* as the driver computes t_n */
   PetscFunctionReturn(0);
 }
@@ -371,7 +338,7 @@ static PetscErrorCode ReduceToRankZero(PetscInt n, PetscReal x[])
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode RunPaths(StkSim sim, PetscBool spread, const StkCliSimPolicy *pol, const MetricContext *mc, const SimulateOptions *o, Results *res)
+static PetscErrorCode RunPaths(StkSim sim, PetscBool spread, const StkCliSimPolicy *pol, const StkMetricContext *mc, const SimulateOptions *o, Results *res)
 {
   const StkSimSettings *set;
   StkSimPath            full;
@@ -392,7 +359,7 @@ static PetscErrorCode RunPaths(StkSim sim, PetscBool spread, const StkCliSimPoli
   PetscCall(StkSimSetPolicy(sim, ProgressPolicy, ProgressReset, &pg));
   for (PetscInt r = spread ? rank : 0; r < o->paths; r += spread ? size : 1) {
     PetscCall(StkSimRun(sim, r, state, &full));
-    PetscCall(PathMetrics(mc, o, res->nsteps, &full, &res->metrics[r * M_COUNT]));
+    PetscCall(StkPathMetrics(mc, res->nsteps, &full, &res->metrics[r * STK_METRIC_COUNT]));
     for (PetscInt k = 0; k < res->nout; k++) {
       const PetscInt n = k * res->stride;
       res->s[r * res->nout + k] = full.s[n], res->z[r * res->nout + k] = full.z[n], res->u[r * res->nout + k] = full.u[n];
@@ -406,7 +373,7 @@ static PetscErrorCode RunPaths(StkSim sim, PetscBool spread, const StkCliSimPoli
     PetscCall(ReduceToRankZero(res->paths * res->nout, res->s));
     PetscCall(ReduceToRankZero(res->paths * res->nout, res->z));
     PetscCall(ReduceToRankZero(res->paths * res->nout, res->u));
-    PetscCall(ReduceToRankZero(res->paths * M_COUNT, res->metrics));
+    PetscCall(ReduceToRankZero(res->paths * STK_METRIC_COUNT, res->metrics));
   }
   PetscFunctionReturn(0);
 }
@@ -425,20 +392,20 @@ static PetscErrorCode PrintSummary(StkSim sim, const StkCliSimPolicy *pol, const
   PetscCall(PetscPrintf(PETSC_COMM_WORLD, ", policy %s\n", pol->description));
   PetscCall(PetscPrintf(PETSC_COMM_WORLD, "  %" PetscInt_FMT " path(s) of %g yr (%" PetscInt_FMT " steps of %g yr), seed %" PetscInt_FMT ", %d rank(s), %.2f s\n", res->paths, (double)(res->nsteps * set->dt), res->nsteps, (double)set->dt, set->seed, (int)size, (double)wall));
   PetscCall(PetscPrintf(PETSC_COMM_WORLD, "  %-16s %12s %12s %12s %12s %8s\n", "metric", "mean", "sd", "min", "max", "paths"));
-  for (PetscInt m = 0; m < M_COUNT; m++) {
+  for (PetscInt m = 0; m < STK_METRIC_COUNT; m++) {
     PetscReal sum = 0, sum2 = 0, lo = PETSC_MAX_REAL, hi = -PETSC_MAX_REAL, mean, sd;
     PetscInt  n = 0;
     for (PetscInt r = 0; r < res->paths; r++) {
-      const PetscReal v = res->metrics[r * M_COUNT + m];
+      const PetscReal v = res->metrics[r * STK_METRIC_COUNT + m];
       if (PetscIsNanReal(v)) continue;
       sum += v, n++, lo = PetscMin(lo, v), hi = PetscMax(hi, v);
     }
     mean = n ? sum / n : (PetscReal)NAN;
     for (PetscInt r = 0; r < res->paths; r++)
-      if (!PetscIsNanReal(res->metrics[r * M_COUNT + m])) sum2 += PetscSqr(res->metrics[r * M_COUNT + m] - mean);
+      if (!PetscIsNanReal(res->metrics[r * STK_METRIC_COUNT + m])) sum2 += PetscSqr(res->metrics[r * STK_METRIC_COUNT + m] - mean);
     sd = n > 1 ? PetscSqrtReal(sum2 / (n - 1)) : (PetscReal)NAN;
     if (!n) lo = hi = (PetscReal)NAN;
-    PetscCall(PetscPrintf(PETSC_COMM_WORLD, "  %-16s %12.6g %12.6g %12.6g %12.6g %8" PetscInt_FMT "\n", metric_names[m], (double)mean, (double)sd, (double)lo, (double)hi, n));
+    PetscCall(PetscPrintf(PETSC_COMM_WORLD, "  %-16s %12.6g %12.6g %12.6g %12.6g %8" PetscInt_FMT "\n", StkMetricNames[m], (double)mean, (double)sd, (double)lo, (double)hi, n));
   }
   PetscCall(PetscPrintf(PETSC_COMM_WORLD, "  (band +-%g around sbar; recovery: in the band for %g yr after the first shock)\n  wrote %s\n", (double)o->band, (double)o->hold, path));
   PetscFunctionReturn(0);
@@ -457,8 +424,8 @@ static PetscErrorCode WriteSettings(StkH5 file, const char g[], StkSim sim, cons
   PetscCall(StkH5WriteAttributeString(file, g, "environment", StkSimTypes[set->type]));
   PetscCall(StkH5WriteAttributeString(file, g, "policy", pol->name));
   PetscCall(StkH5WriteAttributeString(file, g, "policy_description", pol->description));
-  if (pol->fn == StkPolicyConstant) PetscCall(StkH5WriteAttributeReal(file, g, "policy_u", pol->u_fixed, "1/yr"));
-  else PetscCall(StkH5WriteAttributeString(file, g, "policy_file", pol->file));
+  if (!strcmp(pol->name, STK_POLICY_FIXED)) PetscCall(StkH5WriteAttributeReal(file, g, "policy_u", pol->u_fixed, "1/yr"));
+  if (pol->file[0]) PetscCall(StkH5WriteAttributeString(file, g, "policy_file", pol->file));
   PetscCall(StkH5WriteAttributeInt(file, g, "paths", res->paths));
   PetscCall(StkH5WriteAttributeInt(file, g, "seed", set->seed));
   PetscCall(StkH5WriteAttributeInt(file, g, "sim_dim", set->dim));
@@ -501,11 +468,11 @@ static PetscErrorCode WriteContents(StkH5 file, StkModel model, StkSim sim, cons
   PetscCall(StkH5WriteArray2D(file, g, "s", "path", "t", res->paths, res->nout, res->s, "1", "staking ratio"));
   PetscCall(StkH5WriteArray2D(file, g, "z", "path", "t", res->paths, res->nout, res->z, "1/yr", "outside-yield shifter"));
   PetscCall(StkH5WriteArray2D(file, g, "u", "path", "t", res->paths, res->nout, res->u, "1/yr", "issuance rate chosen by the policy at the record time"));
-  for (PetscInt m = 0; m < M_COUNT; m++) {
+  for (PetscInt m = 0; m < STK_METRIC_COUNT; m++) {
     PetscReal *col;
     PetscCall(PetscMalloc1(res->paths, &col));
-    for (PetscInt r = 0; r < res->paths; r++) col[r] = res->metrics[r * M_COUNT + m];
-    PetscCall(StkH5WriteArray(file, g, metric_names[m], "path", res->paths, col, metric_units[m], metric_help[m]));
+    for (PetscInt r = 0; r < res->paths; r++) col[r] = res->metrics[r * STK_METRIC_COUNT + m];
+    PetscCall(StkH5WriteArray(file, g, StkMetricNames[m], "path", res->paths, col, StkMetricUnits[m], StkMetricHelp[m]));
     PetscCall(PetscFree(col));
   }
   PetscCall(StkSimGetNumShocks(sim, &nshock));
@@ -538,26 +505,6 @@ static PetscErrorCode WriteResults(const char path[], StkModel model, StkSim sim
   PetscFunctionReturn(0);
 }
 
-/* sbar, rho and the running cost come from the planner's model (-hjb_ options). */
-static PetscErrorCode MetricContextSetUp(StkModel model, StkSim sim, MetricContext *mc)
-{
-  const StkSimSettings *set;
-  PetscReal             ref[STK_MAX_DIM];
-  PetscInt              nshock;
-
-  PetscFunctionBeginUser;
-  PetscCall(StkSimGetSettings(sim, &set));
-  PetscCall(StkModelGetReferencePoint(model, ref));
-  PetscCall(StkModelGetDiscount(model, &mc->rho));
-  mc->model   = model;
-  mc->sbar    = ref[0];
-  mc->dt      = set->dt;
-  mc->t_shock = (PetscReal)NAN;
-  PetscCall(StkSimGetNumShocks(sim, &nshock));
-  if (nshock) PetscCall(StkSimGetShock(sim, 0, &mc->t_shock, NULL, NULL));
-  PetscFunctionReturn(0);
-}
-
 PetscErrorCode StkCommandSimulate(void)
 {
   StkModel        model;
@@ -565,7 +512,7 @@ PetscErrorCode StkCommandSimulate(void)
   StkSim          sim;
   StkCliSimPolicy pol;
   SimulateOptions o;
-  MetricContext   mc;
+  StkMetricContext mc;
   Results         res;
   PetscBool       spread;
   PetscInt        every = 1;
@@ -583,11 +530,11 @@ PetscErrorCode StkCommandSimulate(void)
   {
     const StkAgentParams *p;
     PetscCall(StkPopulationGetParams(pop, &p));
-    PetscCall(StkCliSimPolicyFromOptions(PETSC_COMM_WORLD, p, &pol));
+    PetscCall(StkCliSimPolicyFromOptions(PETSC_COMM_WORLD, model, p, &pol));
   }
   PetscCall(StkOutputPath(PETSC_COMM_WORLD, "-o", "out/simulation.h5", path, sizeof(path)));
   if (!StkHelpRequested()) {
-    PetscCall(MetricContextSetUp(model, sim, &mc));
+    PetscCall(StkMetricContextSetUp(model, sim, o.band, o.hold, &mc));
     PetscCall(ResultsAllocate(sim, &o, every, &res));
     PetscCall(PetscTime(&t0));
     PetscCall(RunPaths(sim, spread, &pol, &mc, &o, &res));

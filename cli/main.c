@@ -12,6 +12,7 @@ static const char usage[] = "usage: stakehjb <command> [options]\n"
                             "  fit       fit the mechanism network to a solution's policy (out/network.h5)\n"
                             "  simulate  run the SDE or agent-based environment under a policy and write\n"
                             "            paths and metrics to HDF5 (default out/simulation.h5)\n"
+                            "  compare   compare the expert with the baselines across regimes (out/compare.h5, .csv)\n"
                             "  version   print the program version\n"
                             "Run 'stakehjb <command> -help' for the options of a command.\n";
 
@@ -25,6 +26,7 @@ static const StkCommand commands[] = {
   {"solve", StkCommandSolve, "stakehjb solve: solve the planner's HJB equation (MODEL.md sections 3-4) and write out/solution.h5.\n"},
   {"fit", StkCommandFit, "stakehjb fit: fit the mechanism network (MODEL.md section 5) to the policy of a solution file with TAO and write out/network.h5.\n"},
   {"simulate", StkCommandSimulate, "stakehjb simulate: run one environment (sde or abm) under one policy over M paths; write paths and metrics (out/simulation.h5).\n"},
+  {"compare", StkCommandCompare, "stakehjb compare: run every policy in every regime, environment and shock scenario on common random numbers; paired statistics (out/compare.h5, out/compare.csv).\n"},
   {"converge", StkCommandConverge, "stakehjb converge: solve on grids of 2^k+1 nodes per direction and measure the discretization error (out/convergence.h5, .csv, .png).\n"},
 };
 

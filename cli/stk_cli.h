@@ -7,6 +7,7 @@ PetscErrorCode StkCommandSolve(void);
 PetscErrorCode StkCommandConverge(void);
 PetscErrorCode StkCommandFit(void);
 PetscErrorCode StkCommandSimulate(void);
+PetscErrorCode StkCommandCompare(void);
 
 /* True when -help (or -h) was given: objects print their options, the command then stops. */
 PetscBool StkHelpRequested(void);

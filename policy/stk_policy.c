@@ -176,6 +176,7 @@ PetscErrorCode StkPolicySetFromOptions(StkPolicy p)
 PetscErrorCode StkPolicyParamsCheck(MPI_Comm comm, const StkPolicyParams *q)
 {
   PetscFunctionBeginUser;
+  PetscCheck(q->u_ref >= 0 && !PetscIsInfOrNanReal(q->u_ref), comm, PETSC_ERR_ARG_OUTOFRANGE, "-policy_u must be >= 0 and finite (an issuance rate, 1/yr), got %g", (double)q->u_ref);
   PetscCheck(q->gain >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-policy_gain must be >= 0 (more stake, less issuance), got %g", (double)q->gain);
   PetscCheck(q->sg_rate >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-policy_sg_rate must be >= 0, got %g", (double)q->sg_rate);
   PetscCheck(q->s_target > 0 && q->s_target < 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-policy_s_target must lie in (0, 1), got %g", (double)q->s_target);
