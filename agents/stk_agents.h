@@ -8,22 +8,38 @@
 #include <petscsys.h>
 #include <petscviewer.h>
 
-typedef enum { STK_COST_LOGNORMAL, STK_COST_UNIFORM, STK_COST_LOGISTIC, STK_COST_NTYPES } StkCostType;
+typedef enum { STK_COST_LOGNORMAL, STK_COST_UNIFORM, STK_COST_LOGISTIC, STK_COST_GAMMA, STK_COST_EMPIRICAL, STK_COST_NTYPES } StkCostType;
 PETSC_EXTERN const char *const StkCostTypes[]; /* PetscOptionsEnum list */
 
-/* Holders' private costs c_i ~ F. */
+/* Holders' private costs c_i ~ F.  Copyable by value: the empirical sample is
+ * borrowed (owned by the StkPopulation that read it), so a copy must not outlive it. */
 typedef struct {
-  StkCostType type;
-  PetscReal   median, logsd; /* lognormal: median exp(mu) and log-sd sigma */
-  PetscReal   lo, hi;        /* uniform on [lo, hi] */
-  PetscReal   loc, scale;    /* logistic: location and scale */
+  StkCostType      type;
+  PetscReal        median, logsd; /* lognormal: median exp(mu) and log-sd sigma */
+  PetscReal        lo, hi;        /* uniform on [lo, hi] */
+  PetscReal        loc, scale;    /* logistic: location and scale */
+  PetscReal        shape, gscale; /* gamma: shape k and scale theta (mean k theta) */
+  const PetscReal *sample;        /* empirical: sorted costs x_1 <= ... <= x_n (borrowed) */
+  PetscInt         nsample;       /* empirical: n >= 2, x_n > x_1 */
 } StkCostDist;
 
+/* The empirical F interpolates the ECDF linearly between order statistics,
+ * F(x_j) = (j - 1)/(n - 1): continuous, support [x_1, x_n], each gap between
+ * consecutive costs carrying mass 1/(n - 1); its pdf is the piecewise-constant slope. */
 PETSC_EXTERN PetscReal StkCostCdf(const StkCostDist *F, PetscReal c);
 PETSC_EXTERN PetscReal StkCostPdf(const StkCostDist *F, PetscReal c);
 PETSC_EXTERN PetscReal StkCostMean(const StkCostDist *F);
+/* Inverse cdf F^{-1}(p), p in (0, 1) (NaN outside): closed forms, or a safeguarded
+ * Newton iteration (lognormal, gamma) accurate to a few ulps.  Used to draw types. */
+PETSC_EXTERN PetscReal StkCostQuantile(const StkCostDist *F, PetscReal p);
 /* Checks the parameters; errors name the option (prefix agents_) and the bad value. */
 PETSC_EXTERN PetscErrorCode StkCostCheck(MPI_Comm comm, const StkCostDist *F);
+/* Reads a cost sample from a text file: one number per line, an optional header line
+ * before the first number, blank lines and '#' comments (to the end of a line)
+ * ignored.  Rank 0 reads and broadcasts; every rank returns the same sorted array
+ * (free with PetscFree) or the same error, naming the file and line: missing file,
+ * malformed line, negative or non-finite cost, fewer than 2 distinct costs. */
+PETSC_EXTERN PetscErrorCode StkCostSampleLoad(MPI_Comm comm, const char path[], PetscInt *n, PetscReal **sample);
 
 /* Yields below this staking ratio are evaluated at s_floor: y = (u + phi) / max(s, s_floor). */
 #define STK_S_FLOOR 1e-6
@@ -61,12 +77,17 @@ PETSC_EXTERN PetscErrorCode StkAgentsEquilibrium(const StkAgentParams *p, PetscR
 
 typedef struct _p_StkPopulation *StkPopulation;
 PETSC_EXTERN PetscErrorCode StkPopulationCreate(MPI_Comm comm, StkPopulation *pop);
-/* -agents_cost lognormal|uniform|logistic, -agents_cost_median, -agents_cost_logsd,
- * -agents_cost_lo, -agents_cost_hi, -agents_cost_loc, -agents_cost_scale,
- * -agents_s_max, -agents_phi, -agents_kappa, -agents_sigma0, -agents_zbar,
- * -agents_theta, -agents_sigma_z */
+/* -agents_cost lognormal|uniform|logistic|gamma|empirical, -agents_cost_median,
+ * -agents_cost_logsd, -agents_cost_lo, -agents_cost_hi, -agents_cost_loc,
+ * -agents_cost_scale, -agents_cost_shape, -agents_cost_gscale, -agents_cost_file
+ * (the empirical sample; alone it selects -agents_cost empirical), -agents_s_max, -agents_phi, -agents_kappa,
+ * -agents_sigma0, -agents_zbar, -agents_theta, -agents_sigma_z */
 PETSC_EXTERN PetscErrorCode StkPopulationSetFromOptions(StkPopulation pop);
 PETSC_EXTERN PetscErrorCode StkPopulationView(StkPopulation pop, PetscViewer viewer);
 PETSC_EXTERN PetscErrorCode StkPopulationDestroy(StkPopulation *pop);
 PETSC_EXTERN PetscErrorCode StkPopulationGetParams(StkPopulation pop, const StkAgentParams **p);
+/* Copies the block after checking it; an empirical sample that is not the
+ * population's own is copied too, so the caller's array may then be freed. */
 PETSC_EXTERN PetscErrorCode StkPopulationSetParams(StkPopulation pop, const StkAgentParams *p);
+/* The file the empirical sample was read from ("" if none). */
+PETSC_EXTERN PetscErrorCode StkPopulationGetCostFile(StkPopulation pop, const char **file);

@@ -18,6 +18,8 @@ PetscErrorCode StkAgentParamsDefault(StkAgentParams *p)
   p->cost.hi    = 0.1;
   p->cost.loc   = 0.05;
   p->cost.scale = 0.01;
+  p->cost.shape  = 4.0; /* gamma with the lognormal's median scale: mean 0.05, CV 0.5 */
+  p->cost.gscale = 0.0125;
   p->s_max      = 0.90;
   p->phi        = 0.002;
   p->kappa      = 2.0;

@@ -10,6 +10,10 @@ static const char usage[] = "usage: stakehjb <command> [options]\n"
                             "            (default: the 2-D staking model of MODEL.md, out/solution.h5)\n"
                             "  converge  measure the discretization error on a sequence of grids\n"
                             "  fit       fit the mechanism network to a solution's policy (out/network.h5)\n"
+                            "  refine    refine a fitted network online against a simulated environment\n"
+                            "            (out/refined.h5)\n"
+                            "  run       the main job: solve, fit, refine against the agent-based\n"
+                            "            environment, compare expert, fitted and refined network\n"
                             "  version   print the program version\n"
                             "Run 'stakehjb <command> -help' for the options of a command.\n";
 
@@ -22,6 +26,8 @@ typedef struct {
 static const StkCommand commands[] = {
   {"solve", StkCommandSolve, "stakehjb solve: solve the planner's HJB equation (MODEL.md sections 3-4) and write out/solution.h5.\n"},
   {"fit", StkCommandFit, "stakehjb fit: fit the mechanism network (MODEL.md section 5) to the policy of a solution file with TAO and write out/network.h5.\n"},
+  {"refine", StkCommandRefine, "stakehjb refine: refine a fitted network online by projected stochastic approximation (MODEL.md section 5) against a simulated environment and write out/refined.h5.\n"},
+  {"run", StkCommandRun, "stakehjb run: solve the default model, fit the network, refine it against the agent-based environment, and compare the expert, the fitted and the refined network on common random numbers (files in out/).\n"},
   {"converge", StkCommandConverge, "stakehjb converge: solve on grids of 2^k+1 nodes per direction and measure the discretization error (out/convergence.h5, .csv, .png).\n"},
 };
 

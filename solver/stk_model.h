@@ -8,6 +8,7 @@
 #pragma once
 #include "stk_grid.h"
 #include "stk_h5.h"
+#include "stk_agents.h"
 
 #define STK_MAX_CONTROLS STK_MAX_DIM
 
@@ -59,5 +60,8 @@ PETSC_EXTERN PetscErrorCode StkModelWriteAttributes(StkModel model, StkH5 file, 
 /* For -help: list the options of every registered type other than this model's. */
 PETSC_EXTERN PetscErrorCode StkModelPrintOptionsOfOtherTypes(StkModel model);
 
+/* The token holders of a "staking" model (borrowed; errors for other types): the
+ * simulators share them with the solver, so every agent parameter has one source. */
+PETSC_EXTERN PetscErrorCode StkModelStakingGetPopulation(StkModel model, StkPopulation *pop);
 /* Registration of further model types. */
 PETSC_EXTERN PetscErrorCode StkModelRegister(const char name[], PetscErrorCode (*create)(StkModel));

@@ -180,3 +180,15 @@ PetscErrorCode StkModelCreate_Staking(StkModel m)
   m->ops.attributes     = StakingAttributes;
   PetscFunctionReturn(0);
 }
+
+/* The staking model's population, the one source of the agents' parameters (borrowed). */
+PetscErrorCode StkModelStakingGetPopulation(StkModel m, StkPopulation *pop)
+{
+  PetscBool staking;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscStrcmp(m->type, STK_MODEL_STAKING, &staking));
+  PetscCheck(staking, m->comm, PETSC_ERR_ARG_WRONG, "-model %s has no token holders: use -model staking", m->type);
+  *pop = ((StakingCtx *)m->data)->pop;
+  PetscFunctionReturn(0);
+}

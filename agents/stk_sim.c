@@ -1,0 +1,383 @@
+/* StkSim: life cycle, options, and the driver loop shared by the environments
+ * (the step order is documented in stk_sim.h). */
+#include "stk_simimpl.h"
+
+const char *const StkSimTypes[]      = {"sde", "abm", "StkSimType", "STK_SIM_", NULL};
+const char *const StkAbmTypesList[]  = {"transitory", "persistent", "StkAbmTypes", "STK_ABM_", NULL};
+const char *const StkAbmResponses[]  = {"best", "hedge", "StkAbmResponse", "STK_ABM_", NULL};
+const char *const StkAbmEngines[]    = {"auto", "block", "agent", "StkAbmEngine", "STK_ABM_ENGINE_", NULL};
+PetscLogEvent     STK_EVENT_SimSDE, STK_EVENT_SimABM;
+
+#define STK_SIM_MAX_SHOCKS_OPT 64
+#define STK_SIM_MAX_STEPS      4294967295.0 /* the step is a 32-bit counter word */
+
+static PetscErrorCode StkSimRegisterEvents(void)
+{
+  static PetscBool registered = PETSC_FALSE; /* PETSc's own XxxInitializePackage idiom */
+  PetscClassId     classid;
+
+  PetscFunctionBeginUser;
+  if (registered) PetscFunctionReturn(0);
+  registered = PETSC_TRUE;
+  PetscCall(PetscClassIdRegister("StkSim", &classid));
+  PetscCall(PetscLogEventRegister("StkSimSDE", classid, &STK_EVENT_SimSDE));
+  PetscCall(PetscLogEventRegister("StkSimABM", classid, &STK_EVENT_SimABM));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkPolicyConstant(void *ctx, PetscReal t, const PetscReal x[], PetscReal *u, void *state)
+{
+  PetscFunctionBeginUser;
+  *u = *(const PetscReal *)ctx;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSimSettingsDefault(StkSimSettings *set)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscMemzero(set, sizeof(*set)));
+  set->type         = STK_SIM_SDE;
+  set->dim          = 1;
+  set->dt           = 1.0 / 365;
+  set->t_final      = 10;
+  set->seed         = 0;
+  set->s0           = 0.5;
+  set->z0           = (PetscReal)NAN; /* zbar */
+  set->every        = 1;
+  set->n_agents     = 10000;
+  set->types        = STK_ABM_TRANSITORY;
+  set->response     = STK_ABM_BEST;
+  set->engine       = STK_ABM_ENGINE_AUTO;
+  set->block        = 4096;
+  set->hedge_rate   = 200;
+  set->hedge_forget = 0;
+  PetscFunctionReturn(0);
+}
+
+/* Conditions are written positively so that NaN fails them. */
+PetscErrorCode StkSimSettingsCheck(MPI_Comm comm, const StkSimSettings *set)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(set->type == STK_SIM_SDE || set->type == STK_SIM_ABM, comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_type must be sde or abm, got type %d", (int)set->type);
+  PetscCheck(set->dim == 1 || set->dim == 2, comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_dim must be 1 or 2, got %" PetscInt_FMT, set->dim);
+  PetscCheck(set->dt > 0 && !PetscIsInfReal(set->dt), comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_dt must be > 0 and finite, got %g", (double)set->dt);
+  PetscCheck(set->t_final > 0 && !PetscIsInfReal(set->t_final), comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_t_final must be > 0 and finite, got %g", (double)set->t_final);
+  PetscCheck(set->t_final >= 0.5 * set->dt, comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_t_final %g is shorter than half a step (-sim_dt %g)", (double)set->t_final, (double)set->dt);
+  PetscCheck(set->t_final / set->dt < STK_SIM_MAX_STEPS, comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_t_final / -sim_dt = %g steps, more than the 2^32 - 1 a path can count", (double)(set->t_final / set->dt));
+  PetscCheck(set->seed >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_seed must be >= 0, got %" PetscInt_FMT, set->seed);
+  PetscCheck(set->s0 >= 0 && set->s0 <= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_s0 must lie in [0, 1], got %g", (double)set->s0);
+  PetscCheck(!PetscIsInfReal(set->z0), comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_z0 must be finite, got %g", (double)set->z0);
+  PetscCheck(set->every >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_every must be >= 1, got %" PetscInt_FMT, set->every);
+  PetscCheck(set->n_agents >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_n (number of agents) must be >= 1, got %" PetscInt_FMT, set->n_agents);
+  PetscCheck(set->types == STK_ABM_TRANSITORY || set->types == STK_ABM_PERSISTENT, comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_abm_types must be transitory or persistent, got %d", (int)set->types);
+  PetscCheck(set->response == STK_ABM_BEST || set->response == STK_ABM_HEDGE, comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_abm_response must be best or hedge, got %d", (int)set->response);
+  PetscCheck(set->engine >= STK_ABM_ENGINE_AUTO && set->engine <= STK_ABM_ENGINE_AGENT, comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_abm_engine must be auto, block or agent, got %d", (int)set->engine);
+  PetscCheck(set->block >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_abm_block must be >= 1, got %" PetscInt_FMT, set->block);
+  PetscCheck(set->hedge_rate > 0 && !PetscIsInfReal(set->hedge_rate), comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_hedge_rate must be > 0 and finite, got %g", (double)set->hedge_rate);
+  PetscCheck(set->hedge_forget >= 0 && !PetscIsInfReal(set->hedge_forget), comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_hedge_forget must be >= 0 and finite, got %g", (double)set->hedge_forget);
+  /* a learner's weights are about its own cost: a fresh cost at every revision would void them */
+  PetscCheck(set->response == STK_ABM_BEST || set->types == STK_ABM_PERSISTENT, comm, PETSC_ERR_ARG_INCOMP, "-sim_abm_response hedge needs -sim_abm_types persistent");
+  PetscCheck(set->engine != STK_ABM_ENGINE_BLOCK || (set->types == STK_ABM_TRANSITORY && set->response == STK_ABM_BEST), comm, PETSC_ERR_ARG_INCOMP,
+             "-sim_abm_engine block needs -sim_abm_types transitory and -sim_abm_response best (per-agent state otherwise: use -sim_abm_engine agent)");
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSimCreate(MPI_Comm comm, StkSim *sim)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(sim, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "StkSimCreate needs a non-NULL output pointer");
+  PetscCall(StkSimRegisterEvents());
+  PetscCall(PetscNew(sim));
+  (*sim)->comm = comm;
+  PetscCall(StkSimSettingsDefault(&(*sim)->set));
+  PetscCall(StkAgentParamsDefault(&(*sim)->p));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSimSetPopulation(StkSim sim, StkPopulation pop)
+{
+  PetscFunctionBeginUser;
+  sim->pop         = pop;
+  sim->setupcalled = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSimSetPolicy(StkSim sim, StkPolicyFn policy, StkPolicyResetFn reset, void *ctx)
+{
+  PetscFunctionBeginUser;
+  sim->policy       = policy;
+  sim->policy_reset = reset;
+  sim->policy_ctx   = ctx;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSimAddShock(StkSim sim, PetscReal t, PetscReal dz, PetscReal frac)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(t >= 0 && !PetscIsInfReal(t), sim->comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_shock_t must be >= 0 and finite, got %g", (double)t);
+  PetscCheck(!PetscIsInfOrNanReal(dz), sim->comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_shock_dz must be finite, got %g", (double)dz);
+  PetscCheck(frac >= 0 && frac <= 1, sim->comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_shock_frac must lie in [0, 1], got %g", (double)frac);
+  if (sim->nshock == sim->maxshock) {
+    sim->maxshock = PetscMax(2 * sim->maxshock, 4);
+    PetscCall(PetscRealloc(sim->maxshock * sizeof(*sim->shocks), &sim->shocks));
+  }
+  sim->shocks[sim->nshock].t    = t;
+  sim->shocks[sim->nshock].dz   = dz;
+  sim->shocks[sim->nshock].frac = frac;
+  sim->nshock++;
+  sim->setupcalled = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSimGetNumShocks(StkSim sim, PetscInt *n)
+{
+  PetscFunctionBeginUser;
+  *n = sim->nshock;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSimGetShock(StkSim sim, PetscInt i, PetscReal *t, PetscReal *dz, PetscReal *frac)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(i >= 0 && i < sim->nshock, sim->comm, PETSC_ERR_ARG_OUTOFRANGE, "Shock index %" PetscInt_FMT " out of range [0, %" PetscInt_FMT ")", i, sim->nshock);
+  if (t) *t = sim->shocks[i].t;
+  if (dz) *dz = sim->shocks[i].dz;
+  if (frac) *frac = sim->shocks[i].frac;
+  PetscFunctionReturn(0);
+}
+
+/* -sim_shock_t/_dz/_frac as given (read inside the options block, checked after it,
+ * so that an error does not skip PetscOptionsEnd). */
+typedef struct {
+  PetscReal t[STK_SIM_MAX_SHOCKS_OPT], dz[STK_SIM_MAX_SHOCKS_OPT], frac[STK_SIM_MAX_SHOCKS_OPT];
+  PetscInt  nt, ndz, nfrac;
+  PetscBool set, setdz, setfrac;
+} ShockInput;
+
+static PetscErrorCode ShockOptionsRead(PetscOptionItems *PetscOptionsObject, ShockInput *in)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscMemzero(in, sizeof(*in)));
+  in->nt = in->ndz = in->nfrac = STK_SIM_MAX_SHOCKS_OPT;
+  PetscCall(PetscOptionsRealArray("-shock_t", "Shock times, yr (comma-separated)", NULL, in->t, &in->nt, &in->set));
+  PetscCall(PetscOptionsRealArray("-shock_dz", "Jump of z at each shock, 1/yr", NULL, in->dz, &in->ndz, &in->setdz));
+  PetscCall(PetscOptionsRealArray("-shock_frac", "Fraction of stake leaving at each shock", NULL, in->frac, &in->nfrac, &in->setfrac));
+  PetscFunctionReturn(0);
+}
+
+/* The given shocks replace the list; dz and frac may be omitted (0). */
+static PetscErrorCode ShockOptionsApply(StkSim sim, ShockInput *in)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(in->set || (!in->setdz && !in->setfrac), sim->comm, PETSC_ERR_ARG_WRONG, "-sim_shock_dz and -sim_shock_frac need -sim_shock_t");
+  if (!in->set) PetscFunctionReturn(0);
+  PetscCheck(!in->setdz || in->ndz == in->nt, sim->comm, PETSC_ERR_ARG_SIZ, "-sim_shock_dz has %" PetscInt_FMT " values for %" PetscInt_FMT " -sim_shock_t", in->ndz, in->nt);
+  PetscCheck(!in->setfrac || in->nfrac == in->nt, sim->comm, PETSC_ERR_ARG_SIZ, "-sim_shock_frac has %" PetscInt_FMT " values for %" PetscInt_FMT " -sim_shock_t", in->nfrac, in->nt);
+  if (!in->setdz) PetscCall(PetscArrayzero(in->dz, in->nt));
+  if (!in->setfrac) PetscCall(PetscArrayzero(in->frac, in->nt));
+  sim->nshock = 0;
+  for (PetscInt k = 0; k < in->nt; k++) PetscCall(StkSimAddShock(sim, in->t[k], in->dz[k], in->frac[k]));
+  PetscFunctionReturn(0);
+}
+
+/* Reads into a copy and commits only checked settings. */
+PetscErrorCode StkSimSetFromOptions(StkSim sim)
+{
+  StkSimSettings s = sim->set;
+  PetscEnum      type = (PetscEnum)s.type, types = (PetscEnum)s.types, response = (PetscEnum)s.response, engine = (PetscEnum)s.engine;
+  ShockInput     shocks;
+
+  PetscFunctionBeginUser;
+  PetscOptionsBegin(sim->comm, "sim_", "Simulation environments (MODEL.md section 6)", NULL);
+  PetscCall(PetscOptionsEnum("-type", "Environment: sde (Euler-Maruyama) or abm (agent-based)", NULL, StkSimTypes, type, &type, NULL));
+  PetscCall(PetscOptionsInt("-dim", "State dimension: 1 freezes z at z0, 2 simulates its OU law", NULL, s.dim, &s.dim, NULL));
+  PetscCall(PetscOptionsReal("-dt", "Time step, yr", NULL, s.dt, &s.dt, NULL));
+  PetscCall(PetscOptionsReal("-t_final", "Horizon T, yr (rounded to whole steps)", NULL, s.t_final, &s.t_final, NULL));
+  PetscCall(PetscOptionsInt("-seed", "Random seed (Philox key)", NULL, s.seed, &s.seed, NULL));
+  PetscCall(PetscOptionsReal("-s0", "Initial staking ratio", NULL, s.s0, &s.s0, NULL));
+  PetscCall(PetscOptionsReal("-z0", "Initial outside-yield shifter z, 1/yr (nan: zbar)", NULL, s.z0, &s.z0, NULL));
+  PetscCall(PetscOptionsInt("-every", "Record every k-th step", NULL, s.every, &s.every, NULL));
+  PetscCall(PetscOptionsInt("-n", "Number of agents (abm)", NULL, s.n_agents, &s.n_agents, NULL));
+  PetscCall(PetscOptionsEnum("-abm_types", "Costs drawn afresh at each revision, or once per path", NULL, StkAbmTypesList, types, &types, NULL));
+  PetscCall(PetscOptionsEnum("-abm_response", "Best response or Hedge (multiplicative-weights) learners", NULL, StkAbmResponses, response, &response, NULL));
+  PetscCall(PetscOptionsEnum("-abm_engine", "block: binomial counts per block of agents; agent: per-agent state; auto: block where allowed", NULL, StkAbmEngines, engine, &engine, NULL));
+  PetscCall(PetscOptionsInt("-abm_block", "Agents per block (the unit of rank ownership and of the block engine's draws)", NULL, s.block, &s.block, NULL));
+  PetscCall(PetscOptionsReal("-hedge_rate", "Hedge learning rate eta, per unit of cumulative relative payoff", NULL, s.hedge_rate, &s.hedge_rate, NULL));
+  PetscCall(PetscOptionsReal("-hedge_forget", "Hedge forgetting rate lambda, 1/yr (0: plain Hedge)", NULL, s.hedge_forget, &s.hedge_forget, NULL));
+  PetscCall(ShockOptionsRead(PetscOptionsObject, &shocks));
+  PetscOptionsEnd();
+  s.type = (StkSimType)type, s.types = (StkAbmTypes)types, s.response = (StkAbmResponse)response, s.engine = (StkAbmEngine)engine;
+  PetscCall(StkSimSetSettings(sim, &s));
+  PetscCall(ShockOptionsApply(sim, &shocks));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSimGetSettings(StkSim sim, const StkSimSettings **set)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(set, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "Null settings pointer");
+  *set = &sim->set;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSimSetSettings(StkSim sim, const StkSimSettings *set)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(set, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "Null settings pointer");
+  PetscCall(StkSimSettingsCheck(sim->comm, set));
+  sim->set         = *set;
+  sim->setupcalled = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+/* Shocks in time order, each at the first step with t_n >= t (up to round-off). */
+static PetscErrorCode ScheduleShocks(StkSim sim)
+{
+  PetscFunctionBeginUser;
+  for (PetscInt i = 1; i < sim->nshock; i++) { /* insertion sort: stable, a handful of shocks */
+    const StkSimShock k = sim->shocks[i];
+    PetscInt          j = i - 1;
+    for (; j >= 0 && sim->shocks[j].t > k.t; j--) sim->shocks[j + 1] = sim->shocks[j];
+    sim->shocks[j + 1] = k;
+  }
+  for (PetscInt i = 0; i < sim->nshock; i++) {
+    StkSimShock *sh = &sim->shocks[i];
+    sh->step        = (PetscInt)PetscCeilReal(sh->t / sim->set.dt - 1e-3);
+    PetscCheck(sh->step <= sim->nsteps, sim->comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_shock_t %g lies after the end of the path (-sim_t_final %g)", (double)sh->t, (double)(sim->nsteps * sim->set.dt));
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSimSetUp(StkSim sim)
+{
+  const StkAgentParams *p;
+
+  PetscFunctionBeginUser;
+  if (sim->setupcalled) PetscFunctionReturn(0);
+  PetscCheck(sim->pop, sim->comm, PETSC_ERR_ARG_WRONGSTATE, "StkSimSetPopulation must be called before StkSimSetUp");
+  PetscCall(StkPopulationGetParams(sim->pop, &p));
+  PetscCall(StkAgentParamsCheck(sim->comm, p));
+  PetscCall(StkSimSettingsCheck(sim->comm, &sim->set));
+  sim->p      = *p;
+  sim->z0     = PetscIsNanReal(sim->set.z0) ? p->zbar : sim->set.z0;
+  sim->nsteps = PetscMax((PetscInt)PetscFloorReal(sim->set.t_final / sim->set.dt + 0.5), 1);
+  sim->nrec   = sim->nsteps / sim->set.every + 1;
+  PetscCall(ScheduleShocks(sim));
+  if (sim->ops.destroy) PetscCall(sim->ops.destroy(sim));
+  PetscCall(PetscMemzero(&sim->ops, sizeof(sim->ops)));
+  if (sim->set.type == STK_SIM_SDE) PetscCall(StkSimSetOps_SDE(sim));
+  else PetscCall(StkSimSetOps_ABM(sim));
+  if (sim->ops.setup) PetscCall(sim->ops.setup(sim));
+  sim->setupcalled = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSimGetNumRecords(StkSim sim, PetscInt *nrec)
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkSimSetUp(sim));
+  *nrec = sim->nrec;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSimGetNumSteps(StkSim sim, PetscInt *nsteps)
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkSimSetUp(sim));
+  *nsteps = sim->nsteps;
+  PetscFunctionReturn(0);
+}
+
+/* Euler-Maruyama for the OU outside yield; a no-op in the 1-D model. */
+static inline void StepZ(StkSim sim, uint32_t step)
+{
+  const StkAgentParams *p = &sim->p;
+  StkRng                rng;
+
+  if (sim->set.dim == 1) return;
+  sim->z += p->theta * (p->zbar - sim->z) * sim->set.dt;
+  if (p->sigma_z > 0) {
+    StkRngInit(&rng, StkSimSeed(sim), 0, step, sim->path, STK_RNG_STREAM_Z);
+    sim->z += p->sigma_z * PetscSqrtReal(sim->set.dt) * StkRngNormal(&rng);
+  }
+}
+
+/* Shocks scheduled at step n, from index *next on. */
+static PetscErrorCode ApplyShocks(StkSim sim, PetscInt n, PetscInt *next)
+{
+  PetscFunctionBeginUser;
+  for (; *next < sim->nshock && sim->shocks[*next].step == n; (*next)++) {
+    const StkSimShock *sh = &sim->shocks[*next];
+    sim->z += sh->dz;
+    if (sh->frac > 0) PetscCall(sim->ops.shock(sim, (uint32_t)n, sh->frac));
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSimRun(StkSim sim, PetscInt path, void *state, StkSimPath *out)
+{
+  const PetscLogEvent event = sim->set.type == STK_SIM_SDE ? STK_EVENT_SimSDE : STK_EVENT_SimABM;
+  PetscInt            next = 0;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkSimSetUp(sim));
+  PetscCheck(sim->policy, sim->comm, PETSC_ERR_ARG_WRONGSTATE, "StkSimSetPolicy must be called before StkSimRun");
+  PetscCheck(path >= 0, sim->comm, PETSC_ERR_ARG_OUTOFRANGE, "Path index must be >= 0, got %" PetscInt_FMT, path);
+  PetscCheck(out && out->t && out->s && out->z && out->u, sim->comm, PETSC_ERR_ARG_NULL, "StkSimRun needs the four output arrays t, s, z, u (StkSimGetNumRecords entries each)");
+  PetscCall(PetscLogEventBegin(event, 0, 0, 0, 0));
+  sim->path = (uint32_t)path;
+  sim->z    = sim->z0;
+  PetscCall(sim->ops.reset(sim));
+  if (sim->policy_reset) {
+    const PetscReal x0[2] = {sim->s, sim->z};
+    PetscCall(sim->policy_reset(sim->policy_ctx, 0, x0, state));
+  }
+  for (PetscInt n = 0;; n++) {
+    const PetscReal t = n * sim->set.dt;
+    PetscReal       x[2], u;
+
+    PetscCall(ApplyShocks(sim, n, &next));
+    x[0] = sim->s, x[1] = sim->z;
+    PetscCall(sim->policy(sim->policy_ctx, t, x, &u, state));
+    PetscCheck(!PetscIsInfOrNanReal(u), sim->comm, PETSC_ERR_FP, "The policy returned u = %g at t = %g, s = %g, z = %g (path %" PetscInt_FMT ")", (double)u, (double)t, (double)x[0], (double)x[1], path);
+    if (n % sim->set.every == 0) {
+      const PetscInt k = n / sim->set.every;
+      out->t[k] = t, out->s[k] = x[0], out->z[k] = x[1], out->u[k] = u;
+    }
+    if (n == sim->nsteps) break;
+    PetscCall(sim->ops.step(sim, (uint32_t)n, u));
+    StepZ(sim, (uint32_t)n);
+  }
+  PetscCall(PetscLogEventEnd(event, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSimView(StkSim sim, PetscViewer viewer)
+{
+  const StkSimSettings *s = &sim->set;
+  PetscBool             isascii;
+
+  PetscFunctionBeginUser;
+  if (!viewer) viewer = PETSC_VIEWER_STDOUT_(sim->comm);
+  PetscCall(PetscObjectTypeCompare((PetscObject)viewer, PETSCVIEWERASCII, &isascii));
+  if (!isascii) PetscFunctionReturn(0);
+  PetscCall(PetscViewerASCIIPrintf(viewer, "StkSim (%s environment, MODEL.md section 6)\n", StkSimTypes[s->type]));
+  PetscCall(PetscViewerASCIIPushTab(viewer));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "dim %" PetscInt_FMT "%s, dt %g yr, horizon %g yr (%" PetscInt_FMT " steps), record every %" PetscInt_FMT " step(s), seed %" PetscInt_FMT "\n", s->dim, s->dim == 1 ? " (z frozen)" : "", (double)s->dt,
+                                   (double)s->t_final, sim->setupcalled ? sim->nsteps : (PetscInt)PetscFloorReal(s->t_final / s->dt + 0.5), s->every, s->seed));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "initial state: s0 %g, z0 %g 1/yr\n", (double)s->s0, (double)(PetscIsNanReal(s->z0) ? sim->p.zbar : s->z0)));
+  if (sim->setupcalled && sim->ops.view) PetscCall(sim->ops.view(sim, viewer));
+  for (PetscInt i = 0; i < sim->nshock; i++) PetscCall(PetscViewerASCIIPrintf(viewer, "shock at t = %g yr: dz %g 1/yr, stake leaving %g\n", (double)sim->shocks[i].t, (double)sim->shocks[i].dz, (double)sim->shocks[i].frac));
+  PetscCall(PetscViewerASCIIPopTab(viewer));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSimDestroy(StkSim *sim)
+{
+  PetscFunctionBeginUser;
+  if (!sim || !*sim) PetscFunctionReturn(0);
+  if ((*sim)->ops.destroy) PetscCall((*sim)->ops.destroy(*sim));
+  PetscCall(PetscFree((*sim)->shocks));
+  PetscCall(PetscFree(*sim));
+  PetscFunctionReturn(0);
+}
