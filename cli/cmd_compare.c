@@ -263,7 +263,8 @@ static PetscErrorCode CreateSimulator(const CompareOptions *o, StkModel model, P
   PetscCall(StkModelStakingGetPopulation(model, &pop));
   PetscCall(StkSimCreate(PETSC_COMM_SELF, sim));
   PetscCall(StkSimSetPopulation(*sim, pop));
-  PetscCall(StkSimSetFromOptions(*sim));
+  /* No StkSimSetFromOptions: the scenarios define the shocks and this command the
+   * horizon, step and seed, so -sim_ options of other commands cannot leak in. */
   PetscCall(StkSimGetSettings(*sim, &cur));
   set          = *cur;
   set.type     = strcmp(o->envs[e], "abm") ? STK_SIM_SDE : STK_SIM_ABM;
@@ -688,14 +689,10 @@ PetscErrorCode StkCommandCompare(void)
   if (StkHelpRequested()) {
     StkModel  model;
     StkPolicy policy;
-    StkSim    sim;
     PetscCall(StkModelCreate(PETSC_COMM_WORLD, &model));
     PetscCall(StkModelSetFromOptions(model));
     PetscCall(StkPolicyCreate(PETSC_COMM_WORLD, &policy));
     PetscCall(StkPolicySetFromOptions(policy));
-    PetscCall(StkSimCreate(PETSC_COMM_WORLD, &sim));
-    PetscCall(StkSimSetFromOptions(sim));
-    PetscCall(StkSimDestroy(&sim));
     PetscCall(StkPolicyDestroy(&policy));
     PetscCall(StkModelDestroy(&model));
     PetscCall(CompareOptionsFree(&o));

@@ -78,33 +78,43 @@ static PetscErrorCode ConfigureNetwork(StkNet net, StkGrid grid, const char in[]
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode StkCommandFit(void)
+/* The fitted network of a solution file, configured by the -net_ options (collective). */
+PetscErrorCode StkFitSolutionFile(const char in[], StkNet *net)
 {
-  StkNet    net;
   StkGrid   grid   = NULL;
   Vec       policy = NULL;
-  char      in[PETSC_MAX_PATH_LEN], out[PETSC_MAX_PATH_LEN];
-  PetscBool view = PETSC_FALSE, has_bounds = PETSC_FALSE;
+  PetscBool has_bounds = PETSC_FALSE;
   PetscReal u_min = 0, u_max = 1;
+
+  PetscFunctionBeginUser;
+  PetscCall(ReadSolution(in, &grid, &policy, &has_bounds, &u_min, &u_max));
+  PetscCall(StkNetCreate(PETSC_COMM_WORLD, net));
+  PetscCall(ConfigureNetwork(*net, grid, in, has_bounds, u_min, u_max));
+  PetscCall(StkNetFitGrid(*net, grid, policy, NULL));
+  PetscCall(VecDestroy(&policy));
+  PetscCall(StkGridDestroy(&grid));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkCommandFit(void)
+{
+  StkNet    net = NULL;
+  char      in[PETSC_MAX_PATH_LEN], out[PETSC_MAX_PATH_LEN];
+  PetscBool view = PETSC_FALSE;
 
   PetscFunctionBeginUser;
   PetscCall(ReadOptions(in, sizeof(in), &view));
   PetscCall(StkOutputPath(PETSC_COMM_WORLD, "-o", "out/network.h5", out, sizeof(out)));
-  PetscCall(StkNetCreate(PETSC_COMM_WORLD, &net));
   if (StkHelpRequested()) {
+    PetscCall(StkNetCreate(PETSC_COMM_WORLD, &net));
     PetscCall(StkNetSetFromOptions(net));
     PetscCall(StkNetPrintFitOptions(net));
-  }
-  else {
-    PetscCall(ReadSolution(in, &grid, &policy, &has_bounds, &u_min, &u_max));
-    PetscCall(ConfigureNetwork(net, grid, in, has_bounds, u_min, u_max));
-    PetscCall(StkNetFitGrid(net, grid, policy, NULL));
+  } else {
+    PetscCall(StkFitSolutionFile(in, &net));
     PetscCall(StkNetWrite(net, out));
     if (view) PetscCall(StkNetView(net, NULL));
     PetscCall(PrintSummary(net, in, out));
   }
-  PetscCall(VecDestroy(&policy));
-  PetscCall(StkGridDestroy(&grid));
   PetscCall(StkNetDestroy(&net));
   PetscFunctionReturn(0);
 }

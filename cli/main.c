@@ -13,6 +13,10 @@ static const char usage[] = "usage: stakehjb <command> [options]\n"
                             "  simulate  run the SDE or agent-based environment under a policy and write\n"
                             "            paths and metrics to HDF5 (default out/simulation.h5)\n"
                             "  compare   compare the expert with the baselines across regimes (out/compare.h5, .csv)\n"
+                            "  refine    refine a fitted network online against a simulated environment\n"
+                            "            (out/refined.h5)\n"
+                            "  run       the main job: solve, fit, refine against the agent-based\n"
+                            "            environment, compare expert, fitted and refined network\n"
                             "  version   print the program version\n"
                             "Run 'stakehjb <command> -help' for the options of a command.\n";
 
@@ -27,6 +31,8 @@ static const StkCommand commands[] = {
   {"fit", StkCommandFit, "stakehjb fit: fit the mechanism network (MODEL.md section 5) to the policy of a solution file with TAO and write out/network.h5.\n"},
   {"simulate", StkCommandSimulate, "stakehjb simulate: run one environment (sde or abm) under one policy over M paths; write paths and metrics (out/simulation.h5).\n"},
   {"compare", StkCommandCompare, "stakehjb compare: run every policy in every regime, environment and shock scenario on common random numbers; paired statistics (out/compare.h5, out/compare.csv).\n"},
+  {"refine", StkCommandRefine, "stakehjb refine: refine a fitted network online by projected stochastic approximation (MODEL.md section 5) against a simulated environment and write out/refined.h5.\n"},
+  {"run", StkCommandRun, "stakehjb run: solve the default model, fit the network, refine it against the agent-based environment, and compare the expert, the fitted and the refined network on common random numbers (files in out/).\n"},
   {"converge", StkCommandConverge, "stakehjb converge: solve on grids of 2^k+1 nodes per direction and measure the discretization error (out/convergence.h5, .csv, .png).\n"},
 };
 

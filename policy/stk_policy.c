@@ -18,9 +18,10 @@ static const StkPolicyEntry stk_policy_types[] = {
   {STK_POLICY_TEZOS,    StkPolicyCreate_Tezos   },
   {STK_POLICY_SOCIAL_GRADIENT, StkPolicyCreate_SocialGradient},
   {STK_POLICY_EXPERT,   StkPolicyCreate_Expert  },
+  {STK_POLICY_NETWORK,  StkPolicyCreate_Network },
 };
 #define STK_POLICY_NTYPES ((PetscInt)(sizeof(stk_policy_types) / sizeof(stk_policy_types[0])))
-static const char stk_policy_known[] = "zero, fixed, proportional, cosmos, polkadot, ethereum, tezos, social_gradient, expert";
+static const char stk_policy_known[] = "zero, fixed, proportional, cosmos, polkadot, ethereum, tezos, social_gradient, expert, network";
 
 /* Published defaults; sources in docs/policies.md. */
 static void StkPolicyParamsDefault(StkPolicyParams *par)
@@ -163,8 +164,8 @@ PetscErrorCode StkPolicySetFromOptions(StkPolicy p)
   PetscFunctionBeginUser;
   PetscCall(PetscStrncpy(type, p->type[0] ? p->type : STK_POLICY_FIXED, sizeof(type)));
   PetscOptionsBegin(p->comm, NULL, "Issuance policy (MODEL.md sections 5-6, docs/policies.md)", NULL);
-  PetscCall(PetscOptionsString("-policy", "Policy: zero, fixed, proportional, cosmos, polkadot, ethereum, tezos, social_gradient or expert", "StkPolicySetType", type, type, sizeof(type), NULL));
-  PetscCall(PetscOptionsString("-policy_file", "expert: solution file written by stakehjb solve -o", "StkPolicySetFile", p->file, p->file, sizeof(p->file), NULL));
+  PetscCall(PetscOptionsString("-policy", "Policy: zero, fixed, proportional, cosmos, polkadot, ethereum, tezos, social_gradient, expert or network", "StkPolicySetType", type, type, sizeof(type), NULL));
+  PetscCall(PetscOptionsString("-policy_file", "expert: solution file written by stakehjb solve -o; network: network file written by stakehjb fit or refine", "StkPolicySetFile", p->file, p->file, sizeof(p->file), NULL));
   PetscCall(StkPolicyOptionsBaselines(p, PetscOptionsObject));
   PetscOptionsEnd();
   /* after PetscOptionsEnd: an unknown name then errors without leaving the block open */
@@ -231,8 +232,9 @@ PetscErrorCode StkPolicySetUp(StkPolicy p)
   PetscFunctionBeginUser;
   if (p->setupcalled) PetscFunctionReturn(0);
   if (!p->type[0]) PetscCall(StkPolicySetType(p, STK_POLICY_FIXED));
-  /* The expert takes its model (and bounds) from its file in its own setup. */
-  if (strcmp(p->type, STK_POLICY_EXPERT)) PetscCall(StkPolicyTakeModel(p));
+  /* The expert and the network take their bounds (and the expert its model) from
+   * their files in their own setup. */
+  if (strcmp(p->type, STK_POLICY_EXPERT) && strcmp(p->type, STK_POLICY_NETWORK)) PetscCall(StkPolicyTakeModel(p));
   PetscCall(StkPolicyParamsCheck(p->comm, &p->par));
   if (p->ops.setup) PetscCall(p->ops.setup(p));
   PetscCheck(p->u_min <= p->u_max, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "Issuance bounds are inverted: u_min %g > u_max %g", (double)p->u_min, (double)p->u_max);

@@ -11,6 +11,7 @@
  * docs/policies.md. */
 #pragma once
 #include "stk_model.h"
+#include "stk_net.h"
 
 #ifndef STK_POLICY_FN_DECLARED
   #define STK_POLICY_FN_DECLARED
@@ -33,6 +34,7 @@ typedef struct _p_StkPolicy *StkPolicy;
 #define STK_POLICY_TEZOS        "tezos"
 #define STK_POLICY_SOCIAL_GRADIENT "social_gradient"
 #define STK_POLICY_EXPERT       "expert"
+#define STK_POLICY_NETWORK      "network"
 
 PETSC_EXTERN PetscErrorCode StkPolicyCreate(MPI_Comm comm, StkPolicy *policy);
 PETSC_EXTERN PetscErrorCode StkPolicySetType(StkPolicy policy, const char type[]);
@@ -42,9 +44,12 @@ PETSC_EXTERN PetscErrorCode StkPolicyGetType(StkPolicy policy, const char **type
  * the default staking model from the -hjb_ and -agents_ options.  The expert uses the
  * model stored in its solution file instead. */
 PETSC_EXTERN PetscErrorCode StkPolicySetModel(StkPolicy policy, StkModel model);
-/* The solution file of the expert (same as -policy_file). */
+/* The solution file of the expert, the network file of the network (same as -policy_file). */
 PETSC_EXTERN PetscErrorCode StkPolicySetFile(StkPolicy policy, const char path[]);
-/* -policy zero|fixed|proportional|cosmos|polkadot|ethereum|tezos|social_gradient|expert and every
+/* Makes the policy a network policy evaluating `net` (borrowed: it must outlive the
+ * policy; its weights may change between evaluations, e.g. during a refinement). */
+PETSC_EXTERN PetscErrorCode StkPolicySetNetwork(StkPolicy policy, StkNet net);
+/* -policy zero|fixed|proportional|cosmos|polkadot|ethereum|tezos|social_gradient|expert|network and every
  * parameter (prefix policy_), with its default, listed by -help. */
 PETSC_EXTERN PetscErrorCode StkPolicySetFromOptions(StkPolicy policy);
 /* Validates the parameters (errors name the option and the value) and, for the
@@ -64,3 +69,17 @@ PETSC_EXTERN PetscErrorCode StkPolicyReset(StkPolicy policy, PetscReal t0, const
 PETSC_EXTERN PetscErrorCode StkPolicyEvaluate(StkPolicy policy, PetscReal t, const PetscReal x[], PetscReal *u, void *state);
 /* The clipping bounds [u_min, u_max] in force after SetUp. */
 PETSC_EXTERN PetscErrorCode StkPolicyGetBounds(StkPolicy policy, PetscReal *u_min, PetscReal *u_max);
+
+/* The expert's own data (errors for other types; SetUp runs first, collective):
+ * the model rebuilt from the solution file (borrowed), and V_s at x by the solver's
+ * upwind rule for the drift of control u (the Hamiltonian estimator of the refinement
+ * needs it; not collective after SetUp). */
+PETSC_EXTERN PetscErrorCode StkPolicyExpertGetModel(StkPolicy policy, StkModel *model);
+/* The solved value V at x, interpolated multilinearly (not collective after SetUp). */
+PETSC_EXTERN PetscErrorCode StkPolicyExpertValue(StkPolicy policy, const PetscReal x[], PetscReal *V);
+PETSC_EXTERN PetscErrorCode StkPolicyExpertValueGradient(StkPolicy policy, const PetscReal x[], PetscReal u, PetscReal *Vs);
+/* Online re-planning: solves the HJB of the expert's model with the holders' kappa
+ * multiplied by kappa_factor, warm-started from the expert's value and policy on its
+ * grid (the -hjb_ solver options apply), writes the solution to PATH and returns the
+ * expert of that file.  Collective. */
+PETSC_EXTERN PetscErrorCode StkPolicyExpertReplan(StkPolicy policy, PetscReal kappa_factor, const char path[], StkPolicy *replanned);

@@ -11,6 +11,7 @@
  * solver's stored policy to round-off. */
 #include "stk_policyimpl.h"
 #include "stk_h5.h"
+#include "stk_hjb.h"
 #include <string.h>
 
 typedef struct {
@@ -38,7 +39,7 @@ static PetscErrorCode SetRealOption(StkH5 file, PetscOptions db, const char attr
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode ModelFromFile(StkPolicy p, StkH5 file, PetscInt dim, StkModel *model)
+static PetscErrorCode ModelFromFile(StkPolicy p, StkH5 file, PetscInt dim, PetscReal kappa_factor, StkModel *model)
 {
   static const char *const pairs[][2] = {
     {"rho", "-hjb_rho"}, {"sbar", "-hjb_sbar"}, {"w_s", "-hjb_w_s"}, {"w_u", "-hjb_w_u"}, {"ubar", "-hjb_ubar"}, {"eta", "-hjb_eta"},
@@ -56,6 +57,12 @@ static PetscErrorCode ModelFromFile(StkPolicy p, StkH5 file, PetscInt dim, StkMo
   PetscCall(PetscSNPrintf(buf, sizeof(buf), "%" PetscInt_FMT, dim));
   PetscCall(PetscOptionsSetValue(db, "-dim", buf));
   for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) PetscCall(SetRealOption(file, db, pairs[i][0], pairs[i][1]));
+  if (kappa_factor != 1) { /* a re-planned model: the holders revise kappa_factor times as often */
+    PetscReal kappa;
+    PetscCall(StkH5ReadAttributeReal(file, "solution", "kappa", &kappa));
+    PetscCall(PetscSNPrintf(buf, sizeof(buf), "%.17g", (double)(kappa * kappa_factor)));
+    PetscCall(PetscOptionsSetValue(db, "-agents_kappa", buf));
+  }
   PetscCall(StkH5ReadAttributeString(file, "solution", "cost_distribution", sizeof(buf), buf));
   PetscCall(PetscOptionsSetValue(db, "-agents_cost", buf));
   PetscCall(StkModelCreate(p->comm, model));
@@ -138,7 +145,7 @@ static PetscErrorCode ReadSolution(StkPolicy p, ExpertCtx *E)
   if (!ierr) ierr = StkH5ReadAttributeInt(file, "solution", "dim", &dim);
   if (!ierr && strcmp(mtype, STK_MODEL_STAKING)) ierr = PetscError(p->comm, __LINE__, PETSC_FUNCTION_NAME, __FILE__, PETSC_ERR_FILE_UNEXPECTED, PETSC_ERROR_INITIAL, "-policy_file %s holds a '%s' model; the expert policy needs a staking solution", p->file, mtype);
   if (!ierr) ierr = StkH5ReadAttributeString(file, "solution", "greedy", sizeof(E->greedy), E->greedy);
-  if (!ierr) ierr = ModelFromFile(p, file, dim, &E->model);
+  if (!ierr) ierr = ModelFromFile(p, file, dim, 1, &E->model);
   if (!ierr) ierr = ReadFields(p, E, file);
   PetscCall(StkH5Destroy(&file));
   PetscCall(ierr);
@@ -329,5 +336,99 @@ PetscErrorCode StkPolicyCreate_Expert(StkPolicy p)
   p->ops.setup    = ExpertSetUp;
   p->ops.view     = ExpertView;
   p->ops.destroy  = ExpertDestroy;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode ExpertCheckType(StkPolicy p)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(!strcmp(p->type, STK_POLICY_EXPERT), p->comm, PETSC_ERR_ARG_WRONG, "The policy is '%s'; this needs -policy expert", p->type);
+  PetscCall(StkPolicySetUp(p));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkPolicyExpertGetModel(StkPolicy p, StkModel *model)
+{
+  PetscFunctionBeginUser;
+  PetscCall(ExpertCheckType(p));
+  *model = ((ExpertCtx *)p->data)->model;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkPolicyExpertValue(StkPolicy p, const PetscReal x[], PetscReal *V)
+{
+  ExpertCtx *E;
+  PetscReal  xc[STK_MAX_DIM];
+
+  PetscFunctionBeginUser;
+  PetscCall(ExpertCheckType(p));
+  E = (ExpertCtx *)p->data;
+  for (PetscInt k = 0; k < E->dim; k++) xc[k] = PetscClipInterval(x[k], E->lo[k], E->hi[k]);
+  PetscCall(StkGridInterpolate(E->grid, E->V, 1, 0, xc, V));
+  PetscFunctionReturn(0);
+}
+
+/* V_s by the upwind rule the solver applies to the drift of control u: the forward
+ * difference where b(x, u) > 0, the backward one where b < 0, their mean at b = 0. */
+PetscErrorCode StkPolicyExpertValueGradient(StkPolicy p, const PetscReal x[], PetscReal u, PetscReal *Vs)
+{
+  ExpertCtx *E;
+  PetscReal  xc[STK_MAX_DIM], pf, pb, b[STK_MAX_DIM];
+
+  PetscFunctionBeginUser;
+  PetscCall(ExpertCheckType(p));
+  E = (ExpertCtx *)p->data;
+  for (PetscInt k = 0; k < E->dim; k++) xc[k] = PetscClipInterval(x[k], E->lo[k], E->hi[k]);
+  PetscCall(StkGridInterpolateGradient(E->grid, E->V, 1, 0, xc, 0, &pf, &pb));
+  PetscCall(StkModelDrift(E->model, xc, &u, b));
+  *Vs = b[0] > 0 ? pf : b[0] < 0 ? pb : 0.5 * (pf + pb);
+  PetscFunctionReturn(0);
+}
+
+/* Solves the HJB of the expert's model with kappa scaled, warm-started from the
+ * expert's value and policy on the expert's grid (-hjb_ solver options apply). */
+static PetscErrorCode ResolveScaled(StkPolicy p, PetscReal kappa_factor, const char path[])
+{
+  StkH5     file;
+  StkModel  model;
+  StkGrid   grid;
+  StkSolver solver;
+  Vec       V, u;
+  PetscInt  dim;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkH5Open(p->comm, p->file, &file));
+  PetscCall(StkH5ReadAttributeInt(file, "solution", "dim", &dim));
+  PetscCall(ModelFromFile(p, file, dim, kappa_factor, &model));
+  PetscCall(StkH5ReadGrid(file, "solution", &grid));
+  PetscCall(StkH5ReadField(file, "solution", "value", grid, 1, &V));
+  PetscCall(StkH5ReadField(file, "solution", "policy", grid, 1, &u));
+  PetscCall(StkH5Destroy(&file));
+  PetscCall(StkSolverCreate(p->comm, &solver));
+  PetscCall(StkSolverSetModel(solver, model));
+  PetscCall(StkSolverSetGrid(solver, grid));
+  PetscCall(StkSolverSetFromOptions(solver));
+  PetscCall(StkSolverSetInitialGuess(solver, V, u));
+  PetscCall(StkSolverSolve(solver));
+  PetscCall(StkSolverComputeDensity(solver));
+  PetscCall(StkSolverWrite(solver, path));
+  PetscCall(VecDestroy(&V));
+  PetscCall(VecDestroy(&u));
+  PetscCall(StkSolverDestroy(&solver));
+  PetscCall(StkGridDestroy(&grid));
+  PetscCall(StkModelDestroy(&model));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkPolicyExpertReplan(StkPolicy p, PetscReal kappa_factor, const char path[], StkPolicy *replanned)
+{
+  PetscFunctionBeginUser;
+  PetscCall(ExpertCheckType(p));
+  PetscCheck(kappa_factor > 0, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "Re-planning needs a positive kappa factor, got %g", (double)kappa_factor);
+  PetscCall(ResolveScaled(p, kappa_factor, path));
+  PetscCall(StkPolicyCreate(p->comm, replanned));
+  PetscCall(StkPolicySetType(*replanned, STK_POLICY_EXPERT));
+  PetscCall(StkPolicySetFile(*replanned, path));
+  PetscCall(StkPolicySetUp(*replanned));
   PetscFunctionReturn(0);
 }

@@ -1,0 +1,517 @@
+/* StkRefine: projected stochastic approximation of the network's weights against a
+ * simulated environment (stk_refine.h, MODEL.md section 5, docs/network.md). */
+#include "stk_refine.h"
+#include "stk_philox.h"
+#include <stddef.h>
+#include <string.h>
+
+const char *const StkRefineEstimators[] = {"hamiltonian", "spsa", "StkRefineEstimator", "STK_REFINE_", NULL};
+
+static PetscLogEvent STK_EVENT_Refine, STK_EVENT_Replan;
+
+static PetscErrorCode StkRefineRegisterEvents(void)
+{
+  static PetscBool registered = PETSC_FALSE; /* PETSc's own idiom: once per process */
+  PetscClassId     classid;
+
+  PetscFunctionBeginUser;
+  if (registered) PetscFunctionReturn(0);
+  registered = PETSC_TRUE;
+  PetscCall(PetscClassIdRegister("StkRefine", &classid));
+  PetscCall(PetscLogEventRegister("StkRefine", classid, &STK_EVENT_Refine));
+  PetscCall(PetscLogEventRegister("StkRefineReplan", classid, &STK_EVENT_Replan));
+  PetscFunctionReturn(0);
+}
+
+struct _p_StkRefine {
+  MPI_Comm           comm;
+  StkNet             net;    /* borrowed, refined in place */
+  StkPolicy          expert; /* borrowed */
+  StkPolicy          plan;   /* re-planned expert (own), NULL before the first re-plan */
+  StkModel           model;  /* the expert's (borrowed) */
+  StkRefineMonitorFn monitor;
+  void              *monitor_ctx;
+  /* options */
+  StkRefineEstimator estimator;
+  PetscReal          a0, k0, alpha, radius, window, dt, s0, spsa_c, kappa_factor;
+  PetscReal          replan;  /* years between re-plans, 0: never */
+  char               replan_file[PETSC_MAX_PATH_LEN];
+  PetscInt           iterations, seed, n_agents;
+  StkSimType         env;
+  /* after SetUp */
+  PetscBool          setupcalled;
+  PetscInt           nw, nrec;
+  PetscReal         *theta0, *theta, *g, *dudw, *delta;
+  StkAgentParams     mp;   /* the planner model's holders */
+  StkPopulation      pop;  /* the environment's holders (own) */
+  StkSim             sim;
+  StkSimPath         path;
+  /* the running state */
+  PetscReal          s, z, sxx, sxy, gamma, plan_factor, next_replan;
+  PetscInt           k;
+  StkRefineRecord   *history;
+};
+
+PetscErrorCode StkRefineCreate(MPI_Comm comm, StkRefine *refine)
+{
+  StkRefine r;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkRefineRegisterEvents());
+  PetscCall(PetscNew(&r));
+  r->comm         = comm;
+  r->estimator    = STK_REFINE_HAMILTONIAN;
+  r->a0           = 1.0;
+  r->k0           = 10;
+  r->alpha        = 0.602; /* Spall's practical choice in (1/2, 1] */
+  r->radius       = 2.0;
+  r->window       = 0.25;
+  r->dt           = 1.0 / 365;
+  r->s0           = 0.4;
+  r->spsa_c       = 0.05;
+  r->kappa_factor = 1.0;
+  r->iterations   = 100;
+  r->seed         = 1;
+  r->n_agents     = 10000;
+  r->env          = STK_SIM_SDE;
+  PetscCall(PetscStrncpy(r->replan_file, "out/replanned.h5", sizeof(r->replan_file)));
+  *refine         = r;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkRefineSetNetwork(StkRefine r, StkNet net)
+{
+  PetscFunctionBeginUser;
+  r->net         = net;
+  r->setupcalled = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkRefineSetExpert(StkRefine r, StkPolicy expert)
+{
+  PetscFunctionBeginUser;
+  r->expert      = expert;
+  r->setupcalled = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkRefineSetMonitor(StkRefine r, StkRefineMonitorFn monitor, void *ctx)
+{
+  PetscFunctionBeginUser;
+  r->monitor     = monitor;
+  r->monitor_ctx = ctx;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkRefineSetFromOptions(StkRefine r)
+{
+  PetscFunctionBeginUser;
+  PetscOptionsBegin(r->comm, "refine_", "Online refinement of the mechanism network (MODEL.md section 5)", NULL);
+  PetscCall(PetscOptionsEnum("-estimator", "Gradient estimator", "StkRefineSetFromOptions", StkRefineEstimators, (PetscEnum)r->estimator, (PetscEnum *)&r->estimator, NULL));
+  PetscCall(PetscOptionsInt("-iterations", "Number of iterations (windows)", "", r->iterations, &r->iterations, NULL));
+  PetscCall(PetscOptionsReal("-a0", "Step size a_0 in a_k = a_0 / (k + k_0)^alpha", "", r->a0, &r->a0, NULL));
+  PetscCall(PetscOptionsReal("-k0", "Offset k_0 of the step sizes (> 0)", "", r->k0, &r->k0, NULL));
+  PetscCall(PetscOptionsReal("-alpha", "Decay exponent alpha of the step sizes, in (1/2, 1]", "", r->alpha, &r->alpha, NULL));
+  PetscCall(PetscOptionsReal("-radius", "Radius r of the trust region |theta - theta_0| <= r (Euclidean, weight units)", "", r->radius, &r->radius, NULL));
+  PetscCall(PetscOptionsReal("-window", "Length of a window (one iteration), yr", "", r->window, &r->window, NULL));
+  PetscCall(PetscOptionsReal("-dt", "Time step of the environment, yr", "", r->dt, &r->dt, NULL));
+  PetscCall(PetscOptionsInt("-seed", "Key of the environment's noise (window k uses replication k)", "", r->seed, &r->seed, NULL));
+  PetscCall(PetscOptionsEnum("-env", "Environment", "", StkSimTypes, (PetscEnum)r->env, (PetscEnum *)&r->env, NULL));
+  PetscCall(PetscOptionsInt("-n", "abm: number of token holders", "", r->n_agents, &r->n_agents, NULL));
+  PetscCall(PetscOptionsReal("-s0", "Staking ratio at the start of the first window", "", r->s0, &r->s0, NULL));
+  PetscCall(PetscOptionsReal("-spsa_c", "spsa: perturbation size c in c_k = c / (k + 1)^0.101 (weight units)", "", r->spsa_c, &r->spsa_c, NULL));
+  PetscCall(PetscOptionsReal("-replan", "Re-solve the HJB with kappa scaled by the responsiveness estimate every this many years (0: never)", "", r->replan, &r->replan, NULL));
+  PetscCall(PetscOptionsString("-replan_file", "Where the re-planned solution is written", "", r->replan_file, r->replan_file, sizeof(r->replan_file), NULL));
+  PetscCall(PetscOptionsReal("-true_kappa_factor", "The environment's kappa is the model's times this (misspecification)", "", r->kappa_factor, &r->kappa_factor, NULL));
+  PetscOptionsEnd();
+  r->setupcalled = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode StkRefineCheck(StkRefine r)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(r->net, r->comm, PETSC_ERR_ARG_WRONGSTATE, "StkRefineSetNetwork must be called before StkRefineSetUp");
+  PetscCheck(r->expert, r->comm, PETSC_ERR_ARG_WRONGSTATE, "StkRefineSetExpert must be called before StkRefineSetUp");
+  PetscCheck(r->iterations >= 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-refine_iterations must be >= 0, got %" PetscInt_FMT, r->iterations);
+  PetscCheck(r->a0 >= 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-refine_a0 must be >= 0, got %g", (double)r->a0);
+  PetscCheck(r->k0 > 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-refine_k0 must be > 0, got %g", (double)r->k0);
+  PetscCheck(r->alpha > 0.5 && r->alpha <= 1, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-refine_alpha must lie in (0.5, 1], got %g", (double)r->alpha);
+  PetscCheck(r->radius >= 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-refine_radius must be >= 0, got %g", (double)r->radius);
+  PetscCheck(r->window > 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-refine_window must be > 0, got %g", (double)r->window);
+  PetscCheck(r->dt > 0 && r->dt <= r->window / 2, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-refine_dt must lie in (0, -refine_window / 2 = %g], got %g", (double)(r->window / 2), (double)r->dt);
+  PetscCheck(r->seed >= 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-refine_seed must be >= 0, got %" PetscInt_FMT, r->seed);
+  PetscCheck(r->s0 >= 0 && r->s0 <= 1, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-refine_s0 must lie in [0, 1], got %g", (double)r->s0);
+  PetscCheck(r->spsa_c > 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-refine_spsa_c must be > 0, got %g", (double)r->spsa_c);
+  PetscCheck(r->replan >= 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-refine_replan must be >= 0 (0: never), got %g", (double)r->replan);
+  if (r->replan > 0) PetscCall(StkH5CheckWritable(r->comm, "-refine_replan_file", r->replan_file));
+  PetscCheck(r->kappa_factor > 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-refine_true_kappa_factor must be > 0, got %g", (double)r->kappa_factor);
+  PetscFunctionReturn(0);
+}
+
+/* The environment: the model's holders with kappa scaled, on a simulator over comm. */
+static PetscErrorCode SetUpEnvironment(StkRefine r)
+{
+  StkPopulation  mpop;
+  StkAgentParams ep;
+  StkSimSettings set;
+  const StkAgentParams *mp;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkModelStakingGetPopulation(r->model, &mpop));
+  PetscCall(StkPopulationGetParams(mpop, &mp));
+  r->mp    = *mp;
+  ep       = *mp;
+  ep.kappa = mp->kappa * r->kappa_factor;
+  PetscCall(StkPopulationDestroy(&r->pop));
+  PetscCall(StkPopulationCreate(r->comm, &r->pop));
+  PetscCall(StkPopulationSetParams(r->pop, &ep));
+  PetscCall(StkSimSettingsDefault(&set));
+  set.type     = r->env;
+  set.dt       = r->dt;
+  set.t_final  = r->window;
+  set.seed     = r->seed;
+  set.n_agents = r->n_agents;
+  PetscCall(StkModelGetDimension(r->model, &set.dim));
+  PetscCall(StkSimDestroy(&r->sim));
+  PetscCall(StkSimCreate(r->comm, &r->sim));
+  PetscCall(StkSimSetPopulation(r->sim, r->pop));
+  PetscCall(StkSimSetSettings(r->sim, &set));
+  PetscCall(StkSimSetUp(r->sim));
+  PetscCall(StkSimGetNumRecords(r->sim, &r->nrec));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode NetworkPolicy(void *ctx, PetscReal t, const PetscReal x[], PetscReal *u, void *state)
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkNetEvaluate((StkNet)ctx, x, u));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode FreeWork(StkRefine r)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscFree5(r->theta0, r->theta, r->g, r->dudw, r->delta));
+  PetscCall(PetscFree4(r->path.t, r->path.s, r->path.z, r->path.u));
+  PetscCall(PetscFree(r->history));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkRefineSetUp(StkRefine r)
+{
+  const PetscReal *w;
+
+  PetscFunctionBeginUser;
+  if (r->setupcalled) PetscFunctionReturn(0);
+  PetscCall(StkRefineCheck(r));
+  PetscCall(StkPolicyExpertGetModel(r->expert, &r->model));
+  PetscCall(SetUpEnvironment(r));
+  PetscCall(StkSimSetPolicy(r->sim, NetworkPolicy, NULL, r->net));
+  PetscCall(FreeWork(r));
+  PetscCall(StkNetGetNumWeights(r->net, &r->nw));
+  PetscCall(PetscMalloc5(r->nw, &r->theta0, r->nw, &r->theta, r->nw, &r->g, r->nw, &r->dudw, r->nw, &r->delta));
+  PetscCall(PetscMalloc4(r->nrec, &r->path.t, r->nrec, &r->path.s, r->nrec, &r->path.z, r->nrec, &r->path.u));
+  PetscCall(PetscCalloc1(r->iterations + 1, &r->history));
+  PetscCall(StkNetGetWeights(r->net, &w));
+  PetscCall(PetscArraycpy(r->theta0, w, r->nw));
+  PetscCall(PetscArraycpy(r->theta, w, r->nw));
+  r->s     = r->s0;
+  r->z     = (PetscReal)NAN; /* zbar */
+  r->sxx   = 0;
+  r->sxy   = 0;
+  r->gamma = 1;
+  r->k     = 0;
+  r->plan_factor = 1;
+  r->next_replan = r->replan;
+  PetscCall(StkPolicyDestroy(&r->plan));
+  r->setupcalled = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+/* ---- One window ---- */
+
+/* Simulates noise replication k from the current state under the network's weights
+ * and returns the window's discounted cost per year and the window's discounted cost
+ * plus the discounted value of the end state (the planner's V as the continuation:
+ * without it a short window would not see the later benefit of issuance). */
+static PetscErrorCode RunWindow(StkRefine r, PetscInt k, PetscReal *cost, PetscReal *objective)
+{
+  const StkSimSettings *cur;
+  StkSimSettings        set;
+  PetscReal             rho, J = 0;
+  const PetscInt        K = r->nrec - 1;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkSimGetSettings(r->sim, &cur));
+  set    = *cur;
+  set.s0 = r->s;
+  set.z0 = r->z;
+  PetscCall(StkSimSetSettings(r->sim, &set));
+  PetscCall(StkSimRun(r->sim, k, NULL, &r->path));
+  PetscCall(StkModelGetDiscount(r->model, &rho));
+  for (PetscInt n = 0; n < K; n++) {
+    const PetscReal x[2] = {r->path.s[n], r->path.z[n]};
+    PetscReal       l;
+    PetscCall(StkModelCost(r->model, x, &r->path.u[n], &l));
+    J += PetscExpReal(-rho * r->path.t[n]) * l * set.dt;
+  }
+  *cost = J / (K * set.dt);
+  if (objective) {
+    const PetscReal xT[2] = {r->path.s[K], r->path.z[K]};
+    PetscReal       VT;
+    PetscCall(StkPolicyExpertValue(r->plan ? r->plan : r->expert, xT, &VT));
+    *objective = J + PetscExpReal(-rho * r->path.t[K]) * VT;
+  }
+  PetscFunctionReturn(0);
+}
+
+static inline PetscReal ModelZ(StkRefine r, PetscReal z)
+{
+  return PetscIsNanReal(z) ? r->mp.zbar : z;
+}
+
+/* Least squares through the origin of s_{n+1} - s_n on b_model(x_n, u_n) dt,
+ * accumulated over every window so far. */
+static void UpdateResponsiveness(StkRefine r)
+{
+  for (PetscInt n = 0; n + 1 < r->nrec; n++) {
+    const PetscReal m = StkAgentsDrift(&r->mp, r->path.s[n], ModelZ(r, r->path.z[n]), r->path.u[n]) * r->dt;
+    r->sxx += m * m;
+    r->sxy += m * (r->path.s[n + 1] - r->path.s[n]);
+  }
+  if (r->sxx > 0) r->gamma = r->sxy / r->sxx;
+}
+
+/* dl/du by a central difference (l is quadratic in u: exact up to round-off). */
+static PetscErrorCode CostDerivative(StkRefine r, const PetscReal x[], PetscReal u, PetscReal *lu)
+{
+  const PetscReal h = 1e-4;
+  PetscReal       up = u + h, um = u - h, lp, lm;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkModelCost(r->model, x, &up, &lp));
+  PetscCall(StkModelCost(r->model, x, &um, &lm));
+  *lu = (lp - lm) / (2 * h);
+  PetscFunctionReturn(0);
+}
+
+/* g = mean over the window of [l_u + gamma b_u V_s] dpi/dtheta at the visited states.
+ * gamma and b_u are relative to the original model; after a re-plan V_s is the
+ * re-planned value's, whose model drifts gamma_plan b, so gamma b_u is the re-planned
+ * model's b_u times gamma / gamma_plan, as it should be. */
+static PetscErrorCode HamiltonianGradient(StkRefine r)
+{
+  const PetscInt K = r->nrec - 1;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscArrayzero(r->g, r->nw));
+  for (PetscInt n = 0; n < K; n++) {
+    const PetscReal x[2] = {r->path.s[n], r->path.z[n]};
+    PetscReal       u, lu = 0, Vs = 0, bu, H;
+
+    PetscCall(StkNetGradient(r->net, x, &u, r->dudw, NULL));
+    PetscCall(CostDerivative(r, x, u, &lu));
+    PetscCall(StkPolicyExpertValueGradient(r->plan ? r->plan : r->expert, x, u, &Vs));
+    bu = StkAgentsDriftU(&r->mp, x[0], ModelZ(r, x[1]), u);
+    H  = lu + r->gamma * bu * Vs;
+    for (PetscInt i = 0; i < r->nw; i++) r->g[i] += H * r->dudw[i] / K;
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Two windows from the same state on the same noise with theta +- c_k Delta. */
+static PetscErrorCode SpsaGradient(StkRefine r, PetscInt k)
+{
+  const PetscReal c = r->spsa_c / PetscPowReal(k + 1.0, 0.101);
+  PetscReal       Jp, Jm, cost;
+  StkRng          rng;
+
+  PetscFunctionBeginUser;
+  StkRngInit(&rng, (uint64_t)r->seed, 0, (uint32_t)k, 0, STK_RNG_STREAM_GENERIC);
+  for (PetscInt i = 0; i < r->nw; i++) r->delta[i] = (StkRngWord(&rng) >> 31) ? 1 : -1;
+  for (PetscInt i = 0; i < r->nw; i++) r->g[i] = r->theta[i] + c * r->delta[i];
+  PetscCall(StkNetSetWeights(r->net, r->g));
+  PetscCall(RunWindow(r, k, &cost, &Jp));
+  for (PetscInt i = 0; i < r->nw; i++) r->g[i] = r->theta[i] - c * r->delta[i];
+  PetscCall(StkNetSetWeights(r->net, r->g));
+  PetscCall(RunWindow(r, k, &cost, &Jm));
+  PetscCall(StkNetSetWeights(r->net, r->theta));
+  for (PetscInt i = 0; i < r->nw; i++) r->g[i] = (Jp - Jm) / (2 * c) * r->delta[i];
+  PetscFunctionReturn(0);
+}
+
+/* theta <- Proj(theta - a g) onto |theta - theta_0| <= r; returns the step's norm. */
+static PetscReal ProjectedStep(StkRefine r, PetscReal a, PetscReal *distance)
+{
+  PetscReal d2 = 0, step2 = 0, scale;
+
+  for (PetscInt i = 0; i < r->nw; i++) d2 += PetscSqr(r->theta[i] - a * r->g[i] - r->theta0[i]);
+  scale = d2 > r->radius * r->radius ? r->radius / PetscSqrtReal(d2) : 1;
+  for (PetscInt i = 0; i < r->nw; i++) {
+    const PetscReal next = r->theta0[i] + scale * (r->theta[i] - a * r->g[i] - r->theta0[i]);
+    step2 += PetscSqr(next - r->theta[i]);
+    r->theta[i] = next;
+  }
+  *distance = PetscSqrtReal(d2) * scale;
+  return PetscSqrtReal(step2);
+}
+
+/* Re-plans when the simulated time reaches the next re-planning date. */
+static PetscErrorCode MaybeReplan(StkRefine r)
+{
+  PetscFunctionBeginUser;
+  if (r->replan <= 0 || (r->k + 1) * r->window < r->next_replan - 1e-9 * r->window) PetscFunctionReturn(0);
+  r->next_replan += r->replan;
+  r->plan_factor = PetscClipInterval(r->gamma, 0.05, 20); /* a wild early estimate must not break the solve */
+  PetscCall(StkPolicyDestroy(&r->plan));
+  PetscCall(PetscLogEventBegin(STK_EVENT_Replan, 0, 0, 0, 0));
+  PetscCall(StkPolicyExpertReplan(r->expert, r->plan_factor, r->replan_file, &r->plan));
+  PetscCall(PetscLogEventEnd(STK_EVENT_Replan, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode Iterate(StkRefine r)
+{
+  StkRefineRecord *rec = &r->history[r->k];
+  const PetscInt   k   = r->k;
+  PetscReal        g2  = 0;
+
+  PetscFunctionBeginUser;
+  if (r->estimator == STK_REFINE_SPSA) PetscCall(SpsaGradient(r, k));
+  PetscCall(RunWindow(r, k, &rec->cost, NULL)); /* the nominal window: cost, gamma, next state */
+  UpdateResponsiveness(r);
+  PetscCall(MaybeReplan(r));
+  if (r->estimator == STK_REFINE_HAMILTONIAN) PetscCall(HamiltonianGradient(r));
+  for (PetscInt i = 0; i < r->nw; i++) g2 += r->g[i] * r->g[i];
+  rec->grad_norm = PetscSqrtReal(g2);
+  rec->step_size = r->a0 / PetscPowReal(k + r->k0, r->alpha);
+  rec->step_norm = ProjectedStep(r, rec->step_size, &rec->distance);
+  rec->gamma     = r->gamma;
+  rec->plan      = r->plan_factor;
+  rec->s_end     = r->path.s[r->nrec - 1];
+  PetscCall(StkNetSetWeights(r->net, r->theta));
+  r->s = r->path.s[r->nrec - 1];
+  r->z = r->path.z[r->nrec - 1];
+  r->k++;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkRefineRun(StkRefine r)
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkRefineSetUp(r));
+  PetscCall(PetscLogEventBegin(STK_EVENT_Refine, 0, 0, 0, 0));
+  while (r->k < r->iterations) {
+    PetscCall(Iterate(r));
+    if (r->monitor) PetscCall(r->monitor(r, r->k - 1, r->iterations, &r->history[r->k - 1], r->monitor_ctx));
+  }
+  PetscCall(PetscLogEventEnd(STK_EVENT_Refine, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkRefineGetHistory(StkRefine r, PetscInt *n, const StkRefineRecord **history)
+{
+  PetscFunctionBeginUser;
+  if (n) *n = r->setupcalled ? r->k : 0;
+  if (history) *history = r->history;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkRefineGetEnvironment(StkRefine r, StkPopulation *pop)
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkRefineSetUp(r));
+  *pop = r->pop;
+  PetscFunctionReturn(0);
+}
+
+/* ---- Output ---- */
+
+static PetscErrorCode WriteHistory(StkRefine r, StkH5 file)
+{
+  static const char *const group = "network/history";
+  static const struct {
+    const char *name, *units, *description;
+    size_t      offset;
+  } cols[] = {
+    {"step_size", "1", "a_k = a_0 / (k + k_0)^alpha", offsetof(StkRefineRecord, step_size)},
+    {"step_norm", "1", "|theta_{k+1} - theta_k| after the projection", offsetof(StkRefineRecord, step_norm)},
+    {"distance", "1", "|theta_{k+1} - theta_0| (<= radius)", offsetof(StkRefineRecord, distance)},
+    {"grad_norm", "1", "|g_k|", offsetof(StkRefineRecord, grad_norm)},
+    {"cost", "1/yr", "discounted cost per year of window k under theta_k", offsetof(StkRefineRecord, cost)},
+    {"gamma", "1", "estimated responsiveness of the agents relative to the model", offsetof(StkRefineRecord, gamma)},
+    {"plan_kappa_factor", "1", "kappa of the planner's (re-planned) model relative to the original", offsetof(StkRefineRecord, plan)},
+    {"s_end", "1", "staking ratio at the end of window k", offsetof(StkRefineRecord, s_end)},
+  };
+  const PetscInt n = r->k;
+  PetscReal     *col;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc1(PetscMax(n, 1), &col));
+  for (PetscInt k = 0; k < n; k++) col[k] = k;
+  PetscCall(StkH5WriteArray(file, group, "step", "step", n, col, "1", "iteration k"));
+  for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++) {
+    for (PetscInt k = 0; k < n; k++) col[k] = *(const PetscReal *)((const char *)&r->history[k] + cols[c].offset);
+    PetscCall(StkH5WriteArray(file, group, cols[c].name, "step", n, col, cols[c].units, cols[c].description));
+  }
+  PetscCall(PetscFree(col));
+  PetscCall(StkH5WriteAttributeString(file, group, "estimator", StkRefineEstimators[r->estimator]));
+  PetscCall(StkH5WriteAttributeString(file, group, "environment", StkSimTypes[r->env]));
+  PetscCall(StkH5WriteAttributeReal(file, group, "a0", r->a0, "1"));
+  PetscCall(StkH5WriteAttributeReal(file, group, "k0", r->k0, "1"));
+  PetscCall(StkH5WriteAttributeReal(file, group, "alpha", r->alpha, "1"));
+  PetscCall(StkH5WriteAttributeReal(file, group, "radius", r->radius, "1"));
+  PetscCall(StkH5WriteAttributeReal(file, group, "window", r->window, "yr"));
+  PetscCall(StkH5WriteAttributeReal(file, group, "dt", r->dt, "yr"));
+  PetscCall(StkH5WriteAttributeInt(file, group, "seed", r->seed));
+  PetscCall(StkH5WriteAttributeInt(file, group, "n_agents", r->n_agents));
+  PetscCall(StkH5WriteAttributeReal(file, group, "true_kappa_factor", r->kappa_factor, "1"));
+  PetscCall(StkH5WriteAttributeReal(file, group, "spsa_c", r->spsa_c, "1"));
+  PetscCall(StkH5WriteAttributeReal(file, group, "replan", r->replan, "yr"));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkRefineWrite(StkRefine r, const char path[])
+{
+  StkH5          file;
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkRefineSetUp(r));
+  PetscCall(StkH5Create(r->comm, path, &file));
+  ierr = StkNetWriteGroup(r->net, file, "network");
+  if (!ierr && r->k > 0) ierr = WriteHistory(r, file); /* no history before the first iteration */
+  if (!ierr) ierr = StkH5Commit(file, "network", NULL, 0, NULL);
+  PetscCall(StkH5Destroy(&file)); /* removes the temporary on failure */
+  PetscCall(ierr);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkRefineView(StkRefine r, PetscViewer viewer)
+{
+  char agents[64] = "";
+
+  PetscFunctionBeginUser;
+  if (!viewer) PetscCall(PetscViewerASCIIGetStdout(r->comm, &viewer));
+  if (r->env == STK_SIM_ABM) PetscCall(PetscSNPrintf(agents, sizeof(agents), " of %" PetscInt_FMT " holders", r->n_agents));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "Refinement: %s estimator, %" PetscInt_FMT " windows of %g yr (dt %g yr) in the %s environment%s, true kappa = %g x the model's\n", StkRefineEstimators[r->estimator], r->iterations, (double)r->window, (double)r->dt, StkSimTypes[r->env], agents, (double)r->kappa_factor));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "steps a_k = %g / (k + %g)^%g, trust region radius %g, noise key %" PetscInt_FMT "\n", (double)r->a0, (double)r->k0, (double)r->alpha, (double)r->radius, r->seed));
+  if (r->replan > 0) PetscCall(PetscViewerASCIIPrintf(viewer, "re-planning every %g yr (warm-started HJB solve with kappa x gamma) into %s\n", (double)r->replan, r->replan_file));
+  if (r->setupcalled) PetscCall(PetscViewerASCIIPrintf(viewer, "after %" PetscInt_FMT " iterations: responsiveness estimate gamma = %g, planner's kappa factor %g\n", r->k, (double)r->gamma, (double)r->plan_factor));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkRefineDestroy(StkRefine *refine)
+{
+  StkRefine r = *refine;
+
+  PetscFunctionBeginUser;
+  if (!r) PetscFunctionReturn(0);
+  PetscCall(FreeWork(r));
+  PetscCall(StkSimDestroy(&r->sim));
+  PetscCall(StkPopulationDestroy(&r->pop));
+  PetscCall(StkPolicyDestroy(&r->plan));
+  PetscCall(PetscFree(*refine));
+  PetscFunctionReturn(0);
+}

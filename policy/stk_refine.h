@@ -1,0 +1,80 @@
+/* Online refinement of the mechanism network by projected stochastic approximation
+ * (MODEL.md section 5):
+ *
+ *   theta_{k+1} = Proj( theta_k - a_k g_k ),   a_k = a_0 / (k + k_0)^alpha,
+ *   Proj: onto the ball |theta - theta_0| <= r around the fitted weights theta_0.
+ *
+ * Iteration k simulates one window (-refine_window years) of the environment (sde or
+ * abm, noise replication k of -refine_seed) under pi_{theta_k}, starting where the
+ * previous window ended, and forms g_k with one of two estimators:
+ *
+ *   hamiltonian: g_k = mean over the window's steps of
+ *                [l_u(x, u) + gamma_k b_u(x, u) V_s(x)] grad_theta pi_theta(x),
+ *                l_u = 2 w_u (u - ubar) + eta, b_u the planner's model, V_s the expert's
+ *                value gradient (upwind rule), and gamma_k the least-squares slope of
+ *                the observed increments s_{n+1} - s_n on the model's b(x_n, u_n) dt
+ *                over every window so far (the agents' responsiveness relative to the
+ *                model; 1 when the model is right);
+ *   spsa:        two more windows from the same start on the same noise with
+ *                theta_k +- c_k Delta_k (Delta_k Rademacher, c_k = c / (k + 1)^0.101),
+ *                g_k = (J+ - J-) / (2 c_k) Delta_k, J the window's discounted cost
+ *                plus e^{-rho T} V(x_T) (the planner's value as the continuation, so
+ *                that a short window sees the later benefit of issuance).
+ *
+ * Re-planning (-refine_replan T > 0): every T years of simulated time the HJB is
+ * re-solved with the model's kappa times gamma (warm-started from the expert's
+ * solution, StkPolicyExpertReplan) and V_s is taken from the new solution from then on.
+ *
+ * The environment's holders are the planner model's with kappa scaled by
+ * -refine_true_kappa_factor (misspecification: the planner's model keeps its own).
+ * Every rank runs the same windows (an abm's agents are spread over the ranks), so the
+ * iterates are identical on any number of ranks.
+ *
+ *   StkRefineCreate -> SetNetwork -> SetExpert -> SetFromOptions -> SetUp -> Run
+ *     -> GetHistory / Write -> Destroy */
+#pragma once
+#include "stk_policy.h"
+#include "stk_sim.h"
+
+typedef enum { STK_REFINE_HAMILTONIAN, STK_REFINE_SPSA } StkRefineEstimator;
+PETSC_EXTERN const char *const StkRefineEstimators[];
+
+/* One iteration: what /network/history stores (docs/network.md). */
+typedef struct {
+  PetscReal step_size; /* a_k */
+  PetscReal step_norm; /* |theta_{k+1} - theta_k| (after the projection) */
+  PetscReal distance;  /* |theta_{k+1} - theta_0| */
+  PetscReal grad_norm; /* |g_k| */
+  PetscReal cost;      /* the window's discounted cost per year under theta_k */
+  PetscReal gamma;     /* responsiveness estimate after the window */
+  PetscReal plan;      /* kappa factor of the planner's model in use (1 until a re-plan) */
+  PetscReal s_end;     /* staking ratio at the window's end */
+} StkRefineRecord;
+
+typedef struct _p_StkRefine *StkRefine;
+/* Called after every iteration k (of n) with the iteration's record, e.g. for a progress line. */
+typedef PetscErrorCode (*StkRefineMonitorFn)(StkRefine, PetscInt k, PetscInt n, const StkRefineRecord *rec, void *ctx);
+
+PETSC_EXTERN PetscErrorCode StkRefineCreate(MPI_Comm comm, StkRefine *refine);
+/* The network to refine, in place (borrowed); theta_0 = its weights at SetUp. */
+PETSC_EXTERN PetscErrorCode StkRefineSetNetwork(StkRefine refine, StkNet net);
+/* The expert (a set-up StkPolicy of type expert, borrowed): the planner's model and V_s. */
+PETSC_EXTERN PetscErrorCode StkRefineSetExpert(StkRefine refine, StkPolicy expert);
+PETSC_EXTERN PetscErrorCode StkRefineSetMonitor(StkRefine refine, StkRefineMonitorFn monitor, void *ctx);
+/* -refine_estimator hamiltonian|spsa, -refine_a0, -refine_k0, -refine_alpha,
+ * -refine_radius, -refine_window, -refine_iterations, -refine_seed, -refine_env sde|abm,
+ * -refine_n, -refine_dt, -refine_s0, -refine_spsa_c, -refine_replan, -refine_replan_file,
+ * -refine_true_kappa_factor. */
+PETSC_EXTERN PetscErrorCode StkRefineSetFromOptions(StkRefine refine);
+/* Checks the options, records theta_0, builds the environment (collective). */
+PETSC_EXTERN PetscErrorCode StkRefineSetUp(StkRefine refine);
+/* Runs the iterations (collective); the network holds the last iterate. */
+PETSC_EXTERN PetscErrorCode StkRefineRun(StkRefine refine);
+PETSC_EXTERN PetscErrorCode StkRefineGetHistory(StkRefine refine, PetscInt *n, const StkRefineRecord **history);
+/* The environment's token holders (the model's, kappa scaled), borrowed: evaluate the
+ * policies on the same environment with StkEvaluateSetPopulation. */
+PETSC_EXTERN PetscErrorCode StkRefineGetEnvironment(StkRefine refine, StkPopulation *pop);
+/* The refined network in /network and the history in /network/history (docs/network.md). */
+PETSC_EXTERN PetscErrorCode StkRefineWrite(StkRefine refine, const char path[]);
+PETSC_EXTERN PetscErrorCode StkRefineView(StkRefine refine, PetscViewer viewer);
+PETSC_EXTERN PetscErrorCode StkRefineDestroy(StkRefine *refine);
