@@ -1,6 +1,8 @@
 /* StkSolver: lifecycle, options and the policy-iteration (Howard) loop. */
 #include "stk_hjbimpl.h"
 
+#define STK_STALL_WINDOW 6
+
 const char *const StkGreedyTypes[] = {"closed_form", "exact", "StkGreedyType", "STK_GREEDY_", NULL};
 
 PetscLogEvent STK_EVENT_Assemble, STK_EVENT_Improve, STK_EVENT_LinearSolve, STK_EVENT_Density, STK_EVENT_Write;
@@ -211,10 +213,27 @@ static PetscErrorCode Monitor(StkSolver S, PetscInt it, PetscLogDouble t0)
   PetscFunctionReturn(0);
 }
 
+/* Where the Hamiltonian is not convex in u the closed-form greedy map can have several
+ * fixed points and policy iteration can cycle among them (the "volatile" regime did,
+ * residual stuck near 2).  If the residual has not halved over the last
+ * STK_STALL_WINDOW iterations, the remaining improvements use the exact minimization. */
+static PetscErrorCode SwitchToExactIfStalled(StkSolver S, PetscInt it, PetscReal recent[])
+{
+  const PetscReal old = recent[it % STK_STALL_WINDOW];
+
+  PetscFunctionBeginUser;
+  recent[it % STK_STALL_WINDOW] = S->stats.residual;
+  if (S->greedy != STK_GREEDY_CLOSED_FORM || it <= STK_STALL_WINDOW || S->stats.residual < 0.5 * old) PetscFunctionReturn(0);
+  S->greedy = STK_GREEDY_EXACT;
+  PetscCall(PetscInfo(NULL, "Howard iteration %" PetscInt_FMT ": residual %g has not halved in %d iterations; switching to -hjb_greedy exact\n", it, (double)S->stats.residual, STK_STALL_WINDOW));
+  if (S->monitor) PetscCall(PetscPrintf(S->comm, "  policy iteration stalled with the closed-form greedy map: continuing with -hjb_greedy exact\n"));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StkSolverSolve(StkSolver S)
 {
   PetscLogDouble t0, t1;
-  PetscReal      vnorm, dnorm, res;
+  PetscReal      vnorm, dnorm, res, recent[STK_STALL_WINDOW] = {0};
   PetscBool      printed_progress = PETSC_FALSE;
 
   PetscFunctionBeginUser;
@@ -246,6 +265,7 @@ PetscErrorCode StkSolverSolve(StkSolver S)
       S->stats.converged = PETSC_TRUE;
       break;
     }
+    PetscCall(SwitchToExactIfStalled(S, it, recent));
   }
   if (printed_progress) PetscCall(PetscFPrintf(S->comm, PETSC_STDERR, "\n"));
   PetscCall(PetscTime(&t1));
