@@ -35,6 +35,9 @@ expect_failure inverted_bounds '-hjb_u_min.*0.2.*-hjb_u_max' -hjb_u_min 0.2 -hjb
 expect_failure sbar_out_of_range '-hjb_sbar.*1.5' -hjb_sbar 1.5
 expect_failure unknown_model "-model 'foo'" -model foo
 expect_failure bad_dimension '-dim.*7' -dim 7
+expect_failure negative_sequence '-hjb_sequence.*-1' -hjb_sequence -1
+expect_failure bad_forcing '-hjb_linear_forcing.*1.5' -hjb_linear_forcing 1.5
+expect_failure bad_sequence_rtol '-hjb_sequence_rtol.*0' -hjb_sequence_rtol 0
 
 printf 'hjb:\n  rho: [0.05\n  bad: : :\n' >"$tmp/bad.yaml"
 expect_failure malformed_yaml 'bad.yaml' -options_file "$tmp/bad.yaml"
@@ -62,6 +65,7 @@ fi
 log=$("$exe" solve -help -o "$tmp/help.h5" 2>&1); rc=$?
 missing=""
 for opt in -model -dim -grid_n -grid_lo -grid_hi -grid_stretch -grid_cluster -o -hjb_rho -hjb_rtol -hjb_max_it \
+  -hjb_sequence -hjb_sequence_rtol -hjb_linear_forcing -hjb_bench \
   -hjb_greedy -hjb_monitor -hjb_ksp_type -hjb_pc_type -hjb_sbar -hjb_w_s -hjb_w_u -hjb_ubar -hjb_eta -hjb_u_min -hjb_u_max \
   -agents_cost -agents_cost_median -agents_cost_logsd -agents_s_max -agents_phi -agents_kappa -agents_sigma0 \
   -agents_zbar -agents_theta -agents_sigma_z -lq_a -lq_b -lq_q -lq_r -lq_sigma; do
