@@ -129,6 +129,7 @@ PetscErrorCode StkSolverComputeDensity(StkSolver S)
 
   PetscFunctionBeginUser;
   PetscCheck(S->solved, S->comm, PETSC_ERR_ORDER, "Solve before computing the stationary density");
+  PetscCall(PetscLogStagePush(STK_STAGE_Density));
   PetscCall(PetscLogEventBegin(STK_EVENT_Density, 0, 0, 0, 0));
   PetscCall(PetscTime(&t0));
   PetscCall(ComputeDrift(S));
@@ -143,6 +144,7 @@ PetscErrorCode StkSolverComputeDensity(StkSolver S)
   S->stats.density_time = t1 - t0;
   S->density_done       = PETSC_TRUE;
   PetscCall(PetscLogEventEnd(STK_EVENT_Density, 0, 0, 0, 0));
+  PetscCall(PetscLogStagePop());
   PetscFunctionReturn(0);
 }
 

@@ -5,7 +5,8 @@
 
 const char *const StkGreedyTypes[] = {"closed_form", "exact", "StkGreedyType", "STK_GREEDY_", NULL};
 
-PetscLogEvent STK_EVENT_Assemble, STK_EVENT_Improve, STK_EVENT_LinearSolve, STK_EVENT_Density, STK_EVENT_Write;
+PetscLogEvent STK_EVENT_Assemble, STK_EVENT_Improve, STK_EVENT_LinearSolve, STK_EVENT_Density, STK_EVENT_Write, STK_EVENT_Interpolate;
+PetscLogStage STK_STAGE_Assemble, STK_STAGE_LinearSolve, STK_STAGE_Improve, STK_STAGE_Density, STK_STAGE_Output;
 
 PetscErrorCode StkSolverRegisterEvents(void)
 {
@@ -21,6 +22,12 @@ PetscErrorCode StkSolverRegisterEvents(void)
   PetscCall(PetscLogEventRegister("StkImprove", classid, &STK_EVENT_Improve));
   PetscCall(PetscLogEventRegister("StkDensity", classid, &STK_EVENT_Density));
   PetscCall(PetscLogEventRegister("StkWrite", classid, &STK_EVENT_Write));
+  PetscCall(PetscLogEventRegister("StkInterpolate", classid, &STK_EVENT_Interpolate));
+  PetscCall(PetscLogStageRegister("HJB assembly", &STK_STAGE_Assemble));
+  PetscCall(PetscLogStageRegister("HJB linear solve", &STK_STAGE_LinearSolve));
+  PetscCall(PetscLogStageRegister("HJB improvement", &STK_STAGE_Improve));
+  PetscCall(PetscLogStageRegister("HJB density", &STK_STAGE_Density));
+  PetscCall(PetscLogStageRegister("HJB output", &STK_STAGE_Output));
   PetscFunctionReturn(0);
 }
 
@@ -37,6 +44,10 @@ PetscErrorCode StkSolverCreate(MPI_Comm comm, StkSolver *solver)
   S->max_it        = 50;
   S->exact_samples = 33;
   S->greedy        = STK_GREEDY_CLOSED_FORM;
+  S->sequence      = 4;
+  S->sequence_rtol = 1e-6;
+  S->forcing       = 0.01;
+  PetscCall(PetscMemoryGetCurrentUsage(&S->memory_at_create));
   PetscCall(KSPCreate(comm, &S->ksp));
   PetscCall(KSPSetOptionsPrefix(S->ksp, "hjb_"));
   *solver = S;
@@ -62,17 +73,35 @@ PetscErrorCode StkSolverSetFromOptions(StkSolver S)
   PetscFunctionBeginUser;
   PetscOptionsBegin(S->comm, NULL, "HJB policy iteration (MODEL.md section 4)", NULL);
   PetscCall(PetscOptionsReal("-hjb_rtol", "Relative tolerance: stop when the relative change of V and the relative HJB residual are below it (or the policy is unchanged)", "", S->rtol, &S->rtol, NULL));
-  PetscCall(PetscOptionsReal("-hjb_linear_rtol", "Relative tolerance of each linear solve (0: automatic, 0.01 rtol / sqrt(nodes))", "", S->ksp_rtol, &S->ksp_rtol, NULL));
+  PetscCall(PetscOptionsReal("-hjb_linear_rtol", "Relative tolerance of each linear solve (0: automatic, 0.01 rtol / sqrt(nodes))", "", S->ksp_rtol_option, &S->ksp_rtol_option, NULL));
+  PetscCall(PetscOptionsReal("-hjb_linear_forcing", "Inexact policy evaluation: each linear solve reduces its initial residual (the HJB residual of V under the new policy) by this factor, down to the accuracy of -hjb_linear_rtol (0: always -hjb_linear_rtol)", "", S->forcing, &S->forcing, NULL));
   PetscCall(PetscOptionsInt("-hjb_max_it", "Maximum number of Howard iterations", "", S->max_it, &S->max_it, NULL));
+  PetscCall(PetscOptionsInt("-hjb_sequence", "Grid sequencing: number of coarser grids (each halving the spacing) solved first, their V and u interpolated up", "", S->sequence, &S->sequence, NULL));
+  PetscCall(PetscOptionsReal("-hjb_sequence_rtol", "Relative tolerance of policy iteration on the coarse grids of a sequence (at least -hjb_rtol)", "", S->sequence_rtol, &S->sequence_rtol, NULL));
   PetscCall(PetscOptionsEnum("-hjb_greedy", "Policy improvement: closed_form (greedy map with upwind choice) or exact (safeguarded 1-D minimization)", "", StkGreedyTypes, (PetscEnum)S->greedy, (PetscEnum *)&S->greedy, NULL));
   PetscCall(PetscOptionsBool("-hjb_central", "Central drift differences wherever the row stays monotone (|b| h <= sigma^2), upwind elsewhere", "", S->central, &S->central, NULL));
   PetscCall(PetscOptionsInt("-hjb_exact_samples", "Uniform samples of the control interval that bracket the exact minimizer", "", S->exact_samples, &S->exact_samples, NULL));
   PetscCall(PetscOptionsBool("-hjb_monitor", "Print one line per Howard iteration", "", S->monitor, &S->monitor, NULL));
   PetscCall(PetscOptionsBool("-hjb_progress", "Print a progress line to stderr on long solves", "", S->progress, &S->progress, NULL));
+  PetscCall(PetscOptionsBool("-hjb_bench", "After the solve, time one MatMult with the final matrix and record the peak memory (for benchmarks/)", "", S->bench, &S->bench, NULL));
   PetscOptionsEnd();
   PetscCheck(S->rtol > 0 && S->rtol < 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-hjb_rtol must lie in (0, 1), got %g", (double)S->rtol);
   PetscCheck(S->max_it >= 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-hjb_max_it must be >= 1, got %" PetscInt_FMT, S->max_it);
   PetscCheck(S->exact_samples >= 3, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-hjb_exact_samples must be >= 3, got %" PetscInt_FMT, S->exact_samples);
+  PetscCheck(S->sequence >= 0 && S->sequence <= 10, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-hjb_sequence must lie in [0, 10], got %" PetscInt_FMT, S->sequence);
+  PetscCheck(S->sequence_rtol > 0 && S->sequence_rtol < 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-hjb_sequence_rtol must lie in (0, 1), got %g", (double)S->sequence_rtol);
+  PetscCheck(S->forcing >= 0 && S->forcing < 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-hjb_linear_forcing must lie in [0, 1), got %g", (double)S->forcing);
+  PetscCheck(S->ksp_rtol_option >= 0 && S->ksp_rtol_option < 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-hjb_linear_rtol must lie in [0, 1), got %g", (double)S->ksp_rtol_option);
+  PetscCall(StkSolverConfigureKSP(S, NULL, NULL));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSolverConfigureKSP(StkSolver S, KSPType ksp_type, PCType pc_type)
+{
+  PC pc;
+
+  PetscFunctionBeginUser;
+  S->ksp_rtol = S->ksp_rtol_option;
   if (S->ksp_rtol == 0) {
     /* The linear solves stop on the 2-norm; the HJB residual is a max-norm, up to
      * sqrt(N) times smaller relative to the right side.  Keep it 100x below rtol. */
@@ -86,15 +115,16 @@ PetscErrorCode StkSolverSetFromOptions(StkSolver S)
    * does not diverge. */
   PetscCall(KSPSetTolerances(S->ksp, S->ksp_rtol, 1e-300, PETSC_MAX_REAL, 10000));
   /* Right preconditioning: the stopping test then sees the true residual. */
-  PetscCall(KSPSetType(S->ksp, KSPGMRES));
+  PetscCall(KSPSetType(S->ksp, ksp_type ? ksp_type : KSPGMRES));
   PetscCall(KSPSetPCSide(S->ksp, PC_RIGHT));
   PetscCall(KSPSetNormType(S->ksp, KSP_NORM_UNPRECONDITIONED));
-  { /* BoomerAMG handles these upwind M-matrices in ~10 iterations, mesh-independently */
-    PC pc;
-    PetscCall(KSPGetPC(S->ksp, &pc));
-    PetscCall(PCSetType(pc, PCHYPRE));
-  }
+  /* BoomerAMG handles these upwind M-matrices in ~10 iterations, mesh-independently
+   * (docs/performance.md compares it with GAMG and direct solvers) */
+  PetscCall(KSPGetPC(S->ksp, &pc));
+  PetscCall(PCSetType(pc, pc_type ? pc_type : PCHYPRE));
   PetscCall(KSPSetFromOptions(S->ksp));
+  /* -hjb_linear_forcing: the relative tolerance refers to the initial residual */
+  if (S->forcing > 0) PetscCall(KSPConvergedDefaultSetUIRNorm(S->ksp));
   PetscFunctionReturn(0);
 }
 
@@ -181,19 +211,42 @@ static PetscErrorCode ResidualFloor(StkSolver S)
   PetscFunctionReturn(0);
 }
 
+/* Inexact policy evaluation (an inexact Newton forcing term): far from the solution
+ * the linear solve need only reduce its initial residual, which is the HJB residual of
+ * the current V under the new policy, by -hjb_linear_forcing; it never goes below the
+ * exact mode's absolute accuracy ksp_rtol |rhs|.  Returns whether the solve is exact. */
+static PetscErrorCode SetLinearTolerance(StkSolver S, PetscBool *exact)
+{
+  PetscReal bnorm;
+
+  PetscFunctionBeginUser;
+  *exact = (PetscBool)(S->forcing <= 0);
+  if (*exact) PetscCall(KSPSetTolerances(S->ksp, S->ksp_rtol, 1e-300, PETSC_DEFAULT, PETSC_DEFAULT));
+  else {
+    PetscCall(VecNorm(S->rhs, NORM_2, &bnorm));
+    PetscCall(KSPSetTolerances(S->ksp, S->forcing, PetscMax(S->ksp_rtol * bnorm, 1e-300), PETSC_DEFAULT, PETSC_DEFAULT));
+  }
+  PetscFunctionReturn(0);
+}
+
 /* Policy evaluation: solve (rho I - L(u)) V = l(u) for the current policy. */
-static PetscErrorCode EvaluatePolicy(StkSolver S)
+static PetscErrorCode EvaluatePolicy(StkSolver S, PetscBool *exact)
 {
   KSPConvergedReason reason;
   PetscInt           its;
 
   PetscFunctionBeginUser;
+  PetscCall(PetscLogStagePush(STK_STAGE_Assemble));
   PetscCall(StkSolverAssemble(S, S->u, S->A, S->rhs));
   PetscCall(KSPSetOperators(S->ksp, S->A, S->A));
+  PetscCall(PetscLogStagePop());
+  PetscCall(PetscLogStagePush(STK_STAGE_LinearSolve));
+  PetscCall(SetLinearTolerance(S, exact));
   PetscCall(PetscLogEventBegin(STK_EVENT_LinearSolve, 0, 0, 0, 0));
   PetscCall(KSPSolve(S->ksp, S->rhs, S->V));
   PetscCall(ResidualFloor(S));
   PetscCall(PetscLogEventEnd(STK_EVENT_LinearSolve, 0, 0, 0, 0));
+  PetscCall(PetscLogStagePop());
   PetscCall(KSPGetConvergedReason(S->ksp, &reason));
   PetscCall(KSPGetIterationNumber(S->ksp, &its));
   S->stats.ksp_iterations += its;
@@ -230,38 +283,56 @@ static PetscErrorCode SwitchToExactIfStalled(StkSolver S, PetscInt it, PetscReal
   PetscFunctionReturn(0);
 }
 
+/* One Howard step: evaluate the policy, improve it, measure the change of V and the
+ * relative HJB residual of the new V. */
+static PetscErrorCode HowardStep(StkSolver S, PetscBool *exact)
+{
+  PetscReal vnorm, dnorm, res;
+
+  PetscFunctionBeginUser;
+  PetscCall(VecCopy(S->V, S->V_old));
+  PetscCall(EvaluatePolicy(S, exact));
+  PetscCall(VecAXPY(S->V_old, -1.0, S->V));
+  PetscCall(VecNorm(S->V_old, NORM_INFINITY, &dnorm));
+  PetscCall(VecNorm(S->V, NORM_INFINITY, &vnorm));
+  PetscCall(PetscLogStagePush(STK_STAGE_Improve));
+  PetscCall(DMGlobalToLocal(S->da, S->V, INSERT_VALUES, S->V_local));
+  PetscCall(StkSchemeImprove(S, S->V_local, S->u, S->u_new, &res, &S->stats.policy_changes));
+  PetscCall(PetscLogStagePop());
+  S->stats.value_change = dnorm / PetscMax(vnorm, PETSC_SMALL);
+  S->stats.residual     = res / PetscMax(S->model->rho * vnorm, PETSC_SMALL);
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StkSolverSolve(StkSolver S)
 {
   PetscLogDouble t0, t1;
-  PetscReal      vnorm, dnorm, res, recent[STK_STALL_WINDOW] = {0};
+  PetscReal      recent[STK_STALL_WINDOW] = {0};
   PetscBool      printed_progress = PETSC_FALSE;
 
   PetscFunctionBeginUser;
   PetscCall(StkSolverSetUp(S));
   PetscCall(PetscTime(&t0));
   S->stats.iterations = S->stats.ksp_iterations = 0;
-  S->stats.converged  = PETSC_FALSE;
+  S->stats.coarse_levels = S->stats.coarse_iterations = S->stats.coarse_ksp_iterations = 0;
+  S->stats.coarse_time = 0;
+  S->stats.converged   = PETSC_FALSE;
+  if (S->sequence > 0 && !S->have_guess) PetscCall(StkSolverSequence(S));
   for (PetscInt it = 1; it <= S->max_it; it++) {
-    PetscCall(VecCopy(S->V, S->V_old));
-    PetscCall(EvaluatePolicy(S));
-    PetscCall(VecAXPY(S->V_old, -1.0, S->V));
-    PetscCall(VecNorm(S->V_old, NORM_INFINITY, &dnorm));
-    PetscCall(VecNorm(S->V, NORM_INFINITY, &vnorm));
-    PetscCall(DMGlobalToLocal(S->da, S->V, INSERT_VALUES, S->V_local));
-    PetscCall(StkSchemeImprove(S, S->V_local, S->u, S->u_new, &res, &S->stats.policy_changes));
-    S->stats.iterations   = it;
-    S->stats.value_change = dnorm / PetscMax(vnorm, PETSC_SMALL);
-    S->stats.residual     = res / PetscMax(S->model->rho * vnorm, PETSC_SMALL);
+    PetscBool exact = PETSC_FALSE;
+    PetscCall(HowardStep(S, &exact));
+    S->stats.iterations = it;
     PetscCall(Monitor(S, it, t0));
     if (!S->monitor) {
       PetscLogDouble now;
       PetscCall(PetscTime(&now));
       printed_progress = (PetscBool)(printed_progress || S->progress || now - t0 > 5.0);
     }
-    /* The value of an unchanged policy is the fixed point; otherwise require both a
-     * small change of V and a small residual of the discrete HJB. */
+    /* The value of an unchanged policy is the fixed point (if it was solved to the full
+     * linear tolerance, not with -hjb_linear_forcing); otherwise require both a small
+     * change of V and a small residual of the discrete HJB. */
     PetscCall(VecCopy(S->u_new, S->u)); /* the greedy policy of the current V */
-    if (S->stats.policy_changes == 0 || (S->stats.value_change < S->rtol && S->stats.residual < PetscMax(S->rtol, S->residual_floor))) {
+    if ((S->stats.policy_changes == 0 && exact) || (S->stats.value_change < S->rtol && S->stats.residual < PetscMax(S->rtol, S->residual_floor))) {
       S->stats.converged = PETSC_TRUE;
       break;
     }
@@ -271,6 +342,7 @@ PetscErrorCode StkSolverSolve(StkSolver S)
   PetscCall(PetscTime(&t1));
   S->stats.solve_time = t1 - t0;
   S->solved           = PETSC_TRUE;
+  if (S->bench) PetscCall(StkSolverBenchmark(S));
   PetscFunctionReturn(0);
 }
 
@@ -279,8 +351,9 @@ PetscErrorCode StkSolverView(StkSolver S, PetscViewer viewer)
   PetscFunctionBeginUser;
   if (!viewer) PetscCall(PetscViewerASCIIGetStdout(S->comm, &viewer));
   PetscCall(PetscViewerASCIIPrintf(viewer, "HJB policy iteration: greedy %s, rtol %g, max_it %" PetscInt_FMT "\n", StkGreedyTypes[S->greedy], (double)S->rtol, S->max_it));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "  grid sequencing: up to %" PetscInt_FMT " coarser grids (rtol %g there); linear forcing %g, linear rtol %g\n", S->sequence, (double)PetscMax(S->rtol, S->sequence_rtol), (double)S->forcing, (double)S->ksp_rtol));
   if (S->solved)
-    PetscCall(PetscViewerASCIIPrintf(viewer, "  %s after %" PetscInt_FMT " Howard iterations (%" PetscInt_FMT " linear iterations), residual %.3e, time %.3f s\n", S->stats.converged ? "converged" : "NOT converged", S->stats.iterations, S->stats.ksp_iterations, (double)S->stats.residual, (double)S->stats.solve_time));
+    PetscCall(PetscViewerASCIIPrintf(viewer, "  %s after %" PetscInt_FMT " Howard iterations (%" PetscInt_FMT " linear iterations) on this grid, %" PetscInt_FMT " on %" PetscInt_FMT " coarser grids, residual %.3e, time %.3f s\n", S->stats.converged ? "converged" : "NOT converged", S->stats.iterations, S->stats.ksp_iterations, S->stats.coarse_iterations, S->stats.coarse_levels, (double)S->stats.residual, (double)S->stats.solve_time));
   PetscFunctionReturn(0);
 }
 

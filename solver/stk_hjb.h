@@ -19,14 +19,24 @@ typedef struct {
   PetscReal      residual;       /* relative discrete HJB residual at the final V */
   PetscReal      value_change;   /* relative max-norm change of V in the last iteration */
   PetscInt       policy_changes; /* nodes whose control moved in the last iteration */
-  PetscReal      solve_time;     /* seconds, Solve only */
+  PetscReal      solve_time;     /* seconds, Solve only (coarse grids included) */
   PetscReal      density_time;
+  /* Grid sequencing (-hjb_sequence): the counts above are for this (the finest) grid. */
+  PetscInt       coarse_levels;         /* coarser grids solved first */
+  PetscInt       coarse_iterations;     /* Howard iterations summed over them */
+  PetscInt       coarse_ksp_iterations; /* linear iterations summed over them */
+  PetscReal      coarse_time;           /* seconds spent on them and in interpolation */
+  /* -hjb_bench, measured after the solve in the same run (0 without it). */
+  PetscReal      matmult_time;  /* seconds per MatMult with the final policy-evaluation matrix */
+  PetscReal      memory_peak;   /* peak resident memory, summed over ranks (bytes) */
+  PetscReal      memory_solver; /* its growth since StkSolverCreate, summed over ranks (bytes) */
 } StkSolverStats;
 
 PETSC_EXTERN PetscErrorCode StkSolverCreate(MPI_Comm comm, StkSolver *solver);
 PETSC_EXTERN PetscErrorCode StkSolverSetModel(StkSolver solver, StkModel model);
 PETSC_EXTERN PetscErrorCode StkSolverSetGrid(StkSolver solver, StkGrid grid);
-/* -hjb_rtol, -hjb_max_it, -hjb_greedy closed_form|exact, -hjb_monitor, -hjb_ksp_*, -hjb_pc_* */
+/* -hjb_rtol, -hjb_max_it, -hjb_greedy closed_form|exact, -hjb_monitor, -hjb_sequence K,
+ * -hjb_linear_forcing eta, -hjb_bench, -hjb_ksp_*, -hjb_pc_* */
 PETSC_EXTERN PetscErrorCode StkSolverSetFromOptions(StkSolver solver);
 PETSC_EXTERN PetscErrorCode StkSolverSetUp(StkSolver solver);
 PETSC_EXTERN PetscErrorCode StkSolverSolve(StkSolver solver);

@@ -30,6 +30,8 @@ static PetscErrorCode WriteStatistics(StkSolver S, StkH5 file, const char group[
   PetscCall(StkH5WriteAttributeReal(file, group, "wall_time", S->stats.solve_time, "s"));
   PetscCall(StkH5WriteAttributeReal(file, group, "density_time", S->stats.density_time, "s"));
   PetscCall(StkH5WriteAttributeInt(file, group, "ranks", size));
+  PetscCall(StkH5WriteAttributeInt(file, group, "sequence_levels", S->stats.coarse_levels));
+  PetscCall(StkH5WriteAttributeInt(file, group, "coarse_iterations", S->stats.coarse_iterations));
   PetscFunctionReturn(0);
 }
 
@@ -59,6 +61,7 @@ PetscErrorCode StkSolverWrite(StkSolver S, const char path[])
 
   PetscFunctionBeginUser;
   PetscCheck(S->solved, S->comm, PETSC_ERR_ORDER, "Solve before writing %s", path);
+  PetscCall(PetscLogStagePush(STK_STAGE_Output));
   PetscCall(PetscLogEventBegin(STK_EVENT_Write, 0, 0, 0, 0));
   PetscCall(StkH5Create(S->comm, path, &file));
   ierr = WriteFields(S, file, group);
@@ -67,5 +70,6 @@ PetscErrorCode StkSolverWrite(StkSolver S, const char path[])
   PetscCall(StkH5Destroy(&file));
   PetscCall(ierr);
   PetscCall(PetscLogEventEnd(STK_EVENT_Write, 0, 0, 0, 0));
+  PetscCall(PetscLogStagePop());
   PetscFunctionReturn(0);
 }

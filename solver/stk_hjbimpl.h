@@ -37,6 +37,14 @@ struct _p_StkSolver {
   PetscBool      central; /* -hjb_scheme central_monotone */
   StkSolverStats stats;
   PetscBool      setupcalled;
+  /* Issue 7: grid sequencing, inexact policy evaluation, in-run benchmark. */
+  PetscInt       sequence;        /* -hjb_sequence: coarser grids solved first (each halves h) */
+  PetscReal      sequence_rtol;   /* -hjb_sequence_rtol: tolerance on the coarse grids */
+  PetscReal      ksp_rtol_option; /* -hjb_linear_rtol as given (0: automatic for the grid) */
+  PetscReal      forcing;         /* -hjb_linear_forcing: linear rtol = forcing * previous HJB residual (0: off) */
+  PetscBool      bench;           /* -hjb_bench: time one MatMult and record memory after the solve */
+  PetscInt       level;           /* 0 on the user's grid, k on the k-th coarser grid of a sequence */
+  PetscLogDouble memory_at_create;
 };
 
 PETSC_INTERN PetscErrorCode StkLayoutCreate(StkGrid grid, StkLayout *layout);
@@ -49,5 +57,16 @@ PETSC_INTERN PetscErrorCode StkSchemeNodeHamiltonian(StkSolver S, const StkNode 
  * and the number of nodes whose control moved. */
 PETSC_INTERN PetscErrorCode StkSchemeImprove(StkSolver S, Vec V_local, Vec u_old, Vec u_new, PetscReal *hjb_residual, PetscInt *changed);
 
-PETSC_INTERN PetscLogEvent STK_EVENT_Assemble, STK_EVENT_Improve, STK_EVENT_LinearSolve, STK_EVENT_Density, STK_EVENT_Write;
+PETSC_INTERN PetscLogEvent STK_EVENT_Assemble, STK_EVENT_Improve, STK_EVENT_LinearSolve, STK_EVENT_Density, STK_EVENT_Write, STK_EVENT_Interpolate;
+/* -log_view stages: where a solve spends its time */
+PETSC_INTERN PetscLogStage STK_STAGE_Assemble, STK_STAGE_LinearSolve, STK_STAGE_Improve, STK_STAGE_Density, STK_STAGE_Output;
 PETSC_INTERN PetscErrorCode StkSolverRegisterEvents(void);
+
+/* The policy-evaluation KSP: GMRES, right preconditioned, tolerances of the grid, then
+ * the user's -hjb_ksp_* / -hjb_pc_* options; `pc_type` NULL means the default. */
+PETSC_INTERN PetscErrorCode StkSolverConfigureKSP(StkSolver S, KSPType ksp_type, PCType pc_type);
+/* Grid sequencing: solve on the next coarser grid (recursively) and interpolate V and
+ * u to this grid as the starting point; does nothing if the grid cannot be halved. */
+PETSC_INTERN PetscErrorCode StkSolverSequence(StkSolver S);
+/* -hjb_bench: time MatMult with the final matrix, record peak memory. */
+PETSC_INTERN PetscErrorCode StkSolverBenchmark(StkSolver S);

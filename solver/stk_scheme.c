@@ -267,26 +267,40 @@ static PetscReal GreedyResidual(ControlProblem *P, PetscReal uc)
 
 /* The closed-form greedy map u = G(u; p) linearizes the drift around u itself; its
  * fixed point is a stationary point of the Hamiltonian in u_c (a KKT point on the box).
- * Plain iteration of G diverges where |p b_uu| > 2 w_u, so it is safeguarded:
- * u - G(u) is <= 0 at the lower bound and >= 0 at the upper one, and a bracketed root
- * finder takes over when the iteration stops contracting. */
+ * Plain iteration of G converges only linearly (and diverges where |p b_uu| > 2 w_u), so
+ * after one fixed-point step the secant method on r(u) = u - G(u) takes over, from the
+ * current control (a warm start: a few evaluations once the policy settles).  It is
+ * safeguarded: r <= 0 at the lower bound and >= 0 at the upper one, and a bracketed
+ * root finder takes over when the secant iteration leaves the box or stops contracting. */
 static PetscErrorCode SelfConsistentGreedy(ControlProblem *P, PetscReal p, PetscReal *uc)
 {
   const PetscReal lo = P->S->model->ulo[P->c], hi = P->S->model->uhi[P->c];
   const PetscReal tol = 1e-14 * (1 + PetscMin(hi - lo, 1e3));
-  PetscReal       u = PetscMin(PetscMax(P->u[P->c], lo), hi), step_old = PETSC_MAX_REAL;
+  PetscReal       u0 = PetscMin(PetscMax(P->u[P->c], lo), hi), r0, u1, r1;
 
   PetscFunctionBeginUser;
   P->p_greedy = p;
+  r0          = GreedyResidual(P, u0);
+  if (PetscAbsReal(r0) <= tol) {
+    *uc = u0 - r0;
+    PetscFunctionReturn(0);
+  }
+  u1 = u0 - r0; /* one fixed-point step: G(u0), inside the box */
+  r1 = GreedyResidual(P, u1);
   for (PetscInt it = 0; it < 20; it++) {
-    const PetscReal step = -GreedyResidual(P, u);
-    if (PetscAbsReal(step) <= tol) {
-      *uc = u + step;
+    if (PetscAbsReal(r1) <= tol) {
+      *uc = PetscMin(PetscMax(u1 - r1, lo), hi);
       PetscFunctionReturn(0);
     }
-    if (PetscAbsReal(step) > 0.5 * step_old) break;
-    step_old = PetscAbsReal(step);
-    u += step;
+    if (r1 == r0) break;
+    const PetscReal u2 = u1 - r1 * (u1 - u0) / (r1 - r0);
+    if (!(u2 >= lo && u2 <= hi)) break;
+    const PetscReal r2 = GreedyResidual(P, u2);
+    if (PetscAbsReal(r2) > 0.5 * PetscAbsReal(r1)) break;
+    u0 = u1;
+    r0 = r1;
+    u1 = u2;
+    r1 = r2;
   }
   *uc = BracketedRoot(P, GreedyResidual, lo, hi, GreedyResidual(P, lo), GreedyResidual(P, hi), tol);
   PetscFunctionReturn(0);

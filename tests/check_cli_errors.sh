@@ -41,6 +41,9 @@ expect_failure negative_mms_volatility '-mms_sigma.*-0.3' -model mms -mms_sigma 
 expect_failure merton_log_utility '-merton_gamma.*1' -model merton -merton_gamma 1
 expect_failure merton_no_finite_value '-hjb_rho' -model merton -merton_gamma 0.5 -hjb_rho 0.01
 expect_failure merton_pi_outside_bounds '-merton_pi_max' -model merton -merton_pi_max 0.5
+expect_failure negative_sequence '-hjb_sequence.*-1' -hjb_sequence -1
+expect_failure bad_forcing '-hjb_linear_forcing.*1.5' -hjb_linear_forcing 1.5
+expect_failure bad_sequence_rtol '-hjb_sequence_rtol.*0' -hjb_sequence_rtol 0
 
 printf 'hjb:\n  rho: [0.05\n  bad: : :\n' >"$tmp/bad.yaml"
 expect_failure malformed_yaml 'bad.yaml' -options_file "$tmp/bad.yaml"
@@ -68,6 +71,7 @@ fi
 log=$("$exe" solve -help -o "$tmp/help.h5" 2>&1); rc=$?
 missing=""
 for opt in -model -dim -grid_n -grid_lo -grid_hi -grid_stretch -grid_cluster -o -hjb_rho -hjb_rtol -hjb_max_it \
+  -hjb_sequence -hjb_sequence_rtol -hjb_linear_forcing -hjb_bench \
   -hjb_greedy -hjb_monitor -hjb_ksp_type -hjb_pc_type -hjb_sbar -hjb_w_s -hjb_w_u -hjb_ubar -hjb_eta -hjb_u_min -hjb_u_max \
   -agents_cost -agents_cost_median -agents_cost_logsd -agents_s_max -agents_phi -agents_kappa -agents_sigma0 \
   -agents_zbar -agents_theta -agents_sigma_z -lq_a -lq_b -lq_q -lq_r -lq_sigma -bb_sigma -bb_box -mms_sigma \

@@ -1,0 +1,182 @@
+/* Grid sequencing (MODEL.md section 4): solve on a grid with every other node, then
+ * interpolate V and u up as the starting point, so the fine grid needs few Howard
+ * iterations.  Also the in-run benchmark of -hjb_bench (one MatMult, peak memory). */
+#include "stk_hjbimpl.h"
+#include <sys/resource.h>
+
+#define STK_SEQUENCE_MIN_NODES 9 /* no coarse grid with fewer nodes per direction */
+
+/* The grid made of every other node of `fine` (same coordinates, so stretched and
+ * explicit grids coarsen too); NULL if some direction has an even number of cells
+ * missing, i.e. n - 1 odd, or would drop below STK_SEQUENCE_MIN_NODES. */
+static PetscErrorCode CoarsenGrid(StkGrid fine, StkGrid *coarse)
+{
+  MPI_Comm   comm;
+  PetscInt   dim, n[STK_MAX_DIM];
+  PetscReal *xc;
+
+  PetscFunctionBeginUser;
+  *coarse = NULL;
+  PetscCall(StkGridGetComm(fine, &comm));
+  PetscCall(StkGridGetDimension(fine, &dim));
+  PetscCall(StkGridGetSizes(fine, n));
+  for (PetscInt k = 0; k < dim; k++)
+    if ((n[k] - 1) % 2 || (n[k] - 1) / 2 + 1 < STK_SEQUENCE_MIN_NODES) PetscFunctionReturn(0);
+  PetscCall(StkGridCreate(comm, coarse));
+  PetscCall(StkGridSetDimension(*coarse, dim));
+  for (PetscInt k = 0; k < dim; k++) {
+    const PetscReal *x;
+    const char      *name;
+    const PetscInt   nc = (n[k] - 1) / 2 + 1;
+    PetscCall(StkGridGetCoordinates(fine, k, &x));
+    PetscCall(PetscMalloc1(nc, &xc));
+    for (PetscInt i = 0; i < nc; i++) xc[i] = x[2 * i];
+    PetscCall(StkGridSetCoordinates(*coarse, k, nc, xc));
+    PetscCall(PetscFree(xc));
+    PetscCall(StkGridGetName(fine, k, &name));
+    PetscCall(StkGridSetName(*coarse, k, name));
+  }
+  PetscCall(StkGridSetUp(*coarse));
+  PetscFunctionReturn(0);
+}
+
+/* A solver for the coarse grid configured like S (no options are read: the options
+ * database may be gone by now), one sequencing level less. */
+static PetscErrorCode CreateCoarseSolver(StkSolver S, StkGrid grid, StkSolver *coarse)
+{
+  StkSolver C;
+  KSPType   ksp_type;
+  PCType    pc_type;
+  PC        pc;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkSolverCreate(S->comm, &C));
+  PetscCall(StkSolverSetModel(C, S->model));
+  PetscCall(StkSolverSetGrid(C, grid));
+  C->rtol            = PetscMax(S->rtol, S->sequence_rtol);
+  C->ksp_rtol_option = S->ksp_rtol_option;
+  C->forcing         = S->forcing;
+  C->max_it          = S->max_it;
+  C->greedy          = S->greedy;
+  C->central         = S->central;
+  C->exact_samples   = S->exact_samples;
+  C->monitor         = S->monitor;
+  C->sequence        = S->sequence - 1;
+  C->sequence_rtol   = S->sequence_rtol;
+  C->level           = S->level + 1;
+  PetscCall(KSPGetType(S->ksp, &ksp_type));
+  PetscCall(KSPGetPC(S->ksp, &pc));
+  PetscCall(PCGetType(pc, &pc_type));
+  PetscCall(StkSolverConfigureKSP(C, ksp_type, pc_type));
+  *coarse = C;
+  PetscFunctionReturn(0);
+}
+
+/* V and u of the coarse solver, multilinearly interpolated to the nodes of S.  Every
+ * rank gathers the coarse fields (a quarter of the fine grid in 2-D). */
+static PetscErrorCode InterpolateUp(StkSolver C, StkSolver S)
+{
+  Vec                Vc, uc;
+  const PetscScalar *Va, *ua;
+  PetscScalar       *Vf, *uf;
+  const PetscInt     nu = S->model->nu;
+  StkNode            node;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(STK_EVENT_Interpolate, 0, 0, 0, 0));
+  PetscCall(StkGridGatherField(C->grid, C->V, &Vc));
+  PetscCall(StkGridGatherField(C->grid, C->u, &uc));
+  PetscCall(VecGetArrayRead(Vc, &Va));
+  PetscCall(VecGetArrayRead(uc, &ua));
+  PetscCall(VecGetArray(S->V, &Vf));
+  PetscCall(VecGetArray(S->u, &uf));
+  for (PetscInt o = 0; o < S->layout.nowned; o++) {
+    PetscCall(StkLayoutNode(S, o, &node));
+    PetscCall(StkGridInterpolate(C->grid, Va, 1, 0, node.x, &Vf[o]));
+    for (PetscInt c = 0; c < nu; c++) PetscCall(StkGridInterpolate(C->grid, ua, nu, c, node.x, &uf[o * nu + c]));
+  }
+  PetscCall(VecRestoreArray(S->u, &uf));
+  PetscCall(VecRestoreArray(S->V, &Vf));
+  PetscCall(VecRestoreArrayRead(uc, &ua));
+  PetscCall(VecRestoreArrayRead(Vc, &Va));
+  PetscCall(VecDestroy(&Vc));
+  PetscCall(VecDestroy(&uc));
+  PetscCall(PetscLogEventEnd(STK_EVENT_Interpolate, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSolverSequence(StkSolver S)
+{
+  StkGrid        grid;
+  StkSolver      C;
+  PetscLogDouble t0, t1;
+  PetscInt       n[STK_MAX_DIM], dim;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscTime(&t0));
+  PetscCall(CoarsenGrid(S->grid, &grid));
+  if (!grid) PetscFunctionReturn(0);
+  PetscCall(CreateCoarseSolver(S, grid, &C));
+  if (S->monitor) {
+    PetscCall(StkGridGetDimension(grid, &dim));
+    PetscCall(StkGridGetSizes(grid, n));
+    PetscCall(PetscPrintf(S->comm, "  grid sequencing, level %" PetscInt_FMT ": %" PetscInt_FMT, C->level, n[0]));
+    for (PetscInt k = 1; k < dim; k++) PetscCall(PetscPrintf(S->comm, " x %" PetscInt_FMT, n[k]));
+    PetscCall(PetscPrintf(S->comm, " nodes\n"));
+  }
+  PetscCall(StkSolverSolve(C));
+  PetscCall(InterpolateUp(C, S));
+  S->stats.coarse_levels         = 1 + C->stats.coarse_levels;
+  S->stats.coarse_iterations     = C->stats.iterations + C->stats.coarse_iterations;
+  S->stats.coarse_ksp_iterations = C->stats.ksp_iterations + C->stats.coarse_ksp_iterations;
+  PetscCall(StkSolverDestroy(&C));
+  PetscCall(StkGridDestroy(&grid));
+  PetscCall(PetscTime(&t1));
+  S->stats.coarse_time = t1 - t0;
+  if (S->monitor) PetscCall(PetscPrintf(S->comm, "  grid sequencing, level %" PetscInt_FMT ": the user's grid\n", S->level));
+  PetscFunctionReturn(0);
+}
+
+/* Seconds per MatMult with the final matrix: the best of a few batches, so that a
+ * busy machine disturbs it less (the solve itself is timed once). */
+static PetscErrorCode TimeMatMult(StkSolver S, PetscReal *seconds)
+{
+  Vec            y;
+  PetscLogDouble t0, t1;
+  PetscReal      best = PETSC_MAX_REAL;
+  PetscInt       reps = 1;
+
+  PetscFunctionBeginUser;
+  PetscCall(VecDuplicate(S->V, &y));
+  PetscCall(MatMult(S->A, S->V, y)); /* warm up */
+  for (PetscInt batch = 0; batch < 5; batch++) {
+    PetscCallMPI(MPI_Barrier(S->comm));
+    PetscCall(PetscTime(&t0));
+    for (PetscInt r = 0; r < reps; r++) PetscCall(MatMult(S->A, S->V, y));
+    PetscCallMPI(MPI_Barrier(S->comm));
+    PetscCall(PetscTime(&t1));
+    best = PetscMin(best, (PetscReal)(t1 - t0) / reps);
+    if (t1 - t0 < 0.02) reps *= 4; /* batches of at least ~20 ms */
+  }
+  PetscCall(MPIU_Allreduce(MPI_IN_PLACE, &best, 1, MPIU_REAL, MPIU_MAX, S->comm));
+  *seconds = best;
+  PetscCall(VecDestroy(&y));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSolverBenchmark(StkSolver S)
+{
+  struct rusage  usage;
+  PetscReal      mem[2];
+
+  PetscFunctionBeginUser;
+  PetscCall(TimeMatMult(S, &S->stats.matmult_time));
+  /* Peak resident set (Linux: kilobytes), which also sees hypre's own allocations */
+  PetscCheck(getrusage(RUSAGE_SELF, &usage) == 0, PETSC_COMM_SELF, PETSC_ERR_SYS, "getrusage failed");
+  mem[0] = 1024.0 * (PetscReal)usage.ru_maxrss;
+  mem[1] = mem[0] - (PetscReal)S->memory_at_create;
+  PetscCall(MPIU_Allreduce(MPI_IN_PLACE, mem, 2, MPIU_REAL, MPIU_SUM, S->comm));
+  S->stats.memory_peak   = mem[0];
+  S->stats.memory_solver = mem[1];
+  PetscFunctionReturn(0);
+}

@@ -1,0 +1,129 @@
+/* Grid sequencing (-hjb_sequence) and inexact policy evaluation (-hjb_linear_forcing)
+ * change how the solver gets there, not where: the same V and u to the tolerance,
+ * with fewer Howard iterations on the finest grid. */
+#include "stk_test_problem.h"
+
+typedef struct {
+  PetscReal      dv, du; /* max|V - V_ref| / max|V_ref|, max|u - u_ref| / (u_max - u_min) */
+  StkSolverStats stats;
+} Comparison;
+
+/* Solve with `options` and compare with the plain solve (`reference` options). */
+static void compare(PetscInt dim, const PetscInt n[], const char reference[], const char options[], Comparison *cmp)
+{
+  StkTestProblem R, P;
+  Vec            Vr, ur, V, u, d;
+  PetscReal      vmax, lo, hi;
+
+  assert_petsc(StkTestProblemCreate("staking", dim, n, reference, &R));
+  assert_petsc(StkTestProblemCreate("staking", dim, n, options, &P));
+  assert_petsc(StkSolverSolve(R.solver));
+  assert_petsc(StkSolverSolve(P.solver));
+  assert_petsc(StkSolverGetStats(P.solver, &cmp->stats));
+  assert_petsc(StkSolverGetValue(R.solver, &Vr));
+  assert_petsc(StkSolverGetPolicy(R.solver, &ur));
+  assert_petsc(StkSolverGetValue(P.solver, &V));
+  assert_petsc(StkSolverGetPolicy(P.solver, &u));
+  assert_petsc(VecNorm(Vr, NORM_INFINITY, &vmax));
+  assert_petsc(VecDuplicate(V, &d));
+  assert_petsc(VecWAXPY(d, -1.0, Vr, V));
+  assert_petsc(VecNorm(d, NORM_INFINITY, &cmp->dv));
+  cmp->dv /= vmax;
+  assert_petsc(VecDestroy(&d));
+  assert_petsc(VecDuplicate(u, &d));
+  assert_petsc(VecWAXPY(d, -1.0, ur, u));
+  assert_petsc(VecNorm(d, NORM_INFINITY, &cmp->du));
+  assert_petsc(StkModelGetControlBounds(P.model, 0, &lo, &hi));
+  cmp->du /= hi - lo;
+  assert_petsc(VecDestroy(&d));
+  assert_petsc(StkTestProblemDestroy(&P));
+  assert_petsc(StkTestProblemDestroy(&R));
+}
+
+/* 2-D staking on 129 x 33 (two coarser grids: 65 x 17, 33 x 9): the same V to 1e-9,
+ * the coarse grids did the work (levels and iterations recorded), and the finest grid
+ * needs at most 5 Howard iterations against 8 from the myopic policy. */
+static void test_sequence_2d(void **state)
+{
+  const PetscInt n[] = {129, 33};
+  const char     plain_options[] = "-hjb_rtol 1e-10 -hjb_sequence 0 -hjb_linear_forcing 0";
+  Comparison     plain, seq;
+
+  compare(2, n, plain_options, plain_options, &plain);
+  compare(2, n, plain_options, "-hjb_rtol 1e-10 -hjb_sequence 2 -hjb_linear_forcing 0", &seq);
+  print_message("    2-D 129 x 33: plain %" PetscInt_FMT " Howard its; sequenced %" PetscInt_FMT " on the finest grid after %" PetscInt_FMT " levels (%" PetscInt_FMT " coarse its), rel dV %.2e, rel du %.2e\n", plain.stats.iterations, seq.stats.iterations, seq.stats.coarse_levels, seq.stats.coarse_iterations, (double)seq.dv, (double)seq.du);
+  assert_true(plain.dv == 0 && plain.stats.coarse_levels == 0);
+  assert_true(seq.stats.converged);
+  assert_int_equal(seq.stats.coarse_levels, 2);
+  assert_true(seq.stats.coarse_iterations >= 2);
+  assert_true(seq.stats.iterations <= 5);
+  assert_true(seq.stats.iterations < plain.stats.iterations);
+  assert_true(seq.dv <= 1e-9);
+  assert_true(seq.du <= 1e-6);
+}
+
+/* 1-D, with more levels requested than the grid allows: 257 -> 129 -> 65 -> 33 -> 17 -> 9 stops at 9 nodes. */
+static void test_sequence_1d_levels(void **state)
+{
+  const PetscInt n[] = {257};
+  Comparison     seq;
+
+  compare(1, n, "-hjb_rtol 1e-10 -hjb_sequence 0", "-hjb_rtol 1e-10 -hjb_sequence 10", &seq);
+  print_message("    1-D 257: %" PetscInt_FMT " levels, %" PetscInt_FMT " Howard its on the finest grid, rel dV %.2e, rel du %.2e\n", seq.stats.coarse_levels, seq.stats.iterations, (double)seq.dv, (double)seq.du);
+  assert_int_equal(seq.stats.coarse_levels, 5);
+  assert_true(seq.stats.iterations <= 5);
+  assert_true(seq.dv <= 1e-9);
+  assert_true(seq.du <= 1e-6);
+}
+
+/* A grid with an odd number of cells cannot be halved: no sequencing, the plain solve. */
+static void test_sequence_odd_grid(void **state)
+{
+  const PetscInt n[] = {100, 17};
+  Comparison     seq;
+
+  compare(2, n, "-hjb_sequence 0", "-hjb_sequence 3", &seq);
+  assert_int_equal(seq.stats.coarse_levels, 0);
+  assert_true(seq.dv == 0 && seq.du == 0);
+}
+
+/* Inexact policy evaluation: the same answer to the tolerance, fewer linear iterations. */
+static void test_linear_forcing(void **state)
+{
+  const PetscInt n[] = {129, 33};
+  Comparison     exact, inexact;
+
+  const char     exact_options[] = "-hjb_rtol 1e-10 -hjb_sequence 0 -hjb_linear_forcing 0";
+
+  compare(2, n, exact_options, exact_options, &exact);
+  compare(2, n, exact_options, "-hjb_rtol 1e-10 -hjb_sequence 0 -hjb_linear_forcing 0.01", &inexact);
+  print_message("    forcing 0.01: %" PetscInt_FMT " Howard / %" PetscInt_FMT " linear its against %" PetscInt_FMT " / %" PetscInt_FMT ", rel dV %.2e\n", inexact.stats.iterations, inexact.stats.ksp_iterations, exact.stats.iterations, exact.stats.ksp_iterations, (double)inexact.dv);
+  assert_true(inexact.stats.converged);
+  assert_true(inexact.stats.ksp_iterations < exact.stats.ksp_iterations);
+  assert_true(inexact.stats.residual < 1e-10);
+  assert_true(inexact.dv <= 1e-9);
+}
+
+/* The defaults (sequencing and forcing on) against the plain exact solve, 2-D default box. */
+static void test_defaults_agree(void **state)
+{
+  const PetscInt n[] = {257, 65};
+  Comparison     def;
+
+  compare(2, n, "-hjb_sequence 0 -hjb_linear_forcing 0", NULL, &def);
+  print_message("    defaults on 257 x 65: %" PetscInt_FMT " levels, %" PetscInt_FMT " Howard its on the finest grid, rel dV %.2e, rel du %.2e\n", def.stats.coarse_levels, def.stats.iterations, (double)def.dv, (double)def.du);
+  assert_int_equal(def.stats.coarse_levels, 3);
+  assert_true(def.stats.converged && def.stats.iterations <= 5);
+  assert_true(def.dv <= 1e-8);
+  assert_true(def.du <= 1e-5);
+}
+
+static const struct CMUnitTest tests[] = {
+  cmocka_unit_test(test_defaults_agree),
+  cmocka_unit_test(test_sequence_2d),
+  cmocka_unit_test(test_sequence_1d_levels),
+  cmocka_unit_test(test_sequence_odd_grid),
+  cmocka_unit_test(test_linear_forcing),
+};
+
+STK_TEST_MAIN(tests)
