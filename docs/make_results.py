@@ -200,6 +200,26 @@ def claims(t):
     return lines
 
 
+def recovery(t):
+    """Mean recovery time (recovered paths) and share recovered, per policy, over the shock cells."""
+    a = t.a
+    P = len(a["policies"])
+    paths = float(a["paths"])
+    rec, share = {p: [] for p in range(P)}, {p: [] for p in range(P)}
+    for row in range(t.S.shape[0]):
+        if a["scenarios"][int(t.d["row_scenario"][row])] == "none":
+            continue
+        p = row % P
+        n = t.get(row, "recovery_time_n")
+        share[p].append(n / paths)
+        if n > 0:
+            rec[p].append(t.get(row, "recovery_time"))
+    if not any(share.values()):
+        return []
+    parts = [f"{a['policies'][p]} {np.mean(rec[p]) if rec[p] else float('nan'):.2f} yr ({100 * np.mean(share[p]):.0f} %)" for p in range(P)]
+    return ["- Recovery after a shock (back within the band for 30 days; mean over the recovered paths of every shock cell, and the share of paths that recovered before T): " + ", ".join(parts) + "."]
+
+
 def stability(t):
     a = t.a
     P = len(a["policies"])
@@ -224,6 +244,7 @@ def report(path, figs, cmd, t):
            f"staker leave with probability {a['shock_frac']:g}. Metrics and options: [cli.md](cli.md#stakehjb-compare); the file layout: [hdf5.md](hdf5.md).", "",
            "## What the data say", ""]
     out += claims(t)
+    out += recovery(t)
     out += [stability(t), "",
             "Caveats: the expert is optimal for the model it was solved with, and the environments here are that model (sde) or its agent-based "
             "microfoundation with the same parameters (abm), so its advantage in cost is expected by construction; the comparison against real rules measures "
@@ -268,7 +289,7 @@ def main():
     h5 = args.source or os.path.join("out", "results", "compare.h5")
     cmd = f"mpiexec -n {args.ranks} {args.stakehjb} compare -o {h5} " + " ".join(args.extra)
     if args.source:
-        cmd = f"(an existing file, {h5}, reused with --from)"
+        cmd = f"stakehjb compare -o {h5}   (run earlier; --from reused it; its settings are the attributes of /compare)"
     if not args.source:
         os.makedirs(os.path.dirname(h5), exist_ok=True)
         env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")

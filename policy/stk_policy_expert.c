@@ -1,11 +1,10 @@
 /* The expert policy (MODEL.md section 5): the closed-form greedy map evaluated from a
  * solved value function at any state.
  *
- * It replicates the solver's policy improvement (solver/stk_scheme.c, default upwind
- * scheme, -hjb_greedy closed_form): the greedy map is solved to self-consistency once
- * with the forward and once with the backward difference of V along s, and the upwind
- * choice of Achdou et al. picks forward where its drift is positive, backward where its
- * drift is negative, the drift-zeroing control otherwise.  Between nodes the one-sided
+ * It calls the solver's own closed-form improvement (StkModelClosedFormImprovement,
+ * solver/stk_scheme.c: default upwind scheme, -hjb_greedy closed_form): the greedy map
+ * solved to self-consistency with the forward and with the backward difference of V
+ * along s, then the upwind choice of Achdou et al.  Between nodes the one-sided
  * differences (and the second difference) are interpolated multilinearly from their
  * nodal values (StkGridInterpolateGradient), so at a node the expert reproduces the
  * solver's stored policy to round-off. */
@@ -177,126 +176,21 @@ static PetscErrorCode ExpertSetUp(StkPolicy p)
   PetscFunctionReturn(0);
 }
 
-/* ---- The greedy map at one state, as in solver/stk_scheme.c ---- */
-typedef struct {
-  StkModel         model;
-  const PetscReal *x;
-  PetscReal        p, q;      /* derivative used by the greedy map, second difference */
-  PetscReal        pf, pb;    /* one-sided differences (for the Hamiltonian) */
-  PetscReal        lo, hi;
-} GreedyProblem;
-
-static PetscReal DriftAlong(GreedyProblem *P, PetscReal uc)
-{
-  PetscReal b[STK_MAX_DIM];
-
-  (void)StkModelDrift(P->model, P->x, &uc, b);
-  return b[0];
-}
-
-static PetscReal GreedyResidual(GreedyProblem *P, PetscReal uc)
-{
-  PetscReal g;
-
-  (void)StkModelGreedy(P->model, P->x, 0, P->p, P->q, &uc, &g);
-  return uc - g;
-}
-
-/* The u-dependent part of the node's discrete Hamiltonian along s: running cost plus
- * upwind drift term plus diffusion term (the other directions do not depend on u). */
-static PetscReal PartialHamiltonian(GreedyProblem *P, PetscReal uc)
-{
-  PetscReal b[STK_MAX_DIM], a[STK_MAX_DIM], l;
-
-  (void)StkModelDrift(P->model, P->x, &uc, b);
-  (void)StkModelDiffusion(P->model, P->x, &uc, a);
-  (void)StkModelCost(P->model, P->x, &uc, &l);
-  return l + PetscMax(b[0], 0) * P->pf + PetscMin(b[0], 0) * P->pb + a[0] * P->q;
-}
-
-/* Regula falsi with the Illinois modification on a sign-changing bracket (the
- * solver's BracketedRoot). */
-static PetscReal BracketedRoot(GreedyProblem *P, PetscReal (*f)(GreedyProblem *, PetscReal), PetscReal a, PetscReal b, PetscReal fa, PetscReal fb, PetscReal tol)
-{
-  PetscReal c = a, c_old;
-  PetscInt  side = 0;
-
-  if (fa == 0) return a;
-  if (fb == 0) return b;
-  for (PetscInt it = 0; it < 100; it++) {
-    c_old = c;
-    c     = fb != fa ? (a * fb - b * fa) / (fb - fa) : 0.5 * (a + b);
-    const PetscReal fc = f(P, c);
-    if (fc == 0 || (it && PetscAbsReal(c - c_old) <= tol)) break;
-    if ((fc > 0) == (fb > 0)) {
-      b  = c;
-      fb = fc;
-      if (side == -1) fa *= 0.5;
-      side = -1;
-    } else {
-      a  = c;
-      fa = fc;
-      if (side == 1) fb *= 0.5;
-      side = 1;
-    }
-  }
-  return c;
-}
-
-/* Fixed point u = G(u; p) of the greedy map: plain iteration while it contracts, the
- * bracketed root of u - G(u) on [u_min, u_max] otherwise (the solver's rule). */
-static PetscReal SelfConsistentGreedy(GreedyProblem *P, PetscReal p, PetscReal u_start)
-{
-  const PetscReal tol = 1e-14 * (1 + PetscMin(P->hi - P->lo, 1e3));
-  PetscReal       u = PetscClipInterval(u_start, P->lo, P->hi), step_old = PETSC_MAX_REAL;
-
-  P->p = p;
-  for (PetscInt it = 0; it < 20; it++) {
-    const PetscReal step = -GreedyResidual(P, u);
-    if (PetscAbsReal(step) <= tol) return u + step;
-    if (PetscAbsReal(step) > 0.5 * step_old) break;
-    step_old = PetscAbsReal(step);
-    u += step;
-  }
-  return BracketedRoot(P, GreedyResidual, P->lo, P->hi, GreedyResidual(P, P->lo), GreedyResidual(P, P->hi), tol);
-}
-
-static PetscReal UpwindControl(GreedyProblem *P, PetscReal u_start)
-{
-  const PetscReal uf = SelfConsistentGreedy(P, P->pf, u_start), ub = SelfConsistentGreedy(P, P->pb, u_start);
-  const PetscReal bf = DriftAlong(P, uf), bb = DriftAlong(P, ub);
-
-  if (bf > 0 && bb < 0) return PartialHamiltonian(P, uf) <= PartialHamiltonian(P, ub) ? uf : ub;
-  if (bf > 0) return uf;
-  if (bb < 0) return ub;
-  if (bf == 0) return uf;
-  if (bb == 0) return ub;
-  {
-    const PetscReal a = PetscMin(uf, ub), b = PetscMax(uf, ub);
-    return BracketedRoot(P, DriftAlong, a, b, DriftAlong(P, a), DriftAlong(P, b), 1e-15 * (1 + PetscAbsReal(b - a)));
-  }
-}
-
 static PetscErrorCode ExpertEvaluate(void *ctx, PetscReal t, const PetscReal x[], PetscReal *u, void *state)
 {
-  StkPolicy      p = (StkPolicy)ctx;
-  ExpertCtx     *E = (ExpertCtx *)p->data;
-  PetscReal      xc[STK_MAX_DIM], u_start;
-  GreedyProblem  P;
+  StkPolicy  p = (StkPolicy)ctx;
+  ExpertCtx *E = (ExpertCtx *)p->data;
+  PetscReal  xc[STK_MAX_DIM], pf, pb, q;
 
   PetscFunctionBeginUser;
   /* Outside the solved box the policy is extended constantly (s is in [0, 1] anyway). */
   for (PetscInt k = 0; k < E->dim; k++) xc[k] = PetscClipInterval(x[k], E->lo[k], E->hi[k]);
-  P.model = E->model;
-  P.x     = xc;
-  P.lo    = p->u_min;
-  P.hi    = p->u_max;
-  PetscCall(StkGridInterpolateGradient(E->grid, E->V, 1, 0, xc, 0, &P.pf, &P.pb));
-  PetscCall(StkGridInterpolate(E->grid, E->q, 1, 0, xc, &P.q));
+  PetscCall(StkGridInterpolateGradient(E->grid, E->V, 1, 0, xc, 0, &pf, &pb));
+  PetscCall(StkGridInterpolate(E->grid, E->q, 1, 0, xc, &q));
   /* The solver starts the fixed-point iteration at the previous policy: start at the
    * stored policy, interpolated. */
-  PetscCall(StkGridInterpolate(E->grid, E->u, 1, 0, xc, &u_start));
-  *u = UpwindControl(&P, u_start);
+  PetscCall(StkGridInterpolate(E->grid, E->u, 1, 0, xc, u));
+  PetscCall(StkModelClosedFormImprovement(E->model, xc, 0, pf, pb, q, u));
   PetscFunctionReturn(0);
 }
 

@@ -46,7 +46,7 @@ PetscErrorCode StkSolverCreate(MPI_Comm comm, StkSolver *solver)
   S->greedy        = STK_GREEDY_CLOSED_FORM;
   S->sequence      = 4;
   S->sequence_rtol = 1e-6;
-  S->forcing       = 0.01;
+  S->forcing       = 1e-3;
   PetscCall(PetscMemoryGetCurrentUsage(&S->memory_at_create));
   PetscCall(KSPCreate(comm, &S->ksp));
   PetscCall(KSPSetOptionsPrefix(S->ksp, "hjb_"));
@@ -329,10 +329,14 @@ PetscErrorCode StkSolverSolve(StkSolver S)
       printed_progress = (PetscBool)(printed_progress || S->progress || now - t0 > 5.0);
     }
     /* The value of an unchanged policy is the fixed point (if it was solved to the full
-     * linear tolerance, not with -hjb_linear_forcing); otherwise require both a small
-     * change of V and a small residual of the discrete HJB. */
+     * linear tolerance, not with -hjb_linear_forcing).  Otherwise the relative HJB
+     * residual certifies the error: the scheme is monotone with discount rho, so
+     * |V - V*| <= |rho V - min_u (l + A_u V)| / rho, i.e. the relative error of V is at
+     * most the relative residual; a residual below rtol stops the iteration one
+     * evaluation earlier than a small change of V would.  Where round-off keeps the
+     * residual above rtol (the floor), a small change of V is required as well. */
     PetscCall(VecCopy(S->u_new, S->u)); /* the greedy policy of the current V */
-    if ((S->stats.policy_changes == 0 && exact) || (S->stats.value_change < S->rtol && S->stats.residual < PetscMax(S->rtol, S->residual_floor))) {
+    if ((S->stats.policy_changes == 0 && exact) || S->stats.residual < S->rtol || (S->stats.value_change < S->rtol && S->stats.residual < PetscMax(S->rtol, S->residual_floor))) {
       S->stats.converged = PETSC_TRUE;
       break;
     }

@@ -68,3 +68,11 @@ PETSC_EXTERN PetscErrorCode StkSolverCreateMatrix(StkSolver solver, Mat *A);
 PETSC_EXTERN PetscErrorCode StkSolverHamiltonian(StkSolver solver, Vec V, Vec u, Vec H);
 /* One policy improvement: u_new from V with the configured greedy rule. */
 PETSC_EXTERN PetscErrorCode StkSolverImprovePolicy(StkSolver solver, Vec V, Vec u_new);
+/* The solver's closed-form policy improvement (upwind scheme) of control c at any
+ * state x, from the forward and backward differences pf, pb and the second difference q
+ * of V along the control's direction: the greedy map solved to self-consistency with pf
+ * and with pb from u[c], then the upwind choice (forward where its drift is positive,
+ * backward where negative, the drift-zeroing control otherwise).  u holds every control
+ * on entry; u[c] is replaced.  At a node it gives what the solver gives (the expert
+ * policy of policy/ relies on it). */
+PETSC_EXTERN PetscErrorCode StkModelClosedFormImprovement(StkModel model, const PetscReal x[], PetscInt c, PetscReal pf, PetscReal pb, PetscReal q, PetscReal u[]);

@@ -176,10 +176,16 @@ static void DifferencesAlong(StkSolver S, const StkNode *node, const PetscScalar
   d->pc = (hm * d->pf + hp * d->pb) / (hp + hm);
 }
 
+/* The improvement problem of control c at one state: at a node of the solver (S, node
+ * and Vg set: the scheme's own Hamiltonian, central differences where allowed), or at
+ * any point x from given differences of V (S = NULL: the expert policy of policy/). */
 typedef struct {
   StkSolver          S;
   const StkNode     *node;
   const PetscScalar *Vg;
+  StkModel           model;
+  const PetscReal   *x;
+  PetscReal          lo, hi; /* bounds of control c */
   PetscInt           c, k;
   Differences        d;
   PetscReal          p_greedy;
@@ -191,18 +197,25 @@ static PetscReal DriftAlong(ControlProblem *P, PetscReal uc)
   PetscReal b[STK_MAX_DIM];
 
   P->u[P->c] = uc;
-  (void)StkModelDrift(P->S->model, P->node->x, P->u, b);
+  (void)StkModelDrift(P->model, P->x, P->u, b);
   return b[P->k];
 }
 
-/* The discrete Hamiltonian of the node as a function of u_c (the scheme's own rows). */
+/* The discrete Hamiltonian of the node as a function of u_c (the scheme's own rows);
+ * at a point, its u-dependent part along k with upwind drift differences. */
 static PetscReal PartialHamiltonian(ControlProblem *P, PetscReal uc)
 {
-  PetscReal H;
+  PetscReal H, b[STK_MAX_DIM], a[STK_MAX_DIM];
 
   P->u[P->c] = uc;
-  (void)StkSchemeNodeHamiltonian(P->S, P->node, P->Vg, P->u, &H);
-  return H;
+  if (P->node) {
+    (void)StkSchemeNodeHamiltonian(P->S, P->node, P->Vg, P->u, &H);
+    return H;
+  }
+  (void)StkModelDrift(P->model, P->x, P->u, b);
+  (void)StkModelDiffusion(P->model, P->x, P->u, a);
+  (void)StkModelCost(P->model, P->x, P->u, &H);
+  return H + PetscMax(b[P->k], 0) * P->d.pf + PetscMin(b[P->k], 0) * P->d.pb + a[P->k] * P->d.q;
 }
 
 /* Whether the central drift difference keeps the row monotone at this control. */
@@ -261,7 +274,7 @@ static PetscReal GreedyResidual(ControlProblem *P, PetscReal uc)
   PetscReal g;
 
   P->u[P->c] = uc;
-  (void)StkModelGreedy(P->S->model, P->node->x, P->c, P->p_greedy, P->d.q, P->u, &g);
+  (void)StkModelGreedy(P->model, P->x, P->c, P->p_greedy, P->d.q, P->u, &g);
   return uc - g;
 }
 
@@ -274,7 +287,7 @@ static PetscReal GreedyResidual(ControlProblem *P, PetscReal uc)
  * root finder takes over when the secant iteration leaves the box or stops contracting. */
 static PetscErrorCode SelfConsistentGreedy(ControlProblem *P, PetscReal p, PetscReal *uc)
 {
-  const PetscReal lo = P->S->model->ulo[P->c], hi = P->S->model->uhi[P->c];
+  const PetscReal lo = P->lo, hi = P->hi;
   const PetscReal tol = 1e-14 * (1 + PetscMin(hi - lo, 1e3));
   PetscReal       u0 = PetscMin(PetscMax(P->u[P->c], lo), hi), r0, u1, r1;
 
@@ -314,7 +327,7 @@ static PetscErrorCode ClosedFormControl(ControlProblem *P, PetscReal *uc)
   PetscReal uf, ub, bf, bb, ucur = P->u[P->c];
 
   PetscFunctionBeginUser;
-  if (P->S->central && !P->node->dirichlet) {
+  if (P->node && P->S->central && !P->node->dirichlet) {
     PetscReal ucen;
     PetscCall(SelfConsistentGreedy(P, P->d.pc, &ucen));
     if (CentralIsMonotone(P, ucen)) {
@@ -385,7 +398,7 @@ static PetscReal BrentMinimize(ControlProblem *P, PetscReal a, PetscReal b, Pets
  * sample and the closed-form candidates, polished by Brent within the neighbouring samples. */
 static PetscErrorCode ExactControl(ControlProblem *P, PetscReal *uc)
 {
-  const PetscReal lo = P->S->model->ulo[P->c], hi = P->S->model->uhi[P->c];
+  const PetscReal lo = P->lo, hi = P->hi;
   const PetscInt  ns = P->S->exact_samples;
   const PetscReal h  = (hi - lo) / (ns - 1);
   PetscReal       best, fbest, cand[2], u0 = P->u[P->c];
@@ -414,18 +427,44 @@ static PetscErrorCode ImproveNode(StkSolver S, const StkNode *node, const PetscS
   PetscReal      uc;
 
   PetscFunctionBeginUser;
-  P.S    = S;
-  P.node = node;
-  P.Vg   = Vg;
+  P.S     = S;
+  P.node  = node;
+  P.Vg    = Vg;
+  P.model = S->model;
+  P.x     = node->x;
   PetscCall(PetscArraycpy(P.u, u, S->model->nu));
   for (PetscInt c = 0; c < S->model->nu; c++) {
-    P.c = c;
-    P.k = S->model->control_dir[c];
+    P.c  = c;
+    P.k  = S->model->control_dir[c];
+    P.lo = S->model->ulo[c];
+    P.hi = S->model->uhi[c];
     DifferencesAlong(S, node, Vg, P.k, &P.d);
     if (S->greedy == STK_GREEDY_EXACT && !node->dirichlet) PetscCall(ExactControl(&P, &uc));
     else PetscCall(ClosedFormControl(&P, &uc));
   }
   PetscCall(PetscArraycpy(u, P.u, S->model->nu));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkModelClosedFormImprovement(StkModel model, const PetscReal x[], PetscInt c, PetscReal pf, PetscReal pb, PetscReal q, PetscReal u[])
+{
+  ControlProblem P;
+  PetscReal      uc;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMemzero(&P, sizeof(P)));
+  P.model = model;
+  P.x     = x;
+  P.c     = c;
+  P.k     = model->control_dir[c];
+  P.lo    = model->ulo[c];
+  P.hi    = model->uhi[c];
+  P.d.pf  = pf;
+  P.d.pb  = pb;
+  P.d.q   = q;
+  PetscCall(PetscArraycpy(P.u, u, model->nu));
+  PetscCall(ClosedFormControl(&P, &uc));
+  u[c] = uc;
   PetscFunctionReturn(0);
 }
 

@@ -113,7 +113,7 @@ static void test_defaults_agree(void **state)
   compare(2, n, "-hjb_sequence 0 -hjb_linear_forcing 0", NULL, &def);
   print_message("    defaults on 257 x 65: %" PetscInt_FMT " levels, %" PetscInt_FMT " Howard its on the finest grid, rel dV %.2e, rel du %.2e\n", def.stats.coarse_levels, def.stats.iterations, (double)def.dv, (double)def.du);
   assert_int_equal(def.stats.coarse_levels, 3);
-  assert_true(def.stats.converged && def.stats.iterations <= 5);
+  assert_true(def.stats.converged && def.stats.iterations <= 3); /* issue 7: at most 3 on the finest grid */
   assert_true(def.dv <= 1e-8);
   assert_true(def.du <= 1e-5);
 }
