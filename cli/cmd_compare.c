@@ -80,7 +80,7 @@ static PetscErrorCode CompareOptionsHelp(CompareOptions *o)
   PetscOptionsBegin(PETSC_COMM_WORLD, NULL, "stakehjb compare (MODEL.md section 6)", NULL);
   PetscCall(PetscOptionsString("-compare_regimes", "Regimes: names of YAML files in -compare_regime_dir, or paths to YAML files", "", "baseline,bull,bear,volatile,sluggish,responsive,fee_rich", list, sizeof(list), NULL));
   PetscCall(PetscOptionsString("-compare_regime_dir", "Directory of the regime files", "", o->regime_dir, o->regime_dir, sizeof(o->regime_dir), NULL));
-  PetscCall(PetscOptionsString("-compare_policies", "Policies (docs/policies.md); the first is the reference of the paired differences", "", "expert,zero,fixed,proportional,cosmos,polkadot,ethereum,tezos,social_gradient", list, sizeof(list), NULL));
+  PetscCall(PetscOptionsString("-compare_policies", "Policies (docs/policies.md); the first is the reference of the paired differences", "", "expert,zero,fixed,proportional,cosmos,cosmos_sbar,polkadot,polkadot_sbar,ethereum,tezos,tezos_sbar,social_gradient", list, sizeof(list), NULL));
   PetscCall(PetscOptionsString("-compare_envs", "Environments: sde, abm", "", "sde,abm", list, sizeof(list), NULL));
   PetscCall(PetscOptionsString("-compare_scenarios", "Scenarios: none, z_jump (z += -compare_shock_dz), stake_drop (each staker leaves with probability -compare_shock_frac)", "", "none,z_jump,stake_drop", list, sizeof(list), NULL));
   PetscCall(PetscOptionsInt("-compare_paths", "Monte Carlo paths M per regime, environment, scenario and policy", "", o->paths, &o->paths, NULL));
@@ -128,7 +128,7 @@ static PetscErrorCode CompareOptionsCheck(CompareOptions *o)
 static PetscErrorCode CompareOptionsRead(CompareOptions *o)
 {
   const char *regimes[]   = {"baseline", "bull", "bear", "volatile", "sluggish", "responsive", "fee_rich"};
-  const char *policies[]  = {"expert", "zero", "fixed", "proportional", "cosmos", "polkadot", "ethereum", "tezos", "social_gradient"};
+  const char *policies[]  = {"expert", "zero", "fixed", "proportional", "cosmos", "cosmos_sbar", "polkadot", "polkadot_sbar", "ethereum", "tezos", "tezos_sbar", "social_gradient"};
   const char *envs[]      = {"sde", "abm"};
   const char *scenarios[] = {"none", "z_jump", "stake_drop"};
 
@@ -139,7 +139,7 @@ static PetscErrorCode CompareOptionsRead(CompareOptions *o)
   PetscCall(PetscSNPrintf(o->regime_dir, sizeof(o->regime_dir), "%s/regimes", STK_DATA_DIR));
   PetscCall(CompareOptionsHelp(o));
   PetscCall(ReadList("-compare_regimes", "", regimes, 7, MAX_ITEMS, o->regimes, &o->nregimes));
-  PetscCall(ReadList("-compare_policies", "", policies, 9, MAX_ITEMS, o->policies, &o->npolicies));
+  PetscCall(ReadList("-compare_policies", "", policies, 12, MAX_ITEMS, o->policies, &o->npolicies));
   PetscCall(ReadList("-compare_envs", "", envs, 2, 2, o->envs, &o->nenvs));
   PetscCall(ReadList("-compare_scenarios", "", scenarios, 3, SCENARIO_COUNT, o->scenarios, &o->nscenarios));
   o->reference = 0;

@@ -16,12 +16,16 @@ static const StkPolicyEntry stk_policy_types[] = {
   {STK_POLICY_POLKADOT, StkPolicyCreate_Polkadot},
   {STK_POLICY_ETHEREUM, StkPolicyCreate_Ethereum},
   {STK_POLICY_TEZOS,    StkPolicyCreate_Tezos   },
+  /* the same rules retargeted at the planner's sbar (MODEL.md: "also run with s_goal = sbar") */
+  {"cosmos_sbar",       StkPolicyCreate_Cosmos  },
+  {"polkadot_sbar",     StkPolicyCreate_Polkadot},
+  {"tezos_sbar",        StkPolicyCreate_Tezos   },
   {STK_POLICY_SOCIAL_GRADIENT, StkPolicyCreate_SocialGradient},
   {STK_POLICY_EXPERT,   StkPolicyCreate_Expert  },
   {STK_POLICY_NETWORK,  StkPolicyCreate_Network },
 };
 #define STK_POLICY_NTYPES ((PetscInt)(sizeof(stk_policy_types) / sizeof(stk_policy_types[0])))
-static const char stk_policy_known[] = "zero, fixed, proportional, cosmos, polkadot, ethereum, tezos, social_gradient, expert, network";
+static const char stk_policy_known[] = "zero, fixed, proportional, cosmos, polkadot, ethereum, tezos, cosmos_sbar, polkadot_sbar, tezos_sbar, social_gradient, expert, network";
 
 /* Published defaults; sources in docs/policies.md. */
 static void StkPolicyParamsDefault(StkPolicyParams *par)
@@ -224,6 +228,8 @@ static PetscErrorCode StkPolicyTakeModel(StkPolicy p)
     PetscCall(StkModelGetReferencePoint(p->model, ref));
     p->par.s_target = ref[0];
   }
+  /* A retargeted rule aims at the planner's target instead of its chain's own. */
+  if (strstr(p->type, "_sbar")) p->par.cosmos_goal_bonded = p->par.dot_ideal_stake = p->par.tez_center = p->par.s_target;
   PetscFunctionReturn(0);
 }
 

@@ -49,7 +49,9 @@ PETSC_EXTERN PetscErrorCode StkPolicySetFile(StkPolicy policy, const char path[]
 /* Makes the policy a network policy evaluating `net` (borrowed: it must outlive the
  * policy; its weights may change between evaluations, e.g. during a refinement). */
 PETSC_EXTERN PetscErrorCode StkPolicySetNetwork(StkPolicy policy, StkNet net);
-/* -policy zero|fixed|proportional|cosmos|polkadot|ethereum|tezos|social_gradient|expert|network and every
+/* -policy zero|fixed|proportional|cosmos|polkadot|ethereum|tezos|cosmos_sbar|polkadot_sbar|tezos_sbar|social_gradient|expert|network
+ * (X_sbar: rule X with its target stake -- GoalBonded, ideal stake, Tezos's center --
+ * set to the planner's sbar, or -policy_s_target) and every
  * parameter (prefix policy_), with its default, listed by -help. */
 PETSC_EXTERN PetscErrorCode StkPolicySetFromOptions(StkPolicy policy);
 /* Validates the parameters (errors name the option and the value) and, for the

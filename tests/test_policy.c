@@ -189,6 +189,34 @@ static void test_social_gradient_sequence(void **state)
   assert_petsc(StkPolicyDestroy(&p));
 }
 
+/* The rules retargeted at the planner's sbar: Cosmos does not move at s = sbar, the
+ * Polkadot curve peaks there, Tezos's dead zone is centred there. */
+static void test_retargeted_rules(void **state)
+{
+  const PetscReal x0[2] = {0.5, 0}, cycle = (24576 * 10.0 / 86400) / 365.25;
+  double          a[8];
+  StkPolicy       p = Policy("-policy cosmos_sbar -hjb_sbar 0.5");
+
+  assert_petsc(StkPolicyReset(p, 0.0, x0, a));
+  assert_close(Eval(p, 1.0, 0.5, a), 0.13, 1e-14, 0);   /* at the goal: no change */
+  assert_close(Eval(p, 1.2, 0.25, a), 0.143, 1e-14, 0); /* + 0.13 (1 - 0.25 / 0.5) 0.2 */
+  assert_petsc(StkPolicyDestroy(&p));
+  p = Policy("-policy polkadot_sbar -hjb_sbar 0.5");
+  assert_close(Eval(p, 0, 0.5, NULL), 0.10, 1e-14, 0);    /* the peak I_max at s = sbar */
+  assert_close(Eval(p, 0, 0.25, NULL), 0.0625, 1e-14, 0); /* 0.025 + 0.075 * 0.25 / 0.5 */
+  assert_close(Eval(p, 0, 0.55, NULL), 0.0625, 1e-14, 0); /* 0.025 + 0.075 * 2^-1 */
+  assert_petsc(StkPolicyDestroy(&p));
+  p = Policy("-policy tezos_sbar"); /* sbar 0.6: dead zone [0.58, 0.62] */
+  assert_petsc(StkPolicyReset(p, 0.0, x0, a));
+  /* one cycle at s = 0.5: dyn = 0.01/day * cycle days * (0.58 - 0.5); static 1/(1600 0.25) */
+  assert_close(Eval(p, cycle * 1.000001, 0.5, a), 0.0025 + 0.01 * 24576 * 10.0 / 86400 * 0.08, 1e-12, 0);
+  assert_petsc(StkPolicyDestroy(&p));
+  p = Policy("-policy tezos"); /* its own centre 0.5: s = 0.5 is in the dead zone */
+  assert_petsc(StkPolicyReset(p, 0.0, x0, a));
+  assert_close(Eval(p, cycle * 1.000001, 0.5, a), 0.0025, 1e-12, 0);
+  assert_petsc(StkPolicyDestroy(&p));
+}
+
 /* Tezos right after a reset: clip(1 / (1600 s^2) + 0, 0.0025, 0.10). */
 static void test_tezos_static(void **state)
 {
@@ -443,6 +471,7 @@ static const struct CMUnitTest tests[] = {
   cmocka_unit_test(test_tezos_static),
   cmocka_unit_test(test_tezos_sequence),
   cmocka_unit_test(test_social_gradient_sequence),
+  cmocka_unit_test(test_retargeted_rules),
   cmocka_unit_test(test_bounds),
   cmocka_unit_test(test_expert_1d),
   cmocka_unit_test(test_expert_2d_default),
