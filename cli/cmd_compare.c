@@ -209,12 +209,7 @@ static PetscErrorCode SolveExpert(StkModel model, const char path[])
 
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_rank(PETSC_COMM_WORLD, &rank));
-  PetscCall(StkGridCreate(PETSC_COMM_SELF, &grid));
-  PetscCall(StkModelConfigureGrid(model, grid));
-  PetscCall(StkSolverCreate(PETSC_COMM_SELF, &solver));
-  PetscCall(StkSolverSetModel(solver, model));
-  PetscCall(StkSolverSetGrid(solver, grid));
-  PetscCall(StkSolverSetFromOptions(solver));
+  PetscCall(StkCliCreateSolver(PETSC_COMM_SELF, model, &grid, &solver));
   PetscCall(StkGridSetUp(grid));
   PetscCall(StkSolverSolve(solver));
   PetscCall(StkSolverGetStats(solver, &stats));

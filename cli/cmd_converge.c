@@ -510,12 +510,7 @@ PetscErrorCode StkCommandConverge(void)
   if (StkHelpRequested()) { /* list the grid and solver options too */
     StkGrid   grid;
     StkSolver solver;
-    PetscCall(StkGridCreate(PETSC_COMM_WORLD, &grid));
-    PetscCall(StkModelConfigureGrid(model, grid));
-    PetscCall(StkSolverCreate(PETSC_COMM_WORLD, &solver));
-    PetscCall(StkSolverSetModel(solver, model));
-    PetscCall(StkSolverSetGrid(solver, grid));
-    PetscCall(StkSolverSetFromOptions(solver));
+    PetscCall(StkCliCreateSolver(PETSC_COMM_WORLD, model, &grid, &solver));
     PetscCall(StkSolverDestroy(&solver));
     PetscCall(StkGridDestroy(&grid));
     PetscCall(StkModelDestroy(&model));

@@ -43,12 +43,7 @@ static PetscErrorCode Solve(const char out[])
   PetscFunctionBeginUser;
   PetscCall(StkModelCreate(PETSC_COMM_WORLD, &model));
   PetscCall(StkModelSetFromOptions(model));
-  PetscCall(StkGridCreate(PETSC_COMM_WORLD, &grid));
-  PetscCall(StkModelConfigureGrid(model, grid));
-  PetscCall(StkSolverCreate(PETSC_COMM_WORLD, &solver));
-  PetscCall(StkSolverSetModel(solver, model));
-  PetscCall(StkSolverSetGrid(solver, grid));
-  PetscCall(StkSolverSetFromOptions(solver));
+  PetscCall(StkCliCreateSolver(PETSC_COMM_WORLD, model, &grid, &solver));
   PetscCall(StkGridSetUp(grid));
   PetscCall(StkSolverSolve(solver));
   PetscCall(StkSolverComputeDensity(solver));
@@ -185,12 +180,7 @@ static PetscErrorCode PrintHelp(void)
   PetscFunctionBeginUser;
   PetscCall(StkModelCreate(PETSC_COMM_WORLD, &model));
   PetscCall(StkModelSetFromOptions(model));
-  PetscCall(StkGridCreate(PETSC_COMM_WORLD, &grid));
-  PetscCall(StkModelConfigureGrid(model, grid));
-  PetscCall(StkSolverCreate(PETSC_COMM_WORLD, &solver));
-  PetscCall(StkSolverSetModel(solver, model));
-  PetscCall(StkSolverSetGrid(solver, grid));
-  PetscCall(StkSolverSetFromOptions(solver));
+  PetscCall(StkCliCreateSolver(PETSC_COMM_WORLD, model, &grid, &solver));
   PetscCall(StkNetCreate(PETSC_COMM_WORLD, &net));
   PetscCall(StkNetSetFromOptions(net));
   PetscCall(StkNetPrintFitOptions(net));

@@ -44,12 +44,7 @@ PetscErrorCode StkCommandSolve(void)
   PetscFunctionBeginUser;
   PetscCall(StkModelCreate(PETSC_COMM_WORLD, &model));
   PetscCall(StkModelSetFromOptions(model));
-  PetscCall(StkGridCreate(PETSC_COMM_WORLD, &grid));
-  PetscCall(StkModelConfigureGrid(model, grid));
-  PetscCall(StkSolverCreate(PETSC_COMM_WORLD, &solver));
-  PetscCall(StkSolverSetModel(solver, model));
-  PetscCall(StkSolverSetGrid(solver, grid));
-  PetscCall(StkSolverSetFromOptions(solver));
+  PetscCall(StkCliCreateSolver(PETSC_COMM_WORLD, model, &grid, &solver));
   PetscCall(StkOutputPath(PETSC_COMM_WORLD, "-o", "out/solution.h5", path, sizeof(path)));
   PetscOptionsBegin(PETSC_COMM_WORLD, NULL, "stakehjb solve", NULL);
   PetscCall(PetscOptionsBool("-view", "Print the model, the grid and the solver before and after the solve", "", view, &view, NULL));

@@ -1,6 +1,7 @@
 /* Subcommands of the stakehjb program. */
 #pragma once
 #include <petscsys.h>
+#include "stk_hjb.h"
 #include "stk_net.h"
 #include "stk_policy.h"
 #include "stk_refine.h"
@@ -29,3 +30,7 @@ PetscErrorCode StkExpertFromFile(const char path[], StkPolicy *expert);
 PetscErrorCode StkRefineNetwork(StkNet net, StkPolicy expert, StkRefine *refine);
 /* Prints the refinement's settings and history summary (and the output path if any). */
 PetscErrorCode StkRefineSummary(StkRefine refine, const char out[]);
+
+/* A grid configured by the model and a solver on it, both from options (the grid is
+ * not set up yet: a caller may still change its sizes). */
+PetscErrorCode StkCliCreateSolver(MPI_Comm comm, StkModel model, StkGrid *grid, StkSolver *solver);

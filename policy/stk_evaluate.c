@@ -1,6 +1,7 @@
 /* StkEvaluate: a policy on M paths of an environment, common random numbers, the
  * metrics of MODEL.md section 6 (definitions in stk_evaluate.h, docs/policies.md). */
 #include "stk_evaluate.h"
+#include "stk_metrics.h"
 #include "stk_policyimpl.h" /* STK_DAYS_PER_YEAR */
 #include <string.h>
 
@@ -214,30 +215,29 @@ static void Recovery(PetscReal sbar, PetscReal band, PetscReal hold, PetscReal t
 
 PetscErrorCode StkEvaluatePathMetrics(StkModel model, PetscReal sbar, PetscReal band, PetscReal hold, PetscReal t_shock, PetscInt n_agents, PetscInt n, PetscReal h, const StkSimPath *path, PetscReal metrics[])
 {
-  const PetscInt K = n - 1;
-  PetscReal      rho, sq = 0, inband = 0, usum = 0, uvar = 0, cost = 0, hhi = 0;
+  StkMetricContext mc;
+  PetscReal        m[STK_METRIC_COUNT];
 
   PetscFunctionBeginUser;
   PetscCheck(n >= 2 && h > 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "A path needs at least 2 records and a positive spacing, got %" PetscInt_FMT " and %g", n, (double)h);
-  PetscCall(StkModelGetDiscount(model, &rho));
-  for (PetscInt k = 0; k < K; k++) {
-    const PetscReal x[2] = {path->s[k], path->z[k]}, e = path->s[k] - sbar;
-    PetscReal       l;
-
-    PetscCall(StkModelCost(model, x, &path->u[k], &l));
-    sq += e * e;
-    inband += PetscAbsReal(e) <= band ? 1 : 0;
-    usum += path->u[k];
-    cost += PetscExpReal(-rho * path->t[k]) * l * h;
-    if (n_agents > 0) hhi += 1.0 / PetscMax(PetscFloorReal(path->s[k] * n_agents + 0.5), 1);
-  }
-  for (PetscInt k = 0; k < K; k++) uvar += PetscSqr(path->u[k] - usum / K); /* two-pass */
-  metrics[STK_EVAL_RMSE]       = PetscSqrtReal(sq / K);
-  metrics[STK_EVAL_IN_BAND]    = inband / K;
-  metrics[STK_EVAL_U_MEAN]     = usum / K;
-  metrics[STK_EVAL_U_VOL]      = PetscSqrtReal(uvar / K);
-  metrics[STK_EVAL_COST]       = cost;
-  metrics[STK_EVAL_HERFINDAHL] = n_agents > 0 ? hhi / K : (PetscReal)NAN;
+  /* The metrics of simulate and compare (policy/stk_metrics.c), with this object's
+   * recovery convention: measured from t = 0 without a shock, censored at the horizon. */
+  PetscCall(PetscMemzero(&mc, sizeof(mc)));
+  mc.model    = model;
+  mc.sbar     = sbar;
+  mc.dt       = h;
+  mc.band     = band;
+  mc.hold     = hold;
+  mc.t_shock  = (PetscReal)NAN;
+  mc.n_agents = n_agents;
+  PetscCall(StkModelGetDiscount(model, &mc.rho));
+  PetscCall(StkPathMetrics(&mc, n - 1, path, m));
+  metrics[STK_EVAL_RMSE]       = m[STK_METRIC_TRACKING_RMSE];
+  metrics[STK_EVAL_IN_BAND]    = m[STK_METRIC_TIME_IN_BAND];
+  metrics[STK_EVAL_U_MEAN]     = m[STK_METRIC_MEAN_U];
+  metrics[STK_EVAL_U_VOL]      = m[STK_METRIC_STD_U];
+  metrics[STK_EVAL_COST]       = m[STK_METRIC_DISCOUNTED_COST];
+  metrics[STK_EVAL_HERFINDAHL] = m[STK_METRIC_HERFINDAHL];
   Recovery(sbar, band, hold, t_shock, n, h, path, &metrics[STK_EVAL_RECOVERY], &metrics[STK_EVAL_CENSORED]);
   PetscFunctionReturn(0);
 }
