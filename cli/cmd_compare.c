@@ -80,7 +80,7 @@ static PetscErrorCode CompareOptionsHelp(CompareOptions *o)
   PetscOptionsBegin(PETSC_COMM_WORLD, NULL, "stakehjb compare (MODEL.md section 6)", NULL);
   PetscCall(PetscOptionsString("-compare_regimes", "Regimes: names of YAML files in -compare_regime_dir, or paths to YAML files", "", "baseline,bull,bear,volatile,sluggish,responsive,fee_rich", list, sizeof(list), NULL));
   PetscCall(PetscOptionsString("-compare_regime_dir", "Directory of the regime files", "", o->regime_dir, o->regime_dir, sizeof(o->regime_dir), NULL));
-  PetscCall(PetscOptionsString("-compare_policies", "Policies (docs/policies.md); the first is the reference of the paired differences", "", "expert,zero,fixed,proportional,cosmos,cosmos_sbar,polkadot,polkadot_sbar,ethereum,tezos,tezos_sbar,social_gradient", list, sizeof(list), NULL));
+  PetscCall(PetscOptionsString("-compare_policies", "Policies (docs/policies.md); the first is the reference of the paired differences", "", "expert,network,zero,fixed,proportional,cosmos,cosmos_sbar,polkadot,polkadot_sbar,ethereum,tezos,tezos_sbar,social_gradient", list, sizeof(list), NULL));
   PetscCall(PetscOptionsString("-compare_envs", "Environments: sde, abm", "", "sde,abm", list, sizeof(list), NULL));
   PetscCall(PetscOptionsString("-compare_scenarios", "Scenarios: none, z_jump (z += -compare_shock_dz), stake_drop (each staker leaves with probability -compare_shock_frac)", "", "none,z_jump,stake_drop", list, sizeof(list), NULL));
   PetscCall(PetscOptionsInt("-compare_paths", "Monte Carlo paths M per regime, environment, scenario and policy", "", o->paths, &o->paths, NULL));
@@ -128,7 +128,7 @@ static PetscErrorCode CompareOptionsCheck(CompareOptions *o)
 static PetscErrorCode CompareOptionsRead(CompareOptions *o)
 {
   const char *regimes[]   = {"baseline", "bull", "bear", "volatile", "sluggish", "responsive", "fee_rich"};
-  const char *policies[]  = {"expert", "zero", "fixed", "proportional", "cosmos", "cosmos_sbar", "polkadot", "polkadot_sbar", "ethereum", "tezos", "tezos_sbar", "social_gradient"};
+  const char *policies[]  = {"expert", "network", "zero", "fixed", "proportional", "cosmos", "cosmos_sbar", "polkadot", "polkadot_sbar", "ethereum", "tezos", "tezos_sbar", "social_gradient"};
   const char *envs[]      = {"sde", "abm"};
   const char *scenarios[] = {"none", "z_jump", "stake_drop"};
 
@@ -139,7 +139,7 @@ static PetscErrorCode CompareOptionsRead(CompareOptions *o)
   PetscCall(PetscSNPrintf(o->regime_dir, sizeof(o->regime_dir), "%s/regimes", STK_DATA_DIR));
   PetscCall(CompareOptionsHelp(o));
   PetscCall(ReadList("-compare_regimes", "", regimes, 7, MAX_ITEMS, o->regimes, &o->nregimes));
-  PetscCall(ReadList("-compare_policies", "", policies, 12, MAX_ITEMS, o->policies, &o->npolicies));
+  PetscCall(ReadList("-compare_policies", "", policies, 13, MAX_ITEMS, o->policies, &o->npolicies));
   PetscCall(ReadList("-compare_envs", "", envs, 2, 2, o->envs, &o->nenvs));
   PetscCall(ReadList("-compare_scenarios", "", scenarios, 3, SCENARIO_COUNT, o->scenarios, &o->nscenarios));
   o->reference = 0;
@@ -174,6 +174,7 @@ static PetscErrorCode PushRegimeOptions(const char file[], const char cmdline[],
   PetscFunctionBeginUser;
   PetscCall(PetscOptionsCreate(db));
   PetscCall(PetscOptionsInsertFileYAML(PETSC_COMM_WORLD, *db, file, PETSC_TRUE));
+  PetscCall(PetscOptionsInsertString(*db, "-net_fit_stride 4")); /* the network's fit: 1/16 of the 2-D nodes is as good (docs/network.md) and 8x faster */
   PetscCall(PetscOptionsInsertString(*db, cmdline));
   PetscCall(PetscOptionsPush(*db));
   PetscFunctionReturn(0);
@@ -231,7 +232,16 @@ typedef struct {
   size_t           state_size;
 } PolicyHandle;
 
-static PetscErrorCode CreatePolicies(const CompareOptions *o, StkModel model, const char solution[], StkPolicy pol[], PolicyHandle h[])
+static PetscBool HasPolicy(const CompareOptions *o, const char name[])
+{
+  for (PetscInt p = 0; p < o->npolicies; p++)
+    if (!strcmp(o->policies[p], name)) return PETSC_TRUE;
+  return PETSC_FALSE;
+}
+
+/* The expert reads the regime's solution file; the network is the mechanism network
+ * fitted to that solution (stakehjb fit, -net_* options). */
+static PetscErrorCode CreatePolicies(const CompareOptions *o, StkModel model, const char solution[], StkNet net, StkPolicy pol[], PolicyHandle h[])
 {
   PetscFunctionBeginUser;
   for (PetscInt p = 0; p < o->npolicies; p++) {
@@ -241,6 +251,7 @@ static PetscErrorCode CreatePolicies(const CompareOptions *o, StkModel model, co
     PetscCall(StkPolicySetFromOptions(pol[p]));
     PetscCall(StkPolicySetType(pol[p], o->policies[p])); /* the list wins over -policy */
     if (!strcmp(o->policies[p], STK_POLICY_EXPERT)) PetscCall(StkPolicySetFile(pol[p], solution));
+    if (!strcmp(o->policies[p], STK_POLICY_NETWORK)) PetscCall(StkPolicySetNetwork(pol[p], net));
     PetscCall(StkPolicySetUp(pol[p]));
     PetscCall(StkPolicyGetFunction(pol[p], &h[p].fn, &h[p].reset, &h[p].ctx, &h[p].state_size));
   }
@@ -365,6 +376,7 @@ static PetscErrorCode RunRegime(const CompareOptions *o, CompareResults *res, Pe
   StkModel      model;
   StkPolicy     pol[MAX_ITEMS];
   PolicyHandle  h[MAX_ITEMS];
+  StkNet        net = NULL;
   char          file[PETSC_MAX_PATH_LEN], solution[PETSC_MAX_PATH_LEN];
 
   PetscFunctionBeginUser;
@@ -376,9 +388,11 @@ static PetscErrorCode RunRegime(const CompareOptions *o, CompareResults *res, Pe
   PetscCall(StkModelSetFromOptions(model));
   PetscCall(StkModelSetUp(model));
   PetscCall(SolveExpert(model, solution));
-  PetscCall(CreatePolicies(o, model, solution, pol, h));
+  if (HasPolicy(o, STK_POLICY_NETWORK)) PetscCall(StkFitSolutionFile(solution, &net));
+  PetscCall(CreatePolicies(o, model, solution, net, pol, h));
   for (PetscInt e = 0; e < o->nenvs; e++) PetscCall(RunEnvironment(o, res, model, h, r, e, pg));
   for (PetscInt p = 0; p < o->npolicies; p++) PetscCall(StkPolicyDestroy(&pol[p]));
+  PetscCall(StkNetDestroy(&net));
   PetscCall(StkModelDestroy(&model));
   PetscCall(PetscOptionsPop());
   PetscCall(PetscOptionsDestroy(&db));
