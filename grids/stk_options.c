@@ -1,0 +1,31 @@
+/* Options prefixes (stk_options.h). */
+#include "stk_options.h"
+
+PetscErrorCode StkOptionsPrefixSet(char **prefix, const char p[])
+{
+  PetscFunctionBegin;
+  PetscCheck(!p || p[0] != '-', PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "Options prefix '%s' must not start with '-'", p);
+  PetscCall(PetscFree(*prefix));
+  if (p && p[0]) PetscCall(PetscStrallocpy(p, prefix));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkOptionsPrefixAppend(char **prefix, const char p[])
+{
+  char buf[256];
+
+  PetscFunctionBegin;
+  if (!p || !p[0]) PetscFunctionReturn(0);
+  PetscCheck(p[0] != '-', PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "Options prefix '%s' must not start with '-'", p);
+  PetscCall(StkOptionsPrefixCompose(*prefix, p, buf, sizeof(buf)));
+  PetscCall(PetscFree(*prefix));
+  PetscCall(PetscStrallocpy(buf, prefix));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkOptionsPrefixCompose(const char user[], const char cls[], char out[], size_t len)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscSNPrintf(out, len, "%s%s", user ? user : "", cls ? cls : ""));
+  PetscFunctionReturn(0);
+}

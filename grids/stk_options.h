@@ -1,0 +1,18 @@
+/* Options prefixes the PETSc way.
+ *
+ * Every object reads bare option names ("-n", "-rho") under the prefix
+ * USER + CLASS, where CLASS is the object's own part ("grid_", "hjb_", "agents_", ...)
+ * and USER is what XxxSetOptionsPrefix / XxxAppendOptionsPrefix set (empty by
+ * default).  So -grid_n is the grid's -n, and after StkGridSetOptionsPrefix(grid,
+ * "bear_") the same grid reads -bear_grid_n; an object hands USER down to the objects it
+ * owns, as SNES does to its KSP. */
+#pragma once
+#include <petscsys.h>
+
+/* Replaces *prefix by a copy of p (NULL or "" clears it).  A prefix must not start
+ * with '-' (PETSc's rule). */
+PETSC_EXTERN PetscErrorCode StkOptionsPrefixSet(char **prefix, const char p[]);
+/* Appends p to *prefix. */
+PETSC_EXTERN PetscErrorCode StkOptionsPrefixAppend(char **prefix, const char p[]);
+/* out = user + cls (either may be NULL). */
+PETSC_EXTERN PetscErrorCode StkOptionsPrefixCompose(const char user[], const char cls[], char out[], size_t len);

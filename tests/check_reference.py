@@ -1,0 +1,111 @@
+#!/usr/bin/python3
+"""Bitwise reference runs: the same seeds give the same outputs as the recorded ones.
+
+    check_reference.py STAKEHJB MPIEXEC [--generate]
+
+Runs a small solve (1 rank), then a fit, three simulations, a refinement and a
+comparison from it on 1 and 2 ranks, hashes every dataset and every attribute (timings, versions and HDF5 dimension-scale
+bookkeeping excluded) and compares the hashes with tests/reference/hashes.json, recorded by
+--generate with the code before the structure refactor (issue 11).  Outputs that changed on
+purpose since then are listed in CHANGED with the reason; everything else must be equal,
+and 1 and 2 ranks must agree."""
+import hashlib, json, os, shutil, subprocess, sys, tempfile
+import h5py, numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REFERENCE = os.path.join(HERE, "reference", "hashes.json")
+IGNORED = {"DIMENSION_LIST", "REFERENCE_LIST", "CLASS", "NAME", "version", "ranks"}
+# dataset or attribute path (file:object[@attribute]) prefix -> why it changed on purpose
+CHANGED = {}
+
+
+def runs(exe, out):
+    """Run in `out` with relative names, so the files record the same paths."""
+    sol, net, out = "sol.h5", "net.h5", "."
+    return [
+        [exe, "fit", "-i", sol, "-o", net, "-net_fit_max_it", "100"],
+        [exe, "simulate", "-sim_type", "sde", "-sim_paths", "6", "-sim_t_final", "2", "-policy", "cosmos", "-o", f"{out}/sim_sde.h5"],
+        [exe, "simulate", "-sim_type", "abm", "-sim_n", "3000", "-sim_paths", "4", "-sim_t_final", "2", "-policy", "expert",
+         "-policy_file", sol, "-sim_shock_t", "1", "-sim_shock_frac", "0.25", "-o", f"{out}/sim_abm.h5"],
+        [exe, "simulate", "-sim_type", "sde", "-sim_paths", "4", "-sim_t_final", "2", "-policy", "solution", "-policy_file", sol,
+         "-o", f"{out}/sim_sol.h5"],
+        [exe, "refine", "-i", net, "-policy_file", sol, "-refine_iterations", "20", "-o", f"{out}/ref.h5"],
+        [exe, "compare", "-compare_regimes", "baseline,bear", "-compare_paths", "6", "-compare_years", "2", "-compare_agents", "2000",
+         "-compare_samples", "2", "-grid_n", "65,17", "-o", f"{out}/cmp.h5"],
+    ]
+
+
+def digest(value):
+    a = np.asarray(value)
+    if a.dtype.kind in "OSU":
+        return "s:" + repr(a.tolist())
+    return f"{a.dtype.str}{a.shape}:" + hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()[:32]
+
+
+def hashes(directory):
+    out = {}
+    for name in sorted(os.listdir(directory)):
+        if not name.endswith(".h5"):
+            continue
+        with h5py.File(os.path.join(directory, name), "r") as f:
+            def visit(path, obj):
+                if isinstance(obj, h5py.Dataset):
+                    out[f"{name}:{path}"] = digest(obj[()])
+                for k, v in obj.attrs.items():
+                    if k not in IGNORED and "time" not in k:
+                        out[f"{name}:{path}@{k}"] = digest(v)
+            visit("/", f)
+            f.visititems(visit)
+    return out
+
+
+def run_all(exe, mpiexec, np_):
+    """The solve on 1 rank (its iterates depend on the ranks within the solver
+    tolerance), everything after it on np_ ranks from that file."""
+    d = tempfile.mkdtemp(prefix=f"stkref{np_}_")
+    mpi = [mpiexec, "-n", str(np_), "--oversubscribe"]
+    subprocess.run([exe, "solve", "-grid_n", "65,17", "-o", "sol.h5"], cwd=d, check=True, stdout=subprocess.DEVNULL)
+    for cmd in runs(exe, d):
+        subprocess.run(mpi + cmd, cwd=d, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    h = hashes(d)
+    shutil.rmtree(d)
+    return h
+
+
+def changed_on_purpose(key):
+    return next((why for k, why in CHANGED.items() if key.startswith(k)), None)
+
+
+def main():
+    exe, mpiexec = sys.argv[1], sys.argv[2]
+    got = {n: run_all(exe, mpiexec, n) for n in (1, 2)}
+    if "--generate" in sys.argv:
+        with open(REFERENCE, "w") as f:
+            json.dump(got[1], f, indent=0, sort_keys=True)
+        print(f"wrote {REFERENCE}: {len(got[1])} entries")
+        return 0
+    with open(REFERENCE) as f:
+        ref = json.load(f)
+    bad = [f"1 vs 2 ranks differ: {k}" for k in got[1] if got[1][k] != got[2].get(k)]
+    same = purpose = 0
+    for k, v in ref.items():
+        why = changed_on_purpose(k)
+        if why:
+            purpose += 1
+        elif k not in got[1]:
+            bad.append(f"missing now: {k}")
+        elif got[1][k] != v:
+            bad.append(f"differs from the reference: {k}")
+        else:
+            same += 1
+    new = [k for k in got[1] if k not in ref and not changed_on_purpose(k)]
+    print(f"{same} entries bitwise equal to the reference, {purpose} changed on purpose, {len(new)} new entries")
+    for k in new:
+        print("  new:", k)
+    for b in bad:
+        print("FAIL", b)
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
