@@ -77,7 +77,7 @@ def changed_on_purpose(key):
 
 
 def main():
-    exe, mpiexec = sys.argv[1], sys.argv[2]
+    exe, mpiexec = os.path.abspath(sys.argv[1]), sys.argv[2]
     got = {n: run_all(exe, mpiexec, n) for n in (1, 2)}
     if "--generate" in sys.argv:
         with open(REFERENCE, "w") as f:
