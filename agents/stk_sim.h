@@ -46,6 +46,11 @@
 #pragma once
 #include "stk_agents.h"
 
+/* The simulator's day: the default step -sim_dt is 1 / STK_DAYS_PER_YEAR yr, and every
+ * duration given in days (recovery holds, protocol epochs) converts with this one
+ * constant. */
+#define STK_DAYS_PER_YEAR 365.0
+
 typedef enum { STK_SIM_SDE, STK_SIM_ABM } StkSimType;
 PETSC_EXTERN const char *const StkSimTypes[];
 typedef enum { STK_ABM_TRANSITORY, STK_ABM_PERSISTENT } StkAbmTypes;

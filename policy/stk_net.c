@@ -239,13 +239,6 @@ PetscErrorCode StkNetView(StkNet net, PetscViewer viewer)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode StkNetGetComm(StkNet net, MPI_Comm *comm)
-{
-  PetscFunctionBeginUser;
-  *comm = net->comm;
-  PetscFunctionReturn(0);
-}
-
 PetscErrorCode StkNetGetNumInputs(StkNet net, PetscInt *nin)
 {
   PetscFunctionBeginUser;

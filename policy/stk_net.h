@@ -57,7 +57,6 @@ PETSC_EXTERN PetscErrorCode StkNetSetUp(StkNet net);
 PETSC_EXTERN PetscErrorCode StkNetView(StkNet net, PetscViewer viewer);
 PETSC_EXTERN PetscErrorCode StkNetDestroy(StkNet *net);
 
-PETSC_EXTERN PetscErrorCode StkNetGetComm(StkNet net, MPI_Comm *comm);
 PETSC_EXTERN PetscErrorCode StkNetGetNumInputs(StkNet net, PetscInt *nin);
 /* Hidden layers and their widths (widths may be NULL; else room for STK_NET_MAX_LAYERS). */
 PETSC_EXTERN PetscErrorCode StkNetGetArchitecture(StkNet net, PetscInt *nhidden, PetscInt widths[]);

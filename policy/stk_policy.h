@@ -13,15 +13,10 @@
 #include "stk_model.h"
 #include "stk_net.h"
 
-#ifndef STK_POLICY_FN_DECLARED
-  #define STK_POLICY_FN_DECLARED
-/* The evaluation interface the simulators call (agents/stk_sim.h declares the same
- * typedefs under the same guard, so either header may come first).  `state` points to
- * `state_size` bytes of per-path memory owned by the caller (NULL allowed when
- * state_size is 0); reset initializes it at the start of a path. */
-typedef PetscErrorCode (*StkPolicyFn)(void *ctx, PetscReal t, const PetscReal x[], PetscReal *u, void *state); /* x = {s, z} */
-typedef PetscErrorCode (*StkPolicyResetFn)(void *ctx, PetscReal t0, const PetscReal x0[], void *state);
-#endif
+/* The evaluation interface, StkPolicyFn and StkPolicyResetFn, is the simulators' own:
+ * `state` points to `state_size` bytes of per-path memory owned by the caller (NULL
+ * allowed when state_size is 0); reset initializes it at the start of a path. */
+#include "stk_sim.h"
 
 typedef struct _p_StkPolicy *StkPolicy;
 
@@ -32,13 +27,25 @@ typedef struct _p_StkPolicy *StkPolicy;
 #define STK_POLICY_POLKADOT     "polkadot"
 #define STK_POLICY_ETHEREUM     "ethereum"
 #define STK_POLICY_TEZOS        "tezos"
+#define STK_POLICY_COSMOS_SBAR   "cosmos_sbar"
+#define STK_POLICY_POLKADOT_SBAR "polkadot_sbar"
+#define STK_POLICY_TEZOS_SBAR    "tezos_sbar"
 #define STK_POLICY_SOCIAL_GRADIENT "social_gradient"
 #define STK_POLICY_EXPERT       "expert"
 #define STK_POLICY_NETWORK      "network"
 
 PETSC_EXTERN PetscErrorCode StkPolicyCreate(MPI_Comm comm, StkPolicy *policy);
+/* Makes `policy` of a registered type: its parameters take their defaults (a change of
+ * type drops the parameters of the previous one; setting the current type again keeps
+ * them). */
 PETSC_EXTERN PetscErrorCode StkPolicySetType(StkPolicy policy, const char type[]);
 PETSC_EXTERN PetscErrorCode StkPolicyGetType(StkPolicy policy, const char **type);
+/* Adds a policy type (or replaces the constructor of a registered name): `create` fills
+ * in the ops table and the data of stk_policyimpl.h.  May be called before the first
+ * StkPolicyCreate: the built-in types are always registered first, once per
+ * PetscInitialize (the list is destroyed at PetscFinalize).  -policy, -help and the
+ * "known:" list of an unknown -policy come from this registry. */
+PETSC_EXTERN PetscErrorCode StkPolicyRegister(const char name[], PetscErrorCode (*create)(StkPolicy));
 /* The model whose control bounds clip the output and whose target sbar is the default
  * -policy_s_target (borrowed: it must outlive the policy).  Without one, SetUp builds
  * the default staking model from the -hjb_ and -agents_ options.  The expert uses the
@@ -49,10 +56,13 @@ PETSC_EXTERN PetscErrorCode StkPolicySetFile(StkPolicy policy, const char path[]
 /* Makes the policy a network policy evaluating `net` (borrowed: it must outlive the
  * policy; its weights may change between evaluations, e.g. during a refinement). */
 PETSC_EXTERN PetscErrorCode StkPolicySetNetwork(StkPolicy policy, StkNet net);
-/* -policy zero|fixed|proportional|cosmos|polkadot|ethereum|tezos|cosmos_sbar|polkadot_sbar|tezos_sbar|social_gradient|expert|network
- * (X_sbar: rule X with its target stake -- GoalBonded, ideal stake, Tezos's center --
- * set to the planner's sbar, or -policy_s_target) and every
- * parameter (prefix policy_), with its default, listed by -help. */
+/* -policy NAME (a registered type: zero, fixed, proportional, cosmos, polkadot, ethereum,
+ * tezos, cosmos_sbar, polkadot_sbar, tezos_sbar, social_gradient, expert, network, and
+ * any added with StkPolicyRegister), -policy_file, then the parameters of that type
+ * (prefix policy_), read by the type itself.  -help lists the known types and the
+ * parameters of the type chosen (`-policy cosmos -help`).  X_sbar is rule X with
+ * -policy_retarget on: its target stake (GoalBonded, ideal stake, Tezos's centre) set
+ * to the planner's sbar, or -policy_s_target. */
 PETSC_EXTERN PetscErrorCode StkPolicySetFromOptions(StkPolicy policy);
 /* Validates the parameters (errors name the option and the value) and, for the
  * expert, reads the solution file.  Collective. */
@@ -85,3 +95,4 @@ PETSC_EXTERN PetscErrorCode StkPolicyExpertValueGradient(StkPolicy policy, const
  * grid (the -hjb_ solver options apply), writes the solution to PATH and returns the
  * expert of that file.  Collective. */
 PETSC_EXTERN PetscErrorCode StkPolicyExpertReplan(StkPolicy policy, PetscReal kappa_factor, const char path[], StkPolicy *replanned);
+

@@ -4,40 +4,57 @@
 
 #define STK_MODEL_DEFAULT_RHO 0.05
 
-typedef struct {
-  char name[64];
-  PetscErrorCode (*create)(StkModel);
-} StkModelEntry;
+/* Registered types: a process-wide list, as PETSc's own XxxRegister.  The built-ins are
+ * added once, before anything else (StkModelRegisterAll, called by StkModelRegister and
+ * StkModelCreate), and the list is destroyed at PetscFinalize. */
+static PetscFunctionList StkModelList              = NULL;
+static PetscBool         StkModelRegisterAllCalled = PETSC_FALSE;
 
-#define STK_MODEL_MAX_TYPES 16
-/* Registered types; the built-ins are added on first use.  Registration is a one-time,
- * process-wide table, as PETSc's own XxxRegister. */
-static StkModelEntry stk_model_types[STK_MODEL_MAX_TYPES];
-static PetscInt      stk_model_ntypes = 0;
-
-PetscErrorCode StkModelRegister(const char name[], PetscErrorCode (*create)(StkModel))
+static PetscErrorCode StkModelFinalizePackage(void)
 {
   PetscFunctionBeginUser;
-  for (PetscInt i = 0; i < stk_model_ntypes; i++)
-    if (!strcmp(stk_model_types[i].name, name)) {
-      stk_model_types[i].create = create;
-      PetscFunctionReturn(0);
-    }
-  PetscCheck(stk_model_ntypes < STK_MODEL_MAX_TYPES, PETSC_COMM_SELF, PETSC_ERR_SUP, "Too many model types");
-  PetscCall(PetscStrncpy(stk_model_types[stk_model_ntypes].name, name, sizeof(stk_model_types[0].name)));
-  stk_model_types[stk_model_ntypes++].create = create;
+  PetscCall(PetscFunctionListDestroy(&StkModelList));
+  StkModelRegisterAllCalled = PETSC_FALSE;
   PetscFunctionReturn(0);
 }
 
 static PetscErrorCode StkModelRegisterAll(void)
 {
   PetscFunctionBeginUser;
-  if (stk_model_ntypes) PetscFunctionReturn(0);
-  PetscCall(StkModelRegister(STK_MODEL_STAKING, StkModelCreate_Staking));
-  PetscCall(StkModelRegister(STK_MODEL_LQ, StkModelCreate_LQ));
-  PetscCall(StkModelRegister(STK_MODEL_BANGBANG, StkModelCreate_BangBang));
-  PetscCall(StkModelRegister(STK_MODEL_MMS, StkModelCreate_MMS));
-  PetscCall(StkModelRegister(STK_MODEL_MERTON, StkModelCreate_Merton));
+  if (StkModelRegisterAllCalled) PetscFunctionReturn(0);
+  StkModelRegisterAllCalled = PETSC_TRUE;
+  PetscCall(PetscRegisterFinalize(StkModelFinalizePackage));
+  PetscCall(PetscFunctionListAdd(&StkModelList, STK_MODEL_STAKING, StkModelCreate_Staking));
+  PetscCall(PetscFunctionListAdd(&StkModelList, STK_MODEL_LQ, StkModelCreate_LQ));
+  PetscCall(PetscFunctionListAdd(&StkModelList, STK_MODEL_BANGBANG, StkModelCreate_BangBang));
+  PetscCall(PetscFunctionListAdd(&StkModelList, STK_MODEL_MMS, StkModelCreate_MMS));
+  PetscCall(PetscFunctionListAdd(&StkModelList, STK_MODEL_MERTON, StkModelCreate_Merton));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkModelRegister(const char name[], PetscErrorCode (*create)(StkModel))
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkModelRegisterAll());
+  PetscCall(PetscFunctionListAdd(&StkModelList, name, create));
+  PetscFunctionReturn(0);
+}
+
+/* "staking, lq, ...": the registered names in registration order, for messages. */
+static PetscErrorCode StkModelKnownTypes(char known[], size_t len)
+{
+  const char **names;
+  int          n;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkModelRegisterAll());
+  PetscCall(PetscFunctionListGet(StkModelList, &names, &n));
+  known[0] = 0;
+  for (int i = 0; i < n && names[i]; i++) { /* n counts the closing NULL */
+    if (i) PetscCall(PetscStrlcat(known, ", ", len));
+    PetscCall(PetscStrlcat(known, names[i], len));
+  }
+  PetscCall(PetscFree(names));
   PetscFunctionReturn(0);
 }
 
@@ -68,14 +85,17 @@ static PetscErrorCode StkModelResetType(StkModel m)
 
 PetscErrorCode StkModelSetType(StkModel m, const char type[])
 {
-  PetscInt i;
+  PetscErrorCode (*create)(StkModel) = NULL;
 
   PetscFunctionBeginUser;
   PetscCall(StkModelRegisterAll());
   if (m->type[0] && !strcmp(m->type, type)) PetscFunctionReturn(0);
-  for (i = 0; i < stk_model_ntypes; i++)
-    if (!strcmp(stk_model_types[i].name, type)) break;
-  PetscCheck(i < stk_model_ntypes, m->comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "Unknown -model '%s' (known: staking, lq, bangbang, mms, merton)", type);
+  PetscCall(PetscFunctionListFind(StkModelList, type, &create));
+  if (!create) {
+    char known[256];
+    PetscCall(StkModelKnownTypes(known, sizeof(known)));
+    SETERRQ(m->comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "Unknown -model '%s' (known: %s)", type, known);
+  }
   PetscCall(StkModelResetType(m));
   PetscCall(PetscStrncpy(m->type, type, sizeof(m->type)));
   m->rho = STK_MODEL_DEFAULT_RHO; /* a type may choose its own default; -hjb_rho is read after the type */
@@ -84,7 +104,7 @@ PetscErrorCode StkModelSetType(StkModel m, const char type[])
     m->stretch[k]             = 0;
     PetscCall(PetscSNPrintf(m->names[k], sizeof(m->names[k]), "x%" PetscInt_FMT, k));
   }
-  PetscCall(stk_model_types[i].create(m));
+  PetscCall(create(m));
   PetscFunctionReturn(0);
 }
 
@@ -115,7 +135,7 @@ PetscErrorCode StkModelSetFromOptions(StkModel m)
   PetscFunctionBeginUser;
   PetscCall(PetscStrncpy(type, m->type[0] ? m->type : STK_MODEL_STAKING, sizeof(type)));
   PetscOptionsBegin(m->comm, NULL, "Model (MODEL.md section 3)", NULL);
-  PetscCall(PetscOptionsString("-model", "Model: staking (MODEL.md), or a test problem with an exact solution: lq (linear-quadratic), bangbang (bounded control), mms (manufactured, reflecting), merton (consumption-portfolio)", "StkModelSetType", type, type, sizeof(type), NULL));
+  PetscCall(PetscOptionsFList("-model", "Model: staking (MODEL.md), or a test problem with an exact solution: lq (linear-quadratic), bangbang (bounded control), mms (manufactured, reflecting), merton (consumption-portfolio)", "StkModelSetType", StkModelList, type, type, sizeof(type), NULL));
   PetscCall(PetscOptionsInt("-dim", "State dimension: 1 (s) or 2 (s, z) for staking (default 2); 1 or 2 for lq and mms (default 2); bangbang and merton are 1-D", "StkModelSetDimension", dim, &dim, &set));
   if (set) PetscCall(StkModelSetDimension(m, dim));
   PetscCall(StkModelSetType(m, type));
@@ -321,20 +341,25 @@ PetscErrorCode StkModelWriteAttributes(StkModel m, StkH5 file, const char group[
 
 PetscErrorCode StkModelPrintOptionsOfOtherTypes(StkModel m)
 {
+  const char **names;
+  int          n;
+
   PetscFunctionBeginUser;
   PetscCall(StkModelRegisterAll());
-  for (PetscInt i = 0; i < stk_model_ntypes; i++) {
+  PetscCall(PetscFunctionListGet(StkModelList, &names, &n));
+  for (int i = 0; i < n && names[i]; i++) { /* n counts the closing NULL */
     StkModel other;
     char     title[128];
-    if (!strcmp(stk_model_types[i].name, m->type)) continue;
+    if (!strcmp(names[i], m->type)) continue;
     PetscCall(StkModelCreate(m->comm, &other));
     other->dim = m->dim;
-    PetscCall(StkModelSetType(other, stk_model_types[i].name));
+    PetscCall(StkModelSetType(other, names[i]));
     PetscCall(PetscSNPrintf(title, sizeof(title), "Options of -model %s", other->type));
     PetscOptionsBegin(m->comm, NULL, title, NULL);
     if (other->ops.setfromoptions) PetscCall(other->ops.setfromoptions(other, PetscOptionsObject));
     PetscOptionsEnd();
     PetscCall(StkModelDestroy(&other));
   }
+  PetscCall(PetscFree(names));
   PetscFunctionReturn(0);
 }

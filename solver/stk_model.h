@@ -25,7 +25,8 @@ typedef enum { STK_BC_REFLECT, STK_BC_DIRICHLET } StkBoundaryType;
 PETSC_EXTERN PetscErrorCode StkModelCreate(MPI_Comm comm, StkModel *model);
 PETSC_EXTERN PetscErrorCode StkModelSetType(StkModel model, const char type[]);
 PETSC_EXTERN PetscErrorCode StkModelSetDimension(StkModel model, PetscInt dim);
-/* -model staking|lq|bangbang|mms|merton, -dim 1|2, -hjb_rho, and the type's own options. */
+/* -model (a registered type: staking|lq|bangbang|mms|merton built in), -dim 1|2, -hjb_rho,
+ * and the type's own options. */
 PETSC_EXTERN PetscErrorCode StkModelSetFromOptions(StkModel model);
 PETSC_EXTERN PetscErrorCode StkModelSetUp(StkModel model);
 PETSC_EXTERN PetscErrorCode StkModelView(StkModel model, PetscViewer viewer);
@@ -71,5 +72,9 @@ PETSC_EXTERN PetscErrorCode StkModelPrintOptionsOfOtherTypes(StkModel model);
 /* The token holders of a "staking" model (borrowed; errors for other types): the
  * simulators share them with the solver, so every agent parameter has one source. */
 PETSC_EXTERN PetscErrorCode StkModelStakingGetPopulation(StkModel model, StkPopulation *pop);
-/* Registration of further model types. */
+/* Adds a model type (or replaces the constructor of a registered name): `create` fills
+ * in the ops table of stk_modelimpl.h.  May be called before the first StkModelCreate:
+ * the built-in types are always registered first, once per PetscInitialize (the list is
+ * destroyed at PetscFinalize).  -model, -help and the "known:" list of an unknown
+ * -model come from this registry. */
 PETSC_EXTERN PetscErrorCode StkModelRegister(const char name[], PetscErrorCode (*create)(StkModel));

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define DAY (1.0 / 365.25) /* years */
+#define DAY (1.0 / 365) /* years: the simulators' day (STK_DAYS_PER_YEAR 365) */
 
 /* A policy configured from an options string only (a private options database). */
 static PetscErrorCode PolicyFromOptions(const char options[], StkPolicy *p)
@@ -97,9 +97,12 @@ static void test_polkadot(void **state)
 
 static void test_ethereum(void **state)
 {
-  /* u = c sqrt(s), c = 64 * 82181.25 / sqrt(120e6 * 1e9) = 0.015183157379148778 */
+  /* u = c sqrt(s), c = F E / sqrt(S): F = 64, E = 365 * 86400 / (12 * 32) = 82125 epochs
+   * in the simulators' 365-day year, S = 120e6 * 1e9 gwei:
+   * c = 64 * 82125 / sqrt(1.2e17) = 5256000 / 346410161.5137754 = 0.015172765074303365
+   * (82181.25 epochs of a 365.25-day year gave 0.0151832) */
   const PetscReal s[5] = {0.01, 0.25, 0.5, 0.64, 1.0};
-  const PetscReal u[5] = {0.0015183157379148778, 0.007591578689574389, 0.010736113542618669, 0.012146525903319022, 0.015183157379148778};
+  const PetscReal u[5] = {0.0015172765074303366, 0.0075863825371516825, 0.010728765073390321, 0.012138212059442693, 0.015172765074303365};
   /* an explicit c overrides the derivation: u = 0.02 sqrt(s) */
   const PetscReal v[5] = {0.002, 0.01, 0.014142135623730951, 0.016, 0.02};
 
@@ -193,7 +196,8 @@ static void test_social_gradient_sequence(void **state)
  * Polkadot curve peaks there, Tezos's dead zone is centred there. */
 static void test_retargeted_rules(void **state)
 {
-  const PetscReal x0[2] = {0.5, 0}, cycle = (24576 * 10.0 / 86400) / 365.25;
+  /* a cycle of 24576 blocks of 10 s = 2.8444 days of the simulators' 365-day year */
+  const PetscReal x0[2] = {0.5, 0}, cycle = (24576 * 10.0 / 86400) / 365;
   double          a[8];
   StkPolicy       p = Policy("-policy cosmos_sbar -hjb_sbar 0.5");
 
@@ -214,6 +218,56 @@ static void test_retargeted_rules(void **state)
   p = Policy("-policy tezos"); /* its own centre 0.5: s = 0.5 is in the dead zone */
   assert_petsc(StkPolicyReset(p, 0.0, x0, a));
   assert_close(Eval(p, cycle * 1.000001, 0.5, a), 0.0025, 1e-12, 0);
+  assert_petsc(StkPolicyDestroy(&p));
+}
+
+/* Retargeting is an option of the three rules (-policy_retarget); the _sbar types are
+ * the same rules with it on by default. */
+static void test_retarget_option(void **state)
+{
+  const PetscReal x0[2] = {0.5, 0};
+  double          a[8];
+  StkPolicy       p = Policy("-policy cosmos -policy_retarget -hjb_sbar 0.5");
+
+  assert_petsc(StkPolicyReset(p, 0.0, x0, a));
+  assert_close(Eval(p, 1.0, 0.5, a), 0.13, 1e-14, 0);   /* at the goal sbar = 0.5: no change */
+  assert_close(Eval(p, 1.2, 0.25, a), 0.143, 1e-14, 0); /* + 0.13 (1 - 0.25 / 0.5) 0.2 */
+  assert_petsc(StkPolicyDestroy(&p));
+  /* cosmos_sbar with the option off is cosmos: GoalBonded 0.67 */
+  p = Policy("-policy cosmos_sbar -policy_retarget 0 -hjb_sbar 0.5");
+  assert_petsc(StkPolicyReset(p, 0.0, x0, a));
+  assert_close(Eval(p, 0.2, 0.5, a), 0.13 + 0.13 * (1 - 0.5 / 0.67) * 0.2, 1e-14, 0);
+  assert_petsc(StkPolicyDestroy(&p));
+  /* the target given explicitly wins over the model's sbar: the Polkadot peak moves to 0.4 */
+  p = Policy("-policy polkadot_sbar -policy_s_target 0.4");
+  assert_close(Eval(p, 0, 0.4, NULL), 0.10, 1e-14, 0);
+  assert_close(Eval(p, 0, 0.2, NULL), 0.025 + 0.075 * 0.5, 1e-14, 0);  /* s / s_ideal = 0.5 */
+  assert_close(Eval(p, 0, 0.45, NULL), 0.025 + 0.075 * 0.5, 1e-14, 0); /* 2^((0.4 - 0.45) / 0.05) */
+  assert_petsc(StkPolicyDestroy(&p));
+  /* Tezos retargeted by the option (no issuance floor, cycles of 1 day): dead zone
+   * [0.58, 0.62] around sbar 0.6.  s = 0.55 lies 0.03 below it, so the bonus grows
+   * (around the own centre 0.5 it would be above the zone, and the bonus stays 0) */
+  p = Policy("-policy tezos -policy_retarget -policy_tezos_cycle_days 1 -policy_tezos_issuance_min 0");
+  assert_petsc(StkPolicyReset(p, 0.0, x0, a));
+  assert_close(Eval(p, 1.0 * DAY, 0.55, a), 1 / (1600 * 0.3025) + 0.01 * 0.03, 1e-13, 0); /* static + 0.01/day * 1 day * 0.03 */
+  assert_close(Eval(p, 2.0 * DAY, 0.5, a), 1 / (1600 * 0.25) + 0.0003 + 0.01 * 0.08, 1e-13, 0); /* 0.08 below */
+  assert_petsc(StkPolicyDestroy(&p));
+}
+
+/* Each type reads only its own parameters, and keeps them while its type stays. */
+static void test_parameters_per_type(void **state)
+{
+  StkPolicy p = Policy("-policy fixed -policy_u 0.05 -policy_gain -0.5"); /* -policy_gain is proportional's */
+  PetscReal x[2] = {0.5, 0}, u;
+
+  assert_close(Eval(p, 0, 0.3, NULL), 0.05, 0, 0);
+  assert_petsc(StkPolicySetType(p, STK_POLICY_FIXED)); /* the same type: parameters kept */
+  assert_close(Eval(p, 0, 0.3, NULL), 0.05, 0, 0);
+  assert_petsc(StkPolicySetType(p, STK_POLICY_PROPORTIONAL)); /* a new type: its defaults */
+  assert_petsc(StkPolicyEvaluate(p, 0, x, &u, NULL));
+  assert_close(u, 0.03 + 0.5 * (0.6 - 0.5), 1e-15, 0);
+  assert_petsc(StkPolicySetType(p, STK_POLICY_FIXED)); /* back to fixed: the default rate */
+  assert_close(Eval(p, 0, 0.3, NULL), 0.03, 0, 0);
   assert_petsc(StkPolicyDestroy(&p));
 }
 
@@ -245,6 +299,9 @@ static void test_tezos_sequence(void **state)
   assert_petsc(StkPolicyReset(p, 0.0, x0, mem));
   assert_close(Eval(p, 0.0, 0.3, mem), 1.0 / 144, 1e-13, 0);        /* 1/(1600 * 0.09), dyn 0 */
   assert_close(Eval(p, 1 * DAY, 0.3, mem), 1.0 / 144, 1e-13, 0);    /* no cycle end yet */
+  /* 2 days of a 365.25-day year are 0.99932 cycle of 2 simulator days (1/365 yr each):
+   * still no cycle end */
+  assert_close(Eval(p, 2 / 365.25, 0.3, mem), 1.0 / 144, 1e-13, 0);
   assert_close(Eval(p, 2 * DAY, 0.3, mem), 1.0 / 144 + 0.0036, 1e-13, 0); /* dyn 0.02 * 0.18 */
   assert_close(Eval(p, 7 * DAY, 0.3, mem), 1.0 / 144 + 0.0108, 1e-13, 0); /* two more cycles (4, 6 days) */
   assert_close(Eval(p, 8 * DAY, 0.5, mem), 0.0025 + 0.0108, 1e-13, 0);    /* dead zone: dyn kept */
@@ -289,7 +346,7 @@ static void ViewContains(StkPolicy p, const char bounds[])
 /* Every type stays within [u_min, u_max] over a sweep of s and time. */
 static void test_bounds(void **state)
 {
-  const char *types[] = {"zero", "fixed", "proportional", "cosmos", "polkadot", "ethereum", "tezos"};
+  const char *types[] = {"zero", "fixed", "proportional", "cosmos", "polkadot", "ethereum", "tezos", "cosmos_sbar", "polkadot_sbar", "tezos_sbar", "social_gradient"};
   const char *extra[] = {"", " -hjb_u_min 0.01 -hjb_u_max 0.04"};
 
   for (int e = 0; e < 2; e++)
@@ -445,6 +502,8 @@ static void test_bad_input(void **state)
   expect_error("-policy cosmos -policy_cosmos_goal_bonded 1.5", "-policy_cosmos_goal_bonded", "1.5");
   expect_error("-policy polkadot -policy_polkadot_falloff 0", "-policy_polkadot_falloff", "0");
   expect_error("-policy tezos -policy_tezos_cycle_days -1", "-policy_tezos_cycle_days", "-1");
+  expect_error("-policy tezos_sbar -policy_s_target 1.5", "-policy_s_target", "1.5");
+  expect_error("-policy social_gradient -policy_sg_rate -1", "-policy_sg_rate", "-1");
   expect_error("-policy fixed -hjb_u_min 0.2 -hjb_u_max 0.1", "-hjb_u_min", "0.2");
   { /* a solution of another model */
     StkTestProblem P;
@@ -472,6 +531,8 @@ static const struct CMUnitTest tests[] = {
   cmocka_unit_test(test_tezos_sequence),
   cmocka_unit_test(test_social_gradient_sequence),
   cmocka_unit_test(test_retargeted_rules),
+  cmocka_unit_test(test_retarget_option),
+  cmocka_unit_test(test_parameters_per_type),
   cmocka_unit_test(test_bounds),
   cmocka_unit_test(test_expert_1d),
   cmocka_unit_test(test_expert_2d_default),
