@@ -22,14 +22,9 @@ PetscBool StkHelpRequested(void);
 PetscErrorCode StkOutputPath(MPI_Comm comm, const char option[], const char default_path[], char path[], size_t len);
 
 /* The mechanism network fitted to the policy of solution file `in` (-net_ options;
- * stakehjb fit without the writing).  Collective. */
+ * stakehjb fit without the writing).  Collective.  Defined in cmd_fit.c; compare uses it.
+ * TODO(integrator): goes with the experiments/ move (StkCompare fits its own networks). */
 PetscErrorCode StkFitSolutionFile(const char in[], StkNet *net);
-/* The expert policy of a solution file (set up; collective). */
-PetscErrorCode StkExpertFromFile(const char path[], StkPolicy *expert);
-/* Refines `net` in place with the -refine_ options, a progress line on stderr. */
-PetscErrorCode StkRefineNetwork(StkNet net, StkPolicy expert, StkRefine *refine);
-/* Prints the refinement's settings and history summary (and the output path if any). */
-PetscErrorCode StkRefineSummary(StkRefine refine, const char out[]);
 
 /* A grid configured by the model and a solver on it, both from options (the grid is
  * not set up yet: a caller may still change its sizes). */

@@ -100,6 +100,15 @@ PetscErrorCode StkEvaluateSetPolicy(StkEvaluate ev, StkPolicyFn fn, StkPolicyRes
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StkEvaluateSetNumPaths(StkEvaluate ev, PetscInt npaths)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(npaths >= 1, ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-eval_paths must be >= 1, got %" PetscInt_FMT, npaths);
+  ev->npaths      = npaths;
+  ev->setupcalled = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StkEvaluateGetSim(StkEvaluate ev, StkSim *sim)
 {
   PetscFunctionBeginUser;

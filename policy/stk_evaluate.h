@@ -48,6 +48,8 @@ PETSC_EXTERN PetscErrorCode StkEvaluateSetPopulation(StkEvaluate ev, StkPopulati
 /* The policy to evaluate (see StkPolicyGetFunction): fn and reset are called on each
  * rank for that rank's paths with a private state of state_size bytes. */
 PETSC_EXTERN PetscErrorCode StkEvaluateSetPolicy(StkEvaluate ev, StkPolicyFn fn, StkPolicyResetFn reset, void *ctx, size_t state_size);
+/* The number of paths M (default 16; -eval_paths overrides it). */
+PETSC_EXTERN PetscErrorCode StkEvaluateSetNumPaths(StkEvaluate ev, PetscInt npaths);
 /* -eval_paths M, -eval_seed, -eval_start spread|fixed, -eval_s_lo, -eval_s_hi,
  * -eval_s0, -eval_z0, -eval_band, -eval_hold_days, and the environment's -sim_*
  * options (type, dim, dt, t_final, n, shocks, ...; -sim_seed and -sim_s0 are replaced

@@ -85,6 +85,9 @@ PETSC_EXTERN PetscErrorCode StkNetCheckGradient(StkNet net, const PetscReal x[],
  * the work, and the objective is summed in fixed blocks in a fixed order, so the
  * fitted weights are identical on any number of ranks.  Collective. */
 PETSC_EXTERN PetscErrorCode StkNetFit(StkNet net, PetscInt n, const PetscReal x[], const PetscReal u[], StkNetFitStats *stats);
+/* The fit's iteration limit (default 1000; -net_fit_max_it overrides it, and
+ * -net_fit_tao_max_it overrides both). */
+PETSC_EXTERN PetscErrorCode StkNetSetFitMaxIterations(StkNet net, PetscInt max_it);
 /* For -help: list the fit's TAO options (-net_fit_tao_*) with the fit's defaults. */
 PETSC_EXTERN PetscErrorCode StkNetPrintFitOptions(StkNet net);
 /* RMSE and max |pi_theta(x_i) - u_i| over the samples, divided by u_max - u_min

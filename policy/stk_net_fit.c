@@ -151,6 +151,14 @@ static PetscErrorCode CreateTao(StkNet net, Vec X, Tao *tao)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StkNetSetFitMaxIterations(StkNet net, PetscInt max_it)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(max_it >= 0, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "-net_fit_max_it must be >= 0, got %" PetscInt_FMT, max_it);
+  net->fit_max_it = max_it;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StkNetPrintFitOptions(StkNet net)
 {
   Tao tao;

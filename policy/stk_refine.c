@@ -50,6 +50,7 @@ struct _p_StkRefine {
   PetscReal          s, z, sxx, sxy, gamma, plan_factor, next_replan;
   PetscInt           k;
   StkRefineRecord   *history;
+  PetscLogDouble     run_start, progress_last; /* wall clock of Run and of the last progress line */
 };
 
 PetscErrorCode StkRefineCreate(MPI_Comm comm, StkRefine *refine)
@@ -91,6 +92,24 @@ PetscErrorCode StkRefineSetExpert(StkRefine r, StkPolicy expert)
 {
   PetscFunctionBeginUser;
   r->expert      = expert;
+  r->setupcalled = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkRefineSetEnvironment(StkRefine r, StkSimType env)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(env == STK_SIM_SDE || env == STK_SIM_ABM, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-refine_env must be sde or abm, got %d", (int)env);
+  r->env         = env;
+  r->setupcalled = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkRefineSetIterations(StkRefine r, PetscInt iterations)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(iterations >= 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-refine_iterations must be >= 0, got %" PetscInt_FMT, iterations);
+  r->iterations  = iterations;
   r->setupcalled = PETSC_FALSE;
   PetscFunctionReturn(0);
 }
@@ -397,9 +416,25 @@ static PetscErrorCode Iterate(StkRefine r)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StkRefineMonitorProgress(StkRefine r, PetscInt k, PetscInt n, const StkRefineRecord *rec, void *ctx)
+{
+  PetscLogDouble now;
+  PetscMPIInt    rank;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscTime(&now));
+  PetscCallMPI(MPI_Comm_rank(r->comm, &rank));
+  if (rank || (now - r->progress_last < 0.1 && k + 1 < n)) PetscFunctionReturn(0);
+  r->progress_last = now;
+  PetscCall(PetscFPrintf(PETSC_COMM_SELF, stderr, "\rrefine: iteration %" PetscInt_FMT "/%" PetscInt_FMT ", window cost %.5f /yr, gamma %.3f, |theta - theta_0| %.4f, %.1f s%s", k + 1, n, (double)rec->cost, (double)rec->gamma, (double)rec->distance, (double)(now - r->run_start), k + 1 == n ? "\n" : ""));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StkRefineRun(StkRefine r)
 {
   PetscFunctionBeginUser;
+  PetscCall(PetscTime(&r->run_start));
+  r->progress_last = 0;
   PetscCall(StkRefineSetUp(r));
   PetscCall(PetscLogEventBegin(STK_EVENT_Refine, 0, 0, 0, 0));
   while (r->k < r->iterations) {
@@ -488,6 +523,32 @@ PetscErrorCode StkRefineWrite(StkRefine r, const char path[])
   PetscFunctionReturn(0);
 }
 
+/* Mean window cost over the first and the last tenth of the n iterations. */
+static void CostEnds(PetscInt n, const StkRefineRecord *h, PetscReal *first, PetscReal *last)
+{
+  const PetscInt m = PetscMax(n / 10, 1);
+
+  *first = *last = 0;
+  for (PetscInt k = 0; k < m; k++) {
+    *first += h[k].cost / m;
+    *last += h[n - m + k].cost / m;
+  }
+}
+
+static PetscErrorCode ViewHistory(StkRefine r, PetscViewer viewer)
+{
+  const StkRefineRecord *last = &r->history[r->k - 1];
+  PetscReal              first_tenth, last_tenth;
+
+  PetscFunctionBeginUser;
+  CostEnds(r->k, r->history, &first_tenth, &last_tenth);
+  PetscCall(PetscViewerASCIIPushTab(viewer));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "last step |theta_{k+1} - theta_k| %.3e, final |theta - theta_0| %.4f\n", (double)last->step_norm, (double)last->distance));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "mean window cost: first tenth %.6f /yr, last tenth %.6f /yr (noisy: windows differ in state and noise)\n", (double)first_tenth, (double)last_tenth));
+  PetscCall(PetscViewerASCIIPopTab(viewer));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StkRefineView(StkRefine r, PetscViewer viewer)
 {
   char agents[64] = "";
@@ -499,6 +560,7 @@ PetscErrorCode StkRefineView(StkRefine r, PetscViewer viewer)
   PetscCall(PetscViewerASCIIPrintf(viewer, "steps a_k = %g / (k + %g)^%g, trust region radius %g, noise key %" PetscInt_FMT "\n", (double)r->a0, (double)r->k0, (double)r->alpha, (double)r->radius, r->seed));
   if (r->replan > 0) PetscCall(PetscViewerASCIIPrintf(viewer, "re-planning every %g yr (warm-started HJB solve with kappa x gamma) into %s\n", (double)r->replan, r->replan_file));
   if (r->setupcalled) PetscCall(PetscViewerASCIIPrintf(viewer, "after %" PetscInt_FMT " iterations: responsiveness estimate gamma = %g, planner's kappa factor %g\n", r->k, (double)r->gamma, (double)r->plan_factor));
+  if (r->setupcalled && r->k > 0) PetscCall(ViewHistory(r, viewer));
   PetscFunctionReturn(0);
 }
 

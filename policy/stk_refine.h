@@ -30,8 +30,8 @@
  * Every rank runs the same windows (an abm's agents are spread over the ranks), so the
  * iterates are identical on any number of ranks.
  *
- *   StkRefineCreate -> SetNetwork -> SetExpert -> SetFromOptions -> SetUp -> Run
- *     -> GetHistory / Write -> Destroy */
+ *   StkRefineCreate -> SetNetwork -> SetExpert [-> SetEnvironment / SetIterations]
+ *     -> SetFromOptions -> SetUp -> Run -> GetHistory / Write / View -> Destroy */
 #pragma once
 #include "stk_policy.h"
 #include "stk_sim.h"
@@ -60,7 +60,15 @@ PETSC_EXTERN PetscErrorCode StkRefineCreate(MPI_Comm comm, StkRefine *refine);
 PETSC_EXTERN PetscErrorCode StkRefineSetNetwork(StkRefine refine, StkNet net);
 /* The expert (a set-up StkPolicy of type expert, borrowed): the planner's model and V_s. */
 PETSC_EXTERN PetscErrorCode StkRefineSetExpert(StkRefine refine, StkPolicy expert);
+/* The environment the windows are simulated in (default sde; -refine_env overrides it). */
+PETSC_EXTERN PetscErrorCode StkRefineSetEnvironment(StkRefine refine, StkSimType env);
+/* The number of iterations (default 100; -refine_iterations overrides it). */
+PETSC_EXTERN PetscErrorCode StkRefineSetIterations(StkRefine refine, PetscInt iterations);
 PETSC_EXTERN PetscErrorCode StkRefineSetMonitor(StkRefine refine, StkRefineMonitorFn monitor, void *ctx);
+/* A monitor printing one progress line on stderr (rank 0), rewritten in place about
+ * ten times a second: iteration, window cost, gamma, |theta - theta_0|, seconds since
+ * Run began.  ctx is unused: StkRefineSetMonitor(refine, StkRefineMonitorProgress, NULL). */
+PETSC_EXTERN PetscErrorCode StkRefineMonitorProgress(StkRefine refine, PetscInt k, PetscInt n, const StkRefineRecord *rec, void *ctx);
 /* -refine_estimator hamiltonian|spsa, -refine_a0, -refine_k0, -refine_alpha,
  * -refine_radius, -refine_window, -refine_iterations, -refine_seed, -refine_env sde|abm,
  * -refine_n, -refine_dt, -refine_s0, -refine_spsa_c, -refine_replan, -refine_replan_file,
@@ -76,5 +84,8 @@ PETSC_EXTERN PetscErrorCode StkRefineGetHistory(StkRefine refine, PetscInt *n, c
 PETSC_EXTERN PetscErrorCode StkRefineGetEnvironment(StkRefine refine, StkPopulation *pop);
 /* The refined network in /network and the history in /network/history (docs/network.md). */
 PETSC_EXTERN PetscErrorCode StkRefineWrite(StkRefine refine, const char path[]);
+/* The settings and, after iterations, the state: gamma, the last step, the distance
+ * from theta_0 and the mean window cost over the first and the last tenth of the
+ * iterations. */
 PETSC_EXTERN PetscErrorCode StkRefineView(StkRefine refine, PetscViewer viewer);
 PETSC_EXTERN PetscErrorCode StkRefineDestroy(StkRefine *refine);

@@ -66,8 +66,6 @@ PETSC_EXTERN PetscErrorCode StkSolverCreateMatrix(StkSolver solver, Mat *A);
  * non-Dirichlet node for the policy u (zero at Dirichlet nodes): the discrete HJB
  * is min_u H = 0. */
 PETSC_EXTERN PetscErrorCode StkSolverHamiltonian(StkSolver solver, Vec V, Vec u, Vec H);
-/* One policy improvement: u_new from V with the configured greedy rule. */
-PETSC_EXTERN PetscErrorCode StkSolverImprovePolicy(StkSolver solver, Vec V, Vec u_new);
 /* The solver's closed-form policy improvement (upwind scheme) of control c at any
  * state x, from the forward and backward differences pf, pb and the second difference q
  * of V along the control's direction: the greedy map solved to self-consistency with pf

@@ -510,17 +510,6 @@ PetscErrorCode StkSchemeImprove(StkSolver S, Vec V_local, Vec u_old, Vec u_new, 
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode StkSolverImprovePolicy(StkSolver S, Vec V, Vec u_new)
-{
-  PetscReal res;
-  PetscInt  changed;
-
-  PetscFunctionBeginUser;
-  PetscCall(DMGlobalToLocal(S->da, V, INSERT_VALUES, S->V_local));
-  PetscCall(StkSchemeImprove(S, S->V_local, S->u, u_new, &res, &changed));
-  PetscFunctionReturn(0);
-}
-
 PetscErrorCode StkSolverHamiltonian(StkSolver S, Vec V, Vec u, Vec H)
 {
   const PetscScalar *Vg, *ua;

@@ -90,5 +90,23 @@ with tempfile.TemporaryDirectory() as tmp:
     check("run compares the three policies", all(w in run.stdout for w in ("expert", "fitted", "refined", "95% CI", "Wilcoxon")))
     check("run writes out/refined.h5", os.path.exists(os.path.join(outdir, "out", "refined.h5")))
 
+    # run fits the network to its solution in memory (after its own solve) or to
+    # -run_solution's: the same weights as `stakehjb fit` on the written solution file
+    fast = ["-net_widths", "8,8", "-net_fit_max_it", "40", "-refine_iterations", "2", "-refine_n", "2000",
+            "-sim_n", "2000", "-sim_t_final", "0.5", "-sim_shock_t", "0.25", "-eval_paths", "2", "-compare_regimes", "baseline",
+            "-compare_envs", "sde", "-compare_scenarios", "none", "-compare_policies", "expert,fixed",
+            "-compare_paths", "2", "-compare_years", "0.5", "-compare_samples", "1"]
+    for name, extra in (("solve", small), ("run_solution", ["-run_solution", sol])):
+        outdir = os.path.join(tmp, "job_" + name)
+        os.mkdir(outdir)
+        run = stk(["run"] + extra + fast, cwd=outdir)
+        check(f"run ({name}) exits 0", run.returncode == 0, run.stderr[-2000:])
+        solution = sol if name == "run_solution" else os.path.join(outdir, "out", "solution.h5")
+        net_fit = os.path.join(outdir, "fit.h5")
+        run = stk(["fit", "-i", solution, "-o", net_fit, "-net_widths", "8,8", "-net_fit_max_it", "40"])
+        check(f"fit of run's solution ({name}) exits 0", run.returncode == 0, run.stderr[-2000:])
+        with h5py.File(os.path.join(outdir, "out", "network.h5"), "r") as f1, h5py.File(net_fit, "r") as f2:
+            check(f"run ({name}) fits the weights fit fits", np.array_equal(f1["network/weights"][...], f2["network/weights"][...]))
+
 print(f"{sum(checks)} of {len(checks)} checks passed")
 sys.exit(0 if all(checks) else 1)

@@ -34,7 +34,7 @@ struct _p_StkSolver {
   PetscInt       max_it, exact_samples;
   StkGreedyType  greedy;
   PetscBool      monitor, progress, have_guess, solved, density_done;
-  PetscBool      central; /* -hjb_scheme central_monotone */
+  PetscBool      central; /* -hjb_central: central drift differences where the row stays monotone */
   StkSolverStats stats;
   PetscBool      setupcalled;
   /* Issue 7: grid sequencing, inexact policy evaluation, in-run benchmark. */
