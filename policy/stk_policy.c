@@ -23,9 +23,10 @@ static const StkPolicyEntry stk_policy_types[] = {
   {STK_POLICY_SOCIAL_GRADIENT, StkPolicyCreate_SocialGradient},
   {STK_POLICY_EXPERT,   StkPolicyCreate_Expert  },
   {STK_POLICY_NETWORK,  StkPolicyCreate_Network },
+  {STK_POLICY_SOLUTION, StkPolicyCreate_Solution},
 };
 #define STK_POLICY_NTYPES ((PetscInt)(sizeof(stk_policy_types) / sizeof(stk_policy_types[0])))
-static const char stk_policy_known[] = "zero, fixed, proportional, cosmos, polkadot, ethereum, tezos, cosmos_sbar, polkadot_sbar, tezos_sbar, social_gradient, expert, network";
+static const char stk_policy_known[] = "zero, fixed, proportional, cosmos, polkadot, ethereum, tezos, cosmos_sbar, polkadot_sbar, tezos_sbar, social_gradient, expert, network, solution";
 
 /* Published defaults; sources in docs/policies.md. */
 static void StkPolicyParamsDefault(StkPolicyParams *par)
@@ -168,8 +169,8 @@ PetscErrorCode StkPolicySetFromOptions(StkPolicy p)
   PetscFunctionBeginUser;
   PetscCall(PetscStrncpy(type, p->type[0] ? p->type : STK_POLICY_FIXED, sizeof(type)));
   PetscOptionsBegin(p->comm, NULL, "Issuance policy (MODEL.md sections 5-6, docs/policies.md)", NULL);
-  PetscCall(PetscOptionsString("-policy", "Policy: zero, fixed, proportional, cosmos, polkadot, ethereum, tezos, social_gradient, expert or network", "StkPolicySetType", type, type, sizeof(type), NULL));
-  PetscCall(PetscOptionsString("-policy_file", "expert: solution file written by stakehjb solve -o; network: network file written by stakehjb fit or refine", "StkPolicySetFile", p->file, p->file, sizeof(p->file), NULL));
+  PetscCall(PetscOptionsString("-policy", "Policy: zero, fixed, proportional, cosmos, polkadot, ethereum, tezos, social_gradient, expert, network or solution", "StkPolicySetType", type, type, sizeof(type), NULL));
+  PetscCall(PetscOptionsString("-policy_file", "expert, solution: solution file written by stakehjb solve -o; network: network file written by stakehjb fit or refine", "StkPolicySetFile", p->file, p->file, sizeof(p->file), NULL));
   PetscCall(StkPolicyOptionsBaselines(p, PetscOptionsObject));
   PetscOptionsEnd();
   /* after PetscOptionsEnd: an unknown name then errors without leaving the block open */

@@ -35,21 +35,24 @@ typedef struct _p_StkPolicy *StkPolicy;
 #define STK_POLICY_SOCIAL_GRADIENT "social_gradient"
 #define STK_POLICY_EXPERT       "expert"
 #define STK_POLICY_NETWORK      "network"
+#define STK_POLICY_SOLUTION     "solution" /* u*(x) of a solution file, interpolated */
 
 PETSC_EXTERN PetscErrorCode StkPolicyCreate(MPI_Comm comm, StkPolicy *policy);
 PETSC_EXTERN PetscErrorCode StkPolicySetType(StkPolicy policy, const char type[]);
 PETSC_EXTERN PetscErrorCode StkPolicyGetType(StkPolicy policy, const char **type);
 /* The model whose control bounds clip the output and whose target sbar is the default
  * -policy_s_target (borrowed: it must outlive the policy).  Without one, SetUp builds
- * the default staking model from the -hjb_ and -agents_ options.  The expert uses the
- * model stored in its solution file instead. */
+ * the default staking model from the -hjb_ and -agents_ options.  The expert and the
+ * solution policy use the model stored in their solution file instead (the solution
+ * policy warns where the agents of the model set differ from the file's). */
 PETSC_EXTERN PetscErrorCode StkPolicySetModel(StkPolicy policy, StkModel model);
-/* The solution file of the expert, the network file of the network (same as -policy_file). */
+/* The solution file of the expert and of the solution policy, the network file of the
+ * network (same as -policy_file). */
 PETSC_EXTERN PetscErrorCode StkPolicySetFile(StkPolicy policy, const char path[]);
 /* Makes the policy a network policy evaluating `net` (borrowed: it must outlive the
  * policy; its weights may change between evaluations, e.g. during a refinement). */
 PETSC_EXTERN PetscErrorCode StkPolicySetNetwork(StkPolicy policy, StkNet net);
-/* -policy zero|fixed|proportional|cosmos|polkadot|ethereum|tezos|cosmos_sbar|polkadot_sbar|tezos_sbar|social_gradient|expert|network
+/* -policy zero|fixed|proportional|cosmos|polkadot|ethereum|tezos|cosmos_sbar|polkadot_sbar|tezos_sbar|social_gradient|expert|network|solution
  * (X_sbar: rule X with its target stake -- GoalBonded, ideal stake, Tezos's center --
  * set to the planner's sbar, or -policy_s_target) and every
  * parameter (prefix policy_), with its default, listed by -help. */

@@ -56,6 +56,7 @@ PETSC_INTERN PetscErrorCode StkPolicyCreate_Tezos(StkPolicy);
 PETSC_INTERN PetscErrorCode StkPolicyCreate_SocialGradient(StkPolicy);
 PETSC_INTERN PetscErrorCode StkPolicyCreate_Expert(StkPolicy);
 PETSC_INTERN PetscErrorCode StkPolicyCreate_Network(StkPolicy);
+PETSC_INTERN PetscErrorCode StkPolicyCreate_Solution(StkPolicy);
 
 /* Checks of the baseline parameters (errors name the option and the value). */
 PETSC_INTERN PetscErrorCode StkPolicyParamsCheck(MPI_Comm comm, const StkPolicyParams *par);
