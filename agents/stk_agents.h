@@ -7,6 +7,7 @@
 #pragma once
 #include <petscsys.h>
 #include <petscviewer.h>
+#include "stk_h5.h"
 
 typedef enum { STK_COST_LOGNORMAL, STK_COST_UNIFORM, STK_COST_LOGISTIC, STK_COST_GAMMA, STK_COST_EMPIRICAL, STK_COST_NTYPES } StkCostType;
 PETSC_EXTERN const char *const StkCostTypes[]; /* PetscOptionsEnum list */
@@ -91,3 +92,13 @@ PETSC_EXTERN PetscErrorCode StkPopulationGetParams(StkPopulation pop, const StkA
 PETSC_EXTERN PetscErrorCode StkPopulationSetParams(StkPopulation pop, const StkAgentParams *p);
 /* The file the empirical sample was read from ("" if none). */
 PETSC_EXTERN PetscErrorCode StkPopulationGetCostFile(StkPopulation pop, const char **file);
+/* Every parameter as an attribute (with units) of `group` (docs/hdf5.md): the cost
+ * family and the parameters of every family, s_max, phi, kappa, sigma0, zbar, theta,
+ * sigma_z and s_floor; for an empirical F also the cost file's name (provenance), the
+ * sample size and the sample itself (dataset cost_sample on the scale cost_index), so
+ * a file is self-contained.  Collective. */
+PETSC_EXTERN PetscErrorCode StkPopulationWrite(StkPopulation pop, StkH5 file, const char group[]);
+/* Reads what StkPopulationWrite wrote (bitwise the same parameters; an empirical sample
+ * from the file, not from the CSV) and checks it; on error pop is unchanged and the
+ * message names the file.  Collective. */
+PETSC_EXTERN PetscErrorCode StkPopulationLoad(StkPopulation pop, StkH5 file, const char group[]);

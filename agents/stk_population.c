@@ -1,6 +1,8 @@
 /* StkPopulation: the token holders' parameters as an object with the usual
  * Create / SetFromOptions / View / Destroy life cycle (options prefix agents_). */
 #include "stk_agents.h"
+#include <stddef.h>
+#include <string.h>
 
 struct _p_StkPopulation {
   MPI_Comm       comm;
@@ -174,5 +176,150 @@ PetscErrorCode StkPopulationGetCostFile(StkPopulation pop, const char **file)
   PetscFunctionBeginUser;
   PetscCheck(file, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "Null file name pointer");
   *file = pop->file;
+  PetscFunctionReturn(0);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Files: Write and Load side by side, so that they read and write the same names      */
+
+typedef struct {
+  const char *name, *units;
+  size_t      offset; /* of the PetscReal in StkAgentParams */
+} RealAttribute;
+
+#define COST(field)  offsetof(StkAgentParams, cost.field)
+#define AGENT(field) offsetof(StkAgentParams, field)
+/* In the order of the files written before Load existed. */
+static const RealAttribute cost_attributes[] = {
+  {"cost_median", "1/yr", COST(median)}, {"cost_logsd", "1", COST(logsd)},    {"cost_lo", "1/yr", COST(lo)},        {"cost_hi", "1/yr", COST(hi)},
+  {"cost_loc", "1/yr", COST(loc)},       {"cost_scale", "1/yr", COST(scale)}, {"cost_shape", "1", COST(shape)},     {"cost_gscale", "1/yr", COST(gscale)},
+};
+static const RealAttribute agent_attributes[] = {
+  {"s_max", "1", AGENT(s_max)}, {"phi", "1/yr", AGENT(phi)},   {"kappa", "1/yr", AGENT(kappa)},         {"sigma0", "1/sqrt(yr)", AGENT(sigma0)},
+  {"zbar", "1/yr", AGENT(zbar)}, {"theta", "1/yr", AGENT(theta)}, {"sigma_z", "1/yr/sqrt(yr)", AGENT(sigma_z)},
+};
+#undef COST
+#undef AGENT
+
+static PetscReal *RealField(StkAgentParams *p, const RealAttribute *a)
+{
+  return (PetscReal *)((char *)p + a->offset);
+}
+
+static PetscErrorCode WriteReals(StkH5 file, const char group[], const StkAgentParams *p, size_t n, const RealAttribute a[])
+{
+  StkAgentParams q = *p;
+
+  PetscFunctionBeginUser;
+  for (size_t i = 0; i < n; i++) PetscCall(StkH5WriteAttributeReal(file, group, a[i].name, *RealField(&q, &a[i]), a[i].units));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode ReadReals(StkH5 file, const char group[], StkAgentParams *p, size_t n, const RealAttribute a[])
+{
+  PetscFunctionBeginUser;
+  for (size_t i = 0; i < n; i++) PetscCall(StkH5ReadAttributeReal(file, group, a[i].name, RealField(p, &a[i])));
+  PetscFunctionReturn(0);
+}
+
+/* The empirical sample, on an index scale of its own. */
+static PetscErrorCode WriteSample(StkPopulation pop, StkH5 file, const char group[])
+{
+  PetscReal *index;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkH5WriteAttributeString(file, group, "cost_file", pop->file));
+  PetscCall(StkH5WriteAttributeInt(file, group, "cost_nsample", pop->p.cost.nsample));
+  PetscCall(PetscMalloc1(pop->p.cost.nsample, &index));
+  for (PetscInt j = 0; j < pop->p.cost.nsample; j++) index[j] = (PetscReal)j;
+  PetscCall(StkH5WriteArray(file, group, "cost_index", "cost_index", pop->p.cost.nsample, index, "1", "index of the empirical cost sample"));
+  PetscCall(PetscFree(index));
+  PetscCall(StkH5WriteArray(file, group, "cost_sample", "cost_index", pop->p.cost.nsample, pop->p.cost.sample, "1/yr", "empirical cost sample, sorted (the cdf interpolates its ECDF)"));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkPopulationWrite(StkPopulation pop, StkH5 file, const char group[])
+{
+  const StkAgentParams *p = &pop->p;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkH5WriteAttributeString(file, group, "cost_distribution", StkCostTypes[p->cost.type]));
+  PetscCall(WriteReals(file, group, p, PETSC_STATIC_ARRAY_LENGTH(cost_attributes), cost_attributes));
+  if (p->cost.type == STK_COST_EMPIRICAL) PetscCall(WriteSample(pop, file, group));
+  PetscCall(WriteReals(file, group, p, PETSC_STATIC_ARRAY_LENGTH(agent_attributes), agent_attributes));
+  PetscCall(StkH5WriteAttributeReal(file, group, "s_floor", STK_S_FLOOR, "1"));
+  PetscFunctionReturn(0);
+}
+
+/* The cost family named by the attribute cost_distribution. */
+static PetscErrorCode ReadCostType(StkPopulation pop, StkH5 file, const char group[], StkCostType *type)
+{
+  char        name[64];
+  const char *path;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkH5ReadAttributeString(file, group, "cost_distribution", sizeof(name), name));
+  for (PetscInt t = 0; t < STK_COST_NTYPES; t++)
+    if (!strcmp(name, StkCostTypes[t])) {
+      *type = (StkCostType)t;
+      PetscFunctionReturn(0);
+    }
+  PetscCall(StkH5GetPath(file, &path));
+  SETERRQ(pop->comm, PETSC_ERR_FILE_UNEXPECTED, "HDF5 file '%s': attribute '%s/cost_distribution' is '%s', not one of lognormal, uniform, logistic, gamma, empirical", path, group, name);
+}
+
+/* The empirical sample of the file (a new array) and the name of its CSV. */
+static PetscErrorCode ReadSample(StkPopulation pop, StkH5 file, const char group[], PetscInt *n, PetscReal **sample, size_t len, char csv[])
+{
+  const char *path;
+  PetscBool   has;
+  PetscInt    nsample;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkH5GetPath(file, &path));
+  PetscCall(StkH5ReadAttributeString(file, group, "cost_file", len, csv));
+  PetscCall(StkH5HasDataset(file, group, "cost_sample", &has));
+  PetscCheck(has, pop->comm, PETSC_ERR_FILE_UNEXPECTED, "HDF5 file '%s': empirical cost distribution without its sample, dataset '%s/cost_sample' (a file of an older stakehjb: solve again with -agents_cost_file %s)", path, group, csv);
+  PetscCall(StkH5ReadAttributeInt(file, group, "cost_nsample", &nsample));
+  PetscCall(StkH5ReadArray(file, group, "cost_sample", n, sample));
+  if (*n != nsample) {
+    PetscCall(PetscFree(*sample));
+    SETERRQ(pop->comm, PETSC_ERR_FILE_UNEXPECTED, "HDF5 file '%s': dataset '%s/cost_sample' holds %" PetscInt_FMT " costs, attribute cost_nsample says %" PetscInt_FMT, path, group, *n, nsample);
+  }
+  PetscFunctionReturn(0);
+}
+
+/* s_floor is a constant of the build (STK_S_FLOOR): a file solved with another one
+ * describes a model this build cannot reproduce. */
+static PetscErrorCode CheckFloor(StkPopulation pop, StkH5 file, const char group[])
+{
+  PetscReal   s_floor;
+  const char *path;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkH5ReadAttributeReal(file, group, "s_floor", &s_floor));
+  PetscCall(StkH5GetPath(file, &path));
+  PetscCheck(s_floor == STK_S_FLOOR, pop->comm, PETSC_ERR_FILE_UNEXPECTED, "HDF5 file '%s': attribute '%s/s_floor' is %g, this build evaluates yields with s_floor %g", path, group, (double)s_floor, (double)STK_S_FLOOR);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkPopulationLoad(StkPopulation pop, StkH5 file, const char group[])
+{
+  StkAgentParams q = pop->p;
+  PetscReal     *loaded = NULL;
+  char           csv[PETSC_MAX_PATH_LEN] = "";
+
+  PetscFunctionBeginUser;
+  PetscCall(ReadCostType(pop, file, group, &q.cost.type));
+  PetscCall(ReadReals(file, group, &q, PETSC_STATIC_ARRAY_LENGTH(cost_attributes), cost_attributes));
+  PetscCall(ReadReals(file, group, &q, PETSC_STATIC_ARRAY_LENGTH(agent_attributes), agent_attributes));
+  PetscCall(CheckFloor(pop, file, group));
+  if (q.cost.type == STK_COST_EMPIRICAL) {
+    PetscCall(ReadSample(pop, file, group, &q.cost.nsample, &loaded, sizeof(csv), csv));
+    q.cost.sample = loaded;
+  }
+  PetscCall(CheckOrFree(pop, &q, &loaded));
+  PetscCall(AdoptSample(pop, &q, loaded, csv));
+  pop->p = q;
   PetscFunctionReturn(0);
 }

@@ -2,25 +2,21 @@
  * TAO, write the network (docs/network.md). */
 #include "stk_cli.h"
 #include "stk_net.h"
-#include <string.h>
 
-/* The grid and the policy of /solution, and the issuance bounds when the model has them. */
-static PetscErrorCode ReadSolution(const char path[], StkGrid *grid, Vec *policy, PetscBool *has_bounds, PetscReal *u_min, PetscReal *u_max)
+/* The model, the grid and the policy of a solution file; the network fits one control. */
+static PetscErrorCode ReadSolution(const char path[], StkModel *model, StkGrid *grid, Vec *policy)
 {
-  StkH5 file;
-  char  model[64];
+  PetscInt nu;
 
   PetscFunctionBeginUser;
-  PetscCall(StkH5Open(PETSC_COMM_WORLD, path, &file));
-  PetscCall(StkH5ReadAttributeString(file, "solution", "model", sizeof(model), model));
-  *has_bounds = (PetscBool)!strcmp(model, "staking");
-  if (*has_bounds) {
-    PetscCall(StkH5ReadAttributeReal(file, "solution", "u_min", u_min));
-    PetscCall(StkH5ReadAttributeReal(file, "solution", "u_max", u_max));
+  PetscCall(StkSolutionLoad(PETSC_COMM_WORLD, path, model, grid, NULL, policy));
+  PetscCall(StkModelGetNumControls(*model, &nu));
+  if (nu != 1) {
+    PetscCall(VecDestroy(policy));
+    PetscCall(StkGridDestroy(grid));
+    PetscCall(StkModelDestroy(model));
+    SETERRQ(PETSC_COMM_WORLD, PETSC_ERR_ARG_WRONG, "solution file '%s' has %" PetscInt_FMT " controls; the network fits a single control", path, nu);
   }
-  PetscCall(StkH5ReadGrid(file, "solution", grid));
-  PetscCall(StkH5ReadField(file, "solution", "policy", *grid, 1, policy));
-  PetscCall(StkH5Destroy(&file));
   PetscFunctionReturn(0);
 }
 
@@ -59,40 +55,22 @@ static PetscErrorCode ReadOptions(char in[], size_t len, PetscBool *view)
   PetscFunctionReturn(0);
 }
 
-/* The network's inputs and default bounds from the solution, then -net_ options. */
-static PetscErrorCode ConfigureNetwork(StkNet net, StkGrid grid, const char in[], PetscBool has_bounds, PetscReal u_min, PetscReal u_max)
-{
-  PetscBool set_min, set_max;
-
-  PetscFunctionBeginUser;
-  PetscCall(StkNetSetInputsFromGrid(net, grid));
-  if (has_bounds) PetscCall(StkNetSetOutputBounds(net, u_min, u_max));
-  else {
-    PetscCall(PetscOptionsHasName(NULL, NULL, "-net_u_min", &set_min));
-    PetscCall(PetscOptionsHasName(NULL, NULL, "-net_u_max", &set_max));
-    PetscCheck(set_min && set_max, PETSC_COMM_WORLD, PETSC_ERR_ARG_WRONG, "solution file '%s' has no issuance bounds (u_min, u_max): give -net_u_min and -net_u_max", in);
-  }
-  PetscCall(StkNetSetFromOptions(net));
-  PetscCall(StkNetSetSource(net, in));
-  PetscCall(StkNetSetUp(net));
-  PetscFunctionReturn(0);
-}
-
 /* The fitted network of a solution file, configured by the -net_ options (collective). */
 PetscErrorCode StkFitSolutionFile(const char in[], StkNet *net)
 {
-  StkGrid   grid   = NULL;
-  Vec       policy = NULL;
-  PetscBool has_bounds = PETSC_FALSE;
-  PetscReal u_min = 0, u_max = 1;
+  StkModel model  = NULL;
+  StkGrid  grid   = NULL;
+  Vec      policy = NULL;
 
   PetscFunctionBeginUser;
-  PetscCall(ReadSolution(in, &grid, &policy, &has_bounds, &u_min, &u_max));
+  PetscCall(ReadSolution(in, &model, &grid, &policy));
   PetscCall(StkNetCreate(PETSC_COMM_WORLD, net));
-  PetscCall(ConfigureNetwork(*net, grid, in, has_bounds, u_min, u_max));
+  PetscCall(StkNetSetUpFromSolution(*net, model, grid));
+  PetscCall(StkNetSetSource(*net, in));
   PetscCall(StkNetFitGrid(*net, grid, policy, NULL));
   PetscCall(VecDestroy(&policy));
   PetscCall(StkGridDestroy(&grid));
+  PetscCall(StkModelDestroy(&model));
   PetscFunctionReturn(0);
 }
 

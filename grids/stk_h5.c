@@ -158,6 +158,31 @@ PetscErrorCode StkH5Open(MPI_Comm comm, const char path[], StkH5 *file)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StkH5TestFile(MPI_Comm comm, const char path[], PetscBool *readable)
+{
+  PetscMPIInt rank;
+  int         ok = 0;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (rank == 0 && path && path[0]) {
+    htri_t is;
+    H5E_BEGIN_TRY { is = H5Fis_hdf5(path); } /* negative for a missing file: no HDF5 error stack printed */
+    H5E_END_TRY;
+    ok = is > 0;
+  }
+  PetscCallMPI(MPI_Bcast(&ok, 1, MPI_INT, 0, comm));
+  *readable = ok ? PETSC_TRUE : PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkH5GetPath(StkH5 file, const char **path)
+{
+  PetscFunctionBeginUser;
+  *path = file->path;
+  PetscFunctionReturn(0);
+}
+
 /* Objects still open in the file (left by an error); 0 after every successful call. */
 static PetscErrorCode OpenObjectCount(StkH5 file, ssize_t *count)
 {
@@ -214,13 +239,34 @@ PetscErrorCode StkH5Destroy(StkH5 *file)
 /* ------------------------------------------------------------------------------------ */
 /* Small HDF5 helpers                                                                   */
 
+/* Whether every component of the slash-separated PATH exists below LOC: H5Lexists fails,
+ * rather than says no, when an intermediate group is missing. */
+static PetscErrorCode PathExists(StkH5 file, hid_t loc, const char path[], PetscBool *exists)
+{
+  char         buf[PETSC_MAX_PATH_LEN];
+  const size_t len = strlen(path);
+  htri_t       e;
+
+  PetscFunctionBeginUser;
+  PetscCheck(len < sizeof(buf), file->comm, PETSC_ERR_ARG_SIZ, "HDF5 file '%s': object name too long: '%s'", file->path, path);
+  *exists = PETSC_TRUE;
+  for (size_t i = 1; i <= len && *exists; i++) {
+    if (i < len && path[i] != '/') continue;
+    PetscCall(PetscMemcpy(buf, path, i));
+    buf[i] = 0;
+    H5Call(file, e = H5Lexists(loc, buf, H5P_DEFAULT));
+    *exists = e > 0 ? PETSC_TRUE : PETSC_FALSE;
+  }
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode GroupOpen(StkH5 file, const char group[], PetscBool create, hid_t *gid)
 {
-  htri_t exists;
+  PetscBool exists;
 
   PetscFunctionBeginUser;
   PetscCheck(file->fid >= 0, file->comm, PETSC_ERR_ARG_WRONGSTATE, "HDF5 file '%s' is already closed", file->path);
-  H5Call(file, exists = H5Lexists(file->fid, group, H5P_DEFAULT));
+  PetscCall(PathExists(file, file->fid, group, &exists));
   if (exists) H5Call(file, *gid = H5Gopen2(file->fid, group, H5P_DEFAULT));
   else {
     hid_t lcpl;
@@ -845,28 +891,49 @@ PetscErrorCode StkH5Commit(StkH5 file, const char group[], StkGrid grid, PetscIn
 /* ------------------------------------------------------------------------------------ */
 /* Reading                                                                              */
 
-/* 1-D dataset NAME of group GID, every value on every rank. */
-static PetscErrorCode ReadCoordinates(StkH5 file, hid_t gid, const char group[], const char name[], PetscInt *n, PetscReal **x)
+/* The whole dataset NAME of group GID (which must have `rank` dimensions), every value
+ * on every rank, read independently: these are small tables, not fields. */
+static PetscErrorCode ReadWhole(StkH5 file, hid_t gid, const char group[], const char name[], int rank, hsize_t dims[], PetscReal **data)
 {
   PetscBool exists = PETSC_FALSE;
   hid_t     ds, space;
-  hsize_t   len;
+  int       found;
+  hsize_t   total = 1;
   double   *buf;
 
   PetscFunctionBeginUser;
   PetscCall(Exists(file, gid, name, &exists));
-  PetscCheck(exists, file->comm, PETSC_ERR_FILE_UNEXPECTED, "HDF5 file '%s': group '%s' lists coordinate '%s' but has no such dataset", file->path, group, name);
+  PetscCheck(exists, file->comm, PETSC_ERR_FILE_UNEXPECTED, "HDF5 file '%s': no dataset '%s/%s'", file->path, group, name);
   H5Call(file, ds = H5Dopen2(gid, name, H5P_DEFAULT));
   H5Call(file, space = H5Dget_space(ds));
-  PetscCheck(H5Sget_simple_extent_ndims(space) == 1, file->comm, PETSC_ERR_FILE_UNEXPECTED, "HDF5 file '%s': coordinate '%s/%s' is not 1-D", file->path, group, name);
-  H5Call(file, H5Sget_simple_extent_dims(space, &len, NULL));
-  PetscCall(PetscMalloc1(len, &buf));
+  H5Call(file, found = H5Sget_simple_extent_ndims(space));
+  if (found != rank) {
+    H5Call(file, H5Sclose(space));
+    H5Call(file, H5Dclose(ds));
+    SETERRQ(file->comm, PETSC_ERR_FILE_UNEXPECTED, "HDF5 file '%s': dataset '%s/%s' has %d dimension(s), expected %d", file->path, group, name, found, rank);
+  }
+  H5Call(file, H5Sget_simple_extent_dims(space, dims, NULL));
+  for (int d = 0; d < rank; d++) total *= dims[d];
+  PetscCall(PetscMalloc1(total + 1, &buf)); /* + 1: an empty dataset still gets an array */
   H5Call(file, H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf));
   H5Call(file, H5Sclose(space));
   H5Call(file, H5Dclose(ds));
-  PetscCall(PetscMalloc1(len, x));
-  for (hsize_t i = 0; i < len; i++) (*x)[i] = (PetscReal)buf[i];
+  PetscCall(PetscMalloc1(total + 1, data));
+  for (hsize_t i = 0; i < total; i++) (*data)[i] = (PetscReal)buf[i];
   PetscCall(PetscFree(buf));
+  PetscFunctionReturn(0);
+}
+
+/* 1-D dataset NAME of group GID, every value on every rank. */
+static PetscErrorCode ReadCoordinates(StkH5 file, hid_t gid, const char group[], const char name[], PetscInt *n, PetscReal **x)
+{
+  PetscBool exists = PETSC_FALSE;
+  hsize_t   len;
+
+  PetscFunctionBeginUser;
+  PetscCall(Exists(file, gid, name, &exists));
+  PetscCheck(exists, file->comm, PETSC_ERR_FILE_UNEXPECTED, "HDF5 file '%s': group '%s' lists coordinate '%s' but has no such dataset", file->path, group, name);
+  PetscCall(ReadWhole(file, gid, group, name, 1, &len, x));
   *n = (PetscInt)len;
   PetscFunctionReturn(0);
 }
@@ -1040,5 +1107,84 @@ PetscErrorCode StkH5ReadAttributeString(StkH5 file, const char group[], const ch
   PetscCall(GroupOpen(file, group, PETSC_FALSE, &gid));
   PetscCall(GetStringAttribute(file, gid, group, name, len, value));
   H5Call(file, H5Gclose(gid));
+  PetscFunctionReturn(0);
+}
+
+/* Whether NAME below LOC exists and is an object of the given type. */
+static PetscErrorCode IsObjectOfType(StkH5 file, hid_t loc, const char name[], H5I_type_t type, PetscBool *is)
+{
+  hid_t obj;
+
+  PetscFunctionBeginUser;
+  PetscCheck(file->fid >= 0, file->comm, PETSC_ERR_ARG_WRONGSTATE, "HDF5 file '%s' is already closed", file->path);
+  PetscCall(PathExists(file, loc, name, is));
+  if (!*is) PetscFunctionReturn(0);
+  H5Call(file, obj = H5Oopen(loc, name, H5P_DEFAULT));
+  *is = H5Iget_type(obj) == type ? PETSC_TRUE : PETSC_FALSE;
+  H5Call(file, H5Oclose(obj));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkH5HasGroup(StkH5 file, const char group[], PetscBool *has)
+{
+  PetscFunctionBeginUser;
+  PetscCall(IsObjectOfType(file, file->fid, group, H5I_GROUP, has));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkH5HasDataset(StkH5 file, const char group[], const char name[], PetscBool *has)
+{
+  hid_t gid;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkH5HasGroup(file, group, has));
+  if (!*has) PetscFunctionReturn(0);
+  PetscCall(GroupOpen(file, group, PETSC_FALSE, &gid));
+  PetscCall(IsObjectOfType(file, gid, name, H5I_DATASET, has));
+  H5Call(file, H5Gclose(gid));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkH5HasAttribute(StkH5 file, const char group[], const char name[], PetscBool *has)
+{
+  hid_t  gid;
+  htri_t exists;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkH5HasGroup(file, group, has));
+  if (!*has) PetscFunctionReturn(0);
+  PetscCall(GroupOpen(file, group, PETSC_FALSE, &gid));
+  H5Call(file, exists = H5Aexists(gid, name));
+  H5Call(file, H5Gclose(gid));
+  *has = exists > 0 ? PETSC_TRUE : PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkH5ReadArray(StkH5 file, const char group[], const char name[], PetscInt *n, PetscReal **data)
+{
+  hid_t   gid;
+  hsize_t len;
+
+  PetscFunctionBeginUser;
+  *data = NULL;
+  PetscCall(GroupOpen(file, group, PETSC_FALSE, &gid));
+  PetscCall(ReadWhole(file, gid, group, name, 1, &len, data));
+  H5Call(file, H5Gclose(gid));
+  *n = (PetscInt)len;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkH5ReadArray2D(StkH5 file, const char group[], const char name[], PetscInt *rows, PetscInt *cols, PetscReal **data)
+{
+  hid_t   gid;
+  hsize_t dims[2];
+
+  PetscFunctionBeginUser;
+  *data = NULL;
+  PetscCall(GroupOpen(file, group, PETSC_FALSE, &gid));
+  PetscCall(ReadWhole(file, gid, group, name, 2, dims, data));
+  H5Call(file, H5Gclose(gid));
+  *rows = (PetscInt)dims[0];
+  *cols = (PetscInt)dims[1];
   PetscFunctionReturn(0);
 }

@@ -39,8 +39,23 @@ PETSC_EXTERN PetscErrorCode StkH5WriteAttributeString(StkH5 file, const char gro
 PETSC_EXTERN PetscErrorCode StkH5Commit(StkH5 file, const char group[], StkGrid grid, PetscInt nfields, const char *const fields[]);
 PETSC_EXTERN PetscErrorCode StkH5Destroy(StkH5 *file);
 
-/* Reading, for analysis and round trips (collective). */
+/* Reading, for analysis and round trips (collective).  Every reader's error names the
+ * file and the group, dataset or attribute. */
 PETSC_EXTERN PetscErrorCode StkH5Open(MPI_Comm comm, const char path[], StkH5 *file);
+/* Whether PATH is a readable HDF5 file (rank 0 looks; every rank gets its answer), so a
+ * caller can say which of its files is missing before StkH5Open fails. */
+PETSC_EXTERN PetscErrorCode StkH5TestFile(MPI_Comm comm, const char path[], PetscBool *readable);
+/* The path the file was created or opened with (for the caller's own messages). */
+PETSC_EXTERN PetscErrorCode StkH5GetPath(StkH5 file, const char **path);
+/* Presence tests (a missing group makes all three false; no error). */
+PETSC_EXTERN PetscErrorCode StkH5HasGroup(StkH5 file, const char group[], PetscBool *has);
+PETSC_EXTERN PetscErrorCode StkH5HasDataset(StkH5 file, const char group[], const char name[], PetscBool *has);
+PETSC_EXTERN PetscErrorCode StkH5HasAttribute(StkH5 file, const char group[], const char name[], PetscBool *has);
+/* A 1-D dataset (as written by StkH5WriteArray): its length and a new array of all its
+ * values on every rank (free with PetscFree).  Errors if it is missing or not 1-D. */
+PETSC_EXTERN PetscErrorCode StkH5ReadArray(StkH5 file, const char group[], const char name[], PetscInt *n, PetscReal **data);
+/* A 2-D dataset (StkH5WriteArray2D): rows x cols values in C order, on every rank. */
+PETSC_EXTERN PetscErrorCode StkH5ReadArray2D(StkH5 file, const char group[], const char name[], PetscInt *rows, PetscInt *cols, PetscReal **data);
 /* A grid whose coordinates are the file's dimension scales of `group` (set up). */
 PETSC_EXTERN PetscErrorCode StkH5ReadGrid(StkH5 file, const char group[], StkGrid *grid);
 /* Read a field into a new global vector on `grid` (ncomp must match the file). */

@@ -18,6 +18,7 @@
 #pragma once
 #include "stk_grid.h"
 #include "stk_h5.h"
+#include "stk_model.h"
 
 #define STK_NET_MAX_LAYERS 8   /* hidden layers */
 #define STK_NET_MAX_WIDTH  256 /* neurons per hidden layer */
@@ -97,6 +98,13 @@ PETSC_EXTERN PetscErrorCode StkNetComputeErrors(StkNet net, PetscInt n, const Pe
  * last), with `policy` a global vector on the grid's DM (one component).  The
  * statistics' RMSE and max error are those on every node.  Collective. */
 PETSC_EXTERN PetscErrorCode StkNetFitGrid(StkNet net, StkGrid grid, Vec policy, StkNetFitStats *stats);
+
+/* Configures and sets up a network for a solution in memory (a model and its grid, as
+ * StkSolutionLoad or a solver gives them): the inputs from the grid (StkNetSetInputsFromGrid),
+ * the output bounds from the model's issuance bounds u_min, u_max (a staking model;
+ * other models have none, so -net_u_min and -net_u_max must be given), then the -net_
+ * options and StkNetSetUp.  Used by `fit` and `run`.  Collective. */
+PETSC_EXTERN PetscErrorCode StkNetSetUpFromSolution(StkNet net, StkModel model, StkGrid grid);
 
 /* Files (docs/hdf5.md, group /network).  StkNetWrite creates PATH (temporary name,
  * then renamed); StkNetWriteGroup adds the network to an open file so a caller can

@@ -330,3 +330,26 @@ PetscErrorCode StkNetFitGrid(StkNet net, StkGrid grid, Vec policy, StkNetFitStat
   if (stats) *stats = net->fit;
   PetscFunctionReturn(0);
 }
+
+PetscErrorCode StkNetSetUpFromSolution(StkNet net, StkModel model, StkGrid grid)
+{
+  const char *type;
+  PetscBool   staking, set_min, set_max;
+  PetscReal   u_min, u_max;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkNetSetInputsFromGrid(net, grid));
+  PetscCall(StkModelGetType(model, &type));
+  PetscCall(PetscStrcmp(type, STK_MODEL_STAKING, &staking));
+  if (staking) {
+    PetscCall(StkModelGetControlBounds(model, 0, &u_min, &u_max));
+    PetscCall(StkNetSetOutputBounds(net, u_min, u_max));
+  } else {
+    PetscCall(PetscOptionsHasName(NULL, NULL, "-net_u_min", &set_min));
+    PetscCall(PetscOptionsHasName(NULL, NULL, "-net_u_max", &set_max));
+    PetscCheck(set_min && set_max, net->comm, PETSC_ERR_ARG_WRONG, "model '%s' has no issuance bounds (u_min, u_max): give -net_u_min and -net_u_max", type);
+  }
+  PetscCall(StkNetSetFromOptions(net));
+  PetscCall(StkNetSetUp(net));
+  PetscFunctionReturn(0);
+}

@@ -25,6 +25,7 @@ static const StkPolicyEntry stk_policy_types[] = {
   {STK_POLICY_SOCIAL_GRADIENT, StkPolicyCreate_SocialGradient},
   {STK_POLICY_EXPERT,   StkPolicyCreate_Expert  },
   {STK_POLICY_NETWORK,  StkPolicyCreate_Network },
+  {STK_POLICY_SOLUTION, StkPolicyCreate_Solution},
 };
 
 /* Registered types: a process-wide list, as PETSc's own XxxRegister, destroyed at

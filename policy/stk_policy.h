@@ -33,6 +33,7 @@ typedef struct _p_StkPolicy *StkPolicy;
 #define STK_POLICY_SOCIAL_GRADIENT "social_gradient"
 #define STK_POLICY_EXPERT       "expert"
 #define STK_POLICY_NETWORK      "network"
+#define STK_POLICY_SOLUTION     "solution" /* u*(x) of a solution file, interpolated */
 
 PETSC_EXTERN PetscErrorCode StkPolicyCreate(MPI_Comm comm, StkPolicy *policy);
 /* Makes `policy` of a registered type: its parameters take their defaults (a change of

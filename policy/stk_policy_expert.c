@@ -14,7 +14,7 @@
 #include <string.h>
 
 typedef struct {
-  StkModel           model; /* rebuilt from the file's attributes */
+  StkModel           model; /* the solution file's model (StkSolutionLoad) */
   StkGrid            grid;  /* the file's coordinates */
   Vec                V_all, u_all; /* value and policy, natural order, whole field on every rank */
   const PetscScalar *V, *u;
@@ -23,58 +23,6 @@ typedef struct {
   PetscReal          lo[STK_MAX_DIM], hi[STK_MAX_DIM];
   char               greedy[32];
 } ExpertCtx;
-
-/* ---- Rebuilding the model: the file's attributes become options of a private
- *      database, read by the model's own SetFromOptions. ---- */
-static PetscErrorCode SetRealOption(StkH5 file, PetscOptions db, const char attr[], const char option[])
-{
-  PetscReal v;
-  char      buf[64];
-
-  PetscFunctionBeginUser;
-  PetscCall(StkH5ReadAttributeReal(file, "solution", attr, &v));
-  PetscCall(PetscSNPrintf(buf, sizeof(buf), "%.17g", (double)v));
-  PetscCall(PetscOptionsSetValue(db, option, buf));
-  PetscFunctionReturn(0);
-}
-
-static PetscErrorCode ModelFromFile(StkPolicy p, StkH5 file, PetscInt dim, PetscReal kappa_factor, StkModel *model)
-{
-  static const char *const pairs[][2] = {
-    {"rho", "-hjb_rho"}, {"sbar", "-hjb_sbar"}, {"w_s", "-hjb_w_s"}, {"w_u", "-hjb_w_u"}, {"ubar", "-hjb_ubar"}, {"eta", "-hjb_eta"},
-    {"u_min", "-hjb_u_min"}, {"u_max", "-hjb_u_max"}, {"cost_median", "-agents_cost_median"}, {"cost_logsd", "-agents_cost_logsd"},
-    {"cost_lo", "-agents_cost_lo"}, {"cost_hi", "-agents_cost_hi"}, {"cost_loc", "-agents_cost_loc"}, {"cost_scale", "-agents_cost_scale"},
-    {"s_max", "-agents_s_max"}, {"phi", "-agents_phi"}, {"kappa", "-agents_kappa"}, {"sigma0", "-agents_sigma0"},
-    {"zbar", "-agents_zbar"}, {"theta", "-agents_theta"}, {"sigma_z", "-agents_sigma_z"},
-  };
-  PetscOptions db;
-  char         buf[64];
-
-  PetscFunctionBeginUser;
-  PetscCall(PetscOptionsCreate(&db));
-  PetscCall(PetscOptionsSetValue(db, "-model", STK_MODEL_STAKING));
-  PetscCall(PetscSNPrintf(buf, sizeof(buf), "%" PetscInt_FMT, dim));
-  PetscCall(PetscOptionsSetValue(db, "-dim", buf));
-  for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) PetscCall(SetRealOption(file, db, pairs[i][0], pairs[i][1]));
-  if (kappa_factor != 1) { /* a re-planned model: the holders revise kappa_factor times as often */
-    PetscReal kappa;
-    PetscCall(StkH5ReadAttributeReal(file, "solution", "kappa", &kappa));
-    PetscCall(PetscSNPrintf(buf, sizeof(buf), "%.17g", (double)(kappa * kappa_factor)));
-    PetscCall(PetscOptionsSetValue(db, "-agents_kappa", buf));
-  }
-  PetscCall(StkH5ReadAttributeString(file, "solution", "cost_distribution", sizeof(buf), buf));
-  PetscCall(PetscOptionsSetValue(db, "-agents_cost", buf));
-  PetscCall(StkModelCreate(p->comm, model));
-  PetscCall(PetscOptionsPush(db));
-  {
-    PetscErrorCode ierr = StkModelSetFromOptions(*model);
-    if (!ierr) ierr = StkModelSetUp(*model);
-    PetscCall(PetscOptionsPop());
-    PetscCall(PetscOptionsDestroy(&db));
-    PetscCall(ierr);
-  }
-  PetscFunctionReturn(0);
-}
 
 /* Second difference along direction 0 at every node, as the solver forms it: central
  * on uneven spacing inside, mirror ghost (zero normal derivative) at the ends. */
@@ -99,14 +47,13 @@ static PetscErrorCode NodalSecondDifference(ExpertCtx *E)
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode ReadFields(StkPolicy p, ExpertCtx *E, StkH5 file)
+/* The box of the grid, and V and u gathered on every rank. */
+static PetscErrorCode GatherFields(StkPolicy p, ExpertCtx *E, Vec V, Vec u)
 {
-  Vec              V, u;
   const PetscReal *x;
   PetscInt         n[STK_MAX_DIM];
 
   PetscFunctionBeginUser;
-  PetscCall(StkH5ReadGrid(file, "solution", &E->grid));
   PetscCall(StkGridGetDimension(E->grid, &E->dim));
   PetscCall(StkGridGetSizes(E->grid, n));
   for (PetscInt k = 0; k < E->dim; k++) {
@@ -115,38 +62,47 @@ static PetscErrorCode ReadFields(StkPolicy p, ExpertCtx *E, StkH5 file)
     E->lo[k] = x[0];
     E->hi[k] = x[n[k] - 1];
   }
-  PetscCall(StkH5ReadField(file, "solution", "value", E->grid, 1, &V));
-  PetscCall(StkH5ReadField(file, "solution", "policy", E->grid, 1, &u));
   PetscCall(StkGridGatherField(E->grid, V, &E->V_all));
   PetscCall(StkGridGatherField(E->grid, u, &E->u_all));
-  PetscCall(VecDestroy(&V));
-  PetscCall(VecDestroy(&u));
   PetscCall(VecGetArrayRead(E->V_all, &E->V));
   PetscCall(VecGetArrayRead(E->u_all, &E->u));
   PetscCall(NodalSecondDifference(E));
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode ReadSolution(StkPolicy p, ExpertCtx *E)
+/* The improvement rule the file was solved with (a solver setting, shown by View). */
+static PetscErrorCode ReadGreedy(StkPolicy p, ExpertCtx *E)
 {
   StkH5          file;
-  PetscBool      readable;
-  char           mtype[64];
-  PetscInt       dim;
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkH5Open(p->comm, p->file, &file));
+  ierr = StkH5ReadAttributeString(file, "solution", "greedy", sizeof(E->greedy), E->greedy);
+  PetscCall(StkH5Destroy(&file));
+  PetscCall(ierr);
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode ReadSolution(StkPolicy p, ExpertCtx *E)
+{
+  PetscBool      readable, staking;
+  const char    *mtype;
+  Vec            V, u;
   PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
   PetscCheck(p->file[0], p->comm, PETSC_ERR_USER_INPUT, "-policy expert needs -policy_file FILE (a solution written by stakehjb solve -o FILE)");
   PetscCall(PetscTestFile(p->file, 'r', &readable));
   PetscCheck(readable, p->comm, PETSC_ERR_FILE_OPEN, "-policy_file %s: no such readable file", p->file);
-  PetscCall(StkH5Open(p->comm, p->file, &file));
-  ierr = StkH5ReadAttributeString(file, "solution", "model", sizeof(mtype), mtype);
-  if (!ierr) ierr = StkH5ReadAttributeInt(file, "solution", "dim", &dim);
-  if (!ierr && strcmp(mtype, STK_MODEL_STAKING)) ierr = PetscError(p->comm, __LINE__, PETSC_FUNCTION_NAME, __FILE__, PETSC_ERR_FILE_UNEXPECTED, PETSC_ERROR_INITIAL, "-policy_file %s holds a '%s' model; the expert policy needs a staking solution", p->file, mtype);
-  if (!ierr) ierr = StkH5ReadAttributeString(file, "solution", "greedy", sizeof(E->greedy), E->greedy);
-  if (!ierr) ierr = ModelFromFile(p, file, dim, 1, &E->model);
-  if (!ierr) ierr = ReadFields(p, E, file);
-  PetscCall(StkH5Destroy(&file));
+  PetscCall(StkSolutionLoad(p->comm, p->file, &E->model, &E->grid, &V, &u));
+  PetscCall(StkModelGetType(E->model, &mtype));
+  PetscCall(PetscStrcmp(mtype, STK_MODEL_STAKING, &staking));
+  ierr = staking ? 0 : PetscError(p->comm, __LINE__, PETSC_FUNCTION_NAME, __FILE__, PETSC_ERR_FILE_UNEXPECTED, PETSC_ERROR_INITIAL, "-policy_file %s holds a '%s' model; the expert policy needs a staking solution", p->file, mtype);
+  if (!ierr) ierr = ReadGreedy(p, E);
+  if (!ierr) ierr = GatherFields(p, E, V, u);
+  PetscCall(VecDestroy(&V));
+  PetscCall(VecDestroy(&u));
   PetscCall(ierr);
   PetscFunctionReturn(0);
 }
@@ -279,25 +235,34 @@ PetscErrorCode StkPolicyExpertValueGradient(StkPolicy p, const PetscReal x[], Pe
   PetscFunctionReturn(0);
 }
 
+/* The holders of `model` revise kappa_factor times as often. */
+static PetscErrorCode ScaleKappa(StkModel model, PetscReal kappa_factor)
+{
+  StkPopulation         pop;
+  const StkAgentParams *ap;
+  StkAgentParams        scaled;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkModelStakingGetPopulation(model, &pop));
+  PetscCall(StkPopulationGetParams(pop, &ap));
+  scaled       = *ap;
+  scaled.kappa = ap->kappa * kappa_factor;
+  PetscCall(StkPopulationSetParams(pop, &scaled));
+  PetscFunctionReturn(0);
+}
+
 /* Solves the HJB of the expert's model with kappa scaled, warm-started from the
  * expert's value and policy on the expert's grid (-hjb_ solver options apply). */
 static PetscErrorCode ResolveScaled(StkPolicy p, PetscReal kappa_factor, const char path[])
 {
-  StkH5     file;
   StkModel  model;
   StkGrid   grid;
   StkSolver solver;
   Vec       V, u;
-  PetscInt  dim;
 
   PetscFunctionBeginUser;
-  PetscCall(StkH5Open(p->comm, p->file, &file));
-  PetscCall(StkH5ReadAttributeInt(file, "solution", "dim", &dim));
-  PetscCall(ModelFromFile(p, file, dim, kappa_factor, &model));
-  PetscCall(StkH5ReadGrid(file, "solution", &grid));
-  PetscCall(StkH5ReadField(file, "solution", "value", grid, 1, &V));
-  PetscCall(StkH5ReadField(file, "solution", "policy", grid, 1, &u));
-  PetscCall(StkH5Destroy(&file));
+  PetscCall(StkSolutionLoad(p->comm, p->file, &model, &grid, &V, &u));
+  PetscCall(ScaleKappa(model, kappa_factor));
   PetscCall(StkSolverCreate(p->comm, &solver));
   PetscCall(StkSolverSetModel(solver, model));
   PetscCall(StkSolverSetGrid(solver, grid));

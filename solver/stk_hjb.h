@@ -43,6 +43,12 @@ PETSC_EXTERN PetscErrorCode StkSolverSolve(StkSolver solver);
 /* Stationary density g of the closed loop: A(u*)^T p = 0, p_i = g_i |cell_i|, sum p = 1. */
 PETSC_EXTERN PetscErrorCode StkSolverComputeDensity(StkSolver solver);
 PETSC_EXTERN PetscErrorCode StkSolverWrite(StkSolver solver, const char path[]);
+/* Reads a file written by StkSolverWrite: the model (StkModelLoad: type and every
+ * parameter bitwise as solved, set up; no options read), the grid of the file's
+ * coordinates (set up), the value V on the grid's DM and the policy u on
+ * StkGridCreateComponentDM(grid, nu) (the grid's DM when nu == 1).  Any output may be
+ * NULL; the caller destroys the others.  Errors name the file.  Collective. */
+PETSC_EXTERN PetscErrorCode StkSolutionLoad(MPI_Comm comm, const char path[], StkModel *model, StkGrid *grid, Vec *V, Vec *u);
 PETSC_EXTERN PetscErrorCode StkSolverView(StkSolver solver, PetscViewer viewer);
 PETSC_EXTERN PetscErrorCode StkSolverDestroy(StkSolver *solver);
 

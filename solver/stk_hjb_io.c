@@ -1,6 +1,9 @@
-/* The solution file (MODEL.md section 7, docs/hdf5.md). */
+/* The solution file (MODEL.md section 7, docs/hdf5.md): StkSolverWrite writes it,
+ * StkSolutionLoad reads it back, with the same names. */
 #include "stk_hjbimpl.h"
 #include "stk_version.h"
+
+static const char solution_group[] = "solution", value_name[] = "value", policy_name[] = "policy";
 
 static PetscErrorCode WriteStatistics(StkSolver S, StkH5 file, const char group[])
 {
@@ -43,8 +46,8 @@ static PetscErrorCode WriteFields(StkSolver S, StkH5 file, const char group[])
   PetscCall(StkSolverGetDrift(S, &drift));
   PetscCall(StkSolverGetDensity(S, &density));
   PetscCall(StkH5WriteGrid(file, group, S->grid));
-  PetscCall(StkH5WriteField(file, group, "value", S->grid, S->V, 1, NULL, "1", "value function V: discounted expected cost"));
-  PetscCall(StkH5WriteField(file, group, "policy", S->grid, S->u, S->model->nu, "control", S->model->nu == 1 ? "1/yr" : "1", "optimal control u*(x)"));
+  PetscCall(StkH5WriteField(file, group, value_name, S->grid, S->V, 1, NULL, "1", "value function V: discounted expected cost"));
+  PetscCall(StkH5WriteField(file, group, policy_name, S->grid, S->u, S->model->nu, "control", S->model->nu == 1 ? "1/yr" : "1", "optimal control u*(x)"));
   PetscCall(StkH5WriteField(file, group, "drift", S->grid, drift, S->model->dim, "component", "1/yr", "closed-loop drift b(x, u*(x)), one component per state variable"));
   PetscCall(StkH5WriteField(file, group, "density", S->grid, density, 1, NULL, "1", "stationary density of the closed loop (NaN where the boundary absorbs)"));
   PetscCall(StkModelWriteAttributes(S->model, file, group));
@@ -54,8 +57,8 @@ static PetscErrorCode WriteFields(StkSolver S, StkH5 file, const char group[])
 
 PetscErrorCode StkSolverWrite(StkSolver S, const char path[])
 {
-  const char     group[] = "solution";
-  const char    *scalar_policy[] = {"value", "policy", "density"}, *vector_policy[] = {"value", "density"};
+  const char    *group = solution_group;
+  const char    *scalar_policy[] = {value_name, policy_name, "density"}, *vector_policy[] = {value_name, "density"};
   StkH5          file;
   PetscErrorCode ierr;
 
@@ -71,5 +74,52 @@ PetscErrorCode StkSolverWrite(StkSolver S, const char path[])
   PetscCall(ierr);
   PetscCall(PetscLogEventEnd(STK_EVENT_Write, 0, 0, 0, 0));
   PetscCall(PetscLogStagePop());
+  PetscFunctionReturn(0);
+}
+
+/* The model, the grid of the file's coordinates and the requested fields. */
+static PetscErrorCode ReadSolution(MPI_Comm comm, StkH5 file, StkModel *model, StkGrid *grid, Vec *V, Vec *u)
+{
+  PetscInt    dim, gdim, nu;
+  const char *path;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkModelLoad(comm, file, solution_group, model));
+  PetscCall(StkH5ReadGrid(file, solution_group, grid));
+  PetscCall(StkModelGetDimension(*model, &dim));
+  PetscCall(StkGridGetDimension(*grid, &gdim));
+  PetscCall(StkH5GetPath(file, &path));
+  PetscCheck(dim == gdim, comm, PETSC_ERR_FILE_UNEXPECTED, "solution file '%s': the model is %" PetscInt_FMT "-D but group '%s' has %" PetscInt_FMT " coordinate(s)", path, dim, solution_group, gdim);
+  PetscCall(StkModelGetNumControls(*model, &nu));
+  if (V) PetscCall(StkH5ReadField(file, solution_group, value_name, *grid, 1, V));
+  if (u) PetscCall(StkH5ReadField(file, solution_group, policy_name, *grid, nu, u));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSolutionLoad(MPI_Comm comm, const char path[], StkModel *model, StkGrid *grid, Vec *V, Vec *u)
+{
+  StkH5          file;
+  StkModel       m = NULL;
+  StkGrid        g = NULL;
+  Vec            v = NULL, w = NULL;
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  if (model) *model = NULL;
+  if (grid) *grid = NULL;
+  if (V) *V = NULL;
+  if (u) *u = NULL;
+  PetscCall(StkH5Open(comm, path, &file));
+  ierr = ReadSolution(comm, file, &m, &g, V ? &v : NULL, u ? &w : NULL);
+  PetscCall(StkH5Destroy(&file));
+  if (ierr || !V) PetscCall(VecDestroy(&v));
+  if (ierr || !u) PetscCall(VecDestroy(&w));
+  if (ierr || !grid) PetscCall(StkGridDestroy(&g)); /* after the vectors: they hold its DM */
+  if (ierr || !model) PetscCall(StkModelDestroy(&m));
+  PetscCall(ierr);
+  if (model) *model = m;
+  if (grid) *grid = g;
+  if (V) *V = v;
+  if (u) *u = w;
   PetscFunctionReturn(0);
 }

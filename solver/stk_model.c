@@ -339,6 +339,59 @@ PetscErrorCode StkModelWriteAttributes(StkModel m, StkH5 file, const char group[
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StkModelWriteParams(StkH5 file, const char group[], size_t n, const StkModelParam params[])
+{
+  PetscFunctionBeginUser;
+  for (size_t i = 0; i < n; i++) PetscCall(StkH5WriteAttributeReal(file, group, params[i].name, *params[i].value, params[i].units));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkModelLoadParams(StkH5 file, const char group[], size_t n, const StkModelParam params[])
+{
+  PetscFunctionBeginUser;
+  for (size_t i = 0; i < n; i++) PetscCall(StkH5ReadAttributeReal(file, group, params[i].name, params[i].value));
+  PetscFunctionReturn(0);
+}
+
+/* The type at the file's dimension and discount, then the type's own parameters. */
+static PetscErrorCode StkModelLoadInto(StkModel m, StkH5 file, const char group[])
+{
+  char        type[64];
+  PetscInt    dim;
+  PetscReal   rho;
+  const char *path;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkH5GetPath(file, &path));
+  PetscCall(StkH5ReadAttributeString(file, group, "model", sizeof(type), type));
+  PetscCall(StkH5ReadAttributeInt(file, group, "dim", &dim));
+  PetscCall(StkH5ReadAttributeReal(file, group, "rho", &rho));
+  PetscCheck(dim >= 1 && dim <= 2, m->comm, PETSC_ERR_FILE_UNEXPECTED, "HDF5 file '%s': attribute '%s/dim' is %" PetscInt_FMT ", expected 1 or 2", path, group, dim);
+  PetscCheck(rho > 0, m->comm, PETSC_ERR_FILE_UNEXPECTED, "HDF5 file '%s': attribute '%s/rho' is %g, expected > 0", path, group, (double)rho);
+  PetscCall(StkModelSetDimension(m, dim));
+  PetscCall(StkModelSetType(m, type));
+  m->rho = rho; /* after the type, which sets its default */
+  PetscCheck(m->ops.load, m->comm, PETSC_ERR_SUP, "HDF5 file '%s': model type '%s' cannot be read from a file (it has no load op)", path, type);
+  PetscCall(m->ops.load(m, file, group));
+  PetscCall(StkModelSetUp(m));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkModelLoad(MPI_Comm comm, StkH5 file, const char group[], StkModel *model)
+{
+  StkModel       m;
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  *model = NULL;
+  PetscCall(StkModelCreate(comm, &m));
+  ierr = StkModelLoadInto(m, file, group);
+  if (ierr) PetscCall(StkModelDestroy(&m));
+  PetscCall(ierr);
+  *model = m;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StkModelPrintOptionsOfOtherTypes(StkModel m)
 {
   const char **names;

@@ -65,12 +65,19 @@ PETSC_EXTERN PetscErrorCode StkModelHasExactPolicy(StkModel model, PetscBool *ha
 PETSC_EXTERN PetscErrorCode StkModelExactPolicy(StkModel model, const PetscReal x[], PetscReal u[]);
 /* Every parameter as an attribute (with units) of `group`. */
 PETSC_EXTERN PetscErrorCode StkModelWriteAttributes(StkModel model, StkH5 file, const char group[]);
+/* The model StkModelWriteAttributes wrote to `group`: its type (attribute "model"),
+ * dimension, discount and every parameter of the type, bitwise as written; set up.
+ * No options are read.  Errors name the file.  Collective. */
+PETSC_EXTERN PetscErrorCode StkModelLoad(MPI_Comm comm, StkH5 file, const char group[], StkModel *model);
 
 /* For -help: list the options of every registered type other than this model's. */
 PETSC_EXTERN PetscErrorCode StkModelPrintOptionsOfOtherTypes(StkModel model);
 
 /* The token holders of a "staking" model (borrowed; errors for other types): the
- * simulators share them with the solver, so every agent parameter has one source. */
+ * simulators share them with the solver, so every agent parameter has one source.  The
+ * model evaluates with the population's current parameters, so a change made with
+ * StkPopulationSetParams (e.g. kappa scaled for re-planning) reaches it at once; the
+ * default box and reference point (zbar, theta, sigma_z) are fixed at set-up. */
 PETSC_EXTERN PetscErrorCode StkModelStakingGetPopulation(StkModel model, StkPopulation *pop);
 /* Adds a model type (or replaces the constructor of a registered name): `create` fills
  * in the ops table of stk_modelimpl.h.  May be called before the first StkModelCreate:

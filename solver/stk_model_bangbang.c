@@ -137,14 +137,26 @@ static PetscErrorCode BangBangView(StkModel m, PetscViewer viewer)
 
 static PetscErrorCode BangBangAttributes(StkModel m, StkH5 file, const char group[])
 {
-  const BangBangCtx *ctx = (BangBangCtx *)m->data;
+  BangBangCtx        *ctx   = (BangBangCtx *)m->data;
+  const StkModelParam par[] = {
+    {"bb_sigma", &ctx->sigma, "1/sqrt(yr)"}, {"bb_box", &ctx->L, "1"}, {"bb_u_max", &m->uhi[0], "1/yr"},
+    {"bb_lambda", &ctx->lambda, "1"},        {"bb_value_at_0", &ctx->V0, "yr"}, /* derived by set-up */
+  };
 
   PetscFunctionBeginUser;
-  PetscCall(StkH5WriteAttributeReal(file, group, "bb_sigma", ctx->sigma, "1/sqrt(yr)"));
-  PetscCall(StkH5WriteAttributeReal(file, group, "bb_box", ctx->L, "1"));
-  PetscCall(StkH5WriteAttributeReal(file, group, "bb_u_max", m->uhi[0], "1/yr"));
-  PetscCall(StkH5WriteAttributeReal(file, group, "bb_lambda", ctx->lambda, "1"));
-  PetscCall(StkH5WriteAttributeReal(file, group, "bb_value_at_0", ctx->V0, "yr"));
+  PetscCall(StkModelWriteParams(file, group, PETSC_STATIC_ARRAY_LENGTH(par), par));
+  PetscFunctionReturn(0);
+}
+
+/* The data (the first three attributes); |u| <= bb_u_max. */
+static PetscErrorCode BangBangLoad(StkModel m, StkH5 file, const char group[])
+{
+  BangBangCtx        *ctx   = (BangBangCtx *)m->data;
+  const StkModelParam par[] = {{"bb_sigma", &ctx->sigma, "1/sqrt(yr)"}, {"bb_box", &ctx->L, "1"}, {"bb_u_max", &m->uhi[0], "1/yr"}};
+
+  PetscFunctionBeginUser;
+  PetscCall(StkModelLoadParams(file, group, PETSC_STATIC_ARRAY_LENGTH(par), par));
+  m->ulo[0] = -m->uhi[0];
   PetscFunctionReturn(0);
 }
 
@@ -187,5 +199,6 @@ PetscErrorCode StkModelCreate_BangBang(StkModel m)
   m->ops.exact          = BangBangExact;
   m->ops.exact_policy   = BangBangExactPolicy;
   m->ops.attributes     = BangBangAttributes;
+  m->ops.load           = BangBangLoad;
   PetscFunctionReturn(0);
 }

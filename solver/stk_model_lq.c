@@ -217,37 +217,64 @@ static PetscErrorCode LQView(StkModel m, PetscViewer viewer)
   PetscFunctionReturn(0);
 }
 
-/* Writes M as attributes prefix_ij (or prefix_i for a diagonal). */
-static PetscErrorCode LQWriteMatrix(StkH5 file, const char group[], const char prefix[], PetscInt rows, PetscInt cols, const PetscReal M[], const char units[])
+/* M as attributes prefix_ij (or prefix_i for a diagonal): written, or read when `load`. */
+static PetscErrorCode LQMatrixAttributes(StkH5 file, const char group[], const char prefix[], PetscInt rows, PetscInt cols, PetscReal M[], const char units[], PetscBool load)
 {
-  char name[64];
+  char          name[64];
+  StkModelParam par;
 
   PetscFunctionBeginUser;
   for (PetscInt i = 0; i < rows; i++)
     for (PetscInt j = 0; j < cols; j++) {
       if (rows > 1) PetscCall(PetscSNPrintf(name, sizeof(name), "%s_%" PetscInt_FMT "%" PetscInt_FMT, prefix, i, j));
       else PetscCall(PetscSNPrintf(name, sizeof(name), "%s_%" PetscInt_FMT, prefix, j));
-      PetscCall(StkH5WriteAttributeReal(file, group, name, M[i * cols + j], units));
+      par = (StkModelParam){name, &M[i * cols + j], units};
+      if (load) PetscCall(StkModelLoadParams(file, group, 1, &par));
+      else PetscCall(StkModelWriteParams(file, group, 1, &par));
     }
+  PetscFunctionReturn(0);
+}
+
+/* The data of the problem (not P, the trace term and the Riccati iterations, which
+ * set-up derives from them), written or read. */
+static PetscErrorCode LQData(StkModel m, StkH5 file, const char group[], PetscBool load)
+{
+  LQCtx         *ctx = (LQCtx *)m->data;
+  const PetscInt d   = m->dim;
+
+  PetscFunctionBeginUser;
+  PetscCall(LQMatrixAttributes(file, group, "lq_a", d, d, ctx->A, "1/yr", load));
+  PetscCall(LQMatrixAttributes(file, group, "lq_b", 1, d, ctx->B, "1/yr", load));
+  PetscCall(LQMatrixAttributes(file, group, "lq_q", d, d, ctx->Q, "1", load));
+  PetscCall(LQMatrixAttributes(file, group, "lq_r", 1, d, ctx->R, "1", load));
+  PetscCall(LQMatrixAttributes(file, group, "lq_sigma", 1, d, ctx->Sigma, "1/sqrt(yr)", load));
   PetscFunctionReturn(0);
 }
 
 static PetscErrorCode LQAttributes(StkModel m, StkH5 file, const char group[])
 {
-  const LQCtx   *ctx = (LQCtx *)m->data;
-  const PetscInt d   = m->dim;
+  LQCtx              *ctx     = (LQCtx *)m->data;
+  const PetscInt      d       = m->dim;
+  const StkModelParam bounds[] = {{"lq_box", &ctx->L, "1"}, {"lq_umax", &ctx->umax, "1"}};
+  const StkModelParam trace    = {"lq_trace_term", &ctx->trace, "1"};
 
   PetscFunctionBeginUser;
-  PetscCall(LQWriteMatrix(file, group, "lq_a", d, d, ctx->A, "1/yr"));
-  PetscCall(LQWriteMatrix(file, group, "lq_b", 1, d, ctx->B, "1/yr"));
-  PetscCall(LQWriteMatrix(file, group, "lq_q", d, d, ctx->Q, "1"));
-  PetscCall(LQWriteMatrix(file, group, "lq_r", 1, d, ctx->R, "1"));
-  PetscCall(LQWriteMatrix(file, group, "lq_sigma", 1, d, ctx->Sigma, "1/sqrt(yr)"));
-  PetscCall(LQWriteMatrix(file, group, "lq_p", d, d, ctx->P, "1"));
-  PetscCall(StkH5WriteAttributeReal(file, group, "lq_trace_term", ctx->trace, "1"));
-  PetscCall(StkH5WriteAttributeReal(file, group, "lq_box", ctx->L, "1"));
-  PetscCall(StkH5WriteAttributeReal(file, group, "lq_umax", ctx->umax, "1"));
+  PetscCall(LQData(m, file, group, PETSC_FALSE));
+  PetscCall(LQMatrixAttributes(file, group, "lq_p", d, d, ctx->P, "1", PETSC_FALSE));
+  PetscCall(StkModelWriteParams(file, group, 1, &trace));
+  PetscCall(StkModelWriteParams(file, group, 2, bounds));
   PetscCall(StkH5WriteAttributeInt(file, group, "lq_riccati_iterations", ctx->its));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode LQLoad(StkModel m, StkH5 file, const char group[])
+{
+  LQCtx              *ctx     = (LQCtx *)m->data;
+  const StkModelParam bounds[] = {{"lq_box", &ctx->L, "1"}, {"lq_umax", &ctx->umax, "1"}};
+
+  PetscFunctionBeginUser;
+  PetscCall(LQData(m, file, group, PETSC_TRUE));
+  PetscCall(StkModelLoadParams(file, group, 2, bounds));
   PetscFunctionReturn(0);
 }
 
@@ -305,5 +332,6 @@ PetscErrorCode StkModelCreate_LQ(StkModel m)
   m->ops.exact          = LQExact;
   m->ops.exact_policy   = LQExactPolicy;
   m->ops.attributes     = LQAttributes;
+  m->ops.load           = LQLoad;
   PetscFunctionReturn(0);
 }

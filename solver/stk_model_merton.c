@@ -169,24 +169,46 @@ static PetscErrorCode MertonView(StkModel m, PetscViewer viewer)
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode MertonAttributes(StkModel m, StkH5 file, const char group[])
+/* The data of the problem; `load` leaves out merton_cmin, the fixed floor MERTON_C_MIN. */
+static PetscErrorCode MertonData(StkModel m, StkH5 file, const char group[], PetscBool load)
 {
-  const MertonCtx *ctx = (MertonCtx *)m->data;
+  MertonCtx          *ctx      = (MertonCtx *)m->data;
+  const StkModelParam market[] = {
+    {"merton_r", &ctx->r, "1/yr"},           {"merton_mu", &ctx->mu, "1/yr"},        {"merton_sigma", &ctx->sigma, "1/sqrt(yr)"},
+    {"merton_gamma", &ctx->gamma, "1"},      {"merton_wlo", &ctx->w_lo, "wealth"},    {"merton_whi", &ctx->w_hi, "wealth"},
+  };
+  const StkModelParam c_floor = {"merton_cmin", &m->ulo[0], "wealth/yr"};
+  const StkModelParam bounds[] = {{"merton_cmax", &ctx->c_max, "wealth/yr"}, {"merton_pi_min", &m->ulo[1], "1"}, {"merton_pi_max", &m->uhi[1], "1"}};
 
   PetscFunctionBeginUser;
-  PetscCall(StkH5WriteAttributeReal(file, group, "merton_r", ctx->r, "1/yr"));
-  PetscCall(StkH5WriteAttributeReal(file, group, "merton_mu", ctx->mu, "1/yr"));
-  PetscCall(StkH5WriteAttributeReal(file, group, "merton_sigma", ctx->sigma, "1/sqrt(yr)"));
-  PetscCall(StkH5WriteAttributeReal(file, group, "merton_gamma", ctx->gamma, "1"));
-  PetscCall(StkH5WriteAttributeReal(file, group, "merton_wlo", ctx->w_lo, "wealth"));
-  PetscCall(StkH5WriteAttributeReal(file, group, "merton_whi", ctx->w_hi, "wealth"));
-  PetscCall(StkH5WriteAttributeReal(file, group, "merton_cmin", m->ulo[0], "wealth/yr"));
-  PetscCall(StkH5WriteAttributeReal(file, group, "merton_cmax", m->uhi[0], "wealth/yr"));
-  PetscCall(StkH5WriteAttributeReal(file, group, "merton_pi_min", m->ulo[1], "1"));
-  PetscCall(StkH5WriteAttributeReal(file, group, "merton_pi_max", m->uhi[1], "1"));
-  PetscCall(StkH5WriteAttributeReal(file, group, "merton_consumption_rate", ctx->nu, "1/yr"));
-  PetscCall(StkH5WriteAttributeReal(file, group, "merton_value_coefficient", ctx->A, "1"));
-  PetscCall(StkH5WriteAttributeReal(file, group, "merton_pi_star", ctx->pi_star, "1"));
+  if (load) {
+    PetscCall(StkModelLoadParams(file, group, PETSC_STATIC_ARRAY_LENGTH(market), market));
+    PetscCall(StkModelLoadParams(file, group, PETSC_STATIC_ARRAY_LENGTH(bounds), bounds));
+  } else {
+    PetscCall(StkModelWriteParams(file, group, PETSC_STATIC_ARRAY_LENGTH(market), market));
+    PetscCall(StkModelWriteParams(file, group, 1, &c_floor));
+    PetscCall(StkModelWriteParams(file, group, PETSC_STATIC_ARRAY_LENGTH(bounds), bounds));
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode MertonAttributes(StkModel m, StkH5 file, const char group[])
+{
+  MertonCtx          *ctx       = (MertonCtx *)m->data;
+  const StkModelParam derived[] = {
+    {"merton_consumption_rate", &ctx->nu, "1/yr"}, {"merton_value_coefficient", &ctx->A, "1"}, {"merton_pi_star", &ctx->pi_star, "1"},
+  };
+
+  PetscFunctionBeginUser;
+  PetscCall(MertonData(m, file, group, PETSC_FALSE));
+  PetscCall(StkModelWriteParams(file, group, PETSC_STATIC_ARRAY_LENGTH(derived), derived));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode MertonLoad(StkModel m, StkH5 file, const char group[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(MertonData(m, file, group, PETSC_TRUE));
   PetscFunctionReturn(0);
 }
 
@@ -233,5 +255,6 @@ PetscErrorCode StkModelCreate_Merton(StkModel m)
   m->ops.exact          = MertonExact;
   m->ops.exact_policy   = MertonExactPolicy;
   m->ops.attributes     = MertonAttributes;
+  m->ops.load           = MertonLoad;
   PetscFunctionReturn(0);
 }

@@ -130,12 +130,27 @@ static PetscErrorCode MMSView(StkModel m, PetscViewer viewer)
 
 static PetscErrorCode MMSAttributes(StkModel m, StkH5 file, const char group[])
 {
-  const MMSCtx *ctx = (MMSCtx *)m->data;
+  MMSCtx             *ctx   = (MMSCtx *)m->data;
+  const StkModelParam par[] = {{"mms_sigma", &ctx->sigma, "1/sqrt(yr)"}, {"mms_u_max", &m->uhi[0], "1/yr"}};
 
   PetscFunctionBeginUser;
-  PetscCall(StkH5WriteAttributeReal(file, group, "mms_sigma", ctx->sigma, "1/sqrt(yr)"));
-  PetscCall(StkH5WriteAttributeReal(file, group, "mms_u_max", m->uhi[0], "1/yr"));
+  PetscCall(StkModelWriteParams(file, group, PETSC_STATIC_ARRAY_LENGTH(par), par));
   PetscCall(StkH5WriteAttributeString(file, group, "mms_exact_value", "prod_k cos(pi x_k)"));
+  PetscFunctionReturn(0);
+}
+
+/* sigma and the bound |u_k| <= mms_u_max of every control (mms_exact_value describes V*). */
+static PetscErrorCode MMSLoad(StkModel m, StkH5 file, const char group[])
+{
+  MMSCtx             *ctx   = (MMSCtx *)m->data;
+  const StkModelParam par[] = {{"mms_sigma", &ctx->sigma, "1/sqrt(yr)"}, {"mms_u_max", &m->uhi[0], "1/yr"}};
+
+  PetscFunctionBeginUser;
+  PetscCall(StkModelLoadParams(file, group, PETSC_STATIC_ARRAY_LENGTH(par), par));
+  for (PetscInt k = 0; k < m->nu; k++) {
+    m->ulo[k] = -m->uhi[0];
+    m->uhi[k] = m->uhi[0];
+  }
   PetscFunctionReturn(0);
 }
 
@@ -178,5 +193,6 @@ PetscErrorCode StkModelCreate_MMS(StkModel m)
   m->ops.exact          = MMSExact;
   m->ops.exact_policy   = MMSExactPolicy;
   m->ops.attributes     = MMSAttributes;
+  m->ops.load           = MMSLoad;
   PetscFunctionReturn(0);
 }

@@ -3,15 +3,18 @@
 #include "stk_modelimpl.h"
 #include "stk_agents.h"
 
+#define STAKING_NPLANNER 7 /* sbar, w_s, w_u, ubar, eta, u_min, u_max */
+
 typedef struct {
-  StkPopulation   pop;
-  StkAgentParams  p;   /* copy of the population's parameters (hot path) */
-  PetscReal       sbar, w_s, w_u, ubar, eta;
+  StkPopulation         pop;
+  const StkAgentParams *p; /* the population's parameters (StkPopulationGetParams: fixed
+                              address), so a change to the population reaches the model */
+  PetscReal             sbar, w_s, w_u, ubar, eta;
 } StakingCtx;
 
 static inline PetscReal StakingZ(StkModel m, const StakingCtx *ctx, const PetscReal x[])
 {
-  return m->dim > 1 ? x[1] : ctx->p.zbar;
+  return m->dim > 1 ? x[1] : ctx->p->zbar;
 }
 
 static PetscErrorCode StakingDrift(StkModel m, const PetscReal x[], const PetscReal u[], PetscReal b[])
@@ -19,18 +22,18 @@ static PetscErrorCode StakingDrift(StkModel m, const PetscReal x[], const PetscR
   const StakingCtx *ctx = (StakingCtx *)m->data;
   const PetscReal   z   = StakingZ(m, ctx, x);
 
-  b[0] = StkAgentsDrift(&ctx->p, x[0], z, u[0]);
-  if (m->dim > 1) b[1] = ctx->p.theta * (ctx->p.zbar - z);
+  b[0] = StkAgentsDrift(ctx->p, x[0], z, u[0]);
+  if (m->dim > 1) b[1] = ctx->p->theta * (ctx->p->zbar - z);
   return 0;
 }
 
 static PetscErrorCode StakingDiffusion(StkModel m, const PetscReal x[], const PetscReal u[], PetscReal a[])
 {
   const StakingCtx *ctx = (StakingCtx *)m->data;
-  const PetscReal   vol = StkAgentsVolatility(&ctx->p, x[0]);
+  const PetscReal   vol = StkAgentsVolatility(ctx->p, x[0]);
 
   a[0] = 0.5 * vol * vol;
-  if (m->dim > 1) a[1] = 0.5 * ctx->p.sigma_z * ctx->p.sigma_z;
+  if (m->dim > 1) a[1] = 0.5 * ctx->p->sigma_z * ctx->p->sigma_z;
   return 0;
 }
 
@@ -47,7 +50,7 @@ static PetscErrorCode StakingCost(StkModel m, const PetscReal x[], const PetscRe
 static PetscErrorCode StakingGreedy(StkModel m, const PetscReal x[], PetscInt c, PetscReal p, PetscReal q, const PetscReal u[], PetscReal *uc)
 {
   const StakingCtx *ctx = (StakingCtx *)m->data;
-  const PetscReal   bu  = StkAgentsDriftU(&ctx->p, x[0], StakingZ(m, ctx, x), u[0]);
+  const PetscReal   bu  = StkAgentsDriftU(ctx->p, x[0], StakingZ(m, ctx, x), u[0]);
   const PetscReal   v   = ctx->ubar - (ctx->eta + bu * p) / (2 * ctx->w_u);
 
   *uc = PetscMin(PetscMax(v, m->ulo[0]), m->uhi[0]);
@@ -74,26 +77,23 @@ static PetscErrorCode StakingSetFromOptions(StkModel m, PetscOptionItems *PetscO
 
 static PetscErrorCode StakingSetUp(StkModel m)
 {
-  StakingCtx     *ctx = (StakingCtx *)m->data;
-  const StkAgentParams *p;
-  PetscReal       half;
+  StakingCtx *ctx = (StakingCtx *)m->data;
+  PetscReal   half;
 
   PetscFunctionBeginUser;
   PetscCheck(ctx->sbar > 0 && ctx->sbar < 1, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-hjb_sbar must lie in (0, 1), got %g", (double)ctx->sbar);
   PetscCheck(ctx->w_u > 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-hjb_w_u must be > 0, got %g", (double)ctx->w_u);
   PetscCheck(ctx->w_s >= 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-hjb_w_s must be >= 0, got %g", (double)ctx->w_s);
   PetscCheck(m->ulo[0] <= m->uhi[0], m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-hjb_u_min %g exceeds -hjb_u_max %g", (double)m->ulo[0], (double)m->uhi[0]);
-  PetscCall(StkPopulationGetParams(ctx->pop, &p));
-  ctx->p = *p;
-  PetscCheck(m->dim == 1 || ctx->p.sigma_z > 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-agents_sigma_z must be > 0 for the 2-D model (got %g); use -dim 1 to freeze z", (double)ctx->p.sigma_z);
-  half         = StkAgentsZHalfWidth(&ctx->p);
+  PetscCheck(m->dim == 1 || ctx->p->sigma_z > 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-agents_sigma_z must be > 0 for the 2-D model (got %g); use -dim 1 to freeze z", (double)ctx->p->sigma_z);
+  half         = StkAgentsZHalfWidth(ctx->p);
   m->box_lo[0] = 0;
   m->box_hi[0] = 1;
   m->ref_point[0]   = ctx->sbar;
-  m->ref_point[1]   = ctx->p.zbar;
+  m->ref_point[1]   = ctx->p->zbar;
   m->has_ref_point  = PETSC_TRUE;
-  m->box_lo[1] = ctx->p.zbar - half;
-  m->box_hi[1] = ctx->p.zbar + half;
+  m->box_lo[1] = ctx->p->zbar - half;
+  m->box_hi[1] = ctx->p->zbar + half;
   PetscFunctionReturn(0);
 }
 
@@ -107,42 +107,40 @@ static PetscErrorCode StakingView(StkModel m, PetscViewer viewer)
   PetscFunctionReturn(0);
 }
 
+/* The planner's objective and bounds, as written and read. */
+static void StakingPlannerParams(StkModel m, StkModelParam par[STAKING_NPLANNER])
+{
+  StakingCtx         *ctx = (StakingCtx *)m->data;
+  const StkModelParam p[] = {
+    {"sbar", &ctx->sbar, "1"},      {"w_s", &ctx->w_s, "1/yr"},  {"w_u", &ctx->w_u, "yr"},      {"ubar", &ctx->ubar, "1/yr"},
+    {"eta", &ctx->eta, "1"},        {"u_min", &m->ulo[0], "1/yr"}, {"u_max", &m->uhi[0], "1/yr"},
+  };
+
+  for (size_t i = 0; i < STAKING_NPLANNER; i++) par[i] = p[i];
+}
+
+/* The planner, then the token holders (StkPopulationWrite). */
 static PetscErrorCode StakingAttributes(StkModel m, StkH5 file, const char group[])
 {
-  StakingCtx *ctx = (StakingCtx *)m->data;
-  const StkAgentParams *p = &ctx->p;
+  StakingCtx   *ctx = (StakingCtx *)m->data;
+  StkModelParam par[STAKING_NPLANNER];
 
   PetscFunctionBeginUser;
-  PetscCall(StkH5WriteAttributeReal(file, group, "sbar", ctx->sbar, "1"));
-  PetscCall(StkH5WriteAttributeReal(file, group, "w_s", ctx->w_s, "1/yr"));
-  PetscCall(StkH5WriteAttributeReal(file, group, "w_u", ctx->w_u, "yr"));
-  PetscCall(StkH5WriteAttributeReal(file, group, "ubar", ctx->ubar, "1/yr"));
-  PetscCall(StkH5WriteAttributeReal(file, group, "eta", ctx->eta, "1"));
-  PetscCall(StkH5WriteAttributeReal(file, group, "u_min", m->ulo[0], "1/yr"));
-  PetscCall(StkH5WriteAttributeReal(file, group, "u_max", m->uhi[0], "1/yr"));
-  PetscCall(StkH5WriteAttributeString(file, group, "cost_distribution", StkCostTypes[p->cost.type]));
-  PetscCall(StkH5WriteAttributeReal(file, group, "cost_median", p->cost.median, "1/yr"));
-  PetscCall(StkH5WriteAttributeReal(file, group, "cost_logsd", p->cost.logsd, "1"));
-  PetscCall(StkH5WriteAttributeReal(file, group, "cost_lo", p->cost.lo, "1/yr"));
-  PetscCall(StkH5WriteAttributeReal(file, group, "cost_hi", p->cost.hi, "1/yr"));
-  PetscCall(StkH5WriteAttributeReal(file, group, "cost_loc", p->cost.loc, "1/yr"));
-  PetscCall(StkH5WriteAttributeReal(file, group, "cost_scale", p->cost.scale, "1/yr"));
-  PetscCall(StkH5WriteAttributeReal(file, group, "cost_shape", p->cost.shape, "1"));
-  PetscCall(StkH5WriteAttributeReal(file, group, "cost_gscale", p->cost.gscale, "1/yr"));
-  if (p->cost.type == STK_COST_EMPIRICAL) {
-    const char *costfile;
-    PetscCall(StkPopulationGetCostFile(ctx->pop, &costfile));
-    PetscCall(StkH5WriteAttributeString(file, group, "cost_file", costfile));
-    PetscCall(StkH5WriteAttributeInt(file, group, "cost_nsample", p->cost.nsample));
-  }
-  PetscCall(StkH5WriteAttributeReal(file, group, "s_max", p->s_max, "1"));
-  PetscCall(StkH5WriteAttributeReal(file, group, "phi", p->phi, "1/yr"));
-  PetscCall(StkH5WriteAttributeReal(file, group, "kappa", p->kappa, "1/yr"));
-  PetscCall(StkH5WriteAttributeReal(file, group, "sigma0", p->sigma0, "1/sqrt(yr)"));
-  PetscCall(StkH5WriteAttributeReal(file, group, "zbar", p->zbar, "1/yr"));
-  PetscCall(StkH5WriteAttributeReal(file, group, "theta", p->theta, "1/yr"));
-  PetscCall(StkH5WriteAttributeReal(file, group, "sigma_z", p->sigma_z, "1/yr/sqrt(yr)"));
-  PetscCall(StkH5WriteAttributeReal(file, group, "s_floor", STK_S_FLOOR, "1"));
+  StakingPlannerParams(m, par);
+  PetscCall(StkModelWriteParams(file, group, STAKING_NPLANNER, par));
+  PetscCall(StkPopulationWrite(ctx->pop, file, group));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode StakingLoad(StkModel m, StkH5 file, const char group[])
+{
+  StakingCtx   *ctx = (StakingCtx *)m->data;
+  StkModelParam par[STAKING_NPLANNER];
+
+  PetscFunctionBeginUser;
+  StakingPlannerParams(m, par);
+  PetscCall(StkModelLoadParams(file, group, STAKING_NPLANNER, par));
+  PetscCall(StkPopulationLoad(ctx->pop, file, group));
   PetscFunctionReturn(0);
 }
 
@@ -164,7 +162,7 @@ PetscErrorCode StkModelCreate_Staking(StkModel m)
   PetscCheck(m->dim == 1 || m->dim == 2, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-dim must be 1 or 2 for the staking model, got %" PetscInt_FMT, m->dim);
   PetscCall(PetscNew(&ctx));
   PetscCall(StkPopulationCreate(m->comm, &ctx->pop));
-  PetscCall(StkAgentParamsDefault(&ctx->p));
+  PetscCall(StkPopulationGetParams(ctx->pop, &ctx->p));
   ctx->sbar = 0.60;
   ctx->w_s  = 1.0;
   ctx->w_u  = 10.0;
@@ -186,6 +184,7 @@ PetscErrorCode StkModelCreate_Staking(StkModel m)
   m->ops.cost           = StakingCost;
   m->ops.greedy         = StakingGreedy;
   m->ops.attributes     = StakingAttributes;
+  m->ops.load           = StakingLoad;
   PetscFunctionReturn(0);
 }
 

@@ -410,12 +410,112 @@ static void test_read_errors(void **state)
   assert_petsc(StkGridDestroy(&grid));
 }
 
+/* Tables (StkH5WriteArray, StkH5WriteArray2D) read back bitwise with StkH5ReadArray and
+ * StkH5ReadArray2D on every rank; the presence tests, including nested and missing groups. */
+static void test_arrays(void **state)
+{
+  const PetscReal x[5] = {0.1, 0.2, 1.0 / 3, -7, 1e-300}, t[6] = {1, 2, 3, 4, 5, 6.5};
+  StkH5           file;
+  char            path[256], text[256];
+  const char     *name;
+  PetscReal      *a = NULL, r;
+  PetscInt        n, rows, cols;
+  PetscBool       has, readable;
+  PetscErrorCode  ierr;
+
+  UniquePath("arrays", ".h5", sizeof(path), path);
+  UniquePath("arrays", ".txt", sizeof(text), text);
+  assert_petsc(StkH5Create(PETSC_COMM_WORLD, path, &file));
+  assert_petsc(StkH5WriteArray(file, "tables", "x", "x", 5, x, "1", "a scale"));
+  assert_petsc(StkH5WriteArray2D(file, "tables", "t", "x", NULL, 2, 3, t, NULL, NULL));
+  assert_petsc(StkH5WriteAttributeReal(file, "tables", "r", 0.7, NULL));
+  assert_petsc(StkH5WriteArray(file, "a/b", "y", NULL, 2, x, NULL, NULL));
+  assert_petsc(StkH5Commit(file, "tables", NULL, 0, NULL));
+  assert_petsc(StkH5Destroy(&file));
+
+  assert_petsc(StkH5TestFile(PETSC_COMM_WORLD, path, &readable));
+  assert_true(readable);
+  assert_petsc(StkH5TestFile(PETSC_COMM_WORLD, "/nonexistent_dir/x.h5", &readable));
+  assert_false(readable);
+  if (Rank() == 0) {
+    FILE *fp = fopen(text, "w");
+    assert_non_null(fp);
+    fputs("not HDF5\n", fp);
+    fclose(fp);
+  }
+  assert_petsc(StkH5TestFile(PETSC_COMM_WORLD, text, &readable));
+  assert_false(readable);
+
+  assert_petsc(StkH5Open(PETSC_COMM_WORLD, path, &file));
+  assert_petsc(StkH5GetPath(file, &name));
+  assert_string_equal(name, path);
+  assert_petsc(StkH5HasGroup(file, "tables", &has));
+  assert_true(has);
+  assert_petsc(StkH5HasGroup(file, "a/b", &has));
+  assert_true(has);
+  assert_petsc(StkH5HasGroup(file, "a/c/d", &has)); /* a missing intermediate group: no error */
+  assert_false(has);
+  assert_petsc(StkH5HasGroup(file, "tables/x", &has)); /* a dataset, not a group */
+  assert_false(has);
+  assert_petsc(StkH5HasDataset(file, "tables", "t", &has));
+  assert_true(has);
+  assert_petsc(StkH5HasDataset(file, "tables", "nope", &has));
+  assert_false(has);
+  assert_petsc(StkH5HasDataset(file, "nope", "t", &has));
+  assert_false(has);
+  assert_petsc(StkH5HasDataset(file, "a", "b", &has)); /* a group, not a dataset */
+  assert_false(has);
+  assert_petsc(StkH5HasAttribute(file, "tables", "r", &has));
+  assert_true(has);
+  assert_petsc(StkH5HasAttribute(file, "tables", "r_units", &has));
+  assert_false(has);
+  assert_petsc(StkH5HasAttribute(file, "nope", "r", &has));
+  assert_false(has);
+  assert_petsc(StkH5ReadAttributeReal(file, "tables", "r", &r));
+  assert_true(r == 0.7);
+
+  assert_petsc(StkH5ReadArray(file, "tables", "x", &n, &a));
+  assert_int_equal(n, 5);
+  assert_memory_equal(a, x, sizeof(x));
+  assert_petsc(PetscFree(a));
+  assert_petsc(StkH5ReadArray(file, "a/b", "y", &n, &a));
+  assert_int_equal(n, 2);
+  assert_memory_equal(a, x, 2 * sizeof(x[0]));
+  assert_petsc(PetscFree(a));
+  assert_petsc(StkH5ReadArray2D(file, "tables", "t", &rows, &cols, &a));
+  assert_int_equal(rows, 2);
+  assert_int_equal(cols, 3);
+  assert_memory_equal(a, t, sizeof(t));
+  assert_petsc(PetscFree(a));
+
+  PetscPushErrorHandler(PetscReturnErrorHandler, NULL);
+  ierr = StkH5ReadArray(file, "tables", "t", &n, &a); /* 2-D */
+  assert_int_equal(ierr, PETSC_ERR_FILE_UNEXPECTED);
+  assert_null(a);
+  ierr = StkH5ReadArray2D(file, "tables", "x", &rows, &cols, &a); /* 1-D */
+  assert_int_equal(ierr, PETSC_ERR_FILE_UNEXPECTED);
+  ierr = StkH5ReadArray(file, "tables", "nope", &n, &a);
+  assert_int_equal(ierr, PETSC_ERR_FILE_UNEXPECTED);
+  ierr = StkH5ReadArray(file, "nope", "x", &n, &a);
+  assert_int_equal(ierr, PETSC_ERR_FILE_UNEXPECTED);
+  PetscPopErrorHandler();
+  assert_null(a);
+  assert_petsc(StkH5ReadArray(file, "tables", "x", &n, &a)); /* the file still reads after errors */
+  assert_petsc(PetscFree(a));
+  assert_petsc(StkH5Destroy(&file));
+  if (Rank() == 0) {
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(unlink(text), 0);
+  }
+}
+
 static const struct CMUnitTest tests[] = {
   cmocka_unit_test(test_write_commit_read_back),
   cmocka_unit_test(test_one_dimensional),
   cmocka_unit_test(test_destroy_without_commit_leaves_nothing),
   cmocka_unit_test(test_check_writable),
   cmocka_unit_test(test_read_errors),
+  cmocka_unit_test(test_arrays),
 };
 
 STK_TEST_MAIN(tests)

@@ -16,6 +16,9 @@ struct _StkModelOps {
   PetscErrorCode (*exact)(StkModel, const PetscReal x[], PetscReal *V);     /* optional */
   PetscErrorCode (*exact_policy)(StkModel, const PetscReal x[], PetscReal u[]); /* optional: all nu controls */
   PetscErrorCode (*attributes)(StkModel, StkH5, const char group[]);
+  /* Reads back exactly what `attributes` wrote (the parameters; what set-up derives
+   * from them is derived again), before StkModelSetUp.  Every type has one. */
+  PetscErrorCode (*load)(StkModel, StkH5, const char group[]);
 };
 
 struct _p_StkModel {
@@ -36,6 +39,16 @@ struct _p_StkModel {
   PetscBool            setupcalled;
   void                *data; /* the type's own context */
 };
+
+/* A real parameter stored as an attribute: the types' attributes and load ops share one
+ * table, so they write and read the same names. */
+typedef struct {
+  const char *name;
+  PetscReal  *value;
+  const char *units;
+} StkModelParam;
+PETSC_INTERN PetscErrorCode StkModelWriteParams(StkH5 file, const char group[], size_t n, const StkModelParam params[]);
+PETSC_INTERN PetscErrorCode StkModelLoadParams(StkH5 file, const char group[], size_t n, const StkModelParam params[]);
 
 /* Built-in types. */
 PETSC_INTERN PetscErrorCode StkModelCreate_Staking(StkModel);

@@ -1,0 +1,126 @@
+/* The solution policy: u*(x) as stored in a solution file (stakehjb solve -o FILE),
+ * interpolated multilinearly between the nodes and clamped to the solved box.  Unlike
+ * the expert it does not re-evaluate the greedy map: it is what the solver wrote.
+ *
+ * The file's model (StkSolutionLoad) gives the clipping bounds.  A model set with
+ * StkPolicySetModel is the environment the policy will run in: where its agents differ
+ * from those the file was solved for (a legitimate robustness experiment), SetUp warns
+ * once per parameter. */
+#include "stk_policyimpl.h"
+#include "stk_hjb.h"
+
+typedef struct {
+  StkModel           model; /* the file's */
+  StkGrid            grid;  /* the file's coordinates */
+  Vec                u_all; /* the policy in natural order, whole field on every rank */
+  const PetscScalar *u;
+} SolutionCtx;
+
+static PetscErrorCode SolutionEvaluate(void *ctx, PetscReal t, const PetscReal x[], PetscReal *u, void *state)
+{
+  StkPolicy    p = (StkPolicy)ctx;
+  SolutionCtx *S = (SolutionCtx *)p->data;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkGridInterpolate(S->grid, S->u, 1, 0, x, u));
+  PetscFunctionReturn(0);
+}
+
+/* Names each agent parameter of the file's model that differs from the model set. */
+static PetscErrorCode WarnParameterMismatch(StkPolicy p, SolutionCtx *S)
+{
+  StkPopulation         file_pop, run_pop;
+  const StkAgentParams *f, *r;
+  const char           *type;
+  PetscBool             staking;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkModelGetType(p->model, &type));
+  PetscCall(PetscStrcmp(type, STK_MODEL_STAKING, &staking));
+  if (!staking) PetscFunctionReturn(0);
+  PetscCall(StkModelStakingGetPopulation(S->model, &file_pop));
+  PetscCall(StkModelStakingGetPopulation(p->model, &run_pop));
+  PetscCall(StkPopulationGetParams(file_pop, &f));
+  PetscCall(StkPopulationGetParams(run_pop, &r));
+  {
+    const char     *names[] = {"s_max", "phi", "kappa", "sigma0", "zbar", "theta", "sigma_z"};
+    const PetscReal fv[]    = {f->s_max, f->phi, f->kappa, f->sigma0, f->zbar, f->theta, f->sigma_z};
+    const PetscReal rv[]    = {r->s_max, r->phi, r->kappa, r->sigma0, r->zbar, r->theta, r->sigma_z};
+
+    if (f->cost.type != r->cost.type) PetscCall(PetscFPrintf(p->comm, PETSC_STDERR, "warning: -policy_file %s was solved with cost_distribution %s, this run has -agents_cost %s\n", p->file, StkCostTypes[f->cost.type], StkCostTypes[r->cost.type]));
+    for (size_t k = 0; k < PETSC_STATIC_ARRAY_LENGTH(names); k++)
+      if (PetscAbsReal(fv[k] - rv[k]) > 1e-12 * PetscMax(PetscAbsReal(fv[k]), (PetscReal)1)) PetscCall(PetscFPrintf(p->comm, PETSC_STDERR, "warning: -policy_file %s was solved with %s = %g, this run has -agents_%s %g\n", p->file, names[k], (double)fv[k], names[k], (double)rv[k]));
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode SolutionClear(SolutionCtx *S)
+{
+  PetscFunctionBeginUser;
+  if (S->u) PetscCall(VecRestoreArrayRead(S->u_all, &S->u));
+  PetscCall(VecDestroy(&S->u_all));
+  PetscCall(StkGridDestroy(&S->grid));
+  PetscCall(StkModelDestroy(&S->model));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode SolutionSetUp(StkPolicy p)
+{
+  SolutionCtx   *S = (SolutionCtx *)p->data;
+  const char    *type;
+  PetscBool      staking;
+  Vec            u;
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  PetscCall(SolutionClear(S));
+  PetscCheck(p->file[0], p->comm, PETSC_ERR_USER_INPUT, "-policy solution needs -policy_file FILE.h5 (written by stakehjb solve)");
+  PetscCall(StkSolutionLoad(p->comm, p->file, &S->model, &S->grid, NULL, &u));
+  PetscCall(StkModelGetType(S->model, &type));
+  PetscCall(PetscStrcmp(type, STK_MODEL_STAKING, &staking));
+  ierr = staking ? 0 : PetscError(p->comm, __LINE__, PETSC_FUNCTION_NAME, __FILE__, PETSC_ERR_FILE_UNEXPECTED, PETSC_ERROR_INITIAL, "-policy_file %s holds a '%s' model, not a staking policy", p->file, type);
+  if (!ierr) ierr = StkGridGatherField(S->grid, u, &S->u_all);
+  PetscCall(VecDestroy(&u));
+  PetscCall(ierr);
+  PetscCall(VecGetArrayRead(S->u_all, &S->u));
+  PetscCall(StkModelGetControlBounds(S->model, 0, &p->u_min, &p->u_max));
+  if (p->model && !p->own_model) PetscCall(WarnParameterMismatch(p, S));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode SolutionView(StkPolicy p, PetscViewer viewer)
+{
+  SolutionCtx *S = (SolutionCtx *)p->data;
+  PetscInt     dim, n[STK_MAX_DIM] = {1, 1, 1};
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscViewerASCIIPrintf(viewer, "u*(x) of %s, interpolated multilinearly\n", p->file[0] ? p->file : "(no -policy_file)"));
+  if (!S->grid) PetscFunctionReturn(0);
+  PetscCall(StkGridGetDimension(S->grid, &dim));
+  PetscCall(StkGridGetSizes(S->grid, n));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "%" PetscInt_FMT "-D solution, grid %" PetscInt_FMT " x %" PetscInt_FMT "\n", dim, n[0], dim > 1 ? n[1] : 1));
+  PetscCall(StkModelView(S->model, viewer));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode SolutionDestroy(StkPolicy p)
+{
+  PetscFunctionBeginUser;
+  PetscCall(SolutionClear((SolutionCtx *)p->data));
+  PetscCall(PetscFree(p->data));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkPolicyCreate_Solution(StkPolicy p)
+{
+  SolutionCtx *S;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscNew(&S));
+  p->data         = S;
+  p->ops.evaluate = SolutionEvaluate;
+  p->ops.setup    = SolutionSetUp;
+  p->ops.view     = SolutionView;
+  p->ops.destroy  = SolutionDestroy;
+  PetscFunctionReturn(0);
+}
