@@ -46,6 +46,11 @@
 #pragma once
 #include "stk_agents.h"
 
+/* The simulator's day: the default step -sim_dt is 1 / STK_DAYS_PER_YEAR yr, and every
+ * duration given in days (recovery holds, protocol epochs) converts with this one
+ * constant. */
+#define STK_DAYS_PER_YEAR 365.0
+
 typedef enum { STK_SIM_SDE, STK_SIM_ABM } StkSimType;
 PETSC_EXTERN const char *const StkSimTypes[];
 typedef enum { STK_ABM_TRANSITORY, STK_ABM_PERSISTENT } StkAbmTypes;
@@ -68,7 +73,7 @@ PETSC_EXTERN PetscErrorCode StkPolicyConstant(void *ctx, PetscReal t, const Pets
 typedef struct {
   StkSimType     type;         /* -sim_type sde|abm */
   PetscInt       dim;          /* -sim_dim: 1 freezes z at z0, 2 lets it follow the OU law */
-  PetscReal      dt;           /* -sim_dt, yr (default 1/365) */
+  PetscReal      dt;           /* -sim_dt, yr (default 1 / STK_DAYS_PER_YEAR) */
   PetscReal      t_final;      /* -sim_t_final, yr */
   PetscInt       seed;         /* -sim_seed: the Philox key */
   PetscReal      s0;           /* -sim_s0: initial staking ratio (abm: round(s0 N) stakers) */

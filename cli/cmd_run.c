@@ -159,8 +159,8 @@ static PetscErrorCode Compare(StkPolicy expert, StkNet fitted, StkNet refined, S
   PetscCall(PetscViewerASCIIPopTab(PETSC_VIEWER_STDOUT_WORLD));
   PetscCall(PetscViewerASCIIPopTab(PETSC_VIEWER_STDOUT_WORLD));
   PetscCall(PrintMeans(ev, values));
-  PetscCall(PrintPaired(ev, values, STK_EVAL_COST));
-  PetscCall(PrintPaired(ev, values, STK_EVAL_RMSE));
+  PetscCall(PrintPaired(ev, values, STK_METRIC_DISCOUNTED_COST));
+  PetscCall(PrintPaired(ev, values, STK_METRIC_TRACKING_RMSE));
   for (PetscInt q = 0; q < NPOLICIES; q++) PetscCall(PetscFree(store[q]));
   for (PetscInt q = 1; q < NPOLICIES; q++) PetscCall(StkPolicyDestroy(&pol[q]));
   PetscCall(StkEvaluateDestroy(&ev));
