@@ -197,6 +197,34 @@ static void test_tiny_run(void **state)
   assert_petsc(StkCompareDestroy(&cmp));
 }
 
+/* Setters give defaults; the -compare_* options override them. */
+static void test_setters_are_defaults(void **state)
+{
+  const char *const regimes[] = {"bear", "sluggish"};
+  StkCompare        cmp;
+  PetscOptions      db;
+  PetscInt          nrows, npaths;
+
+  assert_petsc(StkCompareCreate(PETSC_COMM_WORLD, &cmp));
+  assert_petsc(StkCompareSetRegimes(cmp, 2, regimes));
+  assert_petsc(StkCompareSetPaths(cmp, 24));
+  assert_petsc(StkCompareSetSamples(cmp, 4));
+  assert_petsc(StkCompareSetOutput(cmp, "/tmp/unused.h5"));
+  assert_petsc(PetscOptionsCreate(&db));
+  assert_petsc(PetscOptionsInsertString(db, "-compare_paths 7 -compare_envs abm"));
+  assert_petsc(PetscOptionsPush(db));
+  assert_petsc(StkCompareSetFromOptions(cmp));
+  assert_petsc(PetscOptionsPop());
+  assert_petsc(PetscOptionsDestroy(&db));
+  assert_petsc(StkCompareGetSizes(cmp, &nrows, &npaths, NULL));
+  assert_int_equal(npaths, 7);              /* the option over the setter */
+  assert_int_equal(nrows, 2 * 1 * 3 * 13); /* the setter's regimes, the option's one environment */
+  assert_petsc(StkCompareSetPaths(cmp, 24));
+  assert_petsc(StkCompareGetSizes(cmp, NULL, &npaths, NULL));
+  assert_int_equal(npaths, 24);
+  assert_petsc(StkCompareDestroy(&cmp));
+}
+
 /* Bad settings name the option and the value. */
 static void test_bad_settings(void **state)
 {
@@ -239,6 +267,7 @@ static int Teardown(void **state)
 static const struct CMUnitTest tests[] = {
   cmocka_unit_test_setup_teardown(test_statistics_from_known_values, Setup, Teardown),
   cmocka_unit_test_setup_teardown(test_tiny_run, Setup, Teardown),
+  cmocka_unit_test(test_setters_are_defaults),
   cmocka_unit_test(test_bad_settings),
 };
 
