@@ -38,7 +38,7 @@ PetscErrorCode StkSimSettingsDefault(StkSimSettings *set)
   PetscCall(PetscMemzero(set, sizeof(*set)));
   set->type         = STK_SIM_SDE;
   set->dim          = 1;
-  set->dt           = 1.0 / 365;
+  set->dt           = 1.0 / STK_DAYS_PER_YEAR;
   set->t_final      = 10;
   set->seed         = 0;
   set->s0           = 0.5;

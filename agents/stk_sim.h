@@ -73,7 +73,7 @@ PETSC_EXTERN PetscErrorCode StkPolicyConstant(void *ctx, PetscReal t, const Pets
 typedef struct {
   StkSimType     type;         /* -sim_type sde|abm */
   PetscInt       dim;          /* -sim_dim: 1 freezes z at z0, 2 lets it follow the OU law */
-  PetscReal      dt;           /* -sim_dt, yr (default 1/365) */
+  PetscReal      dt;           /* -sim_dt, yr (default 1 / STK_DAYS_PER_YEAR) */
   PetscReal      t_final;      /* -sim_t_final, yr */
   PetscInt       seed;         /* -sim_seed: the Philox key */
   PetscReal      s0;           /* -sim_s0: initial staking ratio (abm: round(s0 N) stakers) */

@@ -56,7 +56,7 @@ static PetscErrorCode ReadOptions(char in[], size_t len, PetscBool *view)
 }
 
 /* The fitted network of a solution file, configured by the -net_ options (collective). */
-PetscErrorCode StkFitSolutionFile(const char in[], StkNet *net)
+static PetscErrorCode FitSolutionFile(const char in[], StkNet *net)
 {
   StkModel model  = NULL;
   StkGrid  grid   = NULL;
@@ -88,7 +88,7 @@ PetscErrorCode StkCommandFit(void)
     PetscCall(StkNetSetFromOptions(net));
     PetscCall(StkNetPrintFitOptions(net));
   } else {
-    PetscCall(StkFitSolutionFile(in, &net));
+    PetscCall(FitSolutionFile(in, &net));
     PetscCall(StkNetWrite(net, out));
     if (view) PetscCall(StkNetView(net, NULL));
     PetscCall(PrintSummary(net, in, out));

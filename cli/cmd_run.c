@@ -4,9 +4,10 @@
  * and end with a short comparison across regimes (docs/cli.md). */
 #include "stk_cli.h"
 #include "stk_paired.h"
+#include "stk_compare.h"
 
 typedef struct {
-  char solution[PETSC_MAX_PATH_LEN], network[PETSC_MAX_PATH_LEN], refined[PETSC_MAX_PATH_LEN];
+  char solution[PETSC_MAX_PATH_LEN], network[PETSC_MAX_PATH_LEN], refined[PETSC_MAX_PATH_LEN], compare[PETSC_MAX_PATH_LEN];
   PetscBool use_solution, use_network; /* -run_solution, -run_network: skip steps 1, 2 */
 } RunFiles;
 
@@ -35,7 +36,7 @@ static PetscErrorCode CreateEvaluate(StkModel model, StkPopulation env, StkEvalu
   PetscCall(StkEvaluateCreate(PETSC_COMM_WORLD, ev));
   PetscCall(StkEvaluateSetModel(*ev, model));
   if (env) PetscCall(StkEvaluateSetPopulation(*ev, env));
-  PetscCall(StkEvaluateSetNumPaths(*ev, 32));
+  PetscCall(StkEvaluateSetPaths(*ev, 32));
   PetscCall(StkEvaluateGetSim(*ev, &sim));
   PetscCall(StkSimGetSettings(sim, &cur));
   set         = *cur;
@@ -47,26 +48,32 @@ static PetscErrorCode CreateEvaluate(StkModel model, StkPopulation env, StkEvalu
   PetscFunctionReturn(0);
 }
 
-/* Step 5, a short version of `stakehjb compare` (docs/results.md has the full table).
- * TODO(integrator): an StkCompare (experiments/stk_compare.h) with these defaults set
- * on it -- SetRegimes(3, {"baseline", "bear", "sluggish"}), SetPaths(24), SetYears(10),
- * SetAgents(5000), SetSamples(4), and its network fits at 800 iterations -- then
- * SetFromOptions, SetUp, Run, View, Write.  Until then they go into the options
- * database, which StkCommandCompare reads, when the user did not give them. */
-static PetscErrorCode CompareAcrossRegimes(void)
+/* 5. A short version of `stakehjb compare` (docs/results.md has the full table): three
+ * regimes, 24 paths of 10 years, 5000 holders, 4 kept samples, the networks fitted
+ * with 800 iterations; each -compare_* (and -net_fit_max_it) option overrides. */
+static PetscErrorCode CompareAcrossRegimes(const char out[])
 {
-  static const char *const defaults[][2] = {
-    {"-compare_regimes", "baseline,bear,sluggish"}, {"-compare_paths", "24"}, {"-compare_years", "10"},
-    {"-compare_agents", "5000"}, {"-compare_samples", "4"}, {"-net_fit_max_it", "800"},
-  };
-  PetscBool set;
+  const char *const regimes[] = {"baseline", "bear", "sluggish"};
+  StkCompare        cmp;
 
   PetscFunctionBeginUser;
-  for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++) {
-    PetscCall(PetscOptionsHasName(NULL, NULL, defaults[i][0], &set));
-    if (!set) PetscCall(PetscOptionsSetValue(NULL, defaults[i][0], defaults[i][1]));
+  PetscCall(StkCompareCreate(PETSC_COMM_WORLD, &cmp));
+  PetscCall(StkCompareSetRegimes(cmp, 3, regimes));
+  PetscCall(StkCompareSetPaths(cmp, 24));
+  PetscCall(StkCompareSetYears(cmp, 10));
+  PetscCall(StkCompareSetAgents(cmp, 5000));
+  PetscCall(StkCompareSetSamples(cmp, 4));
+  PetscCall(StkCompareSetFitIterations(cmp, 800));
+  PetscCall(StkCompareSetFromOptions(cmp));
+  if (!StkHelpRequested()) {
+    PetscCall(StkCompareSetOutput(cmp, out));
+    PetscCall(StkCompareSetUp(cmp));
+    PetscCall(StkCompareRun(cmp));
+    PetscCall(StkCompareWrite(cmp));
+    PetscCall(StkCompareView(cmp, PETSC_VIEWER_STDOUT_WORLD));
+    PetscCall(PetscPrintf(PETSC_COMM_WORLD, "  wrote %s and its .csv summary\n", out));
   }
-  PetscCall(StkCommandCompare());
+  PetscCall(StkCompareDestroy(&cmp));
   PetscFunctionReturn(0);
 }
 
@@ -87,48 +94,26 @@ static PetscErrorCode Solve(StkSolver solver, const char out[])
   PetscFunctionReturn(0);
 }
 
-/* The grid and the policy of a solution file (-run_solution).
- * TODO(integrator): StkSolutionLoad (solver/) replaces this reader. */
-static PetscErrorCode LoadSolution(const char path[], StkGrid *grid, Vec *policy)
-{
-  StkH5 file;
-
-  PetscFunctionBeginUser;
-  PetscCall(StkH5Open(PETSC_COMM_WORLD, path, &file));
-  PetscCall(StkH5ReadGrid(file, "solution", grid));
-  PetscCall(StkH5ReadField(file, "solution", "policy", *grid, 1, policy));
-  PetscCall(StkH5Destroy(&file));
-  PetscFunctionReturn(0);
-}
-
 /* 2. The network fitted to the solution's policy on its grid (the solver's in memory,
  * or -run_solution's), its output range the model's control bounds; written to a file. */
 static PetscErrorCode Fit(const RunFiles *f, StkSolver solver, StkPolicy expert)
 {
-  StkModel       model;
+  StkModel       model  = NULL;
   StkGrid        grid   = NULL;
   Vec            policy = NULL;
   StkNet         net;
   StkNetFitStats st;
-  PetscReal      u_min, u_max;
 
   PetscFunctionBeginUser;
   if (solver) {
     PetscCall(StkSolverGetModel(solver, &model));
     PetscCall(StkSolverGetGrid(solver, &grid));
     PetscCall(StkSolverGetPolicy(solver, &policy));
-  } else {
-    PetscCall(StkPolicyExpertGetModel(expert, &model));
-    PetscCall(LoadSolution(f->solution, &grid, &policy));
-  }
-  PetscCall(StkModelGetControlBounds(model, 0, &u_min, &u_max));
+  } else PetscCall(StkSolutionLoad(PETSC_COMM_WORLD, f->solution, &model, &grid, NULL, &policy));
   PetscCall(StkNetCreate(PETSC_COMM_WORLD, &net));
-  PetscCall(StkNetSetInputsFromGrid(net, grid));
-  PetscCall(StkNetSetOutputBounds(net, u_min, u_max));
   PetscCall(StkNetSetFitMaxIterations(net, 800));
-  PetscCall(StkNetSetFromOptions(net));
+  PetscCall(StkNetSetUpFromSolution(net, model, grid));
   PetscCall(StkNetSetSource(net, f->solution));
-  PetscCall(StkNetSetUp(net));
   PetscCall(StkNetFitGrid(net, grid, policy, &st));
   PetscCall(StkNetWrite(net, f->network));
   PetscCall(PetscPrintf(PETSC_COMM_WORLD, "2. fit: %" PetscInt_FMT " TAO iterations on %" PetscInt_FMT " nodes, RMSE %.3f %% and max error %.3f %% of u_max - u_min on every node, %.2f s -> %s\n", st.iterations, st.samples, (double)(100 * st.rmse_relative), (double)(100 * st.max_error_relative), (double)st.time, f->network));
@@ -136,6 +121,7 @@ static PetscErrorCode Fit(const RunFiles *f, StkSolver solver, StkPolicy expert)
   if (!solver) {
     PetscCall(VecDestroy(&policy));
     PetscCall(StkGridDestroy(&grid));
+    PetscCall(StkModelDestroy(&model));
   }
   PetscFunctionReturn(0);
 }
@@ -201,7 +187,7 @@ static PetscErrorCode PrintHelp(StkModel model)
   PetscCall(StkNetDestroy(&net));
   PetscCall(CreateEvaluate(model, NULL, &ev));
   PetscCall(StkEvaluateDestroy(&ev));
-  PetscCall(CompareAcrossRegimes());
+  PetscCall(CompareAcrossRegimes(NULL));
   PetscFunctionReturn(0);
 }
 
@@ -217,6 +203,7 @@ static PetscErrorCode ReadOptions(RunFiles *f)
   PetscCall(StkOutputPath(PETSC_COMM_WORLD, "-o_solution", "out/solution.h5", f->solution, sizeof(f->solution)));
   PetscCall(StkOutputPath(PETSC_COMM_WORLD, "-o_network", "out/network.h5", f->network, sizeof(f->network)));
   PetscCall(StkOutputPath(PETSC_COMM_WORLD, "-o_refined", "out/refined.h5", f->refined, sizeof(f->refined)));
+  PetscCall(StkOutputPath(PETSC_COMM_WORLD, "-o", "out/compare.h5", f->compare, sizeof(f->compare)));
   if (f->use_solution) PetscCall(PetscStrncpy(f->solution, solution, sizeof(f->solution)));
   if (f->use_network) PetscCall(PetscStrncpy(f->network, network, sizeof(f->network)));
   PetscFunctionReturn(0);
@@ -255,7 +242,7 @@ PetscErrorCode StkCommandRun(void)
     PetscCall(Evaluate(expert, fitted, refined, refine));
     PetscCall(PetscViewerASCIISetTab(PETSC_VIEWER_STDOUT_WORLD, 0));
     PetscCall(PetscPrintf(PETSC_COMM_WORLD, "5. a short comparison of the expert with the baselines and real issuance rules across regimes\n   (the full table: docs/results.md, regenerated by docs/make_results.py)\n"));
-    PetscCall(CompareAcrossRegimes());
+    PetscCall(CompareAcrossRegimes(f.compare));
     PetscCall(PetscTime(&t1));
     PetscCall(PetscPrintf(PETSC_COMM_WORLD, "stakehjb run: done in %.1f s\n", (double)(t1 - t0)));
   }

@@ -21,11 +21,6 @@ PetscBool StkHelpRequested(void);
  * The default's directory is created if missing; a user's directory must exist. */
 PetscErrorCode StkOutputPath(MPI_Comm comm, const char option[], const char default_path[], char path[], size_t len);
 
-/* The mechanism network fitted to the policy of solution file `in` (-net_ options;
- * stakehjb fit without the writing).  Collective.  Defined in cmd_fit.c; compare uses it.
- * TODO(integrator): goes with the experiments/ move (StkCompare fits its own networks). */
-PetscErrorCode StkFitSolutionFile(const char in[], StkNet *net);
-
 /* A grid configured by the model and a solver on it, both from options (the grid is
  * not set up yet: a caller may still change its sizes). */
 PetscErrorCode StkCliCreateSolver(MPI_Comm comm, StkModel model, StkGrid *grid, StkSolver *solver);

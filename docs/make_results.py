@@ -61,6 +61,12 @@ class Table:
     def get(self, row, name):
         return self.S[row, self.col[name]]
 
+    def recovered(self, row):
+        """Mean recovery time over the paths of `row` that recovered, and their number
+        (recovery_censored 0; a censored path's recovery_time is the time left)."""
+        ok = self.d["recovery_censored"][row] == 0
+        return (self.d["recovery_time"][row][ok].mean() if ok.any() else float("nan")), int(ok.sum())
+
 
 def fig_paths(t, regime=0, env=0, scen=0):
     d, a = t.d, t.a
@@ -217,10 +223,10 @@ def recovery(t):
         if a["scenarios"][int(t.d["row_scenario"][row])] == "none":
             continue
         p = row % P
-        n = t.get(row, "recovery_time_n")
+        mean, n = t.recovered(row)
         share[p].append(n / paths)
         if n > 0:
-            rec[p].append(t.get(row, "recovery_time"))
+            rec[p].append(mean)
     if not any(share.values()):
         return []
     parts = [f"{a['policies'][p]} {np.mean(rec[p]) if rec[p] else float('nan'):.2f} yr ({100 * np.mean(share[p]):.0f} %)" for p in range(P)]
@@ -273,7 +279,7 @@ def report(path, figs, cmd, t):
                 for p in range(P):
                     row = t.row(r, e, c, p)
                     g = lambda m: t.get(row, m)  # noqa: E731
-                    rec = "" if a["scenarios"][c] == "none" else f"{fmt(g('recovery_time'), 3)} ({int(g('recovery_time_n'))})"
+                    rec = "" if a["scenarios"][c] == "none" else "%s (%d)" % (fmt(t.recovered(row)[0], 3), t.recovered(row)[1])
                     dc, pc = diff_cell(t, row, "discounted_cost") if p else ("(reference)", "")
                     dr, pr = diff_cell(t, row, "tracking_rmse") if p else ("", "")
                     out.append(f"| {a['envs'][e]} | {a['scenarios'][c]} | {a['policies'][p]} | {fmt(g('discounted_cost'))} | {fmt(g('tracking_rmse'))} | "

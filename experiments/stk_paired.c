@@ -15,7 +15,7 @@ struct _p_StkPaired {
   const char *const *metric_names;
   PetscInt           nboot, seed;
   PetscReal          level;
-  PetscInt           nview, view[STK_EVAL_NMETRICS];
+  PetscInt           nview, view[STK_METRIC_COUNT];
   PetscBool          ran;
 };
 
@@ -30,8 +30,8 @@ PetscErrorCode StkPairedCreate(MPI_Comm comm, StkPaired *paired)
   pd->level   = 0.95;
   pd->seed    = 7;
   pd->nview   = 2;
-  pd->view[0] = STK_EVAL_COST;
-  pd->view[1] = STK_EVAL_RMSE;
+  pd->view[0] = STK_METRIC_DISCOUNTED_COST;
+  pd->view[1] = STK_METRIC_TRACKING_RMSE;
   *paired     = pd;
   PetscFunctionReturn(0);
 }
@@ -77,8 +77,8 @@ PetscErrorCode StkPairedSetBootstrap(StkPaired pd, PetscInt nboot, PetscReal lev
 PetscErrorCode StkPairedSetViewMetrics(StkPaired pd, PetscInt n, const PetscInt metrics[])
 {
   PetscFunctionBeginUser;
-  PetscCheck(n >= 0 && n <= STK_EVAL_NMETRICS, pd->comm, PETSC_ERR_ARG_OUTOFRANGE, "at most %d view metrics, got %" PetscInt_FMT, STK_EVAL_NMETRICS, n);
-  for (PetscInt i = 0; i < n; i++) PetscCheck(metrics[i] >= 0 && metrics[i] < STK_EVAL_NMETRICS, pd->comm, PETSC_ERR_ARG_OUTOFRANGE, "metric index must lie in [0, %d), got %" PetscInt_FMT, STK_EVAL_NMETRICS, metrics[i]);
+  PetscCheck(n >= 0 && n <= STK_METRIC_COUNT, pd->comm, PETSC_ERR_ARG_OUTOFRANGE, "at most %d view metrics, got %" PetscInt_FMT, STK_METRIC_COUNT, n);
+  for (PetscInt i = 0; i < n; i++) PetscCheck(metrics[i] >= 0 && metrics[i] < STK_METRIC_COUNT, pd->comm, PETSC_ERR_ARG_OUTOFRANGE, "metric index must lie in [0, %d), got %" PetscInt_FMT, STK_METRIC_COUNT, metrics[i]);
   pd->nview = n;
   for (PetscInt i = 0; i < n; i++) pd->view[i] = metrics[i];
   PetscFunctionReturn(0);
@@ -173,7 +173,7 @@ static PetscErrorCode ViewMeans(StkPaired pd, PetscViewer viewer)
   PetscFunctionBeginUser;
   PetscCall(PetscViewerASCIIPrintf(viewer, "%-8s", "policy"));
   PetscCall(PetscViewerASCIIUseTabs(viewer, PETSC_FALSE));
-  for (PetscInt m = 0; m < pd->nmetrics; m++) PetscCall(PetscViewerASCIIPrintf(viewer, " %12.12s", pd->metric_names[m]));
+  for (PetscInt m = 0; m < pd->nmetrics; m++) PetscCall(PetscViewerASCIIPrintf(viewer, " %17s", pd->metric_names[m]));
   PetscCall(PetscViewerASCIIPrintf(viewer, "   (means over %" PetscInt_FMT " paths)\n", pd->npaths));
   PetscCall(PetscViewerASCIIUseTabs(viewer, PETSC_TRUE));
   for (PetscInt q = 0; q < pd->npol; q++) {
@@ -182,7 +182,7 @@ static PetscErrorCode ViewMeans(StkPaired pd, PetscViewer viewer)
     for (PetscInt m = 0; m < pd->nmetrics; m++) {
       PetscReal mean;
       PetscCall(StkPairedGetMean(pd, q, m, &mean));
-      PetscCall(PetscViewerASCIIPrintf(viewer, " %12.6g", (double)mean));
+      PetscCall(PetscViewerASCIIPrintf(viewer, " %17.6g", (double)mean));
     }
     PetscCall(PetscViewerASCIIPrintf(viewer, "\n"));
     PetscCall(PetscViewerASCIIUseTabs(viewer, PETSC_TRUE));

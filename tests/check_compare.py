@@ -64,7 +64,13 @@ with tempfile.TemporaryDirectory() as tmp:
     h = d1["herfindahl"][abm_rows]
     check(np.all((h > 1 / 2000) & (h < 1 / (0.1 * 2000))), f"herfindahl ~ 1/(s N) in [{h.min():.2e}, {h.max():.2e}]")
     shock_rows = d1["row_scenario"] != scen.index("none")
-    check(np.isnan(d1["recovery_time"][~shock_rows]).all(), "no recovery time without a shock")
+    rt, cen = d1["recovery_time"], d1["recovery_censored"]
+    check(np.isfinite(rt).all() and np.isin(cen, (0, 1)).all() and (cen == 1).any(), "recovery_time finite on every path, recovery_censored 0 or 1")
+    left = np.where(shock_rows, a["years"] - a["shock_time"], a["years"])[:, None] * np.ones_like(rt)
+    check(np.allclose(rt[cen == 1], left[cen == 1], rtol=0, atol=1e-12) and np.all(rt[cen == 0] < left[cen == 0]),
+          "a censored path's recovery_time is the time left after the shock (t = 0 without one)")
+    check(np.isnan(S[~shock_rows, col["recovery_time_p"]]).all() and np.isfinite(S[shock_rows, col["recovery_time_p"]]).all(),
+          "recovery times are compared in the shock scenarios only")
     # the means of the summary are the means of the per-path metrics
     err = max(np.nanmax(np.abs(S[:, col[m]] - np.nanmean(d1[m], axis=1))) for m in finite)
     check(err < 1e-12, f"summary means recomputed from the per-path metrics (max diff {err:.1e})")

@@ -17,8 +17,20 @@ REFERENCE = os.path.join(HERE, "reference", "hashes.json")
 IGNORED = {"DIMENSION_LIST", "REFERENCE_LIST", "CLASS", "NAME", "version", "ranks"}
 # regular expression on a key (file:object[policy][@attribute]) -> why it changed on purpose
 CHANGED = {
-    r"^cmp\.h5:compare/.*\[(ethereum|tezos|tezos_sbar)\]$":
+    r"^cmp\.h5:compare/.*\[(ethereum|tezos|tezos_sbar)\](\[.*\])?$":
         "one days-per-year constant (365, the simulator's day): Ethereum's epochs per year and Tezos's cycle length were on 365.25",
+    r"^(cmp|sim_sde|sim_abm|sim_sol)\.h5:(compare|simulation)/recovery_time(\[[a-z_]*\])?(@description)?$":
+        "one recovery convention: a path that never recovers gets the time left after the shock (and recovery_censored = 1) instead of NaN",
+    r"^cmp\.h5:compare/summary\[[a-z_]*\]\[recovery_time(_n)?\]$":
+        "the mean of recovery_time over every path now (censored ones at the time left), not over the recovered ones",
+    r"^cmp\.h5:compare/column$|^cmp\.h5:compare@columns$":
+        "new summary columns recovery_censored, recovery_censored_n",
+    r"^(cmp|sim_sde|sim_abm|sim_sol)\.h5:(compare|simulation)/recovery_censored(\[[a-z_]*\])?(@units|@description)?$":
+        "new per-path metric recovery_censored",
+    r"^cmp\.h5:compare/summary\[[a-z_]*\]\[recovery_censored(_n)?\]$":
+        "new summary columns recovery_censored, recovery_censored_n",
+    r"^sim_sol\.h5:simulation@policy_description$":
+        "-policy solution is a policy type of the policy layer now: its description is the type's",
 }
 
 
@@ -55,6 +67,15 @@ def policy_rows(f):
     return names, g["row_policy"][()].astype(int)
 
 
+def summary_columns(f):
+    """The column names of a compare file's summary table, else None."""
+    g = f.get("compare")
+    if g is None or "columns" not in g.attrs:
+        return None
+    c = g.attrs["columns"]
+    return (c.decode() if isinstance(c, bytes) else str(c)).split(",")
+
+
 def hashes(directory):
     out = {}
     for name in sorted(os.listdir(directory)):
@@ -63,8 +84,14 @@ def hashes(directory):
         with h5py.File(os.path.join(directory, name), "r") as f:
             by_policy = policy_rows(f)
 
+            columns = summary_columns(f)
+
             def visit(path, obj):
-                if isinstance(obj, h5py.Dataset) and by_policy and obj.shape[:1] == (len(by_policy[1]),):
+                if path == "compare/summary" and by_policy and columns:  # one entry per policy and column
+                    for k, policy in enumerate(by_policy[0]):
+                        for j, col in enumerate(columns):
+                            out[f"{name}:{path}[{policy}][{col}]"] = digest(obj[()][by_policy[1] == k, j])
+                elif isinstance(obj, h5py.Dataset) and by_policy and obj.shape[:1] == (len(by_policy[1]),):
                     for k, policy in enumerate(by_policy[0]):  # compare's tables: one entry per policy
                         out[f"{name}:{path}[{policy}]"] = digest(obj[()][by_policy[1] == k])
                 elif isinstance(obj, h5py.Dataset):

@@ -56,20 +56,22 @@ def metrics(d, a):
 
 
 def recovery(d, a):
-    """First time after the first shock from which |s - sbar| < band holds for the hold."""
-    dt, t_shock = a["dt"], d["shock_t"][0]
+    """First time after the first shock (t = 0 without one) from which |s - sbar| < band
+    holds for the hold; a path that never recovers is censored: the time left, flag 1."""
+    dt, t_shock = a["dt"], d["shock_t"][0] if "shock_t" in d else 0.0
     n0, need = int(np.ceil(t_shock / dt - 1e-3)), int(np.ceil(a["recovery_hold"] / dt - 1e-9))
-    out = []
+    out, censored = [], []
     for s in d["s"]:
         inband = np.abs(s - a["sbar"]) < a["band"]
-        run, rt = 0, np.nan
+        run, rt, cen = 0, (len(s) - 1 - n0) * dt, 1.0
         for n in range(n0, len(s)):
             run = run + 1 if inband[n] else 0
             if run > need:
-                rt = (n - need - n0) * dt
+                rt, cen = (n - need - n0) * dt, 0.0
                 break
         out.append(rt)
-    return np.array(out)
+        censored.append(cen)
+    return np.array(out), np.array(censored)
 
 
 COMMON = ["-sim_t_final", "2", "-sim_seed", "11", "-sim_max_records", "100000", "-hjb_sbar", "0.55"]  # sbar near s*(ubar): recoveries happen
@@ -78,7 +80,7 @@ CASES = [
     ("abm-block", ["-sim_type", "abm", "-sim_n", "30001", "-sim_abm_block", "2048", "-sim_paths", "3", "-sim_shock_t", "0.5", "-sim_shock_frac", "0.2"]),
     ("abm-hedge", ["-sim_type", "abm", "-sim_n", "5003", "-sim_abm_block", "512", "-sim_paths", "2", "-sim_abm_types", "persistent", "-sim_abm_response", "hedge"]),
 ]
-KEYS = ["s", "z", "u", "tracking_mae", "tracking_rmse", "time_in_band", "mean_u", "std_u", "final_s", "discounted_cost", "recovery_time"]
+KEYS = ["s", "z", "u", "tracking_mae", "tracking_rmse", "time_in_band", "mean_u", "std_u", "final_s", "discounted_cost", "recovery_time", "recovery_censored"]
 
 with tempfile.TemporaryDirectory() as tmp:
     for name, options in CASES:
@@ -91,9 +93,9 @@ with tempfile.TemporaryDirectory() as tmp:
         worst = max(np.max(np.abs(mine[k] - ref[k]) / np.maximum(np.abs(ref[k]), 1e-300)) for k in mine if k != "std_u")
         worst = max(worst, np.max(np.abs(mine["std_u"] - ref["std_u"])) / 0.15)
         check(worst < 1e-10 and attrs["record_stride"] == 1, f"{name}: metrics recomputed from the paths agree (max rel diff {worst:.1e})")
-        if "shock_t" in ref:
-            rt = recovery(ref, attrs)
-            check(np.array_equal(rt, ref["recovery_time"], equal_nan=True) and np.isfinite(rt).any(), f"{name}: recovery_time {ref['recovery_time']} recomputed")
+        rt, cen = recovery(ref, attrs)
+        check(np.array_equal(rt, ref["recovery_time"]) and np.array_equal(cen, ref["recovery_censored"]) and ("shock_t" not in ref or (cen == 0).any()),
+              f"{name}: recovery_time {ref['recovery_time']} (censored {ref['recovery_censored']}) recomputed")
         s0 = ref["s"][:, 0]
         check(np.all((ref["s"] >= 0) & (ref["s"] <= 1)) and np.all(s0 == s0[0]), f"{name}: s in [0, 1], all paths start at s0 = {s0[0]}")
 

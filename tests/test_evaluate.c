@@ -1,4 +1,4 @@
-/* Policy evaluation (policy/stk_evaluate.h): the metrics against hand-computed values
+/* Policy evaluation (experiments/stk_evaluate.h): the metrics against hand-computed values
  * on a constructed path and on a noiseless SDE path that follows the Euler scheme of
  * the ODE ds/dt = b(s, u), and the results on any number of ranks against a serial
  * evaluation on each rank. */
@@ -40,38 +40,59 @@ static PetscErrorCode EvaluateCreate(MPI_Comm comm, StkModel model, StkEvaluate 
   PetscFunctionReturn(0);
 }
 
+/* The metrics' context of a path spaced dt = 0.1 yr apart (sbar 0.6, band 0.02). */
+static StkMetricContext Context(StkModel model, PetscReal hold, PetscReal t_shock, PetscInt n_agents)
+{
+  StkMetricContext mc = {model, 0.6, 0, 0.1, t_shock, 0.02, hold, n_agents};
+
+  assert_petsc(StkModelGetDiscount(model, &mc.rho));
+  return mc;
+}
+
 /* Five records 0.1 yr apart, metrics by hand (default cost: w_s 1, w_u 10, ubar 0.03,
  * eta 0, rho 0.05; sbar 0.6). */
 static void test_path_metrics_by_hand(void **state)
 {
-  StkModel   model;
-  PetscReal  t[5] = {0, 0.1, 0.2, 0.3, 0.4}, s[5] = {0.6, 0.61, 0.7, 0.55, 0.605}, z[5] = {0}, u[5] = {0.03, 0.05, 0.01, 0.03, 0.09};
-  StkSimPath path = {t, s, z, u};
-  PetscReal  m[STK_EVAL_NMETRICS], cost = 0, um = 0.03, uv = 0;
+  StkModel         model;
+  PetscReal        t[5] = {0, 0.1, 0.2, 0.3, 0.4}, s[5] = {0.6, 0.61, 0.7, 0.55, 0.605}, z[5] = {0}, u[5] = {0.03, 0.05, 0.01, 0.03, 0.09};
+  StkSimPath       path = {t, s, z, u};
+  StkMetricContext mc;
+  PetscReal        m[STK_METRIC_COUNT], cost = 0, um = 0.03, uv = 0;
 
   WITH_OPTIONS("-dim 1", ModelCreate(PETSC_COMM_SELF, &model));
   /* hold 0.15 yr = 2 intervals: records 3.. are out, so no run of 3 in-band records
    * after a shock at t = 0.1 (records 1, 2: 0.61 in, 0.7 out): censored */
-  assert_petsc(StkEvaluatePathMetrics(model, 0.6, 0.02, 0.15, 0.1, 1000, 5, 0.1, &path, m));
-  assert_close(m[STK_EVAL_RMSE], sqrt((0.0 + 1e-4 + 1e-2 + 25e-4) / 4), 1e-14, 0);
-  assert_close(m[STK_EVAL_IN_BAND], 0.5, 0, 0); /* 0.6 and 0.61 */
-  assert_close(m[STK_EVAL_U_MEAN], um, 1e-14, 0);
+  mc = Context(model, 0.15, 0.1, 1000);
+  assert_petsc(StkPathMetrics(&mc, 4, &path, m));
+  assert_close(m[STK_METRIC_TRACKING_RMSE], sqrt((0.0 + 1e-4 + 1e-2 + 25e-4) / 4), 1e-14, 0);
+  assert_close(m[STK_METRIC_TRACKING_MAE], (0.0 + 0.01 + 0.1 + 0.05) / 4, 1e-14, 0);
+  assert_close(m[STK_METRIC_TIME_IN_BAND], 0.5, 0, 0); /* 0.6 and 0.61 */
+  assert_close(m[STK_METRIC_MEAN_S], (0.6 + 0.61 + 0.7 + 0.55) / 4, 1e-14, 0);
+  assert_close(m[STK_METRIC_FINAL_S], 0.605, 0, 0);
+  assert_close(m[STK_METRIC_MEAN_U], um, 1e-14, 0);
   for (int k = 0; k < 4; k++) uv += (u[k] - um) * (u[k] - um) / 4;
-  assert_close(m[STK_EVAL_U_VOL], sqrt(uv), 1e-13, 0); /* sqrt(0.0002) */
+  assert_close(m[STK_METRIC_STD_U], sqrt(uv), 1e-13, 0); /* sqrt(0.0002) */
   for (int k = 0; k < 4; k++) cost += exp(-0.05 * t[k]) * ((s[k] - 0.6) * (s[k] - 0.6) + 10 * (u[k] - 0.03) * (u[k] - 0.03)) * 0.1;
-  assert_close(m[STK_EVAL_COST], cost, 1e-13, 0);
-  assert_close(m[STK_EVAL_CENSORED], 1, 0, 0);
-  assert_close(m[STK_EVAL_RECOVERY], 0.3, 1e-14, 0); /* time left after the shock */
-  assert_close(m[STK_EVAL_HERFINDAHL], (1.0 / 600 + 1.0 / 610 + 1.0 / 700 + 1.0 / 550) / 4, 1e-14, 0);
+  assert_close(m[STK_METRIC_DISCOUNTED_COST], cost, 1e-13, 0);
+  assert_close(m[STK_METRIC_RECOVERY_CENSORED], 1, 0, 0);
+  assert_close(m[STK_METRIC_RECOVERY_TIME], 0.3, 1e-14, 0); /* time left after the shock */
+  assert_close(m[STK_METRIC_HERFINDAHL], (1.0 / 600 + 1.0 / 610 + 1.0 / 700 + 1.0 / 550) / 4, 1e-14, 0);
   /* hold 0.05 yr = 1 interval, no shock: records 0, 1 in band -> recovered at t = 0 */
-  assert_petsc(StkEvaluatePathMetrics(model, 0.6, 0.02, 0.05, (PetscReal)NAN, 0, 5, 0.1, &path, m));
-  assert_close(m[STK_EVAL_RECOVERY], 0, 0, 0);
-  assert_close(m[STK_EVAL_CENSORED], 0, 0, 0);
-  assert_true(PetscIsNanReal(m[STK_EVAL_HERFINDAHL]));
+  mc = Context(model, 0.05, (PetscReal)NAN, 0);
+  assert_petsc(StkPathMetrics(&mc, 4, &path, m));
+  assert_close(m[STK_METRIC_RECOVERY_TIME], 0, 0, 0);
+  assert_close(m[STK_METRIC_RECOVERY_CENSORED], 0, 0, 0);
+  assert_true(PetscIsNanReal(m[STK_METRIC_HERFINDAHL]));
   /* with the shock at t = 0.3: records 3 (out), 4 (in) and no record after: censored */
-  assert_petsc(StkEvaluatePathMetrics(model, 0.6, 0.02, 0.05, 0.3, 0, 5, 0.1, &path, m));
-  assert_close(m[STK_EVAL_CENSORED], 1, 0, 0);
-  assert_close(m[STK_EVAL_RECOVERY], 0.1, 1e-14, 0);
+  mc = Context(model, 0.05, 0.3, 0);
+  assert_petsc(StkPathMetrics(&mc, 4, &path, m));
+  assert_close(m[STK_METRIC_RECOVERY_CENSORED], 1, 0, 0);
+  assert_close(m[STK_METRIC_RECOVERY_TIME], 0.1, 1e-14, 0);
+  /* the shock at t = 0.2 with no hold: records 2, 3 out, 4 in -> recovered 0.2 yr after */
+  mc = Context(model, 0, 0.2, 0);
+  assert_petsc(StkPathMetrics(&mc, 4, &path, m));
+  assert_close(m[STK_METRIC_RECOVERY_CENSORED], 0, 0, 0);
+  assert_close(m[STK_METRIC_RECOVERY_TIME], 0.2, 1e-14, 0);
   assert_petsc(StkModelDestroy(&model));
 }
 
@@ -79,7 +100,7 @@ static void test_path_metrics_by_hand(void **state)
  * recursion s_{n+1} = s_n + dt b(s_n, ubar), recomputed here, and so are the metrics. */
 static void check_ode_path(PetscReal sbar, PetscReal *recovery, PetscReal *censored)
 {
-  const PetscReal        dt = 1.0 / 365, T = 3, u = 0.03, hold = 30 / 365.25;
+  const PetscReal        dt = 1.0 / 365, T = 3, u = 0.03, hold = 30 / STK_DAYS_PER_YEAR;
   const PetscInt         N  = 3 * 365;
   StkModel               model;
   StkEvaluate            ev;
@@ -98,8 +119,8 @@ static void check_ode_path(PetscReal sbar, PetscReal *recovery, PetscReal *censo
   assert_petsc(StkEvaluateRun(ev));
   assert_petsc(StkEvaluateGetMetrics(ev, &M, &nm, &names, &v));
   assert_int_equal(M, 3);
-  assert_int_equal(nm, STK_EVAL_NMETRICS);
-  assert_string_equal(names[STK_EVAL_COST], "cost");
+  assert_int_equal(nm, STK_METRIC_COUNT);
+  assert_string_equal(names[STK_METRIC_DISCOUNTED_COST], "discounted_cost");
   assert_petsc(StkModelStakingGetPopulation(model, &pop));
   assert_petsc(StkPopulationGetParams(pop, &p));
   for (PetscInt n = 0; n <= N; n++) {
@@ -117,13 +138,13 @@ static void check_ode_path(PetscReal sbar, PetscReal *recovery, PetscReal *censo
   }
   for (PetscInt q = 0; q < M; q++) { /* no noise: every path is the same */
     const PetscReal *mq = v + q * nm;
-    assert_close(mq[STK_EVAL_RMSE], sqrt(sq), 1e-12, 0);
-    assert_close(mq[STK_EVAL_IN_BAND], band, 1e-12, 0);
-    assert_close(mq[STK_EVAL_U_MEAN], u, 1e-13, 0); /* a sum of 1095 equal terms */
-    assert_close(mq[STK_EVAL_U_VOL], 0, 0, 1e-14);
-    assert_close(mq[STK_EVAL_COST], cost, 1e-12, 0);
-    assert_close(mq[STK_EVAL_RECOVERY], rec, 1e-12, 0);
-    assert_close(mq[STK_EVAL_CENSORED], cen, 0, 0);
+    assert_close(mq[STK_METRIC_TRACKING_RMSE], sqrt(sq), 1e-12, 0);
+    assert_close(mq[STK_METRIC_TIME_IN_BAND], band, 1e-12, 0);
+    assert_close(mq[STK_METRIC_MEAN_U], u, 1e-13, 0); /* a sum of 1095 equal terms */
+    assert_close(mq[STK_METRIC_STD_U], 0, 0, 1e-14);
+    assert_close(mq[STK_METRIC_DISCOUNTED_COST], cost, 1e-12, 0);
+    assert_close(mq[STK_METRIC_RECOVERY_TIME], rec, 1e-12, 0);
+    assert_close(mq[STK_METRIC_RECOVERY_CENSORED], cen, 0, 0);
   }
   *recovery = rec, *censored = cen;
   assert_petsc(StkEvaluateDestroy(&ev));
@@ -177,8 +198,8 @@ static void check_ranks(const char env_options[], const char policy_options[])
     else assert_true(vw[i] == vs[i]);
   }
   /* the starts are spread: the paths differ */
-  assert_true(vw[0 * nm + STK_EVAL_COST] != vw[6 * nm + STK_EVAL_COST]);
-  print_message("%s %s: path 0 cost %.6e rmse %.4f, path 6 cost %.6e\n", env_options, policy_options, (double)vw[STK_EVAL_COST], (double)vw[STK_EVAL_RMSE], (double)vw[6 * nm + STK_EVAL_COST]);
+  assert_true(vw[0 * nm + STK_METRIC_DISCOUNTED_COST] != vw[6 * nm + STK_METRIC_DISCOUNTED_COST]);
+  print_message("%s %s: path 0 cost %.6e rmse %.4f, path 6 cost %.6e\n", env_options, policy_options, (double)vw[STK_METRIC_DISCOUNTED_COST], (double)vw[STK_METRIC_TRACKING_RMSE], (double)vw[6 * nm + STK_METRIC_DISCOUNTED_COST]);
   assert_petsc(StkPolicyDestroy(&policy));
   assert_petsc(StkEvaluateDestroy(&ev_self));
   assert_petsc(StkEvaluateDestroy(&ev_world));

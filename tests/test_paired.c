@@ -112,7 +112,7 @@ static void test_paired_statistics(void **state)
       if (PetscIsNanReal(expect)) assert_true(PetscIsNanReal(mean));
       else assert_true(mean == expect);
     }
-  for (PetscInt m = STK_EVAL_RMSE; m <= STK_EVAL_COST; m++) {
+  for (PetscInt m = STK_METRIC_TRACKING_RMSE; m <= STK_METRIC_DISCOUNTED_COST; m++) {
     PetscReal mean, lo, hi, pv, emean, elo, ehi, w, epv;
     PetscInt  nused;
     for (PetscInt p = 0; p < M; p++) d[p] = alone[1][p * nm + m] - alone[0][p * nm + m];
@@ -124,7 +124,7 @@ static void test_paired_statistics(void **state)
     assert_true(mean == 0 && lo == 0 && hi == 0 && pv == 1);
   }
   /* the fixed rule and the proportional rule do differ in cost */
-  assert_petsc(StkPairedGetDifference(paired, 1, STK_EVAL_COST, d, NULL, NULL, NULL));
+  assert_petsc(StkPairedGetDifference(paired, 1, STK_METRIC_DISCOUNTED_COST, d, NULL, NULL, NULL));
   assert_true(d[0] != 0);
   for (PetscInt q = 0; q < 3; q++) {
     assert_petsc(PetscFree(alone[q]));
@@ -185,7 +185,7 @@ static void test_paired_view(void **state)
   StkEvaluate ev;
   StkPaired   paired;
   StkPolicy   pol[2];
-  PetscInt    metrics[1] = {STK_EVAL_IN_BAND};
+  PetscInt    metrics[1] = {STK_METRIC_TIME_IN_BAND};
   char        buf[8192];
 
   WITH_OPTIONS(eval_options, ModelCreate(&model));
@@ -203,7 +203,7 @@ static void test_paired_view(void **state)
   print_message("%s", buf);
   assert_non_null(strstr(buf, "Policy evaluation: 6 paths"));
   assert_non_null(strstr(buf, "(means over 6 paths)"));
-  assert_non_null(strstr(buf, "proportional - fixed  in_band"));
+  assert_non_null(strstr(buf, "proportional - fixed  time_in_band"));
   assert_non_null(strstr(buf, " 90% CI ["));
   assert_null(strstr(buf, "fixed  cost")); /* only the chosen metric's differences */
   for (PetscInt q = 0; q < 2; q++) assert_petsc(StkPolicyDestroy(&pol[q]));
@@ -217,7 +217,7 @@ static void test_paired_errors(void **state)
 {
   StkPaired      paired;
   PetscReal      mean;
-  PetscInt       bad[1] = {STK_EVAL_NMETRICS};
+  PetscInt       bad[1] = {STK_METRIC_COUNT};
   PetscErrorCode ierr[4];
 
   assert_petsc(StkPairedCreate(PETSC_COMM_WORLD, &paired));
@@ -234,7 +234,7 @@ static void test_paired_errors(void **state)
   assert_petsc(StkPairedDestroy(&paired));
 }
 
-/* StkEvaluateSetNumPaths takes effect; -eval_paths overrides it. */
+/* StkEvaluateSetPaths takes effect; -eval_paths overrides it. */
 static void test_evaluate_paths_setter(void **state)
 {
   StkModel    model;
@@ -247,7 +247,7 @@ static void test_evaluate_paths_setter(void **state)
   for (PetscInt i = 0; i < 2; i++) {
     assert_petsc(StkEvaluateCreate(PETSC_COMM_WORLD, &ev));
     assert_petsc(StkEvaluateSetModel(ev, model));
-    assert_petsc(StkEvaluateSetNumPaths(ev, 3));
+    assert_petsc(StkEvaluateSetPaths(ev, 3));
     WITH_OPTIONS(opts[i], StkEvaluateSetFromOptions(ev));
     assert_petsc(StkEvaluateSetUp(ev));
     assert_petsc(StkEvaluateGetMetrics(ev, &M, NULL, NULL, NULL));

@@ -219,7 +219,7 @@ static void EvalCost(StkEvaluate ev, StkPolicy policy, PetscReal cost[])
   assert_petsc(StkPolicyGetFunction(policy, &fn, &reset, &ctx, &size));
   assert_petsc(StkEvaluateSetPolicy(ev, fn, reset, ctx, size));
   assert_petsc(StkEvaluateRun(ev));
-  assert_petsc(StkEvaluateGetMetric(ev, STK_EVAL_COST, cost));
+  assert_petsc(StkEvaluateGetMetric(ev, STK_METRIC_DISCOUNTED_COST, cost));
 }
 
 /* Paired comparison refined - expert of the discounted cost on 32 SDE paths of 3 years

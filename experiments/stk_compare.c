@@ -1,0 +1,668 @@
+/* StkCompare: settings, the runs of every regime, and the statistics (stk_compare.h). */
+#include "stk_compareimpl.h"
+#include "stk_evaluate.h"
+#include "stk_hjb.h"
+#include "stk_policy.h"
+#include "stk_stats.h"
+#include "stk_version.h"
+#include <petsctime.h>
+#include <string.h>
+#include <unistd.h>
+
+const char *const StkCompareScenarioNames[STK_SCENARIO_COUNT] = {"none", "z_jump", "stake_drop"};
+const StkMetric   StkCompareCompared[STK_COMPARE_NCOMPARED]   = {STK_METRIC_DISCOUNTED_COST, STK_METRIC_TRACKING_RMSE, STK_METRIC_TIME_IN_BAND, STK_METRIC_STD_U, STK_METRIC_RECOVERY_TIME};
+
+PetscInt StkCompareRow(StkCompare cmp, PetscInt r, PetscInt e, PetscInt c, PetscInt p)
+{
+  return ((r * cmp->nenvs + e) * cmp->nscenarios + c) * cmp->npolicies + p;
+}
+
+void StkCompareRowParts(StkCompare cmp, PetscInt row, PetscInt *r, PetscInt *e, PetscInt *c, PetscInt *p)
+{
+  *p = row % cmp->npolicies;
+  *c = (row / cmp->npolicies) % cmp->nscenarios;
+  *e = (row / (cmp->npolicies * cmp->nscenarios)) % cmp->nenvs;
+  *r = row / (cmp->npolicies * cmp->nscenarios * cmp->nenvs);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Settings */
+
+static PetscErrorCode SetList(PetscInt n, const char *const names[], PetscInt max, const char what[], char *items[], PetscInt *nitems)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(n >= 1 && n <= max, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "%s: between 1 and %" PetscInt_FMT " names, got %" PetscInt_FMT, what, max, n);
+  for (PetscInt i = 0; i < *nitems; i++) PetscCall(PetscFree(items[i]));
+  for (PetscInt i = 0; i < n; i++) PetscCall(PetscStrallocpy(names[i], &items[i]));
+  *nitems = n;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkCompareCreate(MPI_Comm comm, StkCompare *cmp)
+{
+  const char *regimes[]   = {"baseline", "bull", "bear", "volatile", "sluggish", "responsive", "fee_rich"};
+  const char *policies[]  = {"expert", "network", "zero", "fixed", "proportional", "cosmos", "cosmos_sbar", "polkadot", "polkadot_sbar", "ethereum", "tezos", "tezos_sbar", "social_gradient"};
+  const char *envs[]      = {"sde", "abm"};
+  StkCompare  c;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscNew(&c));
+  c->comm  = comm;
+  c->paths = 200, c->years = 20, c->seed = 1, c->n_agents = 10000, c->nboot = 2000, c->samples = 10, c->sample_every = 7;
+  c->t_shock = (PetscReal)NAN, c->dz = 0.02, c->frac = 0.25, c->band = 0.02, c->hold = 30 / STK_DAYS_PER_YEAR;
+  PetscCall(PetscSNPrintf(c->regime_dir, sizeof(c->regime_dir), "%s/regimes", STK_DATA_DIR));
+  PetscCall(SetList(7, regimes, STK_COMPARE_MAX_ITEMS, "regimes", c->regimes, &c->nregimes));
+  PetscCall(SetList(13, policies, STK_COMPARE_MAX_ITEMS, "policies", c->policies, &c->npolicies));
+  PetscCall(SetList(2, envs, 2, "environments", c->envs, &c->nenvs));
+  PetscCall(SetList(STK_SCENARIO_COUNT, StkCompareScenarioNames, STK_SCENARIO_COUNT, "scenarios", c->scenarios, &c->nscenarios));
+  *cmp = c;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkCompareSetRegimes(StkCompare cmp, PetscInt n, const char *const names[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(SetList(n, names, STK_COMPARE_MAX_ITEMS, "StkCompareSetRegimes", cmp->regimes, &cmp->nregimes));
+  cmp->setupcalled = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkCompareSetPolicies(StkCompare cmp, PetscInt n, const char *const names[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(SetList(n, names, STK_COMPARE_MAX_ITEMS, "StkCompareSetPolicies", cmp->policies, &cmp->npolicies));
+  cmp->setupcalled = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkCompareSetEnvironments(StkCompare cmp, PetscInt n, const char *const names[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(SetList(n, names, 2, "StkCompareSetEnvironments", cmp->envs, &cmp->nenvs));
+  cmp->setupcalled = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkCompareSetScenarios(StkCompare cmp, PetscInt n, const char *const names[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(SetList(n, names, STK_SCENARIO_COUNT, "StkCompareSetScenarios", cmp->scenarios, &cmp->nscenarios));
+  cmp->setupcalled = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkCompareSetPaths(StkCompare cmp, PetscInt paths)
+{
+  PetscFunctionBeginUser;
+  cmp->paths       = paths;
+  cmp->setupcalled = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkCompareSetYears(StkCompare cmp, PetscReal years)
+{
+  PetscFunctionBeginUser;
+  cmp->years       = years;
+  cmp->setupcalled = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkCompareSetAgents(StkCompare cmp, PetscInt n_agents)
+{
+  PetscFunctionBeginUser;
+  cmp->n_agents    = n_agents;
+  cmp->setupcalled = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkCompareSetSamples(StkCompare cmp, PetscInt samples)
+{
+  PetscFunctionBeginUser;
+  cmp->samples     = samples;
+  cmp->setupcalled = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkCompareSetFitIterations(StkCompare cmp, PetscInt max_it)
+{
+  PetscFunctionBeginUser;
+  cmp->fit_max_it  = max_it;
+  cmp->setupcalled = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkCompareSetMonitor(StkCompare cmp, StkCompareMonitorFn monitor, void *ctx)
+{
+  PetscFunctionBeginUser;
+  cmp->monitor     = monitor;
+  cmp->monitor_ctx = ctx;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkCompareSetOutput(StkCompare cmp, const char path[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscStrncpy(cmp->out, path, sizeof(cmp->out)));
+  cmp->setupcalled = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode JoinList(char *items[], PetscInt n, char list[], size_t len)
+{
+  PetscFunctionBeginUser;
+  list[0] = 0;
+  for (PetscInt i = 0; i < n; i++) {
+    if (i) PetscCall(PetscStrlcat(list, ",", len));
+    PetscCall(PetscStrlcat(list, items[i], len));
+  }
+  PetscFunctionReturn(0);
+}
+
+/* A list option: -help shows the current list; when given, it replaces the list. */
+static PetscErrorCode ListOption(PetscOptionItems *PetscOptionsObject, const char opt[], const char help[], PetscInt max, char *items[], PetscInt *n)
+{
+  char      list[1024], *given[STK_COMPARE_MAX_ITEMS];
+  PetscInt  ngiven = max;
+  PetscBool set;
+
+  PetscFunctionBeginUser;
+  PetscCall(JoinList(items, *n, list, sizeof(list)));
+  PetscCall(PetscOptionsString(opt, help, "StkCompareSetFromOptions", list, list, sizeof(list), NULL));
+  PetscCall(PetscOptionsGetStringArray(NULL, NULL, opt, given, &ngiven, &set));
+  if (!set) PetscFunctionReturn(0);
+  PetscCheck(ngiven >= 1, PetscOptionsObject->comm, PETSC_ERR_ARG_OUTOFRANGE, "%s needs at least one name", opt);
+  for (PetscInt i = 0; i < *n; i++) PetscCall(PetscFree(items[i]));
+  for (PetscInt i = 0; i < ngiven; i++) items[i] = given[i];
+  *n = ngiven;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkCompareSetFromOptions(StkCompare cmp)
+{
+  PetscFunctionBeginUser;
+  PetscOptionsBegin(cmp->comm, NULL, "stakehjb compare (MODEL.md section 6)", NULL);
+  PetscCall(ListOption(PetscOptionsObject, "-compare_regimes", "Regimes: names of YAML files in -compare_regime_dir, or paths to YAML files", STK_COMPARE_MAX_ITEMS, cmp->regimes, &cmp->nregimes));
+  PetscCall(PetscOptionsString("-compare_regime_dir", "Directory of the regime files", "", cmp->regime_dir, cmp->regime_dir, sizeof(cmp->regime_dir), NULL));
+  PetscCall(ListOption(PetscOptionsObject, "-compare_policies", "Policies (docs/policies.md); the first is the reference of the paired differences", STK_COMPARE_MAX_ITEMS, cmp->policies, &cmp->npolicies));
+  PetscCall(ListOption(PetscOptionsObject, "-compare_envs", "Environments: sde, abm", 2, cmp->envs, &cmp->nenvs));
+  PetscCall(ListOption(PetscOptionsObject, "-compare_scenarios", "Scenarios: none, z_jump (z += -compare_shock_dz), stake_drop (each staker leaves with probability -compare_shock_frac)", STK_SCENARIO_COUNT, cmp->scenarios, &cmp->nscenarios));
+  PetscCall(PetscOptionsInt("-compare_paths", "Monte Carlo paths M per regime, environment, scenario and policy", "StkCompareSetPaths", cmp->paths, &cmp->paths, NULL));
+  PetscCall(PetscOptionsReal("-compare_years", "Horizon T, yr", "StkCompareSetYears", cmp->years, &cmp->years, NULL));
+  PetscCall(PetscOptionsInt("-compare_seed", "Seed of the noise (common to every policy)", "", cmp->seed, &cmp->seed, NULL));
+  PetscCall(PetscOptionsInt("-compare_agents", "Holders N in the agent-based environment", "StkCompareSetAgents", cmp->n_agents, &cmp->n_agents, NULL));
+  PetscCall(PetscOptionsReal("-compare_shock_time", "Shock time, yr (default T/2)", "", cmp->t_shock, &cmp->t_shock, NULL));
+  PetscCall(PetscOptionsReal("-compare_shock_dz", "Jump of z in the z_jump scenario, 1/yr", "", cmp->dz, &cmp->dz, NULL));
+  PetscCall(PetscOptionsReal("-compare_shock_frac", "Probability that a staker leaves in the stake_drop scenario", "", cmp->frac, &cmp->frac, NULL));
+  PetscCall(PetscOptionsReal("-compare_band", "Tracking band half-width around sbar", "", cmp->band, &cmp->band, NULL));
+  PetscCall(PetscOptionsReal("-compare_recovery_hold", "Time s must stay in the band to count as recovered, yr", "", cmp->hold, &cmp->hold, NULL));
+  PetscCall(PetscOptionsInt("-compare_bootstrap", "Bootstrap replicates of the intervals", "", cmp->nboot, &cmp->nboot, NULL));
+  PetscCall(PetscOptionsInt("-compare_samples", "Sample paths kept per row for the figures", "StkCompareSetSamples", cmp->samples, &cmp->samples, NULL));
+  PetscCall(PetscOptionsInt("-compare_sample_every", "Steps between kept samples", "", cmp->sample_every, &cmp->sample_every, NULL));
+  PetscOptionsEnd();
+  cmp->setupcalled = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+/* A regime name is REGIME_DIR/NAME.yaml unless it names a file itself. */
+static PetscErrorCode RegimeFile(StkCompare cmp, const char name[], char file[], size_t len)
+{
+  PetscFunctionBeginUser;
+  if (strchr(name, '/') || strstr(name, ".yaml") || strstr(name, ".yml")) PetscCall(PetscStrncpy(file, name, len));
+  else PetscCall(PetscSNPrintf(file, len, "%s/%s.yaml", cmp->regime_dir, name));
+  PetscCheck(!access(file, R_OK), cmp->comm, PETSC_ERR_FILE_OPEN, "-compare_regimes: regime '%s': cannot read %s", name, file);
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode StkCompareCheck(StkCompare cmp)
+{
+  MPI_Comm comm = cmp->comm;
+
+  PetscFunctionBeginUser;
+  PetscCheck(cmp->paths >= 2, comm, PETSC_ERR_ARG_OUTOFRANGE, "-compare_paths must be >= 2, got %" PetscInt_FMT, cmp->paths);
+  PetscCheck(cmp->years > 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-compare_years must be > 0, got %g", (double)cmp->years);
+  PetscCheck(cmp->n_agents >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-compare_agents must be >= 1, got %" PetscInt_FMT, cmp->n_agents);
+  if (PetscIsNanReal(cmp->t_shock)) cmp->t_shock = cmp->years / 2;
+  PetscCheck(cmp->t_shock > 0 && cmp->t_shock < cmp->years, comm, PETSC_ERR_ARG_OUTOFRANGE, "-compare_shock_time must lie in (0, -compare_years = %g), got %g", (double)cmp->years, (double)cmp->t_shock);
+  PetscCheck(cmp->frac >= 0 && cmp->frac <= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-compare_shock_frac must lie in [0, 1], got %g", (double)cmp->frac);
+  PetscCheck(cmp->band > 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-compare_band must be > 0, got %g", (double)cmp->band);
+  PetscCheck(cmp->hold >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-compare_recovery_hold must be >= 0, got %g", (double)cmp->hold);
+  PetscCheck(cmp->nboot >= 100, comm, PETSC_ERR_ARG_OUTOFRANGE, "-compare_bootstrap must be >= 100, got %" PetscInt_FMT, cmp->nboot);
+  PetscCheck(cmp->samples >= 1 && cmp->samples <= cmp->paths, comm, PETSC_ERR_ARG_OUTOFRANGE, "-compare_samples must lie in [1, -compare_paths = %" PetscInt_FMT "], got %" PetscInt_FMT, cmp->paths, cmp->samples);
+  PetscCheck(cmp->sample_every >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-compare_sample_every must be >= 1, got %" PetscInt_FMT, cmp->sample_every);
+  for (PetscInt e = 0; e < cmp->nenvs; e++) PetscCheck(!strcmp(cmp->envs[e], "sde") || !strcmp(cmp->envs[e], "abm"), comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "-compare_envs: unknown environment '%s' (known: sde, abm)", cmp->envs[e]);
+  for (PetscInt c = 0; c < cmp->nscenarios; c++) {
+    PetscInt k = 0;
+    while (k < STK_SCENARIO_COUNT && strcmp(cmp->scenarios[c], StkCompareScenarioNames[k])) k++;
+    PetscCheck(k < STK_SCENARIO_COUNT, comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "-compare_scenarios: unknown scenario '%s' (known: none, z_jump, stake_drop)", cmp->scenarios[c]);
+    cmp->scenario_id[c] = k;
+  }
+  PetscCheck(cmp->out[0], comm, PETSC_ERR_ARG_WRONGSTATE, "StkCompareSetOutput must be called before StkCompareSetUp");
+  for (PetscInt r = 0; r < cmp->nregimes; r++) {
+    char file[PETSC_MAX_PATH_LEN];
+    PetscCall(RegimeFile(cmp, cmp->regimes[r], file, sizeof(file))); /* every file checked before any work */
+  }
+  PetscFunctionReturn(0);
+}
+
+/* The start state of each path: the engine's default rule (golden), as every run uses. */
+static PetscErrorCode ComputeStarts(StkCompare cmp)
+{
+  StkEvaluate ev;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkEvaluateCreate(PETSC_COMM_SELF, &ev));
+  PetscCall(StkEvaluateSetPaths(ev, cmp->paths));
+  for (PetscInt p = 0; p < cmp->paths; p++) {
+    PetscReal z0;
+    PetscCall(StkEvaluateGetStart(ev, p, &cmp->s0[p], &z0));
+  }
+  PetscCall(StkEvaluateDestroy(&ev));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode StkCompareFreeTable(StkCompare cmp)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscFree(cmp->s0));
+  PetscCall(PetscFree3(cmp->metrics, cmp->sample_s, cmp->sample_u));
+  PetscCall(PetscFree(cmp->summary));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkCompareSetUp(StkCompare cmp)
+{
+  PetscInt ns;
+
+  PetscFunctionBeginUser;
+  if (cmp->setupcalled) PetscFunctionReturn(0);
+  PetscCall(StkCompareCheck(cmp));
+  cmp->reference = 0;
+  cmp->nrows     = cmp->nregimes * cmp->nenvs * cmp->nscenarios * cmp->npolicies;
+  cmp->nsteps    = PetscMax((PetscInt)PetscFloorReal(cmp->years * STK_DAYS_PER_YEAR + 0.5), 1); /* dt = 1 day */
+  cmp->nrec      = cmp->nsteps / cmp->sample_every + 1;
+  cmp->ncolumns  = 2 * STK_METRIC_COUNT + 1 + STK_COMPARE_NCOMPARED * STK_COMPARE_NDIFF;
+  cmp->total     = cmp->nrows;
+  ns             = cmp->nrows * cmp->samples * cmp->nrec;
+  PetscCall(StkCompareFreeTable(cmp));
+  PetscCall(PetscMalloc1(cmp->paths, &cmp->s0));
+  PetscCall(PetscCalloc3(cmp->nrows * STK_METRIC_COUNT * cmp->paths, &cmp->metrics, ns, &cmp->sample_s, ns, &cmp->sample_u));
+  PetscCall(PetscCalloc1(cmp->nrows * cmp->ncolumns, &cmp->summary));
+  PetscCall(ComputeStarts(cmp));
+  cmp->setupcalled = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* One regime */
+
+/* The expert's solution file for regime r, next to the output file. */
+static PetscErrorCode SolutionPath(StkCompare cmp, PetscInt r, char path[], size_t len)
+{
+  char  base[PETSC_MAX_PATH_LEN], *dot;
+  char *name = strrchr(cmp->regimes[r], '/') ? strrchr(cmp->regimes[r], '/') + 1 : cmp->regimes[r];
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscStrncpy(base, cmp->out, sizeof(base)));
+  if ((dot = strrchr(base, '.'))) *dot = 0;
+  PetscCall(PetscSNPrintf(path, len, "%s_%s", base, name));
+  if ((dot = strstr(path + strlen(base), ".y"))) *dot = 0;
+  PetscCall(PetscStrlcat(path, ".h5", len));
+  PetscFunctionReturn(0);
+}
+
+/* The regime's options over the command line's: its YAML file first, then every option
+ * of the command line (so a user's -grid_n or -agents_kappa applies to all regimes).
+ * A later phase replaces this with option prefixes. */
+static PetscErrorCode PushRegimeOptions(StkCompare cmp, const char file[], const char cmdline[], PetscOptions *db)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscOptionsCreate(db));
+  PetscCall(PetscOptionsInsertFileYAML(cmp->comm, *db, file, PETSC_TRUE));
+  PetscCall(PetscOptionsInsertString(*db, "-net_fit_stride 4")); /* the network's fit: 1/16 of the 2-D nodes is as good (docs/network.md) and 8x faster */
+  PetscCall(PetscOptionsInsertString(*db, cmdline));
+  PetscCall(PetscOptionsPush(*db));
+  PetscFunctionReturn(0);
+}
+
+/* The mechanism network fitted to the solver's policy (the -net_ options, as
+ * `stakehjb fit` does with the solution file), on the comparison's communicator. */
+static PetscErrorCode FitNetwork(StkCompare cmp, StkModel model, StkSolver solver, const char source[], StkNet *net)
+{
+  StkGrid   grid;
+  Vec       u;
+  PetscReal u_min, u_max;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkSolverGetGrid(solver, &grid));
+  PetscCall(StkSolverGetPolicy(solver, &u));
+  PetscCall(StkModelGetControlBounds(model, 0, &u_min, &u_max));
+  PetscCall(StkNetCreate(cmp->comm, net));
+  if (cmp->fit_max_it > 0) PetscCall(StkNetSetFitMaxIterations(*net, cmp->fit_max_it));
+  PetscCall(StkNetSetInputsFromGrid(*net, grid));
+  PetscCall(StkNetSetOutputBounds(*net, u_min, u_max));
+  PetscCall(StkNetSetFromOptions(*net));
+  PetscCall(StkNetSetSource(*net, source));
+  PetscCall(StkNetSetUp(*net));
+  PetscCall(StkNetFitGrid(*net, grid, u, NULL));
+  PetscFunctionReturn(0);
+}
+
+/* Every rank solves the same HJB on PETSC_COMM_SELF, so the expert (and so every
+ * table) is bitwise the same whatever the number of ranks; rank 0 writes the file the
+ * expert policy then reads.  With `net`, the network is fitted to the solution. */
+static PetscErrorCode SolveExpert(StkCompare cmp, StkModel model, const char path[], StkNet *net)
+{
+  StkGrid        grid;
+  StkSolver      solver;
+  StkSolverStats stats;
+  PetscMPIInt    rank;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_rank(cmp->comm, &rank));
+  PetscCall(StkGridCreate(PETSC_COMM_SELF, &grid));
+  PetscCall(StkModelConfigureGrid(model, grid));
+  PetscCall(StkSolverCreate(PETSC_COMM_SELF, &solver));
+  PetscCall(StkSolverSetModel(solver, model));
+  PetscCall(StkSolverSetGrid(solver, grid));
+  PetscCall(StkSolverSetFromOptions(solver));
+  PetscCall(StkGridSetUp(grid));
+  PetscCall(StkSolverSolve(solver));
+  PetscCall(StkSolverGetStats(solver, &stats));
+  PetscCheck(stats.converged, PETSC_COMM_SELF, PETSC_ERR_NOT_CONVERGED, "The HJB solve for the expert did not converge (residual %g); see -hjb_monitor", (double)stats.residual);
+  if (!rank) {
+    PetscCall(StkSolverComputeDensity(solver));
+    PetscCall(StkSolverWrite(solver, path));
+  }
+  PetscCallMPI(MPI_Barrier(cmp->comm));
+  if (net) PetscCall(FitNetwork(cmp, model, solver, path, net));
+  PetscCall(StkSolverDestroy(&solver));
+  PetscCall(StkGridDestroy(&grid));
+  PetscFunctionReturn(0);
+}
+
+typedef struct {
+  StkPolicyFn      fn;
+  StkPolicyResetFn reset;
+  void            *ctx;
+  size_t           state_size;
+} PolicyHandle;
+
+static PetscBool HasPolicy(StkCompare cmp, const char name[])
+{
+  for (PetscInt p = 0; p < cmp->npolicies; p++)
+    if (!strcmp(cmp->policies[p], name)) return PETSC_TRUE;
+  return PETSC_FALSE;
+}
+
+/* The expert reads the regime's solution file; the network is the mechanism network
+ * fitted to that solution. */
+static PetscErrorCode CreatePolicies(StkCompare cmp, StkModel model, const char solution[], StkNet net, StkPolicy pol[], PolicyHandle h[])
+{
+  PetscFunctionBeginUser;
+  for (PetscInt p = 0; p < cmp->npolicies; p++) {
+    PetscCall(StkPolicyCreate(cmp->comm, &pol[p]));
+    PetscCall(StkPolicySetType(pol[p], cmp->policies[p]));
+    PetscCall(StkPolicySetModel(pol[p], model));
+    PetscCall(StkPolicySetFromOptions(pol[p]));
+    PetscCall(StkPolicySetType(pol[p], cmp->policies[p])); /* the list wins over -policy */
+    if (!strcmp(cmp->policies[p], STK_POLICY_EXPERT)) PetscCall(StkPolicySetFile(pol[p], solution));
+    if (!strcmp(cmp->policies[p], STK_POLICY_NETWORK)) PetscCall(StkPolicySetNetwork(pol[p], net));
+    PetscCall(StkPolicySetUp(pol[p]));
+    PetscCall(StkPolicyGetFunction(pol[p], &h[p].fn, &h[p].reset, &h[p].ctx, &h[p].state_size));
+  }
+  PetscFunctionReturn(0);
+}
+
+/* The path engine for environment e and scenario c.  Its simulator is configured here
+ * only (no -sim_ options: the scenarios define the shocks and this object the horizon,
+ * the step and the seed, so options of other commands cannot leak in). */
+static PetscErrorCode CreateEngine(StkCompare cmp, StkModel model, PetscInt e, PetscInt c, StkEvaluate *ev)
+{
+  StkSim                sim;
+  StkSimSettings        set;
+  const StkSimSettings *cur;
+  PetscInt              nsteps;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkEvaluateCreate(cmp->comm, ev));
+  PetscCall(StkEvaluateSetModel(*ev, model));
+  PetscCall(StkEvaluateGetSim(*ev, &sim));
+  PetscCall(StkSimGetSettings(sim, &cur));
+  set          = *cur;
+  set.type     = strcmp(cmp->envs[e], "abm") ? STK_SIM_SDE : STK_SIM_ABM;
+  set.t_final  = cmp->years;
+  set.n_agents = cmp->n_agents;
+  PetscCall(StkSimSetSettings(sim, &set));
+  if (cmp->scenario_id[c] == STK_SCENARIO_Z_JUMP) PetscCall(StkSimAddShock(sim, cmp->t_shock, cmp->dz, 0));
+  if (cmp->scenario_id[c] == STK_SCENARIO_STAKE_DROP) PetscCall(StkSimAddShock(sim, cmp->t_shock, 0, cmp->frac));
+  PetscCall(StkEvaluateSetPaths(*ev, cmp->paths));
+  PetscCall(StkEvaluateSetSeed(*ev, cmp->seed));
+  PetscCall(StkEvaluateSetBand(*ev, cmp->band, cmp->hold));
+  PetscCall(StkEvaluateSetSamples(*ev, cmp->samples, cmp->sample_every));
+  PetscCall(StkEvaluateSetUp(*ev));
+  PetscCall(StkEvaluateGetNumSteps(*ev, &nsteps));
+  PetscCheck(nsteps == cmp->nsteps, cmp->comm, PETSC_ERR_PLIB, "The environment has %" PetscInt_FMT " steps, the table %" PetscInt_FMT, nsteps, cmp->nsteps);
+  PetscFunctionReturn(0);
+}
+
+/* The metrics and kept samples of one engine run into row `row` of the table. */
+static PetscErrorCode StoreRun(StkCompare cmp, StkEvaluate ev, PetscInt row)
+{
+  const PetscReal *v, *s, *u;
+  const PetscInt   ns = cmp->samples * cmp->nrec;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkEvaluateGetMetrics(ev, NULL, NULL, NULL, &v));
+  PetscCall(StkEvaluateGetSamples(ev, NULL, NULL, NULL, NULL, &s, NULL, &u));
+  for (PetscInt k = 0; k < STK_METRIC_COUNT; k++)
+    for (PetscInt i = 0; i < cmp->paths; i++) cmp->metrics[(row * STK_METRIC_COUNT + k) * cmp->paths + i] = v[i * STK_METRIC_COUNT + k];
+  PetscCall(PetscArraycpy(cmp->sample_s + row * ns, s, ns));
+  PetscCall(PetscArraycpy(cmp->sample_u + row * ns, u, ns));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode RunEnvironment(StkCompare cmp, StkModel model, const PolicyHandle h[], PetscInt r, PetscInt e)
+{
+  PetscFunctionBeginUser;
+  for (PetscInt c = 0; c < cmp->nscenarios; c++) {
+    StkEvaluate ev;
+    PetscCall(CreateEngine(cmp, model, e, c, &ev));
+    for (PetscInt p = 0; p < cmp->npolicies; p++) {
+      PetscCall(StkEvaluateSetPolicy(ev, h[p].fn, h[p].reset, h[p].ctx, h[p].state_size));
+      PetscCall(StkEvaluateRun(ev));
+      PetscCall(StoreRun(cmp, ev, StkCompareRow(cmp, r, e, c, p)));
+      cmp->done++;
+      if (cmp->monitor) PetscCall(cmp->monitor(cmp, cmp->regimes[r], cmp->done, cmp->total, cmp->monitor_ctx));
+    }
+    PetscCall(StkEvaluateDestroy(&ev));
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode RunRegime(StkCompare cmp, PetscInt r, const char cmdline[])
+{
+  PetscOptions db;
+  StkModel     model;
+  StkPolicy    pol[STK_COMPARE_MAX_ITEMS];
+  PolicyHandle h[STK_COMPARE_MAX_ITEMS];
+  StkNet       net = NULL;
+  char         file[PETSC_MAX_PATH_LEN], solution[PETSC_MAX_PATH_LEN];
+
+  PetscFunctionBeginUser;
+  PetscCall(RegimeFile(cmp, cmp->regimes[r], file, sizeof(file)));
+  PetscCall(SolutionPath(cmp, r, solution, sizeof(solution)));
+  PetscCall(PushRegimeOptions(cmp, file, cmdline, &db));
+  PetscCall(StkModelCreate(PETSC_COMM_SELF, &model)); /* redundant on every rank: see SolveExpert */
+  PetscCall(StkModelSetType(model, STK_MODEL_STAKING));
+  PetscCall(StkModelSetFromOptions(model));
+  PetscCall(StkModelSetUp(model));
+  PetscCall(SolveExpert(cmp, model, solution, HasPolicy(cmp, STK_POLICY_NETWORK) ? &net : NULL));
+  PetscCall(CreatePolicies(cmp, model, solution, net, pol, h));
+  for (PetscInt e = 0; e < cmp->nenvs; e++) PetscCall(RunEnvironment(cmp, model, h, r, e));
+  for (PetscInt p = 0; p < cmp->npolicies; p++) PetscCall(StkPolicyDestroy(&pol[p]));
+  PetscCall(StkNetDestroy(&net));
+  PetscCall(StkModelDestroy(&model));
+  PetscCall(PetscOptionsPop());
+  PetscCall(PetscOptionsDestroy(&db));
+  PetscFunctionReturn(0);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Statistics: per row, the mean of every metric over its paths (NaNs skipped) and, for
+ * the compared metrics, the paired difference to the reference policy's row. */
+
+static void RowMeans(StkCompare cmp, const PetscReal *vals, PetscReal *col)
+{
+  for (PetscInt m = 0; m < STK_METRIC_COUNT; m++) {
+    PetscReal sum = 0;
+    PetscInt  n   = 0;
+    for (PetscInt i = 0; i < cmp->paths; i++)
+      if (!PetscIsNanReal(vals[m * cmp->paths + i])) sum += vals[m * cmp->paths + i], n++;
+    col[2 * m]     = n ? sum / n : (PetscReal)NAN;
+    col[2 * m + 1] = n; /* paths with a value */
+  }
+}
+
+/* Mean difference, bootstrap interval and Wilcoxon p of compared metric k in `row`;
+ * recovery only where a shock happens. */
+static PetscErrorCode PairedDifference(StkCompare cmp, PetscInt row, PetscInt k, PetscReal d[], PetscReal out[])
+{
+  const StkMetric m   = StkCompareCompared[k];
+  const PetscInt  ref = row - row % cmp->npolicies + cmp->reference;
+  const PetscReal *a = &cmp->metrics[(row * STK_METRIC_COUNT + m) * cmp->paths], *b = &cmp->metrics[(ref * STK_METRIC_COUNT + m) * cmp->paths];
+  PetscReal       w;
+  PetscInt        used;
+
+  PetscFunctionBeginUser;
+  if (m == STK_METRIC_RECOVERY_TIME && cmp->scenario_id[(row / cmp->npolicies) % cmp->nscenarios] == STK_SCENARIO_NONE) {
+    for (PetscInt j = 0; j < STK_COMPARE_NDIFF; j++) out[j] = (PetscReal)NAN;
+    PetscFunctionReturn(0);
+  }
+  for (PetscInt i = 0; i < cmp->paths; i++) d[i] = a[i] - b[i];
+  PetscCall(StkStatsBootstrapMean(cmp->paths, d, cmp->nboot, 0.95, (uint64_t)(cmp->seed * 7919 + row * 31 + k), &out[0], &out[1], &out[2]));
+  PetscCall(StkStatsWilcoxon(cmp->paths, d, &w, &used, &out[3]));
+  PetscFunctionReturn(0);
+}
+
+/* Holm over the family of every comparison (rows other than the reference) of a metric. */
+static PetscErrorCode HolmColumns(StkCompare cmp, PetscReal pvals[], PetscInt prow[])
+{
+  const PetscInt ncol = cmp->ncolumns, base = 2 * STK_METRIC_COUNT + 1;
+
+  PetscFunctionBeginUser;
+  for (PetscInt k = 0; k < STK_COMPARE_NCOMPARED; k++) {
+    PetscInt nf = 0;
+    for (PetscInt row = 0; row < cmp->nrows; row++) {
+      const PetscReal pv = cmp->summary[row * ncol + base + k * STK_COMPARE_NDIFF + 3];
+      cmp->summary[row * ncol + base + k * STK_COMPARE_NDIFF + 4] = (PetscReal)NAN;
+      if (row % cmp->npolicies == cmp->reference || PetscIsNanReal(pv)) continue;
+      pvals[nf] = pv, prow[nf++] = row;
+    }
+    PetscCall(StkStatsHolm(nf, pvals, pvals));
+    for (PetscInt i = 0; i < nf; i++) cmp->summary[prow[i] * ncol + base + k * STK_COMPARE_NDIFF + 4] = pvals[i];
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode ComputeSummary(StkCompare cmp)
+{
+  const PetscInt ncol = cmp->ncolumns, base = 2 * STK_METRIC_COUNT + 1;
+  PetscReal     *d, *pvals;
+  PetscInt      *prow;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc3(cmp->paths, &d, cmp->nrows, &pvals, cmp->nrows, &prow));
+  for (PetscInt row = 0; row < cmp->nrows; row++) {
+    PetscReal *col = &cmp->summary[row * ncol];
+    RowMeans(cmp, &cmp->metrics[row * STK_METRIC_COUNT * cmp->paths], col);
+    col[2 * STK_METRIC_COUNT] = row % cmp->npolicies == cmp->reference;
+    for (PetscInt k = 0; k < STK_COMPARE_NCOMPARED; k++) PetscCall(PairedDifference(cmp, row, k, d, &col[base + k * STK_COMPARE_NDIFF]));
+  }
+  PetscCall(HolmColumns(cmp, pvals, prow));
+  PetscCall(PetscFree3(d, pvals, prow));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkCompareRun(StkCompare cmp)
+{
+  PetscLogDouble t0, t1;
+  char          *cmdline;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkCompareSetUp(cmp));
+  PetscCall(PetscOptionsGetAll(NULL, &cmdline));
+  PetscCall(PetscTime(&t0));
+  cmp->done = 0;
+  for (PetscInt r = 0; r < cmp->nregimes; r++) PetscCall(RunRegime(cmp, r, cmdline));
+  PetscCall(ComputeSummary(cmp));
+  PetscCall(PetscTime(&t1));
+  cmp->wall = t1 - t0;
+  PetscCall(PetscFree(cmdline));
+  PetscFunctionReturn(0);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Access */
+
+PetscErrorCode StkCompareGetSizes(StkCompare cmp, PetscInt *nrows, PetscInt *npaths, PetscInt *ncolumns)
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkCompareSetUp(cmp));
+  if (nrows) *nrows = cmp->nrows;
+  if (npaths) *npaths = cmp->paths;
+  if (ncolumns) *ncolumns = cmp->ncolumns;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkCompareGetPathMetrics(StkCompare cmp, const PetscReal **values)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(cmp->setupcalled, cmp->comm, PETSC_ERR_ARG_WRONGSTATE, "StkCompareSetUp must be called before StkCompareGetPathMetrics");
+  *values = cmp->metrics;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkCompareSetPathMetrics(StkCompare cmp, const PetscReal values[])
+{
+  PetscFunctionBeginUser;
+  PetscCheck(cmp->setupcalled, cmp->comm, PETSC_ERR_ARG_WRONGSTATE, "StkCompareSetUp must be called before StkCompareSetPathMetrics");
+  PetscCall(PetscArraycpy(cmp->metrics, values, cmp->nrows * STK_METRIC_COUNT * cmp->paths));
+  PetscCall(ComputeSummary(cmp));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkCompareGetSummary(StkCompare cmp, const PetscReal **summary)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(cmp->setupcalled, cmp->comm, PETSC_ERR_ARG_WRONGSTATE, "StkCompareSetUp must be called before StkCompareGetSummary");
+  *summary = cmp->summary;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkCompareGetColumnName(StkCompare cmp, PetscInt j, char name[], size_t len)
+{
+  static const char *const diff[STK_COMPARE_NDIFF] = {"diff", "diff_lo", "diff_hi", "p", "p_holm"};
+  const PetscInt           base                    = 2 * STK_METRIC_COUNT + 1;
+
+  PetscFunctionBeginUser;
+  PetscCheck(j >= 0 && j < base + STK_COMPARE_NCOMPARED * STK_COMPARE_NDIFF, cmp->comm, PETSC_ERR_ARG_OUTOFRANGE, "Summary column must lie in [0, %d), got %" PetscInt_FMT, (int)(base + STK_COMPARE_NCOMPARED * STK_COMPARE_NDIFF), j);
+  if (j < 2 * STK_METRIC_COUNT) PetscCall(PetscSNPrintf(name, len, j % 2 ? "%s_n" : "%s", StkMetricNames[j / 2]));
+  else if (j == 2 * STK_METRIC_COUNT) PetscCall(PetscStrncpy(name, "is_reference", len));
+  else PetscCall(PetscSNPrintf(name, len, "%s_%s", StkMetricNames[StkCompareCompared[(j - base) / STK_COMPARE_NDIFF]], diff[(j - base) % STK_COMPARE_NDIFF]));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkCompareDestroy(StkCompare *cmp)
+{
+  StkCompare c = *cmp;
+
+  PetscFunctionBeginUser;
+  if (!c) PetscFunctionReturn(0);
+  for (PetscInt i = 0; i < c->nregimes; i++) PetscCall(PetscFree(c->regimes[i]));
+  for (PetscInt i = 0; i < c->npolicies; i++) PetscCall(PetscFree(c->policies[i]));
+  for (PetscInt i = 0; i < c->nenvs; i++) PetscCall(PetscFree(c->envs[i]));
+  for (PetscInt i = 0; i < c->nscenarios; i++) PetscCall(PetscFree(c->scenarios[i]));
+  PetscCall(StkCompareFreeTable(c));
+  PetscCall(PetscFree(*cmp));
+  PetscFunctionReturn(0);
+}

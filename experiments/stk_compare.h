@@ -1,0 +1,79 @@
+/* The experiments of MODEL.md section 6 (`stakehjb compare`, docs/cli.md): for every
+ * regime (a YAML file of data/regimes), the HJB expert is solved and every policy is run
+ * on M paths of T years in each environment (sde, abm) and shock scenario (none,
+ * z_jump, stake_drop) on common random numbers (the path engine StkEvaluate: path p of
+ * every policy has the same noise and the same golden-ratio start).  Per path the
+ * metrics of stk_metrics.h; per row (regime x environment x scenario x policy) the mean
+ * of every metric and, for the compared metrics (discounted_cost, tracking_rmse,
+ * time_in_band, std_u, recovery_time; recovery only in the shock scenarios), the paired
+ * difference to the reference policy (the first listed) with a bootstrap interval and a
+ * Wilcoxon p-value, Holm-adjusted over the whole table (stk_stats.h).
+ *
+ * Each regime's objects are configured by its YAML file over the command line's options
+ * (a private options database pushed while the regime runs), every rank solves the
+ * regime's HJB on PETSC_COMM_SELF (so every table is bitwise the same on any number of
+ * ranks), and rank 0 writes the solution next to the output, OUT_REGIME.h5.
+ *
+ *   StkCompareCreate -> [SetRegimes, SetPaths, ...: defaults] -> SetFromOptions
+ *     -> SetOutput -> SetUp -> Run -> View / Write -> Destroy */
+#pragma once
+#include <petscsys.h>
+#include "stk_metrics.h"
+
+typedef struct _p_StkCompare *StkCompare;
+/* Called on every rank after each policy has run in a scenario: `done` of `total` runs. */
+typedef PetscErrorCode (*StkCompareMonitorFn)(StkCompare cmp, const char regime[], PetscInt done, PetscInt total, void *ctx);
+
+PETSC_EXTERN PetscErrorCode StkCompareCreate(MPI_Comm comm, StkCompare *cmp);
+/* Defaults that the -compare_* options (read by SetFromOptions, after) override.
+ * Names are copied.  Regimes: names of files in -compare_regime_dir or paths to YAML
+ * files; policies: types of docs/policies.md, the first the reference. */
+PETSC_EXTERN PetscErrorCode StkCompareSetRegimes(StkCompare cmp, PetscInt n, const char *const names[]);
+PETSC_EXTERN PetscErrorCode StkCompareSetPolicies(StkCompare cmp, PetscInt n, const char *const names[]);
+PETSC_EXTERN PetscErrorCode StkCompareSetEnvironments(StkCompare cmp, PetscInt n, const char *const names[]);
+PETSC_EXTERN PetscErrorCode StkCompareSetScenarios(StkCompare cmp, PetscInt n, const char *const names[]);
+PETSC_EXTERN PetscErrorCode StkCompareSetPaths(StkCompare cmp, PetscInt paths);     /* -compare_paths (200) */
+PETSC_EXTERN PetscErrorCode StkCompareSetYears(StkCompare cmp, PetscReal years);    /* -compare_years (20) */
+PETSC_EXTERN PetscErrorCode StkCompareSetAgents(StkCompare cmp, PetscInt n_agents); /* -compare_agents (10000) */
+PETSC_EXTERN PetscErrorCode StkCompareSetSamples(StkCompare cmp, PetscInt samples); /* -compare_samples (10) */
+/* TAO iterations of the networks fitted to each regime's solution (0, the default: the
+ * network's own default; -net_fit_max_it overrides either). */
+PETSC_EXTERN PetscErrorCode StkCompareSetFitIterations(StkCompare cmp, PetscInt max_it);
+PETSC_EXTERN PetscErrorCode StkCompareSetMonitor(StkCompare cmp, StkCompareMonitorFn monitor, void *ctx);
+/* -compare_regimes, -compare_regime_dir, -compare_policies, -compare_envs,
+ * -compare_scenarios, -compare_paths, -compare_years, -compare_seed, -compare_agents,
+ * -compare_shock_time, -compare_shock_dz, -compare_shock_frac, -compare_band,
+ * -compare_recovery_hold, -compare_bootstrap, -compare_samples, -compare_sample_every. */
+PETSC_EXTERN PetscErrorCode StkCompareSetFromOptions(StkCompare cmp);
+/* The results file of Write; each regime's expert solution goes next to it, PATH without
+ * its extension + _REGIME.h5.  Required before Run. */
+PETSC_EXTERN PetscErrorCode StkCompareSetOutput(StkCompare cmp, const char path[]);
+/* Checks the settings (errors name the option and the value) and that every regime
+ * file is readable, before any work.  Collective. */
+PETSC_EXTERN PetscErrorCode StkCompareSetUp(StkCompare cmp);
+/* Solves and simulates every regime, then computes the statistics (collective). */
+PETSC_EXTERN PetscErrorCode StkCompareRun(StkCompare cmp);
+/* The table: mean cost and tracking RMSE per row and the cost's paired difference to
+ * the reference with its interval and Holm-adjusted p. */
+PETSC_EXTERN PetscErrorCode StkCompareView(StkCompare cmp, PetscViewer viewer);
+/* The results in group /compare of the output (docs/hdf5.md) and the summary in
+ * OUTPUT.csv (rank 0; temporary names, then renamed).  Collective. */
+PETSC_EXTERN PetscErrorCode StkCompareWrite(StkCompare cmp);
+PETSC_EXTERN PetscErrorCode StkCompareDestroy(StkCompare *cmp);
+
+/* The table's shape after SetUp: rows = regimes x environments x scenarios x policies,
+ * row = ((regime * nenvs + env) * nscenarios + scenario) * npolicies + policy. */
+PETSC_EXTERN PetscErrorCode StkCompareGetSizes(StkCompare cmp, PetscInt *nrows, PetscInt *npaths, PetscInt *ncolumns);
+/* The per-path metrics, values[(row * STK_METRIC_COUNT + metric) * npaths + path]
+ * (borrowed; the same on every rank). */
+PETSC_EXTERN PetscErrorCode StkCompareGetPathMetrics(StkCompare cmp, const PetscReal **values);
+/* Replaces the per-path metrics (same layout, copied) and recomputes the statistics:
+ * re-analysis of stored metrics, and tests with known values.  After SetUp. */
+PETSC_EXTERN PetscErrorCode StkCompareSetPathMetrics(StkCompare cmp, const PetscReal values[]);
+/* The summary, summary[row * ncolumns + j], and the name of column j: per metric M the
+ * columns M (mean over the paths with a value) and M_n (their count), then
+ * is_reference, then per compared metric M_diff, M_diff_lo, M_diff_hi (mean paired
+ * difference to the reference and its 95 % bootstrap interval), M_p (Wilcoxon) and
+ * M_p_holm. */
+PETSC_EXTERN PetscErrorCode StkCompareGetSummary(StkCompare cmp, const PetscReal **summary);
+PETSC_EXTERN PetscErrorCode StkCompareGetColumnName(StkCompare cmp, PetscInt j, char name[], size_t len);
