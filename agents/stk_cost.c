@@ -1,7 +1,7 @@
 /* Holders' opportunity-cost distributions (MODEL.md section 2): cdf, pdf, mean and
  * parameter checks.  The cdf/pdf are evaluated at every grid node of every Howard
  * iteration, so they are plain functions without PETSc error handling. */
-#include "stk_agents.h"
+#include "stk_agentsimpl.h"
 
 const char *const StkCostTypes[] = {"lognormal", "uniform", "logistic", "gamma", "empirical", "StkCostType", "STK_COST_", NULL};
 
@@ -242,45 +242,52 @@ PetscReal StkCostQuantile(const StkCostDist *F, PetscReal p)
 }
 
 /* The sample invariants that the cdf, pdf and quantile rely on. */
-static PetscErrorCode EmpiricalCheck(MPI_Comm comm, const StkCostDist *F)
+static PetscErrorCode EmpiricalCheck(MPI_Comm comm, const char pre[], const StkCostDist *F)
 {
   PetscFunctionBeginUser;
-  PetscCheck(F->sample && F->nsample > 0, comm, PETSC_ERR_ARG_WRONGSTATE, "-agents_cost empirical needs a cost sample: give -agents_cost_file");
+  PetscCheck(F->sample && F->nsample > 0, comm, PETSC_ERR_ARG_WRONGSTATE, "-%scost empirical needs a cost sample: give -%scost_file", pre, pre);
   for (PetscInt j = 0; j < F->nsample; j++) {
-    PetscCheck(F->sample[j] >= 0 && !PetscIsInfReal(F->sample[j]), comm, PETSC_ERR_ARG_OUTOFRANGE, "-agents_cost empirical: cost %" PetscInt_FMT " must be >= 0 and finite, got %g", j, (double)F->sample[j]);
-    PetscCheck(j == 0 || F->sample[j] >= F->sample[j - 1], comm, PETSC_ERR_ARG_WRONG, "-agents_cost empirical: the sample must be sorted, cost %" PetscInt_FMT " = %g < cost %" PetscInt_FMT " = %g", j, (double)F->sample[j], j - 1, (double)F->sample[j - 1]);
+    PetscCheck(F->sample[j] >= 0 && !PetscIsInfReal(F->sample[j]), comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scost empirical: cost %" PetscInt_FMT " must be >= 0 and finite, got %g", pre, j, (double)F->sample[j]);
+    PetscCheck(j == 0 || F->sample[j] >= F->sample[j - 1], comm, PETSC_ERR_ARG_WRONG, "-%scost empirical: the sample must be sorted, cost %" PetscInt_FMT " = %g < cost %" PetscInt_FMT " = %g", pre, j, (double)F->sample[j], j - 1, (double)F->sample[j - 1]);
   }
-  PetscCheck(F->nsample >= 2 && F->sample[F->nsample - 1] > F->sample[0], comm, PETSC_ERR_ARG_OUTOFRANGE, "-agents_cost empirical needs at least 2 distinct costs, got %" PetscInt_FMT " cost(s) spanning [%g, %g]", F->nsample, (double)F->sample[0], (double)F->sample[F->nsample - 1]);
+  PetscCheck(F->nsample >= 2 && F->sample[F->nsample - 1] > F->sample[0], comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scost empirical needs at least 2 distinct costs, got %" PetscInt_FMT " cost(s) spanning [%g, %g]", pre, F->nsample, (double)F->sample[0], (double)F->sample[F->nsample - 1]);
   PetscFunctionReturn(0);
 }
 
 /* Only the parameters of the selected family are checked: the others are unused.
  * Conditions are written positively so that NaN fails them. */
-PetscErrorCode StkCostCheck(MPI_Comm comm, const StkCostDist *F)
+PetscErrorCode StkCostCheckPrefixed(MPI_Comm comm, const char pre[], const StkCostDist *F)
 {
   PetscFunctionBeginUser;
-  PetscCheck(F->type >= STK_COST_LOGNORMAL && F->type < STK_COST_NTYPES, comm, PETSC_ERR_ARG_OUTOFRANGE, "-agents_cost must be lognormal, uniform, logistic, gamma or empirical, got type %d", (int)F->type);
+  PetscCheck(F->type >= STK_COST_LOGNORMAL && F->type < STK_COST_NTYPES, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scost must be lognormal, uniform, logistic, gamma or empirical, got type %d", pre, (int)F->type);
   switch (F->type) {
   case STK_COST_LOGNORMAL:
-    PetscCheck(F->median > 0 && !PetscIsInfReal(F->median), comm, PETSC_ERR_ARG_OUTOFRANGE, "-agents_cost_median must be > 0 and finite, got %g", (double)F->median);
-    PetscCheck(F->logsd > 0 && !PetscIsInfReal(F->logsd), comm, PETSC_ERR_ARG_OUTOFRANGE, "-agents_cost_logsd must be > 0 and finite, got %g", (double)F->logsd);
+    PetscCheck(F->median > 0 && !PetscIsInfReal(F->median), comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scost_median must be > 0 and finite, got %g", pre, (double)F->median);
+    PetscCheck(F->logsd > 0 && !PetscIsInfReal(F->logsd), comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scost_logsd must be > 0 and finite, got %g", pre, (double)F->logsd);
     break;
   case STK_COST_UNIFORM:
-    PetscCheck(F->lo < F->hi && !PetscIsInfReal(F->lo) && !PetscIsInfReal(F->hi), comm, PETSC_ERR_ARG_OUTOFRANGE, "-agents_cost_lo must be < -agents_cost_hi (both finite), got lo %g, hi %g", (double)F->lo, (double)F->hi);
+    PetscCheck(F->lo < F->hi && !PetscIsInfReal(F->lo) && !PetscIsInfReal(F->hi), comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scost_lo must be < -%scost_hi (both finite), got lo %g, hi %g", pre, pre, (double)F->lo, (double)F->hi);
     break;
   case STK_COST_LOGISTIC:
-    PetscCheck(!PetscIsInfOrNanReal(F->loc), comm, PETSC_ERR_ARG_OUTOFRANGE, "-agents_cost_loc must be finite, got %g", (double)F->loc);
-    PetscCheck(F->scale > 0 && !PetscIsInfReal(F->scale), comm, PETSC_ERR_ARG_OUTOFRANGE, "-agents_cost_scale must be > 0 and finite, got %g", (double)F->scale);
+    PetscCheck(!PetscIsInfOrNanReal(F->loc), comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scost_loc must be finite, got %g", pre, (double)F->loc);
+    PetscCheck(F->scale > 0 && !PetscIsInfReal(F->scale), comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scost_scale must be > 0 and finite, got %g", pre, (double)F->scale);
     break;
   case STK_COST_GAMMA:
-    PetscCheck(F->shape > 0 && !PetscIsInfReal(F->shape), comm, PETSC_ERR_ARG_OUTOFRANGE, "-agents_cost_shape must be > 0 and finite, got %g", (double)F->shape);
-    PetscCheck(F->gscale > 0 && !PetscIsInfReal(F->gscale), comm, PETSC_ERR_ARG_OUTOFRANGE, "-agents_cost_gscale must be > 0 and finite, got %g", (double)F->gscale);
+    PetscCheck(F->shape > 0 && !PetscIsInfReal(F->shape), comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scost_shape must be > 0 and finite, got %g", pre, (double)F->shape);
+    PetscCheck(F->gscale > 0 && !PetscIsInfReal(F->gscale), comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scost_gscale must be > 0 and finite, got %g", pre, (double)F->gscale);
     break;
   case STK_COST_EMPIRICAL:
-    PetscCall(EmpiricalCheck(comm, F));
+    PetscCall(EmpiricalCheck(comm, pre, F));
     break;
   default:
     break;
   }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkCostCheck(MPI_Comm comm, const StkCostDist *F)
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkCostCheckPrefixed(comm, "agents_", F));
   PetscFunctionReturn(0);
 }

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "stk_agents.h"
+#include "stk_agentsimpl.h"
 
 #define STK_MSG_LEN 512
 
@@ -41,7 +41,7 @@ static PetscErrorCode Append(PetscReal v, PetscInt *n, PetscInt *cap, PetscReal 
 
 /* Parses the open file; a content error goes to st (not a PETSc error yet, so that
  * rank 0 can share it), an allocation failure is a PETSc error. */
-static PetscErrorCode ParseCosts(FILE *fp, const char path[], LoadStatus *st, PetscInt *n, PetscReal **x)
+static PetscErrorCode ParseCosts(FILE *fp, const char pre[], const char path[], LoadStatus *st, PetscInt *n, PetscReal **x)
 {
   char     *buf = NULL;
   size_t    len = 0;
@@ -59,21 +59,21 @@ static PetscErrorCode ParseCosts(FILE *fp, const char path[], LoadStatus *st, Pe
     v     = (PetscReal)strtod(text, &end);
     if (end == text || *end) {
       if (!content) content = PETSC_TRUE; /* the header line */
-      else st->code = PETSC_ERR_FILE_UNEXPECTED, snprintf(st->msg, STK_MSG_LEN, "-agents_cost_file %s, line %d: \"%.40s\" is not a number (one cost per line, an optional header line first)", path, (int)lineno, text);
+      else st->code = PETSC_ERR_FILE_UNEXPECTED, snprintf(st->msg, STK_MSG_LEN, "-%scost_file %s, line %d: \"%.40s\" is not a number (one cost per line, an optional header line first)", pre, path, (int)lineno, text);
       continue;
     }
     content = PETSC_TRUE;
-    if (PetscIsInfOrNanReal(v)) st->code = PETSC_ERR_FILE_UNEXPECTED, snprintf(st->msg, STK_MSG_LEN, "-agents_cost_file %s, line %d: cost \"%.40s\" is not finite", path, (int)lineno, text);
-    else if (v < 0) st->code = PETSC_ERR_FILE_UNEXPECTED, snprintf(st->msg, STK_MSG_LEN, "-agents_cost_file %s, line %d: cost %g is negative", path, (int)lineno, (double)v);
+    if (PetscIsInfOrNanReal(v)) st->code = PETSC_ERR_FILE_UNEXPECTED, snprintf(st->msg, STK_MSG_LEN, "-%scost_file %s, line %d: cost \"%.40s\" is not finite", pre, path, (int)lineno, text);
+    else if (v < 0) st->code = PETSC_ERR_FILE_UNEXPECTED, snprintf(st->msg, STK_MSG_LEN, "-%scost_file %s, line %d: cost %g is negative", pre, path, (int)lineno, (double)v);
     else PetscCall(Append(v, n, &cap, x));
   }
   free(buf);
-  if (!st->code && ferror(fp)) st->code = PETSC_ERR_FILE_READ, snprintf(st->msg, STK_MSG_LEN, "-agents_cost_file %s: read error after line %d", path, (int)lineno);
-  if (!st->code && *n == 0) st->code = PETSC_ERR_FILE_UNEXPECTED, snprintf(st->msg, STK_MSG_LEN, "-agents_cost_file %s holds no costs (%d line(s); one number per line expected)", path, (int)lineno);
+  if (!st->code && ferror(fp)) st->code = PETSC_ERR_FILE_READ, snprintf(st->msg, STK_MSG_LEN, "-%scost_file %s: read error after line %d", pre, path, (int)lineno);
+  if (!st->code && *n == 0) st->code = PETSC_ERR_FILE_UNEXPECTED, snprintf(st->msg, STK_MSG_LEN, "-%scost_file %s holds no costs (%d line(s); one number per line expected)", pre, path, (int)lineno);
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode StkCostSampleLoad(MPI_Comm comm, const char path[], PetscInt *n, PetscReal **sample)
+PetscErrorCode StkCostSampleLoadPrefixed(MPI_Comm comm, const char pre[], const char path[], PetscInt *n, PetscReal **sample)
 {
   LoadStatus  st = {0, ""};
   PetscMPIInt rank;
@@ -81,13 +81,13 @@ PetscErrorCode StkCostSampleLoad(MPI_Comm comm, const char path[], PetscInt *n, 
   PetscReal  *x     = NULL;
 
   PetscFunctionBeginUser;
-  PetscCheck(path && path[0], comm, PETSC_ERR_ARG_WRONG, "-agents_cost_file: no file name given");
+  PetscCheck(path && path[0], comm, PETSC_ERR_ARG_WRONG, "-%scost_file: no file name given", pre);
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   if (rank == 0) {
     FILE *fp = fopen(path, "r");
-    if (!fp) st.code = PETSC_ERR_FILE_OPEN, snprintf(st.msg, STK_MSG_LEN, "-agents_cost_file %s: cannot open (%s)", path, strerror(errno));
+    if (!fp) st.code = PETSC_ERR_FILE_OPEN, snprintf(st.msg, STK_MSG_LEN, "-%scost_file %s: cannot open (%s)", pre, path, strerror(errno));
     else {
-      PetscErrorCode ierr = ParseCosts(fp, path, &st, &count, &x);
+      PetscErrorCode ierr = ParseCosts(fp, pre, path, &st, &count, &x);
       fclose(fp);
       PetscCall(ierr);
     }
@@ -102,9 +102,16 @@ PetscErrorCode StkCostSampleLoad(MPI_Comm comm, const char path[], PetscInt *n, 
   if (!(count >= 2 && x[count - 1] > x[0])) {
     const PetscReal only = x[0];
     PetscCall(PetscFree(x));
-    SETERRQ(comm, PETSC_ERR_FILE_UNEXPECTED, "-agents_cost_file %s: needs at least 2 distinct costs, got %" PetscInt_FMT " cost(s), all %g", path, count, (double)only);
+    SETERRQ(comm, PETSC_ERR_FILE_UNEXPECTED, "-%scost_file %s: needs at least 2 distinct costs, got %" PetscInt_FMT " cost(s), all %g", pre, path, count, (double)only);
   }
   *n      = count;
   *sample = x;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkCostSampleLoad(MPI_Comm comm, const char path[], PetscInt *n, PetscReal **sample)
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkCostSampleLoadPrefixed(comm, "agents_", path, n, sample));
   PetscFunctionReturn(0);
 }

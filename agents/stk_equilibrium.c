@@ -1,6 +1,6 @@
 /* Agent parameters, the mean-field drift and volatility of the staking ratio, and the
  * static threshold equilibrium s = s_max F((u + phi)/s - z) (MODEL.md section 2). */
-#include "stk_agents.h"
+#include "stk_agentsimpl.h"
 
 #define STK_EQ_MAX_ITS 200
 #define STK_EQ_GTOL    1e-14 /* residual of s - s_max F relative to s (<= 1e-14 absolute as s <= 1) */
@@ -31,17 +31,24 @@ PetscErrorCode StkAgentParamsDefault(StkAgentParams *p)
 }
 
 /* Conditions are written positively so that NaN fails them. */
+PetscErrorCode StkAgentParamsCheckPrefixed(MPI_Comm comm, const char pre[], const StkAgentParams *p)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(p->s_max > 0 && p->s_max <= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%ss_max must be in (0, 1], got %g", pre, (double)p->s_max);
+  PetscCheck(p->phi >= 0 && !PetscIsInfReal(p->phi), comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sphi must be >= 0 and finite, got %g", pre, (double)p->phi);
+  PetscCheck(p->kappa > 0 && !PetscIsInfReal(p->kappa), comm, PETSC_ERR_ARG_OUTOFRANGE, "-%skappa must be > 0 and finite, got %g", pre, (double)p->kappa);
+  PetscCheck(p->sigma0 >= 0 && !PetscIsInfReal(p->sigma0), comm, PETSC_ERR_ARG_OUTOFRANGE, "-%ssigma0 must be >= 0 and finite, got %g", pre, (double)p->sigma0);
+  PetscCheck(!PetscIsInfOrNanReal(p->zbar), comm, PETSC_ERR_ARG_OUTOFRANGE, "-%szbar must be finite, got %g", pre, (double)p->zbar);
+  PetscCheck(p->theta > 0 && !PetscIsInfReal(p->theta), comm, PETSC_ERR_ARG_OUTOFRANGE, "-%stheta must be > 0 and finite, got %g", pre, (double)p->theta);
+  PetscCheck(p->sigma_z >= 0 && !PetscIsInfReal(p->sigma_z), comm, PETSC_ERR_ARG_OUTOFRANGE, "-%ssigma_z must be >= 0 and finite, got %g", pre, (double)p->sigma_z);
+  PetscCall(StkCostCheckPrefixed(comm, pre, &p->cost));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StkAgentParamsCheck(MPI_Comm comm, const StkAgentParams *p)
 {
   PetscFunctionBeginUser;
-  PetscCheck(p->s_max > 0 && p->s_max <= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-agents_s_max must be in (0, 1], got %g", (double)p->s_max);
-  PetscCheck(p->phi >= 0 && !PetscIsInfReal(p->phi), comm, PETSC_ERR_ARG_OUTOFRANGE, "-agents_phi must be >= 0 and finite, got %g", (double)p->phi);
-  PetscCheck(p->kappa > 0 && !PetscIsInfReal(p->kappa), comm, PETSC_ERR_ARG_OUTOFRANGE, "-agents_kappa must be > 0 and finite, got %g", (double)p->kappa);
-  PetscCheck(p->sigma0 >= 0 && !PetscIsInfReal(p->sigma0), comm, PETSC_ERR_ARG_OUTOFRANGE, "-agents_sigma0 must be >= 0 and finite, got %g", (double)p->sigma0);
-  PetscCheck(!PetscIsInfOrNanReal(p->zbar), comm, PETSC_ERR_ARG_OUTOFRANGE, "-agents_zbar must be finite, got %g", (double)p->zbar);
-  PetscCheck(p->theta > 0 && !PetscIsInfReal(p->theta), comm, PETSC_ERR_ARG_OUTOFRANGE, "-agents_theta must be > 0 and finite, got %g", (double)p->theta);
-  PetscCheck(p->sigma_z >= 0 && !PetscIsInfReal(p->sigma_z), comm, PETSC_ERR_ARG_OUTOFRANGE, "-agents_sigma_z must be >= 0 and finite, got %g", (double)p->sigma_z);
-  PetscCall(StkCostCheck(comm, &p->cost));
+  PetscCall(StkAgentParamsCheckPrefixed(comm, "agents_", p));
   PetscFunctionReturn(0);
 }
 

@@ -1,6 +1,8 @@
 /* StkSim: life cycle, options, and the driver loop shared by the environments
  * (the step order is documented in stk_sim.h). */
 #include "stk_simimpl.h"
+#include "stk_agentsimpl.h"
+#include "stk_options.h"
 
 const char *const StkSimTypes[]      = {"sde", "abm", "StkSimType", "STK_SIM_", NULL};
 const char *const StkAbmTypesList[]  = {"transitory", "persistent", "StkAbmTypes", "STK_ABM_", NULL};
@@ -54,31 +56,47 @@ PetscErrorCode StkSimSettingsDefault(StkSimSettings *set)
   PetscFunctionReturn(0);
 }
 
-/* Conditions are written positively so that NaN fails them. */
+/* Errors name the options under the prefix `pre` (USER + "sim_").  Conditions are
+ * written positively so that NaN fails them. */
+static PetscErrorCode SettingsCheck(MPI_Comm comm, const char pre[], const StkSimSettings *set)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(set->type == STK_SIM_SDE || set->type == STK_SIM_ABM, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%stype must be sde or abm, got type %d", pre, (int)set->type);
+  PetscCheck(set->dim == 1 || set->dim == 2, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sdim must be 1 or 2, got %" PetscInt_FMT, pre, set->dim);
+  PetscCheck(set->dt > 0 && !PetscIsInfReal(set->dt), comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sdt must be > 0 and finite, got %g", pre, (double)set->dt);
+  PetscCheck(set->t_final > 0 && !PetscIsInfReal(set->t_final), comm, PETSC_ERR_ARG_OUTOFRANGE, "-%st_final must be > 0 and finite, got %g", pre, (double)set->t_final);
+  PetscCheck(set->t_final >= 0.5 * set->dt, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%st_final %g is shorter than half a step (-%sdt %g)", pre, (double)set->t_final, pre, (double)set->dt);
+  PetscCheck(set->t_final / set->dt < STK_SIM_MAX_STEPS, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%st_final / -%sdt = %g steps, more than the 2^32 - 1 a path can count", pre, pre, (double)(set->t_final / set->dt));
+  PetscCheck(set->seed >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sseed must be >= 0, got %" PetscInt_FMT, pre, set->seed);
+  PetscCheck(set->s0 >= 0 && set->s0 <= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%ss0 must lie in [0, 1], got %g", pre, (double)set->s0);
+  PetscCheck(!PetscIsInfReal(set->z0), comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sz0 must be finite, got %g", pre, (double)set->z0);
+  PetscCheck(set->every >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%severy must be >= 1, got %" PetscInt_FMT, pre, set->every);
+  PetscCheck(set->n_agents >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sn (number of agents) must be >= 1, got %" PetscInt_FMT, pre, set->n_agents);
+  PetscCheck(set->types == STK_ABM_TRANSITORY || set->types == STK_ABM_PERSISTENT, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sabm_types must be transitory or persistent, got %d", pre, (int)set->types);
+  PetscCheck(set->response == STK_ABM_BEST || set->response == STK_ABM_HEDGE, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sabm_response must be best or hedge, got %d", pre, (int)set->response);
+  PetscCheck(set->engine >= STK_ABM_ENGINE_AUTO && set->engine <= STK_ABM_ENGINE_AGENT, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sabm_engine must be auto, block or agent, got %d", pre, (int)set->engine);
+  PetscCheck(set->block >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sabm_block must be >= 1, got %" PetscInt_FMT, pre, set->block);
+  PetscCheck(set->hedge_rate > 0 && !PetscIsInfReal(set->hedge_rate), comm, PETSC_ERR_ARG_OUTOFRANGE, "-%shedge_rate must be > 0 and finite, got %g", pre, (double)set->hedge_rate);
+  PetscCheck(set->hedge_forget >= 0 && !PetscIsInfReal(set->hedge_forget), comm, PETSC_ERR_ARG_OUTOFRANGE, "-%shedge_forget must be >= 0 and finite, got %g", pre, (double)set->hedge_forget);
+  /* a learner's weights are about its own cost: a fresh cost at every revision would void them */
+  PetscCheck(set->response == STK_ABM_BEST || set->types == STK_ABM_PERSISTENT, comm, PETSC_ERR_ARG_INCOMP, "-%sabm_response hedge needs -%sabm_types persistent", pre, pre);
+  PetscCheck(set->engine != STK_ABM_ENGINE_BLOCK || (set->types == STK_ABM_TRANSITORY && set->response == STK_ABM_BEST), comm, PETSC_ERR_ARG_INCOMP,
+             "-%sabm_engine block needs -%sabm_types transitory and -%sabm_response best (per-agent state otherwise: use -%sabm_engine agent)", pre, pre, pre, pre);
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StkSimSettingsCheck(MPI_Comm comm, const StkSimSettings *set)
 {
   PetscFunctionBeginUser;
-  PetscCheck(set->type == STK_SIM_SDE || set->type == STK_SIM_ABM, comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_type must be sde or abm, got type %d", (int)set->type);
-  PetscCheck(set->dim == 1 || set->dim == 2, comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_dim must be 1 or 2, got %" PetscInt_FMT, set->dim);
-  PetscCheck(set->dt > 0 && !PetscIsInfReal(set->dt), comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_dt must be > 0 and finite, got %g", (double)set->dt);
-  PetscCheck(set->t_final > 0 && !PetscIsInfReal(set->t_final), comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_t_final must be > 0 and finite, got %g", (double)set->t_final);
-  PetscCheck(set->t_final >= 0.5 * set->dt, comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_t_final %g is shorter than half a step (-sim_dt %g)", (double)set->t_final, (double)set->dt);
-  PetscCheck(set->t_final / set->dt < STK_SIM_MAX_STEPS, comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_t_final / -sim_dt = %g steps, more than the 2^32 - 1 a path can count", (double)(set->t_final / set->dt));
-  PetscCheck(set->seed >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_seed must be >= 0, got %" PetscInt_FMT, set->seed);
-  PetscCheck(set->s0 >= 0 && set->s0 <= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_s0 must lie in [0, 1], got %g", (double)set->s0);
-  PetscCheck(!PetscIsInfReal(set->z0), comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_z0 must be finite, got %g", (double)set->z0);
-  PetscCheck(set->every >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_every must be >= 1, got %" PetscInt_FMT, set->every);
-  PetscCheck(set->n_agents >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_n (number of agents) must be >= 1, got %" PetscInt_FMT, set->n_agents);
-  PetscCheck(set->types == STK_ABM_TRANSITORY || set->types == STK_ABM_PERSISTENT, comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_abm_types must be transitory or persistent, got %d", (int)set->types);
-  PetscCheck(set->response == STK_ABM_BEST || set->response == STK_ABM_HEDGE, comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_abm_response must be best or hedge, got %d", (int)set->response);
-  PetscCheck(set->engine >= STK_ABM_ENGINE_AUTO && set->engine <= STK_ABM_ENGINE_AGENT, comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_abm_engine must be auto, block or agent, got %d", (int)set->engine);
-  PetscCheck(set->block >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_abm_block must be >= 1, got %" PetscInt_FMT, set->block);
-  PetscCheck(set->hedge_rate > 0 && !PetscIsInfReal(set->hedge_rate), comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_hedge_rate must be > 0 and finite, got %g", (double)set->hedge_rate);
-  PetscCheck(set->hedge_forget >= 0 && !PetscIsInfReal(set->hedge_forget), comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_hedge_forget must be >= 0 and finite, got %g", (double)set->hedge_forget);
-  /* a learner's weights are about its own cost: a fresh cost at every revision would void them */
-  PetscCheck(set->response == STK_ABM_BEST || set->types == STK_ABM_PERSISTENT, comm, PETSC_ERR_ARG_INCOMP, "-sim_abm_response hedge needs -sim_abm_types persistent");
-  PetscCheck(set->engine != STK_ABM_ENGINE_BLOCK || (set->types == STK_ABM_TRANSITORY && set->response == STK_ABM_BEST), comm, PETSC_ERR_ARG_INCOMP,
-             "-sim_abm_engine block needs -sim_abm_types transitory and -sim_abm_response best (per-agent state otherwise: use -sim_abm_engine agent)");
+  PetscCall(SettingsCheck(comm, "sim_", set));
+  PetscFunctionReturn(0);
+}
+
+/* The prefix the sim's options are read under: USER + "sim_". */
+static PetscErrorCode SimPrefix(StkSim sim, char pre[], size_t len)
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkOptionsPrefixCompose(sim->prefix, "sim_", pre, len));
   PetscFunctionReturn(0);
 }
 
@@ -91,6 +109,27 @@ PetscErrorCode StkSimCreate(MPI_Comm comm, StkSim *sim)
   (*sim)->comm = comm;
   PetscCall(StkSimSettingsDefault(&(*sim)->set));
   PetscCall(StkAgentParamsDefault(&(*sim)->p));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSimSetOptionsPrefix(StkSim sim, const char prefix[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkOptionsPrefixSet(&sim->prefix, prefix));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSimAppendOptionsPrefix(StkSim sim, const char prefix[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkOptionsPrefixAppend(&sim->prefix, prefix));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSimGetOptionsPrefix(StkSim sim, const char *prefix[])
+{
+  PetscFunctionBeginUser;
+  *prefix = sim->prefix;
   PetscFunctionReturn(0);
 }
 
@@ -113,10 +152,13 @@ PetscErrorCode StkSimSetPolicy(StkSim sim, StkPolicyFn policy, StkPolicyResetFn 
 
 PetscErrorCode StkSimAddShock(StkSim sim, PetscReal t, PetscReal dz, PetscReal frac)
 {
+  char pre[256];
+
   PetscFunctionBeginUser;
-  PetscCheck(t >= 0 && !PetscIsInfReal(t), sim->comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_shock_t must be >= 0 and finite, got %g", (double)t);
-  PetscCheck(!PetscIsInfOrNanReal(dz), sim->comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_shock_dz must be finite, got %g", (double)dz);
-  PetscCheck(frac >= 0 && frac <= 1, sim->comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_shock_frac must lie in [0, 1], got %g", (double)frac);
+  PetscCall(SimPrefix(sim, pre, sizeof(pre)));
+  PetscCheck(t >= 0 && !PetscIsInfReal(t), sim->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sshock_t must be >= 0 and finite, got %g", pre, (double)t);
+  PetscCheck(!PetscIsInfOrNanReal(dz), sim->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sshock_dz must be finite, got %g", pre, (double)dz);
+  PetscCheck(frac >= 0 && frac <= 1, sim->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sshock_frac must lie in [0, 1], got %g", pre, (double)frac);
   if (sim->nshock == sim->maxshock) {
     sim->maxshock = PetscMax(2 * sim->maxshock, 4);
     PetscCall(PetscRealloc(sim->maxshock * sizeof(*sim->shocks), &sim->shocks));
@@ -168,11 +210,14 @@ static PetscErrorCode ShockOptionsRead(PetscOptionItems *PetscOptionsObject, Sho
 /* The given shocks replace the list; dz and frac may be omitted (0). */
 static PetscErrorCode ShockOptionsApply(StkSim sim, ShockInput *in)
 {
+  char pre[256];
+
   PetscFunctionBeginUser;
-  PetscCheck(in->set || (!in->setdz && !in->setfrac), sim->comm, PETSC_ERR_ARG_WRONG, "-sim_shock_dz and -sim_shock_frac need -sim_shock_t");
+  PetscCall(SimPrefix(sim, pre, sizeof(pre)));
+  PetscCheck(in->set || (!in->setdz && !in->setfrac), sim->comm, PETSC_ERR_ARG_WRONG, "-%sshock_dz and -%sshock_frac need -%sshock_t", pre, pre, pre);
   if (!in->set) PetscFunctionReturn(0);
-  PetscCheck(!in->setdz || in->ndz == in->nt, sim->comm, PETSC_ERR_ARG_SIZ, "-sim_shock_dz has %" PetscInt_FMT " values for %" PetscInt_FMT " -sim_shock_t", in->ndz, in->nt);
-  PetscCheck(!in->setfrac || in->nfrac == in->nt, sim->comm, PETSC_ERR_ARG_SIZ, "-sim_shock_frac has %" PetscInt_FMT " values for %" PetscInt_FMT " -sim_shock_t", in->nfrac, in->nt);
+  PetscCheck(!in->setdz || in->ndz == in->nt, sim->comm, PETSC_ERR_ARG_SIZ, "-%sshock_dz has %" PetscInt_FMT " values for %" PetscInt_FMT " -%sshock_t", pre, in->ndz, in->nt, pre);
+  PetscCheck(!in->setfrac || in->nfrac == in->nt, sim->comm, PETSC_ERR_ARG_SIZ, "-%sshock_frac has %" PetscInt_FMT " values for %" PetscInt_FMT " -%sshock_t", pre, in->nfrac, in->nt, pre);
   if (!in->setdz) PetscCall(PetscArrayzero(in->dz, in->nt));
   if (!in->setfrac) PetscCall(PetscArrayzero(in->frac, in->nt));
   sim->nshock = 0;
@@ -186,9 +231,11 @@ PetscErrorCode StkSimSetFromOptions(StkSim sim)
   StkSimSettings s = sim->set;
   PetscEnum      type = (PetscEnum)s.type, types = (PetscEnum)s.types, response = (PetscEnum)s.response, engine = (PetscEnum)s.engine;
   ShockInput     shocks;
+  char           pre[256];
 
   PetscFunctionBeginUser;
-  PetscOptionsBegin(sim->comm, "sim_", "Simulation environments (MODEL.md section 6)", NULL);
+  PetscCall(SimPrefix(sim, pre, sizeof(pre)));
+  PetscOptionsBegin(sim->comm, pre, "Simulation environments (MODEL.md section 6)", NULL);
   PetscCall(PetscOptionsEnum("-type", "Environment: sde (Euler-Maruyama) or abm (agent-based)", NULL, StkSimTypes, type, &type, NULL));
   PetscCall(PetscOptionsInt("-dim", "State dimension: 1 freezes z at z0, 2 simulates its OU law", NULL, s.dim, &s.dim, NULL));
   PetscCall(PetscOptionsReal("-dt", "Time step, yr", NULL, s.dt, &s.dt, NULL));
@@ -222,9 +269,12 @@ PetscErrorCode StkSimGetSettings(StkSim sim, const StkSimSettings **set)
 
 PetscErrorCode StkSimSetSettings(StkSim sim, const StkSimSettings *set)
 {
+  char pre[256];
+
   PetscFunctionBeginUser;
   PetscCheck(set, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "Null settings pointer");
-  PetscCall(StkSimSettingsCheck(sim->comm, set));
+  PetscCall(SimPrefix(sim, pre, sizeof(pre)));
+  PetscCall(SettingsCheck(sim->comm, pre, set));
   sim->set         = *set;
   sim->setupcalled = PETSC_FALSE;
   PetscFunctionReturn(0);
@@ -233,7 +283,10 @@ PetscErrorCode StkSimSetSettings(StkSim sim, const StkSimSettings *set)
 /* Shocks in time order, each at the first step with t_n >= t (up to round-off). */
 static PetscErrorCode ScheduleShocks(StkSim sim)
 {
+  char pre[256];
+
   PetscFunctionBeginUser;
+  PetscCall(SimPrefix(sim, pre, sizeof(pre)));
   for (PetscInt i = 1; i < sim->nshock; i++) { /* insertion sort: stable, a handful of shocks */
     const StkSimShock k = sim->shocks[i];
     PetscInt          j = i - 1;
@@ -243,7 +296,7 @@ static PetscErrorCode ScheduleShocks(StkSim sim)
   for (PetscInt i = 0; i < sim->nshock; i++) {
     StkSimShock *sh = &sim->shocks[i];
     sh->step        = (PetscInt)PetscCeilReal(sh->t / sim->set.dt - 1e-3);
-    PetscCheck(sh->step <= sim->nsteps, sim->comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_shock_t %g lies after the end of the path (-sim_t_final %g)", (double)sh->t, (double)(sim->nsteps * sim->set.dt));
+    PetscCheck(sh->step <= sim->nsteps, sim->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sshock_t %g lies after the end of the path (-%st_final %g)", pre, (double)sh->t, pre, (double)(sim->nsteps * sim->set.dt));
   }
   PetscFunctionReturn(0);
 }
@@ -251,13 +304,16 @@ static PetscErrorCode ScheduleShocks(StkSim sim)
 PetscErrorCode StkSimSetUp(StkSim sim)
 {
   const StkAgentParams *p;
+  char                  pre[256], pop_pre[256];
 
   PetscFunctionBeginUser;
   if (sim->setupcalled) PetscFunctionReturn(0);
   PetscCheck(sim->pop, sim->comm, PETSC_ERR_ARG_WRONGSTATE, "StkSimSetPopulation must be called before StkSimSetUp");
   PetscCall(StkPopulationGetParams(sim->pop, &p));
-  PetscCall(StkAgentParamsCheck(sim->comm, p));
-  PetscCall(StkSimSettingsCheck(sim->comm, &sim->set));
+  PetscCall(StkPopulationGetFullPrefix(sim->pop, pop_pre, sizeof(pop_pre)));
+  PetscCall(StkAgentParamsCheckPrefixed(sim->comm, pop_pre, p));
+  PetscCall(SimPrefix(sim, pre, sizeof(pre)));
+  PetscCall(SettingsCheck(sim->comm, pre, &sim->set));
   sim->p      = *p;
   sim->z0     = PetscIsNanReal(sim->set.z0) ? p->zbar : sim->set.z0;
   sim->nsteps = PetscMax((PetscInt)PetscFloorReal(sim->set.t_final / sim->set.dt + 0.5), 1);
@@ -378,6 +434,7 @@ PetscErrorCode StkSimDestroy(StkSim *sim)
   if (!sim || !*sim) PetscFunctionReturn(0);
   if ((*sim)->ops.destroy) PetscCall((*sim)->ops.destroy(*sim));
   PetscCall(PetscFree((*sim)->shocks));
+  PetscCall(PetscFree((*sim)->prefix));
   PetscCall(PetscFree(*sim));
   PetscFunctionReturn(0);
 }

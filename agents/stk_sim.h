@@ -112,8 +112,15 @@ PETSC_EXTERN PetscErrorCode StkSimAddShock(StkSim sim, PetscReal t, PetscReal dz
 /* The shocks, in time order after StkSimSetUp (t, dz, frac may be NULL). */
 PETSC_EXTERN PetscErrorCode StkSimGetNumShocks(StkSim sim, PetscInt *n);
 PETSC_EXTERN PetscErrorCode StkSimGetShock(StkSim sim, PetscInt i, PetscReal *t, PetscReal *dz, PetscReal *frac);
-/* Options prefix sim_: the settings above and -sim_shock_t t1,t2,...
- * -sim_shock_dz dz1,... -sim_shock_frac f1,... (dz and frac default to 0). */
+/* Options prefix (stk_options.h): the sim reads -type, -dt, ... under USER + "sim_";
+ * after StkSimSetOptionsPrefix(sim, "bear_") it reads -bear_sim_dt, and its errors
+ * name that spelling.  A prefix must not start with '-'; Get returns NULL when none
+ * is set. */
+PETSC_EXTERN PetscErrorCode StkSimSetOptionsPrefix(StkSim sim, const char prefix[]);
+PETSC_EXTERN PetscErrorCode StkSimAppendOptionsPrefix(StkSim sim, const char prefix[]);
+PETSC_EXTERN PetscErrorCode StkSimGetOptionsPrefix(StkSim sim, const char *prefix[]);
+/* Options: the settings above and -sim_shock_t t1,t2,... -sim_shock_dz dz1,...
+ * -sim_shock_frac f1,... (dz and frac default to 0). */
 PETSC_EXTERN PetscErrorCode StkSimSetFromOptions(StkSim sim);
 PETSC_EXTERN PetscErrorCode StkSimGetSettings(StkSim sim, const StkSimSettings **set);
 PETSC_EXTERN PetscErrorCode StkSimSetSettings(StkSim sim, const StkSimSettings *set);

@@ -1,9 +1,11 @@
 /* Tensor-product grids on a DMDA (see stk_grid.h): coordinates (uniform, sinh-stretched
  * or explicit) known on every rank, dual widths, gathering and point evaluation. */
 #include "stk_grid.h"
+#include "stk_options.h"
 
 struct _p_StkGrid {
   MPI_Comm   comm;
+  char      *prefix; /* the user's options prefix (NULL: none); the grid's own is "grid_" */
   PetscInt   dim, n[STK_MAX_DIM];
   PetscReal  lo[STK_MAX_DIM], hi[STK_MAX_DIM], center[STK_MAX_DIM], alpha[STK_MAX_DIM];
   PetscReal *x[STK_MAX_DIM], *w[STK_MAX_DIM];
@@ -15,6 +17,14 @@ struct _p_StkGrid {
 };
 
 #define STK_GRID_MAX_LIST 8 /* longer than any valid option list, so a too-long list is seen */
+
+/* The prefix the grid's options are read under: USER + "grid_". */
+static PetscErrorCode GridPrefix(StkGrid grid, char pre[], size_t len)
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkOptionsPrefixCompose(grid->prefix, "grid_", pre, len));
+  PetscFunctionReturn(0);
+}
 
 static PetscErrorCode CheckSetUp(StkGrid grid)
 {
@@ -57,6 +67,27 @@ PetscErrorCode StkGridSetDimension(StkGrid grid, PetscInt dim)
   PetscCheck(dim >= 1 && dim <= STK_MAX_DIM, grid->comm, PETSC_ERR_ARG_OUTOFRANGE, "grid dimension must be in [1, %d], got %" PetscInt_FMT, STK_MAX_DIM, dim);
   grid->dim   = dim;
   grid->setup = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkGridSetOptionsPrefix(StkGrid grid, const char prefix[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkOptionsPrefixSet(&grid->prefix, prefix));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkGridAppendOptionsPrefix(StkGrid grid, const char prefix[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkOptionsPrefixAppend(&grid->prefix, prefix));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkGridGetOptionsPrefix(StkGrid grid, const char *prefix[])
+{
+  PetscFunctionBeginUser;
+  *prefix = grid->prefix;
   PetscFunctionReturn(0);
 }
 
@@ -157,42 +188,44 @@ static PetscErrorCode OptionRealList(PetscOptionItems *PetscOptionsObject, StkGr
   PetscFunctionReturn(0);
 }
 
-/* Checked after PetscOptionsEnd() so an error leaves no options block open. */
-static PetscErrorCode CheckListLength(StkGrid grid, const char opt[], PetscBool set, PetscInt nread)
+/* Checked after PetscOptionsEnd() so an error leaves no options block open; `opt` is
+ * the bare name, printed with the prefix `pre` in force. */
+static PetscErrorCode CheckListLength(StkGrid grid, const char pre[], const char opt[], PetscBool set, PetscInt nread)
 {
   PetscFunctionBeginUser;
-  PetscCheck(!set || nread == grid->dim, grid->comm, PETSC_ERR_ARG_SIZ, "%s needs %" PetscInt_FMT " comma-separated values (one per direction), got %" PetscInt_FMT, opt, grid->dim, nread);
+  PetscCheck(!set || nread == grid->dim, grid->comm, PETSC_ERR_ARG_SIZ, "-%s%s needs %" PetscInt_FMT " comma-separated values (one per direction), got %" PetscInt_FMT, pre, opt + 1, grid->dim, nread);
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode StkGridSetFromOptions(StkGrid grid)
 {
   enum { LO, HI, STRETCH, CLUSTER, NREAL };
-  static const char *const opts[NREAL] = {"-grid_lo", "-grid_hi", "-grid_stretch", "-grid_cluster"};
+  static const char *const opts[NREAL] = {"-lo", "-hi", "-stretch", "-cluster"};
   PetscInt  n[STK_GRID_MAX_LIST], nn = STK_GRID_MAX_LIST, nr[NREAL];
   PetscReal v[NREAL][STK_GRID_MAX_LIST];
   PetscBool nset, set[NREAL];
-  char      help[256], list[128];
+  char      help[256], list[128], pre[256];
 
   PetscFunctionBeginUser;
+  PetscCall(GridPrefix(grid, pre, sizeof(pre)));
   PetscCall(PetscSNPrintf(list, sizeof(list), "%" PetscInt_FMT ",%" PetscInt_FMT ",%" PetscInt_FMT, grid->n[0], grid->n[1], grid->n[2]));
   for (size_t i = 0, commas = 0; list[i]; i++)
     if (list[i] == ',' && ++commas == (size_t)grid->dim) list[i] = 0; /* keep dim entries */
   PetscCall(PetscSNPrintf(help, sizeof(help), "Nodes per direction (current %s)", list));
   for (PetscInt k = 0; k < STK_GRID_MAX_LIST; k++) n[k] = k < grid->dim ? grid->n[k] : 0;
-  PetscOptionsBegin(grid->comm, NULL, "Grid", NULL);
-  PetscCall(PetscOptionsIntArray("-grid_n", help, "StkGridSetFromOptions", n, &nn, &nset));
+  PetscOptionsBegin(grid->comm, pre, "Grid", NULL);
+  PetscCall(PetscOptionsIntArray("-n", help, "StkGridSetFromOptions", n, &nn, &nset));
   PetscCall(OptionRealList(PetscOptionsObject, grid, opts[LO], "Lower ends of the box", grid->lo, v[LO], &nr[LO], &set[LO]));
   PetscCall(OptionRealList(PetscOptionsObject, grid, opts[HI], "Upper ends of the box", grid->hi, v[HI], &nr[HI], &set[HI]));
   PetscCall(OptionRealList(PetscOptionsObject, grid, opts[STRETCH], "Sinh stretching width alpha (0 = uniform, smaller clusters harder)", grid->alpha, v[STRETCH], &nr[STRETCH], &set[STRETCH]));
   PetscCall(OptionRealList(PetscOptionsObject, grid, opts[CLUSTER], "Point the stretched nodes cluster around", grid->center, v[CLUSTER], &nr[CLUSTER], &set[CLUSTER]));
   PetscOptionsEnd();
 
-  PetscCall(CheckListLength(grid, "-grid_n", nset, nn));
-  for (PetscInt o = 0; o < NREAL; o++) PetscCall(CheckListLength(grid, opts[o], set[o], nr[o]));
-  for (PetscInt k = 0; nset && k < grid->dim; k++) PetscCheck(n[k] >= 3, grid->comm, PETSC_ERR_ARG_OUTOFRANGE, "-grid_n: need at least 3 nodes per dimension, got %" PetscInt_FMT, n[k]);
+  PetscCall(CheckListLength(grid, pre, "-n", nset, nn));
+  for (PetscInt o = 0; o < NREAL; o++) PetscCall(CheckListLength(grid, pre, opts[o], set[o], nr[o]));
+  for (PetscInt k = 0; nset && k < grid->dim; k++) PetscCheck(n[k] >= 3, grid->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sn: need at least 3 nodes per dimension, got %" PetscInt_FMT, pre, n[k]);
   for (PetscInt k = 0; k < grid->dim; k++)
-    PetscCheck(v[LO][k] < v[HI][k], grid->comm, PETSC_ERR_ARG_OUTOFRANGE, "-grid_lo must be below -grid_hi in direction %" PetscInt_FMT ", got lo %g >= hi %g", k, (double)v[LO][k], (double)v[HI][k]);
+    PetscCheck(v[LO][k] < v[HI][k], grid->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%slo must be below -%shi in direction %" PetscInt_FMT ", got lo %g >= hi %g", pre, pre, k, (double)v[LO][k], (double)v[HI][k]);
   if (nset) PetscCall(StkGridSetSizes(grid, n));
   if (set[LO] || set[HI]) PetscCall(StkGridSetBox(grid, v[LO], v[HI]));
   for (PetscInt k = 0; k < grid->dim; k++) {
@@ -210,14 +243,16 @@ static PetscErrorCode BuildCoordinates(StkGrid grid, PetscInt k)
   const PetscInt  n = grid->n[k];
   const PetscReal lo = grid->lo[k], hi = grid->hi[k], c = grid->center[k], alpha = grid->alpha[k];
   PetscReal      *x;
+  char            pre[256];
 
   PetscFunctionBeginUser;
-  PetscCheck(lo < hi, grid->comm, PETSC_ERR_ARG_OUTOFRANGE, "-grid_lo must be below -grid_hi in direction %" PetscInt_FMT ", got lo %g >= hi %g", k, (double)lo, (double)hi);
+  PetscCall(GridPrefix(grid, pre, sizeof(pre)));
+  PetscCheck(lo < hi, grid->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%slo must be below -%shi in direction %" PetscInt_FMT ", got lo %g >= hi %g", pre, pre, k, (double)lo, (double)hi);
   PetscCall(PetscFree(grid->x[k]));
   PetscCall(PetscMalloc1(n, &grid->x[k]));
   x = grid->x[k];
   if (alpha > 0) {
-    PetscCheck(lo < c && c < hi, grid->comm, PETSC_ERR_ARG_OUTOFRANGE, "-grid_cluster must lie strictly inside the box in direction %" PetscInt_FMT ": got %g, box [%g, %g]", k, (double)c, (double)lo, (double)hi);
+    PetscCheck(lo < c && c < hi, grid->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scluster must lie strictly inside the box in direction %" PetscInt_FMT ": got %g, box [%g, %g]", pre, k, (double)c, (double)lo, (double)hi);
     const PetscReal c1 = PetscAsinhReal((lo - c) / alpha), c2 = PetscAsinhReal((hi - c) / alpha);
     for (PetscInt i = 0; i < n; i++) {
       const PetscReal xi = (PetscReal)i / (PetscReal)(n - 1);
@@ -228,7 +263,7 @@ static PetscErrorCode BuildCoordinates(StkGrid grid, PetscInt k)
   }
   x[0]     = lo;
   x[n - 1] = hi;
-  for (PetscInt i = 0; i + 1 < n; i++) PetscCheck(x[i] < x[i + 1], grid->comm, PETSC_ERR_ARG_OUTOFRANGE, "grid direction %" PetscInt_FMT ": stretching (-grid_stretch %g) too strong for %" PetscInt_FMT " nodes: coincident nodes", k, (double)alpha, n);
+  for (PetscInt i = 0; i + 1 < n; i++) PetscCheck(x[i] < x[i + 1], grid->comm, PETSC_ERR_ARG_OUTOFRANGE, "grid direction %" PetscInt_FMT ": stretching (-%sstretch %g) too strong for %" PetscInt_FMT " nodes: coincident nodes", k, pre, (double)alpha, n);
   PetscFunctionReturn(0);
 }
 
@@ -365,6 +400,7 @@ PetscErrorCode StkGridDestroy(StkGrid *grid)
     PetscCall(PetscFree((*grid)->w[k]));
   }
   PetscCall(DMDestroy(&(*grid)->da));
+  PetscCall(PetscFree((*grid)->prefix));
   PetscCall(PetscFree(*grid));
   PetscFunctionReturn(0);
 }

@@ -21,6 +21,12 @@ PETSC_EXTERN PetscErrorCode StkGridSetStretching(StkGrid grid, PetscInt k, Petsc
 /* Explicit, strictly increasing coordinates for direction k (overrides box and stretching). */
 PETSC_EXTERN PetscErrorCode StkGridSetCoordinates(StkGrid grid, PetscInt k, PetscInt n, const PetscReal x[]);
 PETSC_EXTERN PetscErrorCode StkGridSetName(StkGrid grid, PetscInt k, const char name[]);
+/* Options prefix (stk_options.h): the grid reads -n, -lo, ... under USER + "grid_";
+ * after StkGridSetOptionsPrefix(grid, "bear_") it reads -bear_grid_n.  A prefix must
+ * not start with '-'; Get returns NULL when none is set. */
+PETSC_EXTERN PetscErrorCode StkGridSetOptionsPrefix(StkGrid grid, const char prefix[]);
+PETSC_EXTERN PetscErrorCode StkGridAppendOptionsPrefix(StkGrid grid, const char prefix[]);
+PETSC_EXTERN PetscErrorCode StkGridGetOptionsPrefix(StkGrid grid, const char *prefix[]);
 /* Options: -grid_n n[,n], -grid_lo a[,b], -grid_hi a[,b], -grid_stretch alpha[,alpha], -grid_cluster c[,c] */
 PETSC_EXTERN PetscErrorCode StkGridSetFromOptions(StkGrid grid);
 PETSC_EXTERN PetscErrorCode StkGridSetUp(StkGrid grid);

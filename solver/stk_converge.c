@@ -2,9 +2,9 @@
  * discretization errors and observed orders of V and of the quantities users read
  * (stk_converge.h; moved here from cli/cmd_converge.c, issue 11). */
 #include "stk_converge.h"
+#include "stk_options.h"
 #include "stk_version.h"
 #include <stdio.h>
-#include <string.h>
 #include <unistd.h>
 
 #define MAX_LEVELS STK_CONVERGE_MAX_LEVELS
@@ -48,7 +48,7 @@ _Static_assert(sizeof(columns) / sizeof(columns[0]) == NCOLUMNS, "NCOLUMNS count
 
 struct _p_StkConverge {
   MPI_Comm             comm;
-  char                *prefix;
+  char                *prefix; /* the user's options prefix (NULL: none); the study's own is "converge_" */
   StkModel             model;
   PetscInt             levels, nmin[STK_MAX_DIM];
   PetscBool            density, density_set; /* density_set: given, not the model's default */
@@ -209,7 +209,9 @@ static PetscErrorCode ExactError(StkModel model, StkGrid grid, PetscInt dim, Lev
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode SolveLevel(MPI_Comm comm, StkModel model, PetscInt dim, const PetscInt n[], PetscBool density, Level *L)
+/* One grid of the study; the level's grid and solver read their options under the
+ * study's user prefix (-grid_*, -hjb_* when it has none). */
+static PetscErrorCode SolveLevel(MPI_Comm comm, const char prefix[], StkModel model, PetscInt dim, const PetscInt n[], PetscBool density, Level *L)
 {
   StkGrid            grid;
   StkSolver          solver;
@@ -221,16 +223,18 @@ static PetscErrorCode SolveLevel(MPI_Comm comm, StkModel model, PetscInt dim, co
   PetscFunctionBeginUser;
   PetscCall(PetscMemzero(L, sizeof(*L))); /* n[k] = 0 beyond the model's dimension (column n1 in 1-D) */
   PetscCall(StkGridCreate(comm, &grid));
+  PetscCall(StkGridSetOptionsPrefix(grid, prefix));
   PetscCall(StkModelConfigureGrid(model, grid));
   PetscCall(StkGridSetSizes(grid, n));
   PetscCall(StkGridSetUp(grid));
   PetscCall(StkSolverCreate(comm, &solver));
+  PetscCall(StkSolverSetOptionsPrefix(solver, prefix));
   PetscCall(StkSolverSetModel(solver, model));
   PetscCall(StkSolverSetGrid(solver, grid));
   PetscCall(StkSolverSetFromOptions(solver));
   PetscCall(StkSolverSolve(solver));
   PetscCall(StkSolverGetStats(solver, &st));
-  PetscCheck(st.converged, comm, PETSC_ERR_NOT_CONVERGED, "converge: the solve on %" PetscInt_FMT " nodes did not converge (residual %g); raise -hjb_max_it", n[0], (double)st.residual);
+  PetscCheck(st.converged, comm, PETSC_ERR_NOT_CONVERGED, "converge: the solve on %" PetscInt_FMT " nodes did not converge (residual %g); raise -%shjb_max_it", n[0], (double)st.residual, prefix ? prefix : "");
   L->nodes = 1;
   L->h     = 0;
   for (PetscInt k = 0; k < dim; k++) {
@@ -389,28 +393,22 @@ PetscErrorCode StkConvergeCreate(MPI_Comm comm, StkConverge *conv)
 PetscErrorCode StkConvergeSetOptionsPrefix(StkConverge C, const char prefix[])
 {
   PetscFunctionBeginUser;
-  PetscCall(PetscFree(C->prefix));
-  PetscCall(PetscStrallocpy(prefix, &C->prefix));
+  PetscCall(StkOptionsPrefixSet(&C->prefix, prefix));
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode StkConvergeAppendOptionsPrefix(StkConverge C, const char prefix[])
 {
-  char  *joined;
-  size_t len;
-
   PetscFunctionBeginUser;
-  if (!prefix) PetscFunctionReturn(0);
-  if (!C->prefix) {
-    PetscCall(StkConvergeSetOptionsPrefix(C, prefix));
-    PetscFunctionReturn(0);
-  }
-  len = strlen(C->prefix) + strlen(prefix) + 1;
-  PetscCall(PetscMalloc1(len, &joined));
-  PetscCall(PetscStrncpy(joined, C->prefix, len));
-  PetscCall(PetscStrlcat(joined, prefix, len));
-  PetscCall(PetscFree(C->prefix));
-  C->prefix = joined;
+  PetscCall(StkOptionsPrefixAppend(&C->prefix, prefix));
+  PetscFunctionReturn(0);
+}
+
+/* The prefix the study's options are read under: USER + "converge_". */
+static PetscErrorCode ConvergePrefix(StkConverge C, char pre[], size_t len)
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkOptionsPrefixCompose(C->prefix, "converge_", pre, len));
   PetscFunctionReturn(0);
 }
 
@@ -431,8 +429,11 @@ PetscErrorCode StkConvergeSetModel(StkConverge C, StkModel model)
 
 PetscErrorCode StkConvergeSetLevels(StkConverge C, PetscInt levels)
 {
+  char pre[256];
+
   PetscFunctionBeginUser;
-  PetscCheck(levels >= 3 && levels <= MAX_LEVELS, C->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sconverge_levels must lie in [3, %d], got %" PetscInt_FMT, C->prefix ? C->prefix : "", MAX_LEVELS, levels);
+  PetscCall(ConvergePrefix(C, pre, sizeof(pre)));
+  PetscCheck(levels >= 3 && levels <= MAX_LEVELS, C->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%slevels must lie in [3, %d], got %" PetscInt_FMT, pre, MAX_LEVELS, levels);
   C->levels      = levels;
   C->setupcalled = PETSC_FALSE;
   PetscFunctionReturn(0);
@@ -440,11 +441,14 @@ PetscErrorCode StkConvergeSetLevels(StkConverge C, PetscInt levels)
 
 PetscErrorCode StkConvergeSetCoarsestSizes(StkConverge C, PetscInt count, const PetscInt nmin[])
 {
+  char pre[256];
+
   PetscFunctionBeginUser;
-  PetscCheck(count >= 1 && count <= STK_MAX_DIM, C->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sconverge_nmin takes 1 to %d values, got %" PetscInt_FMT, C->prefix ? C->prefix : "", STK_MAX_DIM, count);
+  PetscCall(ConvergePrefix(C, pre, sizeof(pre)));
+  PetscCheck(count >= 1 && count <= STK_MAX_DIM, C->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%snmin takes 1 to %d values, got %" PetscInt_FMT, pre, STK_MAX_DIM, count);
   for (PetscInt k = 0; k < count; k++) {
     const PetscInt c = nmin[k] - 1;
-    PetscCheck(c >= 2 && (c & (c - 1)) == 0, C->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sconverge_nmin must be 2^k + 1 with k >= 1, got %" PetscInt_FMT, C->prefix ? C->prefix : "", nmin[k]);
+    PetscCheck(c >= 2 && (c & (c - 1)) == 0, C->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%snmin must be 2^k + 1 with k >= 1, got %" PetscInt_FMT, pre, nmin[k]);
   }
   for (PetscInt k = 0; k < STK_MAX_DIM; k++)
     if (k < count) C->nmin[k] = nmin[k];
@@ -487,14 +491,16 @@ PetscErrorCode StkConvergeSetFromOptions(StkConverge C)
 {
   PetscInt  levels = C->levels, nmin[STK_MAX_DIM], count = STK_MAX_DIM;
   PetscBool density, set_levels, set_nmin, set_density;
+  char      pre[256];
 
   PetscFunctionBeginUser;
   PetscCall(DensityDefault(C, &density));
   PetscCall(PetscArraycpy(nmin, C->nmin, STK_MAX_DIM));
-  PetscOptionsBegin(C->comm, C->prefix, "Convergence study (stakehjb converge)", NULL);
-  PetscCall(PetscOptionsInt("-converge_levels", "Number of grids, each with twice the cells of the previous (>= 3)", "StkConvergeSetLevels", levels, &levels, &set_levels));
-  PetscCall(PetscOptionsIntArray("-converge_nmin", "Nodes per direction on the coarsest grid, 2^k + 1 (one value, or one per direction)", "StkConvergeSetCoarsestSizes", nmin, &count, &set_nmin));
-  PetscCall(PetscOptionsBool("-converge_density", "Report the stationary mean of x0 (default: only for models without a closed form; test problems with Dirichlet faces have no stationary density)", "StkConvergeSetDensity", density, &density, &set_density));
+  PetscCall(ConvergePrefix(C, pre, sizeof(pre)));
+  PetscOptionsBegin(C->comm, pre, "Convergence study (stakehjb converge)", NULL);
+  PetscCall(PetscOptionsInt("-levels", "Number of grids, each with twice the cells of the previous (>= 3)", "StkConvergeSetLevels", levels, &levels, &set_levels));
+  PetscCall(PetscOptionsIntArray("-nmin", "Nodes per direction on the coarsest grid, 2^k + 1 (one value, or one per direction)", "StkConvergeSetCoarsestSizes", nmin, &count, &set_nmin));
+  PetscCall(PetscOptionsBool("-density", "Report the stationary mean of x0 (default: only for models without a closed form; test problems with Dirichlet faces have no stationary density)", "StkConvergeSetDensity", density, &density, &set_density));
   PetscOptionsEnd();
   if (set_levels) PetscCall(StkConvergeSetLevels(C, levels));
   if (set_nmin) PetscCall(StkConvergeSetCoarsestSizes(C, count, nmin));
@@ -530,7 +536,7 @@ PetscErrorCode StkConvergeRun(StkConverge C)
     PetscInt n[STK_MAX_DIM] = {1, 1, 1};
     for (PetscInt k = 0; k < C->dim; k++) n[k] = (C->nmin[k] - 1) * (1 << l) + 1;
     if (C->monitor) PetscCall(C->monitor(C, l, C->levels, n, C->monitor_ctx));
-    PetscCall(SolveLevel(C->comm, C->model, C->dim, n, C->density, &C->lv[l]));
+    PetscCall(SolveLevel(C->comm, C->prefix, C->model, C->dim, n, C->density, &C->lv[l]));
   }
   PetscCall(ComputeErrors(C->lv, C->levels, C->dim, C->exact, &C->E));
   for (PetscInt l = 0; l < C->levels; l++) {

@@ -10,7 +10,7 @@
  *   StkConvergeCreate -> SetModel -> SetFromOptions -> Run -> View / Write / WriteCSV -> Destroy
  *
  * Each level's grid is configured by the model (-grid_ options) and its solver reads the
- * -hjb_ options, as in `stakehjb solve`. */
+ * -hjb_ options, as in `stakehjb solve`; both under the study's user prefix. */
 #pragma once
 #include "stk_hjb.h"
 
@@ -33,7 +33,10 @@ typedef struct {
 typedef PetscErrorCode (*StkConvergeMonitorFn)(StkConverge conv, PetscInt level, PetscInt nlevels, const PetscInt n[], void *ctx);
 
 PETSC_EXTERN PetscErrorCode StkConvergeCreate(MPI_Comm comm, StkConverge *conv);
-/* Prefix of the -converge_ options (as KSPSetOptionsPrefix: "a_" reads -a_converge_levels). */
+/* Options prefix (stk_options.h): the study reads -levels, -nmin, -density under
+ * USER + "converge_" ("a_" reads -a_converge_levels) and hands USER to the grid and the
+ * solver of every level (-a_grid_*, -a_hjb_*).  A prefix must not start with '-'; Get
+ * returns NULL when none is set. */
 PETSC_EXTERN PetscErrorCode StkConvergeSetOptionsPrefix(StkConverge conv, const char prefix[]);
 PETSC_EXTERN PetscErrorCode StkConvergeAppendOptionsPrefix(StkConverge conv, const char prefix[]);
 PETSC_EXTERN PetscErrorCode StkConvergeGetOptionsPrefix(StkConverge conv, const char *prefix[]);

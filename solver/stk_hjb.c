@@ -1,5 +1,6 @@
 /* StkSolver: lifecycle, options and the policy-iteration (Howard) loop. */
 #include "stk_hjbimpl.h"
+#include "stk_options.h"
 
 #define STK_STALL_WINDOW 6
 
@@ -31,6 +32,25 @@ PetscErrorCode StkSolverRegisterEvents(void)
   PetscFunctionReturn(0);
 }
 
+/* The prefix the solver's options are read under, and its KSP's: USER + "hjb_". */
+static PetscErrorCode SolverPrefix(StkSolver S, char pre[], size_t len)
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkOptionsPrefixCompose(S->prefix, "hjb_", pre, len));
+  PetscFunctionReturn(0);
+}
+
+/* The KSP follows the solver's prefix (so -hjb_ksp_type, -bear_hjb_ksp_type, ...). */
+static PetscErrorCode UpdateKSPPrefix(StkSolver S)
+{
+  char pre[256];
+
+  PetscFunctionBeginUser;
+  PetscCall(SolverPrefix(S, pre, sizeof(pre)));
+  PetscCall(KSPSetOptionsPrefix(S->ksp, pre));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StkSolverCreate(MPI_Comm comm, StkSolver *solver)
 {
   StkSolver S;
@@ -49,8 +69,31 @@ PetscErrorCode StkSolverCreate(MPI_Comm comm, StkSolver *solver)
   S->forcing       = 1e-3;
   PetscCall(PetscMemoryGetCurrentUsage(&S->memory_at_create));
   PetscCall(KSPCreate(comm, &S->ksp));
-  PetscCall(KSPSetOptionsPrefix(S->ksp, "hjb_"));
+  PetscCall(UpdateKSPPrefix(S));
   *solver = S;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSolverSetOptionsPrefix(StkSolver S, const char prefix[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkOptionsPrefixSet(&S->prefix, prefix));
+  PetscCall(UpdateKSPPrefix(S));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSolverAppendOptionsPrefix(StkSolver S, const char prefix[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkOptionsPrefixAppend(&S->prefix, prefix));
+  PetscCall(UpdateKSPPrefix(S));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSolverGetOptionsPrefix(StkSolver S, const char *prefix[])
+{
+  PetscFunctionBeginUser;
+  *prefix = S->prefix;
   PetscFunctionReturn(0);
 }
 
@@ -70,37 +113,42 @@ PetscErrorCode StkSolverSetGrid(StkSolver S, StkGrid grid)
 
 PetscErrorCode StkSolverSetFromOptions(StkSolver S)
 {
+  char pre[256];
+
   PetscFunctionBeginUser;
-  PetscOptionsBegin(S->comm, NULL, "HJB policy iteration (MODEL.md section 4)", NULL);
-  PetscCall(PetscOptionsReal("-hjb_rtol", "Relative tolerance: stop when the relative change of V and the relative HJB residual are below it (or the policy is unchanged)", "", S->rtol, &S->rtol, NULL));
-  PetscCall(PetscOptionsReal("-hjb_linear_rtol", "Relative tolerance of each linear solve (0: automatic, 0.01 rtol / sqrt(nodes))", "", S->ksp_rtol_option, &S->ksp_rtol_option, NULL));
-  PetscCall(PetscOptionsReal("-hjb_linear_forcing", "Inexact policy evaluation: each linear solve reduces its initial residual (the HJB residual of V under the new policy) by this factor, down to the accuracy of -hjb_linear_rtol (0: always -hjb_linear_rtol)", "", S->forcing, &S->forcing, NULL));
-  PetscCall(PetscOptionsInt("-hjb_max_it", "Maximum number of Howard iterations", "", S->max_it, &S->max_it, NULL));
-  PetscCall(PetscOptionsInt("-hjb_sequence", "Grid sequencing: number of coarser grids (each halving the spacing) solved first, their V and u interpolated up", "", S->sequence, &S->sequence, NULL));
-  PetscCall(PetscOptionsReal("-hjb_sequence_rtol", "Relative tolerance of policy iteration on the coarse grids of a sequence (at least -hjb_rtol)", "", S->sequence_rtol, &S->sequence_rtol, NULL));
-  PetscCall(PetscOptionsEnum("-hjb_greedy", "Policy improvement: closed_form (greedy map with upwind choice) or exact (safeguarded 1-D minimization)", "", StkGreedyTypes, (PetscEnum)S->greedy, (PetscEnum *)&S->greedy, NULL));
-  PetscCall(PetscOptionsBool("-hjb_central", "Central drift differences wherever the row stays monotone (|b| h <= sigma^2), upwind elsewhere", "", S->central, &S->central, NULL));
-  PetscCall(PetscOptionsInt("-hjb_exact_samples", "Uniform samples of the control interval that bracket the exact minimizer", "", S->exact_samples, &S->exact_samples, NULL));
-  PetscCall(PetscOptionsBool("-hjb_monitor", "Print one line per Howard iteration", "", S->monitor, &S->monitor, NULL));
-  PetscCall(PetscOptionsBool("-hjb_progress", "Print a progress line to stderr on long solves", "", S->progress, &S->progress, NULL));
-  PetscCall(PetscOptionsBool("-hjb_bench", "After the solve, time one MatMult with the final matrix and record the peak memory (for benchmarks/)", "", S->bench, &S->bench, NULL));
+  PetscCall(SolverPrefix(S, pre, sizeof(pre)));
+  PetscOptionsBegin(S->comm, pre, "HJB policy iteration (MODEL.md section 4)", NULL);
+  PetscCall(PetscOptionsReal("-rtol", "Relative tolerance: stop when the relative change of V and the relative HJB residual are below it (or the policy is unchanged)", "", S->rtol, &S->rtol, NULL));
+  PetscCall(PetscOptionsReal("-linear_rtol", "Relative tolerance of each linear solve (0: automatic, 0.01 rtol / sqrt(nodes))", "", S->ksp_rtol_option, &S->ksp_rtol_option, NULL));
+  PetscCall(PetscOptionsReal("-linear_forcing", "Inexact policy evaluation: each linear solve reduces its initial residual (the HJB residual of V under the new policy) by this factor, down to the accuracy of -hjb_linear_rtol (0: always -hjb_linear_rtol)", "", S->forcing, &S->forcing, NULL));
+  PetscCall(PetscOptionsInt("-max_it", "Maximum number of Howard iterations", "", S->max_it, &S->max_it, NULL));
+  PetscCall(PetscOptionsInt("-sequence", "Grid sequencing: number of coarser grids (each halving the spacing) solved first, their V and u interpolated up", "", S->sequence, &S->sequence, NULL));
+  PetscCall(PetscOptionsReal("-sequence_rtol", "Relative tolerance of policy iteration on the coarse grids of a sequence (at least -hjb_rtol)", "", S->sequence_rtol, &S->sequence_rtol, NULL));
+  PetscCall(PetscOptionsEnum("-greedy", "Policy improvement: closed_form (greedy map with upwind choice) or exact (safeguarded 1-D minimization)", "", StkGreedyTypes, (PetscEnum)S->greedy, (PetscEnum *)&S->greedy, NULL));
+  PetscCall(PetscOptionsBool("-central", "Central drift differences wherever the row stays monotone (|b| h <= sigma^2), upwind elsewhere", "", S->central, &S->central, NULL));
+  PetscCall(PetscOptionsInt("-exact_samples", "Uniform samples of the control interval that bracket the exact minimizer", "", S->exact_samples, &S->exact_samples, NULL));
+  PetscCall(PetscOptionsBool("-monitor", "Print one line per Howard iteration", "", S->monitor, &S->monitor, NULL));
+  PetscCall(PetscOptionsBool("-progress", "Print a progress line to stderr on long solves", "", S->progress, &S->progress, NULL));
+  PetscCall(PetscOptionsBool("-bench", "After the solve, time one MatMult with the final matrix and record the peak memory (for benchmarks/)", "", S->bench, &S->bench, NULL));
   PetscOptionsEnd();
-  PetscCheck(S->rtol > 0 && S->rtol < 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-hjb_rtol must lie in (0, 1), got %g", (double)S->rtol);
-  PetscCheck(S->max_it >= 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-hjb_max_it must be >= 1, got %" PetscInt_FMT, S->max_it);
-  PetscCheck(S->exact_samples >= 3, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-hjb_exact_samples must be >= 3, got %" PetscInt_FMT, S->exact_samples);
-  PetscCheck(S->sequence >= 0 && S->sequence <= 10, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-hjb_sequence must lie in [0, 10], got %" PetscInt_FMT, S->sequence);
-  PetscCheck(S->sequence_rtol > 0 && S->sequence_rtol < 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-hjb_sequence_rtol must lie in (0, 1), got %g", (double)S->sequence_rtol);
-  PetscCheck(S->forcing >= 0 && S->forcing < 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-hjb_linear_forcing must lie in [0, 1), got %g", (double)S->forcing);
-  PetscCheck(S->ksp_rtol_option >= 0 && S->ksp_rtol_option < 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-hjb_linear_rtol must lie in [0, 1), got %g", (double)S->ksp_rtol_option);
+  PetscCheck(S->rtol > 0 && S->rtol < 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%srtol must lie in (0, 1), got %g", pre, (double)S->rtol);
+  PetscCheck(S->max_it >= 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%smax_it must be >= 1, got %" PetscInt_FMT, pre, S->max_it);
+  PetscCheck(S->exact_samples >= 3, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sexact_samples must be >= 3, got %" PetscInt_FMT, pre, S->exact_samples);
+  PetscCheck(S->sequence >= 0 && S->sequence <= 10, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%ssequence must lie in [0, 10], got %" PetscInt_FMT, pre, S->sequence);
+  PetscCheck(S->sequence_rtol > 0 && S->sequence_rtol < 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%ssequence_rtol must lie in (0, 1), got %g", pre, (double)S->sequence_rtol);
+  PetscCheck(S->forcing >= 0 && S->forcing < 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%slinear_forcing must lie in [0, 1), got %g", pre, (double)S->forcing);
+  PetscCheck(S->ksp_rtol_option >= 0 && S->ksp_rtol_option < 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%slinear_rtol must lie in [0, 1), got %g", pre, (double)S->ksp_rtol_option);
   PetscCall(StkSolverConfigureKSP(S, NULL, NULL));
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode StkSolverConfigureKSP(StkSolver S, KSPType ksp_type, PCType pc_type)
 {
-  PC pc;
+  PC   pc;
+  char pre[256];
 
   PetscFunctionBeginUser;
+  PetscCall(SolverPrefix(S, pre, sizeof(pre)));
   S->ksp_rtol = S->ksp_rtol_option;
   if (S->ksp_rtol == 0) {
     /* The linear solves stop on the 2-norm; the HJB residual is a max-norm, up to
@@ -109,7 +157,7 @@ PetscErrorCode StkSolverConfigureKSP(StkSolver S, KSPType ksp_type, PCType pc_ty
     PetscCall(StkGridGetNumNodes(S->grid, &nodes));
     S->ksp_rtol = PetscMax(S->rtol * 1e-2 / PetscSqrtReal((PetscReal)nodes), 1e-14);
   }
-  PetscCheck(S->ksp_rtol > 0 && S->ksp_rtol < 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-hjb_linear_rtol must lie in (0, 1), got %g", (double)S->ksp_rtol);
+  PetscCheck(S->ksp_rtol > 0 && S->ksp_rtol < 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%slinear_rtol must lie in (0, 1), got %g", pre, (double)S->ksp_rtol);
   /* No divergence test: the previous V as initial guess can leave a residual far above
    * |rhs| when the policy jumps (e.g. the first iterations of -model merton), and GMRES
    * does not diverge. */
@@ -234,6 +282,7 @@ static PetscErrorCode EvaluatePolicy(StkSolver S, PetscBool *exact)
 {
   KSPConvergedReason reason;
   PetscInt           its;
+  const char        *pre;
 
   PetscFunctionBeginUser;
   PetscCall(PetscLogStagePush(STK_STAGE_Assemble));
@@ -249,8 +298,9 @@ static PetscErrorCode EvaluatePolicy(StkSolver S, PetscBool *exact)
   PetscCall(PetscLogStagePop());
   PetscCall(KSPGetConvergedReason(S->ksp, &reason));
   PetscCall(KSPGetIterationNumber(S->ksp, &its));
+  PetscCall(KSPGetOptionsPrefix(S->ksp, &pre));
   S->stats.ksp_iterations += its;
-  PetscCheck(reason > 0, S->comm, PETSC_ERR_NOT_CONVERGED, "Policy evaluation: the linear solve diverged (%s after %" PetscInt_FMT " iterations); try -hjb_pc_type lu or -hjb_ksp_monitor", KSPConvergedReasons[reason], its);
+  PetscCheck(reason > 0, S->comm, PETSC_ERR_NOT_CONVERGED, "Policy evaluation: the linear solve diverged (%s after %" PetscInt_FMT " iterations); try -%spc_type lu or -%sksp_monitor", KSPConvergedReasons[reason], its, pre, pre);
   PetscFunctionReturn(0);
 }
 
@@ -273,13 +323,15 @@ static PetscErrorCode Monitor(StkSolver S, PetscInt it, PetscLogDouble t0)
 static PetscErrorCode SwitchToExactIfStalled(StkSolver S, PetscInt it, PetscReal recent[])
 {
   const PetscReal old = recent[it % STK_STALL_WINDOW];
+  char            pre[256];
 
   PetscFunctionBeginUser;
   recent[it % STK_STALL_WINDOW] = S->stats.residual;
   if (S->greedy != STK_GREEDY_CLOSED_FORM || it <= STK_STALL_WINDOW || S->stats.residual < 0.5 * old) PetscFunctionReturn(0);
   S->greedy = STK_GREEDY_EXACT;
-  PetscCall(PetscInfo(NULL, "Howard iteration %" PetscInt_FMT ": residual %g has not halved in %d iterations; switching to -hjb_greedy exact\n", it, (double)S->stats.residual, STK_STALL_WINDOW));
-  if (S->monitor) PetscCall(PetscPrintf(S->comm, "  policy iteration stalled with the closed-form greedy map: continuing with -hjb_greedy exact\n"));
+  PetscCall(SolverPrefix(S, pre, sizeof(pre)));
+  PetscCall(PetscInfo(NULL, "Howard iteration %" PetscInt_FMT ": residual %g has not halved in %d iterations; switching to -%sgreedy exact\n", it, (double)S->stats.residual, STK_STALL_WINDOW, pre));
+  if (S->monitor) PetscCall(PetscPrintf(S->comm, "  policy iteration stalled with the closed-form greedy map: continuing with -%sgreedy exact\n", pre));
   PetscFunctionReturn(0);
 }
 
@@ -380,6 +432,7 @@ PetscErrorCode StkSolverDestroy(StkSolver *solver)
   PetscCall(DMDestroy(&S->da));
   PetscCall(DMDestroy(&S->da_u));
   PetscCall(DMDestroy(&S->da_b));
+  PetscCall(PetscFree(S->prefix));
   PetscCall(PetscFree(*solver));
   PetscFunctionReturn(0);
 }

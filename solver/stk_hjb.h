@@ -35,6 +35,15 @@ typedef struct {
 PETSC_EXTERN PetscErrorCode StkSolverCreate(MPI_Comm comm, StkSolver *solver);
 PETSC_EXTERN PetscErrorCode StkSolverSetModel(StkSolver solver, StkModel model);
 PETSC_EXTERN PetscErrorCode StkSolverSetGrid(StkSolver solver, StkGrid grid);
+/* Options prefix (stk_options.h): the solver reads -rtol, -max_it, ... under
+ * USER + "hjb_", and its KSP (and PC) get the prefix USER + "hjb_" too; after
+ * StkSolverSetOptionsPrefix(solver, "bear_") it reads -bear_hjb_rtol and
+ * -bear_hjb_ksp_type, and its errors name that spelling.  The coarse solvers of grid
+ * sequencing inherit the prefix.  A prefix must not start with '-'; Get returns NULL
+ * when none is set. */
+PETSC_EXTERN PetscErrorCode StkSolverSetOptionsPrefix(StkSolver solver, const char prefix[]);
+PETSC_EXTERN PetscErrorCode StkSolverAppendOptionsPrefix(StkSolver solver, const char prefix[]);
+PETSC_EXTERN PetscErrorCode StkSolverGetOptionsPrefix(StkSolver solver, const char *prefix[]);
 /* -hjb_rtol, -hjb_max_it, -hjb_greedy closed_form|exact, -hjb_monitor, -hjb_sequence K,
  * -hjb_linear_forcing eta, -hjb_bench, -hjb_ksp_*, -hjb_pc_* */
 PETSC_EXTERN PetscErrorCode StkSolverSetFromOptions(StkSolver solver);

@@ -11,9 +11,10 @@
  * missing, i.e. n - 1 odd, or would drop below STK_SEQUENCE_MIN_NODES. */
 static PetscErrorCode CoarsenGrid(StkGrid fine, StkGrid *coarse)
 {
-  MPI_Comm   comm;
-  PetscInt   dim, n[STK_MAX_DIM];
-  PetscReal *xc;
+  MPI_Comm    comm;
+  PetscInt    dim, n[STK_MAX_DIM];
+  PetscReal  *xc;
+  const char *prefix;
 
   PetscFunctionBeginUser;
   *coarse = NULL;
@@ -23,6 +24,8 @@ static PetscErrorCode CoarsenGrid(StkGrid fine, StkGrid *coarse)
   for (PetscInt k = 0; k < dim; k++)
     if ((n[k] - 1) % 2 || (n[k] - 1) / 2 + 1 < STK_SEQUENCE_MIN_NODES) PetscFunctionReturn(0);
   PetscCall(StkGridCreate(comm, coarse));
+  PetscCall(StkGridGetOptionsPrefix(fine, &prefix));
+  PetscCall(StkGridSetOptionsPrefix(*coarse, prefix));
   PetscCall(StkGridSetDimension(*coarse, dim));
   for (PetscInt k = 0; k < dim; k++) {
     const PetscReal *x;
@@ -40,8 +43,8 @@ static PetscErrorCode CoarsenGrid(StkGrid fine, StkGrid *coarse)
   PetscFunctionReturn(0);
 }
 
-/* A solver for the coarse grid configured like S (no options are read: the options
- * database may be gone by now), one sequencing level less. */
+/* A solver for the coarse grid configured like S, under S's options prefix (only its
+ * KSP reads options, as S's does), one sequencing level less. */
 static PetscErrorCode CreateCoarseSolver(StkSolver S, StkGrid grid, StkSolver *coarse)
 {
   StkSolver C;
@@ -51,6 +54,7 @@ static PetscErrorCode CreateCoarseSolver(StkSolver S, StkGrid grid, StkSolver *c
 
   PetscFunctionBeginUser;
   PetscCall(StkSolverCreate(S->comm, &C));
+  PetscCall(StkSolverSetOptionsPrefix(C, S->prefix));
   PetscCall(StkSolverSetModel(C, S->model));
   PetscCall(StkSolverSetGrid(C, grid));
   C->rtol            = PetscMax(S->rtol, S->sequence_rtol);

@@ -21,6 +21,7 @@ typedef struct {
 
 struct _p_StkSim {
   MPI_Comm         comm;
+  char            *prefix; /* the user's options prefix (NULL: none); the sim's own is "sim_" */
   StkPopulation    pop; /* borrowed */
   StkAgentParams   p;   /* the population's parameters, copied at SetUp */
   StkSimSettings   set;

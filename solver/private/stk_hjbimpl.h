@@ -23,6 +23,7 @@ typedef struct {
 
 struct _p_StkSolver {
   MPI_Comm       comm;
+  char          *prefix; /* the user's options prefix (NULL: none); the solver's own is "hjb_" */
   StkModel       model;
   StkGrid        grid;
   DM             da, da_u, da_b; /* scalar, nu-component (policy), dim-component (drift) */
