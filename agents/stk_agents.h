@@ -78,6 +78,13 @@ PETSC_EXTERN PetscErrorCode StkAgentsEquilibrium(const StkAgentParams *p, PetscR
 
 typedef struct _p_StkPopulation *StkPopulation;
 PETSC_EXTERN PetscErrorCode StkPopulationCreate(MPI_Comm comm, StkPopulation *pop);
+/* Options prefix (stk_options.h): the population reads -cost, -kappa, ... under
+ * USER + "agents_"; after StkPopulationSetOptionsPrefix(pop, "bear_") it reads
+ * -bear_agents_kappa, and its errors name that spelling.  A prefix must not start
+ * with '-'; Get returns NULL when none is set. */
+PETSC_EXTERN PetscErrorCode StkPopulationSetOptionsPrefix(StkPopulation pop, const char prefix[]);
+PETSC_EXTERN PetscErrorCode StkPopulationAppendOptionsPrefix(StkPopulation pop, const char prefix[]);
+PETSC_EXTERN PetscErrorCode StkPopulationGetOptionsPrefix(StkPopulation pop, const char *prefix[]);
 /* -agents_cost lognormal|uniform|logistic|gamma|empirical, -agents_cost_median,
  * -agents_cost_logsd, -agents_cost_lo, -agents_cost_hi, -agents_cost_loc,
  * -agents_cost_scale, -agents_cost_shape, -agents_cost_gscale, -agents_cost_file

@@ -1,6 +1,7 @@
 /* StkPopulation: the token holders' parameters as an object with the usual
- * Create / SetFromOptions / View / Destroy life cycle (options prefix agents_). */
+ * Create / SetFromOptions / View / Destroy life cycle (options prefix USER + agents_). */
 #include "stk_agents.h"
+#include "stk_options.h"
 #include <stddef.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@ struct _p_StkPopulation {
   PetscReal     *sample;                   /* empirical costs, sorted; p.cost.sample points here */
   PetscInt       nsample;
   char           file[PETSC_MAX_PATH_LEN]; /* where the sample came from */
+  char          *prefix;                   /* the user's options prefix (NULL: none) */
 };
 
 /* Makes q's empirical sample the population's own: adopts `loaded` (a new array) if
@@ -56,19 +58,41 @@ PetscErrorCode StkPopulationCreate(MPI_Comm comm, StkPopulation *pop)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StkPopulationSetOptionsPrefix(StkPopulation pop, const char prefix[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkOptionsPrefixSet(&pop->prefix, prefix));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkPopulationAppendOptionsPrefix(StkPopulation pop, const char prefix[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkOptionsPrefixAppend(&pop->prefix, prefix));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkPopulationGetOptionsPrefix(StkPopulation pop, const char *prefix[])
+{
+  PetscFunctionBeginUser;
+  *prefix = pop->prefix;
+  PetscFunctionReturn(0);
+}
+
 /* Reads into a copy and commits only checked parameters, so a bad option leaves the
  * population as it was. */
 PetscErrorCode StkPopulationSetFromOptions(StkPopulation pop)
 {
   StkAgentParams q    = pop->p;
   PetscEnum      type = (PetscEnum)q.cost.type;
-  char           file[PETSC_MAX_PATH_LEN];
+  char           file[PETSC_MAX_PATH_LEN], pre[256];
   PetscBool      fileset, typeset;
   PetscReal     *loaded = NULL;
 
   PetscFunctionBeginUser;
   PetscCall(PetscStrncpy(file, pop->file, sizeof(file)));
-  PetscOptionsBegin(pop->comm, "agents_", "Token holders (MODEL.md section 2)", NULL);
+  PetscCall(StkOptionsPrefixCompose(pop->prefix, "agents_", pre, sizeof(pre)));
+  PetscOptionsBegin(pop->comm, pre, "Token holders (MODEL.md section 2)", NULL);
   PetscCall(PetscOptionsEnum("-cost", "Distribution F of the holders' opportunity costs", NULL, StkCostTypes, type, &type, &typeset));
   PetscCall(PetscOptionsReal("-cost_median", "Lognormal cost median exp(mu), 1/yr", NULL, q.cost.median, &q.cost.median, NULL));
   PetscCall(PetscOptionsReal("-cost_logsd", "Lognormal cost log-standard deviation (dimensionless)", NULL, q.cost.logsd, &q.cost.logsd, NULL));
@@ -89,7 +113,7 @@ PetscErrorCode StkPopulationSetFromOptions(StkPopulation pop)
   PetscOptionsEnd();
   /* a cost file alone selects the empirical family; with another family it is a mistake */
   if (fileset && !typeset) type = (PetscEnum)STK_COST_EMPIRICAL;
-  PetscCheck(!fileset || type == (PetscEnum)STK_COST_EMPIRICAL, pop->comm, PETSC_ERR_ARG_INCOMP, "-agents_cost_file %s needs -agents_cost empirical, got -agents_cost %s", file, StkCostTypes[type]);
+  PetscCheck(!fileset || type == (PetscEnum)STK_COST_EMPIRICAL, pop->comm, PETSC_ERR_ARG_INCOMP, "-%scost_file %s needs -%scost empirical, got -%scost %s", pre, file, pre, pre, StkCostTypes[type]);
   q.cost.type = (StkCostType)type;
   if (q.cost.type == STK_COST_EMPIRICAL && fileset) {
     PetscCall(StkCostSampleLoad(pop->comm, file, &q.cost.nsample, &loaded));
@@ -145,6 +169,7 @@ PetscErrorCode StkPopulationDestroy(StkPopulation *pop)
   PetscFunctionBeginUser;
   if (!pop || !*pop) PetscFunctionReturn(0);
   PetscCall(PetscFree((*pop)->sample));
+  PetscCall(PetscFree((*pop)->prefix));
   PetscCall(PetscFree(*pop));
   PetscFunctionReturn(0);
 }
