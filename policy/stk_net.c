@@ -1,6 +1,7 @@
 /* The mechanism network: architecture, options, deterministic initialization, forward
  * pass, backpropagation and the gradient check (see stk_net.h). */
 #include "stk_netimpl.h"
+#include "stk_options.h"
 #include <stdint.h>
 
 PetscLogEvent STK_EVENT_NetFit;
@@ -26,6 +27,7 @@ PetscErrorCode StkNetCreate(MPI_Comm comm, StkNet *net)
   PetscCall(StkNetRegisterEvents());
   PetscCall(PetscNew(&n));
   n->comm       = comm;
+  PetscCall(PetscStrncpy(n->class_prefix, STK_NET_CLASS, sizeof(n->class_prefix)));
   n->nin        = 1;
   n->nhidden    = 2;
   n->size[1]    = 16;
@@ -45,13 +47,36 @@ PetscErrorCode StkNetCreate(MPI_Comm comm, StkNet *net)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StkNetSetOptionsPrefix(StkNet net, const char prefix[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkOptionsPrefixSet(&net->prefix, prefix));
+  PetscCall(StkOptionsPrefixCompose(net->prefix, STK_NET_CLASS, net->class_prefix, sizeof(net->class_prefix)));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkNetAppendOptionsPrefix(StkNet net, const char prefix[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkOptionsPrefixAppend(&net->prefix, prefix));
+  PetscCall(StkOptionsPrefixCompose(net->prefix, STK_NET_CLASS, net->class_prefix, sizeof(net->class_prefix)));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkNetGetOptionsPrefix(StkNet net, const char *prefix[])
+{
+  PetscFunctionBeginUser;
+  *prefix = net->prefix;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StkNetSetArchitecture(StkNet net, PetscInt nin, PetscInt nhidden, const PetscInt widths[])
 {
   PetscFunctionBeginUser;
   PetscCheck(!net->setup, net->comm, PETSC_ERR_ARG_WRONGSTATE, "the network architecture cannot change after StkNetSetUp");
   PetscCheck(nin >= 1 && nin <= STK_NET_MAX_INPUTS, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "network inputs must be in 1..%d, got %" PetscInt_FMT, STK_NET_MAX_INPUTS, nin);
-  PetscCheck(nhidden >= 1 && nhidden <= STK_NET_MAX_LAYERS, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "-net_layers must be in 1..%d, got %" PetscInt_FMT, STK_NET_MAX_LAYERS, nhidden);
-  for (PetscInt l = 0; l < nhidden; l++) PetscCheck(widths[l] >= 1 && widths[l] <= STK_NET_MAX_WIDTH, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "-net_widths must be in 1..%d, got %" PetscInt_FMT " for hidden layer %" PetscInt_FMT, STK_NET_MAX_WIDTH, widths[l], l);
+  PetscCheck(nhidden >= 1 && nhidden <= STK_NET_MAX_LAYERS, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%slayers must be in 1..%d, got %" PetscInt_FMT, net->class_prefix, STK_NET_MAX_LAYERS, nhidden);
+  for (PetscInt l = 0; l < nhidden; l++) PetscCheck(widths[l] >= 1 && widths[l] <= STK_NET_MAX_WIDTH, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%swidths must be in 1..%d, got %" PetscInt_FMT " for hidden layer %" PetscInt_FMT, net->class_prefix, STK_NET_MAX_WIDTH, widths[l], l);
   net->nin     = nin;
   net->nhidden = nhidden;
   for (PetscInt l = 0; l < nhidden; l++) net->size[l + 1] = widths[l];
@@ -106,7 +131,7 @@ PetscErrorCode StkNetSetOutputBounds(StkNet net, PetscReal u_min, PetscReal u_ma
 PetscErrorCode StkNetSetSeed(StkNet net, PetscInt seed)
 {
   PetscFunctionBeginUser;
-  PetscCheck(seed >= 0, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "-net_seed must be >= 0, got %" PetscInt_FMT, seed);
+  PetscCheck(seed >= 0, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sseed must be >= 0, got %" PetscInt_FMT, net->class_prefix, seed);
   net->seed = seed;
   PetscFunctionReturn(0);
 }
@@ -118,7 +143,8 @@ PetscErrorCode StkNetSetSource(StkNet net, const char source[])
   PetscFunctionReturn(0);
 }
 
-/* -net_layers L and -net_widths w[,w...]: one width is repeated; otherwise the count must match. */
+/* -net_layers L and -net_widths w[,w...]: one width is repeated; otherwise the count must match.
+ * (Bare names under USER + "net_".) */
 static PetscErrorCode ArchitectureOptions(StkNet net, PetscOptionItems *PetscOptionsObject)
 {
   PetscInt  layers = net->nhidden, widths[STK_NET_MAX_LAYERS], nw = STK_NET_MAX_LAYERS;
@@ -126,13 +152,13 @@ static PetscErrorCode ArchitectureOptions(StkNet net, PetscOptionItems *PetscOpt
 
   PetscFunctionBeginUser;
   for (PetscInt l = 0; l < net->nhidden; l++) widths[l] = net->size[l + 1];
-  PetscCall(PetscOptionsInt("-net_layers", "Hidden layers of the mechanism network", "StkNetSetArchitecture", layers, &layers, &set_layers));
-  PetscCall(PetscOptionsIntArray("-net_widths", "Neurons per hidden layer (one value: every layer)", "StkNetSetArchitecture", widths, &nw, &set_widths));
-  PetscCheck(layers >= 1 && layers <= STK_NET_MAX_LAYERS, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "-net_layers must be in 1..%d, got %" PetscInt_FMT, STK_NET_MAX_LAYERS, layers);
+  PetscCall(PetscOptionsInt("-layers", "Hidden layers of the mechanism network", "StkNetSetArchitecture", layers, &layers, &set_layers));
+  PetscCall(PetscOptionsIntArray("-widths", "Neurons per hidden layer (one value: every layer)", "StkNetSetArchitecture", widths, &nw, &set_widths));
+  PetscCheck(layers >= 1 && layers <= STK_NET_MAX_LAYERS, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%slayers must be in 1..%d, got %" PetscInt_FMT, net->class_prefix, STK_NET_MAX_LAYERS, layers);
   if (set_widths && !set_layers) layers = nw;
   if (set_widths && nw == 1)
     for (PetscInt l = 1; l < layers; l++) widths[l] = widths[0];
-  else if (set_widths) PetscCheck(nw == layers, net->comm, PETSC_ERR_ARG_INCOMP, "-net_widths has %" PetscInt_FMT " values but -net_layers is %" PetscInt_FMT, nw, layers);
+  else if (set_widths) PetscCheck(nw == layers, net->comm, PETSC_ERR_ARG_INCOMP, "-%swidths has %" PetscInt_FMT " values but -%slayers is %" PetscInt_FMT, net->class_prefix, nw, net->class_prefix, layers);
   else
     for (PetscInt l = net->nhidden; l < layers; l++) widths[l] = widths[net->nhidden - 1];
   if (set_layers || set_widths) PetscCall(StkNetSetArchitecture(net, net->nin, layers, widths));
@@ -145,20 +171,20 @@ PetscErrorCode StkNetSetFromOptions(StkNet net)
   PetscInt  seed  = net->seed;
 
   PetscFunctionBeginUser;
-  PetscOptionsBegin(net->comm, NULL, "Mechanism network (MODEL.md section 5)", "StkNet");
+  PetscOptionsBegin(net->comm, net->class_prefix, "Mechanism network (MODEL.md section 5)", "StkNet");
   PetscCall(ArchitectureOptions(net, PetscOptionsObject));
-  PetscCall(PetscOptionsInt("-net_seed", "Seed of the weight initialization", "StkNetSetSeed", seed, &seed, NULL));
-  PetscCall(PetscOptionsReal("-net_u_min", "Lowest output (default: the solution file's u_min)", "StkNetSetOutputBounds", u_min, &u_min, NULL));
-  PetscCall(PetscOptionsReal("-net_u_max", "Highest output (default: the solution file's u_max)", "StkNetSetOutputBounds", u_max, &u_max, NULL));
-  PetscCall(PetscOptionsReal("-net_fit_l2", "L2 regularization weight of the fit (times |theta|^2 / 2)", "StkNetFit", net->fit_l2, &net->fit_l2, NULL));
-  PetscCall(PetscOptionsInt("-net_fit_stride", "Fit on every k-th grid node per direction (and the last)", "StkNetFitGrid", net->fit_stride, &net->fit_stride, NULL));
-  PetscCall(PetscOptionsInt("-net_fit_max_it", "Maximum TAO iterations of the fit (also -net_fit_tao_max_it)", "StkNetFit", net->fit_max_it, &net->fit_max_it, NULL));
-  PetscCall(PetscOptionsBool("-net_fit_view", "Print the TAO solver after the fit", "StkNetFit", net->fit_view, &net->fit_view, NULL));
+  PetscCall(PetscOptionsInt("-seed", "Seed of the weight initialization", "StkNetSetSeed", seed, &seed, NULL));
+  PetscCall(PetscOptionsReal("-u_min", "Lowest output (default: the solution file's u_min)", "StkNetSetOutputBounds", u_min, &u_min, NULL));
+  PetscCall(PetscOptionsReal("-u_max", "Highest output (default: the solution file's u_max)", "StkNetSetOutputBounds", u_max, &u_max, NULL));
+  PetscCall(PetscOptionsReal("-fit_l2", "L2 regularization weight of the fit (times |theta|^2 / 2)", "StkNetFit", net->fit_l2, &net->fit_l2, NULL));
+  PetscCall(PetscOptionsInt("-fit_stride", "Fit on every k-th grid node per direction (and the last)", "StkNetFitGrid", net->fit_stride, &net->fit_stride, NULL));
+  PetscCall(PetscOptionsInt("-fit_max_it", "Maximum TAO iterations of the fit (also -net_fit_tao_max_it)", "StkNetFit", net->fit_max_it, &net->fit_max_it, NULL));
+  PetscCall(PetscOptionsBool("-fit_view", "Print the TAO solver after the fit", "StkNetFit", net->fit_view, &net->fit_view, NULL));
   PetscOptionsEnd();
-  PetscCheck(net->fit_l2 >= 0, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "-net_fit_l2 must be >= 0, got %g", (double)net->fit_l2);
-  PetscCheck(net->fit_stride >= 1, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "-net_fit_stride must be >= 1, got %" PetscInt_FMT, net->fit_stride);
-  PetscCheck(net->fit_max_it >= 0, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "-net_fit_max_it must be >= 0, got %" PetscInt_FMT, net->fit_max_it);
-  PetscCheck(u_min < u_max, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "-net_u_min %g must be below -net_u_max %g", (double)u_min, (double)u_max);
+  PetscCheck(net->fit_l2 >= 0, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sfit_l2 must be >= 0, got %g", net->class_prefix, (double)net->fit_l2);
+  PetscCheck(net->fit_stride >= 1, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sfit_stride must be >= 1, got %" PetscInt_FMT, net->class_prefix, net->fit_stride);
+  PetscCheck(net->fit_max_it >= 0, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sfit_max_it must be >= 0, got %" PetscInt_FMT, net->class_prefix, net->fit_max_it);
+  PetscCheck(u_min < u_max, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%su_min %g must be below -%su_max %g", net->class_prefix, (double)u_min, net->class_prefix, (double)u_max);
   PetscCall(StkNetSetSeed(net, seed));
   PetscCall(StkNetSetOutputBounds(net, u_min, u_max));
   PetscFunctionReturn(0);
@@ -220,6 +246,7 @@ PetscErrorCode StkNetDestroy(StkNet *net)
   PetscFunctionBeginUser;
   if (!net || !*net) PetscFunctionReturn(0);
   PetscCall(PetscFree((*net)->w));
+  PetscCall(PetscFree((*net)->prefix));
   PetscCall(PetscFree(*net));
   PetscFunctionReturn(0);
 }

@@ -42,6 +42,14 @@ typedef struct {
 } StkNetFitStats;
 
 PETSC_EXTERN PetscErrorCode StkNetCreate(MPI_Comm comm, StkNet *net);
+/* Options prefix (stk_options.h): the network reads -layers, -widths, -seed, ... under
+ * USER + "net_" and its fit's TAO under USER + "net_fit_": with no prefix the documented
+ * -net_layers, -net_fit_tao_max_it; after StkNetSetOptionsPrefix(net, "bear_")
+ * -bear_net_layers, -bear_net_fit_tao_max_it, and errors name that spelling.  A prefix
+ * must not start with '-'; Get returns NULL when none is set. */
+PETSC_EXTERN PetscErrorCode StkNetSetOptionsPrefix(StkNet net, const char prefix[]);
+PETSC_EXTERN PetscErrorCode StkNetAppendOptionsPrefix(StkNet net, const char prefix[]);
+PETSC_EXTERN PetscErrorCode StkNetGetOptionsPrefix(StkNet net, const char *prefix[]);
 /* nin inputs (1..STK_NET_MAX_INPUTS), nhidden hidden layers with the given widths. */
 PETSC_EXTERN PetscErrorCode StkNetSetArchitecture(StkNet net, PetscInt nin, PetscInt nhidden, const PetscInt widths[]);
 /* The box of the inputs: x_k in [lo_k, hi_k] maps to [-1, 1] (lo_k < hi_k). */
@@ -102,8 +110,8 @@ PETSC_EXTERN PetscErrorCode StkNetFitGrid(StkNet net, StkGrid grid, Vec policy, 
 /* Configures and sets up a network for a solution in memory (a model and its grid, as
  * StkSolutionLoad or a solver gives them): the inputs from the grid (StkNetSetInputsFromGrid),
  * the output bounds from the model's issuance bounds u_min, u_max (a staking model;
- * other models have none, so -net_u_min and -net_u_max must be given), then the -net_
- * options and StkNetSetUp.  Used by `fit` and `run`.  Collective. */
+ * other models have none, so -net_u_min and -net_u_max, under the network's prefix,
+ * must be given), then the -net_ options and StkNetSetUp.  Used by `fit` and `run`.  Collective. */
 PETSC_EXTERN PetscErrorCode StkNetSetUpFromSolution(StkNet net, StkModel model, StkGrid grid);
 
 /* Files (docs/hdf5.md, group /network).  StkNetWrite creates PATH (temporary name,

@@ -135,12 +135,13 @@ static PetscErrorCode FormObjectiveGradient(Tao tao, Vec X, PetscReal *f, Vec G,
   PetscFunctionReturn(0);
 }
 
-/* Defaults first, then -net_fit_tao_* overrides. */
+/* Defaults first, then -net_fit_tao_* overrides (USER + "net_fit_tao_*"). */
 static PetscErrorCode CreateTao(StkNet net, Vec X, Tao *tao)
 {
   PetscFunctionBeginUser;
   PetscCall(TaoCreate(net->comm, tao));
-  PetscCall(TaoSetOptionsPrefix(*tao, "net_fit_"));
+  PetscCall(TaoSetOptionsPrefix(*tao, net->class_prefix));
+  PetscCall(TaoAppendOptionsPrefix(*tao, "fit_"));
   PetscCall(TaoSetType(*tao, TAOLMVM));
   if (X) PetscCall(TaoSetSolution(*tao, X));
   PetscCall(TaoSetMaximumIterations(*tao, net->fit_max_it));
@@ -154,7 +155,7 @@ static PetscErrorCode CreateTao(StkNet net, Vec X, Tao *tao)
 PetscErrorCode StkNetSetFitMaxIterations(StkNet net, PetscInt max_it)
 {
   PetscFunctionBeginUser;
-  PetscCheck(max_it >= 0, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "-net_fit_max_it must be >= 0, got %" PetscInt_FMT, max_it);
+  PetscCheck(max_it >= 0, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sfit_max_it must be >= 0, got %" PetscInt_FMT, net->class_prefix, max_it);
   net->fit_max_it = max_it;
   PetscFunctionReturn(0);
 }
@@ -345,9 +346,9 @@ PetscErrorCode StkNetSetUpFromSolution(StkNet net, StkModel model, StkGrid grid)
     PetscCall(StkModelGetControlBounds(model, 0, &u_min, &u_max));
     PetscCall(StkNetSetOutputBounds(net, u_min, u_max));
   } else {
-    PetscCall(PetscOptionsHasName(NULL, NULL, "-net_u_min", &set_min));
-    PetscCall(PetscOptionsHasName(NULL, NULL, "-net_u_max", &set_max));
-    PetscCheck(set_min && set_max, net->comm, PETSC_ERR_ARG_WRONG, "model '%s' has no issuance bounds (u_min, u_max): give -net_u_min and -net_u_max", type);
+    PetscCall(PetscOptionsHasName(NULL, net->class_prefix, "-u_min", &set_min));
+    PetscCall(PetscOptionsHasName(NULL, net->class_prefix, "-u_max", &set_max));
+    PetscCheck(set_min && set_max, net->comm, PETSC_ERR_ARG_WRONG, "model '%s' has no issuance bounds (u_min, u_max): give -%su_min and -%su_max", type, net->class_prefix, net->class_prefix);
   }
   PetscCall(StkNetSetFromOptions(net));
   PetscCall(StkNetSetUp(net));

@@ -1,6 +1,7 @@
 /* StkPolicy: lifecycle, the type registry, options, and the clipped evaluation the
  * simulators call.  The parameters of each type live in the type (stk_policy_*.c). */
 #include "stk_policyimpl.h"
+#include "stk_options.h"
 #include <string.h>
 
 typedef struct {
@@ -86,6 +87,7 @@ PetscErrorCode StkPolicyCreate(MPI_Comm comm, StkPolicy *policy)
   PetscCall(StkPolicyRegisterAll());
   PetscCall(PetscNew(&p));
   p->comm  = comm;
+  PetscCall(PetscStrncpy(p->class_prefix, STK_POLICY_CLASS, sizeof(p->class_prefix)));
   p->u_min = 0;
   p->u_max = 0.15;
   *policy  = p;
@@ -103,6 +105,43 @@ static PetscErrorCode StkPolicyResetType(StkPolicy p)
   PetscFunctionReturn(0);
 }
 
+/* The user's part of the prefix, "" when none: messages print "-%spolicy". */
+static const char *UserPrefix(StkPolicy p)
+{
+  return p->prefix ? p->prefix : "";
+}
+
+static PetscErrorCode StkPolicyPrefixChanged(StkPolicy p)
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkOptionsPrefixCompose(p->prefix, STK_POLICY_CLASS, p->class_prefix, sizeof(p->class_prefix)));
+  p->setupcalled = PETSC_FALSE; /* a model the policy builds reads its options again */
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkPolicySetOptionsPrefix(StkPolicy p, const char prefix[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkOptionsPrefixSet(&p->prefix, prefix));
+  PetscCall(StkPolicyPrefixChanged(p));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkPolicyAppendOptionsPrefix(StkPolicy p, const char prefix[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkOptionsPrefixAppend(&p->prefix, prefix));
+  PetscCall(StkPolicyPrefixChanged(p));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkPolicyGetOptionsPrefix(StkPolicy p, const char *prefix[])
+{
+  PetscFunctionBeginUser;
+  *prefix = p->prefix;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StkPolicySetType(StkPolicy p, const char type[])
 {
   PetscErrorCode (*create)(StkPolicy) = NULL;
@@ -114,7 +153,7 @@ PetscErrorCode StkPolicySetType(StkPolicy p, const char type[])
   if (!create) {
     char known[512];
     PetscCall(StkPolicyKnownTypes(known, sizeof(known)));
-    SETERRQ(p->comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "Unknown -policy '%s' (known: %s)", type, known);
+    SETERRQ(p->comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "Unknown -%spolicy '%s' (known: %s)", UserPrefix(p), type, known);
   }
   PetscCall(StkPolicyResetType(p));
   PetscCall(PetscStrncpy(p->type, type, sizeof(p->type)));
@@ -149,24 +188,21 @@ PetscErrorCode StkPolicySetFile(StkPolicy p, const char path[])
 
 PetscErrorCode StkPolicySetFromOptions(StkPolicy p)
 {
-  char type[32];
+  char type[32], title[128];
 
   PetscFunctionBeginUser;
   PetscCall(StkPolicyRegisterAll());
   PetscCall(PetscStrncpy(type, p->type[0] ? p->type : STK_POLICY_FIXED, sizeof(type)));
-  PetscOptionsBegin(p->comm, NULL, "Issuance policy (MODEL.md sections 5-6, docs/policies.md)", NULL);
+  PetscOptionsBegin(p->comm, p->prefix, "Issuance policy (MODEL.md sections 5-6, docs/policies.md)", NULL);
   PetscCall(PetscOptionsFList("-policy", "Policy (docs/policies.md); -policy NAME -help lists the parameters of NAME", "StkPolicySetType", StkPolicyList, type, type, sizeof(type), NULL));
-  PetscCall(PetscOptionsString("-policy_file", "expert: solution file written by stakehjb solve -o; network: network file written by stakehjb fit or refine", "StkPolicySetFile", p->file, p->file, sizeof(p->file), NULL));
   PetscOptionsEnd();
   /* after PetscOptionsEnd: an unknown name then errors without leaving the block open */
   PetscCall(StkPolicySetType(p, type));
-  if (p->ops.setfromoptions) {
-    char title[96];
-    PetscCall(PetscSNPrintf(title, sizeof(title), "Parameters of -policy %s (docs/policies.md)", p->type));
-    PetscOptionsBegin(p->comm, NULL, title, NULL);
-    PetscCall(p->ops.setfromoptions(p, PetscOptionsObject));
-    PetscOptionsEnd();
-  }
+  PetscCall(PetscSNPrintf(title, sizeof(title), "Parameters of -%spolicy %s (docs/policies.md)", UserPrefix(p), p->type));
+  PetscOptionsBegin(p->comm, p->class_prefix, title, NULL);
+  PetscCall(PetscOptionsString("-file", "expert: solution file written by stakehjb solve -o; network: network file written by stakehjb fit or refine", "StkPolicySetFile", p->file, p->file, sizeof(p->file), NULL));
+  if (p->ops.setfromoptions) PetscCall(p->ops.setfromoptions(p, PetscOptionsObject));
+  PetscOptionsEnd();
   p->setupcalled = PETSC_FALSE;
   PetscFunctionReturn(0);
 }
@@ -177,6 +213,7 @@ PetscErrorCode StkPolicySetUpModel(StkPolicy p)
   if (p->own_model) PetscCall(StkModelDestroy(&p->model)); /* rebuilt: the options may have changed */
   if (!p->model) {
     PetscCall(StkModelCreate(p->comm, &p->model));
+    PetscCall(StkModelSetOptionsPrefix(p->model, p->prefix));
     PetscCall(StkModelSetType(p->model, STK_MODEL_STAKING));
     PetscCall(StkModelSetFromOptions(p->model));
     p->own_model = PETSC_TRUE;
@@ -221,6 +258,7 @@ PetscErrorCode StkPolicyDestroy(StkPolicy *policy)
   if (!p) PetscFunctionReturn(0);
   PetscCall(StkPolicyResetType(p));
   if (p->own_model) PetscCall(StkModelDestroy(&p->model));
+  PetscCall(PetscFree(p->prefix));
   PetscCall(PetscFree(*policy));
   PetscFunctionReturn(0);
 }

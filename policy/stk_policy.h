@@ -36,6 +36,17 @@ typedef struct _p_StkPolicy *StkPolicy;
 #define STK_POLICY_SOLUTION     "solution" /* u*(x) of a solution file, interpolated */
 
 PETSC_EXTERN PetscErrorCode StkPolicyCreate(MPI_Comm comm, StkPolicy *policy);
+/* Options prefix (stk_options.h): the policy reads its type -policy under USER, and -file
+ * and its type's parameters (-u, -gain, -s_target, -retarget, -cosmos_goal_bonded, ...)
+ * under USER + "policy_": with no prefix the documented -policy, -policy_file,
+ * -policy_u, ...; after StkPolicySetOptionsPrefix(policy, "bear_") -bear_policy,
+ * -bear_policy_file, -bear_policy_u, and errors name that spelling.  The default model
+ * the policy builds for itself (StkPolicySetModel) gets USER (-bear_hjb_u_max,
+ * -bear_agents_kappa).  A prefix must not start with '-'; Get returns NULL when none is
+ * set. */
+PETSC_EXTERN PetscErrorCode StkPolicySetOptionsPrefix(StkPolicy policy, const char prefix[]);
+PETSC_EXTERN PetscErrorCode StkPolicyAppendOptionsPrefix(StkPolicy policy, const char prefix[]);
+PETSC_EXTERN PetscErrorCode StkPolicyGetOptionsPrefix(StkPolicy policy, const char *prefix[]);
 /* Makes `policy` of a registered type: its parameters take their defaults (a change of
  * type drops the parameters of the previous one; setting the current type again keeps
  * them). */
@@ -49,7 +60,8 @@ PETSC_EXTERN PetscErrorCode StkPolicyGetType(StkPolicy policy, const char **type
 PETSC_EXTERN PetscErrorCode StkPolicyRegister(const char name[], PetscErrorCode (*create)(StkPolicy));
 /* The model whose control bounds clip the output and whose target sbar is the default
  * -policy_s_target (borrowed: it must outlive the policy).  Without one, SetUp builds
- * the default staking model from the -hjb_ and -agents_ options.  The expert uses the
+ * the default staking model from the -hjb_ and -agents_ options (under the policy's
+ * prefix).  The expert uses the
  * model stored in its solution file instead. */
 PETSC_EXTERN PetscErrorCode StkPolicySetModel(StkPolicy policy, StkModel model);
 /* The solution file of the expert, the network file of the network (same as -policy_file). */
@@ -94,6 +106,6 @@ PETSC_EXTERN PetscErrorCode StkPolicyExpertValueGradient(StkPolicy policy, const
 /* Online re-planning: solves the HJB of the expert's model with the holders' kappa
  * multiplied by kappa_factor, warm-started from the expert's value and policy on its
  * grid (the -hjb_ solver options apply), writes the solution to PATH and returns the
- * expert of that file.  Collective. */
+ * expert of that file (with the policy's options prefix).  Collective. */
 PETSC_EXTERN PetscErrorCode StkPolicyExpertReplan(StkPolicy policy, PetscReal kappa_factor, const char path[], StkPolicy *replanned);
 

@@ -1,6 +1,6 @@
 /* The baseline policies of MODEL.md section 6 in the model's units (issuance per year
  * as a fraction of supply).  Each type holds its parameters in its own context and
- * reads its own -policy_* options; formulas, defaults and sources: docs/policies.md.
+ * reads its own options (bare names under USER + "policy_": -u is -policy_u); formulas, defaults and sources: docs/policies.md.
  * The generic wrapper (stk_policy.c) clips every output to [u_min, u_max], the model's
  * control bounds (StkPolicySetUpModel in every setup here). */
 #include "stk_policyimpl.h"
@@ -28,7 +28,7 @@ static PetscErrorCode TargetSetFromOptions(PetscOptionItems *PetscOptionsObject,
   PetscBool set;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscOptionsReal("-policy_s_target", help, "", t->s, &t->s, &set));
+  PetscCall(PetscOptionsReal("-s_target", help, "", t->s, &t->s, &set));
   t->set = (PetscBool)(t->set || set);
   PetscFunctionReturn(0);
 }
@@ -45,7 +45,7 @@ static PetscErrorCode TargetSetUp(StkPolicy p, Target *t)
     PetscCall(StkModelGetReferencePoint(p->model, ref));
     t->s = ref[0];
   }
-  PetscCheck(t->s > 0 && t->s < 1, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-policy_s_target must lie in (0, 1), got %g", (double)t->s);
+  PetscCheck(t->s > 0 && t->s < 1, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%ss_target must lie in (0, 1), got %g", p->class_prefix, (double)t->s);
   PetscFunctionReturn(0);
 }
 
@@ -61,7 +61,7 @@ static PetscErrorCode RetargetSetFromOptions(PetscOptionItems *PetscOptionsObjec
 
   PetscFunctionBeginUser;
   PetscCall(PetscSNPrintf(help, sizeof(help), "Aim at the planner's target -policy_s_target instead of %s", own));
-  PetscCall(PetscOptionsBool("-policy_retarget", help, "", r->on, &r->on, NULL));
+  PetscCall(PetscOptionsBool("-retarget", help, "", r->on, &r->on, NULL));
   PetscCall(TargetSetFromOptions(PetscOptionsObject, "-policy_retarget: the target staking ratio (default: the model's sbar)", &r->target));
   PetscFunctionReturn(0);
 }
@@ -76,10 +76,10 @@ static PetscErrorCode RetargetSetUp(StkPolicy p, Retarget *r, PetscReal *own)
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode CheckRate(MPI_Comm comm, PetscReal u)
+static PetscErrorCode CheckRate(StkPolicy p, PetscReal u)
 {
   PetscFunctionBeginUser;
-  PetscCheck(u >= 0 && !PetscIsInfOrNanReal(u), comm, PETSC_ERR_ARG_OUTOFRANGE, "-policy_u must be >= 0 and finite (an issuance rate, 1/yr), got %g", (double)u);
+  PetscCheck(u >= 0 && !PetscIsInfOrNanReal(u), p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%su must be >= 0 and finite (an issuance rate, 1/yr), got %g", p->class_prefix, (double)u);
   PetscFunctionReturn(0);
 }
 
@@ -123,7 +123,7 @@ static PetscErrorCode FixedSetFromOptions(StkPolicy p, PetscOptionItems *PetscOp
   FixedCtx *F = (FixedCtx *)p->data;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscOptionsReal("-policy_u", "The issuance rate (1/yr)", "", F->u, &F->u, NULL));
+  PetscCall(PetscOptionsReal("-u", "The issuance rate (1/yr)", "", F->u, &F->u, NULL));
   PetscFunctionReturn(0);
 }
 
@@ -131,7 +131,7 @@ static PetscErrorCode FixedSetUp(StkPolicy p)
 {
   PetscFunctionBeginUser;
   PetscCall(StkPolicySetUpModel(p));
-  PetscCall(CheckRate(p->comm, ((FixedCtx *)p->data)->u));
+  PetscCall(CheckRate(p, ((FixedCtx *)p->data)->u));
   PetscFunctionReturn(0);
 }
 
@@ -179,9 +179,9 @@ static PetscErrorCode ProportionalSetFromOptions(StkPolicy p, PetscOptionItems *
   ProportionalCtx *P = (ProportionalCtx *)p->data;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscOptionsReal("-policy_u", "The reference rate u_ref (1/yr)", "", P->u_ref, &P->u_ref, NULL));
+  PetscCall(PetscOptionsReal("-u", "The reference rate u_ref (1/yr)", "", P->u_ref, &P->u_ref, NULL));
   PetscCall(TargetSetFromOptions(PetscOptionsObject, "Target staking ratio (default: the model's sbar)", &P->target));
-  PetscCall(PetscOptionsReal("-policy_gain", "Gain k_p >= 0 in u = u_ref + k_p (s_target - s) (1/yr)", "", P->gain, &P->gain, NULL));
+  PetscCall(PetscOptionsReal("-gain", "Gain k_p >= 0 in u = u_ref + k_p (s_target - s) (1/yr)", "", P->gain, &P->gain, NULL));
   PetscFunctionReturn(0);
 }
 
@@ -191,8 +191,8 @@ static PetscErrorCode ProportionalSetUp(StkPolicy p)
 
   PetscFunctionBeginUser;
   PetscCall(StkPolicySetUpModel(p));
-  PetscCall(CheckRate(p->comm, P->u_ref));
-  PetscCheck(P->gain >= 0, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-policy_gain must be >= 0 (more stake, less issuance), got %g", (double)P->gain);
+  PetscCall(CheckRate(p, P->u_ref));
+  PetscCheck(P->gain >= 0, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sgain must be >= 0 (more stake, less issuance), got %g", p->class_prefix, (double)P->gain);
   PetscCall(TargetSetUp(p, &P->target));
   PetscFunctionReturn(0);
 }
@@ -247,10 +247,10 @@ static PetscErrorCode PolkadotSetFromOptions(StkPolicy p, PetscOptionItems *Pets
   PolkadotCtx *D = (PolkadotCtx *)p->data;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscOptionsReal("-policy_polkadot_min_inflation", "Staker issuance at s = 0 (I_0, 1/yr)", "", D->min_inflation, &D->min_inflation, NULL));
-  PetscCall(PetscOptionsReal("-policy_polkadot_max_inflation", "Staker issuance at the ideal stake (I_max, 1/yr)", "", D->max_inflation, &D->max_inflation, NULL));
-  PetscCall(PetscOptionsReal("-policy_polkadot_ideal_stake", "Ideal staking ratio", "", D->ideal_stake, &D->ideal_stake, NULL));
-  PetscCall(PetscOptionsReal("-policy_polkadot_falloff", "Decay d of the issuance above the ideal stake", "", D->falloff, &D->falloff, NULL));
+  PetscCall(PetscOptionsReal("-polkadot_min_inflation", "Staker issuance at s = 0 (I_0, 1/yr)", "", D->min_inflation, &D->min_inflation, NULL));
+  PetscCall(PetscOptionsReal("-polkadot_max_inflation", "Staker issuance at the ideal stake (I_max, 1/yr)", "", D->max_inflation, &D->max_inflation, NULL));
+  PetscCall(PetscOptionsReal("-polkadot_ideal_stake", "Ideal staking ratio", "", D->ideal_stake, &D->ideal_stake, NULL));
+  PetscCall(PetscOptionsReal("-polkadot_falloff", "Decay d of the issuance above the ideal stake", "", D->falloff, &D->falloff, NULL));
   PetscCall(RetargetSetFromOptions(PetscOptionsObject, "the ideal stake", &D->retarget));
   PetscFunctionReturn(0);
 }
@@ -262,9 +262,9 @@ static PetscErrorCode PolkadotSetUp(StkPolicy p)
   PetscFunctionBeginUser;
   PetscCall(StkPolicySetUpModel(p));
   PetscCall(RetargetSetUp(p, &D->retarget, &D->ideal_stake));
-  PetscCheck(D->min_inflation >= 0 && D->min_inflation <= D->max_inflation, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-policy_polkadot_min_inflation must lie in [0, -policy_polkadot_max_inflation = %g], got %g", (double)D->max_inflation, (double)D->min_inflation);
-  PetscCheck(D->ideal_stake > 0 && D->ideal_stake <= 1, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-policy_polkadot_ideal_stake must lie in (0, 1], got %g", (double)D->ideal_stake);
-  PetscCheck(D->falloff > 0, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-policy_polkadot_falloff must be > 0, got %g", (double)D->falloff);
+  PetscCheck(D->min_inflation >= 0 && D->min_inflation <= D->max_inflation, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%spolkadot_min_inflation must lie in [0, -%spolkadot_max_inflation = %g], got %g", p->class_prefix, p->class_prefix, (double)D->max_inflation, (double)D->min_inflation);
+  PetscCheck(D->ideal_stake > 0 && D->ideal_stake <= 1, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%spolkadot_ideal_stake must lie in (0, 1], got %g", p->class_prefix, (double)D->ideal_stake);
+  PetscCheck(D->falloff > 0, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%spolkadot_falloff must be > 0, got %g", p->class_prefix, (double)D->falloff);
   PetscFunctionReturn(0);
 }
 
@@ -323,10 +323,10 @@ static PetscErrorCode EthereumSetFromOptions(StkPolicy p, PetscOptionItems *Pets
   EthereumCtx *E = (EthereumCtx *)p->data;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscOptionsReal("-policy_ethereum_base_reward_factor", "BASE_REWARD_FACTOR", "", E->base_reward_factor, &E->base_reward_factor, NULL));
-  PetscCall(PetscOptionsReal("-policy_ethereum_epochs_per_year", "Epochs per year (32 slots of 12 s)", "", E->epochs_per_year, &E->epochs_per_year, NULL));
-  PetscCall(PetscOptionsReal("-policy_ethereum_supply", "Circulating supply (ETH) that sets the scale of c", "", E->supply, &E->supply, NULL));
-  PetscCall(PetscOptionsReal("-policy_ethereum_c", "c in u = c sqrt(s) (1/yr); 0 derives it from the three options above", "", E->c, &E->c, NULL));
+  PetscCall(PetscOptionsReal("-ethereum_base_reward_factor", "BASE_REWARD_FACTOR", "", E->base_reward_factor, &E->base_reward_factor, NULL));
+  PetscCall(PetscOptionsReal("-ethereum_epochs_per_year", "Epochs per year (32 slots of 12 s)", "", E->epochs_per_year, &E->epochs_per_year, NULL));
+  PetscCall(PetscOptionsReal("-ethereum_supply", "Circulating supply (ETH) that sets the scale of c", "", E->supply, &E->supply, NULL));
+  PetscCall(PetscOptionsReal("-ethereum_c", "c in u = c sqrt(s) (1/yr); 0 derives it from the three options above", "", E->c, &E->c, NULL));
   PetscFunctionReturn(0);
 }
 
@@ -336,10 +336,10 @@ static PetscErrorCode EthereumSetUp(StkPolicy p)
 
   PetscFunctionBeginUser;
   PetscCall(StkPolicySetUpModel(p));
-  PetscCheck(E->base_reward_factor > 0, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-policy_ethereum_base_reward_factor must be > 0, got %g", (double)E->base_reward_factor);
-  PetscCheck(E->epochs_per_year > 0, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-policy_ethereum_epochs_per_year must be > 0, got %g", (double)E->epochs_per_year);
-  PetscCheck(E->supply > 0, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-policy_ethereum_supply must be > 0, got %g", (double)E->supply);
-  PetscCheck(E->c >= 0, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-policy_ethereum_c must be >= 0 (0: derived), got %g", (double)E->c);
+  PetscCheck(E->base_reward_factor > 0, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sethereum_base_reward_factor must be > 0, got %g", p->class_prefix, (double)E->base_reward_factor);
+  PetscCheck(E->epochs_per_year > 0, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sethereum_epochs_per_year must be > 0, got %g", p->class_prefix, (double)E->epochs_per_year);
+  PetscCheck(E->supply > 0, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sethereum_supply must be > 0, got %g", p->class_prefix, (double)E->supply);
+  PetscCheck(E->c >= 0, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sethereum_c must be >= 0 (0: derived), got %g", p->class_prefix, (double)E->c);
   PetscFunctionReturn(0);
 }
 
@@ -417,11 +417,11 @@ static PetscErrorCode CosmosSetFromOptions(StkPolicy p, PetscOptionItems *PetscO
   CosmosCtx *C = (CosmosCtx *)p->data;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscOptionsReal("-policy_cosmos_rate_change", "Maximum change of the inflation per year (InflationRateChange)", "", C->rate_change, &C->rate_change, NULL));
-  PetscCall(PetscOptionsReal("-policy_cosmos_inflation_min", "Lowest inflation (InflationMin, 1/yr)", "", C->inflation_min, &C->inflation_min, NULL));
-  PetscCall(PetscOptionsReal("-policy_cosmos_inflation_max", "Highest inflation (InflationMax, 1/yr)", "", C->inflation_max, &C->inflation_max, NULL));
-  PetscCall(PetscOptionsReal("-policy_cosmos_goal_bonded", "Goal bonded ratio (GoalBonded)", "", C->goal_bonded, &C->goal_bonded, NULL));
-  PetscCall(PetscOptionsReal("-policy_cosmos_inflation0", "Inflation at the start of a path (1/yr)", "", C->inflation0, &C->inflation0, NULL));
+  PetscCall(PetscOptionsReal("-cosmos_rate_change", "Maximum change of the inflation per year (InflationRateChange)", "", C->rate_change, &C->rate_change, NULL));
+  PetscCall(PetscOptionsReal("-cosmos_inflation_min", "Lowest inflation (InflationMin, 1/yr)", "", C->inflation_min, &C->inflation_min, NULL));
+  PetscCall(PetscOptionsReal("-cosmos_inflation_max", "Highest inflation (InflationMax, 1/yr)", "", C->inflation_max, &C->inflation_max, NULL));
+  PetscCall(PetscOptionsReal("-cosmos_goal_bonded", "Goal bonded ratio (GoalBonded)", "", C->goal_bonded, &C->goal_bonded, NULL));
+  PetscCall(PetscOptionsReal("-cosmos_inflation0", "Inflation at the start of a path (1/yr)", "", C->inflation0, &C->inflation0, NULL));
   PetscCall(RetargetSetFromOptions(PetscOptionsObject, "GoalBonded", &C->retarget));
   PetscFunctionReturn(0);
 }
@@ -433,9 +433,9 @@ static PetscErrorCode CosmosSetUp(StkPolicy p)
   PetscFunctionBeginUser;
   PetscCall(StkPolicySetUpModel(p));
   PetscCall(RetargetSetUp(p, &C->retarget, &C->goal_bonded));
-  PetscCheck(C->rate_change >= 0, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-policy_cosmos_rate_change must be >= 0, got %g", (double)C->rate_change);
-  PetscCheck(C->inflation_min >= 0 && C->inflation_min <= C->inflation_max, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-policy_cosmos_inflation_min must lie in [0, -policy_cosmos_inflation_max = %g], got %g", (double)C->inflation_max, (double)C->inflation_min);
-  PetscCheck(C->goal_bonded > 0 && C->goal_bonded <= 1, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-policy_cosmos_goal_bonded must lie in (0, 1], got %g", (double)C->goal_bonded);
+  PetscCheck(C->rate_change >= 0, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scosmos_rate_change must be >= 0, got %g", p->class_prefix, (double)C->rate_change);
+  PetscCheck(C->inflation_min >= 0 && C->inflation_min <= C->inflation_max, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scosmos_inflation_min must lie in [0, -%scosmos_inflation_max = %g], got %g", p->class_prefix, p->class_prefix, (double)C->inflation_max, (double)C->inflation_min);
+  PetscCheck(C->goal_bonded > 0 && C->goal_bonded <= 1, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scosmos_goal_bonded must lie in (0, 1], got %g", p->class_prefix, (double)C->goal_bonded);
   PetscFunctionReturn(0);
 }
 
@@ -550,15 +550,15 @@ static PetscErrorCode TezosSetFromOptions(StkPolicy p, PetscOptionItems *PetscOp
   TezosCtx *T = (TezosCtx *)p->data;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscOptionsReal("-policy_tezos_static_coeff", "Static rate coefficient a in a / s^2 (1/yr)", "", T->static_coeff, &T->static_coeff, NULL));
-  PetscCall(PetscOptionsReal("-policy_tezos_center", "Target staked ratio", "", T->center, &T->center, NULL));
-  PetscCall(PetscOptionsReal("-policy_tezos_radius", "Half-width of the dead zone around the target", "", T->radius, &T->radius, NULL));
-  PetscCall(PetscOptionsReal("-policy_tezos_growth_rate", "Change of the dynamic rate per day per unit of s outside the dead zone", "", T->growth_rate, &T->growth_rate, NULL));
-  PetscCall(PetscOptionsReal("-policy_tezos_max_bonus", "Highest dynamic rate (1/yr)", "", T->max_bonus, &T->max_bonus, NULL));
-  PetscCall(PetscOptionsReal("-policy_tezos_issuance_min", "Lowest issuance rate (1/yr)", "", T->issuance_min, &T->issuance_min, NULL));
-  PetscCall(PetscOptionsReal("-policy_tezos_issuance_max", "Highest issuance rate (1/yr)", "", T->issuance_max, &T->issuance_max, NULL));
-  PetscCall(PetscOptionsReal("-policy_tezos_cycle_days", "Cycle length (days of the simulators' 365-day year); the rate is recomputed at each cycle end", "", T->cycle_days, &T->cycle_days, NULL));
-  PetscCall(PetscOptionsReal("-policy_tezos_dyn0", "Dynamic rate at the start of a path (1/yr)", "", T->dyn0, &T->dyn0, NULL));
+  PetscCall(PetscOptionsReal("-tezos_static_coeff", "Static rate coefficient a in a / s^2 (1/yr)", "", T->static_coeff, &T->static_coeff, NULL));
+  PetscCall(PetscOptionsReal("-tezos_center", "Target staked ratio", "", T->center, &T->center, NULL));
+  PetscCall(PetscOptionsReal("-tezos_radius", "Half-width of the dead zone around the target", "", T->radius, &T->radius, NULL));
+  PetscCall(PetscOptionsReal("-tezos_growth_rate", "Change of the dynamic rate per day per unit of s outside the dead zone", "", T->growth_rate, &T->growth_rate, NULL));
+  PetscCall(PetscOptionsReal("-tezos_max_bonus", "Highest dynamic rate (1/yr)", "", T->max_bonus, &T->max_bonus, NULL));
+  PetscCall(PetscOptionsReal("-tezos_issuance_min", "Lowest issuance rate (1/yr)", "", T->issuance_min, &T->issuance_min, NULL));
+  PetscCall(PetscOptionsReal("-tezos_issuance_max", "Highest issuance rate (1/yr)", "", T->issuance_max, &T->issuance_max, NULL));
+  PetscCall(PetscOptionsReal("-tezos_cycle_days", "Cycle length (days of the simulators' 365-day year); the rate is recomputed at each cycle end", "", T->cycle_days, &T->cycle_days, NULL));
+  PetscCall(PetscOptionsReal("-tezos_dyn0", "Dynamic rate at the start of a path (1/yr)", "", T->dyn0, &T->dyn0, NULL));
   PetscCall(RetargetSetFromOptions(PetscOptionsObject, "the centre -policy_tezos_center", &T->retarget));
   PetscFunctionReturn(0);
 }
@@ -570,14 +570,14 @@ static PetscErrorCode TezosSetUp(StkPolicy p)
   PetscFunctionBeginUser;
   PetscCall(StkPolicySetUpModel(p));
   PetscCall(RetargetSetUp(p, &T->retarget, &T->center));
-  PetscCheck(T->static_coeff >= 0, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-policy_tezos_static_coeff must be >= 0, got %g", (double)T->static_coeff);
-  PetscCheck(T->center > 0 && T->center < 1, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-policy_tezos_center must lie in (0, 1), got %g", (double)T->center);
-  PetscCheck(T->radius >= 0 && T->radius < T->center, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-policy_tezos_radius must lie in [0, -policy_tezos_center), got %g", (double)T->radius);
-  PetscCheck(T->growth_rate >= 0, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-policy_tezos_growth_rate must be >= 0, got %g", (double)T->growth_rate);
-  PetscCheck(T->max_bonus >= 0, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-policy_tezos_max_bonus must be >= 0, got %g", (double)T->max_bonus);
-  PetscCheck(T->issuance_min >= 0 && T->issuance_min <= T->issuance_max, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-policy_tezos_issuance_min must lie in [0, -policy_tezos_issuance_max = %g], got %g", (double)T->issuance_max, (double)T->issuance_min);
-  PetscCheck(T->cycle_days > 0, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-policy_tezos_cycle_days must be > 0, got %g", (double)T->cycle_days);
-  PetscCheck(T->dyn0 >= 0 && T->dyn0 <= T->max_bonus, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-policy_tezos_dyn0 must lie in [0, -policy_tezos_max_bonus = %g], got %g", (double)T->max_bonus, (double)T->dyn0);
+  PetscCheck(T->static_coeff >= 0, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%stezos_static_coeff must be >= 0, got %g", p->class_prefix, (double)T->static_coeff);
+  PetscCheck(T->center > 0 && T->center < 1, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%stezos_center must lie in (0, 1), got %g", p->class_prefix, (double)T->center);
+  PetscCheck(T->radius >= 0 && T->radius < T->center, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%stezos_radius must lie in [0, -%stezos_center), got %g", p->class_prefix, p->class_prefix, (double)T->radius);
+  PetscCheck(T->growth_rate >= 0, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%stezos_growth_rate must be >= 0, got %g", p->class_prefix, (double)T->growth_rate);
+  PetscCheck(T->max_bonus >= 0, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%stezos_max_bonus must be >= 0, got %g", p->class_prefix, (double)T->max_bonus);
+  PetscCheck(T->issuance_min >= 0 && T->issuance_min <= T->issuance_max, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%stezos_issuance_min must lie in [0, -%stezos_issuance_max = %g], got %g", p->class_prefix, p->class_prefix, (double)T->issuance_max, (double)T->issuance_min);
+  PetscCheck(T->cycle_days > 0, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%stezos_cycle_days must be > 0, got %g", p->class_prefix, (double)T->cycle_days);
+  PetscCheck(T->dyn0 >= 0 && T->dyn0 <= T->max_bonus, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%stezos_dyn0 must lie in [0, -%stezos_max_bonus = %g], got %g", p->class_prefix, p->class_prefix, (double)T->max_bonus, (double)T->dyn0);
   PetscFunctionReturn(0);
 }
 
@@ -702,8 +702,8 @@ static PetscErrorCode SocialGradientSetFromOptions(StkPolicy p, PetscOptionItems
   SocialGradientCtx *G = (SocialGradientCtx *)p->data;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscOptionsReal("-policy_u", "The rate at the start of a path (1/yr)", "", G->u0, &G->u0, NULL));
-  PetscCall(PetscOptionsReal("-policy_sg_rate", "Rate eta_sg >= 0 in du/dt = -eta_sg dl/ds", "", G->rate, &G->rate, NULL));
+  PetscCall(PetscOptionsReal("-u", "The rate at the start of a path (1/yr)", "", G->u0, &G->u0, NULL));
+  PetscCall(PetscOptionsReal("-sg_rate", "Rate eta_sg >= 0 in du/dt = -eta_sg dl/ds", "", G->rate, &G->rate, NULL));
   PetscFunctionReturn(0);
 }
 
@@ -713,8 +713,8 @@ static PetscErrorCode SocialGradientSetUp(StkPolicy p)
 
   PetscFunctionBeginUser;
   PetscCall(StkPolicySetUpModel(p));
-  PetscCall(CheckRate(p->comm, G->u0));
-  PetscCheck(G->rate >= 0, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-policy_sg_rate must be >= 0, got %g", (double)G->rate);
+  PetscCall(CheckRate(p, G->u0));
+  PetscCheck(G->rate >= 0, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%ssg_rate must be >= 0, got %g", p->class_prefix, (double)G->rate);
   PetscFunctionReturn(0);
 }
 

@@ -57,7 +57,7 @@ static PetscErrorCode GatherFields(StkPolicy p, ExpertCtx *E, Vec V, Vec u)
   PetscCall(StkGridGetDimension(E->grid, &E->dim));
   PetscCall(StkGridGetSizes(E->grid, n));
   for (PetscInt k = 0; k < E->dim; k++) {
-    PetscCheck(n[k] >= 2, p->comm, PETSC_ERR_FILE_UNEXPECTED, "-policy_file %s: direction %" PetscInt_FMT " has %" PetscInt_FMT " node(s); at least 2 are needed", p->file, k, n[k]);
+    PetscCheck(n[k] >= 2, p->comm, PETSC_ERR_FILE_UNEXPECTED, "-%sfile %s: direction %" PetscInt_FMT " has %" PetscInt_FMT " node(s); at least 2 are needed", p->class_prefix, p->file, k, n[k]);
     PetscCall(StkGridGetCoordinates(E->grid, k, &x));
     E->lo[k] = x[0];
     E->hi[k] = x[n[k] - 1];
@@ -92,13 +92,13 @@ static PetscErrorCode ReadSolution(StkPolicy p, ExpertCtx *E)
   PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
-  PetscCheck(p->file[0], p->comm, PETSC_ERR_USER_INPUT, "-policy expert needs -policy_file FILE (a solution written by stakehjb solve -o FILE)");
+  PetscCheck(p->file[0], p->comm, PETSC_ERR_USER_INPUT, "-%spolicy expert needs -%sfile FILE (a solution written by stakehjb solve -o FILE)", p->prefix ? p->prefix : "", p->class_prefix);
   PetscCall(PetscTestFile(p->file, 'r', &readable));
-  PetscCheck(readable, p->comm, PETSC_ERR_FILE_OPEN, "-policy_file %s: no such readable file", p->file);
+  PetscCheck(readable, p->comm, PETSC_ERR_FILE_OPEN, "-%sfile %s: no such readable file", p->class_prefix, p->file);
   PetscCall(StkSolutionLoad(p->comm, p->file, &E->model, &E->grid, &V, &u));
   PetscCall(StkModelGetType(E->model, &mtype));
   PetscCall(PetscStrcmp(mtype, STK_MODEL_STAKING, &staking));
-  ierr = staking ? 0 : PetscError(p->comm, __LINE__, PETSC_FUNCTION_NAME, __FILE__, PETSC_ERR_FILE_UNEXPECTED, PETSC_ERROR_INITIAL, "-policy_file %s holds a '%s' model; the expert policy needs a staking solution", p->file, mtype);
+  ierr = staking ? 0 : PetscError(p->comm, __LINE__, PETSC_FUNCTION_NAME, __FILE__, PETSC_ERR_FILE_UNEXPECTED, PETSC_ERROR_INITIAL, "-%sfile %s holds a '%s' model; the expert policy needs a staking solution", p->class_prefix, p->file, mtype);
   if (!ierr) ierr = ReadGreedy(p, E);
   if (!ierr) ierr = GatherFields(p, E, V, u);
   PetscCall(VecDestroy(&V));
@@ -192,7 +192,7 @@ PetscErrorCode StkPolicyCreate_Expert(StkPolicy p)
 static PetscErrorCode ExpertCheckType(StkPolicy p)
 {
   PetscFunctionBeginUser;
-  PetscCheck(!strcmp(p->type, STK_POLICY_EXPERT), p->comm, PETSC_ERR_ARG_WRONG, "The policy is '%s'; this needs -policy expert", p->type);
+  PetscCheck(!strcmp(p->type, STK_POLICY_EXPERT), p->comm, PETSC_ERR_ARG_WRONG, "The policy is '%s'; this needs -%spolicy expert", p->type, p->prefix ? p->prefix : "");
   PetscCall(StkPolicySetUp(p));
   PetscFunctionReturn(0);
 }
@@ -264,6 +264,7 @@ static PetscErrorCode ResolveScaled(StkPolicy p, PetscReal kappa_factor, const c
   PetscCall(StkSolutionLoad(p->comm, p->file, &model, &grid, &V, &u));
   PetscCall(ScaleKappa(model, kappa_factor));
   PetscCall(StkSolverCreate(p->comm, &solver));
+  PetscCall(StkSolverSetOptionsPrefix(solver, p->prefix)); /* the expert's: -PREFIX_hjb_ options */
   PetscCall(StkSolverSetModel(solver, model));
   PetscCall(StkSolverSetGrid(solver, grid));
   PetscCall(StkSolverSetFromOptions(solver));
@@ -286,6 +287,7 @@ PetscErrorCode StkPolicyExpertReplan(StkPolicy p, PetscReal kappa_factor, const 
   PetscCheck(kappa_factor > 0, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "Re-planning needs a positive kappa factor, got %g", (double)kappa_factor);
   PetscCall(ResolveScaled(p, kappa_factor, path));
   PetscCall(StkPolicyCreate(p->comm, replanned));
+  PetscCall(StkPolicySetOptionsPrefix(*replanned, p->prefix));
   PetscCall(StkPolicySetType(*replanned, STK_POLICY_EXPERT));
   PetscCall(StkPolicySetFile(*replanned, path));
   PetscCall(StkPolicySetUp(*replanned));

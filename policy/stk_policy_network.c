@@ -20,14 +20,14 @@ static PetscErrorCode NetworkSetUp(StkPolicy p)
   PetscFunctionBeginUser;
   if (N->own) PetscCall(StkNetDestroy(&N->net));
   if (!N->net) {
-    PetscCheck(p->file[0], p->comm, PETSC_ERR_USER_INPUT, "-policy network needs -policy_file FILE (a network written by stakehjb fit or refine)");
+    PetscCheck(p->file[0], p->comm, PETSC_ERR_USER_INPUT, "-%spolicy network needs -%sfile FILE (a network written by stakehjb fit or refine)", p->prefix ? p->prefix : "", p->class_prefix);
     PetscCall(PetscTestFile(p->file, 'r', &readable));
-    PetscCheck(readable, p->comm, PETSC_ERR_FILE_OPEN, "-policy_file %s: no such readable file", p->file);
+    PetscCheck(readable, p->comm, PETSC_ERR_FILE_OPEN, "-%sfile %s: no such readable file", p->class_prefix, p->file);
     PetscCall(StkNetLoad(p->comm, p->file, NULL, &N->net));
     N->own = PETSC_TRUE;
   }
   PetscCall(StkNetGetNumInputs(N->net, &N->nin));
-  PetscCheck(N->nin == 1 || N->nin == 2, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-policy network: the network has %" PetscInt_FMT " inputs; the policy feeds it (s) or (s, z)", N->nin);
+  PetscCheck(N->nin == 1 || N->nin == 2, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%spolicy network: the network has %" PetscInt_FMT " inputs; the policy feeds it (s) or (s, z)", p->prefix ? p->prefix : "", N->nin);
   PetscCall(StkNetGetOutputBounds(N->net, &p->u_min, &p->u_max));
   PetscFunctionReturn(0);
 }

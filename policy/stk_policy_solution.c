@@ -8,6 +8,7 @@
  * once per parameter. */
 #include "stk_policyimpl.h"
 #include "stk_hjb.h"
+#include "stk_options.h"
 
 typedef struct {
   StkModel           model; /* the file's */
@@ -31,7 +32,8 @@ static PetscErrorCode WarnParameterMismatch(StkPolicy p, SolutionCtx *S)
 {
   StkPopulation         file_pop, run_pop;
   const StkAgentParams *f, *r;
-  const char           *type;
+  const char           *type, *user;
+  char                  agents[256]; /* the run's holders' options prefix */
   PetscBool             staking;
 
   PetscFunctionBeginUser;
@@ -42,14 +44,16 @@ static PetscErrorCode WarnParameterMismatch(StkPolicy p, SolutionCtx *S)
   PetscCall(StkModelStakingGetPopulation(p->model, &run_pop));
   PetscCall(StkPopulationGetParams(file_pop, &f));
   PetscCall(StkPopulationGetParams(run_pop, &r));
+  PetscCall(StkPopulationGetOptionsPrefix(run_pop, &user));
+  PetscCall(StkOptionsPrefixCompose(user, "agents_", agents, sizeof(agents)));
   {
     const char     *names[] = {"s_max", "phi", "kappa", "sigma0", "zbar", "theta", "sigma_z"};
     const PetscReal fv[]    = {f->s_max, f->phi, f->kappa, f->sigma0, f->zbar, f->theta, f->sigma_z};
     const PetscReal rv[]    = {r->s_max, r->phi, r->kappa, r->sigma0, r->zbar, r->theta, r->sigma_z};
 
-    if (f->cost.type != r->cost.type) PetscCall(PetscFPrintf(p->comm, PETSC_STDERR, "warning: -policy_file %s was solved with cost_distribution %s, this run has -agents_cost %s\n", p->file, StkCostTypes[f->cost.type], StkCostTypes[r->cost.type]));
+    if (f->cost.type != r->cost.type) PetscCall(PetscFPrintf(p->comm, PETSC_STDERR, "warning: -%sfile %s was solved with cost_distribution %s, this run has -%scost %s\n", p->class_prefix, p->file, StkCostTypes[f->cost.type], agents, StkCostTypes[r->cost.type]));
     for (size_t k = 0; k < PETSC_STATIC_ARRAY_LENGTH(names); k++)
-      if (PetscAbsReal(fv[k] - rv[k]) > 1e-12 * PetscMax(PetscAbsReal(fv[k]), (PetscReal)1)) PetscCall(PetscFPrintf(p->comm, PETSC_STDERR, "warning: -policy_file %s was solved with %s = %g, this run has -agents_%s %g\n", p->file, names[k], (double)fv[k], names[k], (double)rv[k]));
+      if (PetscAbsReal(fv[k] - rv[k]) > 1e-12 * PetscMax(PetscAbsReal(fv[k]), (PetscReal)1)) PetscCall(PetscFPrintf(p->comm, PETSC_STDERR, "warning: -%sfile %s was solved with %s = %g, this run has -%s%s %g\n", p->class_prefix, p->file, names[k], (double)fv[k], agents, names[k], (double)rv[k]));
   }
   PetscFunctionReturn(0);
 }
@@ -74,11 +78,11 @@ static PetscErrorCode SolutionSetUp(StkPolicy p)
 
   PetscFunctionBeginUser;
   PetscCall(SolutionClear(S));
-  PetscCheck(p->file[0], p->comm, PETSC_ERR_USER_INPUT, "-policy solution needs -policy_file FILE.h5 (written by stakehjb solve)");
+  PetscCheck(p->file[0], p->comm, PETSC_ERR_USER_INPUT, "-%spolicy solution needs -%sfile FILE.h5 (written by stakehjb solve)", p->prefix ? p->prefix : "", p->class_prefix);
   PetscCall(StkSolutionLoad(p->comm, p->file, &S->model, &S->grid, NULL, &u));
   PetscCall(StkModelGetType(S->model, &type));
   PetscCall(PetscStrcmp(type, STK_MODEL_STAKING, &staking));
-  ierr = staking ? 0 : PetscError(p->comm, __LINE__, PETSC_FUNCTION_NAME, __FILE__, PETSC_ERR_FILE_UNEXPECTED, PETSC_ERROR_INITIAL, "-policy_file %s holds a '%s' model, not a staking policy", p->file, type);
+  ierr = staking ? 0 : PetscError(p->comm, __LINE__, PETSC_FUNCTION_NAME, __FILE__, PETSC_ERR_FILE_UNEXPECTED, PETSC_ERROR_INITIAL, "-%sfile %s holds a '%s' model, not a staking policy", p->class_prefix, p->file, type);
   if (!ierr) ierr = StkGridGatherField(S->grid, u, &S->u_all);
   PetscCall(VecDestroy(&u));
   PetscCall(ierr);

@@ -2,8 +2,11 @@
  * simulated environment (stk_refine.h, MODEL.md section 5, docs/network.md). */
 #include "stk_refine.h"
 #include "stk_philox.h"
+#include "stk_options.h"
 #include <stddef.h>
 #include <string.h>
+
+#define STK_REFINE_CLASS "refine_" /* the CLASS part of the options prefix */
 
 const char *const StkRefineEstimators[] = {"hamiltonian", "spsa", "StkRefineEstimator", "STK_REFINE_", NULL};
 
@@ -25,6 +28,8 @@ static PetscErrorCode StkRefineRegisterEvents(void)
 
 struct _p_StkRefine {
   MPI_Comm           comm;
+  char              *prefix;           /* USER part of the options prefix (NULL: none) */
+  char               class_prefix[256]; /* USER + "refine_", kept with prefix: messages print "-%sa0" */
   StkNet             net;    /* borrowed, refined in place */
   StkPolicy          expert; /* borrowed */
   StkPolicy          plan;   /* re-planned expert (own), NULL before the first re-plan */
@@ -61,6 +66,7 @@ PetscErrorCode StkRefineCreate(MPI_Comm comm, StkRefine *refine)
   PetscCall(StkRefineRegisterEvents());
   PetscCall(PetscNew(&r));
   r->comm         = comm;
+  PetscCall(PetscStrncpy(r->class_prefix, STK_REFINE_CLASS, sizeof(r->class_prefix)));
   r->estimator    = STK_REFINE_HAMILTONIAN;
   r->a0           = 1.0;
   r->k0           = 10;
@@ -77,6 +83,29 @@ PetscErrorCode StkRefineCreate(MPI_Comm comm, StkRefine *refine)
   r->env          = STK_SIM_SDE;
   PetscCall(PetscStrncpy(r->replan_file, "out/replanned.h5", sizeof(r->replan_file)));
   *refine         = r;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkRefineSetOptionsPrefix(StkRefine r, const char prefix[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkOptionsPrefixSet(&r->prefix, prefix));
+  PetscCall(StkOptionsPrefixCompose(r->prefix, STK_REFINE_CLASS, r->class_prefix, sizeof(r->class_prefix)));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkRefineAppendOptionsPrefix(StkRefine r, const char prefix[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkOptionsPrefixAppend(&r->prefix, prefix));
+  PetscCall(StkOptionsPrefixCompose(r->prefix, STK_REFINE_CLASS, r->class_prefix, sizeof(r->class_prefix)));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkRefineGetOptionsPrefix(StkRefine r, const char *prefix[])
+{
+  PetscFunctionBeginUser;
+  *prefix = r->prefix;
   PetscFunctionReturn(0);
 }
 
@@ -99,7 +128,7 @@ PetscErrorCode StkRefineSetExpert(StkRefine r, StkPolicy expert)
 PetscErrorCode StkRefineSetEnvironment(StkRefine r, StkSimType env)
 {
   PetscFunctionBeginUser;
-  PetscCheck(env == STK_SIM_SDE || env == STK_SIM_ABM, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-refine_env must be sde or abm, got %d", (int)env);
+  PetscCheck(env == STK_SIM_SDE || env == STK_SIM_ABM, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%senv must be sde or abm, got %d", r->class_prefix, (int)env);
   r->env         = env;
   r->setupcalled = PETSC_FALSE;
   PetscFunctionReturn(0);
@@ -108,7 +137,7 @@ PetscErrorCode StkRefineSetEnvironment(StkRefine r, StkSimType env)
 PetscErrorCode StkRefineSetIterations(StkRefine r, PetscInt iterations)
 {
   PetscFunctionBeginUser;
-  PetscCheck(iterations >= 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-refine_iterations must be >= 0, got %" PetscInt_FMT, iterations);
+  PetscCheck(iterations >= 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%siterations must be >= 0, got %" PetscInt_FMT, r->class_prefix, iterations);
   r->iterations  = iterations;
   r->setupcalled = PETSC_FALSE;
   PetscFunctionReturn(0);
@@ -125,7 +154,7 @@ PetscErrorCode StkRefineSetMonitor(StkRefine r, StkRefineMonitorFn monitor, void
 PetscErrorCode StkRefineSetFromOptions(StkRefine r)
 {
   PetscFunctionBeginUser;
-  PetscOptionsBegin(r->comm, "refine_", "Online refinement of the mechanism network (MODEL.md section 5)", NULL);
+  PetscOptionsBegin(r->comm, r->class_prefix, "Online refinement of the mechanism network (MODEL.md section 5)", NULL);
   PetscCall(PetscOptionsEnum("-estimator", "Gradient estimator", "StkRefineSetFromOptions", StkRefineEstimators, (PetscEnum)r->estimator, (PetscEnum *)&r->estimator, NULL));
   PetscCall(PetscOptionsInt("-iterations", "Number of iterations (windows)", "", r->iterations, &r->iterations, NULL));
   PetscCall(PetscOptionsReal("-a0", "Step size a_0 in a_k = a_0 / (k + k_0)^alpha", "", r->a0, &r->a0, NULL));
@@ -152,19 +181,23 @@ static PetscErrorCode StkRefineCheck(StkRefine r)
   PetscFunctionBeginUser;
   PetscCheck(r->net, r->comm, PETSC_ERR_ARG_WRONGSTATE, "StkRefineSetNetwork must be called before StkRefineSetUp");
   PetscCheck(r->expert, r->comm, PETSC_ERR_ARG_WRONGSTATE, "StkRefineSetExpert must be called before StkRefineSetUp");
-  PetscCheck(r->iterations >= 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-refine_iterations must be >= 0, got %" PetscInt_FMT, r->iterations);
-  PetscCheck(r->a0 >= 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-refine_a0 must be >= 0, got %g", (double)r->a0);
-  PetscCheck(r->k0 > 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-refine_k0 must be > 0, got %g", (double)r->k0);
-  PetscCheck(r->alpha > 0.5 && r->alpha <= 1, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-refine_alpha must lie in (0.5, 1], got %g", (double)r->alpha);
-  PetscCheck(r->radius >= 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-refine_radius must be >= 0, got %g", (double)r->radius);
-  PetscCheck(r->window > 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-refine_window must be > 0, got %g", (double)r->window);
-  PetscCheck(r->dt > 0 && r->dt <= r->window / 2, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-refine_dt must lie in (0, -refine_window / 2 = %g], got %g", (double)(r->window / 2), (double)r->dt);
-  PetscCheck(r->seed >= 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-refine_seed must be >= 0, got %" PetscInt_FMT, r->seed);
-  PetscCheck(r->s0 >= 0 && r->s0 <= 1, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-refine_s0 must lie in [0, 1], got %g", (double)r->s0);
-  PetscCheck(r->spsa_c > 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-refine_spsa_c must be > 0, got %g", (double)r->spsa_c);
-  PetscCheck(r->replan >= 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-refine_replan must be >= 0 (0: never), got %g", (double)r->replan);
-  if (r->replan > 0) PetscCall(StkH5CheckWritable(r->comm, "-refine_replan_file", r->replan_file));
-  PetscCheck(r->kappa_factor > 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-refine_true_kappa_factor must be > 0, got %g", (double)r->kappa_factor);
+  PetscCheck(r->iterations >= 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%siterations must be >= 0, got %" PetscInt_FMT, r->class_prefix, r->iterations);
+  PetscCheck(r->a0 >= 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sa0 must be >= 0, got %g", r->class_prefix, (double)r->a0);
+  PetscCheck(r->k0 > 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sk0 must be > 0, got %g", r->class_prefix, (double)r->k0);
+  PetscCheck(r->alpha > 0.5 && r->alpha <= 1, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%salpha must lie in (0.5, 1], got %g", r->class_prefix, (double)r->alpha);
+  PetscCheck(r->radius >= 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sradius must be >= 0, got %g", r->class_prefix, (double)r->radius);
+  PetscCheck(r->window > 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%swindow must be > 0, got %g", r->class_prefix, (double)r->window);
+  PetscCheck(r->dt > 0 && r->dt <= r->window / 2, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sdt must lie in (0, -%swindow / 2 = %g], got %g", r->class_prefix, r->class_prefix, (double)(r->window / 2), (double)r->dt);
+  PetscCheck(r->seed >= 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sseed must be >= 0, got %" PetscInt_FMT, r->class_prefix, r->seed);
+  PetscCheck(r->s0 >= 0 && r->s0 <= 1, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%ss0 must lie in [0, 1], got %g", r->class_prefix, (double)r->s0);
+  PetscCheck(r->spsa_c > 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sspsa_c must be > 0, got %g", r->class_prefix, (double)r->spsa_c);
+  PetscCheck(r->replan >= 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sreplan must be >= 0 (0: never), got %g", r->class_prefix, (double)r->replan);
+  if (r->replan > 0) {
+    char opt[272];
+    PetscCall(PetscSNPrintf(opt, sizeof(opt), "-%sreplan_file", r->class_prefix));
+    PetscCall(StkH5CheckWritable(r->comm, opt, r->replan_file));
+  }
+  PetscCheck(r->kappa_factor > 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%strue_kappa_factor must be > 0, got %g", r->class_prefix, (double)r->kappa_factor);
   PetscFunctionReturn(0);
 }
 
@@ -184,6 +217,7 @@ static PetscErrorCode SetUpEnvironment(StkRefine r)
   ep.kappa = mp->kappa * r->kappa_factor;
   PetscCall(StkPopulationDestroy(&r->pop));
   PetscCall(StkPopulationCreate(r->comm, &r->pop));
+  PetscCall(StkPopulationSetOptionsPrefix(r->pop, r->prefix)); /* its messages name the refinement's spelling */
   PetscCall(StkPopulationSetParams(r->pop, &ep));
   PetscCall(StkSimSettingsDefault(&set));
   set.type     = r->env;
@@ -574,6 +608,7 @@ PetscErrorCode StkRefineDestroy(StkRefine *refine)
   PetscCall(StkSimDestroy(&r->sim));
   PetscCall(StkPopulationDestroy(&r->pop));
   PetscCall(StkPolicyDestroy(&r->plan));
+  PetscCall(PetscFree(r->prefix));
   PetscCall(PetscFree(*refine));
   PetscFunctionReturn(0);
 }

@@ -56,6 +56,15 @@ typedef struct _p_StkRefine *StkRefine;
 typedef PetscErrorCode (*StkRefineMonitorFn)(StkRefine, PetscInt k, PetscInt n, const StkRefineRecord *rec, void *ctx);
 
 PETSC_EXTERN PetscErrorCode StkRefineCreate(MPI_Comm comm, StkRefine *refine);
+/* Options prefix (stk_options.h): the refinement reads -a0, -window, ... under USER +
+ * "refine_": with no prefix the documented -refine_a0, -refine_window; after
+ * StkRefineSetOptionsPrefix(refine, "bear_") -bear_refine_a0, and errors name that
+ * spelling.  The environment's population gets USER (it reads no options: its
+ * parameters are the expert model's, kappa scaled).  A prefix must not start with '-';
+ * Get returns NULL when none is set. */
+PETSC_EXTERN PetscErrorCode StkRefineSetOptionsPrefix(StkRefine refine, const char prefix[]);
+PETSC_EXTERN PetscErrorCode StkRefineAppendOptionsPrefix(StkRefine refine, const char prefix[]);
+PETSC_EXTERN PetscErrorCode StkRefineGetOptionsPrefix(StkRefine refine, const char *prefix[]);
 /* The network to refine, in place (borrowed); theta_0 = its weights at SetUp. */
 PETSC_EXTERN PetscErrorCode StkRefineSetNetwork(StkRefine refine, StkNet net);
 /* The expert (a set-up StkPolicy of type expert, borrowed): the planner's model and V_s. */

@@ -1,5 +1,6 @@
 /* StkModel: the generic part of a model (options, validation, dispatch to the ops table). */
 #include "stk_modelimpl.h"
+#include "stk_options.h"
 #include <string.h>
 
 #define STK_MODEL_DEFAULT_RHO 0.05
@@ -79,7 +80,52 @@ static PetscErrorCode StkModelResetType(StkModel m)
   PetscCall(PetscMemzero(&m->ops, sizeof(m->ops)));
   m->data        = NULL;
   m->type[0]     = 0;
+  m->type_class  = NULL;
   m->setupcalled = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+/* The user's part of the prefix, "" when none: messages print "-%smodel". */
+static const char *UserPrefix(StkModel m)
+{
+  return m->prefix ? m->prefix : "";
+}
+
+PetscErrorCode StkModelComposePrefix(StkModel m, const char cls[], char pre[], size_t len)
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkOptionsPrefixCompose(m->prefix, cls ? cls : m->type_class, pre, len));
+  PetscFunctionReturn(0);
+}
+
+/* The objects the type owns follow the model's prefix. */
+static PetscErrorCode StkModelHandPrefixDown(StkModel m)
+{
+  PetscFunctionBeginUser;
+  if (m->ops.setoptionsprefix) PetscCall(m->ops.setoptionsprefix(m));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkModelSetOptionsPrefix(StkModel m, const char prefix[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkOptionsPrefixSet(&m->prefix, prefix));
+  PetscCall(StkModelHandPrefixDown(m));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkModelAppendOptionsPrefix(StkModel m, const char prefix[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkOptionsPrefixAppend(&m->prefix, prefix));
+  PetscCall(StkModelHandPrefixDown(m));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkModelGetOptionsPrefix(StkModel m, const char *prefix[])
+{
+  PetscFunctionBeginUser;
+  *prefix = m->prefix;
   PetscFunctionReturn(0);
 }
 
@@ -94,7 +140,7 @@ PetscErrorCode StkModelSetType(StkModel m, const char type[])
   if (!create) {
     char known[256];
     PetscCall(StkModelKnownTypes(known, sizeof(known)));
-    SETERRQ(m->comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "Unknown -model '%s' (known: %s)", type, known);
+    SETERRQ(m->comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "Unknown -%smodel '%s' (known: %s)", UserPrefix(m), type, known);
   }
   PetscCall(StkModelResetType(m));
   PetscCall(PetscStrncpy(m->type, type, sizeof(m->type)));
@@ -105,13 +151,14 @@ PetscErrorCode StkModelSetType(StkModel m, const char type[])
     PetscCall(PetscSNPrintf(m->names[k], sizeof(m->names[k]), "x%" PetscInt_FMT, k));
   }
   PetscCall(create(m));
+  PetscCall(StkModelHandPrefixDown(m));
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode StkModelSetDimension(StkModel m, PetscInt dim)
 {
   PetscFunctionBeginUser;
-  PetscCheck(dim >= 1 && dim <= 2, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-dim must be 1 or 2, got %" PetscInt_FMT, dim);
+  PetscCheck(dim >= 1 && dim <= 2, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sdim must be 1 or 2, got %" PetscInt_FMT, UserPrefix(m), dim);
   m->dim_set = PETSC_TRUE;
   if (dim != m->dim && m->type[0]) { /* re-create the type at the new dimension, same discount */
     char            type[64];
@@ -126,23 +173,42 @@ PetscErrorCode StkModelSetDimension(StkModel m, PetscInt dim)
   PetscFunctionReturn(0);
 }
 
+/* The type's own options, under USER + its class. */
+static PetscErrorCode StkModelTypeSetFromOptions(StkModel m, const char title[])
+{
+  char pre[256];
+
+  PetscFunctionBeginUser;
+  if (!m->ops.setfromoptions) PetscFunctionReturn(0);
+  PetscCall(StkModelComposePrefix(m, NULL, pre, sizeof(pre)));
+  PetscOptionsBegin(m->comm, pre, title, NULL);
+  PetscCall(m->ops.setfromoptions(m, PetscOptionsObject));
+  PetscOptionsEnd();
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StkModelSetFromOptions(StkModel m)
 {
-  char      type[64];
+  char      type[64], pre[256], title[96];
   PetscInt  dim = m->dim;
   PetscBool set;
 
   PetscFunctionBeginUser;
   PetscCall(PetscStrncpy(type, m->type[0] ? m->type : STK_MODEL_STAKING, sizeof(type)));
-  PetscOptionsBegin(m->comm, NULL, "Model (MODEL.md section 3)", NULL);
+  PetscOptionsBegin(m->comm, m->prefix, "Model (MODEL.md section 3)", NULL);
   PetscCall(PetscOptionsFList("-model", "Model: staking (MODEL.md), or a test problem with an exact solution: lq (linear-quadratic), bangbang (bounded control), mms (manufactured, reflecting), merton (consumption-portfolio)", "StkModelSetType", StkModelList, type, type, sizeof(type), NULL));
   PetscCall(PetscOptionsInt("-dim", "State dimension: 1 (s) or 2 (s, z) for staking (default 2); 1 or 2 for lq and mms (default 2); bangbang and merton are 1-D", "StkModelSetDimension", dim, &dim, &set));
+  PetscOptionsEnd();
+  /* after PetscOptionsEnd: a bad name or dimension then errors without leaving the block open */
   if (set) PetscCall(StkModelSetDimension(m, dim));
   PetscCall(StkModelSetType(m, type));
-  PetscCall(PetscOptionsReal("-hjb_rho", "Discount rate rho > 0 (1/yr)", "StkModelSetFromOptions", m->rho, &m->rho, NULL));
-  PetscCheck(m->rho > 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-hjb_rho must be > 0, got %g", (double)m->rho);
-  if (m->ops.setfromoptions) PetscCall(m->ops.setfromoptions(m, PetscOptionsObject));
+  PetscCall(StkModelComposePrefix(m, STK_MODEL_PARAMS_CLASS, pre, sizeof(pre)));
+  PetscOptionsBegin(m->comm, pre, "Model discount", NULL);
+  PetscCall(PetscOptionsReal("-rho", "Discount rate rho > 0 (1/yr)", "StkModelSetFromOptions", m->rho, &m->rho, NULL));
   PetscOptionsEnd();
+  PetscCheck(m->rho > 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%srho must be > 0, got %g", pre, (double)m->rho);
+  PetscCall(PetscSNPrintf(title, sizeof(title), "Parameters of -%smodel %s", UserPrefix(m), m->type));
+  PetscCall(StkModelTypeSetFromOptions(m, title));
   PetscFunctionReturn(0);
 }
 
@@ -174,6 +240,7 @@ PetscErrorCode StkModelDestroy(StkModel *model)
   PetscFunctionBeginUser;
   if (!*model) PetscFunctionReturn(0);
   PetscCall(StkModelResetType(*model));
+  PetscCall(PetscFree((*model)->prefix));
   PetscCall(PetscFree(*model));
   PetscFunctionReturn(0);
 }
@@ -406,11 +473,10 @@ PetscErrorCode StkModelPrintOptionsOfOtherTypes(StkModel m)
     if (!strcmp(names[i], m->type)) continue;
     PetscCall(StkModelCreate(m->comm, &other));
     other->dim = m->dim;
+    PetscCall(StkModelSetOptionsPrefix(other, m->prefix));
     PetscCall(StkModelSetType(other, names[i]));
-    PetscCall(PetscSNPrintf(title, sizeof(title), "Options of -model %s", other->type));
-    PetscOptionsBegin(m->comm, NULL, title, NULL);
-    if (other->ops.setfromoptions) PetscCall(other->ops.setfromoptions(other, PetscOptionsObject));
-    PetscOptionsEnd();
+    PetscCall(PetscSNPrintf(title, sizeof(title), "Options of -%smodel %s", UserPrefix(m), other->type));
+    PetscCall(StkModelTypeSetFromOptions(other, title));
     PetscCall(StkModelDestroy(&other));
   }
   PetscCall(PetscFree(names));

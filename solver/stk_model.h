@@ -25,8 +25,19 @@ typedef enum { STK_BC_REFLECT, STK_BC_DIRICHLET } StkBoundaryType;
 PETSC_EXTERN PetscErrorCode StkModelCreate(MPI_Comm comm, StkModel *model);
 PETSC_EXTERN PetscErrorCode StkModelSetType(StkModel model, const char type[]);
 PETSC_EXTERN PetscErrorCode StkModelSetDimension(StkModel model, PetscInt dim);
+/* Options prefix (stk_options.h): the model reads -model and -dim under USER, its
+ * discount -rho and the staking type's parameters (-sbar, -w_s, -w_u, -ubar, -eta,
+ * -u_min, -u_max) under USER + "hjb_", and a test type's under USER + its own class
+ * ("lq_", "bb_", "mms_", "merton_").  With no prefix these are the documented -model,
+ * -dim, -hjb_rho, -hjb_sbar, -lq_a, ...; after StkModelSetOptionsPrefix(model, "bear_")
+ * they are -bear_model, -bear_dim, -bear_hjb_rho, -bear_lq_a, and errors name that
+ * spelling.  The staking model hands USER to its StkPopulation (-bear_agents_kappa).  A
+ * prefix must not start with '-'; Get returns NULL when none is set. */
+PETSC_EXTERN PetscErrorCode StkModelSetOptionsPrefix(StkModel model, const char prefix[]);
+PETSC_EXTERN PetscErrorCode StkModelAppendOptionsPrefix(StkModel model, const char prefix[]);
+PETSC_EXTERN PetscErrorCode StkModelGetOptionsPrefix(StkModel model, const char *prefix[]);
 /* -model (a registered type: staking|lq|bangbang|mms|merton built in), -dim 1|2, -hjb_rho,
- * and the type's own options. */
+ * and the type's own options (with the prefixes above). */
 PETSC_EXTERN PetscErrorCode StkModelSetFromOptions(StkModel model);
 PETSC_EXTERN PetscErrorCode StkModelSetUp(StkModel model);
 PETSC_EXTERN PetscErrorCode StkModelView(StkModel model, PetscViewer viewer);
@@ -70,7 +81,8 @@ PETSC_EXTERN PetscErrorCode StkModelWriteAttributes(StkModel model, StkH5 file, 
  * No options are read.  Errors name the file.  Collective. */
 PETSC_EXTERN PetscErrorCode StkModelLoad(MPI_Comm comm, StkH5 file, const char group[], StkModel *model);
 
-/* For -help: list the options of every registered type other than this model's. */
+/* For -help: list the options of every registered type other than this model's (under
+ * the model's prefix). */
 PETSC_EXTERN PetscErrorCode StkModelPrintOptionsOfOtherTypes(StkModel model);
 
 /* The token holders of a "staking" model (borrowed; errors for other types): the
@@ -80,7 +92,8 @@ PETSC_EXTERN PetscErrorCode StkModelPrintOptionsOfOtherTypes(StkModel model);
  * default box and reference point (zbar, theta, sigma_z) are fixed at set-up. */
 PETSC_EXTERN PetscErrorCode StkModelStakingGetPopulation(StkModel model, StkPopulation *pop);
 /* Adds a model type (or replaces the constructor of a registered name): `create` fills
- * in the ops table of stk_modelimpl.h.  May be called before the first StkModelCreate:
+ * in the ops table of stk_modelimpl.h and type_class, the CLASS its setfromoptions op
+ * reads bare names under (NULL: full names under the model's USER prefix).  May be called before the first StkModelCreate:
  * the built-in types are always registered first, once per PetscInitialize (the list is
  * destroyed at PetscFinalize).  -model, -help and the "known:" list of an unknown
  * -model come from this registry. */

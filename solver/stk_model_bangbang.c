@@ -79,10 +79,12 @@ static PetscErrorCode BangBangExactPolicy(StkModel m, const PetscReal x[], Petsc
 static PetscErrorCode BangBangCheck(StkModel m)
 {
   const BangBangCtx *ctx = (BangBangCtx *)m->data;
+  char               pre[256];
 
   PetscFunctionBeginUser;
-  PetscCheck(ctx->sigma >= 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-bb_sigma must be >= 0, got %g", (double)ctx->sigma);
-  PetscCheck(ctx->L > 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-bb_box must be > 0, got %g", (double)ctx->L);
+  PetscCall(StkModelComposePrefix(m, NULL, pre, sizeof(pre)));
+  PetscCheck(ctx->sigma >= 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%ssigma must be >= 0, got %g", pre, (double)ctx->sigma);
+  PetscCheck(ctx->L > 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sbox must be > 0, got %g", pre, (double)ctx->L);
   PetscFunctionReturn(0);
 }
 
@@ -100,8 +102,8 @@ static PetscErrorCode BangBangSetFromOptions(StkModel m, PetscOptionItems *Petsc
 
   PetscFunctionBeginUser;
   PetscOptionsHeadBegin(PetscOptionsObject, "Bang-bang test model: dx = u dt + sigma dW, |u| <= 1, cost x^2");
-  PetscCall(PetscOptionsReal("-bb_sigma", "Volatility sigma >= 0 (1/sqrt(yr))", "StkModelSetFromOptions", ctx->sigma, &ctx->sigma, NULL));
-  PetscCall(PetscOptionsReal("-bb_box", "Half-width L of the box [-L, L] (exact V as Dirichlet data at both ends)", "StkModelSetFromOptions", ctx->L, &ctx->L, NULL));
+  PetscCall(PetscOptionsReal("-sigma", "Volatility sigma >= 0 (1/sqrt(yr))", "StkModelSetFromOptions", ctx->sigma, &ctx->sigma, NULL));
+  PetscCall(PetscOptionsReal("-box", "Half-width L of the box [-L, L] (exact V as Dirichlet data at both ends)", "StkModelSetFromOptions", ctx->L, &ctx->L, NULL));
   PetscOptionsHeadEnd();
   PetscCall(BangBangCheck(m));
   BangBangApplyBox(m);
@@ -115,7 +117,7 @@ static PetscErrorCode BangBangSetUp(StkModel m)
   PetscReal       s;
 
   PetscFunctionBeginUser;
-  PetscCheck(m->dim == 1, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "The bangbang model is 1-D: use -dim 1 (got -dim %" PetscInt_FMT ")", m->dim);
+  PetscCheck(m->dim == 1, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "The bangbang model is 1-D: use -%sdim 1 (got -%sdim %" PetscInt_FMT ")", m->prefix ? m->prefix : "", m->prefix ? m->prefix : "", m->dim);
   PetscCall(BangBangCheck(m));
   BangBangApplyBox(m);
   ctx->a      = 0.5 * ctx->sigma * ctx->sigma;
@@ -187,6 +189,7 @@ PetscErrorCode StkModelCreate_BangBang(StkModel m)
   m->bc[0][0] = m->bc[0][1] = STK_BC_DIRICHLET;
   PetscCall(PetscStrncpy(m->names[0], "x0", sizeof(m->names[0])));
   BangBangApplyBox(m);
+  m->type_class         = "bb_";
   m->ops.setfromoptions = BangBangSetFromOptions;
   m->ops.setup          = BangBangSetUp;
   m->ops.view           = BangBangView;

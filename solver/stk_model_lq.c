@@ -109,7 +109,7 @@ static PetscErrorCode LQOptionsArray(PetscOptionItems *PetscOptionsObject, const
   PetscCall(PetscArraycpy(buf, value, count));
   PetscCall(PetscOptionsRealArray(name, help, "StkModelSetFromOptions", buf, &n, &set));
   if (!set) PetscFunctionReturn(0);
-  PetscCheck(n == count, PetscOptionsObject->comm, PETSC_ERR_ARG_SIZ, "%s needs %" PetscInt_FMT " values (%s), got %" PetscInt_FMT "%s", name, count, shape, n, n > LQ_NN ? " or more" : "");
+  PetscCheck(n == count, PetscOptionsObject->comm, PETSC_ERR_ARG_SIZ, "-%s%s needs %" PetscInt_FMT " values (%s), got %" PetscInt_FMT "%s", PetscOptionsObject->prefix ? PetscOptionsObject->prefix : "", name + 1, count, shape, n, n > LQ_NN ? " or more" : "");
   PetscCall(PetscArraycpy(value, buf, count));
   PetscFunctionReturn(0);
 }
@@ -119,19 +119,21 @@ static PetscErrorCode LQCheck(StkModel m)
   const LQCtx   *ctx  = (LQCtx *)m->data;
   const PetscInt d    = m->dim;
   PetscReal      qmax = 0; /* scale of the symmetry and semidefiniteness tolerances */
+  char           pre[256];
 
   PetscFunctionBeginUser;
+  PetscCall(StkModelComposePrefix(m, NULL, pre, sizeof(pre)));
   for (PetscInt i = 0; i < d * d; i++) qmax = PetscMax(qmax, PetscAbsReal(ctx->Q[i]));
-  for (PetscInt c = 0; c < d; c++) PetscCheck(ctx->R[c] > 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-lq_r must be > 0, got %g (entry %" PetscInt_FMT ")", (double)ctx->R[c], c);
-  for (PetscInt k = 0; k < d; k++) PetscCheck(ctx->Sigma[k] >= 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-lq_sigma: negative volatility %g (entry %" PetscInt_FMT ")", (double)ctx->Sigma[k], k);
+  for (PetscInt c = 0; c < d; c++) PetscCheck(ctx->R[c] > 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sr must be > 0, got %g (entry %" PetscInt_FMT ")", pre, (double)ctx->R[c], c);
+  for (PetscInt k = 0; k < d; k++) PetscCheck(ctx->Sigma[k] >= 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%ssigma: negative volatility %g (entry %" PetscInt_FMT ")", pre, (double)ctx->Sigma[k], k);
   for (PetscInt i = 0; i < d; i++) {
-    PetscCheck(ctx->Q[i * d + i] >= 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-lq_q must be positive semidefinite, got diagonal entry %g", (double)ctx->Q[i * d + i]);
+    PetscCheck(ctx->Q[i * d + i] >= 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sq must be positive semidefinite, got diagonal entry %g", pre, (double)ctx->Q[i * d + i]);
     for (PetscInt j = 0; j < i; j++)
-      PetscCheck(PetscAbsReal(ctx->Q[i * d + j] - ctx->Q[j * d + i]) <= 1e-12 * qmax, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-lq_q must be symmetric, got Q[%" PetscInt_FMT "][%" PetscInt_FMT "] = %g != Q[%" PetscInt_FMT "][%" PetscInt_FMT "] = %g", i, j, (double)ctx->Q[i * d + j], j, i, (double)ctx->Q[j * d + i]);
+      PetscCheck(PetscAbsReal(ctx->Q[i * d + j] - ctx->Q[j * d + i]) <= 1e-12 * qmax, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sq must be symmetric, got Q[%" PetscInt_FMT "][%" PetscInt_FMT "] = %g != Q[%" PetscInt_FMT "][%" PetscInt_FMT "] = %g", pre, i, j, (double)ctx->Q[i * d + j], j, i, (double)ctx->Q[j * d + i]);
   }
-  if (d == 2) PetscCheck(ctx->Q[0] * ctx->Q[3] - ctx->Q[1] * ctx->Q[2] >= -1e-12 * qmax * qmax, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-lq_q must be positive semidefinite, got determinant %g", (double)(ctx->Q[0] * ctx->Q[3] - ctx->Q[1] * ctx->Q[2]));
-  PetscCheck(ctx->L > 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-lq_box must be > 0, got %g", (double)ctx->L);
-  PetscCheck(ctx->umax > 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-lq_umax must be > 0, got %g", (double)ctx->umax);
+  if (d == 2) PetscCheck(ctx->Q[0] * ctx->Q[3] - ctx->Q[1] * ctx->Q[2] >= -1e-12 * qmax * qmax, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sq must be positive semidefinite, got determinant %g", pre, (double)(ctx->Q[0] * ctx->Q[3] - ctx->Q[1] * ctx->Q[2]));
+  PetscCheck(ctx->L > 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sbox must be > 0, got %g", pre, (double)ctx->L);
+  PetscCheck(ctx->umax > 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sumax must be > 0, got %g", pre, (double)ctx->umax);
   PetscFunctionReturn(0);
 }
 
@@ -157,13 +159,13 @@ static PetscErrorCode LQSetFromOptions(StkModel m, PetscOptionItems *PetscOption
 
   PetscFunctionBeginUser;
   PetscOptionsHeadBegin(PetscOptionsObject, "LQ test model");
-  PetscCall(LQOptionsArray(PetscOptionsObject, "-lq_a", d == 1 ? "Drift coefficient A (1/yr)" : "Drift matrix A, row-major (1/yr)", d * d, dd, ctx->A));
-  PetscCall(LQOptionsArray(PetscOptionsObject, "-lq_b", "Control loadings B, diagonal (1/yr)", d, diag, ctx->B));
-  PetscCall(LQOptionsArray(PetscOptionsObject, "-lq_q", d == 1 ? "State cost Q >= 0" : "State cost Q, symmetric PSD, row-major", d * d, dd, ctx->Q));
-  PetscCall(LQOptionsArray(PetscOptionsObject, "-lq_r", "Control costs R > 0, diagonal", d, diag, ctx->R));
-  PetscCall(LQOptionsArray(PetscOptionsObject, "-lq_sigma", "Volatilities Sigma >= 0, diagonal (1/sqrt(yr))", d, diag, ctx->Sigma));
-  PetscCall(PetscOptionsReal("-lq_box", "Half-width L of the box [-L, L]^d", "StkModelSetFromOptions", ctx->L, &ctx->L, NULL));
-  PetscCall(PetscOptionsReal("-lq_umax", "Control bound |u_c| <= umax (the formulation is unbounded; keep it generous)", "StkModelSetFromOptions", ctx->umax, &ctx->umax, NULL));
+  PetscCall(LQOptionsArray(PetscOptionsObject, "-a", d == 1 ? "Drift coefficient A (1/yr)" : "Drift matrix A, row-major (1/yr)", d * d, dd, ctx->A));
+  PetscCall(LQOptionsArray(PetscOptionsObject, "-b", "Control loadings B, diagonal (1/yr)", d, diag, ctx->B));
+  PetscCall(LQOptionsArray(PetscOptionsObject, "-q", d == 1 ? "State cost Q >= 0" : "State cost Q, symmetric PSD, row-major", d * d, dd, ctx->Q));
+  PetscCall(LQOptionsArray(PetscOptionsObject, "-r", "Control costs R > 0, diagonal", d, diag, ctx->R));
+  PetscCall(LQOptionsArray(PetscOptionsObject, "-sigma", "Volatilities Sigma >= 0, diagonal (1/sqrt(yr))", d, diag, ctx->Sigma));
+  PetscCall(PetscOptionsReal("-box", "Half-width L of the box [-L, L]^d", "StkModelSetFromOptions", ctx->L, &ctx->L, NULL));
+  PetscCall(PetscOptionsReal("-umax", "Control bound |u_c| <= umax (the formulation is unbounded; keep it generous)", "StkModelSetFromOptions", ctx->umax, &ctx->umax, NULL));
   PetscOptionsHeadEnd();
   PetscCall(LQCheck(m));
   LQApplyBoxAndBounds(m);
@@ -308,7 +310,7 @@ PetscErrorCode StkModelCreate_LQ(StkModel m)
   LQCtx *ctx;
 
   PetscFunctionBeginUser;
-  PetscCheck(m->dim == 1 || m->dim == 2, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-dim must be 1 or 2 for the lq model, got %" PetscInt_FMT, m->dim);
+  PetscCheck(m->dim == 1 || m->dim == 2, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sdim must be 1 or 2 for the lq model, got %" PetscInt_FMT, m->prefix ? m->prefix : "", m->dim);
   PetscCall(PetscNew(&ctx));
   LQDefaults(ctx, m->dim);
   m->data = ctx;
@@ -320,6 +322,7 @@ PetscErrorCode StkModelCreate_LQ(StkModel m)
     PetscCall(PetscSNPrintf(m->names[k], sizeof(m->names[k]), "x%" PetscInt_FMT, k));
   }
   LQApplyBoxAndBounds(m);
+  m->type_class         = "lq_";
   m->ops.setfromoptions = LQSetFromOptions;
   m->ops.setup          = LQSetUp;
   m->ops.view           = LQView;

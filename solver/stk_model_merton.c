@@ -93,14 +93,16 @@ static PetscErrorCode MertonExactPolicy(StkModel m, const PetscReal x[], PetscRe
 static PetscErrorCode MertonCheck(StkModel m)
 {
   const MertonCtx *ctx = (MertonCtx *)m->data;
+  char             pre[256];
 
   PetscFunctionBeginUser;
-  PetscCheck(ctx->gamma > 0 && ctx->gamma != 1, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-merton_gamma must be > 0 and != 1 (log utility is not implemented), got %g", (double)ctx->gamma);
-  PetscCheck(ctx->sigma > 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-merton_sigma must be > 0, got %g", (double)ctx->sigma);
-  PetscCheck(ctx->w_lo > 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-merton_wlo must be > 0, got %g", (double)ctx->w_lo);
-  PetscCheck(ctx->w_hi > ctx->w_lo, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-merton_whi must exceed -merton_wlo %g, got %g", (double)ctx->w_lo, (double)ctx->w_hi);
-  PetscCheck(ctx->c_max > MERTON_C_MIN, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-merton_cmax must be > %g, got %g", (double)MERTON_C_MIN, (double)ctx->c_max);
-  PetscCheck(m->ulo[1] < m->uhi[1], m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-merton_pi_min %g must be below -merton_pi_max %g", (double)m->ulo[1], (double)m->uhi[1]);
+  PetscCall(StkModelComposePrefix(m, NULL, pre, sizeof(pre)));
+  PetscCheck(ctx->gamma > 0 && ctx->gamma != 1, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sgamma must be > 0 and != 1 (log utility is not implemented), got %g", pre, (double)ctx->gamma);
+  PetscCheck(ctx->sigma > 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%ssigma must be > 0, got %g", pre, (double)ctx->sigma);
+  PetscCheck(ctx->w_lo > 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%swlo must be > 0, got %g", pre, (double)ctx->w_lo);
+  PetscCheck(ctx->w_hi > ctx->w_lo, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%swhi must exceed -%swlo %g, got %g", pre, pre, (double)ctx->w_lo, (double)ctx->w_hi);
+  PetscCheck(ctx->c_max > MERTON_C_MIN, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scmax must be > %g, got %g", pre, (double)MERTON_C_MIN, (double)ctx->c_max);
+  PetscCheck(m->ulo[1] < m->uhi[1], m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%spi_min %g must be below -%spi_max %g", pre, (double)m->ulo[1], pre, (double)m->uhi[1]);
   PetscFunctionReturn(0);
 }
 
@@ -120,15 +122,15 @@ static PetscErrorCode MertonSetFromOptions(StkModel m, PetscOptionItems *PetscOp
 
   PetscFunctionBeginUser;
   PetscOptionsHeadBegin(PetscOptionsObject, "Merton test model: consumption c and risky share pi, CRRA utility");
-  PetscCall(PetscOptionsReal("-merton_r", "Riskless rate r (1/yr)", "StkModelSetFromOptions", ctx->r, &ctx->r, NULL));
-  PetscCall(PetscOptionsReal("-merton_mu", "Expected return of the risky asset mu (1/yr)", "StkModelSetFromOptions", ctx->mu, &ctx->mu, NULL));
-  PetscCall(PetscOptionsReal("-merton_sigma", "Volatility of the risky asset sigma > 0 (1/sqrt(yr))", "StkModelSetFromOptions", ctx->sigma, &ctx->sigma, NULL));
-  PetscCall(PetscOptionsReal("-merton_gamma", "Relative risk aversion gamma > 0, != 1", "StkModelSetFromOptions", ctx->gamma, &ctx->gamma, NULL));
-  PetscCall(PetscOptionsReal("-merton_wlo", "Lowest wealth w_lo > 0 (exact Dirichlet data)", "StkModelSetFromOptions", ctx->w_lo, &ctx->w_lo, NULL));
-  PetscCall(PetscOptionsReal("-merton_whi", "Highest wealth w_hi > w_lo (exact Dirichlet data)", "StkModelSetFromOptions", ctx->w_hi, &ctx->w_hi, NULL));
-  PetscCall(PetscOptionsReal("-merton_cmax", "Largest consumption rate (wealth/yr)", "StkModelSetFromOptions", ctx->c_max, &ctx->c_max, NULL));
-  PetscCall(PetscOptionsReal("-merton_pi_min", "Lowest risky share (negative: short the risky asset)", "StkModelSetFromOptions", m->ulo[1], &m->ulo[1], NULL));
-  PetscCall(PetscOptionsReal("-merton_pi_max", "Highest risky share (above 1: leverage)", "StkModelSetFromOptions", m->uhi[1], &m->uhi[1], NULL));
+  PetscCall(PetscOptionsReal("-r", "Riskless rate r (1/yr)", "StkModelSetFromOptions", ctx->r, &ctx->r, NULL));
+  PetscCall(PetscOptionsReal("-mu", "Expected return of the risky asset mu (1/yr)", "StkModelSetFromOptions", ctx->mu, &ctx->mu, NULL));
+  PetscCall(PetscOptionsReal("-sigma", "Volatility of the risky asset sigma > 0 (1/sqrt(yr))", "StkModelSetFromOptions", ctx->sigma, &ctx->sigma, NULL));
+  PetscCall(PetscOptionsReal("-gamma", "Relative risk aversion gamma > 0, != 1", "StkModelSetFromOptions", ctx->gamma, &ctx->gamma, NULL));
+  PetscCall(PetscOptionsReal("-wlo", "Lowest wealth w_lo > 0 (exact Dirichlet data)", "StkModelSetFromOptions", ctx->w_lo, &ctx->w_lo, NULL));
+  PetscCall(PetscOptionsReal("-whi", "Highest wealth w_hi > w_lo (exact Dirichlet data)", "StkModelSetFromOptions", ctx->w_hi, &ctx->w_hi, NULL));
+  PetscCall(PetscOptionsReal("-cmax", "Largest consumption rate (wealth/yr)", "StkModelSetFromOptions", ctx->c_max, &ctx->c_max, NULL));
+  PetscCall(PetscOptionsReal("-pi_min", "Lowest risky share (negative: short the risky asset)", "StkModelSetFromOptions", m->ulo[1], &m->ulo[1], NULL));
+  PetscCall(PetscOptionsReal("-pi_max", "Highest risky share (above 1: leverage)", "StkModelSetFromOptions", m->uhi[1], &m->uhi[1], NULL));
   PetscOptionsHeadEnd();
   PetscCall(MertonCheck(m));
   MertonApplyBoxAndBounds(m);
@@ -141,20 +143,24 @@ static PetscErrorCode MertonSetUp(StkModel m)
 {
   MertonCtx      *ctx = (MertonCtx *)m->data;
   PetscReal       excess, growth;
+  char            pre[256], hjb[256], user[256];
 
   PetscFunctionBeginUser;
-  PetscCheck(m->dim == 1, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "The merton model is 1-D: use -dim 1 (got -dim %" PetscInt_FMT ")", m->dim);
+  PetscCall(StkModelComposePrefix(m, NULL, pre, sizeof(pre)));
+  PetscCall(StkModelComposePrefix(m, STK_MODEL_PARAMS_CLASS, hjb, sizeof(hjb)));
+  PetscCall(StkModelComposePrefix(m, "", user, sizeof(user)));
+  PetscCheck(m->dim == 1, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "The merton model is 1-D: use -%sdim 1 (got -%sdim %" PetscInt_FMT ")", user, user, m->dim);
   PetscCall(MertonCheck(m));
   MertonApplyBoxAndBounds(m);
   excess       = ctx->mu - ctx->r;
   growth       = ctx->r + excess * excess / (2 * ctx->gamma * ctx->sigma * ctx->sigma);
   ctx->nu      = (m->rho - (1 - ctx->gamma) * growth) / ctx->gamma;
-  PetscCheck(ctx->nu > 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "Merton's problem has no finite value: rho - (1 - gamma)(r + (mu - r)^2/(2 gamma sigma^2)) = %g must be > 0; raise -hjb_rho (got %g) or change -merton_gamma %g, -merton_r %g, -merton_mu %g, -merton_sigma %g", (double)(ctx->gamma * ctx->nu), (double)m->rho, (double)ctx->gamma, (double)ctx->r, (double)ctx->mu, (double)ctx->sigma);
+  PetscCheck(ctx->nu > 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "Merton's problem has no finite value: rho - (1 - gamma)(r + (mu - r)^2/(2 gamma sigma^2)) = %g must be > 0; raise -%srho (got %g) or change -%sgamma %g, -%sr %g, -%smu %g, -%ssigma %g", (double)(ctx->gamma * ctx->nu), hjb, (double)m->rho, pre, (double)ctx->gamma, pre, (double)ctx->r, pre, (double)ctx->mu, pre, (double)ctx->sigma);
   ctx->A       = PetscPowReal(ctx->nu, -ctx->gamma);
   ctx->pi_star = excess / (ctx->gamma * ctx->sigma * ctx->sigma);
-  PetscCheck(ctx->pi_star > m->ulo[1] && ctx->pi_star < m->uhi[1], m->comm, PETSC_ERR_ARG_OUTOFRANGE, "The optimal risky share pi* = (mu - r)/(gamma sigma^2) = %g lies outside (-merton_pi_min, -merton_pi_max) = (%g, %g): the closed form would not be exact", (double)ctx->pi_star, (double)m->ulo[1], (double)m->uhi[1]);
-  PetscCheck(ctx->nu * ctx->w_hi < ctx->c_max, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "The optimal consumption c* = %g w reaches %g at -merton_whi %g, above -merton_cmax %g: raise -merton_cmax", (double)ctx->nu, (double)(ctx->nu * ctx->w_hi), (double)ctx->w_hi, (double)ctx->c_max);
-  PetscCheck(ctx->nu * ctx->w_lo > MERTON_C_MIN, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "The optimal consumption c* = %g w falls to %g at -merton_wlo %g, below the floor %g: raise -merton_wlo", (double)ctx->nu, (double)(ctx->nu * ctx->w_lo), (double)ctx->w_lo, (double)MERTON_C_MIN);
+  PetscCheck(ctx->pi_star > m->ulo[1] && ctx->pi_star < m->uhi[1], m->comm, PETSC_ERR_ARG_OUTOFRANGE, "The optimal risky share pi* = (mu - r)/(gamma sigma^2) = %g lies outside (-%spi_min, -%spi_max) = (%g, %g): the closed form would not be exact", (double)ctx->pi_star, pre, pre, (double)m->ulo[1], (double)m->uhi[1]);
+  PetscCheck(ctx->nu * ctx->w_hi < ctx->c_max, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "The optimal consumption c* = %g w reaches %g at -%swhi %g, above -%scmax %g: raise -%scmax", (double)ctx->nu, (double)(ctx->nu * ctx->w_hi), pre, (double)ctx->w_hi, pre, (double)ctx->c_max, pre);
+  PetscCheck(ctx->nu * ctx->w_lo > MERTON_C_MIN, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "The optimal consumption c* = %g w falls to %g at -%swlo %g, below the floor %g: raise -%swlo", (double)ctx->nu, (double)(ctx->nu * ctx->w_lo), pre, (double)ctx->w_lo, (double)MERTON_C_MIN, pre);
   PetscFunctionReturn(0);
 }
 
@@ -243,6 +249,7 @@ PetscErrorCode StkModelCreate_Merton(StkModel m)
   m->bc[0][0] = m->bc[0][1] = STK_BC_DIRICHLET;
   PetscCall(PetscStrncpy(m->names[0], "w", sizeof(m->names[0])));
   MertonApplyBoxAndBounds(m);
+  m->type_class         = "merton_";
   m->ops.setfromoptions = MertonSetFromOptions;
   m->ops.setup          = MertonSetUp;
   m->ops.view           = MertonView;

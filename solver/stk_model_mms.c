@@ -97,15 +97,26 @@ static PetscErrorCode MMSExactPolicy(StkModel m, const PetscReal x[], PetscReal 
   return 0;
 }
 
+static PetscErrorCode MMSCheck(StkModel m)
+{
+  MMSCtx *ctx = (MMSCtx *)m->data;
+  char    pre[256];
+
+  PetscFunctionBeginUser;
+  PetscCall(StkModelComposePrefix(m, NULL, pre, sizeof(pre)));
+  PetscCheck(ctx->sigma >= 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%ssigma must be >= 0, got %g", pre, (double)ctx->sigma);
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode MMSSetFromOptions(StkModel m, PetscOptionItems *PetscOptionsObject)
 {
   MMSCtx *ctx = (MMSCtx *)m->data;
 
   PetscFunctionBeginUser;
   PetscOptionsHeadBegin(PetscOptionsObject, "Manufactured-solution test model: V* = prod_k cos(pi x_k) on [0, 1]^d");
-  PetscCall(PetscOptionsReal("-mms_sigma", "Volatility sigma >= 0 of every direction (1/sqrt(yr))", "StkModelSetFromOptions", ctx->sigma, &ctx->sigma, NULL));
+  PetscCall(PetscOptionsReal("-sigma", "Volatility sigma >= 0 of every direction (1/sqrt(yr))", "StkModelSetFromOptions", ctx->sigma, &ctx->sigma, NULL));
   PetscOptionsHeadEnd();
-  PetscCheck(ctx->sigma >= 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-mms_sigma must be >= 0, got %g", (double)ctx->sigma);
+  PetscCall(MMSCheck(m));
   PetscFunctionReturn(0);
 }
 
@@ -114,7 +125,7 @@ static PetscErrorCode MMSSetUp(StkModel m)
   MMSCtx *ctx = (MMSCtx *)m->data;
 
   PetscFunctionBeginUser;
-  PetscCheck(ctx->sigma >= 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-mms_sigma must be >= 0, got %g", (double)ctx->sigma);
+  PetscCall(MMSCheck(m));
   ctx->a = 0.5 * ctx->sigma * ctx->sigma;
   PetscFunctionReturn(0);
 }
@@ -166,7 +177,7 @@ PetscErrorCode StkModelCreate_MMS(StkModel m)
   MMSCtx *ctx;
 
   PetscFunctionBeginUser;
-  PetscCheck(m->dim == 1 || m->dim == 2, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-dim must be 1 or 2 for the mms model, got %" PetscInt_FMT, m->dim);
+  PetscCheck(m->dim == 1 || m->dim == 2, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sdim must be 1 or 2 for the mms model, got %" PetscInt_FMT, m->prefix ? m->prefix : "", m->dim);
   PetscCall(PetscNew(&ctx));
   ctx->sigma = 0.3;
   ctx->a     = 0.5 * ctx->sigma * ctx->sigma;
@@ -182,6 +193,7 @@ PetscErrorCode StkModelCreate_MMS(StkModel m)
     m->bc[k][0] = m->bc[k][1] = STK_BC_REFLECT;
     PetscCall(PetscSNPrintf(m->names[k], sizeof(m->names[k]), "x%" PetscInt_FMT, k));
   }
+  m->type_class         = "mms_";
   m->ops.setfromoptions = MMSSetFromOptions;
   m->ops.setup          = MMSSetUp;
   m->ops.view           = MMSView;

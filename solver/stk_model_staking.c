@@ -63,15 +63,15 @@ static PetscErrorCode StakingSetFromOptions(StkModel m, PetscOptionItems *PetscO
 
   PetscFunctionBeginUser;
   PetscOptionsHeadBegin(PetscOptionsObject, "Planner's objective (MODEL.md section 3)");
-  PetscCall(PetscOptionsReal("-hjb_sbar", "Target staking ratio, in (0, 1)", "", ctx->sbar, &ctx->sbar, NULL));
-  PetscCall(PetscOptionsReal("-hjb_w_s", "Weight of (s - sbar)^2", "", ctx->w_s, &ctx->w_s, NULL));
-  PetscCall(PetscOptionsReal("-hjb_w_u", "Weight of (u - ubar)^2, > 0", "", ctx->w_u, &ctx->w_u, NULL));
-  PetscCall(PetscOptionsReal("-hjb_ubar", "Reference issuance rate (1/yr)", "", ctx->ubar, &ctx->ubar, NULL));
-  PetscCall(PetscOptionsReal("-hjb_eta", "Linear cost of issuance (dilution)", "", ctx->eta, &ctx->eta, NULL));
-  PetscCall(PetscOptionsReal("-hjb_u_min", "Lowest issuance rate (1/yr)", "", m->ulo[0], &m->ulo[0], NULL));
-  PetscCall(PetscOptionsReal("-hjb_u_max", "Highest issuance rate (1/yr)", "", m->uhi[0], &m->uhi[0], NULL));
+  PetscCall(PetscOptionsReal("-sbar", "Target staking ratio, in (0, 1)", "", ctx->sbar, &ctx->sbar, NULL));
+  PetscCall(PetscOptionsReal("-w_s", "Weight of (s - sbar)^2", "", ctx->w_s, &ctx->w_s, NULL));
+  PetscCall(PetscOptionsReal("-w_u", "Weight of (u - ubar)^2, > 0", "", ctx->w_u, &ctx->w_u, NULL));
+  PetscCall(PetscOptionsReal("-ubar", "Reference issuance rate (1/yr)", "", ctx->ubar, &ctx->ubar, NULL));
+  PetscCall(PetscOptionsReal("-eta", "Linear cost of issuance (dilution)", "", ctx->eta, &ctx->eta, NULL));
+  PetscCall(PetscOptionsReal("-u_min", "Lowest issuance rate (1/yr)", "", m->ulo[0], &m->ulo[0], NULL));
+  PetscCall(PetscOptionsReal("-u_max", "Highest issuance rate (1/yr)", "", m->uhi[0], &m->uhi[0], NULL));
   PetscOptionsHeadEnd();
-  PetscCall(StkPopulationSetFromOptions(ctx->pop));
+  PetscCall(StkPopulationSetFromOptions(ctx->pop)); /* under USER + "agents_" (StakingSetOptionsPrefix) */
   PetscFunctionReturn(0);
 }
 
@@ -79,13 +79,17 @@ static PetscErrorCode StakingSetUp(StkModel m)
 {
   StakingCtx *ctx = (StakingCtx *)m->data;
   PetscReal   half;
+  char        pre[256], agents[256], user[256];
 
   PetscFunctionBeginUser;
-  PetscCheck(ctx->sbar > 0 && ctx->sbar < 1, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-hjb_sbar must lie in (0, 1), got %g", (double)ctx->sbar);
-  PetscCheck(ctx->w_u > 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-hjb_w_u must be > 0, got %g", (double)ctx->w_u);
-  PetscCheck(ctx->w_s >= 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-hjb_w_s must be >= 0, got %g", (double)ctx->w_s);
-  PetscCheck(m->ulo[0] <= m->uhi[0], m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-hjb_u_min %g exceeds -hjb_u_max %g", (double)m->ulo[0], (double)m->uhi[0]);
-  PetscCheck(m->dim == 1 || ctx->p->sigma_z > 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-agents_sigma_z must be > 0 for the 2-D model (got %g); use -dim 1 to freeze z", (double)ctx->p->sigma_z);
+  PetscCall(StkModelComposePrefix(m, NULL, pre, sizeof(pre)));
+  PetscCall(StkModelComposePrefix(m, "agents_", agents, sizeof(agents)));
+  PetscCall(StkModelComposePrefix(m, "", user, sizeof(user)));
+  PetscCheck(ctx->sbar > 0 && ctx->sbar < 1, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%ssbar must lie in (0, 1), got %g", pre, (double)ctx->sbar);
+  PetscCheck(ctx->w_u > 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sw_u must be > 0, got %g", pre, (double)ctx->w_u);
+  PetscCheck(ctx->w_s >= 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sw_s must be >= 0, got %g", pre, (double)ctx->w_s);
+  PetscCheck(m->ulo[0] <= m->uhi[0], m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%su_min %g exceeds -%su_max %g", pre, (double)m->ulo[0], pre, (double)m->uhi[0]);
+  PetscCheck(m->dim == 1 || ctx->p->sigma_z > 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%ssigma_z must be > 0 for the 2-D model (got %g); use -%sdim 1 to freeze z", agents, (double)ctx->p->sigma_z, user);
   half         = StkAgentsZHalfWidth(ctx->p);
   m->box_lo[0] = 0;
   m->box_hi[0] = 1;
@@ -144,6 +148,15 @@ static PetscErrorCode StakingLoad(StkModel m, StkH5 file, const char group[])
   PetscFunctionReturn(0);
 }
 
+static PetscErrorCode StakingSetOptionsPrefix(StkModel m)
+{
+  StakingCtx *ctx = (StakingCtx *)m->data;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkPopulationSetOptionsPrefix(ctx->pop, m->prefix));
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode StakingDestroy(StkModel m)
 {
   StakingCtx *ctx = (StakingCtx *)m->data;
@@ -159,7 +172,7 @@ PetscErrorCode StkModelCreate_Staking(StkModel m)
   StakingCtx *ctx;
 
   PetscFunctionBeginUser;
-  PetscCheck(m->dim == 1 || m->dim == 2, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-dim must be 1 or 2 for the staking model, got %" PetscInt_FMT, m->dim);
+  PetscCheck(m->dim == 1 || m->dim == 2, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sdim must be 1 or 2 for the staking model, got %" PetscInt_FMT, m->prefix ? m->prefix : "", m->dim);
   PetscCall(PetscNew(&ctx));
   PetscCall(StkPopulationCreate(m->comm, &ctx->pop));
   PetscCall(StkPopulationGetParams(ctx->pop, &ctx->p));
@@ -175,6 +188,7 @@ PetscErrorCode StkModelCreate_Staking(StkModel m)
   m->control_dir[0] = 0;
   PetscCall(PetscStrncpy(m->names[0], "s", sizeof(m->names[0])));
   PetscCall(PetscStrncpy(m->names[1], "z", sizeof(m->names[1])));
+  m->type_class         = STK_MODEL_PARAMS_CLASS; /* -hjb_sbar, ... */
   m->ops.setfromoptions = StakingSetFromOptions;
   m->ops.setup          = StakingSetUp;
   m->ops.view           = StakingView;
@@ -185,6 +199,7 @@ PetscErrorCode StkModelCreate_Staking(StkModel m)
   m->ops.greedy         = StakingGreedy;
   m->ops.attributes     = StakingAttributes;
   m->ops.load           = StakingLoad;
+  m->ops.setoptionsprefix = StakingSetOptionsPrefix;
   PetscFunctionReturn(0);
 }
 
@@ -195,7 +210,7 @@ PetscErrorCode StkModelStakingGetPopulation(StkModel m, StkPopulation *pop)
 
   PetscFunctionBeginUser;
   PetscCall(PetscStrcmp(m->type, STK_MODEL_STAKING, &staking));
-  PetscCheck(staking, m->comm, PETSC_ERR_ARG_WRONG, "-model %s has no token holders: use -model staking", m->type);
+  PetscCheck(staking, m->comm, PETSC_ERR_ARG_WRONG, "-%smodel %s has no token holders: use -%smodel staking", m->prefix ? m->prefix : "", m->type, m->prefix ? m->prefix : "");
   *pop = ((StakingCtx *)m->data)->pop;
   PetscFunctionReturn(0);
 }

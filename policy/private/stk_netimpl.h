@@ -3,8 +3,13 @@
 #pragma once
 #include "stk_net.h"
 
+/* The CLASS part of the network's options prefix: -net_layers, and its fit's TAO -net_fit_tao_*. */
+#define STK_NET_CLASS "net_"
+
 struct _p_StkNet {
   MPI_Comm  comm;
+  char     *prefix;           /* USER part of the options prefix (NULL: none) */
+  char      class_prefix[256]; /* USER + STK_NET_CLASS, kept with prefix: messages print "-%slayers" */
   /* architecture: size[0] = nin, size[1..nhidden] = widths, size[nhidden + 1] = 1 */
   PetscInt  nin, nhidden, size[STK_NET_MAX_LAYERS + 2];
   PetscInt  nweights;

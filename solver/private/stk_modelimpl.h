@@ -19,11 +19,23 @@ struct _StkModelOps {
   /* Reads back exactly what `attributes` wrote (the parameters; what set-up derives
    * from them is derived again), before StkModelSetUp.  Every type has one. */
   PetscErrorCode (*load)(StkModel, StkH5, const char group[]);
+  /* Optional: hands the model's USER prefix (m->prefix) to the objects the type owns
+   * (staking: its StkPopulation); called when the prefix or the type changes. */
+  PetscErrorCode (*setoptionsprefix)(StkModel);
 };
+
+/* The CLASS part of the options prefix of the model's discount and of the staking
+ * type's parameters: -hjb_rho, -hjb_sbar, ... (beside the solver's, as in the YAML files). */
+#define STK_MODEL_PARAMS_CLASS "hjb_"
+
 
 struct _p_StkModel {
   MPI_Comm             comm;
   char                 type[64];
+  char                *prefix;     /* USER part of the options prefix (NULL: none) */
+  const char          *type_class; /* the type's CLASS part, set by its create: its setfromoptions
+                                      op reads bare names under USER + type_class ("lq_": -lq_a);
+                                      NULL: under USER alone, with full names */
   struct _StkModelOps  ops;
   PetscInt             dim, nu;
   PetscBool            dim_set; /* by StkModelSetDimension: 1-D-only types keep it (and check it) */
@@ -39,6 +51,10 @@ struct _p_StkModel {
   PetscBool            setupcalled;
   void                *data; /* the type's own context */
 };
+
+/* pre = USER + cls (cls NULL: the type's class), the prefix the options of `cls` are read
+ * under; messages name an option as "-%srho" with pre = USER + "hjb_". */
+PETSC_INTERN PetscErrorCode StkModelComposePrefix(StkModel m, const char cls[], char pre[], size_t len);
 
 /* A real parameter stored as an attribute: the types' attributes and load ops share one
  * table, so they write and read the same names. */
