@@ -33,8 +33,6 @@ PETSC_EXTERN PetscReal StkCostMean(const StkCostDist *F);
 /* Inverse cdf F^{-1}(p), p in (0, 1) (NaN outside): closed forms, or a safeguarded
  * Newton iteration (lognormal, gamma) accurate to a few ulps.  Used to draw types. */
 PETSC_EXTERN PetscReal StkCostQuantile(const StkCostDist *F, PetscReal p);
-/* Checks the parameters; errors name the option (prefix agents_) and the bad value. */
-PETSC_EXTERN PetscErrorCode StkCostCheck(MPI_Comm comm, const StkCostDist *F);
 /* Reads a cost sample from a text file: one number per line, an optional header line
  * before the first number, blank lines and '#' comments (to the end of a line)
  * ignored.  Rank 0 reads and broadcasts; every rank returns the same sorted array

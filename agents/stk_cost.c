@@ -284,10 +284,3 @@ PetscErrorCode StkCostCheckPrefixed(MPI_Comm comm, const char pre[], const StkCo
   }
   PetscFunctionReturn(0);
 }
-
-PetscErrorCode StkCostCheck(MPI_Comm comm, const StkCostDist *F)
-{
-  PetscFunctionBeginUser;
-  PetscCall(StkCostCheckPrefixed(comm, "agents_", F));
-  PetscFunctionReturn(0);
-}

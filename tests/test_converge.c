@@ -191,6 +191,11 @@ static void test_lq_1d(void **state)
 
   assert_petsc(StkConvergeCreate(PETSC_COMM_WORLD, &conv));
   assert_petsc(StkConvergeSetModel(conv, model));
+  {
+    StkModel got;
+    assert_petsc(StkConvergeGetModel(conv, &got));
+    assert_ptr_equal(got, model); /* borrowed, not copied */
+  }
   assert_petsc(StkConvergeSetLevels(conv, 4));
   assert_petsc(StkConvergeSetCoarsestSizes(conv, 1, nmin));
   assert_petsc(StkConvergeMonitorSet(conv, RecordLevel, &log));

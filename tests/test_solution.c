@@ -258,6 +258,16 @@ static void RoundTrip(const char tag[], const char type[], PetscInt dim, const P
   assert_petsc(StkSolutionLoad(PETSC_COMM_WORLD, path, &model, &grid, &V, &u));
   AssertSameModel(P.model, model, tag);
   AssertSameGrid(P.grid, grid);
+  {
+    PetscInt dim;
+    assert_petsc(StkModelGetDimension(model, &dim));
+    for (PetscInt k = 0; k < dim; k++) { /* the state names come back too */
+      const char *a, *b;
+      assert_petsc(StkModelGetStateName(P.model, k, &a));
+      assert_petsc(StkModelGetStateName(model, k, &b));
+      assert_string_equal(a, b);
+    }
+  }
   assert_petsc(StkSolverGetValue(P.solver, &Vs));
   assert_petsc(StkSolverGetPolicy(P.solver, &us));
   AssertSameVec(Vs, V);
