@@ -1,6 +1,7 @@
 /* StkEvaluate: the path engine of the experiments (stk_evaluate.h): a policy on M paths
  * of an environment, common random numbers, the metrics of stk_metrics.h. */
 #include "stk_evaluate.h"
+#include "stk_options.h"
 #include <string.h>
 
 const char *const StkEvaluateStarts[]    = {"golden", "stratified", "fixed", "StkEvaluateStart", "STK_EVAL_START_", NULL};
@@ -23,6 +24,7 @@ static PetscErrorCode StkEvaluateRegisterEvents(void)
 
 struct _p_StkEvaluate {
   MPI_Comm             comm;
+  char                *prefix; /* USER part of the options prefix (handed to the sim) */
   StkModel             model;  /* borrowed */
   StkPopulation        pop;    /* borrowed: the environment's holders */
   StkSim               sim;    /* on comm: settings, shocks and their checks */
@@ -188,13 +190,38 @@ PetscErrorCode StkEvaluateGetSim(StkEvaluate ev, StkSim *sim)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StkEvaluateSetOptionsPrefix(StkEvaluate ev, const char prefix[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkOptionsPrefixSet(&ev->prefix, prefix));
+  PetscCall(StkSimSetOptionsPrefix(ev->sim, prefix));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkEvaluateAppendOptionsPrefix(StkEvaluate ev, const char prefix[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkOptionsPrefixAppend(&ev->prefix, prefix));
+  PetscCall(StkSimAppendOptionsPrefix(ev->sim, prefix));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkEvaluateGetOptionsPrefix(StkEvaluate ev, const char *prefix[])
+{
+  PetscFunctionBeginUser;
+  *prefix = ev->prefix;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StkEvaluateSetFromOptions(StkEvaluate ev)
 {
   PetscReal s_hi = ev->s_lo + ev->s_width, days = ev->hold * STK_DAYS_PER_YEAR;
   PetscBool lo_set, hi_set, hold_set;
+  char      pre[256];
 
   PetscFunctionBeginUser;
-  PetscOptionsBegin(ev->comm, "eval_", "Policy evaluation on common random numbers (MODEL.md section 6)", NULL);
+  PetscCall(StkOptionsPrefixCompose(ev->prefix, "eval_", pre, sizeof(pre)));
+  PetscOptionsBegin(ev->comm, pre, "Policy evaluation on common random numbers (MODEL.md section 6)", NULL);
   PetscCall(PetscOptionsInt("-paths", "Number of paths M", "StkEvaluateSetPaths", ev->npaths, &ev->npaths, NULL));
   PetscCall(PetscOptionsInt("-seed", "Key of the paths' noise (replaces -sim_seed)", "StkEvaluateSetSeed", ev->seed, &ev->seed, NULL));
   PetscCall(PetscOptionsEnum("-start", "Start states: golden (s0 spread over [s_lo, s_hi] by the golden-ratio sequence), stratified (midpoints of M equal cells of [s_lo, s_hi]), fixed (s0, z0)", "StkEvaluateSetStart", StkEvaluateStarts, (PetscEnum)ev->start, (PetscEnum *)&ev->start, NULL));
@@ -497,6 +524,7 @@ PetscErrorCode StkEvaluateDestroy(StkEvaluate *ev)
   PetscCall(StkEvaluateDestroyRunner(*ev));
   PetscCall(StkSimDestroy(&(*ev)->sim));
   PetscCall(PetscFree((*ev)->values));
+  PetscCall(PetscFree((*ev)->prefix));
   PetscCall(PetscFree4((*ev)->t, (*ev)->s, (*ev)->z, (*ev)->u));
   PetscCall(PetscFree(*ev));
   PetscFunctionReturn(0);

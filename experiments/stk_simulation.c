@@ -1,11 +1,13 @@
 /* StkSimulation: one policy, one environment, M paths from one start (stk_simulation.h). */
 #include "stk_simulation.h"
+#include "stk_options.h"
 #include "stk_version.h"
 #include <petsctime.h>
 #include <string.h>
 
 struct _p_StkSimulation {
   MPI_Comm    comm;
+  char       *prefix; /* USER part of the options prefix (handed to the engine) */
   StkModel    model;  /* borrowed */
   StkPolicy   policy; /* borrowed */
   StkEvaluate ev;
@@ -66,14 +68,39 @@ PetscErrorCode StkSimulationSetMonitor(StkSimulation sm, StkEvaluateMonitorFn mo
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StkSimulationSetOptionsPrefix(StkSimulation sm, const char prefix[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkOptionsPrefixSet(&sm->prefix, prefix));
+  PetscCall(StkEvaluateSetOptionsPrefix(sm->ev, prefix));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSimulationAppendOptionsPrefix(StkSimulation sm, const char prefix[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkOptionsPrefixAppend(&sm->prefix, prefix));
+  PetscCall(StkEvaluateAppendOptionsPrefix(sm->ev, prefix));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSimulationGetOptionsPrefix(StkSimulation sm, const char *prefix[])
+{
+  PetscFunctionBeginUser;
+  *prefix = sm->prefix;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StkSimulationSetFromOptions(StkSimulation sm)
 {
   StkSim sim;
+  char   pre[256];
 
   PetscFunctionBeginUser;
   PetscCall(StkEvaluateGetSim(sm->ev, &sim));
   PetscCall(StkSimSetFromOptions(sim));
-  PetscOptionsBegin(sm->comm, "sim_", "stakehjb simulate", NULL);
+  PetscCall(StkOptionsPrefixCompose(sm->prefix, "sim_", pre, sizeof(pre)));
+  PetscOptionsBegin(sm->comm, pre, "stakehjb simulate", NULL);
   PetscCall(PetscOptionsInt("-paths", "Number of paths M (replications 0 .. M-1 of -sim_seed)", "", sm->paths, &sm->paths, NULL));
   PetscCall(PetscOptionsInt("-max_records", "Most records per path in the file (longer paths are subsampled; -sim_every is the finest stride)", "", sm->max_records, &sm->max_records, NULL));
   PetscCall(PetscOptionsReal("-band", "Half-width of the tracking band around sbar (time_in_band, recovery_time)", "", sm->band, &sm->band, NULL));
@@ -310,6 +337,7 @@ PetscErrorCode StkSimulationDestroy(StkSimulation *sm)
   PetscFunctionBeginUser;
   if (!*sm) PetscFunctionReturn(0);
   PetscCall(StkEvaluateDestroy(&(*sm)->ev));
+  PetscCall(PetscFree((*sm)->prefix));
   PetscCall(PetscFree(*sm));
   PetscFunctionReturn(0);
 }
