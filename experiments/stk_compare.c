@@ -232,34 +232,37 @@ PetscErrorCode StkCompareSetFromOptions(StkCompare cmp)
 /* A regime name is REGIME_DIR/NAME.yaml unless it names a file itself. */
 static PetscErrorCode RegimeFile(StkCompare cmp, const char name[], char file[], size_t len)
 {
+  const char *user = cmp->prefix ? cmp->prefix : ""; /* the prefix in force, for the messages */
+
   PetscFunctionBeginUser;
   if (strchr(name, '/') || strstr(name, ".yaml") || strstr(name, ".yml")) PetscCall(PetscStrncpy(file, name, len));
   else PetscCall(PetscSNPrintf(file, len, "%s/%s.yaml", cmp->regime_dir, name));
-  PetscCheck(!access(file, R_OK), cmp->comm, PETSC_ERR_FILE_OPEN, "-compare_regimes: regime '%s': cannot read %s", name, file);
+  PetscCheck(!access(file, R_OK), cmp->comm, PETSC_ERR_FILE_OPEN, "-%scompare_regimes: regime '%s': cannot read %s", user, name, file);
   PetscFunctionReturn(0);
 }
 
 static PetscErrorCode StkCompareCheck(StkCompare cmp)
 {
-  MPI_Comm comm = cmp->comm;
+  MPI_Comm    comm = cmp->comm;
+  const char *user = cmp->prefix ? cmp->prefix : ""; /* the prefix in force, for the messages */
 
   PetscFunctionBeginUser;
-  PetscCheck(cmp->paths >= 2, comm, PETSC_ERR_ARG_OUTOFRANGE, "-compare_paths must be >= 2, got %" PetscInt_FMT, cmp->paths);
-  PetscCheck(cmp->years > 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-compare_years must be > 0, got %g", (double)cmp->years);
-  PetscCheck(cmp->n_agents >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-compare_agents must be >= 1, got %" PetscInt_FMT, cmp->n_agents);
+  PetscCheck(cmp->paths >= 2, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_paths must be >= 2, got %" PetscInt_FMT, user, cmp->paths);
+  PetscCheck(cmp->years > 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_years must be > 0, got %g", user, (double)cmp->years);
+  PetscCheck(cmp->n_agents >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_agents must be >= 1, got %" PetscInt_FMT, user, cmp->n_agents);
   if (PetscIsNanReal(cmp->t_shock)) cmp->t_shock = cmp->years / 2;
-  PetscCheck(cmp->t_shock > 0 && cmp->t_shock < cmp->years, comm, PETSC_ERR_ARG_OUTOFRANGE, "-compare_shock_time must lie in (0, -compare_years = %g), got %g", (double)cmp->years, (double)cmp->t_shock);
-  PetscCheck(cmp->frac >= 0 && cmp->frac <= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-compare_shock_frac must lie in [0, 1], got %g", (double)cmp->frac);
-  PetscCheck(cmp->band > 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-compare_band must be > 0, got %g", (double)cmp->band);
-  PetscCheck(cmp->hold >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-compare_recovery_hold must be >= 0, got %g", (double)cmp->hold);
-  PetscCheck(cmp->nboot >= 100, comm, PETSC_ERR_ARG_OUTOFRANGE, "-compare_bootstrap must be >= 100, got %" PetscInt_FMT, cmp->nboot);
-  PetscCheck(cmp->samples >= 1 && cmp->samples <= cmp->paths, comm, PETSC_ERR_ARG_OUTOFRANGE, "-compare_samples must lie in [1, -compare_paths = %" PetscInt_FMT "], got %" PetscInt_FMT, cmp->paths, cmp->samples);
-  PetscCheck(cmp->sample_every >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-compare_sample_every must be >= 1, got %" PetscInt_FMT, cmp->sample_every);
-  for (PetscInt e = 0; e < cmp->nenvs; e++) PetscCheck(!strcmp(cmp->envs[e], "sde") || !strcmp(cmp->envs[e], "abm"), comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "-compare_envs: unknown environment '%s' (known: sde, abm)", cmp->envs[e]);
+  PetscCheck(cmp->t_shock > 0 && cmp->t_shock < cmp->years, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_shock_time must lie in (0, -%scompare_years = %g), got %g", user, user, (double)cmp->years, (double)cmp->t_shock);
+  PetscCheck(cmp->frac >= 0 && cmp->frac <= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_shock_frac must lie in [0, 1], got %g", user, (double)cmp->frac);
+  PetscCheck(cmp->band > 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_band must be > 0, got %g", user, (double)cmp->band);
+  PetscCheck(cmp->hold >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_recovery_hold must be >= 0, got %g", user, (double)cmp->hold);
+  PetscCheck(cmp->nboot >= 100, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_bootstrap must be >= 100, got %" PetscInt_FMT, user, cmp->nboot);
+  PetscCheck(cmp->samples >= 1 && cmp->samples <= cmp->paths, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_samples must lie in [1, -%scompare_paths = %" PetscInt_FMT "], got %" PetscInt_FMT, user, user, cmp->paths, cmp->samples);
+  PetscCheck(cmp->sample_every >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_sample_every must be >= 1, got %" PetscInt_FMT, user, cmp->sample_every);
+  for (PetscInt e = 0; e < cmp->nenvs; e++) PetscCheck(!strcmp(cmp->envs[e], "sde") || !strcmp(cmp->envs[e], "abm"), comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "-%scompare_envs: unknown environment '%s' (known: sde, abm)", user, cmp->envs[e]);
   for (PetscInt c = 0; c < cmp->nscenarios; c++) {
     PetscInt k = 0;
     while (k < STK_SCENARIO_COUNT && strcmp(cmp->scenarios[c], StkCompareScenarioNames[k])) k++;
-    PetscCheck(k < STK_SCENARIO_COUNT, comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "-compare_scenarios: unknown scenario '%s' (known: none, z_jump, stake_drop)", cmp->scenarios[c]);
+    PetscCheck(k < STK_SCENARIO_COUNT, comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "-%scompare_scenarios: unknown scenario '%s' (known: none, z_jump, stake_drop)", user, cmp->scenarios[c]);
     cmp->scenario_id[c] = k;
   }
   PetscCheck(cmp->out[0], comm, PETSC_ERR_ARG_WRONGSTATE, "StkCompareSetOutput must be called before StkCompareSetUp");

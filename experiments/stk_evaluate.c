@@ -244,18 +244,19 @@ static PetscErrorCode StkEvaluateCheck(StkEvaluate ev)
 {
   const char     *type;
   const PetscReal s_hi = ev->s_lo + ev->s_width;
+  const char     *user = ev->prefix ? ev->prefix : ""; /* the prefix in force, for the messages */
 
   PetscFunctionBeginUser;
   PetscCheck(ev->model, ev->comm, PETSC_ERR_ARG_WRONGSTATE, "StkEvaluateSetModel must be called before StkEvaluateSetUp");
   PetscCall(StkModelGetType(ev->model, &type));
   PetscCheck(!strcmp(type, STK_MODEL_STAKING), ev->comm, PETSC_ERR_ARG_WRONG, "Policy evaluation needs a staking model, got -model %s", type);
-  PetscCheck(ev->npaths >= 1, ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-eval_paths must be >= 1, got %" PetscInt_FMT, ev->npaths);
-  PetscCheck(ev->seed >= 0, ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-eval_seed must be >= 0, got %" PetscInt_FMT, ev->seed);
-  PetscCheck(ev->s_lo >= 0 && ev->s_width >= 0 && s_hi <= 1, ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-eval_s_lo %g and -eval_s_hi %g must satisfy 0 <= s_lo <= s_hi <= 1", (double)ev->s_lo, (double)s_hi);
-  PetscCheck(ev->s0 >= 0 && ev->s0 <= 1, ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-eval_s0 must lie in [0, 1], got %g", (double)ev->s0);
-  PetscCheck(!PetscIsInfReal(ev->z0), ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-eval_z0 must be finite (or NaN: zbar), got %g", (double)ev->z0);
-  PetscCheck(ev->band > 0 && !PetscIsInfReal(ev->band), ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-eval_band must be > 0 and finite, got %g", (double)ev->band);
-  PetscCheck(ev->hold >= 0 && !PetscIsInfReal(ev->hold), ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-eval_hold_days must be >= 0 and finite, got %g", (double)(ev->hold * STK_DAYS_PER_YEAR));
+  PetscCheck(ev->npaths >= 1, ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%seval_paths must be >= 1, got %" PetscInt_FMT, user, ev->npaths);
+  PetscCheck(ev->seed >= 0, ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%seval_seed must be >= 0, got %" PetscInt_FMT, user, ev->seed);
+  PetscCheck(ev->s_lo >= 0 && ev->s_width >= 0 && s_hi <= 1, ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%seval_s_lo %g and -%seval_s_hi %g must satisfy 0 <= s_lo <= s_hi <= 1", user, (double)ev->s_lo, user, (double)s_hi);
+  PetscCheck(ev->s0 >= 0 && ev->s0 <= 1, ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%seval_s0 must lie in [0, 1], got %g", user, (double)ev->s0);
+  PetscCheck(!PetscIsInfReal(ev->z0), ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%seval_z0 must be finite (or NaN: zbar), got %g", user, (double)ev->z0);
+  PetscCheck(ev->band > 0 && !PetscIsInfReal(ev->band), ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%seval_band must be > 0 and finite, got %g", user, (double)ev->band);
+  PetscCheck(ev->hold >= 0 && !PetscIsInfReal(ev->hold), ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%seval_hold_days must be >= 0 and finite, got %g", user, (double)(ev->hold * STK_DAYS_PER_YEAR));
   PetscCheck(ev->nsamples >= 0 && ev->nsamples <= ev->npaths, ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "Kept sample paths must lie in [0, %" PetscInt_FMT " paths], got %" PetscInt_FMT, ev->npaths, ev->nsamples);
   PetscCheck(ev->stride >= 1, ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "Stride of the kept samples must be >= 1, got %" PetscInt_FMT, ev->stride);
   PetscFunctionReturn(0);

@@ -111,12 +111,14 @@ PetscErrorCode StkSimulationSetFromOptions(StkSimulation sm)
 
 static PetscErrorCode StkSimulationCheck(StkSimulation sm)
 {
+  const char *user = sm->prefix ? sm->prefix : ""; /* the prefix in force, for the messages */
+
   PetscFunctionBeginUser;
   PetscCheck(sm->model && sm->policy, sm->comm, PETSC_ERR_ARG_WRONGSTATE, "StkSimulationSetModel and StkSimulationSetPolicy must be called before StkSimulationSetUp");
-  PetscCheck(sm->paths >= 1, sm->comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_paths must be >= 1, got %" PetscInt_FMT, sm->paths);
-  PetscCheck(sm->max_records >= 2, sm->comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_max_records must be >= 2, got %" PetscInt_FMT, sm->max_records);
-  PetscCheck(sm->band > 0 && !PetscIsInfReal(sm->band), sm->comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_band must be > 0 and finite, got %g", (double)sm->band);
-  PetscCheck(sm->hold >= 0 && !PetscIsInfReal(sm->hold), sm->comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_recovery_hold must be >= 0 and finite, got %g", (double)sm->hold);
+  PetscCheck(sm->paths >= 1, sm->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%ssim_paths must be >= 1, got %" PetscInt_FMT, user, sm->paths);
+  PetscCheck(sm->max_records >= 2, sm->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%ssim_max_records must be >= 2, got %" PetscInt_FMT, user, sm->max_records);
+  PetscCheck(sm->band > 0 && !PetscIsInfReal(sm->band), sm->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%ssim_band must be > 0 and finite, got %g", user, (double)sm->band);
+  PetscCheck(sm->hold >= 0 && !PetscIsInfReal(sm->hold), sm->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%ssim_recovery_hold must be >= 0 and finite, got %g", user, (double)sm->hold);
   PetscFunctionReturn(0);
 }
 

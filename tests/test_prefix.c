@@ -533,6 +533,8 @@ static void test_experiments(void **state)
   assert_petsc(StkCompareSetOutput(cmp, "/tmp/unused.h5"));
   assert_petsc(StkCompareGetSizes(cmp, NULL, &npaths, NULL));
   assert_int_equal(npaths, 7);
+  assert_petsc(StkCompareSetPaths(cmp, 1));
+  assert_fails_with(StkCompareSetUp(cmp), PETSC_ERR_ARG_OUTOFRANGE, "-x_compare_paths must be >= 2, got 1");
   assert_fails_with(StkCompareSetOptionsPrefix(cmp, "-x_"), PETSC_ERR_ARG_WRONG, "-x_");
   assert_petsc(StkCompareDestroy(&cmp));
   pop_options(&db);
