@@ -2,10 +2,12 @@
 #include "stk_compareimpl.h"
 #include "stk_evaluate.h"
 #include "stk_hjb.h"
+#include "stk_options.h"
 #include "stk_policy.h"
 #include "stk_stats.h"
 #include "stk_version.h"
 #include <petsctime.h>
+#include <ctype.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -159,7 +161,7 @@ static PetscErrorCode JoinList(char *items[], PetscInt n, char list[], size_t le
 }
 
 /* A list option: -help shows the current list; when given, it replaces the list. */
-static PetscErrorCode ListOption(PetscOptionItems *PetscOptionsObject, const char opt[], const char help[], PetscInt max, char *items[], PetscInt *n)
+static PetscErrorCode ListOption(PetscOptionItems *PetscOptionsObject, const char pre[], const char opt[], const char help[], PetscInt max, char *items[], PetscInt *n)
 {
   char      list[1024], *given[STK_COMPARE_MAX_ITEMS];
   PetscInt  ngiven = max;
@@ -168,36 +170,60 @@ static PetscErrorCode ListOption(PetscOptionItems *PetscOptionsObject, const cha
   PetscFunctionBeginUser;
   PetscCall(JoinList(items, *n, list, sizeof(list)));
   PetscCall(PetscOptionsString(opt, help, "StkCompareSetFromOptions", list, list, sizeof(list), NULL));
-  PetscCall(PetscOptionsGetStringArray(NULL, NULL, opt, given, &ngiven, &set));
+  PetscCall(PetscOptionsGetStringArray(NULL, pre, opt, given, &ngiven, &set));
   if (!set) PetscFunctionReturn(0);
-  PetscCheck(ngiven >= 1, PetscOptionsObject->comm, PETSC_ERR_ARG_OUTOFRANGE, "%s needs at least one name", opt);
+  PetscCheck(ngiven >= 1, PetscOptionsObject->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%s%s needs at least one name", pre, opt + 1);
   for (PetscInt i = 0; i < *n; i++) PetscCall(PetscFree(items[i]));
   for (PetscInt i = 0; i < ngiven; i++) items[i] = given[i];
   *n = ngiven;
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode StkCompareSetFromOptions(StkCompare cmp)
+PetscErrorCode StkCompareSetOptionsPrefix(StkCompare cmp, const char prefix[])
 {
   PetscFunctionBeginUser;
-  PetscOptionsBegin(cmp->comm, NULL, "stakehjb compare (MODEL.md section 6)", NULL);
-  PetscCall(ListOption(PetscOptionsObject, "-compare_regimes", "Regimes: names of YAML files in -compare_regime_dir, or paths to YAML files", STK_COMPARE_MAX_ITEMS, cmp->regimes, &cmp->nregimes));
-  PetscCall(PetscOptionsString("-compare_regime_dir", "Directory of the regime files", "", cmp->regime_dir, cmp->regime_dir, sizeof(cmp->regime_dir), NULL));
-  PetscCall(ListOption(PetscOptionsObject, "-compare_policies", "Policies (docs/policies.md); the first is the reference of the paired differences", STK_COMPARE_MAX_ITEMS, cmp->policies, &cmp->npolicies));
-  PetscCall(ListOption(PetscOptionsObject, "-compare_envs", "Environments: sde, abm", 2, cmp->envs, &cmp->nenvs));
-  PetscCall(ListOption(PetscOptionsObject, "-compare_scenarios", "Scenarios: none, z_jump (z += -compare_shock_dz), stake_drop (each staker leaves with probability -compare_shock_frac)", STK_SCENARIO_COUNT, cmp->scenarios, &cmp->nscenarios));
-  PetscCall(PetscOptionsInt("-compare_paths", "Monte Carlo paths M per regime, environment, scenario and policy", "StkCompareSetPaths", cmp->paths, &cmp->paths, NULL));
-  PetscCall(PetscOptionsReal("-compare_years", "Horizon T, yr", "StkCompareSetYears", cmp->years, &cmp->years, NULL));
-  PetscCall(PetscOptionsInt("-compare_seed", "Seed of the noise (common to every policy)", "", cmp->seed, &cmp->seed, NULL));
-  PetscCall(PetscOptionsInt("-compare_agents", "Holders N in the agent-based environment", "StkCompareSetAgents", cmp->n_agents, &cmp->n_agents, NULL));
-  PetscCall(PetscOptionsReal("-compare_shock_time", "Shock time, yr (default T/2)", "", cmp->t_shock, &cmp->t_shock, NULL));
-  PetscCall(PetscOptionsReal("-compare_shock_dz", "Jump of z in the z_jump scenario, 1/yr", "", cmp->dz, &cmp->dz, NULL));
-  PetscCall(PetscOptionsReal("-compare_shock_frac", "Probability that a staker leaves in the stake_drop scenario", "", cmp->frac, &cmp->frac, NULL));
-  PetscCall(PetscOptionsReal("-compare_band", "Tracking band half-width around sbar", "", cmp->band, &cmp->band, NULL));
-  PetscCall(PetscOptionsReal("-compare_recovery_hold", "Time s must stay in the band to count as recovered, yr", "", cmp->hold, &cmp->hold, NULL));
-  PetscCall(PetscOptionsInt("-compare_bootstrap", "Bootstrap replicates of the intervals", "", cmp->nboot, &cmp->nboot, NULL));
-  PetscCall(PetscOptionsInt("-compare_samples", "Sample paths kept per row for the figures", "StkCompareSetSamples", cmp->samples, &cmp->samples, NULL));
-  PetscCall(PetscOptionsInt("-compare_sample_every", "Steps between kept samples", "", cmp->sample_every, &cmp->sample_every, NULL));
+  PetscCall(StkOptionsPrefixSet(&cmp->prefix, prefix));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkCompareAppendOptionsPrefix(StkCompare cmp, const char prefix[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkOptionsPrefixAppend(&cmp->prefix, prefix));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkCompareGetOptionsPrefix(StkCompare cmp, const char *prefix[])
+{
+  PetscFunctionBeginUser;
+  *prefix = cmp->prefix;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkCompareSetFromOptions(StkCompare cmp)
+{
+  char pre[256];
+
+  PetscFunctionBeginUser;
+  PetscCall(StkOptionsPrefixCompose(cmp->prefix, "compare_", pre, sizeof(pre)));
+  PetscOptionsBegin(cmp->comm, pre, "stakehjb compare (MODEL.md section 6)", NULL);
+  PetscCall(ListOption(PetscOptionsObject, pre, "-regimes", "Regimes: names of YAML files in -compare_regime_dir, or paths to YAML files", STK_COMPARE_MAX_ITEMS, cmp->regimes, &cmp->nregimes));
+  PetscCall(PetscOptionsString("-regime_dir", "Directory of the regime files", "", cmp->regime_dir, cmp->regime_dir, sizeof(cmp->regime_dir), NULL));
+  PetscCall(ListOption(PetscOptionsObject, pre, "-policies", "Policies (docs/policies.md); the first is the reference of the paired differences", STK_COMPARE_MAX_ITEMS, cmp->policies, &cmp->npolicies));
+  PetscCall(ListOption(PetscOptionsObject, pre, "-envs", "Environments: sde, abm", 2, cmp->envs, &cmp->nenvs));
+  PetscCall(ListOption(PetscOptionsObject, pre, "-scenarios", "Scenarios: none, z_jump (z += -compare_shock_dz), stake_drop (each staker leaves with probability -compare_shock_frac)", STK_SCENARIO_COUNT, cmp->scenarios, &cmp->nscenarios));
+  PetscCall(PetscOptionsInt("-paths", "Monte Carlo paths M per regime, environment, scenario and policy", "StkCompareSetPaths", cmp->paths, &cmp->paths, NULL));
+  PetscCall(PetscOptionsReal("-years", "Horizon T, yr", "StkCompareSetYears", cmp->years, &cmp->years, NULL));
+  PetscCall(PetscOptionsInt("-seed", "Seed of the noise (common to every policy)", "", cmp->seed, &cmp->seed, NULL));
+  PetscCall(PetscOptionsInt("-agents", "Holders N in the agent-based environment", "StkCompareSetAgents", cmp->n_agents, &cmp->n_agents, NULL));
+  PetscCall(PetscOptionsReal("-shock_time", "Shock time, yr (default T/2)", "", cmp->t_shock, &cmp->t_shock, NULL));
+  PetscCall(PetscOptionsReal("-shock_dz", "Jump of z in the z_jump scenario, 1/yr", "", cmp->dz, &cmp->dz, NULL));
+  PetscCall(PetscOptionsReal("-shock_frac", "Probability that a staker leaves in the stake_drop scenario", "", cmp->frac, &cmp->frac, NULL));
+  PetscCall(PetscOptionsReal("-band", "Tracking band half-width around sbar", "", cmp->band, &cmp->band, NULL));
+  PetscCall(PetscOptionsReal("-recovery_hold", "Time s must stay in the band to count as recovered, yr", "", cmp->hold, &cmp->hold, NULL));
+  PetscCall(PetscOptionsInt("-bootstrap", "Bootstrap replicates of the intervals", "", cmp->nboot, &cmp->nboot, NULL));
+  PetscCall(PetscOptionsInt("-samples", "Sample paths kept per row for the figures", "StkCompareSetSamples", cmp->samples, &cmp->samples, NULL));
+  PetscCall(PetscOptionsInt("-sample_every", "Steps between kept samples", "", cmp->sample_every, &cmp->sample_every, NULL));
   PetscOptionsEnd();
   cmp->setupcalled = PETSC_FALSE;
   PetscFunctionReturn(0);
@@ -206,34 +232,37 @@ PetscErrorCode StkCompareSetFromOptions(StkCompare cmp)
 /* A regime name is REGIME_DIR/NAME.yaml unless it names a file itself. */
 static PetscErrorCode RegimeFile(StkCompare cmp, const char name[], char file[], size_t len)
 {
+  const char *user = cmp->prefix ? cmp->prefix : ""; /* the prefix in force, for the messages */
+
   PetscFunctionBeginUser;
   if (strchr(name, '/') || strstr(name, ".yaml") || strstr(name, ".yml")) PetscCall(PetscStrncpy(file, name, len));
   else PetscCall(PetscSNPrintf(file, len, "%s/%s.yaml", cmp->regime_dir, name));
-  PetscCheck(!access(file, R_OK), cmp->comm, PETSC_ERR_FILE_OPEN, "-compare_regimes: regime '%s': cannot read %s", name, file);
+  PetscCheck(!access(file, R_OK), cmp->comm, PETSC_ERR_FILE_OPEN, "-%scompare_regimes: regime '%s': cannot read %s", user, name, file);
   PetscFunctionReturn(0);
 }
 
 static PetscErrorCode StkCompareCheck(StkCompare cmp)
 {
-  MPI_Comm comm = cmp->comm;
+  MPI_Comm    comm = cmp->comm;
+  const char *user = cmp->prefix ? cmp->prefix : ""; /* the prefix in force, for the messages */
 
   PetscFunctionBeginUser;
-  PetscCheck(cmp->paths >= 2, comm, PETSC_ERR_ARG_OUTOFRANGE, "-compare_paths must be >= 2, got %" PetscInt_FMT, cmp->paths);
-  PetscCheck(cmp->years > 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-compare_years must be > 0, got %g", (double)cmp->years);
-  PetscCheck(cmp->n_agents >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-compare_agents must be >= 1, got %" PetscInt_FMT, cmp->n_agents);
+  PetscCheck(cmp->paths >= 2, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_paths must be >= 2, got %" PetscInt_FMT, user, cmp->paths);
+  PetscCheck(cmp->years > 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_years must be > 0, got %g", user, (double)cmp->years);
+  PetscCheck(cmp->n_agents >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_agents must be >= 1, got %" PetscInt_FMT, user, cmp->n_agents);
   if (PetscIsNanReal(cmp->t_shock)) cmp->t_shock = cmp->years / 2;
-  PetscCheck(cmp->t_shock > 0 && cmp->t_shock < cmp->years, comm, PETSC_ERR_ARG_OUTOFRANGE, "-compare_shock_time must lie in (0, -compare_years = %g), got %g", (double)cmp->years, (double)cmp->t_shock);
-  PetscCheck(cmp->frac >= 0 && cmp->frac <= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-compare_shock_frac must lie in [0, 1], got %g", (double)cmp->frac);
-  PetscCheck(cmp->band > 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-compare_band must be > 0, got %g", (double)cmp->band);
-  PetscCheck(cmp->hold >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-compare_recovery_hold must be >= 0, got %g", (double)cmp->hold);
-  PetscCheck(cmp->nboot >= 100, comm, PETSC_ERR_ARG_OUTOFRANGE, "-compare_bootstrap must be >= 100, got %" PetscInt_FMT, cmp->nboot);
-  PetscCheck(cmp->samples >= 1 && cmp->samples <= cmp->paths, comm, PETSC_ERR_ARG_OUTOFRANGE, "-compare_samples must lie in [1, -compare_paths = %" PetscInt_FMT "], got %" PetscInt_FMT, cmp->paths, cmp->samples);
-  PetscCheck(cmp->sample_every >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-compare_sample_every must be >= 1, got %" PetscInt_FMT, cmp->sample_every);
-  for (PetscInt e = 0; e < cmp->nenvs; e++) PetscCheck(!strcmp(cmp->envs[e], "sde") || !strcmp(cmp->envs[e], "abm"), comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "-compare_envs: unknown environment '%s' (known: sde, abm)", cmp->envs[e]);
+  PetscCheck(cmp->t_shock > 0 && cmp->t_shock < cmp->years, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_shock_time must lie in (0, -%scompare_years = %g), got %g", user, user, (double)cmp->years, (double)cmp->t_shock);
+  PetscCheck(cmp->frac >= 0 && cmp->frac <= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_shock_frac must lie in [0, 1], got %g", user, (double)cmp->frac);
+  PetscCheck(cmp->band > 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_band must be > 0, got %g", user, (double)cmp->band);
+  PetscCheck(cmp->hold >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_recovery_hold must be >= 0, got %g", user, (double)cmp->hold);
+  PetscCheck(cmp->nboot >= 100, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_bootstrap must be >= 100, got %" PetscInt_FMT, user, cmp->nboot);
+  PetscCheck(cmp->samples >= 1 && cmp->samples <= cmp->paths, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_samples must lie in [1, -%scompare_paths = %" PetscInt_FMT "], got %" PetscInt_FMT, user, user, cmp->paths, cmp->samples);
+  PetscCheck(cmp->sample_every >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_sample_every must be >= 1, got %" PetscInt_FMT, user, cmp->sample_every);
+  for (PetscInt e = 0; e < cmp->nenvs; e++) PetscCheck(!strcmp(cmp->envs[e], "sde") || !strcmp(cmp->envs[e], "abm"), comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "-%scompare_envs: unknown environment '%s' (known: sde, abm)", user, cmp->envs[e]);
   for (PetscInt c = 0; c < cmp->nscenarios; c++) {
     PetscInt k = 0;
     while (k < STK_SCENARIO_COUNT && strcmp(cmp->scenarios[c], StkCompareScenarioNames[k])) k++;
-    PetscCheck(k < STK_SCENARIO_COUNT, comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "-compare_scenarios: unknown scenario '%s' (known: none, z_jump, stake_drop)", cmp->scenarios[c]);
+    PetscCheck(k < STK_SCENARIO_COUNT, comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "-%scompare_scenarios: unknown scenario '%s' (known: none, z_jump, stake_drop)", user, cmp->scenarios[c]);
     cmp->scenario_id[c] = k;
   }
   PetscCheck(cmp->out[0], comm, PETSC_ERR_ARG_WRONGSTATE, "StkCompareSetOutput must be called before StkCompareSetUp");
@@ -288,6 +317,10 @@ PetscErrorCode StkCompareSetUp(StkCompare cmp)
   PetscCall(PetscCalloc3(cmp->nrows * STK_METRIC_COUNT * cmp->paths, &cmp->metrics, ns, &cmp->sample_s, ns, &cmp->sample_u));
   PetscCall(PetscCalloc1(cmp->nrows * cmp->ncolumns, &cmp->summary));
   PetscCall(ComputeStarts(cmp));
+  if (!cmp->options) { /* once: later SetUps would see the regimes' own insertions */
+    PetscCall(PetscOptionsGetAll(NULL, &cmp->options));
+    PetscCall(PetscOptionsHasName(NULL, NULL, "-net_fit_stride", &cmp->user_stride));
+  }
   cmp->setupcalled = PETSC_TRUE;
   PetscFunctionReturn(0);
 }
@@ -310,23 +343,41 @@ static PetscErrorCode SolutionPath(StkCompare cmp, PetscInt r, char path[], size
   PetscFunctionReturn(0);
 }
 
-/* The regime's options over the command line's: its YAML file first, then every option
- * of the command line (so a user's -grid_n or -agents_kappa applies to all regimes).
- * A later phase replaces this with option prefixes. */
-static PetscErrorCode PushRegimeOptions(StkCompare cmp, const char file[], const char cmdline[], PetscOptions *db)
+/* The options prefix of regime r: its name (a path's file name without extension)
+ * with every character outside [a-z0-9_] made '_', then '_' ("fee_rich_"). */
+static PetscErrorCode RegimePrefix(StkCompare cmp, PetscInt r, char pre[], size_t len)
+{
+  const char *name = strrchr(cmp->regimes[r], '/') ? strrchr(cmp->regimes[r], '/') + 1 : cmp->regimes[r];
+  char       *dot;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscStrncpy(pre, name, len - 1));
+  if ((dot = strstr(pre, ".y"))) *dot = 0;
+  for (char *c = pre; *c; c++) {
+    *c = (char)tolower((unsigned char)*c);
+    if (!islower((unsigned char)*c) && !isdigit((unsigned char)*c)) *c = '_';
+  }
+  PetscCall(PetscStrlcat(pre, "_", len));
+  PetscFunctionReturn(0);
+}
+
+/* The regime's options, under its prefix in the global database: its YAML file first,
+ * then the user's options (recorded at SetUp), so a user's -grid_n or -agents_kappa
+ * applies to every regime and overrides the file. */
+static PetscErrorCode InsertRegimeOptions(StkCompare cmp, const char file[], const char pre[])
 {
   PetscFunctionBeginUser;
-  PetscCall(PetscOptionsCreate(db));
-  PetscCall(PetscOptionsInsertFileYAML(cmp->comm, *db, file, PETSC_TRUE));
-  PetscCall(PetscOptionsInsertString(*db, "-net_fit_stride 4")); /* the network's fit: 1/16 of the 2-D nodes is as good (docs/network.md) and 8x faster */
-  PetscCall(PetscOptionsInsertString(*db, cmdline));
-  PetscCall(PetscOptionsPush(*db));
+  PetscCall(PetscOptionsPrefixPush(NULL, pre));
+  PetscCall(PetscOptionsInsertFileYAML(cmp->comm, NULL, file, PETSC_TRUE));
+  if (!cmp->user_stride) PetscCall(PetscOptionsInsertString(NULL, "-net_fit_stride 4")); /* the network's fit: 1/16 of the 2-D nodes is as good (docs/network.md) and 8x faster */
+  PetscCall(PetscOptionsInsertString(NULL, cmp->options));
+  PetscCall(PetscOptionsPrefixPop(NULL));
   PetscFunctionReturn(0);
 }
 
 /* The mechanism network fitted to the solver's policy (the -net_ options, as
  * `stakehjb fit` does with the solution file), on the comparison's communicator. */
-static PetscErrorCode FitNetwork(StkCompare cmp, StkModel model, StkSolver solver, const char source[], StkNet *net)
+static PetscErrorCode FitNetwork(StkCompare cmp, StkModel model, StkSolver solver, const char source[], const char pre[], StkNet *net)
 {
   StkGrid   grid;
   Vec       u;
@@ -337,6 +388,7 @@ static PetscErrorCode FitNetwork(StkCompare cmp, StkModel model, StkSolver solve
   PetscCall(StkSolverGetPolicy(solver, &u));
   PetscCall(StkModelGetControlBounds(model, 0, &u_min, &u_max));
   PetscCall(StkNetCreate(cmp->comm, net));
+  PetscCall(StkNetSetOptionsPrefix(*net, pre));
   if (cmp->fit_max_it > 0) PetscCall(StkNetSetFitMaxIterations(*net, cmp->fit_max_it));
   PetscCall(StkNetSetInputsFromGrid(*net, grid));
   PetscCall(StkNetSetOutputBounds(*net, u_min, u_max));
@@ -350,7 +402,7 @@ static PetscErrorCode FitNetwork(StkCompare cmp, StkModel model, StkSolver solve
 /* Every rank solves the same HJB on PETSC_COMM_SELF, so the expert (and so every
  * table) is bitwise the same whatever the number of ranks; rank 0 writes the file the
  * expert policy then reads.  With `net`, the network is fitted to the solution. */
-static PetscErrorCode SolveExpert(StkCompare cmp, StkModel model, const char path[], StkNet *net)
+static PetscErrorCode SolveExpert(StkCompare cmp, StkModel model, const char path[], const char pre[], StkNet *net)
 {
   StkGrid        grid;
   StkSolver      solver;
@@ -360,8 +412,10 @@ static PetscErrorCode SolveExpert(StkCompare cmp, StkModel model, const char pat
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_rank(cmp->comm, &rank));
   PetscCall(StkGridCreate(PETSC_COMM_SELF, &grid));
+  PetscCall(StkGridSetOptionsPrefix(grid, pre));
   PetscCall(StkModelConfigureGrid(model, grid));
   PetscCall(StkSolverCreate(PETSC_COMM_SELF, &solver));
+  PetscCall(StkSolverSetOptionsPrefix(solver, pre));
   PetscCall(StkSolverSetModel(solver, model));
   PetscCall(StkSolverSetGrid(solver, grid));
   PetscCall(StkSolverSetFromOptions(solver));
@@ -374,7 +428,7 @@ static PetscErrorCode SolveExpert(StkCompare cmp, StkModel model, const char pat
     PetscCall(StkSolverWrite(solver, path));
   }
   PetscCallMPI(MPI_Barrier(cmp->comm));
-  if (net) PetscCall(FitNetwork(cmp, model, solver, path, net));
+  if (net) PetscCall(FitNetwork(cmp, model, solver, path, pre, net));
   PetscCall(StkSolverDestroy(&solver));
   PetscCall(StkGridDestroy(&grid));
   PetscFunctionReturn(0);
@@ -396,11 +450,12 @@ static PetscBool HasPolicy(StkCompare cmp, const char name[])
 
 /* The expert reads the regime's solution file; the network is the mechanism network
  * fitted to that solution. */
-static PetscErrorCode CreatePolicies(StkCompare cmp, StkModel model, const char solution[], StkNet net, StkPolicy pol[], PolicyHandle h[])
+static PetscErrorCode CreatePolicies(StkCompare cmp, StkModel model, const char solution[], StkNet net, const char pre[], StkPolicy pol[], PolicyHandle h[])
 {
   PetscFunctionBeginUser;
   for (PetscInt p = 0; p < cmp->npolicies; p++) {
     PetscCall(StkPolicyCreate(cmp->comm, &pol[p]));
+    PetscCall(StkPolicySetOptionsPrefix(pol[p], pre));
     PetscCall(StkPolicySetType(pol[p], cmp->policies[p]));
     PetscCall(StkPolicySetModel(pol[p], model));
     PetscCall(StkPolicySetFromOptions(pol[p]));
@@ -416,7 +471,7 @@ static PetscErrorCode CreatePolicies(StkCompare cmp, StkModel model, const char 
 /* The path engine for environment e and scenario c.  Its simulator is configured here
  * only (no -sim_ options: the scenarios define the shocks and this object the horizon,
  * the step and the seed, so options of other commands cannot leak in). */
-static PetscErrorCode CreateEngine(StkCompare cmp, StkModel model, PetscInt e, PetscInt c, StkEvaluate *ev)
+static PetscErrorCode CreateEngine(StkCompare cmp, StkModel model, PetscInt e, PetscInt c, const char pre[], StkEvaluate *ev)
 {
   StkSim                sim;
   StkSimSettings        set;
@@ -425,6 +480,7 @@ static PetscErrorCode CreateEngine(StkCompare cmp, StkModel model, PetscInt e, P
 
   PetscFunctionBeginUser;
   PetscCall(StkEvaluateCreate(cmp->comm, ev));
+  PetscCall(StkEvaluateSetOptionsPrefix(*ev, pre));
   PetscCall(StkEvaluateSetModel(*ev, model));
   PetscCall(StkEvaluateGetSim(*ev, &sim));
   PetscCall(StkSimGetSettings(sim, &cur));
@@ -461,12 +517,12 @@ static PetscErrorCode StoreRun(StkCompare cmp, StkEvaluate ev, PetscInt row)
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode RunEnvironment(StkCompare cmp, StkModel model, const PolicyHandle h[], PetscInt r, PetscInt e)
+static PetscErrorCode RunEnvironment(StkCompare cmp, StkModel model, const PolicyHandle h[], PetscInt r, PetscInt e, const char pre[])
 {
   PetscFunctionBeginUser;
   for (PetscInt c = 0; c < cmp->nscenarios; c++) {
     StkEvaluate ev;
-    PetscCall(CreateEngine(cmp, model, e, c, &ev));
+    PetscCall(CreateEngine(cmp, model, e, c, pre, &ev));
     for (PetscInt p = 0; p < cmp->npolicies; p++) {
       PetscCall(StkEvaluateSetPolicy(ev, h[p].fn, h[p].reset, h[p].ctx, h[p].state_size));
       PetscCall(StkEvaluateRun(ev));
@@ -479,31 +535,30 @@ static PetscErrorCode RunEnvironment(StkCompare cmp, StkModel model, const Polic
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode RunRegime(StkCompare cmp, PetscInt r, const char cmdline[])
+static PetscErrorCode RunRegime(StkCompare cmp, PetscInt r)
 {
-  PetscOptions db;
   StkModel     model;
   StkPolicy    pol[STK_COMPARE_MAX_ITEMS];
   PolicyHandle h[STK_COMPARE_MAX_ITEMS];
   StkNet       net = NULL;
-  char         file[PETSC_MAX_PATH_LEN], solution[PETSC_MAX_PATH_LEN];
+  char         file[PETSC_MAX_PATH_LEN], solution[PETSC_MAX_PATH_LEN], pre[256];
 
   PetscFunctionBeginUser;
   PetscCall(RegimeFile(cmp, cmp->regimes[r], file, sizeof(file)));
   PetscCall(SolutionPath(cmp, r, solution, sizeof(solution)));
-  PetscCall(PushRegimeOptions(cmp, file, cmdline, &db));
+  PetscCall(RegimePrefix(cmp, r, pre, sizeof(pre)));
+  PetscCall(InsertRegimeOptions(cmp, file, pre));
   PetscCall(StkModelCreate(PETSC_COMM_SELF, &model)); /* redundant on every rank: see SolveExpert */
+  PetscCall(StkModelSetOptionsPrefix(model, pre));
   PetscCall(StkModelSetType(model, STK_MODEL_STAKING));
   PetscCall(StkModelSetFromOptions(model));
   PetscCall(StkModelSetUp(model));
-  PetscCall(SolveExpert(cmp, model, solution, HasPolicy(cmp, STK_POLICY_NETWORK) ? &net : NULL));
-  PetscCall(CreatePolicies(cmp, model, solution, net, pol, h));
-  for (PetscInt e = 0; e < cmp->nenvs; e++) PetscCall(RunEnvironment(cmp, model, h, r, e));
+  PetscCall(SolveExpert(cmp, model, solution, pre, HasPolicy(cmp, STK_POLICY_NETWORK) ? &net : NULL));
+  PetscCall(CreatePolicies(cmp, model, solution, net, pre, pol, h));
+  for (PetscInt e = 0; e < cmp->nenvs; e++) PetscCall(RunEnvironment(cmp, model, h, r, e, pre));
   for (PetscInt p = 0; p < cmp->npolicies; p++) PetscCall(StkPolicyDestroy(&pol[p]));
   PetscCall(StkNetDestroy(&net));
   PetscCall(StkModelDestroy(&model));
-  PetscCall(PetscOptionsPop());
-  PetscCall(PetscOptionsDestroy(&db));
   PetscFunctionReturn(0);
 }
 
@@ -586,18 +641,15 @@ static PetscErrorCode ComputeSummary(StkCompare cmp)
 PetscErrorCode StkCompareRun(StkCompare cmp)
 {
   PetscLogDouble t0, t1;
-  char          *cmdline;
 
   PetscFunctionBeginUser;
   PetscCall(StkCompareSetUp(cmp));
-  PetscCall(PetscOptionsGetAll(NULL, &cmdline));
   PetscCall(PetscTime(&t0));
   cmp->done = 0;
-  for (PetscInt r = 0; r < cmp->nregimes; r++) PetscCall(RunRegime(cmp, r, cmdline));
+  for (PetscInt r = 0; r < cmp->nregimes; r++) PetscCall(RunRegime(cmp, r));
   PetscCall(ComputeSummary(cmp));
   PetscCall(PetscTime(&t1));
   cmp->wall = t1 - t0;
-  PetscCall(PetscFree(cmdline));
   PetscFunctionReturn(0);
 }
 
@@ -663,6 +715,8 @@ PetscErrorCode StkCompareDestroy(StkCompare *cmp)
   for (PetscInt i = 0; i < c->nenvs; i++) PetscCall(PetscFree(c->envs[i]));
   for (PetscInt i = 0; i < c->nscenarios; i++) PetscCall(PetscFree(c->scenarios[i]));
   PetscCall(StkCompareFreeTable(c));
+  PetscCall(PetscFree(c->prefix));
+  PetscCall(PetscFree(c->options));
   PetscCall(PetscFree(*cmp));
   PetscFunctionReturn(0);
 }

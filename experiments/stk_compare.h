@@ -9,8 +9,12 @@
  * difference to the reference policy (the first listed) with a bootstrap interval and a
  * Wilcoxon p-value, Holm-adjusted over the whole table (stk_stats.h).
  *
- * Each regime's objects are configured by its YAML file over the command line's options
- * (a private options database pushed while the regime runs), every rank solves the
+ * Each regime's objects are configured by its YAML file over the user's options: with
+ * the regime's prefix P (its name, characters outside [a-z0-9_] made '_', then '_':
+ * "bear_"), the file's options and then the user's options (recorded at the first SetUp)
+ * are inserted under P, and every object of the regime (model, grid, solver, network,
+ * policies, engines) reads under P, so a YAML value reaches only its regime and an
+ * option of the command line overrides every regime's file.  Every rank solves the
  * regime's HJB on PETSC_COMM_SELF (so every table is bitwise the same on any number of
  * ranks), and rank 0 writes the solution next to the output, OUT_REGIME.h5.
  *
@@ -40,6 +44,13 @@ PETSC_EXTERN PetscErrorCode StkCompareSetSamples(StkCompare cmp, PetscInt sample
  * network's own default; -net_fit_max_it overrides either). */
 PETSC_EXTERN PetscErrorCode StkCompareSetFitIterations(StkCompare cmp, PetscInt max_it);
 PETSC_EXTERN PetscErrorCode StkCompareSetMonitor(StkCompare cmp, StkCompareMonitorFn monitor, void *ctx);
+/* Options prefixes (grids/stk_options.h): the options below are read under USER +
+ * "compare_" (after StkCompareSetOptionsPrefix(cmp, "x_"): -x_compare_paths); the
+ * regimes' objects read under their own prefixes (above), whatever USER.  A prefix must
+ * not start with '-'. */
+PETSC_EXTERN PetscErrorCode StkCompareSetOptionsPrefix(StkCompare cmp, const char prefix[]);
+PETSC_EXTERN PetscErrorCode StkCompareAppendOptionsPrefix(StkCompare cmp, const char prefix[]);
+PETSC_EXTERN PetscErrorCode StkCompareGetOptionsPrefix(StkCompare cmp, const char *prefix[]);
 /* -compare_regimes, -compare_regime_dir, -compare_policies, -compare_envs,
  * -compare_scenarios, -compare_paths, -compare_years, -compare_seed, -compare_agents,
  * -compare_shock_time, -compare_shock_dz, -compare_shock_frac, -compare_band,

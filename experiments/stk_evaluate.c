@@ -1,6 +1,7 @@
 /* StkEvaluate: the path engine of the experiments (stk_evaluate.h): a policy on M paths
  * of an environment, common random numbers, the metrics of stk_metrics.h. */
 #include "stk_evaluate.h"
+#include "stk_options.h"
 #include <string.h>
 
 const char *const StkEvaluateStarts[]    = {"golden", "stratified", "fixed", "StkEvaluateStart", "STK_EVAL_START_", NULL};
@@ -23,6 +24,7 @@ static PetscErrorCode StkEvaluateRegisterEvents(void)
 
 struct _p_StkEvaluate {
   MPI_Comm             comm;
+  char                *prefix; /* USER part of the options prefix (handed to the sim) */
   StkModel             model;  /* borrowed */
   StkPopulation        pop;    /* borrowed: the environment's holders */
   StkSim               sim;    /* on comm: settings, shocks and their checks */
@@ -188,13 +190,38 @@ PetscErrorCode StkEvaluateGetSim(StkEvaluate ev, StkSim *sim)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StkEvaluateSetOptionsPrefix(StkEvaluate ev, const char prefix[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkOptionsPrefixSet(&ev->prefix, prefix));
+  PetscCall(StkSimSetOptionsPrefix(ev->sim, prefix));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkEvaluateAppendOptionsPrefix(StkEvaluate ev, const char prefix[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkOptionsPrefixAppend(&ev->prefix, prefix));
+  PetscCall(StkSimAppendOptionsPrefix(ev->sim, prefix));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkEvaluateGetOptionsPrefix(StkEvaluate ev, const char *prefix[])
+{
+  PetscFunctionBeginUser;
+  *prefix = ev->prefix;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StkEvaluateSetFromOptions(StkEvaluate ev)
 {
   PetscReal s_hi = ev->s_lo + ev->s_width, days = ev->hold * STK_DAYS_PER_YEAR;
   PetscBool lo_set, hi_set, hold_set;
+  char      pre[256];
 
   PetscFunctionBeginUser;
-  PetscOptionsBegin(ev->comm, "eval_", "Policy evaluation on common random numbers (MODEL.md section 6)", NULL);
+  PetscCall(StkOptionsPrefixCompose(ev->prefix, "eval_", pre, sizeof(pre)));
+  PetscOptionsBegin(ev->comm, pre, "Policy evaluation on common random numbers (MODEL.md section 6)", NULL);
   PetscCall(PetscOptionsInt("-paths", "Number of paths M", "StkEvaluateSetPaths", ev->npaths, &ev->npaths, NULL));
   PetscCall(PetscOptionsInt("-seed", "Key of the paths' noise (replaces -sim_seed)", "StkEvaluateSetSeed", ev->seed, &ev->seed, NULL));
   PetscCall(PetscOptionsEnum("-start", "Start states: golden (s0 spread over [s_lo, s_hi] by the golden-ratio sequence), stratified (midpoints of M equal cells of [s_lo, s_hi]), fixed (s0, z0)", "StkEvaluateSetStart", StkEvaluateStarts, (PetscEnum)ev->start, (PetscEnum *)&ev->start, NULL));
@@ -217,18 +244,19 @@ static PetscErrorCode StkEvaluateCheck(StkEvaluate ev)
 {
   const char     *type;
   const PetscReal s_hi = ev->s_lo + ev->s_width;
+  const char     *user = ev->prefix ? ev->prefix : ""; /* the prefix in force, for the messages */
 
   PetscFunctionBeginUser;
   PetscCheck(ev->model, ev->comm, PETSC_ERR_ARG_WRONGSTATE, "StkEvaluateSetModel must be called before StkEvaluateSetUp");
   PetscCall(StkModelGetType(ev->model, &type));
   PetscCheck(!strcmp(type, STK_MODEL_STAKING), ev->comm, PETSC_ERR_ARG_WRONG, "Policy evaluation needs a staking model, got -model %s", type);
-  PetscCheck(ev->npaths >= 1, ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-eval_paths must be >= 1, got %" PetscInt_FMT, ev->npaths);
-  PetscCheck(ev->seed >= 0, ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-eval_seed must be >= 0, got %" PetscInt_FMT, ev->seed);
-  PetscCheck(ev->s_lo >= 0 && ev->s_width >= 0 && s_hi <= 1, ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-eval_s_lo %g and -eval_s_hi %g must satisfy 0 <= s_lo <= s_hi <= 1", (double)ev->s_lo, (double)s_hi);
-  PetscCheck(ev->s0 >= 0 && ev->s0 <= 1, ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-eval_s0 must lie in [0, 1], got %g", (double)ev->s0);
-  PetscCheck(!PetscIsInfReal(ev->z0), ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-eval_z0 must be finite (or NaN: zbar), got %g", (double)ev->z0);
-  PetscCheck(ev->band > 0 && !PetscIsInfReal(ev->band), ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-eval_band must be > 0 and finite, got %g", (double)ev->band);
-  PetscCheck(ev->hold >= 0 && !PetscIsInfReal(ev->hold), ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-eval_hold_days must be >= 0 and finite, got %g", (double)(ev->hold * STK_DAYS_PER_YEAR));
+  PetscCheck(ev->npaths >= 1, ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%seval_paths must be >= 1, got %" PetscInt_FMT, user, ev->npaths);
+  PetscCheck(ev->seed >= 0, ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%seval_seed must be >= 0, got %" PetscInt_FMT, user, ev->seed);
+  PetscCheck(ev->s_lo >= 0 && ev->s_width >= 0 && s_hi <= 1, ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%seval_s_lo %g and -%seval_s_hi %g must satisfy 0 <= s_lo <= s_hi <= 1", user, (double)ev->s_lo, user, (double)s_hi);
+  PetscCheck(ev->s0 >= 0 && ev->s0 <= 1, ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%seval_s0 must lie in [0, 1], got %g", user, (double)ev->s0);
+  PetscCheck(!PetscIsInfReal(ev->z0), ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%seval_z0 must be finite (or NaN: zbar), got %g", user, (double)ev->z0);
+  PetscCheck(ev->band > 0 && !PetscIsInfReal(ev->band), ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%seval_band must be > 0 and finite, got %g", user, (double)ev->band);
+  PetscCheck(ev->hold >= 0 && !PetscIsInfReal(ev->hold), ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%seval_hold_days must be >= 0 and finite, got %g", user, (double)(ev->hold * STK_DAYS_PER_YEAR));
   PetscCheck(ev->nsamples >= 0 && ev->nsamples <= ev->npaths, ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "Kept sample paths must lie in [0, %" PetscInt_FMT " paths], got %" PetscInt_FMT, ev->npaths, ev->nsamples);
   PetscCheck(ev->stride >= 1, ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "Stride of the kept samples must be >= 1, got %" PetscInt_FMT, ev->stride);
   PetscFunctionReturn(0);
@@ -497,6 +525,7 @@ PetscErrorCode StkEvaluateDestroy(StkEvaluate *ev)
   PetscCall(StkEvaluateDestroyRunner(*ev));
   PetscCall(StkSimDestroy(&(*ev)->sim));
   PetscCall(PetscFree((*ev)->values));
+  PetscCall(PetscFree((*ev)->prefix));
   PetscCall(PetscFree4((*ev)->t, (*ev)->s, (*ev)->z, (*ev)->u));
   PetscCall(PetscFree(*ev));
   PetscFunctionReturn(0);

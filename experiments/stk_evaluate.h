@@ -67,6 +67,13 @@ PETSC_EXTERN PetscErrorCode StkEvaluateSetBand(StkEvaluate ev, PetscReal band, P
 PETSC_EXTERN PetscErrorCode StkEvaluateSetSamples(StkEvaluate ev, PetscInt nsamples, PetscInt stride);
 PETSC_EXTERN PetscErrorCode StkEvaluateSetParallel(StkEvaluate ev, StkEvaluateParallel mode); /* -eval_parallel (paths) */
 PETSC_EXTERN PetscErrorCode StkEvaluateSetMonitor(StkEvaluate ev, StkEvaluateMonitorFn monitor, void *ctx);
+/* Options prefixes (grids/stk_options.h): the engine reads its options under USER +
+ * "eval_" and hands USER to its simulator (USER + "sim_"); after
+ * StkEvaluateSetOptionsPrefix(ev, "bear_") it reads -bear_eval_paths and -bear_sim_dt.
+ * A prefix must not start with '-'. */
+PETSC_EXTERN PetscErrorCode StkEvaluateSetOptionsPrefix(StkEvaluate ev, const char prefix[]);
+PETSC_EXTERN PetscErrorCode StkEvaluateAppendOptionsPrefix(StkEvaluate ev, const char prefix[]);
+PETSC_EXTERN PetscErrorCode StkEvaluateGetOptionsPrefix(StkEvaluate ev, const char *prefix[]);
 /* -eval_paths M, -eval_seed, -eval_start golden|stratified|fixed, -eval_s_lo, -eval_s_hi,
  * -eval_s0, -eval_z0, -eval_band, -eval_hold_days, -eval_parallel paths|agents, and the
  * environment's -sim_* options (type, dim, dt, t_final, n, shocks, ...; -sim_seed,

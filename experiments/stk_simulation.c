@@ -1,11 +1,13 @@
 /* StkSimulation: one policy, one environment, M paths from one start (stk_simulation.h). */
 #include "stk_simulation.h"
+#include "stk_options.h"
 #include "stk_version.h"
 #include <petsctime.h>
 #include <string.h>
 
 struct _p_StkSimulation {
   MPI_Comm    comm;
+  char       *prefix; /* USER part of the options prefix (handed to the engine) */
   StkModel    model;  /* borrowed */
   StkPolicy   policy; /* borrowed */
   StkEvaluate ev;
@@ -66,14 +68,39 @@ PetscErrorCode StkSimulationSetMonitor(StkSimulation sm, StkEvaluateMonitorFn mo
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StkSimulationSetOptionsPrefix(StkSimulation sm, const char prefix[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkOptionsPrefixSet(&sm->prefix, prefix));
+  PetscCall(StkEvaluateSetOptionsPrefix(sm->ev, prefix));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSimulationAppendOptionsPrefix(StkSimulation sm, const char prefix[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkOptionsPrefixAppend(&sm->prefix, prefix));
+  PetscCall(StkEvaluateAppendOptionsPrefix(sm->ev, prefix));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSimulationGetOptionsPrefix(StkSimulation sm, const char *prefix[])
+{
+  PetscFunctionBeginUser;
+  *prefix = sm->prefix;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StkSimulationSetFromOptions(StkSimulation sm)
 {
   StkSim sim;
+  char   pre[256];
 
   PetscFunctionBeginUser;
   PetscCall(StkEvaluateGetSim(sm->ev, &sim));
   PetscCall(StkSimSetFromOptions(sim));
-  PetscOptionsBegin(sm->comm, "sim_", "stakehjb simulate", NULL);
+  PetscCall(StkOptionsPrefixCompose(sm->prefix, "sim_", pre, sizeof(pre)));
+  PetscOptionsBegin(sm->comm, pre, "stakehjb simulate", NULL);
   PetscCall(PetscOptionsInt("-paths", "Number of paths M (replications 0 .. M-1 of -sim_seed)", "", sm->paths, &sm->paths, NULL));
   PetscCall(PetscOptionsInt("-max_records", "Most records per path in the file (longer paths are subsampled; -sim_every is the finest stride)", "", sm->max_records, &sm->max_records, NULL));
   PetscCall(PetscOptionsReal("-band", "Half-width of the tracking band around sbar (time_in_band, recovery_time)", "", sm->band, &sm->band, NULL));
@@ -84,12 +111,14 @@ PetscErrorCode StkSimulationSetFromOptions(StkSimulation sm)
 
 static PetscErrorCode StkSimulationCheck(StkSimulation sm)
 {
+  const char *user = sm->prefix ? sm->prefix : ""; /* the prefix in force, for the messages */
+
   PetscFunctionBeginUser;
   PetscCheck(sm->model && sm->policy, sm->comm, PETSC_ERR_ARG_WRONGSTATE, "StkSimulationSetModel and StkSimulationSetPolicy must be called before StkSimulationSetUp");
-  PetscCheck(sm->paths >= 1, sm->comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_paths must be >= 1, got %" PetscInt_FMT, sm->paths);
-  PetscCheck(sm->max_records >= 2, sm->comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_max_records must be >= 2, got %" PetscInt_FMT, sm->max_records);
-  PetscCheck(sm->band > 0 && !PetscIsInfReal(sm->band), sm->comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_band must be > 0 and finite, got %g", (double)sm->band);
-  PetscCheck(sm->hold >= 0 && !PetscIsInfReal(sm->hold), sm->comm, PETSC_ERR_ARG_OUTOFRANGE, "-sim_recovery_hold must be >= 0 and finite, got %g", (double)sm->hold);
+  PetscCheck(sm->paths >= 1, sm->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%ssim_paths must be >= 1, got %" PetscInt_FMT, user, sm->paths);
+  PetscCheck(sm->max_records >= 2, sm->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%ssim_max_records must be >= 2, got %" PetscInt_FMT, user, sm->max_records);
+  PetscCheck(sm->band > 0 && !PetscIsInfReal(sm->band), sm->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%ssim_band must be > 0 and finite, got %g", user, (double)sm->band);
+  PetscCheck(sm->hold >= 0 && !PetscIsInfReal(sm->hold), sm->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%ssim_recovery_hold must be >= 0 and finite, got %g", user, (double)sm->hold);
   PetscFunctionReturn(0);
 }
 
@@ -303,6 +332,7 @@ PetscErrorCode StkSimulationDestroy(StkSimulation *sm)
   PetscFunctionBeginUser;
   if (!*sm) PetscFunctionReturn(0);
   PetscCall(StkEvaluateDestroy(&(*sm)->ev));
+  PetscCall(PetscFree((*sm)->prefix));
   PetscCall(PetscFree(*sm));
   PetscFunctionReturn(0);
 }

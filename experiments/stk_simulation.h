@@ -23,6 +23,13 @@ PETSC_EXTERN PetscErrorCode StkSimulationSetModel(StkSimulation sm, StkModel mod
 PETSC_EXTERN PetscErrorCode StkSimulationSetPolicy(StkSimulation sm, StkPolicy policy, const char source[]);
 /* The engine's monitor (StkEvaluateSetMonitor), e.g. for a progress line. */
 PETSC_EXTERN PetscErrorCode StkSimulationSetMonitor(StkSimulation sm, StkEvaluateMonitorFn monitor, void *ctx);
+/* Options prefixes (grids/stk_options.h): the options below are read under USER +
+ * "sim_" (as the simulator's own), and USER goes to the engine and its simulator; after
+ * StkSimulationSetOptionsPrefix(sm, "bear_") it reads -bear_sim_paths.  A prefix must
+ * not start with '-'. */
+PETSC_EXTERN PetscErrorCode StkSimulationSetOptionsPrefix(StkSimulation sm, const char prefix[]);
+PETSC_EXTERN PetscErrorCode StkSimulationAppendOptionsPrefix(StkSimulation sm, const char prefix[]);
+PETSC_EXTERN PetscErrorCode StkSimulationGetOptionsPrefix(StkSimulation sm, const char *prefix[]);
 /* -sim_paths M (10), -sim_max_records (2000), -sim_band (0.02), -sim_recovery_hold
  * (30 days, in yr), and every option of the environment (-sim_type, -sim_seed, -sim_s0,
  * -sim_every: the finest stride of the file, shocks, ...; agents/stk_sim.h). */

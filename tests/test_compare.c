@@ -1,11 +1,15 @@
 /* StkCompare (experiments/stk_compare.h): the statistics table from known per-path
  * values (means, counts, paired differences, exact Wilcoxon p, Holm over the table,
  * identical policies), and a tiny run on common random numbers whose table agrees with
- * its own per-path metrics, the same on every rank (run on 1 and 2 ranks). */
+ * its own per-path metrics, the same on every rank (run on 1 and 2 ranks), and the
+ * regimes' option prefixes (a YAML value reaches only its regime, the command line every
+ * regime). */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp */
 #include "stk_test.h"
 #include "stk_compare.h"
 #include "stk_stats.h"
+#include "stk_version.h"
+#include <hdf5.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -197,6 +201,83 @@ static void test_tiny_run(void **state)
   assert_petsc(StkCompareDestroy(&cmp));
 }
 
+/* The baseline regime with "rho: 0.05" replaced by `rho`, as DIR/NAME.yaml (rank 0). */
+static void WriteRegime(const char name[], const char rho[], char path[], size_t len)
+{
+  char        line[512];
+  FILE       *in, *out;
+  PetscMPIInt rank;
+
+  snprintf(path, len, "%s/%s.yaml", outdir, name);
+  assert_int_equal(MPI_Comm_rank(PETSC_COMM_WORLD, &rank), 0);
+  if (!rank) {
+    assert_non_null(in = fopen(STK_DATA_DIR "/regimes/baseline.yaml", "r"));
+    assert_non_null(out = fopen(path, "w"));
+    while (fgets(line, sizeof(line), in)) fputs(strstr(line, "rho: 0.05") ? rho : line, out);
+    fclose(in);
+    fclose(out);
+  }
+  assert_int_equal(MPI_Barrier(PETSC_COMM_WORLD), 0);
+}
+
+/* Attribute `name` of group /solution of an expert's file. */
+static double SolutionAttribute(const char file[], const char name[])
+{
+  double v    = 0;
+  hid_t  f    = H5Fopen(file, H5F_ACC_RDONLY, H5P_DEFAULT);
+  hid_t  attr = H5Aopen_by_name(f, "solution", name, H5P_DEFAULT, H5P_DEFAULT);
+
+  assert_true(f >= 0 && attr >= 0);
+  assert_true(H5Aread(attr, H5T_NATIVE_DOUBLE, &v) >= 0);
+  H5Aclose(attr);
+  H5Fclose(f);
+  return v;
+}
+
+/* Two regimes that differ only in hjb rho: each regime's expert is solved with its own
+ * rho (its options live under its prefix "ra_", "rb_"), and the user's -hjb_w_u reaches
+ * both (it overrides every file). */
+static void test_regime_prefixes(void **state)
+{
+  const char *const scen[] = {"none"}, *const pol[] = {"expert"}, *const envs[] = {"sde"};
+  const char       *regimes[2];
+  char              ra[PETSC_MAX_PATH_LEN], rb[PETSC_MAX_PATH_LEN], out[PETSC_MAX_PATH_LEN], sol[PETSC_MAX_PATH_LEN];
+  StkCompare        cmp;
+  PetscOptions      db;
+  PetscReal         rho;
+  PetscBool         set;
+
+  WriteRegime("ra", "  rho: 0.04\n", ra, sizeof(ra));
+  WriteRegime("rb", "  rho: 0.07\n", rb, sizeof(rb));
+  regimes[0] = ra, regimes[1] = rb;
+  snprintf(out, sizeof(out), "%s/cmp.h5", outdir);
+  assert_petsc(PetscOptionsCreate(&db));
+  assert_petsc(PetscOptionsInsertString(db, "-grid_n 17,9 -hjb_w_u 7 -compare_bootstrap 200"));
+  assert_petsc(PetscOptionsPush(db));
+  assert_petsc(StkCompareCreate(PETSC_COMM_WORLD, &cmp));
+  assert_petsc(StkCompareSetRegimes(cmp, 2, regimes));
+  assert_petsc(StkCompareSetEnvironments(cmp, 1, envs));
+  assert_petsc(StkCompareSetScenarios(cmp, 1, scen));
+  assert_petsc(StkCompareSetPolicies(cmp, 1, pol));
+  assert_petsc(StkCompareSetPaths(cmp, 2));
+  assert_petsc(StkCompareSetYears(cmp, 0.1));
+  assert_petsc(StkCompareSetSamples(cmp, 1));
+  assert_petsc(StkCompareSetFromOptions(cmp));
+  assert_petsc(StkCompareSetOutput(cmp, out));
+  assert_petsc(StkCompareRun(cmp));
+  assert_petsc(PetscOptionsGetReal(NULL, NULL, "-hjb_rho", &rho, &set));
+  assert_false(set); /* nothing of a regime leaks into the unprefixed names */
+  assert_petsc(PetscOptionsPop());
+  assert_petsc(PetscOptionsDestroy(&db));
+  snprintf(sol, sizeof(sol), "%s/cmp_ra.h5", outdir);
+  assert_true(SolutionAttribute(sol, "rho") == 0.04);
+  assert_true(SolutionAttribute(sol, "w_u") == 7);
+  snprintf(sol, sizeof(sol), "%s/cmp_rb.h5", outdir);
+  assert_true(SolutionAttribute(sol, "rho") == 0.07);
+  assert_true(SolutionAttribute(sol, "w_u") == 7);
+  assert_petsc(StkCompareDestroy(&cmp));
+}
+
 /* Setters give defaults; the -compare_* options override them. */
 static void test_setters_are_defaults(void **state)
 {
@@ -267,6 +348,7 @@ static int Teardown(void **state)
 static const struct CMUnitTest tests[] = {
   cmocka_unit_test_setup_teardown(test_statistics_from_known_values, Setup, Teardown),
   cmocka_unit_test_setup_teardown(test_tiny_run, Setup, Teardown),
+  cmocka_unit_test_setup_teardown(test_regime_prefixes, Setup, Teardown),
   cmocka_unit_test(test_setters_are_defaults),
   cmocka_unit_test(test_bad_settings),
 };

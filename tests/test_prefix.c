@@ -9,6 +9,8 @@
 #include <string.h>
 #include "stk_sim.h"
 #include "stk_converge.h"
+#include "stk_simulation.h"
+#include "stk_compare.h"
 
 /* A fresh options database holding `options`, made the default until pop_options. */
 static void push_options(PetscOptions *db, const char options[])
@@ -459,12 +461,92 @@ static void test_converge(void **state)
   pop_options(&db);
 }
 
+/* ---------------------------------------------------------------- experiments */
+
+/* The start of path 0 and the horizon of an engine configured with `prefix`. */
+static void EvaluateFromOptions(const char prefix[], PetscReal *s0, PetscReal *t_final)
+{
+  StkEvaluate           ev;
+  StkSim                sim;
+  const StkSimSettings *set;
+  PetscReal             z0;
+
+  assert_petsc(StkEvaluateCreate(PETSC_COMM_WORLD, &ev));
+  if (prefix) assert_petsc(StkEvaluateSetOptionsPrefix(ev, prefix));
+  assert_petsc(StkEvaluateSetFromOptions(ev));
+  assert_petsc(StkEvaluateGetStart(ev, 0, s0, &z0));
+  assert_petsc(StkEvaluateGetSim(ev, &sim));
+  assert_petsc(StkSimGetSettings(sim, &set));
+  *t_final = set->t_final;
+  assert_petsc(StkEvaluateDestroy(&ev));
+}
+
+/* StkEvaluate reads under USER + "eval_" and hands USER to its simulator; StkSimulation
+ * hands USER to its engine; StkCompare reads under USER + "compare_". */
+static void test_experiments(void **state)
+{
+  PetscOptions  db;
+  StkEvaluate   ev;
+  StkSimulation sm;
+  StkCompare    cmp;
+  StkSim        sim;
+  const char   *prefix;
+  PetscReal     s0, t_final;
+  PetscInt      npaths;
+
+  push_options(&db, "-bear_eval_start fixed -bear_eval_s0 0.3 -bear_sim_t_final 3 -a_b_eval_s0 0.4 -x_compare_paths 7 -x_compare_samples 2");
+  EvaluateFromOptions("bear_", &s0, &t_final);
+  assert_true(s0 == 0.3 && t_final == 3);
+  EvaluateFromOptions(NULL, &s0, &t_final);
+  assert_true(s0 == 0.2 + 0.65 * 0.5 && t_final == 10); /* the defaults: golden, 10 yr */
+  assert_petsc(StkEvaluateCreate(PETSC_COMM_WORLD, &ev));
+  assert_petsc(StkEvaluateSetOptionsPrefix(ev, "a_"));
+  assert_petsc(StkEvaluateAppendOptionsPrefix(ev, "b_"));
+  assert_petsc(StkEvaluateGetOptionsPrefix(ev, &prefix));
+  assert_prefix(prefix, "a_b_");
+  assert_petsc(StkEvaluateGetSim(ev, &sim));
+  assert_petsc(StkSimGetOptionsPrefix(sim, &prefix));
+  assert_prefix(prefix, "a_b_");
+  assert_fails_with(StkEvaluateSetOptionsPrefix(ev, "-x_"), PETSC_ERR_ARG_WRONG, "-x_");
+  assert_petsc(StkEvaluateDestroy(&ev));
+
+  assert_petsc(StkSimulationCreate(PETSC_COMM_WORLD, &sm));
+  assert_petsc(StkSimulationSetOptionsPrefix(sm, "bear_"));
+  assert_petsc(StkSimulationSetFromOptions(sm));
+  assert_petsc(StkSimulationGetOptionsPrefix(sm, &prefix));
+  assert_prefix(prefix, "bear_");
+  assert_petsc(StkSimulationGetEvaluate(sm, &ev));
+  assert_petsc(StkEvaluateGetSim(ev, &sim));
+  {
+    const StkSimSettings *set;
+    assert_petsc(StkSimGetSettings(sim, &set));
+    assert_true(set->t_final == 3);
+  }
+  assert_fails_with(StkSimulationAppendOptionsPrefix(sm, "-x_"), PETSC_ERR_ARG_WRONG, "-x_");
+  assert_petsc(StkSimulationDestroy(&sm));
+
+  assert_petsc(StkCompareCreate(PETSC_COMM_WORLD, &cmp));
+  assert_petsc(StkCompareSetOptionsPrefix(cmp, "x_"));
+  assert_petsc(StkCompareGetOptionsPrefix(cmp, &prefix));
+  assert_prefix(prefix, "x_");
+  assert_petsc(StkCompareSetFromOptions(cmp));
+  assert_petsc(StkCompareSetOutput(cmp, "/tmp/unused.h5"));
+  assert_petsc(StkCompareGetSizes(cmp, NULL, &npaths, NULL));
+  assert_int_equal(npaths, 7);
+  assert_petsc(StkCompareSetPaths(cmp, 1));
+  assert_fails_with(StkCompareSetUp(cmp), PETSC_ERR_ARG_OUTOFRANGE, "-x_compare_paths must be >= 2, got 1");
+  assert_fails_with(StkCompareSetOptionsPrefix(cmp, "-x_"), PETSC_ERR_ARG_WRONG, "-x_");
+  assert_petsc(StkCompareDestroy(&cmp));
+  pop_options(&db);
+}
+
 static const struct CMUnitTest tests[] = {
   cmocka_unit_test(test_grid),
   cmocka_unit_test(test_population),
   cmocka_unit_test(test_sim),
   cmocka_unit_test(test_solver),
   cmocka_unit_test(test_converge),
+  cmocka_unit_test(test_experiments),
 };
 
 STK_TEST_MAIN(tests)
