@@ -327,6 +327,13 @@ PetscErrorCode StkSimulationWrite(StkSimulation sm, const char path[])
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StkSimulationGetEvaluate(StkSimulation sm, StkEvaluate *ev)
+{
+  PetscFunctionBeginUser;
+  *ev = sm->ev;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StkSimulationDestroy(StkSimulation *sm)
 {
   PetscFunctionBeginUser;

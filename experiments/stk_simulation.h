@@ -45,4 +45,6 @@ PETSC_EXTERN PetscErrorCode StkSimulationView(StkSimulation sm, PetscViewer view
 /* The paths, metrics and settings to PATH, group /simulation (temporary name, then
  * renamed: a failure leaves no file).  Collective. */
 PETSC_EXTERN PetscErrorCode StkSimulationWrite(StkSimulation sm, const char path[]);
+/* The engine (borrowed): its settings, metrics and samples of the last Run. */
+PETSC_EXTERN PetscErrorCode StkSimulationGetEvaluate(StkSimulation sm, StkEvaluate *ev);
 PETSC_EXTERN PetscErrorCode StkSimulationDestroy(StkSimulation *sm);
