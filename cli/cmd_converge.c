@@ -70,7 +70,7 @@ static PetscErrorCode ListLevelOptions(StkModel model)
   StkSolver solver;
 
   PetscFunctionBeginUser;
-  PetscCall(StkCliCreateSolver(PETSC_COMM_WORLD, model, &grid, &solver));
+  PetscCall(StkSolverCreateForModel(PETSC_COMM_WORLD, model, &grid, &solver));
   PetscCall(StkSolverDestroy(&solver));
   PetscCall(StkGridDestroy(&grid));
   PetscFunctionReturn(0);

@@ -44,7 +44,7 @@ PetscErrorCode StkCommandSolve(void)
   PetscFunctionBeginUser;
   PetscCall(StkModelCreate(PETSC_COMM_WORLD, &model));
   PetscCall(StkModelSetFromOptions(model));
-  PetscCall(StkCliCreateSolver(PETSC_COMM_WORLD, model, &grid, &solver));
+  PetscCall(StkSolverCreateForModel(PETSC_COMM_WORLD, model, &grid, &solver));
   PetscCall(StkOutputPath(PETSC_COMM_WORLD, "-o", "out/solution.h5", path, sizeof(path)));
   PetscOptionsBegin(PETSC_COMM_WORLD, NULL, "stakehjb solve", NULL);
   PetscCall(PetscOptionsBool("-view", "Print the model, the grid and the solver before and after the solve", "", view, &view, NULL));

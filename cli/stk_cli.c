@@ -40,15 +40,3 @@ PetscErrorCode StkOutputPath(MPI_Comm comm, const char option[], const char defa
   PetscCall(StkH5CheckWritable(comm, option, path));
   PetscFunctionReturn(0);
 }
-
-PetscErrorCode StkCliCreateSolver(MPI_Comm comm, StkModel model, StkGrid *grid, StkSolver *solver)
-{
-  PetscFunctionBeginUser;
-  PetscCall(StkGridCreate(comm, grid));
-  PetscCall(StkModelConfigureGrid(model, *grid));
-  PetscCall(StkSolverCreate(comm, solver));
-  PetscCall(StkSolverSetModel(*solver, model));
-  PetscCall(StkSolverSetGrid(*solver, *grid));
-  PetscCall(StkSolverSetFromOptions(*solver));
-  PetscFunctionReturn(0);
-}

@@ -21,6 +21,3 @@ PetscBool StkHelpRequested(void);
  * The default's directory is created if missing; a user's directory must exist. */
 PetscErrorCode StkOutputPath(MPI_Comm comm, const char option[], const char default_path[], char path[], size_t len);
 
-/* A grid configured by the model and a solver on it, both from options (the grid is
- * not set up yet: a caller may still change its sizes). */
-PetscErrorCode StkCliCreateSolver(MPI_Comm comm, StkModel model, StkGrid *grid, StkSolver *solver);

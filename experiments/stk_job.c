@@ -96,12 +96,7 @@ PetscErrorCode StkJobSetFromOptions(StkJob job)
   PetscCall(ReadOptions(job));
   PetscCall(StkModelCreate(job->comm, &job->model));
   PetscCall(StkModelSetFromOptions(job->model));
-  PetscCall(StkGridCreate(job->comm, &job->grid));
-  PetscCall(StkModelConfigureGrid(job->model, job->grid));
-  PetscCall(StkSolverCreate(job->comm, &job->solver));
-  PetscCall(StkSolverSetModel(job->solver, job->model));
-  PetscCall(StkSolverSetGrid(job->solver, job->grid));
-  PetscCall(StkSolverSetFromOptions(job->solver));
+  PetscCall(StkSolverCreateForModel(job->comm, job->model, &job->grid, &job->solver));
   PetscCall(StkRefineCreate(job->comm, &job->refine));
   PetscCall(StkRefineSetEnvironment(job->refine, STK_SIM_ABM));
   PetscCall(StkRefineSetIterations(job->refine, 400));

@@ -29,3 +29,19 @@ PetscErrorCode StkOptionsPrefixCompose(const char user[], const char cls[], char
   PetscCall(PetscSNPrintf(out, len, "%s%s", user ? user : "", cls ? cls : ""));
   PetscFunctionReturn(0);
 }
+
+PetscErrorCode StkFunctionListNames(PetscFunctionList list, char known[], size_t len)
+{
+  const char **names;
+  int          n;
+
+  PetscFunctionBegin;
+  PetscCall(PetscFunctionListGet(list, &names, &n));
+  known[0] = 0;
+  for (int i = 0; i < n && names[i]; i++) { /* n counts the closing NULL */
+    if (i) PetscCall(PetscStrlcat(known, ", ", len));
+    PetscCall(PetscStrlcat(known, names[i], len));
+  }
+  PetscCall(PetscFree(names));
+  PetscFunctionReturn(0);
+}

@@ -14,5 +14,8 @@
 PETSC_EXTERN PetscErrorCode StkOptionsPrefixSet(char **prefix, const char p[]);
 /* Appends p to *prefix. */
 PETSC_EXTERN PetscErrorCode StkOptionsPrefixAppend(char **prefix, const char p[]);
+/* "a, b, c": the names of a registry (PetscFunctionList) in registration order, for
+ * the "known:" part of error messages. */
+PETSC_EXTERN PetscErrorCode StkFunctionListNames(PetscFunctionList list, char known[], size_t len);
 /* out = user + cls (either may be NULL). */
 PETSC_EXTERN PetscErrorCode StkOptionsPrefixCompose(const char user[], const char cls[], char out[], size_t len);

@@ -64,18 +64,9 @@ PetscErrorCode StkPolicyRegister(const char name[], PetscErrorCode (*create)(Stk
 /* "zero, fixed, ...": the registered names in registration order, for messages. */
 static PetscErrorCode StkPolicyKnownTypes(char known[], size_t len)
 {
-  const char **names;
-  int          n;
-
   PetscFunctionBeginUser;
   PetscCall(StkPolicyRegisterAll());
-  PetscCall(PetscFunctionListGet(StkPolicyList, &names, &n));
-  known[0] = 0;
-  for (int i = 0; i < n && names[i]; i++) { /* n counts the closing NULL */
-    if (i) PetscCall(PetscStrlcat(known, ", ", len));
-    PetscCall(PetscStrlcat(known, names[i], len));
-  }
-  PetscCall(PetscFree(names));
+  PetscCall(StkFunctionListNames(StkPolicyList, known, len));
   PetscFunctionReturn(0);
 }
 

@@ -478,3 +478,15 @@ PetscErrorCode StkSolverGetPolicy(StkSolver S, Vec *u)
   *u = S->u;
   PetscFunctionReturn(0);
 }
+
+PetscErrorCode StkSolverCreateForModel(MPI_Comm comm, StkModel model, StkGrid *grid, StkSolver *solver)
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkGridCreate(comm, grid));
+  PetscCall(StkModelConfigureGrid(model, *grid));
+  PetscCall(StkSolverCreate(comm, solver));
+  PetscCall(StkSolverSetModel(*solver, model));
+  PetscCall(StkSolverSetGrid(*solver, *grid));
+  PetscCall(StkSolverSetFromOptions(*solver));
+  PetscFunctionReturn(0);
+}

@@ -47,6 +47,10 @@ PETSC_EXTERN PetscErrorCode StkSolverGetOptionsPrefix(StkSolver solver, const ch
 /* -hjb_rtol, -hjb_max_it, -hjb_greedy closed_form|exact, -hjb_monitor, -hjb_sequence K,
  * -hjb_linear_forcing eta, -hjb_bench, -hjb_ksp_*, -hjb_pc_* */
 PETSC_EXTERN PetscErrorCode StkSolverSetFromOptions(StkSolver solver);
+/* A grid configured by the model (names, box, stretching, then -grid_ options) and a
+ * solver on it, set from options: the usual start of a solve.  The grid is not set up
+ * yet, so a caller may still change its sizes.  Collective. */
+PETSC_EXTERN PetscErrorCode StkSolverCreateForModel(MPI_Comm comm, StkModel model, StkGrid *grid, StkSolver *solver);
 PETSC_EXTERN PetscErrorCode StkSolverSetUp(StkSolver solver);
 PETSC_EXTERN PetscErrorCode StkSolverSolve(StkSolver solver);
 /* Stationary density g of the closed loop: A(u*)^T p = 0, p_i = g_i |cell_i|, sum p = 1. */

@@ -44,18 +44,9 @@ PetscErrorCode StkModelRegister(const char name[], PetscErrorCode (*create)(StkM
 /* "staking, lq, ...": the registered names in registration order, for messages. */
 static PetscErrorCode StkModelKnownTypes(char known[], size_t len)
 {
-  const char **names;
-  int          n;
-
   PetscFunctionBeginUser;
   PetscCall(StkModelRegisterAll());
-  PetscCall(PetscFunctionListGet(StkModelList, &names, &n));
-  known[0] = 0;
-  for (int i = 0; i < n && names[i]; i++) { /* n counts the closing NULL */
-    if (i) PetscCall(PetscStrlcat(known, ", ", len));
-    PetscCall(PetscStrlcat(known, names[i], len));
-  }
-  PetscCall(PetscFree(names));
+  PetscCall(StkFunctionListNames(StkModelList, known, len));
   PetscFunctionReturn(0);
 }
 
