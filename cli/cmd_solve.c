@@ -27,6 +27,15 @@ static PetscErrorCode PrintSummary(StkSolver solver, const char path[])
   if (stats.coarse_levels)
     PetscCall(PetscPrintf(PETSC_COMM_WORLD, "  grid sequencing: %" PetscInt_FMT " coarser grid(s) first, %" PetscInt_FMT " Howard and %" PetscInt_FMT " linear iterations there, %.3f s\n", stats.coarse_levels, stats.coarse_iterations, stats.coarse_ksp_iterations, (double)stats.coarse_time));
   PetscCall(PetscPrintf(PETSC_COMM_WORLD, "  solve %.3f s, stationary density %.3f s\n", (double)stats.solve_time, (double)stats.density_time));
+  {
+    StkErrorEstimate est;
+    PetscViewer      viewer;
+    PetscCall(StkSolverGetErrorEstimate(solver, &est));
+    PetscCall(PetscViewerASCIIGetStdout(PETSC_COMM_WORLD, &viewer));
+    PetscCall(PetscViewerASCIIPushTab(viewer));
+    PetscCall(StkErrorEstimateView(&est, model, viewer));
+    PetscCall(PetscViewerASCIIPopTab(viewer));
+  }
   if (stats.matmult_time > 0) /* -hjb_bench: one machine-readable line for benchmarks/ */
     PetscCall(PetscPrintf(PETSC_COMM_WORLD, "  bench: nodes %" PetscInt_FMT " ranks %d solve_time %.6e howard %" PetscInt_FMT " ksp %" PetscInt_FMT " coarse_levels %" PetscInt_FMT " coarse_howard %" PetscInt_FMT " coarse_ksp %" PetscInt_FMT " matmult_time %.6e matmult_equivalents %.1f memory_peak %.0f memory_solver %.0f bytes_per_node %.1f residual %.3e\n", total, size, (double)stats.solve_time, stats.iterations, stats.ksp_iterations, stats.coarse_levels, stats.coarse_iterations, stats.coarse_ksp_iterations, (double)stats.matmult_time, (double)(stats.solve_time / stats.matmult_time), (double)stats.memory_peak, (double)stats.memory_solver, (double)(stats.memory_solver / total), (double)stats.residual));
   PetscCall(PetscPrintf(PETSC_COMM_WORLD, "  wrote %s\n", path));

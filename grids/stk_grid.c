@@ -585,6 +585,50 @@ PetscErrorCode StkGridInterpolate(StkGrid grid, const PetscScalar field[], Petsc
   PetscFunctionReturn(0);
 }
 
+/* Value of component c at the node with natural indices idx if this rank owns it, else 0. */
+static PetscErrorCode OwnedNodeValue(StkGrid grid, const PetscScalar *a, PetscInt ncomp, PetscInt c, const PetscInt idx[], PetscReal *v)
+{
+  PetscInt s[3], m[3], offset = 0, stride = 1;
+
+  PetscFunctionBeginUser;
+  *v = 0;
+  PetscCall(DMDAGetCorners(grid->da, &s[0], &s[1], &s[2], &m[0], &m[1], &m[2]));
+  for (PetscInt k = 0; k < grid->dim; k++) {
+    if (idx[k] < s[k] || idx[k] >= s[k] + m[k]) PetscFunctionReturn(0);
+    offset += (idx[k] - s[k]) * stride;
+    stride *= m[k];
+  }
+  *v = PetscRealPart(a[offset * ncomp + c]);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkGridInterpolateVec(StkGrid grid, Vec global, PetscInt ncomp, PetscInt c, const PetscReal x[], PetscReal *value)
+{
+  PetscInt           cell[STK_MAX_DIM];
+  PetscReal          frac[STK_MAX_DIM], corner_value[1 << STK_MAX_DIM], v = 0;
+  const PetscScalar *a;
+
+  PetscFunctionBeginUser;
+  PetscCall(CheckSetUp(grid));
+  PetscCall(CheckComponent(grid, ncomp, c));
+  PetscCall(StkGridLocate(grid, x, cell, frac));
+  PetscCall(VecGetArrayRead(global, &a));
+  for (PetscInt corner = 0; corner < (1 << grid->dim); corner++) {
+    PetscInt idx[STK_MAX_DIM];
+    for (PetscInt k = 0; k < grid->dim; k++) idx[k] = PetscMin(cell[k] + ((corner >> k) & 1), grid->n[k] - 1);
+    PetscCall(OwnedNodeValue(grid, a, ncomp, c, idx, &corner_value[corner]));
+  }
+  PetscCall(VecRestoreArrayRead(global, &a));
+  /* each corner has exactly one owner, so the sum is exact */
+  PetscCall(MPIU_Allreduce(MPI_IN_PLACE, corner_value, 1 << grid->dim, MPIU_REAL, MPIU_SUM, grid->comm));
+  for (PetscInt corner = 0; corner < (1 << grid->dim); corner++) {
+    const PetscReal wgt = CornerWeight(grid, frac, corner);
+    if (wgt != 0) v += wgt * corner_value[corner];
+  }
+  *value = v;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StkGridInterpolateGradient(StkGrid grid, const PetscScalar field[], PetscInt ncomp, PetscInt c, const PetscReal x[], PetscInt k, PetscReal *forward, PetscReal *backward)
 {
   PetscInt         cell[STK_MAX_DIM], stride = 1;

@@ -53,6 +53,11 @@ PETSC_EXTERN PetscErrorCode StkGridGatherField(StkGrid grid, Vec global, Vec *na
 PETSC_EXTERN PetscErrorCode StkGridLocate(StkGrid grid, const PetscReal x[], PetscInt cell[], PetscReal frac[]);
 /* Multilinear interpolation; points outside the box are clamped to it. */
 PETSC_EXTERN PetscErrorCode StkGridInterpolate(StkGrid grid, const PetscScalar field[], PetscInt ncomp, PetscInt c, const PetscReal x[], PetscReal *value);
+/* The same interpolation from a distributed field (a global Vec of the grid's DM, or of
+ * StkGridCreateComponentDM(grid, ncomp)) without gathering it: the owners of the cell's
+ * corners share their values, so every rank gets the value StkGridInterpolate gives on the
+ * gathered field, bitwise, whatever the number of ranks.  Collective. */
+PETSC_EXTERN PetscErrorCode StkGridInterpolateVec(StkGrid grid, Vec global, PetscInt ncomp, PetscInt c, const PetscReal x[], PetscReal *value);
 /* Upwind-consistent gradient along direction k: the nodal forward and backward
  * differences, interpolated multilinearly.  At a node this returns exactly the
  * one-sided differences the solver uses; a difference that would leave the box is 0. */

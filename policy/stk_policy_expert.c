@@ -1,13 +1,11 @@
-/* The expert policy (MODEL.md section 5): the closed-form greedy map evaluated from a
+/* The expert policy (docs/policies.md): the solver's policy improvement evaluated from a
  * solved value function at any state.
  *
- * It calls the solver's own closed-form improvement (StkModelClosedFormImprovement,
- * solver/stk_scheme.c: default upwind scheme, -hjb_greedy closed_form): the greedy map
- * solved to self-consistency with the forward and with the backward difference of V
- * along s, then the upwind choice of Achdou et al.  Between nodes the one-sided
- * differences (and the second difference) are interpolated multilinearly from their
- * nodal values (StkGridInterpolateGradient), so at a node the expert reproduces the
- * solver's stored policy to round-off. */
+ * It calls the solver's own improvement (StkModelImprovePoint, solver/stk_scheme.c) with
+ * the scheme the file records (upwind or central where monotone; closed-form greedy map
+ * or exact minimization).  Between nodes the differences of V (one-sided, central,
+ * second) and the spacings are interpolated multilinearly from their nodal values, so at
+ * a node the expert reproduces the solver's stored policy to round-off. */
 #include "stk_policyimpl.h"
 #include "stk_h5.h"
 #include "stk_hjb.h"
@@ -18,15 +16,17 @@ typedef struct {
   StkGrid            grid;  /* the file's coordinates */
   Vec                V_all, u_all; /* value and policy, natural order, whole field on every rank */
   const PetscScalar *V, *u;
-  PetscReal         *q;     /* nodal second difference of V along s (the solver's convention) */
+  PetscReal         *q, *pc; /* nodal second and central differences of V along s (the solver's convention) */
+  PetscReal         *hm, *hp; /* nodal spacings to the neighbours along s (infinite at the ends: upwind there) */
   PetscInt           dim;
   PetscReal          lo[STK_MAX_DIM], hi[STK_MAX_DIM];
-  char               greedy[32];
+  StkSchemeSettings  scheme; /* as recorded in the file */
 } ExpertCtx;
 
-/* Second difference along direction 0 at every node, as the solver forms it: central
- * on uneven spacing inside, mirror ghost (zero normal derivative) at the ends. */
-static PetscErrorCode NodalSecondDifference(ExpertCtx *E)
+/* Second and central differences along direction 0 at every node, and the spacings, as
+ * the solver forms them: mirror ghost (zero normal derivative) at the ends, where the
+ * scheme stays upwind. */
+static PetscErrorCode NodalDifferences(ExpertCtx *E)
 {
   PetscInt         n[STK_MAX_DIM], total;
   const PetscReal *x;
@@ -35,7 +35,7 @@ static PetscErrorCode NodalSecondDifference(ExpertCtx *E)
   PetscCall(StkGridGetSizes(E->grid, n));
   PetscCall(StkGridGetNumNodes(E->grid, &total));
   PetscCall(StkGridGetCoordinates(E->grid, 0, &x));
-  PetscCall(PetscMalloc1(total, &E->q));
+  PetscCall(PetscMalloc4(total, &E->q, total, &E->pc, total, &E->hm, total, &E->hp));
   for (PetscInt idx = 0; idx < total; idx++) {
     const PetscInt  i  = idx % n[0], m = n[0];
     const PetscReal hp = i < m - 1 ? x[i + 1] - x[i] : x[i] - x[i - 1], hm = i > 0 ? x[i] - x[i - 1] : hp;
@@ -43,6 +43,9 @@ static PetscErrorCode NodalSecondDifference(ExpertCtx *E)
     if (i == 0) E->q[idx] = 2 * pf / hp;
     else if (i == m - 1) E->q[idx] = -2 * pb / hm;
     else E->q[idx] = 2 * (pf - pb) / (hp + hm);
+    E->pc[idx] = (hm * pf + hp * pb) / (hp + hm);
+    E->hm[idx] = (i == 0 || i == m - 1) ? PETSC_INFINITY : hm;
+    E->hp[idx] = (i == 0 || i == m - 1) ? PETSC_INFINITY : hp;
   }
   PetscFunctionReturn(0);
 }
@@ -66,21 +69,7 @@ static PetscErrorCode GatherFields(StkPolicy p, ExpertCtx *E, Vec V, Vec u)
   PetscCall(StkGridGatherField(E->grid, u, &E->u_all));
   PetscCall(VecGetArrayRead(E->V_all, &E->V));
   PetscCall(VecGetArrayRead(E->u_all, &E->u));
-  PetscCall(NodalSecondDifference(E));
-  PetscFunctionReturn(0);
-}
-
-/* The improvement rule the file was solved with (a solver setting, shown by View). */
-static PetscErrorCode ReadGreedy(StkPolicy p, ExpertCtx *E)
-{
-  StkH5          file;
-  PetscErrorCode ierr;
-
-  PetscFunctionBeginUser;
-  PetscCall(StkH5Open(p->comm, p->file, &file));
-  ierr = StkH5ReadAttributeString(file, "solution", "greedy", sizeof(E->greedy), E->greedy);
-  PetscCall(StkH5Destroy(&file));
-  PetscCall(ierr);
+  PetscCall(NodalDifferences(E));
   PetscFunctionReturn(0);
 }
 
@@ -99,7 +88,7 @@ static PetscErrorCode ReadSolution(StkPolicy p, ExpertCtx *E)
   PetscCall(StkModelGetType(E->model, &mtype));
   PetscCall(PetscStrcmp(mtype, STK_MODEL_STAKING, &staking));
   ierr = staking ? 0 : PetscError(p->comm, __LINE__, PETSC_FUNCTION_NAME, __FILE__, PETSC_ERR_FILE_UNEXPECTED, PETSC_ERROR_INITIAL, "-%sfile %s holds a '%s' model; the expert policy needs a staking solution", p->class_prefix, p->file, mtype);
-  if (!ierr) ierr = ReadGreedy(p, E);
+  if (!ierr) ierr = StkSolutionLoadScheme(p->comm, p->file, &E->scheme);
   if (!ierr) ierr = GatherFields(p, E, V, u);
   PetscCall(VecDestroy(&V));
   PetscCall(VecDestroy(&u));
@@ -115,7 +104,7 @@ static PetscErrorCode ExpertClear(ExpertCtx *E)
   if (E->u) PetscCall(VecRestoreArrayRead(E->u_all, &E->u));
   PetscCall(VecDestroy(&E->V_all));
   PetscCall(VecDestroy(&E->u_all));
-  PetscCall(PetscFree(E->q));
+  PetscCall(PetscFree4(E->q, E->pc, E->hm, E->hp));
   PetscCall(StkGridDestroy(&E->grid));
   PetscCall(StkModelDestroy(&E->model));
   PetscFunctionReturn(0);
@@ -136,17 +125,21 @@ static PetscErrorCode ExpertEvaluate(void *ctx, PetscReal t, const PetscReal x[]
 {
   StkPolicy  p = (StkPolicy)ctx;
   ExpertCtx *E = (ExpertCtx *)p->data;
-  PetscReal  xc[STK_MAX_DIM], pf, pb, q;
+  PetscReal      xc[STK_MAX_DIM];
+  StkDifferences d;
 
   PetscFunctionBeginUser;
   /* Outside the solved box the policy is extended constantly (s is in [0, 1] anyway). */
   for (PetscInt k = 0; k < E->dim; k++) xc[k] = PetscClipInterval(x[k], E->lo[k], E->hi[k]);
-  PetscCall(StkGridInterpolateGradient(E->grid, E->V, 1, 0, xc, 0, &pf, &pb));
-  PetscCall(StkGridInterpolate(E->grid, E->q, 1, 0, xc, &q));
+  PetscCall(StkGridInterpolateGradient(E->grid, E->V, 1, 0, xc, 0, &d.pf, &d.pb));
+  PetscCall(StkGridInterpolate(E->grid, E->q, 1, 0, xc, &d.q));
+  PetscCall(StkGridInterpolate(E->grid, E->pc, 1, 0, xc, &d.pc));
+  PetscCall(StkGridInterpolate(E->grid, E->hm, 1, 0, xc, &d.hm));
+  PetscCall(StkGridInterpolate(E->grid, E->hp, 1, 0, xc, &d.hp));
   /* The solver starts the fixed-point iteration at the previous policy: start at the
    * stored policy, interpolated. */
   PetscCall(StkGridInterpolate(E->grid, E->u, 1, 0, xc, u));
-  PetscCall(StkModelClosedFormImprovement(E->model, xc, 0, pf, pb, q, u));
+  PetscCall(StkModelImprovePoint(E->model, &E->scheme, xc, 0, &d, u));
   PetscFunctionReturn(0);
 }
 
@@ -159,8 +152,7 @@ static PetscErrorCode ExpertView(StkPolicy p, PetscViewer viewer)
   PetscCall(PetscViewerASCIIPrintf(viewer, "HJB expert from %s\n", p->file[0] ? p->file : "(no -policy_file)"));
   if (!E->grid) PetscFunctionReturn(0);
   PetscCall(StkGridGetSizes(E->grid, n));
-  PetscCall(PetscViewerASCIIPrintf(viewer, "%" PetscInt_FMT "-D solution, grid %" PetscInt_FMT " x %" PetscInt_FMT ", solved with -hjb_greedy %s%s\n", E->dim, n[0], E->dim > 1 ? n[1] : 1, E->greedy,
-                                   strcmp(E->greedy, "closed_form") ? " (the expert applies the closed-form map: it differs at the nodes)" : ""));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "%" PetscInt_FMT "-D solution, grid %" PetscInt_FMT " x %" PetscInt_FMT ", scheme %s, greedy %s (as the file records; the expert applies the same)\n", E->dim, n[0], E->dim > 1 ? n[1] : 1, StkSchemeTypes[E->scheme.scheme], StkGreedyTypes[E->scheme.greedy]));
   PetscCall(StkModelView(E->model, viewer));
   PetscFunctionReturn(0);
 }

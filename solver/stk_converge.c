@@ -18,6 +18,7 @@ typedef struct {
   PetscReal  exact_max, exact_l2;   /* V against the closed form, when there is one */
   PetscReal  policy_exact_l2;       /* the policy against the closed form (RMS, worst control) */
   PetscReal  policy_ref_exact;      /* u*_0 at the reference point */
+  PetscReal  estimate_max, estimate_policy_ref, estimate_mean_x0; /* the solver's own error estimates */
 } Level;
 
 /* A scalar output Q_l per level: its error against the exact value (when known) or
@@ -42,8 +43,8 @@ typedef struct {
   PetscReal policy_order_l2[MAX_LEVELS]; /* of the exact policy error */
 } Errors;
 
-static const char *const columns[] = {"level", "n0", "n1", "nodes", "h", "howard_iterations", "solve_time", "error_max", "error_l2", "error_finest_max", "error_finest_l2", "error_richardson_max", "error_richardson_l2", "difference_next_max", "order_max", "order_l2", "policy_at_reference", "policy_reference_error", "policy_reference_order", "policy_error_l2", "policy_order_l2", "mean_x0", "mean_x0_error", "mean_x0_order"};
-#define NCOLUMNS 24
+static const char *const columns[] = {"level", "n0", "n1", "nodes", "h", "howard_iterations", "solve_time", "error_max", "error_l2", "error_finest_max", "error_finest_l2", "error_richardson_max", "error_richardson_l2", "difference_next_max", "order_max", "order_l2", "policy_at_reference", "policy_reference_error", "policy_reference_order", "policy_error_l2", "policy_order_l2", "mean_x0", "mean_x0_error", "mean_x0_order", "estimate_max", "estimate_ratio", "policy_reference_estimate", "mean_x0_estimate"};
+#define NCOLUMNS 28
 _Static_assert(sizeof(columns) / sizeof(columns[0]) == NCOLUMNS, "NCOLUMNS counts the columns");
 
 struct _p_StkConverge {
@@ -211,6 +212,19 @@ static PetscErrorCode ExactError(StkModel model, StkGrid grid, PetscInt dim, Lev
 
 /* One grid of the study; the level's grid and solver read their options under the
  * study's user prefix (-grid_*, -hjb_* when it has none). */
+/* The solver's a-posteriori estimates (after the density, when computed). */
+static PetscErrorCode ReadEstimate(StkSolver solver, Level *L)
+{
+  StkErrorEstimate est;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkSolverGetErrorEstimate(solver, &est));
+  L->estimate_max        = est.value_max.error;
+  L->estimate_policy_ref = est.policy_reference.error;
+  L->estimate_mean_x0    = est.mean[0].error;
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode SolveLevel(MPI_Comm comm, const char prefix[], StkModel model, PetscInt dim, const PetscInt n[], PetscBool density, Level *L)
 {
   StkGrid            grid;
@@ -255,6 +269,7 @@ static PetscErrorCode SolveLevel(MPI_Comm comm, const char prefix[], StkModel mo
   PetscCall(VecDestroy(&V_all));
   PetscCall(ExactError(model, grid, dim, L));
   PetscCall(ReadFunctionals(solver, model, grid, density, L));
+  PetscCall(ReadEstimate(solver, L));
   PetscCall(StkSolverDestroy(&solver));
   PetscCall(StkGridDestroy(&grid));
   PetscFunctionReturn(0);
@@ -373,7 +388,7 @@ static PetscErrorCode ComputeErrors(const Level *lv, PetscInt nl, PetscInt dim, 
 static void Row(const Level *lv, const Errors *E, PetscInt l, PetscReal row[])
 {
   const Level *L = &lv[l];
-  PetscReal    r[] = {l, L->n[0], L->n[1], L->nodes, L->h, L->iterations, L->time, L->exact_max, L->exact_l2, E->finest_max[l], E->finest_l2[l], E->rich_max[l], E->rich_l2[l], E->diff_max[l], E->order_max[l], E->order_l2[l], L->policy_ref, E->policy_ref.error[l], E->policy_ref.order[l], L->policy_exact_l2, E->policy_order_l2[l], L->mean_x0, E->mean_x0.error[l], E->mean_x0.order[l]};
+  PetscReal    r[] = {l, L->n[0], L->n[1], L->nodes, L->h, L->iterations, L->time, L->exact_max, L->exact_l2, E->finest_max[l], E->finest_l2[l], E->rich_max[l], E->rich_l2[l], E->diff_max[l], E->order_max[l], E->order_l2[l], L->policy_ref, E->policy_ref.error[l], E->policy_ref.order[l], L->policy_exact_l2, E->policy_order_l2[l], L->mean_x0, E->mean_x0.error[l], E->mean_x0.order[l], L->estimate_max, L->estimate_max / (PetscIsInfOrNanReal(L->exact_max) ? E->rich_max[l] : L->exact_max), L->estimate_policy_ref, L->estimate_mean_x0};
   for (PetscInt c = 0; c < NCOLUMNS; c++) row[c] = r[c];
 }
 

@@ -102,12 +102,17 @@ static PetscErrorCode SolveForwardEquation(StkSolver S)
   PetscCall(KSPSetOptionsPrefix(ksp, "density_"));
   PetscCall(KSPSetOperators(ksp, At, At));
   PetscCall(KSPSetTolerances(ksp, 1e-12, 1e-300, PETSC_DEFAULT, 10000));
-  PetscCall(KSPSetFromOptions(ksp));
+  if (S->level > 0) { /* a coarse grid's density serves only the error estimate: AMG, no user options */
+    PC pc;
+    PetscCall(KSPGetPC(ksp, &pc));
+    PetscCall(PCSetType(pc, PCHYPRE));
+  } else PetscCall(KSPSetFromOptions(ksp));
   PetscCall(KSPSolve(ksp, rhs, S->density));
   {
     KSPConvergedReason reason;
     PetscCall(KSPGetConvergedReason(ksp, &reason));
-    PetscCheck(reason > 0, S->comm, PETSC_ERR_NOT_CONVERGED, "Stationary density: the linear solve failed (%s); try -density_pc_type lu", KSPConvergedReasons[reason]);
+    PetscCheck(reason > 0 || S->level > 0, S->comm, PETSC_ERR_NOT_CONVERGED, "Stationary density: the linear solve failed (%s); try -density_pc_type lu", KSPConvergedReasons[reason]);
+    if (reason <= 0) PetscCall(VecSet(S->density, NAN)); /* the estimate then has no moments */
   }
   PetscCall(ProbabilityToDensity(S, S->density));
   PetscCall(KSPDestroy(&ksp));
@@ -143,6 +148,10 @@ PetscErrorCode StkSolverComputeDensity(StkSolver S)
   PetscCall(PetscTime(&t1));
   S->stats.density_time = t1 - t0;
   S->density_done       = PETSC_TRUE;
+  if (S->estimate) {
+    PetscCall(StkSolverRecordDensity(S));
+    PetscCall(StkSolverUpdateEstimate(S));
+  }
   PetscCall(PetscLogEventEnd(STK_EVENT_Density, 0, 0, 0, 0));
   PetscCall(PetscLogStagePop());
   PetscFunctionReturn(0);

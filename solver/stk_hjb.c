@@ -5,6 +5,7 @@
 #define STK_STALL_WINDOW 6
 
 const char *const StkGreedyTypes[] = {"closed_form", "exact", "StkGreedyType", "STK_GREEDY_", NULL};
+const char *const StkSchemeTypes[] = {"upwind", "central_where_monotone", "StkSchemeType", "STK_SCHEME_", NULL};
 
 PetscLogEvent STK_EVENT_Assemble, STK_EVENT_Improve, STK_EVENT_LinearSolve, STK_EVENT_Density, STK_EVENT_Write, STK_EVENT_Interpolate;
 PetscLogStage STK_STAGE_Assemble, STK_STAGE_LinearSolve, STK_STAGE_Improve, STK_STAGE_Density, STK_STAGE_Output;
@@ -67,6 +68,7 @@ PetscErrorCode StkSolverCreate(MPI_Comm comm, StkSolver *solver)
   S->sequence      = 4;
   S->sequence_rtol = 1e-6;
   S->forcing       = 1e-3;
+  S->estimate      = PETSC_TRUE;
   PetscCall(PetscMemoryGetCurrentUsage(&S->memory_at_create));
   PetscCall(KSPCreate(comm, &S->ksp));
   PetscCall(UpdateKSPPrefix(S));
@@ -129,6 +131,7 @@ PetscErrorCode StkSolverSetFromOptions(StkSolver S)
   PetscCall(PetscOptionsInt("-exact_samples", "Uniform samples of the control interval that bracket the exact minimizer", "", S->exact_samples, &S->exact_samples, NULL));
   PetscCall(PetscOptionsBool("-monitor", "Print one line per Howard iteration", "", S->monitor, &S->monitor, NULL));
   PetscCall(PetscOptionsBool("-progress", "Print a progress line to stderr on long solves", "", S->progress, &S->progress, NULL));
+  PetscCall(PetscOptionsBool("-error_estimate", "Estimate the discretization error from the coarser grids of the sequence (with -hjb_sequence 0: solve a coarser grid just for it)", "", S->estimate, &S->estimate, &S->estimate_set));
   PetscCall(PetscOptionsBool("-bench", "After the solve, time one MatMult with the final matrix and record the peak memory (for benchmarks/)", "", S->bench, &S->bench, NULL));
   PetscOptionsEnd();
   PetscCheck(S->rtol > 0 && S->rtol < 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%srtol must lie in (0, 1), got %g", pre, (double)S->rtol);
@@ -356,6 +359,17 @@ static PetscErrorCode HowardStep(StkSolver S, PetscBool *exact)
   PetscFunctionReturn(0);
 }
 
+/* Records this grid for the error estimate; the two grids below the user's also compute
+ * their stationary density, for the estimates of its moments. */
+static PetscErrorCode EstimateError(StkSolver S)
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkSolverRecordSolution(S));
+  if (S->level >= 1 && S->level < STK_ESTIMATE_LEVELS) PetscCall(StkSolverComputeDensity(S));
+  PetscCall(StkSolverUpdateEstimate(S));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StkSolverSolve(StkSolver S)
 {
   PetscLogDouble t0, t1;
@@ -369,7 +383,9 @@ PetscErrorCode StkSolverSolve(StkSolver S)
   S->stats.coarse_levels = S->stats.coarse_iterations = S->stats.coarse_ksp_iterations = 0;
   S->stats.coarse_time = 0;
   S->stats.converged   = PETSC_FALSE;
+  PetscCall(PetscMemzero(S->chain, sizeof(S->chain)));
   if (S->sequence > 0 && !S->have_guess) PetscCall(StkSolverSequence(S));
+  else if (S->estimate && S->estimate_set && S->level == 0) PetscCall(StkSolverSolveCoarseForEstimate(S));
   for (PetscInt it = 1; it <= S->max_it; it++) {
     PetscBool exact = PETSC_FALSE;
     PetscCall(HowardStep(S, &exact));
@@ -398,6 +414,8 @@ PetscErrorCode StkSolverSolve(StkSolver S)
   PetscCall(PetscTime(&t1));
   S->stats.solve_time = t1 - t0;
   S->solved           = PETSC_TRUE;
+  S->density_done     = PETSC_FALSE;
+  if (S->estimate) PetscCall(EstimateError(S));
   if (S->bench) PetscCall(StkSolverBenchmark(S));
   PetscFunctionReturn(0);
 }
@@ -429,6 +447,7 @@ PetscErrorCode StkSolverDestroy(StkSolver *solver)
   PetscCall(VecDestroy(&S->u_new));
   PetscCall(VecDestroy(&S->drift));
   PetscCall(VecDestroy(&S->density));
+  PetscCall(VecDestroy(&S->V_coarse));
   PetscCall(DMDestroy(&S->da));
   PetscCall(DMDestroy(&S->da_u));
   PetscCall(DMDestroy(&S->da_b));

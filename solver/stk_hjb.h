@@ -11,6 +11,10 @@ typedef struct _p_StkSolver *StkSolver;
 
 typedef enum { STK_GREEDY_CLOSED_FORM, STK_GREEDY_EXACT } StkGreedyType;
 PETSC_EXTERN const char *const StkGreedyTypes[];
+/* The drift differences: upwind everywhere, or central wherever the row stays monotone
+ * (-hjb_central); recorded in the solution file as "upwind" / "central_where_monotone". */
+typedef enum { STK_SCHEME_UPWIND, STK_SCHEME_CENTRAL } StkSchemeType;
+PETSC_EXTERN const char *const StkSchemeTypes[];
 
 typedef struct {
   PetscInt       iterations;     /* Howard iterations */
@@ -31,6 +35,28 @@ typedef struct {
   PetscReal      memory_peak;   /* peak resident memory, summed over ranks (bytes) */
   PetscReal      memory_solver; /* its growth since StkSolverCreate, summed over ranks (bytes) */
 } StkSolverStats;
+
+/* A-posteriori estimate of the discretization error (docs/accuracy.md), from the
+ * solutions on this grid and on the coarser grids of the sequence (each with half the
+ * cells): with Q_h, Q_2h, Q_4h a quantity on the three grids, the error of Q_h is
+ * estimated as |Q_h - Q_2h| / (2^p - 1) (Richardson), p the order observed on the three
+ * grids where it is regular (same sign of the differences, 0.5 <= p <= 4), else the order
+ * observed for V, else 1 (the upwind scheme's order; an overestimate for a second-order
+ * scheme).  Valid in the asymptotic range of a convergent (monotone) scheme. */
+typedef struct {
+  PetscReal value; /* the quantity on this grid */
+  PetscReal error; /* its estimated discretization error (NaN: no estimate) */
+  PetscReal order; /* order observed on three grids (NaN: two grids, or not regular) */
+  PetscReal order_used; /* the p of the estimate */
+} StkEstimatedQuantity;
+
+typedef struct {
+  PetscInt             levels; /* grids the estimate rests on: 1 (none), 2 or 3 */
+  StkEstimatedQuantity value_max;        /* value: max |V|; error: max over the nodes shared with the coarser grid */
+  StkEstimatedQuantity value_reference;  /* V at the model's reference point */
+  StkEstimatedQuantity policy_reference; /* control 0 at the reference point */
+  StkEstimatedQuantity mean[STK_MAX_DIM], std[STK_MAX_DIM]; /* of the stationary density, per state (NaN until the density is computed, or without one) */
+} StkErrorEstimate;
 
 PETSC_EXTERN PetscErrorCode StkSolverCreate(MPI_Comm comm, StkSolver *solver);
 PETSC_EXTERN PetscErrorCode StkSolverSetModel(StkSolver solver, StkModel model);
@@ -66,6 +92,11 @@ PETSC_EXTERN PetscErrorCode StkSolverView(StkSolver solver, PetscViewer viewer);
 PETSC_EXTERN PetscErrorCode StkSolverDestroy(StkSolver *solver);
 
 PETSC_EXTERN PetscErrorCode StkSolverGetStats(StkSolver solver, StkSolverStats *stats);
+/* The error estimate of the last solve (and of the density, once computed); levels = 1
+ * when no coarser grid was solved (-hjb_sequence 0 without -hjb_error_estimate). */
+PETSC_EXTERN PetscErrorCode StkSolverGetErrorEstimate(StkSolver solver, StkErrorEstimate *estimate);
+/* Prints the estimate as the summary of `stakehjb solve` shows it. */
+PETSC_EXTERN PetscErrorCode StkErrorEstimateView(const StkErrorEstimate *estimate, StkModel model, PetscViewer viewer);
 PETSC_EXTERN PetscErrorCode StkSolverGetModel(StkSolver solver, StkModel *model);
 PETSC_EXTERN PetscErrorCode StkSolverGetGrid(StkSolver solver, StkGrid *grid);
 PETSC_EXTERN PetscErrorCode StkSolverGetKSP(StkSolver solver, KSP *ksp);
@@ -85,11 +116,28 @@ PETSC_EXTERN PetscErrorCode StkSolverCreateMatrix(StkSolver solver, Mat *A);
  * non-Dirichlet node for the policy u (zero at Dirichlet nodes): the discrete HJB
  * is min_u H = 0. */
 PETSC_EXTERN PetscErrorCode StkSolverHamiltonian(StkSolver solver, Vec V, Vec u, Vec H);
-/* The solver's closed-form policy improvement (upwind scheme) of control c at any
- * state x, from the forward and backward differences pf, pb and the second difference q
- * of V along the control's direction: the greedy map solved to self-consistency with pf
- * and with pb from u[c], then the upwind choice (forward where its drift is positive,
- * backward where negative, the drift-zeroing control otherwise).  u holds every control
- * on entry; u[c] is replaced.  At a node it gives what the solver gives (the expert
- * policy of policy/ relies on it). */
-PETSC_EXTERN PetscErrorCode StkModelClosedFormImprovement(StkModel model, const PetscReal x[], PetscInt c, PetscReal pf, PetscReal pb, PetscReal q, PetscReal u[]);
+/* How a solution was discretized (recorded in its file, StkSolutionLoadScheme). */
+typedef struct {
+  StkSchemeType scheme;        /* drift differences */
+  StkGreedyType greedy;        /* policy improvement */
+  PetscInt      exact_samples; /* samples of the exact minimization */
+} StkSchemeSettings;
+/* Differences of V along a control's direction at a state, as the solver forms them at a
+ * node: one-sided pf, pb (0 where they would leave the box), central pc, second
+ * difference q, and the spacings hm, hp to the neighbours (infinite where the scheme
+ * stays upwind: at the ends of the box and at Dirichlet nodes). */
+typedef struct {
+  PetscReal pf, pb, pc, q, hm, hp;
+} StkDifferences;
+/* The solver's policy improvement of control c at any state x from the differences d:
+ * with the closed-form greedy map, the map solved to self-consistency with pf and with pb
+ * from u[c] and the upwind choice (forward where its drift is positive, backward where
+ * negative, the drift-zeroing control otherwise), preceded by the central difference
+ * where the scheme is central and the row stays monotone; with the exact greedy, the
+ * safeguarded minimization of the Hamiltonian over the control's bounds.  u holds every
+ * control on entry; u[c] is replaced.  At a node it gives what the solver gives (the
+ * expert policy of policy/ relies on it). */
+PETSC_EXTERN PetscErrorCode StkModelImprovePoint(StkModel model, const StkSchemeSettings *scheme, const PetscReal x[], PetscInt c, const StkDifferences *d, PetscReal u[]);
+/* The scheme a solution file was solved with (files written before it was recorded:
+ * upwind, with the recorded greedy).  Errors name the file.  Collective. */
+PETSC_EXTERN PetscErrorCode StkSolutionLoadScheme(MPI_Comm comm, const char path[], StkSchemeSettings *scheme);

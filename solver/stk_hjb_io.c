@@ -24,6 +24,8 @@ static PetscErrorCode WriteStatistics(StkSolver S, StkH5 file, const char group[
   PetscCall(StkH5WriteAttributeString(file, group, "version", STK_VERSION));
   PetscCall(StkH5WriteAttributeString(file, group, "grid_n", sizes));
   PetscCall(StkH5WriteAttributeString(file, group, "greedy", StkGreedyTypes[S->greedy]));
+  PetscCall(StkH5WriteAttributeString(file, group, "scheme", StkSchemeTypes[S->central ? STK_SCHEME_CENTRAL : STK_SCHEME_UPWIND]));
+  PetscCall(StkH5WriteAttributeInt(file, group, "exact_samples", S->exact_samples));
   PetscCall(StkH5WriteAttributeInt(file, group, "iterations", S->stats.iterations));
   PetscCall(StkH5WriteAttributeInt(file, group, "ksp_iterations", S->stats.ksp_iterations));
   PetscCall(StkH5WriteAttributeInt(file, group, "converged", S->stats.converged));
@@ -52,13 +54,15 @@ static PetscErrorCode WriteFields(StkSolver S, StkH5 file, const char group[])
   PetscCall(StkH5WriteField(file, group, "density", S->grid, density, 1, NULL, "1", "stationary density of the closed loop (NaN where the boundary absorbs)"));
   PetscCall(StkModelWriteAttributes(S->model, file, group));
   PetscCall(WriteStatistics(S, file, group));
+  PetscCall(StkSolverWriteEstimate(S, file, group));
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode StkSolverWrite(StkSolver S, const char path[])
 {
   const char    *group = solution_group;
-  const char    *scalar_policy[] = {value_name, policy_name, "density"}, *vector_policy[] = {value_name, "density"};
+  const char    *scalar_policy[] = {value_name, policy_name, "density", "value_error_estimate"}, *vector_policy[] = {value_name, "density", "value_error_estimate"};
+  const PetscInt with_estimate = S->est.levels >= 2 ? 1 : 0;
   StkH5          file;
   PetscErrorCode ierr;
 
@@ -68,7 +72,7 @@ PetscErrorCode StkSolverWrite(StkSolver S, const char path[])
   PetscCall(PetscLogEventBegin(STK_EVENT_Write, 0, 0, 0, 0));
   PetscCall(StkH5Create(S->comm, path, &file));
   ierr = WriteFields(S, file, group);
-  if (!ierr) ierr = StkH5Commit(file, group, S->grid, S->model->nu == 1 ? 3 : 2, S->model->nu == 1 ? scalar_policy : vector_policy);
+  if (!ierr) ierr = StkH5Commit(file, group, S->grid, (S->model->nu == 1 ? 3 : 2) + with_estimate, S->model->nu == 1 ? scalar_policy : vector_policy);
   /* On failure this removes the temporary file: no half file is left behind. */
   PetscCall(StkH5Destroy(&file));
   PetscCall(ierr);
@@ -121,5 +125,57 @@ PetscErrorCode StkSolutionLoad(MPI_Comm comm, const char path[], StkModel *model
   if (grid) *grid = g;
   if (V) *V = v;
   if (u) *u = w;
+  PetscFunctionReturn(0);
+}
+
+/* The index of `value` in a PETSc enum list (NULL-terminated, then type name and prefix). */
+static PetscErrorCode EnumFromString(const char *const list[], const char path[], const char attr[], const char value[], PetscInt *index)
+{
+  PetscFunctionBeginUser;
+  for (PetscInt i = 0; list[i] && list[i + 1] && list[i + 2]; i++) {
+    PetscBool match;
+    PetscCall(PetscStrcmp(list[i], value, &match));
+    if (match) {
+      *index = i;
+      PetscFunctionReturn(0);
+    }
+  }
+  SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "solution file '%s': attribute %s/%s is '%s', not a known value", path, solution_group, attr, value);
+}
+
+static PetscErrorCode ReadScheme(StkH5 file, const char path[], StkSchemeSettings *scheme)
+{
+  char      value[64];
+  PetscBool has;
+  PetscInt  index;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkH5ReadAttributeString(file, solution_group, "greedy", sizeof(value), value));
+  PetscCall(EnumFromString(StkGreedyTypes, path, "greedy", value, &index));
+  scheme->greedy = (StkGreedyType)index;
+  scheme->scheme = STK_SCHEME_UPWIND;
+  PetscCall(StkH5HasAttribute(file, solution_group, "scheme", &has));
+  if (has) {
+    PetscCall(StkH5ReadAttributeString(file, solution_group, "scheme", sizeof(value), value));
+    PetscCall(EnumFromString(StkSchemeTypes, path, "scheme", value, &index));
+    scheme->scheme = (StkSchemeType)index;
+  }
+  scheme->exact_samples = 33; /* the solver's default, for files before it was recorded */
+  PetscCall(StkH5HasAttribute(file, solution_group, "exact_samples", &has));
+  if (has) PetscCall(StkH5ReadAttributeInt(file, solution_group, "exact_samples", &scheme->exact_samples));
+  PetscCheck(scheme->exact_samples >= 3, PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "solution file '%s': attribute %s/exact_samples is %" PetscInt_FMT ", at least 3 expected", path, solution_group, scheme->exact_samples);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSolutionLoadScheme(MPI_Comm comm, const char path[], StkSchemeSettings *scheme)
+{
+  StkH5          file;
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkH5Open(comm, path, &file));
+  ierr = ReadScheme(file, path, scheme);
+  PetscCall(StkH5Destroy(&file));
+  PetscCall(ierr);
   PetscFunctionReturn(0);
 }

@@ -152,9 +152,7 @@ PetscErrorCode StkSolverAssemble(StkSolver S, Vec u, Mat A, Vec rhs)
  * the reflecting convention, except at Dirichlet nodes where it copies the other, only
  * for a sensible output policy), central pc (second order on uneven spacing) and the
  * second difference q (mirror ghost at the ends). */
-typedef struct {
-  PetscReal pf, pb, pc, q;
-} Differences;
+typedef StkDifferences Differences;
 
 static void DifferencesAlong(StkSolver S, const StkNode *node, const PetscScalar *Vg, PetscInt k, Differences *d)
 {
@@ -174,6 +172,9 @@ static void DifferencesAlong(StkSolver S, const StkNode *node, const PetscScalar
   else if (i == n - 1) d->q = -2 * d->pb / hm;
   else d->q = 2 * (d->pf - d->pb) / (hp + hm);
   d->pc = (hm * d->pf + hp * d->pb) / (hp + hm);
+  /* central differences only inside (the ends and Dirichlet nodes stay upwind) */
+  d->hm = (i == 0 || i == n - 1 || node->dirichlet) ? PETSC_INFINITY : hm;
+  d->hp = (i == 0 || i == n - 1 || node->dirichlet) ? PETSC_INFINITY : hp;
 }
 
 /* The improvement problem of control c at one state: at a node of the solver (S, node
@@ -187,10 +188,14 @@ typedef struct {
   const PetscReal   *x;
   PetscReal          lo, hi; /* bounds of control c */
   PetscInt           c, k;
+  PetscBool          central;       /* the central-where-monotone scheme */
+  PetscInt           exact_samples; /* of the exact minimization */
   Differences        d;
   PetscReal          p_greedy;
   PetscReal          u[STK_MAX_CONTROLS];
 } ControlProblem;
+
+static PetscBool CentralRowIsMonotone(PetscReal b, PetscReal a, const Differences *d);
 
 static PetscReal DriftAlong(ControlProblem *P, PetscReal uc)
 {
@@ -203,34 +208,51 @@ static PetscReal DriftAlong(ControlProblem *P, PetscReal uc)
 
 /* The discrete Hamiltonian of the node as a function of u_c (the scheme's own rows);
  * at a point, its u-dependent part along k with upwind drift differences. */
-static PetscReal PartialHamiltonian(ControlProblem *P, PetscReal uc)
+/* The u-dependent part of the Hamiltonian along the control's direction k, from the
+ * differences of V: the same at a node of the solver and at any point (the expert), so
+ * a minimizer over it gives the same bits in both.  It differs from the node's full
+ * Hamiltonian by terms that do not depend on u_c (controls are separable). */
+static PetscReal DirectionalHamiltonian(ControlProblem *P, PetscReal uc)
 {
   PetscReal H, b[STK_MAX_DIM], a[STK_MAX_DIM];
 
   P->u[P->c] = uc;
-  if (P->node) {
-    (void)StkSchemeNodeHamiltonian(P->S, P->node, P->Vg, P->u, &H);
-    return H;
-  }
   (void)StkModelDrift(P->model, P->x, P->u, b);
   (void)StkModelDiffusion(P->model, P->x, P->u, a);
   (void)StkModelCost(P->model, P->x, P->u, &H);
+  if (P->central && CentralRowIsMonotone(b[P->k], a[P->k], &P->d)) return H + b[P->k] * P->d.pc + a[P->k] * P->d.q;
   return H + PetscMax(b[P->k], 0) * P->d.pf + PetscMin(b[P->k], 0) * P->d.pb + a[P->k] * P->d.q;
+}
+
+/* The discrete Hamiltonian of the node as a function of u_c (the scheme's own rows);
+ * at a point, the directional form. */
+static PetscReal PartialHamiltonian(ControlProblem *P, PetscReal uc)
+{
+  PetscReal H;
+
+  if (!P->node) return DirectionalHamiltonian(P, uc);
+  P->u[P->c] = uc;
+  (void)StkSchemeNodeHamiltonian(P->S, P->node, P->Vg, P->u, &H);
+  return H;
+}
+
+/* Whether the central drift difference keeps the row monotone for drift b and diffusion
+ * a with the spacings of d (infinite where the scheme stays upwind). */
+static PetscBool CentralRowIsMonotone(PetscReal b, PetscReal a, const Differences *d)
+{
+  if (PetscIsInfOrNanReal(d->hm) || PetscIsInfOrNanReal(d->hp)) return PETSC_FALSE;
+  return (PetscBool)(b * d->hm + 2 * a >= 0 && 2 * a - b * d->hp >= 0);
 }
 
 /* Whether the central drift difference keeps the row monotone at this control. */
 static PetscBool CentralIsMonotone(ControlProblem *P, PetscReal uc)
 {
-  const StkLayout *L = &P->S->layout;
-  const PetscInt   i = P->node->idx[P->k], n = L->n[P->k];
-  const PetscReal *x = L->x[P->k];
-  PetscReal        b[STK_MAX_DIM], a[STK_MAX_DIM];
+  PetscReal b[STK_MAX_DIM], a[STK_MAX_DIM];
 
-  if (i == 0 || i == n - 1) return PETSC_FALSE;
   P->u[P->c] = uc;
-  (void)StkModelDrift(P->S->model, P->node->x, P->u, b);
-  (void)StkModelDiffusion(P->S->model, P->node->x, P->u, a);
-  return (PetscBool)(b[P->k] * (x[i] - x[i - 1]) + 2 * a[P->k] >= 0 && 2 * a[P->k] - b[P->k] * (x[i + 1] - x[i]) >= 0);
+  (void)StkModelDrift(P->model, P->x, P->u, b);
+  (void)StkModelDiffusion(P->model, P->x, P->u, a);
+  return CentralRowIsMonotone(b[P->k], a[P->k], &P->d);
 }
 
 /* A root of f in [a, b] given f(a) f(b) <= 0: regula falsi with the Illinois
@@ -327,7 +349,7 @@ static PetscErrorCode ClosedFormControl(ControlProblem *P, PetscReal *uc)
   PetscReal uf, ub, bf, bb, ucur = P->u[P->c];
 
   PetscFunctionBeginUser;
-  if (P->node && P->S->central && !P->node->dirichlet) {
+  if (P->central && !PetscIsInfOrNanReal(P->d.hm)) {
     PetscReal ucen;
     PetscCall(SelfConsistentGreedy(P, P->d.pc, &ucen));
     if (CentralIsMonotone(P, ucen)) {
@@ -355,7 +377,7 @@ static PetscErrorCode ClosedFormControl(ControlProblem *P, PetscReal *uc)
 static PetscReal BrentMinimize(ControlProblem *P, PetscReal a, PetscReal b, PetscReal x0)
 {
   const PetscReal gold = 0.3819660112501051, tol = 1e-12 * (1 + PetscAbsReal(b - a));
-  PetscReal       x = x0, w = x0, v = x0, fx = PartialHamiltonian(P, x0), fw = fx, fv = fx, d = 0, e = 0;
+  PetscReal       x = x0, w = x0, v = x0, fx = DirectionalHamiltonian(P, x0), fw = fx, fv = fx, d = 0, e = 0;
 
   for (PetscInt it = 0; it < 200; it++) {
     const PetscReal xm = 0.5 * (a + b), tol1 = tol + 1e-15 * PetscAbsReal(x), tol2 = 2 * tol1;
@@ -381,7 +403,7 @@ static PetscReal BrentMinimize(ControlProblem *P, PetscReal a, PetscReal b, Pets
       d = gold * e;
     }
     uu = x + (PetscAbsReal(d) >= tol1 ? d : (d > 0 ? tol1 : -tol1));
-    fu = PartialHamiltonian(P, uu);
+    fu = DirectionalHamiltonian(P, uu);
     if (fu <= fx) {
       if (uu >= x) a = x; else b = x;
       v = w; fv = fw; w = x; fw = fx; x = uu; fx = fu;
@@ -394,29 +416,32 @@ static PetscReal BrentMinimize(ControlProblem *P, PetscReal a, PetscReal b, Pets
   return x;
 }
 
-/* Exact minimization of the discrete Hamiltonian over [lo, hi]: the best of a uniform
- * sample and the closed-form candidates, polished by Brent within the neighbouring samples. */
+/* Exact minimization of the discrete Hamiltonian over [lo, hi] (its directional form, so
+ * the expert reproduces it at the nodes): the best of a uniform sample and the
+ * closed-form candidate, polished by Brent within the neighbouring samples. */
 static PetscErrorCode ExactControl(ControlProblem *P, PetscReal *uc)
 {
   const PetscReal lo = P->lo, hi = P->hi;
-  const PetscInt  ns = P->S->exact_samples;
+  const PetscInt  ns = P->exact_samples;
   const PetscReal h  = (hi - lo) / (ns - 1);
-  PetscReal       best, fbest, cand[2], u0 = P->u[P->c];
+  PetscReal       best, fbest;
 
   PetscFunctionBeginUser;
-  best  = PetscMin(PetscMax(u0, lo), hi);
-  fbest = PartialHamiltonian(P, best);
-  PetscCall(ClosedFormControl(P, &cand[0]));
-  cand[1] = PetscMin(PetscMax(u0, lo), hi);
-  for (PetscInt i = -2; i < ns; i++) {
-    const PetscReal t = i < 0 ? cand[i + 2] : (i == ns - 1 ? hi : lo + i * h), f = PartialHamiltonian(P, t);
+  /* No warm start from the current control: the minimizer of a flat Hamiltonian is
+   * determined only to about sqrt(eps), so a start-dependent result would differ
+   * between the solver's last step and the expert at the same node. */
+  P->u[P->c] = PetscMin(PetscMax(0, lo), hi);
+  PetscCall(ClosedFormControl(P, &best));
+  fbest = DirectionalHamiltonian(P, best);
+  for (PetscInt i = 0; i < ns; i++) {
+    const PetscReal t = i == ns - 1 ? hi : lo + i * h, f = DirectionalHamiltonian(P, t);
     if (f < fbest) {
       fbest = f;
       best  = t;
     }
   }
   *uc = BrentMinimize(P, PetscMax(lo, best - h), PetscMin(hi, best + h), best);
-  if (PartialHamiltonian(P, *uc) > fbest) *uc = best;
+  if (DirectionalHamiltonian(P, *uc) > fbest) *uc = best;
   P->u[P->c] = *uc;
   PetscFunctionReturn(0);
 }
@@ -432,6 +457,8 @@ static PetscErrorCode ImproveNode(StkSolver S, const StkNode *node, const PetscS
   P.Vg    = Vg;
   P.model = S->model;
   P.x     = node->x;
+  P.central       = S->central;
+  P.exact_samples = S->exact_samples;
   PetscCall(PetscArraycpy(P.u, u, S->model->nu));
   for (PetscInt c = 0; c < S->model->nu; c++) {
     P.c  = c;
@@ -446,24 +473,25 @@ static PetscErrorCode ImproveNode(StkSolver S, const StkNode *node, const PetscS
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode StkModelClosedFormImprovement(StkModel model, const PetscReal x[], PetscInt c, PetscReal pf, PetscReal pb, PetscReal q, PetscReal u[])
+PetscErrorCode StkModelImprovePoint(StkModel model, const StkSchemeSettings *scheme, const PetscReal x[], PetscInt c, const StkDifferences *d, PetscReal u[])
 {
   ControlProblem P;
   PetscReal      uc;
 
   PetscFunctionBeginUser;
   PetscCall(PetscMemzero(&P, sizeof(P)));
-  P.model = model;
-  P.x     = x;
-  P.c     = c;
-  P.k     = model->control_dir[c];
-  P.lo    = model->ulo[c];
-  P.hi    = model->uhi[c];
-  P.d.pf  = pf;
-  P.d.pb  = pb;
-  P.d.q   = q;
+  P.model         = model;
+  P.x             = x;
+  P.c             = c;
+  P.k             = model->control_dir[c];
+  P.lo            = model->ulo[c];
+  P.hi            = model->uhi[c];
+  P.d             = *d;
+  P.central       = (PetscBool)(scheme->scheme == STK_SCHEME_CENTRAL);
+  P.exact_samples = scheme->exact_samples;
   PetscCall(PetscArraycpy(P.u, u, model->nu));
-  PetscCall(ClosedFormControl(&P, &uc));
+  if (scheme->greedy == STK_GREEDY_EXACT) PetscCall(ExactControl(&P, &uc));
+  else PetscCall(ClosedFormControl(&P, &uc));
   u[c] = uc;
   PetscFunctionReturn(0);
 }

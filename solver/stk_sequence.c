@@ -68,6 +68,7 @@ static PetscErrorCode CreateCoarseSolver(StkSolver S, StkGrid grid, StkSolver *c
   C->sequence        = S->sequence - 1;
   C->sequence_rtol   = S->sequence_rtol;
   C->level           = S->level + 1;
+  C->estimate        = S->estimate;
   PetscCall(KSPGetType(S->ksp, &ksp_type));
   PetscCall(KSPGetPC(S->ksp, &pc));
   PetscCall(PCGetType(pc, &pc_type));
@@ -76,36 +77,53 @@ static PetscErrorCode CreateCoarseSolver(StkSolver S, StkGrid grid, StkSolver *c
   PetscFunctionReturn(0);
 }
 
-/* V and u of the coarse solver, multilinearly interpolated to the nodes of S.  Every
- * rank gathers the coarse fields (a quarter of the fine grid in 2-D). */
-static PetscErrorCode InterpolateUp(StkSolver C, StkSolver S)
+/* V (and u, unless NULL) of the coarse solver, multilinearly interpolated to the nodes
+ * of S into Vf (and uf).  Every rank gathers the coarse fields (a quarter of the fine
+ * grid in 2-D). */
+static PetscErrorCode InterpolateUp(StkSolver C, StkSolver S, Vec Vfine, Vec ufine)
 {
-  Vec                Vc, uc;
-  const PetscScalar *Va, *ua;
-  PetscScalar       *Vf, *uf;
+  Vec                Vc, uc = NULL;
+  const PetscScalar *Va, *ua = NULL;
+  PetscScalar       *Vf, *uf = NULL;
   const PetscInt     nu = S->model->nu;
   StkNode            node;
 
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(STK_EVENT_Interpolate, 0, 0, 0, 0));
   PetscCall(StkGridGatherField(C->grid, C->V, &Vc));
-  PetscCall(StkGridGatherField(C->grid, C->u, &uc));
   PetscCall(VecGetArrayRead(Vc, &Va));
-  PetscCall(VecGetArrayRead(uc, &ua));
-  PetscCall(VecGetArray(S->V, &Vf));
-  PetscCall(VecGetArray(S->u, &uf));
+  PetscCall(VecGetArray(Vfine, &Vf));
+  if (ufine) {
+    PetscCall(StkGridGatherField(C->grid, C->u, &uc));
+    PetscCall(VecGetArrayRead(uc, &ua));
+    PetscCall(VecGetArray(ufine, &uf));
+  }
   for (PetscInt o = 0; o < S->layout.nowned; o++) {
     PetscCall(StkLayoutNode(S, o, &node));
     PetscCall(StkGridInterpolate(C->grid, Va, 1, 0, node.x, &Vf[o]));
-    for (PetscInt c = 0; c < nu; c++) PetscCall(StkGridInterpolate(C->grid, ua, nu, c, node.x, &uf[o * nu + c]));
+    for (PetscInt c = 0; ufine && c < nu; c++) PetscCall(StkGridInterpolate(C->grid, ua, nu, c, node.x, &uf[o * nu + c]));
   }
-  PetscCall(VecRestoreArray(S->u, &uf));
-  PetscCall(VecRestoreArray(S->V, &Vf));
-  PetscCall(VecRestoreArrayRead(uc, &ua));
+  if (ufine) {
+    PetscCall(VecRestoreArray(ufine, &uf));
+    PetscCall(VecRestoreArrayRead(uc, &ua));
+    PetscCall(VecDestroy(&uc));
+  }
+  PetscCall(VecRestoreArray(Vfine, &Vf));
   PetscCall(VecRestoreArrayRead(Vc, &Va));
   PetscCall(VecDestroy(&Vc));
-  PetscCall(VecDestroy(&uc));
   PetscCall(PetscLogEventEnd(STK_EVENT_Interpolate, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+/* What the error estimate keeps of a solved coarse solver: its records (shifted one grid
+ * down the chain) and its V on this grid. */
+static PetscErrorCode KeepForEstimate(StkSolver C, StkSolver S)
+{
+  PetscFunctionBeginUser;
+  if (!S->estimate) PetscFunctionReturn(0);
+  for (PetscInt l = 1; l < STK_ESTIMATE_LEVELS; l++) S->chain[l] = C->chain[l - 1];
+  if (!S->V_coarse) PetscCall(VecDuplicate(S->V, &S->V_coarse));
+  PetscCall(InterpolateUp(C, S, S->V_coarse, NULL));
   PetscFunctionReturn(0);
 }
 
@@ -129,7 +147,8 @@ PetscErrorCode StkSolverSequence(StkSolver S)
     PetscCall(PetscPrintf(S->comm, " nodes\n"));
   }
   PetscCall(StkSolverSolve(C));
-  PetscCall(InterpolateUp(C, S));
+  PetscCall(InterpolateUp(C, S, S->V, S->u));
+  PetscCall(KeepForEstimate(C, S));
   S->stats.coarse_levels         = 1 + C->stats.coarse_levels;
   S->stats.coarse_iterations     = C->stats.iterations + C->stats.coarse_iterations;
   S->stats.coarse_ksp_iterations = C->stats.ksp_iterations + C->stats.coarse_ksp_iterations;
@@ -138,6 +157,23 @@ PetscErrorCode StkSolverSequence(StkSolver S)
   PetscCall(PetscTime(&t1));
   S->stats.coarse_time = t1 - t0;
   if (S->monitor) PetscCall(PetscPrintf(S->comm, "  grid sequencing, level %" PetscInt_FMT ": the user's grid\n", S->level));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSolverSolveCoarseForEstimate(StkSolver S)
+{
+  StkGrid   grid;
+  StkSolver C;
+
+  PetscFunctionBeginUser;
+  PetscCall(CoarsenGrid(S->grid, &grid));
+  if (!grid) PetscFunctionReturn(0);
+  PetscCall(CreateCoarseSolver(S, grid, &C));
+  C->sequence = 1; /* one grid more below it: three grids give the observed order */
+  PetscCall(StkSolverSolve(C));
+  PetscCall(KeepForEstimate(C, S));
+  PetscCall(StkSolverDestroy(&C));
+  PetscCall(StkGridDestroy(&grid));
   PetscFunctionReturn(0);
 }
 

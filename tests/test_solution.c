@@ -335,8 +335,8 @@ static void test_empirical_without_csv(void **state)
   TempPath("empirical", ".h5", sizeof(path), path);
   CopyFile(STK_DATA_DIR "/costs_example.csv", csv);
   /* sigma0 0.1: enough noise for the closed-form greedy map to converge (with the
-   * default 0.05 the solver switches to -hjb_greedy exact on this sample, and the expert,
-   * which applies the closed-form map, then differs at the nodes by design) */
+   * default 0.05 the solver switches to -hjb_greedy exact on this sample; the file then
+   * records that, test_recorded_scheme covers it) */
   snprintf(options, sizeof(options), "-agents_cost empirical -agents_cost_file %s -agents_sigma0 0.1", csv);
   SolveAndWrite(STK_MODEL_STAKING, 1, n, options, path, &P);
   {
@@ -390,6 +390,61 @@ static void test_other_models(void **state)
   RoundTrip("bangbang", STK_MODEL_BANGBANG, 1, n1, "-bb_sigma 0.7 -bb_box 1.5 -hjb_rho 0.8");
   RoundTrip("mms", STK_MODEL_MMS, 2, n2, "-mms_sigma 0.4 -hjb_rho 1.5");
   RoundTrip("merton", STK_MODEL_MERTON, 1, n1, "-merton_r 0.03 -merton_mu 0.09 -merton_gamma 3 -merton_whi 2.5 -merton_cmax 8 -merton_pi_min -1 -merton_pi_max 3");
+}
+
+/* ---- The recorded scheme (issue 17) ---- */
+
+/* The scheme a file records, and the policy stored in it. */
+static void LoadSchemeAndPolicy(const char path[], StkSchemeSettings *scheme, Vec *u, StkGrid *grid)
+{
+  assert_petsc(StkSolutionLoadScheme(PETSC_COMM_WORLD, path, scheme));
+  assert_petsc(StkSolutionLoad(PETSC_COMM_WORLD, path, NULL, grid, NULL, u));
+}
+
+/* A file solved with the central-where-monotone scheme (or the exact greedy) records it,
+ * and the expert built on it reproduces its stored policy at the nodes, although the
+ * scheme changes the policy (so an expert applying the upwind closed form would not). */
+static void SchemeRoundTrip(const char tag[], PetscInt dim, const PetscInt n[], const char options[], StkSchemeType scheme, StkGreedyType greedy)
+{
+  const char       *planner = "-hjb_sbar 0.65 -hjb_w_s 2 -hjb_eta 0.1 -agents_zbar 0.01 -agents_theta 1.5 -agents_sigma_z 0.015 -agents_sigma0 0.07 -agents_s_max 0.85";
+  StkTestProblem    P, R;
+  StkSchemeSettings got;
+  StkGrid           grid;
+  Vec               u, u_ref;
+  PetscReal         moved;
+  char              path[256], ref[256], opts[512];
+
+  TempPath(tag, ".h5", sizeof(path), path);
+  TempPath("upwind_ref", ".h5", sizeof(ref), ref);
+  snprintf(opts, sizeof(opts), "%s %s", planner, options);
+  SolveAndWrite(STK_MODEL_STAKING, dim, n, opts, path, &P);
+  SolveAndWrite(STK_MODEL_STAKING, dim, n, planner, ref, &R);
+  LoadSchemeAndPolicy(path, &got, &u, &grid);
+  assert_int_equal(got.scheme, scheme);
+  assert_int_equal(got.greedy, greedy);
+  assert_int_equal(got.exact_samples, 33);
+  assert_petsc(StkSolverGetPolicy(R.solver, &u_ref));
+  assert_petsc(VecAXPY(u_ref, -1.0, u));
+  assert_petsc(VecNorm(u_ref, NORM_INFINITY, &moved));
+  print_message("  %s: the stored policy differs from the upwind closed-form solve by %.3e\n", tag, (double)moved);
+  assert_true(moved > 1e-10); /* well above the 1e-12 the expert must meet */
+  AssertExpertMatchesNodes(path, grid, u);
+  assert_petsc(VecDestroy(&u));
+  assert_petsc(StkGridDestroy(&grid));
+  assert_petsc(StkTestProblemDestroy(&P));
+  assert_petsc(StkTestProblemDestroy(&R));
+  RemoveFiles(path);
+  RemoveFiles(ref);
+}
+
+static void test_recorded_scheme(void **state)
+{
+  const PetscInt n1[1] = {65}, n2[2] = {33, 9};
+
+  SchemeRoundTrip("central1d", 1, n1, "-hjb_central", STK_SCHEME_CENTRAL, STK_GREEDY_CLOSED_FORM);
+  SchemeRoundTrip("central2d", 2, n2, "-hjb_central", STK_SCHEME_CENTRAL, STK_GREEDY_CLOSED_FORM);
+  SchemeRoundTrip("exact1d", 1, n1, "-hjb_greedy exact", STK_SCHEME_UPWIND, STK_GREEDY_EXACT);
+  SchemeRoundTrip("central_exact2d", 2, n2, "-hjb_central -hjb_greedy exact", STK_SCHEME_CENTRAL, STK_GREEDY_EXACT);
 }
 
 /* ---- What is built on a loaded solution ---- */
@@ -665,6 +720,7 @@ static const struct CMUnitTest tests[] = {
   cmocka_unit_test(test_empirical_without_csv),
   cmocka_unit_test(test_staking_2d),
   cmocka_unit_test(test_other_models),
+  cmocka_unit_test(test_recorded_scheme),
   cmocka_unit_test(test_replan),
   cmocka_unit_test(test_solution_policy),
   cmocka_unit_test(test_net_from_solution),

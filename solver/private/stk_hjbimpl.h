@@ -21,6 +21,16 @@ typedef struct {
   PetscBool dirichlet; /* on a Dirichlet face */
 } StkNode;
 
+/* What the error estimate needs from one grid of the sequence. */
+typedef struct {
+  PetscBool set, has_density;
+  PetscReal value_ref, policy_ref, value_absmax;
+  PetscReal mean[STK_MAX_DIM], std[STK_MAX_DIM];
+  PetscReal diff_max; /* max |V - V_coarser| over the nodes shared with the next coarser grid (NaN: none) */
+} StkLevelRecord;
+
+#define STK_ESTIMATE_LEVELS 3
+
 struct _p_StkSolver {
   MPI_Comm       comm;
   char          *prefix; /* the user's options prefix (NULL: none); the solver's own is "hjb_" */
@@ -46,6 +56,12 @@ struct _p_StkSolver {
   PetscBool      bench;           /* -hjb_bench: time one MatMult and record memory after the solve */
   PetscInt       level;           /* 0 on the user's grid, k on the k-th coarser grid of a sequence */
   PetscLogDouble memory_at_create;
+  /* Issue 17: a-posteriori error estimate from the grid sequence. */
+  PetscBool      estimate;        /* -hjb_error_estimate */
+  PetscBool      estimate_set;    /* given by the user (forces a coarse solve without sequencing) */
+  Vec            V_coarse;        /* the next coarser grid's V interpolated to this grid */
+  StkLevelRecord chain[STK_ESTIMATE_LEVELS]; /* this grid, the next coarser, the one below */
+  StkErrorEstimate est;
 };
 
 PETSC_INTERN PetscErrorCode StkLayoutCreate(StkGrid grid, StkLayout *layout);
@@ -69,5 +85,12 @@ PETSC_INTERN PetscErrorCode StkSolverConfigureKSP(StkSolver S, KSPType ksp_type,
 /* Grid sequencing: solve on the next coarser grid (recursively) and interpolate V and
  * u to this grid as the starting point; does nothing if the grid cannot be halved. */
 PETSC_INTERN PetscErrorCode StkSolverSequence(StkSolver S);
+/* Error estimate: the coarse solve of -hjb_error_estimate without sequencing, the records
+ * of one grid after its solve and after its density, and the estimate from the chain. */
+PETSC_INTERN PetscErrorCode StkSolverSolveCoarseForEstimate(StkSolver S);
+PETSC_INTERN PetscErrorCode StkSolverRecordSolution(StkSolver S);
+PETSC_INTERN PetscErrorCode StkSolverRecordDensity(StkSolver S);
+PETSC_INTERN PetscErrorCode StkSolverUpdateEstimate(StkSolver S);
+PETSC_INTERN PetscErrorCode StkSolverWriteEstimate(StkSolver S, StkH5 file, const char group[]);
 /* -hjb_bench: time MatMult with the final matrix, record peak memory. */
 PETSC_INTERN PetscErrorCode StkSolverBenchmark(StkSolver S);
