@@ -27,6 +27,8 @@ static PetscErrorCode PrintSummary(StkSolver solver, const char path[])
   if (stats.coarse_levels)
     PetscCall(PetscPrintf(PETSC_COMM_WORLD, "  grid sequencing: %" PetscInt_FMT " coarser grid(s) first, %" PetscInt_FMT " Howard and %" PetscInt_FMT " linear iterations there, %.3f s\n", stats.coarse_levels, stats.coarse_iterations, stats.coarse_ksp_iterations, (double)stats.coarse_time));
   PetscCall(PetscPrintf(PETSC_COMM_WORLD, "  solve %.3f s, stationary density %.3f s\n", (double)stats.solve_time, (double)stats.density_time));
+  if (stats.target_estimate > 0)
+    PetscCall(PetscPrintf(PETSC_COMM_WORLD, "  target error: %s after %" PetscInt_FMT " refinement(s) of the grid, estimated max error of V %.2e of max |V|%s\n", stats.target_met ? "met" : "NOT met", stats.target_refinements, (double)stats.target_estimate, stats.target_met ? "" : " (the next grid would exceed -hjb_target_max_nodes)"));
   {
     StkErrorEstimate est;
     PetscViewer      viewer;

@@ -69,6 +69,7 @@ PetscErrorCode StkSolverCreate(MPI_Comm comm, StkSolver *solver)
   S->sequence_rtol = 1e-6;
   S->forcing       = 1e-3;
   S->estimate      = PETSC_TRUE;
+  S->target_max_nodes = 4000000;
   PetscCall(PetscMemoryGetCurrentUsage(&S->memory_at_create));
   PetscCall(KSPCreate(comm, &S->ksp));
   PetscCall(UpdateKSPPrefix(S));
@@ -132,6 +133,8 @@ PetscErrorCode StkSolverSetFromOptions(StkSolver S)
   PetscCall(PetscOptionsBool("-monitor", "Print one line per Howard iteration", "", S->monitor, &S->monitor, NULL));
   PetscCall(PetscOptionsBool("-progress", "Print a progress line to stderr on long solves", "", S->progress, &S->progress, NULL));
   PetscCall(PetscOptionsBool("-error_estimate", "Estimate the discretization error from the coarser grids of the sequence (with -hjb_sequence 0: solve a coarser grid just for it)", "", S->estimate, &S->estimate, &S->estimate_set));
+  PetscCall(PetscOptionsReal("-target_error", "Refine the grid (doubling the cells per direction) until the estimated max error of V, relative to max |V|, is below this (0: off)", "", S->target_error, &S->target_error, NULL));
+  PetscCall(PetscOptionsInt("-target_max_nodes", "Node budget of -hjb_target_error: no refinement beyond it", "", S->target_max_nodes, &S->target_max_nodes, NULL));
   PetscCall(PetscOptionsBool("-bench", "After the solve, time one MatMult with the final matrix and record the peak memory (for benchmarks/)", "", S->bench, &S->bench, NULL));
   PetscOptionsEnd();
   PetscCheck(S->rtol > 0 && S->rtol < 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%srtol must lie in (0, 1), got %g", pre, (double)S->rtol);
@@ -141,6 +144,9 @@ PetscErrorCode StkSolverSetFromOptions(StkSolver S)
   PetscCheck(S->sequence_rtol > 0 && S->sequence_rtol < 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%ssequence_rtol must lie in (0, 1), got %g", pre, (double)S->sequence_rtol);
   PetscCheck(S->forcing >= 0 && S->forcing < 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%slinear_forcing must lie in [0, 1), got %g", pre, (double)S->forcing);
   PetscCheck(S->ksp_rtol_option >= 0 && S->ksp_rtol_option < 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%slinear_rtol must lie in [0, 1), got %g", pre, (double)S->ksp_rtol_option);
+  PetscCheck(S->target_error >= 0 && S->target_error < 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%starget_error: %g is out of range: must be a relative error in (0, 1) (0: off)", pre, (double)S->target_error);
+  PetscCheck(S->target_max_nodes >= 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%starget_max_nodes: %" PetscInt_FMT " is out of range: must be >= 1", pre, S->target_max_nodes);
+  PetscCheck(S->target_error == 0 || S->estimate, S->comm, PETSC_ERR_ARG_INCOMP, "-%starget_error needs the error estimate: drop -%serror_estimate 0", pre, pre);
   PetscCall(StkSolverConfigureKSP(S, NULL, NULL));
   PetscFunctionReturn(0);
 }
@@ -370,7 +376,8 @@ static PetscErrorCode EstimateError(StkSolver S)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode StkSolverSolve(StkSolver S)
+/* Policy iteration on the solver's grid (after the coarser grids of the sequence). */
+static PetscErrorCode SolveOnGrid(StkSolver S)
 {
   PetscLogDouble t0, t1;
   PetscReal      recent[STK_STALL_WINDOW] = {0};
@@ -383,7 +390,7 @@ PetscErrorCode StkSolverSolve(StkSolver S)
   S->stats.coarse_levels = S->stats.coarse_iterations = S->stats.coarse_ksp_iterations = 0;
   S->stats.coarse_time = 0;
   S->stats.converged   = PETSC_FALSE;
-  PetscCall(PetscMemzero(S->chain, sizeof(S->chain)));
+  if (!S->keep_chain) PetscCall(PetscMemzero(S->chain, sizeof(S->chain)));
   if (S->sequence > 0 && !S->have_guess) PetscCall(StkSolverSequence(S));
   else if (S->estimate && S->estimate_set && S->level == 0) PetscCall(StkSolverSolveCoarseForEstimate(S));
   for (PetscInt it = 1; it <= S->max_it; it++) {
@@ -416,7 +423,22 @@ PetscErrorCode StkSolverSolve(StkSolver S)
   S->solved           = PETSC_TRUE;
   S->density_done     = PETSC_FALSE;
   if (S->estimate) PetscCall(EstimateError(S));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSolverSolve(StkSolver S)
+{
+  PetscFunctionBeginUser;
+  if (S->target_error > 0 && S->level == 0) PetscCall(StkSolverSolveToTarget(S));
+  else PetscCall(SolveOnGrid(S));
   if (S->bench) PetscCall(StkSolverBenchmark(S));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSolverSolveOnGrid(StkSolver S)
+{
+  PetscFunctionBeginUser;
+  PetscCall(SolveOnGrid(S));
   PetscFunctionReturn(0);
 }
 
@@ -449,6 +471,7 @@ PetscErrorCode StkSolverDestroy(StkSolver *solver)
   PetscCall(VecDestroy(&S->density));
   PetscCall(VecDestroy(&S->V_coarse));
   PetscCall(DMDestroy(&S->da));
+  PetscCall(StkGridDestroy(&S->own_grid));
   PetscCall(DMDestroy(&S->da_u));
   PetscCall(DMDestroy(&S->da_b));
   PetscCall(PetscFree(S->prefix));

@@ -34,6 +34,10 @@ typedef struct {
   PetscReal      matmult_time;  /* seconds per MatMult with the final policy-evaluation matrix */
   PetscReal      memory_peak;   /* peak resident memory, summed over ranks (bytes) */
   PetscReal      memory_solver; /* its growth since StkSolverCreate, summed over ranks (bytes) */
+  /* -hjb_target_error: refinements of the user's grid, and whether the estimate met it */
+  PetscInt       target_refinements;
+  PetscBool      target_met;
+  PetscReal      target_estimate; /* the final estimated max error of V relative to max |V| */
 } StkSolverStats;
 
 /* A-posteriori estimate of the discretization error (docs/accuracy.md), from the
@@ -70,8 +74,9 @@ PETSC_EXTERN PetscErrorCode StkSolverSetGrid(StkSolver solver, StkGrid grid);
 PETSC_EXTERN PetscErrorCode StkSolverSetOptionsPrefix(StkSolver solver, const char prefix[]);
 PETSC_EXTERN PetscErrorCode StkSolverAppendOptionsPrefix(StkSolver solver, const char prefix[]);
 PETSC_EXTERN PetscErrorCode StkSolverGetOptionsPrefix(StkSolver solver, const char *prefix[]);
-/* -hjb_rtol, -hjb_max_it, -hjb_greedy closed_form|exact, -hjb_monitor, -hjb_sequence K,
- * -hjb_linear_forcing eta, -hjb_bench, -hjb_ksp_*, -hjb_pc_* */
+/* -hjb_rtol, -hjb_max_it, -hjb_greedy closed_form|exact, -hjb_central, -hjb_monitor,
+ * -hjb_sequence K, -hjb_linear_forcing eta, -hjb_error_estimate, -hjb_target_error E,
+ * -hjb_target_max_nodes N, -hjb_bench, -hjb_ksp_*, -hjb_pc_* */
 PETSC_EXTERN PetscErrorCode StkSolverSetFromOptions(StkSolver solver);
 /* A grid configured by the model (names, box, stretching, then -grid_ options) and a
  * solver on it, set from options: the usual start of a solve.  The grid is not set up
@@ -98,6 +103,8 @@ PETSC_EXTERN PetscErrorCode StkSolverGetErrorEstimate(StkSolver solver, StkError
 /* Prints the estimate as the summary of `stakehjb solve` shows it. */
 PETSC_EXTERN PetscErrorCode StkErrorEstimateView(const StkErrorEstimate *estimate, StkModel model, PetscViewer viewer);
 PETSC_EXTERN PetscErrorCode StkSolverGetModel(StkSolver solver, StkModel *model);
+/* The grid of the solution: the one set, or after -hjb_target_error refined it, the
+ * solver's own refinement of it (borrowed, valid until the solver is destroyed). */
 PETSC_EXTERN PetscErrorCode StkSolverGetGrid(StkSolver solver, StkGrid *grid);
 PETSC_EXTERN PetscErrorCode StkSolverGetKSP(StkSolver solver, KSP *ksp);
 /* Borrowed references; value, density on the grid DM; policy on a DM with nu

@@ -37,6 +37,11 @@ static PetscErrorCode WriteStatistics(StkSolver S, StkH5 file, const char group[
   PetscCall(StkH5WriteAttributeInt(file, group, "ranks", size));
   PetscCall(StkH5WriteAttributeInt(file, group, "sequence_levels", S->stats.coarse_levels));
   PetscCall(StkH5WriteAttributeInt(file, group, "coarse_iterations", S->stats.coarse_iterations));
+  if (S->target_error > 0) {
+    PetscCall(StkH5WriteAttributeReal(file, group, "target_error", S->target_error, "1"));
+    PetscCall(StkH5WriteAttributeInt(file, group, "target_met", S->stats.target_met));
+    PetscCall(StkH5WriteAttributeInt(file, group, "target_refinements", S->stats.target_refinements));
+  }
   PetscFunctionReturn(0);
 }
 

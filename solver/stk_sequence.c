@@ -43,9 +43,7 @@ static PetscErrorCode CoarsenGrid(StkGrid fine, StkGrid *coarse)
   PetscFunctionReturn(0);
 }
 
-/* A solver for the coarse grid configured like S, under S's options prefix (only its
- * KSP reads options, as S's does), one sequencing level less. */
-static PetscErrorCode CreateCoarseSolver(StkSolver S, StkGrid grid, StkSolver *coarse)
+PetscErrorCode StkSolverCreateLike(StkSolver S, StkGrid grid, StkSolver *coarse)
 {
   StkSolver C;
   KSPType   ksp_type;
@@ -77,10 +75,7 @@ static PetscErrorCode CreateCoarseSolver(StkSolver S, StkGrid grid, StkSolver *c
   PetscFunctionReturn(0);
 }
 
-/* V (and u, unless NULL) of the coarse solver, multilinearly interpolated to the nodes
- * of S into Vf (and uf).  Every rank gathers the coarse fields (a quarter of the fine
- * grid in 2-D). */
-static PetscErrorCode InterpolateUp(StkSolver C, StkSolver S, Vec Vfine, Vec ufine)
+PetscErrorCode StkSolverInterpolateFrom(StkSolver C, StkSolver S, Vec Vfine, Vec ufine)
 {
   Vec                Vc, uc = NULL;
   const PetscScalar *Va, *ua = NULL;
@@ -115,15 +110,13 @@ static PetscErrorCode InterpolateUp(StkSolver C, StkSolver S, Vec Vfine, Vec ufi
   PetscFunctionReturn(0);
 }
 
-/* What the error estimate keeps of a solved coarse solver: its records (shifted one grid
- * down the chain) and its V on this grid. */
-static PetscErrorCode KeepForEstimate(StkSolver C, StkSolver S)
+PetscErrorCode StkSolverKeepForEstimate(StkSolver C, StkSolver S)
 {
   PetscFunctionBeginUser;
   if (!S->estimate) PetscFunctionReturn(0);
   for (PetscInt l = 1; l < STK_ESTIMATE_LEVELS; l++) S->chain[l] = C->chain[l - 1];
   if (!S->V_coarse) PetscCall(VecDuplicate(S->V, &S->V_coarse));
-  PetscCall(InterpolateUp(C, S, S->V_coarse, NULL));
+  PetscCall(StkSolverInterpolateFrom(C, S, S->V_coarse, NULL));
   PetscFunctionReturn(0);
 }
 
@@ -138,7 +131,7 @@ PetscErrorCode StkSolverSequence(StkSolver S)
   PetscCall(PetscTime(&t0));
   PetscCall(CoarsenGrid(S->grid, &grid));
   if (!grid) PetscFunctionReturn(0);
-  PetscCall(CreateCoarseSolver(S, grid, &C));
+  PetscCall(StkSolverCreateLike(S, grid, &C));
   if (S->monitor) {
     PetscCall(StkGridGetDimension(grid, &dim));
     PetscCall(StkGridGetSizes(grid, n));
@@ -147,8 +140,8 @@ PetscErrorCode StkSolverSequence(StkSolver S)
     PetscCall(PetscPrintf(S->comm, " nodes\n"));
   }
   PetscCall(StkSolverSolve(C));
-  PetscCall(InterpolateUp(C, S, S->V, S->u));
-  PetscCall(KeepForEstimate(C, S));
+  PetscCall(StkSolverInterpolateFrom(C, S, S->V, S->u));
+  PetscCall(StkSolverKeepForEstimate(C, S));
   S->stats.coarse_levels         = 1 + C->stats.coarse_levels;
   S->stats.coarse_iterations     = C->stats.iterations + C->stats.coarse_iterations;
   S->stats.coarse_ksp_iterations = C->stats.ksp_iterations + C->stats.coarse_ksp_iterations;
@@ -168,10 +161,10 @@ PetscErrorCode StkSolverSolveCoarseForEstimate(StkSolver S)
   PetscFunctionBeginUser;
   PetscCall(CoarsenGrid(S->grid, &grid));
   if (!grid) PetscFunctionReturn(0);
-  PetscCall(CreateCoarseSolver(S, grid, &C));
+  PetscCall(StkSolverCreateLike(S, grid, &C));
   C->sequence = 1; /* one grid more below it: three grids give the observed order */
   PetscCall(StkSolverSolve(C));
-  PetscCall(KeepForEstimate(C, S));
+  PetscCall(StkSolverKeepForEstimate(C, S));
   PetscCall(StkSolverDestroy(&C));
   PetscCall(StkGridDestroy(&grid));
   PetscFunctionReturn(0);

@@ -62,6 +62,10 @@ struct _p_StkSolver {
   Vec            V_coarse;        /* the next coarser grid's V interpolated to this grid */
   StkLevelRecord chain[STK_ESTIMATE_LEVELS]; /* this grid, the next coarser, the one below */
   StkErrorEstimate est;
+  PetscReal      target_error;     /* -hjb_target_error: relative max error of V to reach (0: off) */
+  PetscInt       target_max_nodes; /* -hjb_target_max_nodes: the node budget of the refinements */
+  StkGrid        own_grid;         /* a grid the solver made (target refinements), destroyed with it */
+  PetscBool      keep_chain;       /* the chain was filled by the caller (target refinement) */
 };
 
 PETSC_INTERN PetscErrorCode StkLayoutCreate(StkGrid grid, StkLayout *layout);
@@ -85,6 +89,19 @@ PETSC_INTERN PetscErrorCode StkSolverConfigureKSP(StkSolver S, KSPType ksp_type,
 /* Grid sequencing: solve on the next coarser grid (recursively) and interpolate V and
  * u to this grid as the starting point; does nothing if the grid cannot be halved. */
 PETSC_INTERN PetscErrorCode StkSolverSequence(StkSolver S);
+/* A solver on `grid` configured like S, under S's options prefix (only its KSP reads
+ * options, as S's does), one sequencing level below S. */
+PETSC_INTERN PetscErrorCode StkSolverCreateLike(StkSolver S, StkGrid grid, StkSolver *other);
+/* V (and u, unless NULL) of the solved C, multilinearly interpolated to the nodes of S
+ * into Vfine (and ufine).  Every rank gathers C's fields. */
+PETSC_INTERN PetscErrorCode StkSolverInterpolateFrom(StkSolver C, StkSolver S, Vec Vfine, Vec ufine);
+/* What the error estimate of S keeps of the solved, one grid coarser C: its records
+ * (shifted one grid down the chain) and its V interpolated to S (V_coarse). */
+PETSC_INTERN PetscErrorCode StkSolverKeepForEstimate(StkSolver C, StkSolver S);
+/* -hjb_target_error: refine the grid (doubling the cells) until the estimate meets it. */
+PETSC_INTERN PetscErrorCode StkSolverSolveToTarget(StkSolver S);
+/* One solve on the solver's own grid (sequence and estimate included, no target loop). */
+PETSC_INTERN PetscErrorCode StkSolverSolveOnGrid(StkSolver S);
 /* Error estimate: the coarse solve of -hjb_error_estimate without sequencing, the records
  * of one grid after its solve and after its density, and the estimate from the chain. */
 PETSC_INTERN PetscErrorCode StkSolverSolveCoarseForEstimate(StkSolver S);
