@@ -38,6 +38,18 @@ static inline PetscErrorCode StkTestProblemCreate(const char type[], PetscInt di
   PetscFunctionReturn(0);
 }
 
+/* The same with the upwind scheme everywhere (-hjb_central 0; the default is central
+ * where monotone): for tests of the upwind scheme's own properties. */
+static inline PetscErrorCode StkTestProblemCreateUpwind(const char type[], PetscInt dim, const PetscInt n[], const char options[], StkTestProblem *P)
+{
+  char all[1024];
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscSNPrintf(all, sizeof(all), "-hjb_central 0 %s", options ? options : ""));
+  PetscCall(StkTestProblemCreate(type, dim, n, all, P));
+  PetscFunctionReturn(0);
+}
+
 static inline PetscErrorCode StkTestProblemDestroy(StkTestProblem *P)
 {
   PetscFunctionBeginUser;

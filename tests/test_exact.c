@@ -84,7 +84,7 @@ static void check_hjb(const char type[], PetscInt dim, const char options[], Pet
   PetscReal      rho, worst = 0;
   PetscInt       nu;
 
-  assert_petsc(StkTestProblemCreate(type, dim, NULL, options, &P));
+  assert_petsc(StkTestProblemCreateUpwind(type, dim, NULL, options, &P));
   assert_petsc(StkModelGetDiscount(P.model, &rho));
   assert_petsc(StkModelGetNumControls(P.model, &nu));
   for (PetscInt i = 0; i < npts; i++) {
@@ -128,7 +128,7 @@ static void test_hjb_bangbang(void **state)
   PetscReal       rho, x[7], V[7], V2, third_right, third_left;
 
   check_hjb("bangbang", 1, "-bb_sigma 0.5", 7, pts, 1e-3, 1e-8);
-  assert_petsc(StkTestProblemCreate("bangbang", 1, NULL, "-bb_sigma 0.5", &P));
+  assert_petsc(StkTestProblemCreateUpwind("bangbang", 1, NULL, "-bb_sigma 0.5", &P));
   assert_petsc(StkModelGetDiscount(P.model, &rho));
   for (PetscInt i = 0; i < 7; i++) {
     x[0] = (i - 3) * e;
@@ -157,7 +157,7 @@ static void test_hjb_mms(void **state)
 
   check_hjb("mms", 1, "-mms_sigma 0.3", 6, p1, 1e-3, 1e-8);
   check_hjb("mms", 2, "-mms_sigma 0.3", 5, p2, 1e-3, 1e-8);
-  assert_petsc(StkTestProblemCreate("mms", 2, NULL, NULL, &P));
+  assert_petsc(StkTestProblemCreateUpwind("mms", 2, NULL, NULL, &P));
   for (PetscInt face = 0; face < 4; face++) {
     const PetscInt k = face / 2;
     PetscReal      x[2] = {0.37, 0.61};
@@ -221,7 +221,7 @@ static PetscReal check_order(const char type[], PetscInt dim, PetscInt nmin, con
     StkSolverStats st;
     PetscInt       n[2];
     n[0] = n[1] = (nmin - 1) * (1 << g) + 1;
-    assert_petsc(StkTestProblemCreate(type, dim, n, options, &P));
+    assert_petsc(StkTestProblemCreateUpwind(type, dim, n, options, &P));
     assert_petsc(StkSolverSolve(P.solver));
     assert_petsc(StkSolverGetStats(P.solver, &st));
     assert_true(st.converged);

@@ -42,7 +42,7 @@ static void check_order(PetscInt dim, const char options[])
     StkSolverStats st;
     PetscInt       n[2];
     n[0] = n[1] = 32 * (1 << g) + 1;
-    assert_petsc(StkTestProblemCreate("lq", dim, n, options, &P));
+    assert_petsc(StkTestProblemCreateUpwind("lq", dim, n, options, &P));
     assert_petsc(StkSolverSolve(P.solver));
     assert_petsc(StkSolverGetStats(P.solver, &st));
     assert_true(st.converged);

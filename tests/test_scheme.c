@@ -63,7 +63,7 @@ static void check_m_matrix(const char type[], PetscInt dim, const PetscInt n[], 
   Vec            u, rhs, V;
   PetscReal      rho;
 
-  assert_petsc(StkTestProblemCreate(type, dim, n, options, &P));
+  assert_petsc(StkTestProblemCreateUpwind(type, dim, n, options, &P));
   assert_petsc(StkModelGetDiscount(P.model, &rho));
   assert_petsc(StkSolverCreateMatrix(P.solver, &A));
   assert_petsc(StkSolverGetPolicy(P.solver, &u));
@@ -103,7 +103,7 @@ static void check_discrete_hjb(PetscInt dim, const PetscInt n[], const char opti
   PetscReal      lo, hi, rho, vmax, hmax, worst = PETSC_MAX_REAL;
   const PetscInt nsample = 301;
 
-  assert_petsc(StkTestProblemCreate("staking", dim, n, options, &P));
+  assert_petsc(StkTestProblemCreateUpwind("staking", dim, n, options, &P));
   assert_petsc(StkSolverSolve(P.solver));
   assert_petsc(StkSolverGetStats(P.solver, &st));
   assert_true(st.converged);
@@ -159,7 +159,7 @@ static void test_staking_converges(void **state)
       StkTestProblem P;
       StkSolverStats st;
       PetscInt       n[2] = {sizes[g][0], sizes[g][1]};
-      assert_petsc(StkTestProblemCreate("staking", dim, n, NULL, &P));
+      assert_petsc(StkTestProblemCreateUpwind("staking", dim, n, NULL, &P));
       assert_petsc(StkSolverSolve(P.solver));
       assert_petsc(StkSolverGetStats(P.solver, &st));
       print_message("    staking %" PetscInt_FMT "-D, n0 = %" PetscInt_FMT ": %" PetscInt_FMT " Howard iterations, residual %.2e\n", dim, n[0], st.iterations, (double)st.residual);

@@ -15,8 +15,8 @@ static void compare(PetscInt dim, const PetscInt n[], const char reference[], co
   Vec            Vr, ur, V, u, d;
   PetscReal      vmax, lo, hi;
 
-  assert_petsc(StkTestProblemCreate("staking", dim, n, reference, &R));
-  assert_petsc(StkTestProblemCreate("staking", dim, n, options, &P));
+  assert_petsc(StkTestProblemCreateUpwind("staking", dim, n, reference, &R));
+  assert_petsc(StkTestProblemCreateUpwind("staking", dim, n, options, &P));
   assert_petsc(StkSolverSolve(R.solver));
   assert_petsc(StkSolverSolve(P.solver));
   assert_petsc(StkSolverGetStats(P.solver, &cmp->stats));

@@ -66,6 +66,7 @@ struct _p_StkSolver {
   PetscInt       target_max_nodes; /* -hjb_target_max_nodes: the node budget of the refinements */
   StkGrid        own_grid;         /* a grid the solver made (target refinements), destroyed with it */
   PetscBool      keep_chain;       /* the chain was filled by the caller (target refinement) */
+  PetscInt       stall_reset;      /* Howard iteration of the last switch of scheme or greedy (stall detection) */
 };
 
 PETSC_INTERN PetscErrorCode StkLayoutCreate(StkGrid grid, StkLayout *layout);
