@@ -69,7 +69,6 @@ PetscErrorCode StkSolverCreate(MPI_Comm comm, StkSolver *solver)
   S->sequence_rtol = 1e-6;
   S->forcing       = 1e-3;
   S->estimate      = PETSC_TRUE;
-  S->central       = PETSC_TRUE; /* cheaper per digit on the staking model (docs/accuracy.md) */
   S->target_max_nodes = 4000000;
   PetscCall(PetscMemoryGetCurrentUsage(&S->memory_at_create));
   PetscCall(KSPCreate(comm, &S->ksp));
