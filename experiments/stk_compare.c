@@ -714,6 +714,7 @@ PetscErrorCode StkCompareGetPooledDifference(StkCompare cmp, PetscInt regime, Pe
   PooledPaths(cmp, regime, cmp->reference, metric, y);
   for (PetscInt i = 0; i < cmp->paths; i++)
     if (!PetscIsNanReal(x[i] - y[i])) x[n++] = x[i] - y[i];
+  if (regime < 0 && cmp->nregimes == 1) regime = 0; /* the same pool: the same interval */
   PetscCall(StkStatsBootstrapMean(n, x, cmp->nboot, 0.95, (uint64_t)(cmp->seed * 7919 + 1000003 * (regime + 2) + 131 * policy + metric), mean, lo, hi));
   PetscCall(PetscFree2(x, y));
   PetscFunctionReturn(0);
