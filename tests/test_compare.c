@@ -196,6 +196,7 @@ static void test_pooled_statistics(void **state)
   assert_petsc(PetscViewerASCIIOpen(PETSC_COMM_WORLD, path, &viewer));
   assert_petsc(StkCompareViewSummary(cmp, viewer));
   assert_petsc(PetscViewerDestroy(&viewer));
+  assert_int_equal(MPI_Barrier(PETSC_COMM_WORLD), 0); /* rank 0 wrote and closed it */
   fp = fopen(path, "r");
   assert_non_null(fp);
   text[fread(text, 1, sizeof(text) - 1, fp)] = 0;
