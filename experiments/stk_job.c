@@ -229,6 +229,7 @@ PetscErrorCode StkJobPrintHelp(StkJob job)
   StkNet      net;
   StkEvaluate ev;
   StkCompare  cmp;
+  StkProgress progress;
 
   PetscFunctionBeginUser;
   PetscCall(CheckSetFromOptions(job, "StkJobPrintHelp"));
@@ -241,6 +242,8 @@ PetscErrorCode StkJobPrintHelp(StkJob job)
   PetscCall(StkEvaluateDestroy(&ev));
   PetscCall(CreateCompare(job->comm, &cmp));
   PetscCall(StkCompareDestroy(&cmp));
+  PetscCall(StkProgressCreate(job->comm, "help", &progress)); /* lists -progress, -progress_delay */
+  PetscCall(StkProgressDestroy(&progress));
   PetscFunctionReturn(0);
 }
 

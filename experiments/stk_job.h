@@ -49,7 +49,7 @@ PETSC_EXTERN PetscErrorCode StkJobGetModel(StkJob job, StkModel *model);
 PETSC_EXTERN PetscErrorCode StkJobGetSolver(StkJob job, StkSolver *solver);
 PETSC_EXTERN PetscErrorCode StkJobGetRefine(StkJob job, StkRefine *refine);
 /* The options of the pieces not created until Run (network fit, evaluation,
- * comparison), listed with run's defaults. */
+ * comparison, progress lines), listed with run's defaults. */
 PETSC_EXTERN PetscErrorCode StkJobPrintHelp(StkJob job);
 /* Runs the five steps, printing each and the headline on stdout and writing the five
  * files (collective). */
