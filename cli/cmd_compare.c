@@ -33,9 +33,9 @@ static PetscErrorCode PrintHelp(void)
 
 PetscErrorCode StkCommandCompare(void)
 {
-  StkCompare cmp;
+  StkCompare  cmp;
   StkProgress progress;
-  char       out[PETSC_MAX_PATH_LEN];
+  char        out[PETSC_MAX_PATH_LEN];
 
   PetscFunctionBeginUser;
   PetscCall(StkCompareCreate(PETSC_COMM_WORLD, &cmp));
@@ -51,6 +51,7 @@ PetscErrorCode StkCommandCompare(void)
     PetscCall(StkProgressDestroy(&progress));
     PetscCall(StkCompareWrite(cmp));
     PetscCall(StkCompareViewSummary(cmp, PETSC_VIEWER_STDOUT_WORLD));
+    PetscCall(PetscPrintf(PETSC_COMM_WORLD, "\n"));
     PetscCall(StkCompareView(cmp, PETSC_VIEWER_STDOUT_WORLD));
     PetscCall(PetscPrintf(PETSC_COMM_WORLD, "  wrote %s and its .csv summary\n", out));
   }
