@@ -4,31 +4,13 @@
  * the options, shows progress, prints the table and names the files. */
 #include "stk_cli.h"
 #include "stk_compare.h"
-#include <petsctime.h>
-#include <stdio.h>
+#include "stk_progress.h"
 
-/* Rank 0 prints a progress line on stderr once the run has taken more than 2 s. */
-typedef struct {
-  PetscLogDouble start, last;
-  PetscBool      shown;
-} Progress;
-
+/* The share of the policy runs done (grids/stk_progress.h). */
 static PetscErrorCode ProgressMonitor(StkCompare cmp, const char regime[], PetscInt done, PetscInt total, void *ctx)
 {
-  Progress      *pg = (Progress *)ctx;
-  PetscLogDouble now, frac;
-  PetscMPIInt    rank;
-
   PetscFunctionBeginUser;
-  PetscCallMPI(MPI_Comm_rank(PETSC_COMM_WORLD, &rank));
-  if (rank) PetscFunctionReturn(0);
-  PetscCall(PetscTime(&now));
-  if (now - pg->start < 2 || now - pg->last < 0.5) PetscFunctionReturn(0);
-  pg->last  = now;
-  pg->shown = PETSC_TRUE;
-  frac      = (PetscLogDouble)done / total;
-  fprintf(stderr, "\rstakehjb compare: regime %-12s %3.0f%% of the runs, %.0f s elapsed, about %.0f s left   ", regime, 100 * frac, now - pg->start, (now - pg->start) * (1 - frac) / frac);
-  fflush(stderr);
+  PetscCall(StkProgressUpdate((StkProgress)ctx, (PetscReal)done / total, "regime %s, run %" PetscInt_FMT " of %" PetscInt_FMT, regime, done, total));
   PetscFunctionReturn(0);
 }
 
@@ -51,9 +33,9 @@ static PetscErrorCode PrintHelp(void)
 
 PetscErrorCode StkCommandCompare(void)
 {
-  StkCompare cmp;
-  Progress   pg = {0, 0, PETSC_FALSE};
-  char       out[PETSC_MAX_PATH_LEN];
+  StkCompare  cmp;
+  StkProgress progress;
+  char        out[PETSC_MAX_PATH_LEN];
 
   PetscFunctionBeginUser;
   PetscCall(StkCompareCreate(PETSC_COMM_WORLD, &cmp));
@@ -62,12 +44,14 @@ PetscErrorCode StkCommandCompare(void)
   if (StkHelpRequested()) PetscCall(PrintHelp());
   else {
     PetscCall(StkCompareSetOutput(cmp, out));
-    PetscCall(StkCompareSetMonitor(cmp, ProgressMonitor, &pg));
+    PetscCall(StkProgressCreate(PETSC_COMM_WORLD, "compare", &progress));
+    PetscCall(StkCompareSetMonitor(cmp, ProgressMonitor, progress));
     PetscCall(StkCompareSetUp(cmp));
-    PetscCall(PetscTime(&pg.start));
     PetscCall(StkCompareRun(cmp));
-    if (pg.shown) fprintf(stderr, "\n");
+    PetscCall(StkProgressDestroy(&progress));
     PetscCall(StkCompareWrite(cmp));
+    PetscCall(StkCompareViewSummary(cmp, PETSC_VIEWER_STDOUT_WORLD));
+    PetscCall(PetscPrintf(PETSC_COMM_WORLD, "\n"));
     PetscCall(StkCompareView(cmp, PETSC_VIEWER_STDOUT_WORLD));
     PetscCall(PetscPrintf(PETSC_COMM_WORLD, "  wrote %s and its .csv summary\n", out));
   }

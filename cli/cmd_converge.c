@@ -3,6 +3,7 @@
  * plot of the errors made by docs/plot_convergence.py. */
 #include "stk_cli.h"
 #include "stk_converge.h"
+#include "stk_progress.h"
 #include "stk_version.h"
 #include <stdlib.h>
 #include <string.h>
@@ -41,11 +42,12 @@ static PetscErrorCode WithExtension(const char path[], const char ext[], size_t 
   PetscFunctionReturn(0);
 }
 
-/* Progress on stderr, one line rewritten per grid. */
+/* A progress line per grid (grids/stk_progress.h; the work per grid grows, so no
+ * percentage and no estimate). */
 static PetscErrorCode Progress(StkConverge conv, PetscInt level, PetscInt nlevels, const PetscInt n[], void *ctx)
 {
   PetscFunctionBeginUser;
-  PetscCall(PetscFPrintf(PETSC_COMM_WORLD, PETSC_STDERR, "\rconverge: grid %" PetscInt_FMT " of %" PetscInt_FMT " (%" PetscInt_FMT " nodes per direction) ", level + 1, nlevels, n[0]));
+  PetscCall(StkProgressUpdate((StkProgress)ctx, -1, "grid %" PetscInt_FMT " of %" PetscInt_FMT " (%" PetscInt_FMT " nodes per direction)", level + 1, nlevels, n[0]));
   PetscFunctionReturn(0);
 }
 
@@ -81,6 +83,7 @@ PetscErrorCode StkCommandConverge(void)
   StkModel      model;
   StkConverge   conv;
   OutputOptions o;
+  StkProgress   progress;
   char          path[PETSC_MAX_PATH_LEN];
 
   PetscFunctionBeginUser;
@@ -97,9 +100,10 @@ PetscErrorCode StkCommandConverge(void)
     if (!o.csv[0]) PetscCall(WithExtension(path, ".csv", sizeof(o.csv), o.csv));
     if (!o.png[0]) PetscCall(WithExtension(path, ".png", sizeof(o.png), o.png));
     PetscCall(StkH5CheckWritable(PETSC_COMM_WORLD, "-converge_csv", o.csv));
-    PetscCall(StkConvergeMonitorSet(conv, Progress, NULL));
+    PetscCall(StkProgressCreate(PETSC_COMM_WORLD, "converge", &progress));
+    PetscCall(StkConvergeMonitorSet(conv, Progress, progress));
     PetscCall(StkConvergeRun(conv));
-    PetscCall(PetscFPrintf(PETSC_COMM_WORLD, PETSC_STDERR, "\n"));
+    PetscCall(StkProgressDestroy(&progress));
     PetscCall(StkConvergeView(conv, PETSC_VIEWER_STDOUT_WORLD));
     PetscCall(StkConvergeWriteCSV(conv, o.csv));
     PetscCall(StkConvergeWrite(conv, path));

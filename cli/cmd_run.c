@@ -1,13 +1,14 @@
 /* stakehjb run: the main job (experiments/stk_job.h, docs/cli.md).  Solve the default
  * model, fit the mechanism network to the solution in memory, refine it online against
  * the agent-based environment, compare the expert, the fitted and the refined network on
- * common random numbers, and end with a short comparison across regimes.  The command
- * reads the output paths (checked writable before any work) and times the job. */
+ * common random numbers, and end with a short comparison across regimes and its
+ * headline.  The command reads the output paths (checked writable before any work) and
+ * times the job. */
 #include "stk_cli.h"
 #include "stk_job.h"
 
 typedef struct {
-  char solution[PETSC_MAX_PATH_LEN], network[PETSC_MAX_PATH_LEN], refined[PETSC_MAX_PATH_LEN], compare[PETSC_MAX_PATH_LEN];
+  char solution[PETSC_MAX_PATH_LEN], network[PETSC_MAX_PATH_LEN], refined[PETSC_MAX_PATH_LEN], compare[PETSC_MAX_PATH_LEN], evaluation[PETSC_MAX_PATH_LEN];
 } RunOutputs;
 
 static PetscErrorCode ReadOutputs(RunOutputs *o)
@@ -17,6 +18,7 @@ static PetscErrorCode ReadOutputs(RunOutputs *o)
   PetscCall(StkOutputPath(PETSC_COMM_WORLD, "-o_network", "out/network.h5", o->network, sizeof(o->network)));
   PetscCall(StkOutputPath(PETSC_COMM_WORLD, "-o_refined", "out/refined.h5", o->refined, sizeof(o->refined)));
   PetscCall(StkOutputPath(PETSC_COMM_WORLD, "-o", "out/compare.h5", o->compare, sizeof(o->compare)));
+  PetscCall(StkOutputPath(PETSC_COMM_WORLD, "-o_evaluation", "out/evaluation.csv", o->evaluation, sizeof(o->evaluation)));
   PetscFunctionReturn(0);
 }
 
@@ -31,6 +33,7 @@ PetscErrorCode StkCommandRun(void)
   PetscCall(ReadOutputs(&o));
   PetscCall(StkJobCreate(PETSC_COMM_WORLD, &job));
   PetscCall(StkJobSetOutputs(job, o.solution, o.network, o.refined, o.compare));
+  PetscCall(StkJobSetEvaluationOutput(job, o.evaluation));
   PetscCall(StkJobSetFromOptions(job));
   if (StkHelpRequested()) PetscCall(StkJobPrintHelp(job));
   else {

@@ -4,32 +4,14 @@
  * the options, shows progress, prints the summary and names the file. */
 #include "stk_cli.h"
 #include "stk_simulation.h"
-#include <petsctime.h>
-#include <stdio.h>
+#include "stk_progress.h"
 
-/* Rank 0 prints a progress line on stderr once the run has taken more than 2 s. */
-typedef struct {
-  PetscLogDouble start, last;
-  PetscBool      shown;
-} Progress;
-
+/* Paths done and the simulated time of the current one (grids/stk_progress.h). */
 static PetscErrorCode ProgressMonitor(StkEvaluate ev, PetscInt done, PetscInt total, PetscReal t, PetscReal t_final, void *ctx)
 {
-  Progress      *pg = (Progress *)ctx;
-  PetscLogDouble now, frac, elapsed;
-  PetscMPIInt    rank;
-
   PetscFunctionBeginUser;
-  PetscCallMPI(MPI_Comm_rank(PETSC_COMM_WORLD, &rank));
-  if (rank || done >= total) PetscFunctionReturn(0);
-  PetscCall(PetscTime(&now));
-  elapsed = now - pg->start;
-  if (elapsed < 2 || now - pg->last < 0.5) PetscFunctionReturn(0);
-  pg->last  = now;
-  pg->shown = PETSC_TRUE;
-  frac      = (done + t / t_final) / total;
-  fprintf(stderr, "\rstakehjb simulate: path %d/%d, t = %.1f yr, %3.0f%%, %.0f s elapsed, about %.0f s left   ", (int)(done + 1), (int)total, (double)t, 100 * frac, elapsed, frac > 0 ? elapsed * (1 - frac) / frac : 0.0);
-  fflush(stderr);
+  if (done >= total) PetscFunctionReturn(0);
+  PetscCall(StkProgressUpdate((StkProgress)ctx, (done + t / t_final) / total, "path %" PetscInt_FMT "/%" PetscInt_FMT ", t = %.1f yr", done + 1, total, (double)t));
   PetscFunctionReturn(0);
 }
 
@@ -63,7 +45,7 @@ PetscErrorCode StkCommandSimulate(void)
   StkModel      model;
   StkPolicy     policy = NULL;
   StkSimulation sim;
-  Progress      pg = {0, 0, PETSC_FALSE};
+  StkProgress   progress;
   char          path[PETSC_MAX_PATH_LEN], file[PETSC_MAX_PATH_LEN] = "";
 
   PetscFunctionBeginUser;
@@ -75,11 +57,11 @@ PetscErrorCode StkCommandSimulate(void)
   PetscCall(StkOutputPath(PETSC_COMM_WORLD, "-o", "out/simulation.h5", path, sizeof(path)));
   if (!StkHelpRequested()) {
     PetscCall(StkSimulationSetPolicy(sim, policy, file));
-    PetscCall(StkSimulationSetMonitor(sim, ProgressMonitor, &pg));
+    PetscCall(StkProgressCreate(PETSC_COMM_WORLD, "simulate", &progress));
+    PetscCall(StkSimulationSetMonitor(sim, ProgressMonitor, progress));
     PetscCall(StkSimulationSetUp(sim));
-    PetscCall(PetscTime(&pg.start));
     PetscCall(StkSimulationRun(sim));
-    if (pg.shown) fprintf(stderr, "\n");
+    PetscCall(StkProgressDestroy(&progress));
     PetscCall(StkSimulationWrite(sim, path));
     PetscCall(StkSimulationView(sim, PETSC_VIEWER_STDOUT_WORLD));
     PetscCall(PetscPrintf(PETSC_COMM_WORLD, "  wrote %s\n", path));

@@ -295,6 +295,7 @@ static PetscErrorCode StkCompareFreeTable(StkCompare cmp)
   PetscCall(PetscFree(cmp->s0));
   PetscCall(PetscFree3(cmp->metrics, cmp->sample_s, cmp->sample_u));
   PetscCall(PetscFree(cmp->summary));
+  cmp->computed = PETSC_FALSE;
   PetscFunctionReturn(0);
 }
 
@@ -635,6 +636,7 @@ static PetscErrorCode ComputeSummary(StkCompare cmp)
   }
   PetscCall(HolmColumns(cmp, pvals, prow));
   PetscCall(PetscFree3(d, pvals, prow));
+  cmp->computed = PETSC_TRUE;
   PetscFunctionReturn(0);
 }
 
@@ -650,6 +652,106 @@ PetscErrorCode StkCompareRun(StkCompare cmp)
   PetscCall(ComputeSummary(cmp));
   PetscCall(PetscTime(&t1));
   cmp->wall = t1 - t0;
+  PetscFunctionReturn(0);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Pooled statistics: a regime (or every regime) as one number per path, the mean over
+ * its cells (environment x scenario), so that paths stay the independent units of the
+ * bootstrap (cells share a path's noise). */
+
+static PetscErrorCode CheckPooled(StkCompare cmp, PetscInt regime, PetscInt policy, StkMetric metric)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(cmp->computed, cmp->comm, PETSC_ERR_ARG_WRONGSTATE, "StkCompareRun (or StkCompareSetPathMetrics) must be called before the pooled statistics");
+  PetscCheck(regime >= -1 && regime < cmp->nregimes, cmp->comm, PETSC_ERR_ARG_OUTOFRANGE, "regime %" PetscInt_FMT " is out of range: must be -1 (every regime) or in [0, %" PetscInt_FMT ")", regime, cmp->nregimes);
+  PetscCheck(policy >= 0 && policy < cmp->npolicies, cmp->comm, PETSC_ERR_ARG_OUTOFRANGE, "policy %" PetscInt_FMT " is out of range: must be in [0, %" PetscInt_FMT ")", policy, cmp->npolicies);
+  PetscCheck(metric >= 0 && metric < STK_METRIC_COUNT, cmp->comm, PETSC_ERR_ARG_OUTOFRANGE, "metric %d is out of range: must be in [0, %d)", (int)metric, (int)STK_METRIC_COUNT);
+  PetscFunctionReturn(0);
+}
+
+/* x[i] = metric of `policy` on path i averaged over the cells of `regime` (-1: every
+ * regime's); NaN where a cell has none. */
+static void PooledPaths(StkCompare cmp, PetscInt regime, PetscInt policy, StkMetric metric, PetscReal x[])
+{
+  const PetscInt r0 = regime < 0 ? 0 : regime, r1 = regime < 0 ? cmp->nregimes : regime + 1;
+  const PetscInt ncells = (r1 - r0) * cmp->nenvs * cmp->nscenarios;
+
+  for (PetscInt i = 0; i < cmp->paths; i++) x[i] = 0;
+  for (PetscInt r = r0; r < r1; r++)
+    for (PetscInt e = 0; e < cmp->nenvs; e++)
+      for (PetscInt c = 0; c < cmp->nscenarios; c++) {
+        const PetscReal *v = &cmp->metrics[(StkCompareRow(cmp, r, e, c, policy) * STK_METRIC_COUNT + metric) * cmp->paths];
+        for (PetscInt i = 0; i < cmp->paths; i++) x[i] += v[i] / ncells;
+      }
+}
+
+PetscErrorCode StkCompareGetPooledMean(StkCompare cmp, PetscInt regime, PetscInt policy, StkMetric metric, PetscReal *mean)
+{
+  PetscReal *x, sum = 0;
+  PetscInt   n = 0;
+
+  PetscFunctionBeginUser;
+  PetscCall(CheckPooled(cmp, regime, policy, metric));
+  PetscCall(PetscMalloc1(cmp->paths, &x));
+  PooledPaths(cmp, regime, policy, metric, x);
+  for (PetscInt i = 0; i < cmp->paths; i++)
+    if (!PetscIsNanReal(x[i])) sum += x[i], n++;
+  *mean = n ? sum / n : (PetscReal)NAN;
+  PetscCall(PetscFree(x));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkCompareGetPooledDifference(StkCompare cmp, PetscInt regime, PetscInt policy, StkMetric metric, PetscReal *mean, PetscReal *lo, PetscReal *hi)
+{
+  PetscReal *x, *y;
+  PetscInt   n = 0;
+
+  PetscFunctionBeginUser;
+  PetscCall(CheckPooled(cmp, regime, policy, metric));
+  PetscCall(PetscMalloc2(cmp->paths, &x, cmp->paths, &y));
+  PooledPaths(cmp, regime, policy, metric, x);
+  PooledPaths(cmp, regime, cmp->reference, metric, y);
+  for (PetscInt i = 0; i < cmp->paths; i++)
+    if (!PetscIsNanReal(x[i] - y[i])) x[n++] = x[i] - y[i];
+  if (regime < 0 && cmp->nregimes == 1) regime = 0; /* the same pool: the same interval */
+  PetscCall(StkStatsBootstrapMean(n, x, cmp->nboot, 0.95, (uint64_t)(cmp->seed * 7919 + 1000003 * (regime + 2) + 131 * policy + metric), mean, lo, hi));
+  PetscCall(PetscFree2(x, y));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkCompareGetBestPolicy(StkCompare cmp, PetscInt regime, StkMetric metric, PetscBool baselines_only, PetscInt *best)
+{
+  PetscReal lowest = PETSC_MAX_REAL;
+
+  PetscFunctionBeginUser;
+  *best = -1;
+  for (PetscInt q = 0; q < cmp->npolicies; q++) {
+    PetscReal mean;
+    if (baselines_only && (q == cmp->reference || !strcmp(cmp->policies[q], STK_POLICY_EXPERT) || !strcmp(cmp->policies[q], STK_POLICY_NETWORK))) continue;
+    PetscCall(StkCompareGetPooledMean(cmp, regime, q, metric, &mean));
+    if (mean < lowest) lowest = mean, *best = q; /* NaN never wins */
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkCompareGetNames(StkCompare cmp, PetscInt *nregimes, const char *const **regimes, PetscInt *npolicies, const char *const **policies, PetscInt *reference)
+{
+  PetscFunctionBeginUser;
+  if (nregimes) *nregimes = cmp->nregimes;
+  if (regimes) *regimes = (const char *const *)cmp->regimes;
+  if (npolicies) *npolicies = cmp->npolicies;
+  if (policies) *policies = (const char *const *)cmp->policies;
+  if (reference) *reference = cmp->reference;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkCompareFindPolicy(StkCompare cmp, const char name[], PetscInt *policy)
+{
+  PetscFunctionBeginUser;
+  *policy = -1;
+  for (PetscInt q = 0; q < cmp->npolicies; q++)
+    if (!strcmp(cmp->policies[q], name)) *policy = q;
   PetscFunctionReturn(0);
 }
 

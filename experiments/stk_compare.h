@@ -67,6 +67,10 @@ PETSC_EXTERN PetscErrorCode StkCompareRun(StkCompare cmp);
 /* The table: mean cost and tracking RMSE per row and the cost's paired difference to
  * the reference with its interval and Holm-adjusted p. */
 PETSC_EXTERN PetscErrorCode StkCompareView(StkCompare cmp, PetscViewer viewer);
+/* A short summary, one line per regime (pooled over its cells, below): the policy of
+ * lowest mean cost, the best baseline, and the baseline minus the reference in
+ * discounted cost and tracking RMSE with 95 % intervals. */
+PETSC_EXTERN PetscErrorCode StkCompareViewSummary(StkCompare cmp, PetscViewer viewer);
 /* The results in group /compare of the output (docs/hdf5.md) and the summary in
  * OUTPUT.csv (rank 0; temporary names, then renamed).  Collective. */
 PETSC_EXTERN PetscErrorCode StkCompareWrite(StkCompare cmp);
@@ -88,3 +92,20 @@ PETSC_EXTERN PetscErrorCode StkCompareSetPathMetrics(StkCompare cmp, const Petsc
  * M_p_holm. */
 PETSC_EXTERN PetscErrorCode StkCompareGetSummary(StkCompare cmp, const PetscReal **summary);
 PETSC_EXTERN PetscErrorCode StkCompareGetColumnName(StkCompare cmp, PetscInt j, char name[], size_t len);
+
+/* The compared set's names (borrowed) and the index of the reference policy. */
+PETSC_EXTERN PetscErrorCode StkCompareGetNames(StkCompare cmp, PetscInt *nregimes, const char *const **regimes, PetscInt *npolicies, const char *const **policies, PetscInt *reference);
+/* The index of the policy called `name`, or -1. */
+PETSC_EXTERN PetscErrorCode StkCompareFindPolicy(StkCompare cmp, const char name[], PetscInt *policy);
+/* Pooled statistics after Run.  A regime's value on path i is the mean over its cells
+ * (environments x scenarios) of the metric on path i; regime -1 pools every regime's
+ * cells.  Paths remain the units (cells share a path's noise, paths are independent):
+ * GetPooledMean is the mean over the paths, GetPooledDifference the mean over the paths
+ * of policy minus the reference with its 95 % bootstrap interval (the comparison's
+ * -compare_bootstrap replicates; paths with a NaN are skipped).  Not collective (the
+ * table is the same on every rank). */
+PETSC_EXTERN PetscErrorCode StkCompareGetPooledMean(StkCompare cmp, PetscInt regime, PetscInt policy, StkMetric metric, PetscReal *mean);
+PETSC_EXTERN PetscErrorCode StkCompareGetPooledDifference(StkCompare cmp, PetscInt regime, PetscInt policy, StkMetric metric, PetscReal *mean, PetscReal *lo, PetscReal *hi);
+/* The policy of the lowest pooled mean of `metric` in `regime` (-1: every regime); with
+ * baselines_only the reference, the expert and the network are left out.  -1 if none. */
+PETSC_EXTERN PetscErrorCode StkCompareGetBestPolicy(StkCompare cmp, PetscInt regime, StkMetric metric, PetscBool baselines_only, PetscInt *best);

@@ -28,6 +28,49 @@ PetscErrorCode StkCompareView(StkCompare cmp, PetscViewer viewer)
   PetscFunctionReturn(0);
 }
 
+/* "+1.23e-03 [+1.00e-03, +1.50e-03]" */
+static PetscErrorCode FormatInterval(PetscReal mean, PetscReal lo, PetscReal hi, char out[], size_t len)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscSNPrintf(out, len, "%+.2e [%+.2e, %+.2e]", (double)mean, (double)lo, (double)hi));
+  PetscFunctionReturn(0);
+}
+
+/* One regime: the lowest cost, the best baseline and its differences to the reference. */
+static PetscErrorCode ViewSummaryRegime(StkCompare cmp, PetscViewer viewer, PetscInt r)
+{
+  const StkMetric metric[2] = {STK_METRIC_DISCOUNTED_COST, STK_METRIC_TRACKING_RMSE};
+  PetscInt        best, base;
+  PetscReal       cost, d, lo, hi;
+  char            diff[2][64] = {"", ""};
+
+  PetscFunctionBeginUser;
+  PetscCall(StkCompareGetBestPolicy(cmp, r, STK_METRIC_DISCOUNTED_COST, PETSC_FALSE, &best));
+  PetscCall(StkCompareGetBestPolicy(cmp, r, STK_METRIC_DISCOUNTED_COST, PETSC_TRUE, &base));
+  PetscCall(StkCompareGetPooledMean(cmp, r, best, STK_METRIC_DISCOUNTED_COST, &cost));
+  for (PetscInt k = 0; base >= 0 && k < 2; k++) {
+    PetscCall(StkCompareGetPooledDifference(cmp, r, base, metric[k], &d, &lo, &hi));
+    PetscCall(FormatInterval(d, lo, hi, diff[k], sizeof(diff[k])));
+  }
+  PetscCall(PetscViewerASCIIPrintf(viewer, "  %-11.11s %-15s %9.4g  %-15s %-32s %s\n", cmp->regimes[r], cmp->policies[best], (double)cost, base >= 0 ? cmp->policies[base] : "(none)", diff[0], diff[1]));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkCompareViewSummary(StkCompare cmp, PetscViewer viewer)
+{
+  const char *ref;
+
+  PetscFunctionBeginUser;
+  PetscCheck(cmp->computed, cmp->comm, PETSC_ERR_ARG_WRONGSTATE, "StkCompareRun must be called before StkCompareViewSummary");
+  if (!viewer) PetscCall(PetscViewerASCIIGetStdout(cmp->comm, &viewer));
+  ref = cmp->policies[cmp->reference];
+  PetscCall(PetscViewerASCIIPrintf(viewer, "summary per regime: means over %" PetscInt_FMT " environment(s) x %" PetscInt_FMT " scenario(s), %" PetscInt_FMT " paths; difference = best baseline - %s\n", cmp->nenvs, cmp->nscenarios, cmp->paths, ref));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "  per path, mean [95%% bootstrap interval] (> 0: %s lower)\n", ref));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "  %-11s %-15s %9s  %-15s %-32s %s\n", "regime", "lowest cost", "(mean)", "best baseline", "cost difference", "rmse difference"));
+  for (PetscInt r = 0; r < cmp->nregimes; r++) PetscCall(ViewSummaryRegime(cmp, viewer, r));
+  PetscFunctionReturn(0);
+}
+
 /* ---- CSV (rank 0, temporary name then rename) ---- */
 
 static PetscErrorCode WriteCsv(StkCompare cmp, const char path[])

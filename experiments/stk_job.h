@@ -2,7 +2,13 @@
  * network to the solution in memory, refine it online against the agent-based
  * environment, evaluate the expert, the fitted and the refined network on common
  * random numbers, and end with a short comparison across regimes.  Run prints one
- * line (or view) per step: "1. solve ...", "2. fit ...", "3. refine ...", "4. ...", "5. ...".
+ * line per step with its time and files ("1. solve ...", "2. fit ...", "3. refine ...",
+ * "4. evaluate ...", "5. compare ...") and then the headline: the expert's mean
+ * discounted cost and tracking RMSE against the best baseline and each real issuance
+ * rule (paired differences with 95 % intervals, pooled over the comparison's cells),
+ * the fitted and refined network against the expert (step 4), and the comparison's
+ * summary per regime.  The full tables are in the files (evaluation CSV, comparison
+ * HDF5 and CSV); long steps show progress lines on stderr (grids/stk_progress.h).
  *
  * run's defaults are set on the pieces before their SetFromOptions, so every option of a
  * piece still overrides them: 800 fit iterations; refinement in the agent-based
@@ -26,6 +32,9 @@ PETSC_EXTERN PetscErrorCode StkJobCreate(MPI_Comm comm, StkJob *job);
  * the comparison (default out/solution.h5, out/network.h5, out/refined.h5, out/compare.h5;
  * the caller checks they are writable). */
 PETSC_EXTERN PetscErrorCode StkJobSetOutputs(StkJob job, const char solution[], const char network[], const char refined[], const char compare[]);
+/* Where step 4's table goes (default out/evaluation.csv; the caller checks it is
+ * writable): per policy the mean of every metric and the paired differences to the expert. */
+PETSC_EXTERN PetscErrorCode StkJobSetEvaluationOutput(StkJob job, const char path[]);
 /* Reuse this solution file instead of solving (step 1 skipped; -run_solution overrides). */
 PETSC_EXTERN PetscErrorCode StkJobSetSolution(StkJob job, const char path[]);
 /* Reuse this fitted network instead of fitting (step 2 skipped; -run_network overrides). */
@@ -40,9 +49,10 @@ PETSC_EXTERN PetscErrorCode StkJobGetModel(StkJob job, StkModel *model);
 PETSC_EXTERN PetscErrorCode StkJobGetSolver(StkJob job, StkSolver *solver);
 PETSC_EXTERN PetscErrorCode StkJobGetRefine(StkJob job, StkRefine *refine);
 /* The options of the pieces not created until Run (network fit, evaluation,
- * comparison), listed with run's defaults. */
+ * comparison, progress lines), listed with run's defaults. */
 PETSC_EXTERN PetscErrorCode StkJobPrintHelp(StkJob job);
-/* Runs the five steps, printing each on stdout and writing the four files (collective). */
+/* Runs the five steps, printing each and the headline on stdout and writing the five
+ * files (collective). */
 PETSC_EXTERN PetscErrorCode StkJobRun(StkJob job);
 /* After Run: the fitted and the refined network (borrowed). */
 PETSC_EXTERN PetscErrorCode StkJobGetNetworks(StkJob job, StkNet *fitted, StkNet *refined);

@@ -9,6 +9,7 @@
  * products and norms are the same sums as on one rank.  The fitted weights are then
  * bitwise the same on 1, 2, 3 ... ranks. */
 #include "stk_netimpl.h"
+#include "stk_progress.h"
 #include <petsctao.h>
 
 #define STK_NET_FIT_BLOCKS 64
@@ -203,8 +204,31 @@ PetscErrorCode StkNetComputeErrors(StkNet net, PetscInt n, const PetscReal x[], 
   PetscFunctionReturn(0);
 }
 
+/* A progress line per TAO iteration (printed once the fit runs long): the share of the
+ * maximum iterations, the objective and the gradient's norm. */
+static PetscErrorCode FitProgress(Tao tao, void *ctx)
+{
+  StkProgress progress = (StkProgress)ctx;
+  PetscInt    it, max_it;
+  PetscReal   f, gnorm;
+
+  PetscFunctionBeginUser;
+  PetscCall(TaoGetSolutionStatus(tao, &it, &f, &gnorm, NULL, NULL, NULL));
+  PetscCall(TaoGetMaximumIterations(tao, &max_it));
+  PetscCall(StkProgressUpdate(progress, max_it > 0 ? (PetscReal)it / max_it : -1, "TAO iteration %" PetscInt_FMT "/%" PetscInt_FMT ", objective %.3e, |gradient| %.2e", it, max_it, (double)f, (double)gnorm));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode DestroyProgress(void **ctx)
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkProgressDestroy((StkProgress *)ctx));
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode RunTao(FitContext *ctx, StkNetFitStats *st)
 {
+  StkProgress        progress;
   StkNet             net = ctx->net;
   Tao                tao;
   Vec                X;
@@ -220,6 +244,8 @@ static PetscErrorCode RunTao(FitContext *ctx, StkNetFitStats *st)
   PetscCall(VecRestoreArray(X, &x));
   PetscCall(CreateTao(net, X, &tao));
   PetscCall(TaoSetObjectiveAndGradient(tao, NULL, FormObjectiveGradient, ctx));
+  PetscCall(StkProgressCreate(net->comm, "fit", &progress));
+  PetscCall(TaoSetMonitor(tao, FitProgress, progress, DestroyProgress));
   PetscCall(TaoSolve(tao));
   PetscCall(TaoGetSolutionStatus(tao, &st->iterations, &st->objective, NULL, NULL, NULL, &reason));
   PetscCall(PetscStrncpy(st->reason, TaoConvergedReasons[reason], sizeof(st->reason)));

@@ -3,6 +3,7 @@
 #include "stk_refine.h"
 #include "stk_philox.h"
 #include "stk_options.h"
+#include "stk_progress.h"
 #include <stddef.h>
 #include <string.h>
 
@@ -55,7 +56,7 @@ struct _p_StkRefine {
   PetscReal          s, z, sxx, sxy, gamma, plan_factor, next_replan;
   PetscInt           k;
   StkRefineRecord   *history;
-  PetscLogDouble     run_start, progress_last; /* wall clock of Run and of the last progress line */
+  StkProgress        progress; /* of the running Run, for StkRefineMonitorProgress */
 };
 
 PetscErrorCode StkRefineCreate(MPI_Comm comm, StkRefine *refine)
@@ -452,23 +453,16 @@ static PetscErrorCode Iterate(StkRefine r)
 
 PetscErrorCode StkRefineMonitorProgress(StkRefine r, PetscInt k, PetscInt n, const StkRefineRecord *rec, void *ctx)
 {
-  PetscLogDouble now;
-  PetscMPIInt    rank;
-
   PetscFunctionBeginUser;
-  PetscCall(PetscTime(&now));
-  PetscCallMPI(MPI_Comm_rank(r->comm, &rank));
-  if (rank || (now - r->progress_last < 0.1 && k + 1 < n)) PetscFunctionReturn(0);
-  r->progress_last = now;
-  PetscCall(PetscFPrintf(PETSC_COMM_SELF, stderr, "\rrefine: iteration %" PetscInt_FMT "/%" PetscInt_FMT ", window cost %.5f /yr, gamma %.3f, |theta - theta_0| %.4f, %.1f s%s", k + 1, n, (double)rec->cost, (double)rec->gamma, (double)rec->distance, (double)(now - r->run_start), k + 1 == n ? "\n" : ""));
+  if (r->progress) PetscCall(StkProgressUpdate(r->progress, (PetscReal)(k + 1) / n, "iteration %" PetscInt_FMT "/%" PetscInt_FMT ", window cost %.5f /yr, gamma %.3f, |theta - theta_0| %.4f", k + 1, n, (double)rec->cost, (double)rec->gamma, (double)rec->distance));
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode StkRefineRun(StkRefine r)
 {
   PetscFunctionBeginUser;
-  PetscCall(PetscTime(&r->run_start));
-  r->progress_last = 0;
+  PetscCall(StkProgressDestroy(&r->progress));
+  PetscCall(StkProgressCreate(r->comm, "refine", &r->progress));
   PetscCall(StkRefineSetUp(r));
   PetscCall(PetscLogEventBegin(STK_EVENT_Refine, 0, 0, 0, 0));
   while (r->k < r->iterations) {
@@ -476,6 +470,7 @@ PetscErrorCode StkRefineRun(StkRefine r)
     if (r->monitor) PetscCall(r->monitor(r, r->k - 1, r->iterations, &r->history[r->k - 1], r->monitor_ctx));
   }
   PetscCall(PetscLogEventEnd(STK_EVENT_Refine, 0, 0, 0, 0));
+  PetscCall(StkProgressDestroy(&r->progress));
   PetscFunctionReturn(0);
 }
 
@@ -605,6 +600,7 @@ PetscErrorCode StkRefineDestroy(StkRefine *refine)
   PetscFunctionBeginUser;
   if (!r) PetscFunctionReturn(0);
   PetscCall(FreeWork(r));
+  PetscCall(StkProgressDestroy(&r->progress));
   PetscCall(StkSimDestroy(&r->sim));
   PetscCall(StkPopulationDestroy(&r->pop));
   PetscCall(StkPolicyDestroy(&r->plan));

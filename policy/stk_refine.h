@@ -74,9 +74,10 @@ PETSC_EXTERN PetscErrorCode StkRefineSetEnvironment(StkRefine refine, StkSimType
 /* The number of iterations (default 100; -refine_iterations overrides it). */
 PETSC_EXTERN PetscErrorCode StkRefineSetIterations(StkRefine refine, PetscInt iterations);
 PETSC_EXTERN PetscErrorCode StkRefineSetMonitor(StkRefine refine, StkRefineMonitorFn monitor, void *ctx);
-/* A monitor printing one progress line on stderr (rank 0), rewritten in place about
- * ten times a second: iteration, window cost, gamma, |theta - theta_0|, seconds since
- * Run began.  ctx is unused: StkRefineSetMonitor(refine, StkRefineMonitorProgress, NULL). */
+/* A monitor printing progress lines on stderr (grids/stk_progress.h: rank 0, once Run
+ * has taken -progress_delay s; rewritten in place on a terminal, whole lines in a log):
+ * iteration, window cost, gamma, |theta - theta_0|, seconds since Run began.  ctx is
+ * unused: StkRefineSetMonitor(refine, StkRefineMonitorProgress, NULL). */
 PETSC_EXTERN PetscErrorCode StkRefineMonitorProgress(StkRefine refine, PetscInt k, PetscInt n, const StkRefineRecord *rec, void *ctx);
 /* -refine_estimator hamiltonian|spsa, -refine_a0, -refine_k0, -refine_alpha,
  * -refine_radius, -refine_window, -refine_iterations, -refine_seed, -refine_env sde|abm,

@@ -1,6 +1,7 @@
 /* Closed-loop drift and the stationary density of the controlled process
  * (Kolmogorov forward equation A(u*)^T p = 0, MODEL.md section 4). */
 #include "stk_hjbimpl.h"
+#include "stk_progress.h"
 
 static PetscErrorCode ComputeDrift(StkSolver S)
 {
@@ -79,8 +80,27 @@ static PetscErrorCode ProbabilityToDensity(StkSolver S, Vec p)
   PetscFunctionReturn(0);
 }
 
+/* A progress line per Krylov iteration (printed once the solve runs long): the
+ * residual's reduction, which has to reach the relative tolerance 1e-12. */
+static PetscErrorCode DensityProgress(KSP ksp, PetscInt it, PetscReal rnorm, void *ctx)
+{
+  StkProgress progress = (StkProgress)ctx;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkProgressUpdate(progress, -1, "Krylov iteration %" PetscInt_FMT ", residual %.2e", it, (double)rnorm));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode DestroyProgress(void **ctx)
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkProgressDestroy((StkProgress *)ctx));
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode SolveForwardEquation(StkSolver S)
 {
+  StkProgress progress;
   Mat      At;
   Vec      rhs;
   KSP      ksp;
@@ -102,11 +122,16 @@ static PetscErrorCode SolveForwardEquation(StkSolver S)
   PetscCall(KSPSetOptionsPrefix(ksp, "density_"));
   PetscCall(KSPSetOperators(ksp, At, At));
   PetscCall(KSPSetTolerances(ksp, 1e-12, 1e-300, PETSC_DEFAULT, 10000));
-  if (S->level > 0) { /* a coarse grid's density serves only the error estimate: AMG, no user options */
+  if (S->level > 0) { /* a coarse grid's density serves only the error estimate: AMG, no user options, no progress */
     PC pc;
     PetscCall(KSPGetPC(ksp, &pc));
     PetscCall(PCSetType(pc, PCHYPRE));
-  } else PetscCall(KSPSetFromOptions(ksp));
+  } else {
+    PetscCall(KSPSetFromOptions(ksp));
+    PetscCall(StkProgressCreate(S->comm, "density", &progress));
+    if (S->progress) PetscCall(StkProgressSetDelay(progress, 0));
+    PetscCall(KSPMonitorSet(ksp, DensityProgress, progress, DestroyProgress));
+  }
   PetscCall(KSPSolve(ksp, rhs, S->density));
   {
     KSPConvergedReason reason;

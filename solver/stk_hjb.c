@@ -1,6 +1,8 @@
 /* StkSolver: lifecycle, options and the policy-iteration (Howard) loop. */
 #include "stk_hjbimpl.h"
 #include "stk_options.h"
+#include "stk_progress.h"
+#include <string.h>
 
 #define STK_STALL_WINDOW 6
 
@@ -131,7 +133,7 @@ PetscErrorCode StkSolverSetFromOptions(StkSolver S)
   PetscCall(PetscOptionsBool("-central", "Central drift differences wherever the row stays monotone (|b| h <= sigma^2), upwind elsewhere (0: upwind everywhere)", "", S->central, &S->central, NULL));
   PetscCall(PetscOptionsInt("-exact_samples", "Uniform samples of the control interval that bracket the exact minimizer", "", S->exact_samples, &S->exact_samples, NULL));
   PetscCall(PetscOptionsBool("-monitor", "Print one line per Howard iteration", "", S->monitor, &S->monitor, NULL));
-  PetscCall(PetscOptionsBool("-progress", "Print a progress line to stderr on long solves", "", S->progress, &S->progress, NULL));
+  PetscCall(PetscOptionsBool("-progress", "Progress lines on stderr from the first iteration (otherwise after -progress_delay s)", "", S->progress, &S->progress, NULL));
   PetscCall(PetscOptionsBool("-error_estimate", "Estimate the discretization error from the coarser grids of the sequence (with -hjb_sequence 0: solve a coarser grid just for it)", "", S->estimate, &S->estimate, &S->estimate_set));
   PetscCall(PetscOptionsReal("-target_error", "Refine the grid (doubling the cells per direction) until the estimated max error of V, relative to max |V|, is below this (0: off)", "", S->target_error, &S->target_error, NULL));
   PetscCall(PetscOptionsInt("-target_max_nodes", "Node budget of -hjb_target_error: no refinement beyond it", "", S->target_max_nodes, &S->target_max_nodes, NULL));
@@ -313,7 +315,8 @@ static PetscErrorCode EvaluatePolicy(StkSolver S, PetscBool *exact)
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode Monitor(StkSolver S, PetscInt it, PetscLogDouble t0)
+/* -hjb_monitor: one line per iteration on stdout; otherwise a progress line (stderr). */
+static PetscErrorCode Monitor(StkSolver S, PetscInt it, PetscLogDouble t0, StkProgress progress)
 {
   PetscLogDouble now;
 
@@ -321,7 +324,11 @@ static PetscErrorCode Monitor(StkSolver S, PetscInt it, PetscLogDouble t0)
   PetscCall(PetscTime(&now));
   if (S->monitor)
     PetscCall(PetscPrintf(S->comm, "  %3" PetscInt_FMT " HJB |dV|/|V| %9.3e residual %9.3e policy changes %8" PetscInt_FMT " ksp its %5" PetscInt_FMT " time %8.3f s\n", it, (double)S->stats.value_change, (double)S->stats.residual, S->stats.policy_changes, S->stats.ksp_iterations, now - t0));
-  else if (S->progress || now - t0 > 5.0) PetscCall(PetscFPrintf(S->comm, PETSC_STDERR, "\rhjb: iteration %" PetscInt_FMT ", residual %.2e, %.1f s ", it, (double)S->stats.residual, now - t0));
+  else {
+    char grid[64] = "";
+    for (PetscInt k = 0; k < S->model->dim; k++) PetscCall(PetscSNPrintf(grid + strlen(grid), sizeof(grid) - strlen(grid), "%s%" PetscInt_FMT, k ? " x " : "", S->layout.n[k]));
+    PetscCall(StkProgressUpdate(progress, -1, "grid %s, Howard iteration %" PetscInt_FMT ", residual %.2e", grid, it, (double)S->stats.residual));
+  }
   PetscFunctionReturn(0);
 }
 
@@ -395,7 +402,7 @@ static PetscErrorCode SolveOnGrid(StkSolver S)
 {
   PetscLogDouble t0, t1;
   PetscReal      recent[STK_STALL_WINDOW] = {0};
-  PetscBool      printed_progress = PETSC_FALSE;
+  StkProgress    progress;
 
   PetscFunctionBeginUser;
   PetscCall(StkSolverSetUp(S));
@@ -406,18 +413,15 @@ static PetscErrorCode SolveOnGrid(StkSolver S)
   S->stats.converged   = PETSC_FALSE;
   S->stall_reset       = 0;
   if (!S->keep_chain) PetscCall(PetscMemzero(S->chain, sizeof(S->chain)));
+  PetscCall(StkProgressCreate(S->comm, "hjb", &progress));
+  if (S->progress) PetscCall(StkProgressSetDelay(progress, 0));
   if (S->sequence > 0 && !S->have_guess) PetscCall(StkSolverSequence(S));
   else if (S->estimate && S->estimate_set && S->level == 0) PetscCall(StkSolverSolveCoarseForEstimate(S));
   for (PetscInt it = 1; it <= S->max_it; it++) {
     PetscBool exact = PETSC_FALSE;
     PetscCall(HowardStep(S, &exact));
     S->stats.iterations = it;
-    PetscCall(Monitor(S, it, t0));
-    if (!S->monitor) {
-      PetscLogDouble now;
-      PetscCall(PetscTime(&now));
-      printed_progress = (PetscBool)(printed_progress || S->progress || now - t0 > 5.0);
-    }
+    PetscCall(Monitor(S, it, t0, progress));
     /* The value of an unchanged policy is the fixed point (if it was solved to the full
      * linear tolerance, not with -hjb_linear_forcing).  Otherwise the relative HJB
      * residual certifies the error: the scheme is monotone with discount rho, so
@@ -432,7 +436,7 @@ static PetscErrorCode SolveOnGrid(StkSolver S)
     }
     PetscCall(SwitchIfStalled(S, it, recent));
   }
-  if (printed_progress) PetscCall(PetscFPrintf(S->comm, PETSC_STDERR, "\n"));
+  PetscCall(StkProgressDestroy(&progress));
   PetscCall(PetscTime(&t1));
   S->stats.solve_time = t1 - t0;
   S->solved           = PETSC_TRUE;

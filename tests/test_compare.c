@@ -1,6 +1,6 @@
 /* StkCompare (experiments/stk_compare.h): the statistics table from known per-path
  * values (means, counts, paired differences, exact Wilcoxon p, Holm over the table,
- * identical policies), and a tiny run on common random numbers whose table agrees with
+ * identical policies), the pooled statistics per regime and the summary, and a tiny run on common random numbers whose table agrees with
  * its own per-path metrics, the same on every rank (run on 1 and 2 ranks), and the
  * regimes' option prefixes (a YAML value reaches only its regime, the command line every
  * regime). */
@@ -129,6 +129,84 @@ static void test_statistics_from_known_values(void **state)
   assert_close(S[5 * ncol + Column(cmp, "discounted_cost_p_holm")], 4.0 / 128, 1e-15, 0);
   /* recovery in stake_drop: identical values, so zero differences, p = 1 */
   assert_true(S[5 * ncol + Column(cmp, "recovery_time_diff")] == 0 && S[5 * ncol + Column(cmp, "recovery_time_p")] == 1);
+  assert_petsc(PetscFree(v));
+  assert_petsc(StkCompareDestroy(&cmp));
+}
+
+/* Pooled statistics: policies fixed (the reference), zero, proportional over the cells
+ * none and stake_drop.  Per path i, zero's cost exceeds fixed's by (i + 1) in the first
+ * cell and 2 (i + 1) in the second (pooled: 1.5 (i + 1)), proportional's by 1/32 in
+ * both; zero's mean_s is NaN on path 3 of the second cell (that path is skipped).  The
+ * best baseline is proportional, the lowest cost the reference's; the summary prints
+ * proportional's interval. */
+static void test_pooled_statistics(void **state)
+{
+  const char *const scen[] = {"none", "stake_drop"}, *const pol[] = {"fixed", "zero", "proportional"};
+  const PetscInt    M = 8, K = STK_METRIC_COUNT, C = STK_METRIC_DISCOUNTED_COST, S = STK_METRIC_MEAN_S;
+  StkCompare        cmp;
+  PetscInt          nrows, best;
+  PetscReal        *v, d[8], mean, lo, hi, want_lo, want_hi;
+  PetscViewer       viewer;
+  char              text[4096], path[PETSC_MAX_PATH_LEN];
+  FILE             *fp;
+  PetscErrorCode    ierr;
+
+  CreateCompare(2, scen, 3, pol, M, &cmp);
+  assert_petsc(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = StkCompareGetPooledMean(cmp, 0, 0, (StkMetric)C, &mean);
+  assert_int_equal(ierr, PETSC_ERR_ARG_WRONGSTATE); /* no statistics yet */
+  assert_petsc(PetscPopErrorHandler());
+  assert_petsc(StkCompareGetSizes(cmp, &nrows, NULL, NULL));
+  assert_petsc(PetscMalloc1(nrows * K * M, &v));
+  for (PetscInt row = 0; row < nrows; row++)
+    for (PetscInt m = 0; m < K; m++)
+      for (PetscInt i = 0; i < M; i++) {
+        const PetscInt p = row % 3, c = row / 3;
+        PetscReal      x = 1 + i / 8.0 + c / 64.0;
+        if (p == 1 && m == C) x += (c + 1) * (i + 1);
+        if (p == 2) x += 1 / 32.0;
+        if (p == 1 && m == S && c == 1 && i == 3) x = (PetscReal)NAN;
+        v[(row * K + m) * M + i] = x;
+      }
+  assert_petsc(StkCompareSetPathMetrics(cmp, v));
+  assert_petsc(StkCompareGetPooledMean(cmp, 0, 0, (StkMetric)C, &mean));
+  assert_close(mean, 1 + 3.5 / 8 + 0.5 / 64, 1e-15, 0);
+  assert_petsc(StkCompareGetPooledDifference(cmp, -1, 1, (StkMetric)C, &mean, &lo, &hi));
+  assert_close(mean, 1.5 * 4.5, 1e-14, 0);
+  for (PetscInt i = 0; i < M; i++) d[i] = 1.5 * (i + 1);
+  assert_petsc(StkStatsBootstrapMean(M, d, 2000, 0.95, (uint64_t)(1 * 7919 + 1000003 * 2 + 131 * 1 + C), &mean, &want_lo, &want_hi));
+  assert_close(lo, want_lo, 1e-14, 0);
+  assert_close(hi, want_hi, 1e-14, 0);
+  assert_true(lo > 1.5 && lo < 6.75 && hi > 6.75 && hi < 12);
+  assert_petsc(StkCompareGetPooledDifference(cmp, 0, 2, (StkMetric)C, &mean, &lo, &hi));
+  assert_true(mean == 1 / 32.0 && lo == 1 / 32.0 && hi == 1 / 32.0);
+  assert_petsc(StkCompareGetPooledMean(cmp, 0, 1, (StkMetric)S, &mean)); /* 7 paths */
+  assert_close(mean, 1 + 0.5 / 64 + 25.0 / 56, 1e-14, 0);
+  assert_petsc(StkCompareGetPooledDifference(cmp, 0, 1, (StkMetric)S, &mean, &lo, &hi));
+  assert_true(mean == 0 && lo == 0 && hi == 0); /* the NaN path skipped, the others equal */
+  assert_petsc(StkCompareGetBestPolicy(cmp, 0, (StkMetric)C, PETSC_TRUE, &best));
+  assert_int_equal(best, 2);
+  assert_petsc(StkCompareGetBestPolicy(cmp, -1, (StkMetric)C, PETSC_FALSE, &best));
+  assert_int_equal(best, 0);
+  assert_petsc(StkCompareFindPolicy(cmp, "zero", &best));
+  assert_int_equal(best, 1);
+  assert_petsc(StkCompareFindPolicy(cmp, "cosmos", &best));
+  assert_int_equal(best, -1);
+  snprintf(path, sizeof(path), "%s/summary.txt", outdir);
+  assert_petsc(PetscViewerASCIIOpen(PETSC_COMM_WORLD, path, &viewer));
+  assert_petsc(StkCompareViewSummary(cmp, viewer));
+  assert_petsc(PetscViewerDestroy(&viewer));
+  assert_int_equal(MPI_Barrier(PETSC_COMM_WORLD), 0); /* rank 0 wrote and closed it */
+  fp = fopen(path, "r");
+  assert_non_null(fp);
+  text[fread(text, 1, sizeof(text) - 1, fp)] = 0;
+  fclose(fp);
+  assert_non_null(strstr(text, "baseline    fixed"));
+  assert_non_null(strstr(text, "proportional    +3.12e-02 [+3.12e-02, +3.12e-02] +3.12e-02 [+3.12e-02, +3.12e-02]"));
+  assert_petsc(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = StkCompareGetPooledMean(cmp, 1, 0, (StkMetric)C, &mean);
+  assert_int_equal(ierr, PETSC_ERR_ARG_OUTOFRANGE); /* one regime */
+  assert_petsc(PetscPopErrorHandler());
   assert_petsc(PetscFree(v));
   assert_petsc(StkCompareDestroy(&cmp));
 }
@@ -347,6 +425,7 @@ static int Teardown(void **state)
 
 static const struct CMUnitTest tests[] = {
   cmocka_unit_test_setup_teardown(test_statistics_from_known_values, Setup, Teardown),
+  cmocka_unit_test_setup_teardown(test_pooled_statistics, Setup, Teardown),
   cmocka_unit_test_setup_teardown(test_tiny_run, Setup, Teardown),
   cmocka_unit_test_setup_teardown(test_regime_prefixes, Setup, Teardown),
   cmocka_unit_test(test_setters_are_defaults),

@@ -29,6 +29,7 @@ struct _p_StkCompare {
   PetscInt            done, total; /* policy runs, for the monitor */
   PetscLogDouble      wall;        /* seconds of the last Run */
   PetscBool           setupcalled;
+  PetscBool           computed; /* the statistics exist (Run or SetPathMetrics) */
   /* the table, allocated by SetUp */
   PetscInt   nrows, nsteps, nrec, ncolumns; /* nrec: records of a kept sample path */
   PetscReal *s0;                            /* start state of each path */
