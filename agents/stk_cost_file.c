@@ -47,13 +47,20 @@ static PetscErrorCode ParseCosts(FILE *fp, const char pre[], const char path[], 
   size_t    len = 0;
   PetscInt  cap = 0, lineno = 0;
   PetscBool content = PETSC_FALSE; /* a header or a number was seen */
+  ssize_t   got;
 
   PetscFunctionBeginUser;
-  while (!st->code && getline(&buf, &len, fp) != -1) {
-    char     *text = TrimLine(buf), *end;
+  while (!st->code && (got = getline(&buf, &len, fp)) != -1) {
+    char     *line = buf, *text, *end;
     PetscReal v;
 
     lineno++;
+    if ((size_t)got != strlen(buf)) { /* strtod would stop at the NUL and lose the rest */
+      st->code = PETSC_ERR_FILE_UNEXPECTED, snprintf(st->msg, STK_MSG_LEN, "-%scost_file %s, line %d: holds a NUL byte (not a text file?)", pre, path, (int)lineno);
+      break;
+    }
+    if (lineno == 1 && !strncmp(line, "\xEF\xBB\xBF", 3)) line += 3; /* a UTF-8 byte order mark */
+    text = TrimLine(line);
     if (!*text) continue;
     errno = 0;
     v     = (PetscReal)strtod(text, &end);

@@ -14,6 +14,10 @@ static PetscErrorCode ReadOptions(char in[], char solution[], char out[], size_t
   PetscCall(PetscOptionsString("-policy_file", "Solution file the network was fitted to (the expert: model and V_s)", "", solution, solution, len, NULL));
   PetscOptionsEnd();
   PetscCall(StkOutputPath(PETSC_COMM_WORLD, "-o", "out/refined.h5", out, len));
+  {
+    const StkCliFile outs[] = {{"-o", out}}, ins[] = {{"-i", in}, {"-policy_file", solution}};
+    PetscCall(StkCheckOutputsNotInputs(PETSC_COMM_WORLD, 1, outs, 2, ins));
+  }
   PetscFunctionReturn(0);
 }
 
