@@ -238,6 +238,11 @@ static PetscErrorCode RegimeFile(StkCompare cmp, const char name[], char file[],
   if (strchr(name, '/') || strstr(name, ".yaml") || strstr(name, ".yml")) PetscCall(PetscStrncpy(file, name, len));
   else PetscCall(PetscSNPrintf(file, len, "%s/%s.yaml", cmp->regime_dir, name));
   PetscCheck(!access(file, R_OK), cmp->comm, PETSC_ERR_FILE_OPEN, "-%scompare_regimes: regime '%s': cannot read %s", user, name, file);
+  {
+    char opt[300];
+    PetscCall(PetscSNPrintf(opt, sizeof(opt), "-%scompare_regimes", user));
+    PetscCall(StkFileCheckText(cmp->comm, opt, file)); /* a binary file would read as no options */
+  }
   PetscFunctionReturn(0);
 }
 

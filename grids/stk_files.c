@@ -85,6 +85,48 @@ PetscErrorCode StkFileCheckNotOutput(MPI_Comm comm, const char out_option[], con
 }
 
 /* ------------------------------------------------------------------------------------ */
+/* Text inputs                                                                           */
+
+int StkFileTextProblem(const char path[], size_t len, char reason[])
+{
+  struct stat st;
+  FILE       *fp;
+  char        buf[4096];
+  size_t      n;
+  long        line = 1;
+
+  reason[0] = 0;
+  if (!path || !path[0]) snprintf(reason, len, "no file name given");
+  else if (stat(path, &st)) snprintf(reason, len, "cannot read the file (%s)", strerror(errno));
+  else if (S_ISDIR(st.st_mode)) snprintf(reason, len, "is a directory, not a file");
+  else if (!S_ISREG(st.st_mode)) snprintf(reason, len, "is not a regular file");
+  else if (!(fp = fopen(path, "rb"))) snprintf(reason, len, "cannot open the file (%s)", strerror(errno));
+  else {
+    while (!reason[0] && (n = fread(buf, 1, sizeof(buf), fp)) > 0)
+      for (size_t i = 0; i < n && !reason[0]; i++) {
+        if (buf[i] == '\n') line++;
+        if (!buf[i]) snprintf(reason, len, "line %ld: holds a NUL byte (a binary file, not text)", line);
+      }
+    if (!reason[0] && ferror(fp)) snprintf(reason, len, "read error (%s)", strerror(errno));
+    fclose(fp);
+  }
+  return reason[0] != 0;
+}
+
+PetscErrorCode StkFileCheckText(MPI_Comm comm, const char option[], const char path[])
+{
+  PetscMPIInt rank;
+  char        reason[256] = "";
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (rank == 0) (void)StkFileTextProblem(path, sizeof(reason), reason);
+  PetscCallMPI(MPI_Bcast(reason, (PetscMPIInt)sizeof(reason), MPI_CHAR, 0, comm));
+  PetscCheck(!reason[0], comm, PETSC_ERR_FILE_UNEXPECTED, "%s %s: %s", option, path, reason);
+  PetscFunctionReturn(0);
+}
+
+/* ------------------------------------------------------------------------------------ */
 /* Registry of temporaries, and the signal handler                                      */
 
 typedef struct {
@@ -231,13 +273,13 @@ PetscErrorCode StkFileUnregisterTemporary(const char path[])
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode StkFileTestWriteDelay(void)
+PetscErrorCode StkFileTestWriteDelay(const char path[])
 {
-  const char *env = getenv("STK_TEST_WRITE_DELAY");
+  const char *env = getenv("STK_TEST_WRITE_DELAY"), *match = getenv("STK_TEST_WRITE_DELAY_MATCH");
   double      seconds;
 
   PetscFunctionBeginUser;
-  if (!env || !env[0]) PetscFunctionReturn(0);
+  if (!env || !env[0] || (match && match[0] && !strstr(path, match))) PetscFunctionReturn(0);
   seconds = strtod(env, NULL);
   if (seconds > 0) PetscCall(PetscSleep((PetscReal)seconds));
   PetscFunctionReturn(0);

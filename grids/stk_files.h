@@ -21,6 +21,16 @@ PETSC_EXTERN PetscErrorCode StkFileCheckNotInput(MPI_Comm comm, const char out_o
 /* The same for two outputs of one run (one would replace the other). */
 PETSC_EXTERN PetscErrorCode StkFileCheckNotOutput(MPI_Comm comm, const char out_option[], const char out[], const char other_option[], const char other[]);
 
+/* Why `path` cannot be read as a text input (an options or YAML file): missing, not a
+ * regular file, unreadable, or holding a NUL byte (binary: PETSc's reader would stop at
+ * the NUL and take the rest for absent).  Writes the reason into reason[len] and returns
+ * nonzero; returns 0 with "" when the file is fine.  Plain C: usable before
+ * PetscInitialize. */
+PETSC_EXTERN int StkFileTextProblem(const char path[], size_t len, char reason[]);
+/* The same as an error (collective; rank 0 looks): the message starts with
+ * "option path: ". */
+PETSC_EXTERN PetscErrorCode StkFileCheckText(MPI_Comm comm, const char option[], const char path[]);
+
 /* Registers a temporary file of this process for removal on SIGINT/SIGTERM (not
  * collective; every rank that knows the name may register it).  At most
  * STK_FILES_MAX_TEMPORARIES at once. */
@@ -30,9 +40,11 @@ PETSC_EXTERN PetscErrorCode StkFileRegisterTemporary(const char path[]);
 PETSC_EXTERN PetscErrorCode StkFileUnregisterTemporary(const char path[]);
 
 /* Test hook: when the environment variable STK_TEST_WRITE_DELAY holds a number of
- * seconds, sleeps that long (every writer calls it between creating its temporary and
- * renaming it, so a test can send a signal during a write).  Unset: returns at once. */
-PETSC_EXTERN PetscErrorCode StkFileTestWriteDelay(void);
+ * seconds, sleeps that long (every writer calls it with its temporary's name between
+ * creating it and renaming it, so a test can send a signal during a write); with
+ * STK_TEST_WRITE_DELAY_MATCH set too, only when `path` contains that string.  Unset:
+ * returns at once. */
+PETSC_EXTERN PetscErrorCode StkFileTestWriteDelay(const char path[]);
 
 /* A set of output files in one directory, written as one: each file is written under
  * its final name inside a staging directory DIR/.BASE.tmp.PID (BASE the file name of

@@ -89,7 +89,7 @@ PetscErrorCode StkH5CheckWritable(MPI_Comm comm, const char option[], const char
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   if (rank == 0) WritableReason(path ? path : "", sizeof(reason), reason);
   PetscCallMPI(MPI_Bcast(reason, (PetscMPIInt)sizeof(reason), MPI_CHAR, 0, comm));
-  PetscCheck(!reason[0], comm, PETSC_ERR_FILE_OPEN, "cannot write output file %s '%s': %s", option, path ? path : "(null)", reason);
+  PetscCheck(!reason[0], comm, PETSC_ERR_FILE_OPEN, "%s %s: cannot write the output file: %s", option, path ? path : "(null)", reason);
   PetscFunctionReturn(0);
 }
 
@@ -143,13 +143,37 @@ PetscErrorCode StkH5Create(MPI_Comm comm, const char path[], StkH5 *file)
   PetscFunctionReturn(0);
 }
 
+/* Rank 0's view of why PATH is no HDF5 file to read ("" if it is one): MPI-IO on a
+ * directory or a text file would print its own messages before ours. */
+static void ReadableReason(const char path[], size_t len, char reason[])
+{
+  struct stat st;
+  htri_t      is;
+
+  reason[0] = 0;
+  if (stat(path, &st)) snprintf(reason, len, "cannot open the HDF5 file for reading (%s)", strerror(errno));
+  else if (S_ISDIR(st.st_mode)) snprintf(reason, len, "is a directory, not an HDF5 file");
+  else if (!S_ISREG(st.st_mode)) snprintf(reason, len, "is not a regular file");
+  else {
+    H5E_BEGIN_TRY { is = H5Fis_hdf5(path); }
+    H5E_END_TRY;
+    if (is <= 0) snprintf(reason, len, "cannot open the HDF5 file for reading (not HDF5, or damaged: truncated?)");
+  }
+}
+
 PetscErrorCode StkH5Open(MPI_Comm comm, const char path[], StkH5 *file)
 {
-  StkH5 f;
-  hid_t fapl;
+  StkH5       f;
+  hid_t       fapl;
+  PetscMPIInt rank;
+  char        reason[256] = "";
 
   PetscFunctionBeginUser;
   *file = NULL;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (rank == 0) ReadableReason(path, sizeof(reason), reason);
+  PetscCallMPI(MPI_Bcast(reason, (PetscMPIInt)sizeof(reason), MPI_CHAR, 0, comm));
+  PetscCheck(!reason[0], comm, PETSC_ERR_FILE_OPEN, "%s: %s", path, reason);
   PetscCall(H5New(comm, path, &f));
   f->committed = PETSC_TRUE; /* nothing to rename or remove */
   PetscCall(MPIOAccess(f, &fapl));
@@ -157,7 +181,7 @@ PetscErrorCode StkH5Open(MPI_Comm comm, const char path[], StkH5 *file)
   H5Call(f, H5Pclose(fapl));
   if (f->fid < 0) {
     PetscCall(PetscFree(f));
-    SETERRQ(comm, PETSC_ERR_FILE_OPEN, "%s: cannot open the HDF5 file for reading (missing, or not HDF5)", path);
+    SETERRQ(comm, PETSC_ERR_FILE_OPEN, "%s: cannot open the HDF5 file for reading (not HDF5, or damaged: truncated?)", path);
   }
   *file = f;
   PetscFunctionReturn(0);
@@ -886,7 +910,7 @@ PetscErrorCode StkH5Commit(StkH5 file, const char group[], StkGrid grid, PetscIn
   PetscCall(CheckScalarFields(file, group, grid, nfields, fields));
   PetscCall(OpenObjectCount(file, &open_objects));
   if (PetscDefined(USE_DEBUG)) PetscCheck(open_objects == 0, file->comm, PETSC_ERR_PLIB, "%s: %ld objects left open", file->path, (long)open_objects);
-  PetscCall(StkFileTestWriteDelay()); /* test hook: a signal arrives during the write */
+  PetscCall(StkFileTestWriteDelay(file->tmp)); /* test hook: a signal arrives during the write */
   PetscCall(CloseFile(file));
   PetscCallMPI(MPI_Barrier(file->comm));
   PetscCallMPI(MPI_Comm_rank(file->comm, &rank));
@@ -952,12 +976,15 @@ static PetscErrorCode ReadCoordinates(StkH5 file, hid_t gid, const char group[],
   if (*n < 2) PetscCall(PetscFree(*x));
   PetscCheck(*n >= 2, file->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: dataset '%s/%s' has %" PetscInt_FMT " coordinate(s), a grid needs at least 2", file->path, group, name, *n);
   for (PetscInt i = 0; i < *n; i++) {
-    const PetscReal xi = (*x)[i], xn = i + 1 < *n ? (*x)[i + 1] : xi;
-    if (PetscIsInfOrNanReal(xi)) {
+    if (PetscIsInfOrNanReal((*x)[i])) {
+      const PetscReal xi = (*x)[i];
       PetscCall(PetscFree(*x));
       SETERRQ(file->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: dataset '%s/%s' holds a non-finite coordinate (%s[%" PetscInt_FMT "] = %g)", file->path, group, name, name, i, (double)xi);
     }
-    if (i + 1 < *n && !(xn > xi)) {
+  }
+  for (PetscInt i = 0; i + 1 < *n; i++) {
+    const PetscReal xi = (*x)[i], xn = (*x)[i + 1];
+    if (!(xn > xi)) {
       PetscCall(PetscFree(*x));
       SETERRQ(file->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: dataset '%s/%s': coordinates must increase strictly, got %s[%" PetscInt_FMT "] = %g and %s[%" PetscInt_FMT "] = %g", file->path, group, name, name, i, (double)xi, name, i + 1, (double)xn);
     }
