@@ -384,7 +384,7 @@ static void test_h5_bad_files(void **state)
     expect_load_error(path, cases[c].message);
   }
   remove_file(path);
-  expect_load_error(path, "cannot open network file");
+  expect_load_error(path, "cannot open the network file");
 }
 
 static const struct CMUnitTest tests[] = {
