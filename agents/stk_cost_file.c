@@ -27,6 +27,17 @@ static char *TrimLine(char *line)
   return line;
 }
 
+/* text with every byte outside printable ASCII made '?' (a binary file's line printed
+ * in a message), at most len - 1 characters. */
+static const char *Printable(const char text[], size_t len, char out[])
+{
+  size_t i;
+
+  for (i = 0; i + 1 < len && text[i]; i++) out[i] = isprint((unsigned char)text[i]) ? text[i] : '?';
+  out[i] = 0;
+  return out;
+}
+
 /* Appends v to a growing array. */
 static PetscErrorCode Append(PetscReal v, PetscInt *n, PetscInt *cap, PetscReal **x)
 {
@@ -47,23 +58,31 @@ static PetscErrorCode ParseCosts(FILE *fp, const char pre[], const char path[], 
   size_t    len = 0;
   PetscInt  cap = 0, lineno = 0;
   PetscBool content = PETSC_FALSE; /* a header or a number was seen */
+  ssize_t   got;
 
   PetscFunctionBeginUser;
-  while (!st->code && getline(&buf, &len, fp) != -1) {
-    char     *text = TrimLine(buf), *end;
+  while (!st->code && (got = getline(&buf, &len, fp)) != -1) {
+    char     *line = buf, *text, *end;
     PetscReal v;
+    char      shown[41];
 
     lineno++;
+    if ((size_t)got != strlen(buf)) { /* strtod would stop at the NUL and lose the rest */
+      st->code = PETSC_ERR_FILE_UNEXPECTED, snprintf(st->msg, STK_MSG_LEN, "-%scost_file %s, line %d: holds a NUL byte (not a text file?)", pre, path, (int)lineno);
+      break;
+    }
+    if (lineno == 1 && !strncmp(line, "\xEF\xBB\xBF", 3)) line += 3; /* a UTF-8 byte order mark */
+    text = TrimLine(line);
     if (!*text) continue;
     errno = 0;
     v     = (PetscReal)strtod(text, &end);
     if (end == text || *end) {
       if (!content) content = PETSC_TRUE; /* the header line */
-      else st->code = PETSC_ERR_FILE_UNEXPECTED, snprintf(st->msg, STK_MSG_LEN, "-%scost_file %s, line %d: \"%.40s\" is not a number (one cost per line, an optional header line first)", pre, path, (int)lineno, text);
+      else st->code = PETSC_ERR_FILE_UNEXPECTED, snprintf(st->msg, STK_MSG_LEN, "-%scost_file %s, line %d: \"%s\" is not a number (one cost per line, an optional header line first)", pre, path, (int)lineno, Printable(text, sizeof(shown), shown));
       continue;
     }
     content = PETSC_TRUE;
-    if (PetscIsInfOrNanReal(v)) st->code = PETSC_ERR_FILE_UNEXPECTED, snprintf(st->msg, STK_MSG_LEN, "-%scost_file %s, line %d: cost \"%.40s\" is not finite", pre, path, (int)lineno, text);
+    if (PetscIsInfOrNanReal(v)) st->code = PETSC_ERR_FILE_UNEXPECTED, snprintf(st->msg, STK_MSG_LEN, "-%scost_file %s, line %d: cost \"%s\" is not finite", pre, path, (int)lineno, Printable(text, sizeof(shown), shown));
     else if (v < 0) st->code = PETSC_ERR_FILE_UNEXPECTED, snprintf(st->msg, STK_MSG_LEN, "-%scost_file %s, line %d: cost %g is negative", pre, path, (int)lineno, (double)v);
     else PetscCall(Append(v, n, &cap, x));
   }

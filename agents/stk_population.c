@@ -299,7 +299,7 @@ static PetscErrorCode ReadCostType(StkPopulation pop, StkH5 file, const char gro
       PetscFunctionReturn(0);
     }
   PetscCall(StkH5GetPath(file, &path));
-  SETERRQ(pop->comm, PETSC_ERR_FILE_UNEXPECTED, "HDF5 file '%s': attribute '%s/cost_distribution' is '%s', not one of lognormal, uniform, logistic, gamma, empirical", path, group, name);
+  SETERRQ(pop->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: attribute '%s/cost_distribution' is '%s', not one of lognormal, uniform, logistic, gamma, empirical", path, group, name);
 }
 
 /* The empirical sample of the file (a new array) and the name of its CSV. */
@@ -313,12 +313,12 @@ static PetscErrorCode ReadSample(StkPopulation pop, StkH5 file, const char group
   PetscCall(StkH5GetPath(file, &path));
   PetscCall(StkH5ReadAttributeString(file, group, "cost_file", len, csv));
   PetscCall(StkH5HasDataset(file, group, "cost_sample", &has));
-  PetscCheck(has, pop->comm, PETSC_ERR_FILE_UNEXPECTED, "HDF5 file '%s': empirical cost distribution without its sample, dataset '%s/cost_sample' (a file of an older stakehjb: solve again with -agents_cost_file %s)", path, group, csv);
+  PetscCheck(has, pop->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: empirical cost distribution without its sample, dataset '%s/cost_sample' (a file of an older stakehjb: solve again with -agents_cost_file %s)", path, group, csv);
   PetscCall(StkH5ReadAttributeInt(file, group, "cost_nsample", &nsample));
   PetscCall(StkH5ReadArray(file, group, "cost_sample", n, sample));
   if (*n != nsample) {
     PetscCall(PetscFree(*sample));
-    SETERRQ(pop->comm, PETSC_ERR_FILE_UNEXPECTED, "HDF5 file '%s': dataset '%s/cost_sample' holds %" PetscInt_FMT " costs, attribute cost_nsample says %" PetscInt_FMT, path, group, *n, nsample);
+    SETERRQ(pop->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: dataset '%s/cost_sample' holds %" PetscInt_FMT " costs, attribute cost_nsample says %" PetscInt_FMT, path, group, *n, nsample);
   }
   PetscFunctionReturn(0);
 }
@@ -333,7 +333,7 @@ static PetscErrorCode CheckFloor(StkPopulation pop, StkH5 file, const char group
   PetscFunctionBeginUser;
   PetscCall(StkH5ReadAttributeReal(file, group, "s_floor", &s_floor));
   PetscCall(StkH5GetPath(file, &path));
-  PetscCheck(s_floor == STK_S_FLOOR, pop->comm, PETSC_ERR_FILE_UNEXPECTED, "HDF5 file '%s': attribute '%s/s_floor' is %g, this build evaluates yields with s_floor %g", path, group, (double)s_floor, (double)STK_S_FLOOR);
+  PetscCheck(s_floor == STK_S_FLOOR, pop->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: attribute '%s/s_floor' is %g, this build evaluates yields with s_floor %g", path, group, (double)s_floor, (double)STK_S_FLOOR);
   PetscFunctionReturn(0);
 }
 

@@ -41,6 +41,10 @@ PetscErrorCode StkCommandCompare(void)
   PetscCall(StkCompareCreate(PETSC_COMM_WORLD, &cmp));
   PetscCall(StkCompareSetFromOptions(cmp));
   PetscCall(StkOutputPath(PETSC_COMM_WORLD, "-o", "out/compare.h5", out, sizeof(out)));
+  {
+    const StkCliFile outs[] = {{"-o", out}};
+    PetscCall(StkCheckOutputsNotInputs(PETSC_COMM_WORLD, 1, outs, 0, NULL));
+  }
   if (StkHelpRequested()) PetscCall(PrintHelp());
   else {
     PetscCall(StkCompareSetOutput(cmp, out));

@@ -94,6 +94,10 @@ PetscErrorCode StkCommandConverge(void)
   PetscCall(StkConvergeSetFromOptions(conv));
   PetscCall(ReadOutputOptions(&o));
   PetscCall(StkOutputPath(PETSC_COMM_WORLD, "-o", "out/convergence.h5", path, sizeof(path)));
+  {
+    const StkCliFile outs[] = {{"-o", path}, {"-converge_csv", o.csv}, {"-converge_png", o.png}};
+    PetscCall(StkCheckOutputsNotInputs(PETSC_COMM_WORLD, 3, outs, 0, NULL));
+  }
   if (StkHelpRequested()) {
     PetscCall(ListLevelOptions(model));
   } else {

@@ -83,6 +83,10 @@ PetscErrorCode StkCommandFit(void)
   PetscFunctionBeginUser;
   PetscCall(ReadOptions(in, sizeof(in), &view));
   PetscCall(StkOutputPath(PETSC_COMM_WORLD, "-o", "out/network.h5", out, sizeof(out)));
+  {
+    const StkCliFile outs[] = {{"-o", out}}, ins[] = {{"-i", in}};
+    PetscCall(StkCheckOutputsNotInputs(PETSC_COMM_WORLD, 1, outs, 1, ins));
+  }
   if (StkHelpRequested()) {
     PetscCall(StkNetCreate(PETSC_COMM_WORLD, &net));
     PetscCall(StkNetSetFromOptions(net));

@@ -14,6 +14,12 @@ static PetscErrorCode ReadOptions(char in[], char solution[], char out[], size_t
   PetscCall(PetscOptionsString("-policy_file", "Solution file the network was fitted to (the expert: model and V_s)", "", solution, solution, len, NULL));
   PetscOptionsEnd();
   PetscCall(StkOutputPath(PETSC_COMM_WORLD, "-o", "out/refined.h5", out, len));
+  {
+    char             replan[PETSC_MAX_PATH_LEN] = ""; /* written with -refine_replan > 0 */
+    const StkCliFile outs[] = {{"-o", out}, {"-refine_replan_file", replan}}, ins[] = {{"-i", in}, {"-policy_file", solution}};
+    PetscCall(PetscOptionsGetString(NULL, NULL, "-refine_replan_file", replan, sizeof(replan), NULL));
+    PetscCall(StkCheckOutputsNotInputs(PETSC_COMM_WORLD, replan[0] ? 2 : 1, outs, 2, ins));
+  }
   PetscFunctionReturn(0);
 }
 

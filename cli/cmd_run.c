@@ -22,6 +22,26 @@ static PetscErrorCode ReadOutputs(RunOutputs *o)
   PetscFunctionReturn(0);
 }
 
+/* The files the job writes (not the reused ones) must not be its inputs nor each other. */
+static PetscErrorCode CheckOutputs(StkJob job, const RunOutputs *o)
+{
+  const char *solution, *network;
+  PetscBool   reuse_solution, reuse_network;
+  StkCliFile  outs[4], ins[2];
+  PetscInt    nout = 0, nin = 0;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkJobGetFiles(job, &solution, &network, NULL, NULL, &reuse_solution, &reuse_network));
+  if (reuse_solution) ins[nin++] = (StkCliFile){"-run_solution", solution};
+  else outs[nout++] = (StkCliFile){"-o_solution", o->solution};
+  if (reuse_network) ins[nin++] = (StkCliFile){"-run_network", network};
+  else outs[nout++] = (StkCliFile){"-o_network", o->network};
+  outs[nout++] = (StkCliFile){"-o_refined", o->refined};
+  outs[nout++] = (StkCliFile){"-o", o->compare};
+  PetscCall(StkCheckOutputsNotInputs(PETSC_COMM_WORLD, nout, outs, nin, ins));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StkCommandRun(void)
 {
   RunOutputs     o;
@@ -35,6 +55,7 @@ PetscErrorCode StkCommandRun(void)
   PetscCall(StkJobSetOutputs(job, o.solution, o.network, o.refined, o.compare));
   PetscCall(StkJobSetEvaluationOutput(job, o.evaluation));
   PetscCall(StkJobSetFromOptions(job));
+  PetscCall(CheckOutputs(job, &o));
   if (StkHelpRequested()) PetscCall(StkJobPrintHelp(job));
   else {
     PetscCall(StkJobRun(job));

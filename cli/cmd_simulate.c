@@ -55,6 +55,10 @@ PetscErrorCode StkCommandSimulate(void)
   PetscCall(StkSimulationSetFromOptions(sim));
   PetscCall(CreatePolicy(model, &policy, file, sizeof(file)));
   PetscCall(StkOutputPath(PETSC_COMM_WORLD, "-o", "out/simulation.h5", path, sizeof(path)));
+  {
+    const StkCliFile outs[] = {{"-o", path}}, ins[] = {{"-policy_file", file}};
+    PetscCall(StkCheckOutputsNotInputs(PETSC_COMM_WORLD, 1, outs, 1, ins));
+  }
   if (!StkHelpRequested()) {
     PetscCall(StkSimulationSetPolicy(sim, policy, file));
     PetscCall(StkProgressCreate(PETSC_COMM_WORLD, "simulate", &progress));

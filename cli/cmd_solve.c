@@ -57,6 +57,12 @@ PetscErrorCode StkCommandSolve(void)
   PetscCall(StkModelSetFromOptions(model));
   PetscCall(StkSolverCreateForModel(PETSC_COMM_WORLD, model, &grid, &solver));
   PetscCall(StkOutputPath(PETSC_COMM_WORLD, "-o", "out/solution.h5", path, sizeof(path)));
+  {
+    char             costs[PETSC_MAX_PATH_LEN] = "";
+    const StkCliFile outs[] = {{"-o", path}}, ins[] = {{"-agents_cost_file", costs}};
+    PetscCall(PetscOptionsGetString(NULL, NULL, "-agents_cost_file", costs, sizeof(costs), NULL)); /* also from a YAML file */
+    PetscCall(StkCheckOutputsNotInputs(PETSC_COMM_WORLD, 1, outs, 1, ins));
+  }
   PetscOptionsBegin(PETSC_COMM_WORLD, NULL, "stakehjb solve", NULL);
   PetscCall(PetscOptionsBool("-view", "Print the model, the grid and the solver before and after the solve", "", view, &view, NULL));
   PetscOptionsEnd();

@@ -2,6 +2,7 @@
  *   stakehjb <command> [options]      (stakehjb <command> -help lists every option) */
 #include "stk_cli.h"
 #include "stk_version.h"
+#include "stk_files.h"
 #include <string.h>
 
 static const char usage[] = "usage: stakehjb <command> [options]\n"
@@ -36,6 +37,20 @@ static const StkCommand commands[] = {
   {"converge", StkCommandConverge, "stakehjb converge: solve on grids of 2^k+1 nodes per direction and measure the discretization error (out/convergence.h5, .csv, .png).\n"},
 };
 
+/* Options files that PETSc would misread (a binary file reads as empty) or report without
+ * their name; checked before PetscInitialize reads them.  Returns nonzero after printing. */
+static int CheckOptionsFiles(const char command[], int argc, char **argv)
+{
+  char reason[256];
+
+  for (int i = 0; i + 1 < argc; i++)
+    if ((!strcmp(argv[i], "-options_file") || !strcmp(argv[i], "-options_file_yaml")) && StkFileTextProblem(argv[i + 1], sizeof(reason), reason)) {
+      fprintf(stderr, "stakehjb %s: error: %s %s: %s\n", command, argv[i], argv[i + 1], reason);
+      return 1;
+    }
+  return 0;
+}
+
 /* PETSc reports a malformed YAML file without its name: name it. */
 static void ReportOptionsFiles(int argc, char **argv)
 {
@@ -63,6 +78,7 @@ int main(int argc, char **argv)
     fprintf(stderr, "stakehjb: unknown command '%s'\n%s", argv[1], usage);
     return 1;
   }
+  if (CheckOptionsFiles(cmd->name, argc, argv)) return 1;
   argv[1] = argv[0]; /* drop the subcommand: PETSc sees only options */
   argc--;
   argv++;

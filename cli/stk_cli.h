@@ -21,3 +21,13 @@ PetscBool StkHelpRequested(void);
  * The default's directory is created if missing; a user's directory must exist. */
 PetscErrorCode StkOutputPath(MPI_Comm comm, const char option[], const char default_path[], char path[], size_t len);
 
+
+/* A file of a command and the option that names it. */
+typedef struct {
+  const char *option, *path;
+} StkCliFile;
+/* Before any work: refuses (PETSC_ERR_USER_INPUT, naming both options and the path) an
+ * output that is one of the inputs, another output, or an existing file given on the
+ * command line to any other option (same inode, or same resolved path).  An input with
+ * an empty path is skipped.  Nothing is checked under -help. */
+PetscErrorCode StkCheckOutputsNotInputs(MPI_Comm comm, PetscInt nout, const StkCliFile outs[], PetscInt nin, const StkCliFile ins[]);

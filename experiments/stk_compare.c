@@ -238,6 +238,11 @@ static PetscErrorCode RegimeFile(StkCompare cmp, const char name[], char file[],
   if (strchr(name, '/') || strstr(name, ".yaml") || strstr(name, ".yml")) PetscCall(PetscStrncpy(file, name, len));
   else PetscCall(PetscSNPrintf(file, len, "%s/%s.yaml", cmp->regime_dir, name));
   PetscCheck(!access(file, R_OK), cmp->comm, PETSC_ERR_FILE_OPEN, "-%scompare_regimes: regime '%s': cannot read %s", user, name, file);
+  {
+    char opt[300];
+    PetscCall(PetscSNPrintf(opt, sizeof(opt), "-%scompare_regimes", user));
+    PetscCall(StkFileCheckText(cmp->comm, opt, file)); /* a binary file would read as no options */
+  }
   PetscFunctionReturn(0);
 }
 
@@ -268,7 +273,10 @@ static PetscErrorCode StkCompareCheck(StkCompare cmp)
   PetscCheck(cmp->out[0], comm, PETSC_ERR_ARG_WRONGSTATE, "StkCompareSetOutput must be called before StkCompareSetUp");
   for (PetscInt r = 0; r < cmp->nregimes; r++) {
     char file[PETSC_MAX_PATH_LEN];
+    char opt[300];
     PetscCall(RegimeFile(cmp, cmp->regimes[r], file, sizeof(file))); /* every file checked before any work */
+    PetscCall(PetscSNPrintf(opt, sizeof(opt), "-%scompare_regimes", user));
+    PetscCall(StkFileCheckNotInput(comm, "-o", cmp->out, opt, file)); /* the commands name the comparison's output -o */
   }
   PetscFunctionReturn(0);
 }
@@ -341,6 +349,8 @@ static PetscErrorCode SolutionPath(StkCompare cmp, PetscInt r, char path[], size
   PetscCall(PetscSNPrintf(path, len, "%s_%s", base, name));
   if ((dot = strstr(path + strlen(base), ".y"))) *dot = 0;
   PetscCall(PetscStrlcat(path, ".h5", len));
+  PetscCall(PetscStrncpy(base, path, sizeof(base)));
+  PetscCall(StkOutputSetGetPath(cmp->outputs, base, path, len)); /* in the staging directory until StkCompareWrite */
   PetscFunctionReturn(0);
 }
 
@@ -643,13 +653,18 @@ static PetscErrorCode ComputeSummary(StkCompare cmp)
 PetscErrorCode StkCompareRun(StkCompare cmp)
 {
   PetscLogDouble t0, t1;
+  PetscErrorCode ierr = 0;
 
   PetscFunctionBeginUser;
   PetscCall(StkCompareSetUp(cmp));
   PetscCall(PetscTime(&t0));
   cmp->done = 0;
-  for (PetscInt r = 0; r < cmp->nregimes; r++) PetscCall(RunRegime(cmp, r));
-  PetscCall(ComputeSummary(cmp));
+  PetscCall(StkOutputSetDestroy(&cmp->outputs)); /* a second run starts a new set */
+  PetscCall(StkOutputSetCreate(cmp->comm, cmp->out, &cmp->outputs));
+  for (PetscInt r = 0; r < cmp->nregimes && !ierr; r++) ierr = RunRegime(cmp, r);
+  if (!ierr) ierr = ComputeSummary(cmp);
+  if (ierr) PetscCall(StkOutputSetDestroy(&cmp->outputs)); /* no partial set is left */
+  PetscCall(ierr);
   PetscCall(PetscTime(&t1));
   cmp->wall = t1 - t0;
   PetscFunctionReturn(0);
@@ -817,6 +832,7 @@ PetscErrorCode StkCompareDestroy(StkCompare *cmp)
   for (PetscInt i = 0; i < c->nenvs; i++) PetscCall(PetscFree(c->envs[i]));
   for (PetscInt i = 0; i < c->nscenarios; i++) PetscCall(PetscFree(c->scenarios[i]));
   PetscCall(StkCompareFreeTable(c));
+  PetscCall(StkOutputSetDestroy(&c->outputs)); /* an uncommitted set is removed */
   PetscCall(PetscFree(c->prefix));
   PetscCall(PetscFree(c->options));
   PetscCall(PetscFree(*cmp));

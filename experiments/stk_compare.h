@@ -57,12 +57,16 @@ PETSC_EXTERN PetscErrorCode StkCompareGetOptionsPrefix(StkCompare cmp, const cha
  * -compare_recovery_hold, -compare_bootstrap, -compare_samples, -compare_sample_every. */
 PETSC_EXTERN PetscErrorCode StkCompareSetFromOptions(StkCompare cmp);
 /* The results file of Write; each regime's expert solution goes next to it, PATH without
- * its extension + _REGIME.h5.  Required before Run. */
+ * its extension + _REGIME.h5.  Required before Run.  Errors if it is one of the regime
+ * files. */
 PETSC_EXTERN PetscErrorCode StkCompareSetOutput(StkCompare cmp, const char path[]);
 /* Checks the settings (errors name the option and the value) and that every regime
  * file is readable, before any work.  Collective. */
 PETSC_EXTERN PetscErrorCode StkCompareSetUp(StkCompare cmp);
-/* Solves and simulates every regime, then computes the statistics (collective). */
+/* Solves and simulates every regime, then computes the statistics (collective).  The
+ * regimes' solution files are written into a staging directory next to the output
+ * (grids/stk_files.h, StkOutputSet) and appear with the rest of the set at Write; an
+ * error, a signal or Destroy before Write removes them. */
 PETSC_EXTERN PetscErrorCode StkCompareRun(StkCompare cmp);
 /* The table: mean cost and tracking RMSE per row and the cost's paired difference to
  * the reference with its interval and Holm-adjusted p. */
@@ -72,7 +76,8 @@ PETSC_EXTERN PetscErrorCode StkCompareView(StkCompare cmp, PetscViewer viewer);
  * discounted cost and tracking RMSE with 95 % intervals. */
 PETSC_EXTERN PetscErrorCode StkCompareViewSummary(StkCompare cmp, PetscViewer viewer);
 /* The results in group /compare of the output (docs/hdf5.md) and the summary in
- * OUTPUT.csv (rank 0; temporary names, then renamed).  Collective. */
+ * OUTPUT.csv (rank 0), then the whole set (with the regimes' solution files) moved into
+ * place at once.  Collective. */
 PETSC_EXTERN PetscErrorCode StkCompareWrite(StkCompare cmp);
 PETSC_EXTERN PetscErrorCode StkCompareDestroy(StkCompare *cmp);
 

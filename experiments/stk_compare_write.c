@@ -2,9 +2,11 @@
  * summary (layouts in docs/hdf5.md and docs/cli.md). */
 #include "stk_compareimpl.h"
 #include "stk_h5.h"
+#include "stk_files.h"
 #include "stk_version.h"
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 PetscErrorCode StkCompareView(StkCompare cmp, PetscViewer viewer)
 {
@@ -75,16 +77,19 @@ PetscErrorCode StkCompareViewSummary(StkCompare cmp, PetscViewer viewer)
 
 static PetscErrorCode WriteCsv(StkCompare cmp, const char path[])
 {
-  char        tmp[PETSC_MAX_PATH_LEN + 8], name[64];
+  char        tmp[PETSC_MAX_PATH_LEN + 32], name[64];
   FILE       *fp;
   PetscMPIInt rank;
+  int         bad;
 
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_rank(cmp->comm, &rank));
   if (rank) PetscFunctionReturn(0);
-  PetscCall(PetscSNPrintf(tmp, sizeof(tmp), "%s.tmp", path));
+  PetscCall(PetscSNPrintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()));
+  PetscCall(StkFileRegisterTemporary(tmp));
   fp = fopen(tmp, "w");
-  PetscCheck(fp, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "-o: cannot write %s", tmp);
+  if (!fp) PetscCall(StkFileUnregisterTemporary(tmp));
+  PetscCheck(fp, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "%s: cannot write %s", path, tmp);
   fprintf(fp, "regime,env,scenario,policy");
   for (PetscInt j = 0; j < cmp->ncolumns; j++) {
     PetscCall(StkCompareGetColumnName(cmp, j, name, sizeof(name)));
@@ -98,7 +103,10 @@ static PetscErrorCode WriteCsv(StkCompare cmp, const char path[])
     for (PetscInt j = 0; j < cmp->ncolumns; j++) fprintf(fp, ",%.10g", (double)cmp->summary[row * cmp->ncolumns + j]);
     fprintf(fp, "\n");
   }
-  PetscCheck(!fclose(fp) && !rename(tmp, path), PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "-o: cannot write %s", path);
+  bad = fclose(fp) || rename(tmp, path);
+  if (bad) (void)unlink(tmp);
+  PetscCall(StkFileUnregisterTemporary(tmp));
+  PetscCheck(!bad, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "%s: cannot write the file", path);
   PetscFunctionReturn(0);
 }
 
@@ -221,11 +229,12 @@ PetscErrorCode StkCompareWrite(StkCompare cmp)
 {
   StkH5          file;
   PetscErrorCode ierr;
-  char           csv[PETSC_MAX_PATH_LEN], *dot;
+  char           csv[PETSC_MAX_PATH_LEN], staged[PETSC_MAX_PATH_LEN], *dot;
 
   PetscFunctionBeginUser;
-  PetscCheck(cmp->setupcalled, cmp->comm, PETSC_ERR_ARG_WRONGSTATE, "StkCompareRun must be called before StkCompareWrite");
-  PetscCall(StkH5Create(cmp->comm, cmp->out, &file));
+  PetscCheck(cmp->setupcalled && cmp->outputs, cmp->comm, PETSC_ERR_ARG_WRONGSTATE, "StkCompareRun must be called before StkCompareWrite");
+  PetscCall(StkOutputSetGetPath(cmp->outputs, cmp->out, staged, sizeof(staged)));
+  PetscCall(StkH5Create(cmp->comm, staged, &file));
   ierr = WriteContents(cmp, file);
   if (!ierr) ierr = StkH5Commit(file, "compare", NULL, 0, NULL);
   PetscCall(StkH5Destroy(&file));
@@ -233,6 +242,9 @@ PetscErrorCode StkCompareWrite(StkCompare cmp)
   PetscCall(PetscStrncpy(csv, cmp->out, sizeof(csv)));
   if ((dot = strrchr(csv, '.')) && !strchr(dot, '/')) *dot = 0;
   PetscCall(PetscStrlcat(csv, ".csv", sizeof(csv)));
-  PetscCall(WriteCsv(cmp, csv));
+  PetscCall(StkOutputSetGetPath(cmp->outputs, csv, staged, sizeof(staged)));
+  PetscCall(WriteCsv(cmp, staged));
+  PetscCall(StkOutputSetCommit(cmp->outputs)); /* the regimes' solution files, the .h5 and the .csv at once */
+  PetscCall(StkOutputSetDestroy(&cmp->outputs));
   PetscFunctionReturn(0);
 }

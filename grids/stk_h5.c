@@ -2,6 +2,7 @@
  * temporary name, renamed by StkH5Commit, with dimension scales and an XDMF sidecar. */
 #define _POSIX_C_SOURCE 200809L /* getpid, open */
 #include "stk_h5.h"
+#include "stk_files.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -24,10 +25,12 @@ struct _p_StkH5 {
   PetscBool committed;
 };
 
-/* Every HDF5 call: a negative hid_t/herr_t/htri_t raises PETSC_ERR_LIB naming the call and the file. */
+/* Every HDF5 call: a negative hid_t/herr_t/htri_t raises an error naming the file and the
+ * call: PETSC_ERR_FILE_READ on a file opened for reading (a damaged file, e.g. truncated),
+ * PETSC_ERR_FILE_WRITE on one being written (a full disk). */
 #define H5Call(file, call) \
   do { \
-    if ((call) < 0) SETERRQ((file)->comm, PETSC_ERR_LIB, "HDF5 call %s failed on file '%s'", #call, (file)->path); \
+    if ((call) < 0) SETERRQ((file)->comm, (file)->tmp[0] ? PETSC_ERR_FILE_WRITE : PETSC_ERR_FILE_READ, "%s: HDF5 call %s failed (damaged or truncated file?)", (file)->path, #call); \
   } while (0)
 
 /* ------------------------------------------------------------------------------------ */
@@ -86,7 +89,7 @@ PetscErrorCode StkH5CheckWritable(MPI_Comm comm, const char option[], const char
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   if (rank == 0) WritableReason(path ? path : "", sizeof(reason), reason);
   PetscCallMPI(MPI_Bcast(reason, (PetscMPIInt)sizeof(reason), MPI_CHAR, 0, comm));
-  PetscCheck(!reason[0], comm, PETSC_ERR_FILE_OPEN, "cannot write output file %s '%s': %s", option, path ? path : "(null)", reason);
+  PetscCheck(!reason[0], comm, PETSC_ERR_FILE_OPEN, "%s %s: cannot write the output file: %s", option, path ? path : "(null)", reason);
   PetscFunctionReturn(0);
 }
 
@@ -127,24 +130,50 @@ PetscErrorCode StkH5Create(MPI_Comm comm, const char path[], StkH5 *file)
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   if (rank == 0) PetscCall(PetscSNPrintf(f->tmp, sizeof(f->tmp), "%s.tmp.%ld", path, (long)getpid()));
   PetscCallMPI(MPI_Bcast(f->tmp, (PetscMPIInt)sizeof(f->tmp), MPI_CHAR, 0, comm));
+  PetscCall(StkFileRegisterTemporary(f->tmp)); /* removed on SIGINT/SIGTERM */
   PetscCall(MPIOAccess(f, &fapl));
   f->fid = H5Fcreate(f->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
   H5Call(f, H5Pclose(fapl));
   if (f->fid < 0) {
+    PetscCall(StkFileUnregisterTemporary(f->tmp));
     PetscCall(PetscFree(f));
-    SETERRQ(comm, PETSC_ERR_FILE_OPEN, "cannot create HDF5 file '%s' (temporary name '%s.tmp.PID')", path, path);
+    SETERRQ(comm, PETSC_ERR_FILE_OPEN, "%s: cannot create the HDF5 file (temporary name '%s.tmp.PID')", path, path);
   }
   *file = f;
   PetscFunctionReturn(0);
 }
 
+/* Rank 0's view of why PATH is no HDF5 file to read ("" if it is one): MPI-IO on a
+ * directory or a text file would print its own messages before ours. */
+static void ReadableReason(const char path[], size_t len, char reason[])
+{
+  struct stat st;
+  htri_t      is;
+
+  reason[0] = 0;
+  if (stat(path, &st)) snprintf(reason, len, "cannot open the HDF5 file for reading (%s)", strerror(errno));
+  else if (S_ISDIR(st.st_mode)) snprintf(reason, len, "is a directory, not an HDF5 file");
+  else if (!S_ISREG(st.st_mode)) snprintf(reason, len, "is not a regular file");
+  else {
+    H5E_BEGIN_TRY { is = H5Fis_hdf5(path); }
+    H5E_END_TRY;
+    if (is <= 0) snprintf(reason, len, "cannot open the HDF5 file for reading (not HDF5, or damaged: truncated?)");
+  }
+}
+
 PetscErrorCode StkH5Open(MPI_Comm comm, const char path[], StkH5 *file)
 {
-  StkH5 f;
-  hid_t fapl;
+  StkH5       f;
+  hid_t       fapl;
+  PetscMPIInt rank;
+  char        reason[256] = "";
 
   PetscFunctionBeginUser;
   *file = NULL;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (rank == 0) ReadableReason(path, sizeof(reason), reason);
+  PetscCallMPI(MPI_Bcast(reason, (PetscMPIInt)sizeof(reason), MPI_CHAR, 0, comm));
+  PetscCheck(!reason[0], comm, PETSC_ERR_FILE_OPEN, "%s: %s", path, reason);
   PetscCall(H5New(comm, path, &f));
   f->committed = PETSC_TRUE; /* nothing to rename or remove */
   PetscCall(MPIOAccess(f, &fapl));
@@ -152,7 +181,7 @@ PetscErrorCode StkH5Open(MPI_Comm comm, const char path[], StkH5 *file)
   H5Call(f, H5Pclose(fapl));
   if (f->fid < 0) {
     PetscCall(PetscFree(f));
-    SETERRQ(comm, PETSC_ERR_FILE_OPEN, "cannot open HDF5 file '%s' for reading (missing, or not HDF5)", path);
+    SETERRQ(comm, PETSC_ERR_FILE_OPEN, "%s: cannot open the HDF5 file for reading (not HDF5, or damaged: truncated?)", path);
   }
   *file = f;
   PetscFunctionReturn(0);
@@ -232,6 +261,7 @@ PetscErrorCode StkH5Destroy(StkH5 *file)
     PetscCallMPI(MPI_Comm_rank(f->comm, &rank));
     if (rank == 0) (void)unlink(f->tmp);
   }
+  if (f->tmp[0]) PetscCall(StkFileUnregisterTemporary(f->tmp));
   PetscCall(PetscFree(*file));
   PetscFunctionReturn(0);
 }
@@ -248,7 +278,7 @@ static PetscErrorCode PathExists(StkH5 file, hid_t loc, const char path[], Petsc
   htri_t       e;
 
   PetscFunctionBeginUser;
-  PetscCheck(len < sizeof(buf), file->comm, PETSC_ERR_ARG_SIZ, "HDF5 file '%s': object name too long: '%s'", file->path, path);
+  PetscCheck(len < sizeof(buf), file->comm, PETSC_ERR_ARG_SIZ, "%s: object name too long: '%s'", file->path, path);
   *exists = PETSC_TRUE;
   for (size_t i = 1; i <= len && *exists; i++) {
     if (i < len && path[i] != '/') continue;
@@ -265,12 +295,12 @@ static PetscErrorCode GroupOpen(StkH5 file, const char group[], PetscBool create
   PetscBool exists;
 
   PetscFunctionBeginUser;
-  PetscCheck(file->fid >= 0, file->comm, PETSC_ERR_ARG_WRONGSTATE, "HDF5 file '%s' is already closed", file->path);
+  PetscCheck(file->fid >= 0, file->comm, PETSC_ERR_ARG_WRONGSTATE, "%s: is already closed", file->path);
   PetscCall(PathExists(file, file->fid, group, &exists));
   if (exists) H5Call(file, *gid = H5Gopen2(file->fid, group, H5P_DEFAULT));
   else {
     hid_t lcpl;
-    PetscCheck(create, file->comm, PETSC_ERR_FILE_UNEXPECTED, "HDF5 file '%s' has no group '%s'", file->path, group);
+    PetscCheck(create, file->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: has no group '%s'", file->path, group);
     H5Call(file, lcpl = H5Pcreate(H5P_LINK_CREATE));
     H5Call(file, H5Pset_create_intermediate_group(lcpl, 1)); /* "network/layer0" works */
     H5Call(file, *gid = H5Gcreate2(file->fid, group, lcpl, H5P_DEFAULT, H5P_DEFAULT));
@@ -337,10 +367,10 @@ static PetscErrorCode GetStringAttribute(StkH5 file, hid_t loc, const char where
 
   PetscFunctionBeginUser;
   H5Call(file, exists = H5Aexists(loc, name));
-  PetscCheck(exists > 0, file->comm, PETSC_ERR_FILE_UNEXPECTED, "HDF5 file '%s': '%s' has no attribute '%s'", file->path, where, name);
+  PetscCheck(exists > 0, file->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: '%s' has no attribute '%s'", file->path, where, name);
   H5Call(file, attr = H5Aopen(loc, name, H5P_DEFAULT));
   H5Call(file, type = H5Aget_type(attr));
-  PetscCheck(H5Tget_class(type) == H5T_STRING, file->comm, PETSC_ERR_FILE_UNEXPECTED, "HDF5 file '%s': attribute '%s' of '%s' is not a string", file->path, name, where);
+  PetscCheck(H5Tget_class(type) == H5T_STRING, file->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: attribute '%s' of '%s' is not a string", file->path, name, where);
   H5Call(file, vlen = H5Tis_variable_str(type));
   H5Call(file, memtype = H5Tcopy(H5T_C_S1));
   if (vlen) {
@@ -381,7 +411,7 @@ static PetscErrorCode WriteArray1D(StkH5 file, hid_t gid, const char name[], hsi
 
   PetscFunctionBeginUser;
   PetscCall(Exists(file, gid, name, &exists));
-  PetscCheck(!exists, file->comm, PETSC_ERR_ARG_WRONGSTATE, "HDF5 file '%s': dataset '%s' written twice", file->path, name);
+  PetscCheck(!exists, file->comm, PETSC_ERR_ARG_WRONGSTATE, "%s: dataset '%s' written twice", file->path, name);
   PetscCallMPI(MPI_Comm_rank(file->comm, &rank));
   H5Call(file, space = H5Screate_simple(1, &n, NULL));
   H5Call(file, mem = H5Screate_simple(1, &n, NULL));
@@ -442,7 +472,7 @@ PetscErrorCode StkH5WriteArray2D(StkH5 file, const char group[], const char name
   PetscFunctionBeginUser;
   PetscCall(GroupOpen(file, group, PETSC_TRUE, &gid));
   PetscCall(Exists(file, gid, name, &exists));
-  PetscCheck(!exists, file->comm, PETSC_ERR_ARG_WRONGSTATE, "HDF5 file '%s': dataset '%s' written twice", file->path, name);
+  PetscCheck(!exists, file->comm, PETSC_ERR_ARG_WRONGSTATE, "%s: dataset '%s' written twice", file->path, name);
   PetscCallMPI(MPI_Comm_rank(file->comm, &rank));
   H5Call(file, space = H5Screate_simple(2, shape, NULL));
   H5Call(file, mem = H5Screate_simple(2, shape, NULL));
@@ -597,7 +627,7 @@ static PetscErrorCode TrailingScale(StkH5 file, hid_t gid, const char name[], Pe
   }
   H5Call(file, *scale = H5Dopen2(gid, name, H5P_DEFAULT));
   H5Call(file, space = H5Dget_space(*scale));
-  PetscCheck(H5Sget_simple_extent_ndims(space) == 1 && H5Sget_simple_extent_dims(space, &len, NULL) == 1 && len == (hsize_t)ncomp, file->comm, PETSC_ERR_ARG_INCOMP, "HDF5 file '%s': trailing dimension '%s' already exists with another length than %" PetscInt_FMT, file->path, name, ncomp);
+  PetscCheck(H5Sget_simple_extent_ndims(space) == 1 && H5Sget_simple_extent_dims(space, &len, NULL) == 1 && len == (hsize_t)ncomp, file->comm, PETSC_ERR_ARG_INCOMP, "%s: trailing dimension '%s' already exists with another length than %" PetscInt_FMT, file->path, name, ncomp);
   H5Call(file, H5Sclose(space));
   PetscFunctionReturn(0);
 }
@@ -616,7 +646,7 @@ static PetscErrorCode AttachScales(StkH5 file, hid_t gid, hid_t ds, const char g
 
     PetscCall(StkGridGetName(grid, k, &name));
     PetscCall(Exists(file, gid, name, &exists));
-    PetscCheck(exists, file->comm, PETSC_ERR_ORDER, "HDF5 file '%s': group '%s' has no coordinate '%s': call StkH5WriteGrid() before StkH5WriteField()", file->path, group, name);
+    PetscCheck(exists, file->comm, PETSC_ERR_ORDER, "%s: group '%s' has no coordinate '%s': call StkH5WriteGrid() before StkH5WriteField()", file->path, group, name);
     H5Call(file, scale = H5Dopen2(gid, name, H5P_DEFAULT));
     H5Call(file, H5DSattach_scale(ds, scale, (unsigned)k));
     H5Call(file, H5Dclose(scale));
@@ -675,7 +705,7 @@ PetscErrorCode StkH5WriteField(StkH5 file, const char group[], const char name[]
   PetscCall(FieldSpace(grid, ncomp, xs, xm, &rank, shape, start, count));
   PetscCall(GroupOpen(file, group, PETSC_TRUE, &gid));
   PetscCall(Exists(file, gid, name, &exists));
-  PetscCheck(!exists, file->comm, PETSC_ERR_ARG_WRONGSTATE, "HDF5 file '%s': dataset '%s/%s' written twice", file->path, group, name);
+  PetscCheck(!exists, file->comm, PETSC_ERR_ARG_WRONGSTATE, "%s: dataset '%s/%s' written twice", file->path, group, name);
   H5Call(file, space = H5Screate_simple(rank, shape, NULL));
   H5Call(file, ds = H5Dcreate2(gid, name, H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
   H5Call(file, H5Sclose(space));
@@ -748,14 +778,14 @@ static PetscErrorCode CheckScalarFields(StkH5 file, const char group[], StkGrid 
     int       rank;
 
     PetscCall(Exists(file, gid, fields[f], &exists));
-    PetscCheck(exists, file->comm, PETSC_ERR_ARG_WRONG, "HDF5 file '%s': no field '%s/%s' to describe in the XDMF sidecar", file->path, group, fields[f]);
+    PetscCheck(exists, file->comm, PETSC_ERR_ARG_WRONG, "%s: no field '%s/%s' to describe in the XDMF sidecar", file->path, group, fields[f]);
     H5Call(file, ds = H5Dopen2(gid, fields[f], H5P_DEFAULT));
     H5Call(file, space = H5Dget_space(ds));
     H5Call(file, rank = H5Sget_simple_extent_ndims(space));
     H5Call(file, H5Sget_simple_extent_dims(space, dims, NULL));
     same = (PetscBool)(rank == dim);
     for (PetscInt k = 0; same && k < dim; k++) same = (PetscBool)(dims[k] == (hsize_t)n[k]);
-    PetscCheck(same, file->comm, PETSC_ERR_ARG_WRONG, "HDF5 file '%s': field '%s/%s' is not a scalar field of the grid, cannot describe it in the XDMF sidecar", file->path, group, fields[f]);
+    PetscCheck(same, file->comm, PETSC_ERR_ARG_WRONG, "%s: field '%s/%s' is not a scalar field of the grid, cannot describe it in the XDMF sidecar", file->path, group, fields[f]);
     H5Call(file, H5Sclose(space));
     H5Call(file, H5Dclose(ds));
   }
@@ -853,16 +883,20 @@ static void WriteSidecar(StkH5 file, const char group[], StkGrid grid, PetscInt 
     return;
   }
   snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", xmf, (long)getpid());
-  if (!(fp = fopen(tmp, "w"))) {
-    snprintf(reason, len, "cannot create '%s' (%s)", tmp, strerror(errno));
+  if (StkFileRegisterTemporary(tmp)) {
+    snprintf(reason, len, "cannot register the temporary '%s'", tmp);
     return;
   }
-  bad = WriteXdmf(fp, base, group, grid, nfields, fields);
-  bad = fclose(fp) || bad;
-  if (bad || rename(tmp, xmf)) {
-    snprintf(reason, len, "cannot write XDMF sidecar '%s' (%s)", xmf, strerror(errno));
-    (void)unlink(tmp);
+  if (!(fp = fopen(tmp, "w"))) snprintf(reason, len, "cannot create '%s' (%s)", tmp, strerror(errno));
+  else {
+    bad = WriteXdmf(fp, base, group, grid, nfields, fields);
+    bad = fclose(fp) || bad;
+    if (bad || rename(tmp, xmf)) {
+      snprintf(reason, len, "cannot write XDMF sidecar '%s' (%s)", xmf, strerror(errno));
+      (void)unlink(tmp);
+    }
   }
+  (void)StkFileUnregisterTemporary(tmp);
 }
 
 PetscErrorCode StkH5Commit(StkH5 file, const char group[], StkGrid grid, PetscInt nfields, const char *const fields[])
@@ -872,10 +906,11 @@ PetscErrorCode StkH5Commit(StkH5 file, const char group[], StkGrid grid, PetscIn
   char        reason[PETSC_MAX_PATH_LEN + 128] = "";
 
   PetscFunctionBeginUser;
-  PetscCheck(!file->committed && file->fid >= 0, file->comm, PETSC_ERR_ARG_WRONGSTATE, "HDF5 file '%s' is not open for writing (already committed?)", file->path);
+  PetscCheck(!file->committed && file->fid >= 0, file->comm, PETSC_ERR_ARG_WRONGSTATE, "%s: is not open for writing (already committed?)", file->path);
   PetscCall(CheckScalarFields(file, group, grid, nfields, fields));
   PetscCall(OpenObjectCount(file, &open_objects));
-  if (PetscDefined(USE_DEBUG)) PetscCheck(open_objects == 0, file->comm, PETSC_ERR_PLIB, "HDF5 file '%s': %ld objects left open", file->path, (long)open_objects);
+  if (PetscDefined(USE_DEBUG)) PetscCheck(open_objects == 0, file->comm, PETSC_ERR_PLIB, "%s: %ld objects left open", file->path, (long)open_objects);
+  PetscCall(StkFileTestWriteDelay(file->tmp)); /* test hook: a signal arrives during the write */
   PetscCall(CloseFile(file));
   PetscCallMPI(MPI_Barrier(file->comm));
   PetscCallMPI(MPI_Comm_rank(file->comm, &rank));
@@ -883,8 +918,11 @@ PetscErrorCode StkH5Commit(StkH5 file, const char group[], StkGrid grid, PetscIn
   if (rank == 0 && !reason[0] && nfields) WriteSidecar(file, group, grid, nfields, fields, sizeof(reason), reason);
   PetscCallMPI(MPI_Bcast(reason, (PetscMPIInt)sizeof(reason), MPI_CHAR, 0, file->comm));
   /* the data file is in place even if only the sidecar failed */
-  if (!reason[0] || strncmp(reason, "cannot rename", 13)) file->committed = PETSC_TRUE;
-  PetscCheck(!reason[0], file->comm, PETSC_ERR_FILE_WRITE, "writing HDF5 file '%s': %s", file->path, reason);
+  if (!reason[0] || strncmp(reason, "cannot rename", 13)) {
+    file->committed = PETSC_TRUE;
+    PetscCall(StkFileUnregisterTemporary(file->tmp));
+  }
+  PetscCheck(!reason[0], file->comm, PETSC_ERR_FILE_WRITE, "%s: %s", file->path, reason);
   PetscFunctionReturn(0);
 }
 
@@ -903,14 +941,14 @@ static PetscErrorCode ReadWhole(StkH5 file, hid_t gid, const char group[], const
 
   PetscFunctionBeginUser;
   PetscCall(Exists(file, gid, name, &exists));
-  PetscCheck(exists, file->comm, PETSC_ERR_FILE_UNEXPECTED, "HDF5 file '%s': no dataset '%s/%s'", file->path, group, name);
+  PetscCheck(exists, file->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: no dataset '%s/%s'", file->path, group, name);
   H5Call(file, ds = H5Dopen2(gid, name, H5P_DEFAULT));
   H5Call(file, space = H5Dget_space(ds));
   H5Call(file, found = H5Sget_simple_extent_ndims(space));
   if (found != rank) {
     H5Call(file, H5Sclose(space));
     H5Call(file, H5Dclose(ds));
-    SETERRQ(file->comm, PETSC_ERR_FILE_UNEXPECTED, "HDF5 file '%s': dataset '%s/%s' has %d dimension(s), expected %d", file->path, group, name, found, rank);
+    SETERRQ(file->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: dataset '%s/%s' has %d dimension(s), expected %d", file->path, group, name, found, rank);
   }
   H5Call(file, H5Sget_simple_extent_dims(space, dims, NULL));
   for (int d = 0; d < rank; d++) total *= dims[d];
@@ -932,9 +970,25 @@ static PetscErrorCode ReadCoordinates(StkH5 file, hid_t gid, const char group[],
 
   PetscFunctionBeginUser;
   PetscCall(Exists(file, gid, name, &exists));
-  PetscCheck(exists, file->comm, PETSC_ERR_FILE_UNEXPECTED, "HDF5 file '%s': group '%s' lists coordinate '%s' but has no such dataset", file->path, group, name);
+  PetscCheck(exists, file->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: group '%s' lists coordinate '%s' but has no such dataset", file->path, group, name);
   PetscCall(ReadWhole(file, gid, group, name, 1, &len, x));
   *n = (PetscInt)len;
+  if (*n < 2) PetscCall(PetscFree(*x));
+  PetscCheck(*n >= 2, file->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: dataset '%s/%s' has %" PetscInt_FMT " coordinate(s), a grid needs at least 2", file->path, group, name, *n);
+  for (PetscInt i = 0; i < *n; i++) {
+    if (PetscIsInfOrNanReal((*x)[i])) {
+      const PetscReal xi = (*x)[i];
+      PetscCall(PetscFree(*x));
+      SETERRQ(file->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: dataset '%s/%s' holds a non-finite coordinate (%s[%" PetscInt_FMT "] = %g)", file->path, group, name, name, i, (double)xi);
+    }
+  }
+  for (PetscInt i = 0; i + 1 < *n; i++) {
+    const PetscReal xi = (*x)[i], xn = (*x)[i + 1];
+    if (!(xn > xi)) {
+      PetscCall(PetscFree(*x));
+      SETERRQ(file->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: dataset '%s/%s': coordinates must increase strictly, got %s[%" PetscInt_FMT "] = %g and %s[%" PetscInt_FMT "] = %g", file->path, group, name, name, i, (double)xi, name, i + 1, (double)xn);
+    }
+  }
   PetscFunctionReturn(0);
 }
 
@@ -950,14 +1004,14 @@ static PetscErrorCode ReadDirections(StkH5 file, hid_t gid, const char group[], 
     PetscReal *x;
     PetscInt   n = 0;
 
-    PetscCheck(dim < STK_MAX_DIM, file->comm, PETSC_ERR_FILE_UNEXPECTED, "HDF5 file '%s': group '%s' lists more than %d coordinates", file->path, group, STK_MAX_DIM);
+    PetscCheck(dim < STK_MAX_DIM, file->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: group '%s' lists more than %d coordinates", file->path, group, STK_MAX_DIM);
     PetscCall(StkGridSetDimension(g, ++dim));
     PetscCall(ReadCoordinates(file, gid, group, tok, &n, &x));
     PetscCall(StkGridSetCoordinates(g, dim - 1, n, x));
     PetscCall(StkGridSetName(g, dim - 1, tok));
     PetscCall(PetscFree(x));
   }
-  PetscCheck(dim > 0, file->comm, PETSC_ERR_FILE_UNEXPECTED, "HDF5 file '%s': group '%s' lists no coordinates", file->path, group);
+  PetscCheck(dim > 0, file->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: group '%s' lists no coordinates", file->path, group);
   PetscFunctionReturn(0);
 }
 
@@ -1002,7 +1056,7 @@ static PetscErrorCode OpenField(StkH5 file, hid_t gid, const char group[], const
   PetscFunctionBeginUser;
   FormatShape(rank, shape, sizeof(want), want);
   PetscCall(Exists(file, gid, name, &exists));
-  PetscCheck(exists, file->comm, PETSC_ERR_FILE_UNEXPECTED, "HDF5 file '%s': no dataset '%s/%s' (expected a field of shape %s)", file->path, group, name, want);
+  PetscCheck(exists, file->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: no dataset '%s/%s' (expected a field of shape %s)", file->path, group, name, want);
   H5Call(file, *ds = H5Dopen2(gid, name, H5P_DEFAULT));
   H5Call(file, space = H5Dget_space(*ds));
   H5Call(file, found = H5Sget_simple_extent_ndims(space));
@@ -1013,7 +1067,7 @@ static PetscErrorCode OpenField(StkH5 file, hid_t gid, const char group[], const
   if (!same) {
     FormatShape(found, dims, sizeof(got), got);
     H5Call(file, H5Dclose(*ds));
-    SETERRQ(file->comm, PETSC_ERR_FILE_UNEXPECTED, "HDF5 file '%s': dataset '%s/%s' has shape %s, expected %s for this grid and component count", file->path, group, name, got, want);
+    SETERRQ(file->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: dataset '%s/%s' has shape %s, expected %s for this grid and component count", file->path, group, name, got, want);
   }
   PetscFunctionReturn(0);
 }
@@ -1065,7 +1119,7 @@ static PetscErrorCode OpenAttribute(StkH5 file, const char group[], const char n
   PetscFunctionBeginUser;
   PetscCall(GroupOpen(file, group, PETSC_FALSE, gid));
   H5Call(file, exists = H5Aexists(*gid, name));
-  PetscCheck(exists > 0, file->comm, PETSC_ERR_FILE_UNEXPECTED, "HDF5 file '%s': group '%s' has no attribute '%s'", file->path, group, name);
+  PetscCheck(exists > 0, file->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: group '%s' has no attribute '%s'", file->path, group, name);
   H5Call(file, *attr = H5Aopen(*gid, name, H5P_DEFAULT));
   PetscFunctionReturn(0);
 }
@@ -1094,7 +1148,7 @@ PetscErrorCode StkH5ReadAttributeInt(StkH5 file, const char group[], const char 
   H5Call(file, H5Aread(attr, H5T_NATIVE_INT64, &v));
   H5Call(file, H5Aclose(attr));
   H5Call(file, H5Gclose(gid));
-  PetscCheck(v >= PETSC_MIN_INT && v <= PETSC_MAX_INT, file->comm, PETSC_ERR_ARG_OUTOFRANGE, "HDF5 file '%s': attribute '%s' = %lld does not fit a PetscInt", file->path, name, (long long)v);
+  PetscCheck(v >= PETSC_MIN_INT && v <= PETSC_MAX_INT, file->comm, PETSC_ERR_ARG_OUTOFRANGE, "%s: attribute '%s' = %lld does not fit a PetscInt", file->path, name, (long long)v);
   *value = (PetscInt)v;
   PetscFunctionReturn(0);
 }
@@ -1116,7 +1170,7 @@ static PetscErrorCode IsObjectOfType(StkH5 file, hid_t loc, const char name[], H
   hid_t obj;
 
   PetscFunctionBeginUser;
-  PetscCheck(file->fid >= 0, file->comm, PETSC_ERR_ARG_WRONGSTATE, "HDF5 file '%s' is already closed", file->path);
+  PetscCheck(file->fid >= 0, file->comm, PETSC_ERR_ARG_WRONGSTATE, "%s: is already closed", file->path);
   PetscCall(PathExists(file, loc, name, is));
   if (!*is) PetscFunctionReturn(0);
   H5Call(file, obj = H5Oopen(loc, name, H5P_DEFAULT));
@@ -1186,5 +1240,22 @@ PetscErrorCode StkH5ReadArray2D(StkH5 file, const char group[], const char name[
   H5Call(file, H5Gclose(gid));
   *rows = (PetscInt)dims[0];
   *cols = (PetscInt)dims[1];
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkH5CheckFinite(StkH5 file, const char group[], const char name[], Vec v)
+{
+  const PetscScalar *a;
+  PetscInt           n, bad = 0, total;
+
+  PetscFunctionBeginUser;
+  PetscCall(VecGetLocalSize(v, &n));
+  PetscCall(VecGetArrayRead(v, &a));
+  for (PetscInt i = 0; i < n; i++)
+    if (PetscIsInfOrNanScalar(a[i])) bad++;
+  PetscCall(VecRestoreArrayRead(v, &a));
+  PetscCall(VecGetSize(v, &total));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPIU_INT, MPI_SUM, file->comm));
+  PetscCheck(!bad, file->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: dataset '%s/%s' contains %" PetscInt_FMT " non-finite value(s) (NaN or Inf) among %" PetscInt_FMT, file->path, group, name, bad, total);
   PetscFunctionReturn(0);
 }

@@ -7,8 +7,10 @@
  * "component" or "control") when it has more than one component.
  *
  * A file is created under a temporary name (PATH.tmp.PID) and renamed onto PATH by
- * StkH5Commit; StkH5Destroy on an uncommitted file removes the temporary, so an
- * interrupted or failed run never leaves a half-written file under PATH. */
+ * StkH5Commit; StkH5Destroy on an uncommitted file removes the temporary, and SIGINT or
+ * SIGTERM during the write removes it too (stk_files.h), so an interrupted or failed
+ * run never leaves a half-written file under PATH nor a temporary next to it.
+ * Coordinates read back must be finite and increase strictly. */
 #pragma once
 #include "stk_grid.h"
 
@@ -60,6 +62,9 @@ PETSC_EXTERN PetscErrorCode StkH5ReadArray2D(StkH5 file, const char group[], con
 PETSC_EXTERN PetscErrorCode StkH5ReadGrid(StkH5 file, const char group[], StkGrid *grid);
 /* Read a field into a new global vector on `grid` (ncomp must match the file). */
 PETSC_EXTERN PetscErrorCode StkH5ReadField(StkH5 file, const char group[], const char name[], StkGrid grid, PetscInt ncomp, Vec *global);
+/* Errors (naming the file and GROUP/NAME, the dataset `v` was read from) unless every
+ * entry of v is finite (collective). */
+PETSC_EXTERN PetscErrorCode StkH5CheckFinite(StkH5 file, const char group[], const char name[], Vec v);
 PETSC_EXTERN PetscErrorCode StkH5ReadAttributeReal(StkH5 file, const char group[], const char name[], PetscReal *value);
 PETSC_EXTERN PetscErrorCode StkH5ReadAttributeInt(StkH5 file, const char group[], const char name[], PetscInt *value);
 PETSC_EXTERN PetscErrorCode StkH5ReadAttributeString(StkH5 file, const char group[], const char name[], size_t len, char value[]);

@@ -116,7 +116,7 @@ static PetscErrorCode Require(Reader *r, PetscBool dataset, const char name[])
   PetscFunctionBeginUser;
   if (dataset) PetscCall(StkH5HasDataset(r->file, r->group, name, &has));
   else PetscCall(StkH5HasAttribute(r->file, r->group, name, &has));
-  PetscCheck(has, r->comm, PETSC_ERR_FILE_UNEXPECTED, "network file '%s': missing %s '/%s/%s'", r->path, dataset ? "dataset" : "attribute", r->group, name);
+  PetscCheck(has, r->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: missing %s '/%s/%s'", r->path, dataset ? "dataset" : "attribute", r->group, name);
   PetscFunctionReturn(0);
 }
 
@@ -161,7 +161,14 @@ static PetscErrorCode ReadArray(Reader *r, const char name[], PetscInt n, const 
   PetscCall(StkH5ReadArray(r->file, r->group, name, &found, &a));
   if (found != n) {
     PetscCall(PetscFree(a));
-    SETERRQ(r->comm, PETSC_ERR_FILE_UNEXPECTED, "network file '%s': dataset '/%s/%s' has shape (%" PetscInt_FMT ",), expected (%" PetscInt_FMT ",) for %s", r->path, r->group, name, found, n, needs);
+    SETERRQ(r->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: dataset '/%s/%s' has shape (%" PetscInt_FMT ",), expected (%" PetscInt_FMT ",) for %s", r->path, r->group, name, found, n, needs);
+  }
+  for (PetscInt i = 0; i < n; i++) {
+    if (PetscIsInfOrNanReal(a[i])) {
+      const PetscReal bad = a[i];
+      PetscCall(PetscFree(a));
+      SETERRQ(r->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: dataset '/%s/%s' holds a non-finite value (%s[%" PetscInt_FMT "] = %g)", r->path, r->group, name, name, i, (double)bad);
+    }
   }
   PetscCall(PetscArraycpy(value, a, n));
   PetscCall(PetscFree(a));
@@ -177,17 +184,17 @@ static PetscErrorCode ReadShape(Reader *r, NetHeader *h)
   PetscFunctionBeginUser;
   PetscCall(ReadInt(r, "inputs", &h->nin));
   PetscCall(ReadInt(r, "hidden_layers", &h->nhidden));
-  PetscCheck(h->nin >= 1 && h->nin <= STK_NET_MAX_INPUTS, r->comm, PETSC_ERR_FILE_UNEXPECTED, "network file '%s': attribute '/%s/inputs' must be in 1..%d, got %" PetscInt_FMT, r->path, r->group, STK_NET_MAX_INPUTS, h->nin);
-  PetscCheck(h->nhidden >= 1 && h->nhidden <= STK_NET_MAX_LAYERS, r->comm, PETSC_ERR_FILE_UNEXPECTED, "network file '%s': attribute '/%s/hidden_layers' must be in 1..%d, got %" PetscInt_FMT, r->path, r->group, STK_NET_MAX_LAYERS, h->nhidden);
+  PetscCheck(h->nin >= 1 && h->nin <= STK_NET_MAX_INPUTS, r->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: attribute '/%s/inputs' must be in 1..%d, got %" PetscInt_FMT, r->path, r->group, STK_NET_MAX_INPUTS, h->nin);
+  PetscCheck(h->nhidden >= 1 && h->nhidden <= STK_NET_MAX_LAYERS, r->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: attribute '/%s/hidden_layers' must be in 1..%d, got %" PetscInt_FMT, r->path, r->group, STK_NET_MAX_LAYERS, h->nhidden);
   PetscCall(PetscSNPrintf(needs, sizeof(needs), "%" PetscInt_FMT " hidden layers", h->nhidden));
   PetscCall(ReadArray(r, "layer_sizes", h->nhidden + 2, needs, sizes));
   h->nweights = 0;
   for (PetscInt l = 0; l < h->nhidden + 2; l++) {
     h->size[l] = (PetscInt)sizes[l];
-    PetscCheck((PetscReal)h->size[l] == sizes[l] && h->size[l] >= 1 && h->size[l] <= STK_NET_MAX_WIDTH, r->comm, PETSC_ERR_FILE_UNEXPECTED, "network file '%s': dataset '/%s/layer_sizes' holds a size that is not an integer in 1..%d", r->path, r->group, STK_NET_MAX_WIDTH);
+    PetscCheck((PetscReal)h->size[l] == sizes[l] && h->size[l] >= 1 && h->size[l] <= STK_NET_MAX_WIDTH, r->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: dataset '/%s/layer_sizes' holds a size that is not an integer in 1..%d", r->path, r->group, STK_NET_MAX_WIDTH);
     if (l > 0) h->nweights += h->size[l] * (h->size[l - 1] + 1);
   }
-  PetscCheck(h->size[0] == h->nin && h->size[h->nhidden + 1] == 1, r->comm, PETSC_ERR_FILE_UNEXPECTED, "network file '%s': dataset '/%s/layer_sizes' must start with the number of inputs and end with 1", r->path, r->group);
+  PetscCheck(h->size[0] == h->nin && h->size[h->nhidden + 1] == 1, r->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: dataset '/%s/layer_sizes' must start with the number of inputs and end with 1", r->path, r->group);
   PetscFunctionReturn(0);
 }
 
@@ -224,12 +231,15 @@ static PetscErrorCode ReadNetwork(Reader *r, NetHeader *h, PetscReal **w)
 
   PetscFunctionBeginUser;
   PetscCall(StkH5HasGroup(r->file, r->group, &has));
-  PetscCheck(has, r->comm, PETSC_ERR_FILE_UNEXPECTED, "network file '%s' has no group '/%s'", r->path, r->group);
+  PetscCheck(has, r->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: has no group '/%s'", r->path, r->group);
   PetscCall(ReadShape(r, h));
   PetscCall(ReadArray(r, "input_lo", h->nin, "the inputs", h->lo));
   PetscCall(ReadArray(r, "input_hi", h->nin, "the inputs", h->hi));
   PetscCall(ReadReal(r, "u_min", &h->u_min));
   PetscCall(ReadReal(r, "u_max", &h->u_max));
+  PetscCheck(!PetscIsInfOrNanReal(h->u_min) && !PetscIsInfOrNanReal(h->u_max) && h->u_min < h->u_max, r->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: attributes '/%s/u_min' = %g and '/%s/u_max' = %g: must be finite with u_min < u_max", r->path, r->group, (double)h->u_min, r->group, (double)h->u_max);
+  for (PetscInt k = 0; k < h->nin; k++)
+    PetscCheck(h->lo[k] < h->hi[k], r->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: datasets '/%s/input_lo' and '/%s/input_hi': input %" PetscInt_FMT " has lo %g >= hi %g", r->path, r->group, r->group, k, (double)h->lo[k], (double)h->hi[k]);
   PetscCall(ReadInt(r, "seed", &h->seed));
   PetscCall(ReadString(r, "input_names", PETSC_TRUE, sizeof(h->names), h->names));
   PetscCall(ReadFitStats(r, h));
@@ -274,7 +284,7 @@ PetscErrorCode StkNetLoad(MPI_Comm comm, const char path[], const char group[], 
   *net = NULL;
   PetscCall(PetscMemzero(&h, sizeof(h)));
   PetscCall(StkH5TestFile(comm, path, &readable));
-  PetscCheck(readable, comm, PETSC_ERR_FILE_OPEN, "cannot open network file '%s' (missing, or not HDF5)", path);
+  PetscCheck(readable, comm, PETSC_ERR_FILE_OPEN, "%s: cannot open the network file (missing, or not HDF5)", path);
   PetscCall(StkH5Open(comm, path, &r.file));
   ierr = ReadNetwork(&r, &h, &w);
   if (!ierr) ierr = BuildNetwork(comm, &h, w, net);

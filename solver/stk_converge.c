@@ -3,6 +3,7 @@
  * (stk_converge.h; moved here from cli/cmd_converge.c, issue 11). */
 #include "stk_converge.h"
 #include "stk_options.h"
+#include "stk_files.h"
 #include "stk_version.h"
 #include <stdio.h>
 #include <unistd.h>
@@ -618,13 +619,19 @@ PetscErrorCode StkConvergeWriteCSV(StkConverge C, const char path[])
   PetscCall(CheckDone(C));
   PetscCallMPI(MPI_Comm_rank(C->comm, &rank));
   if (rank == 0) {
+    int bad;
     PetscCall(PetscSNPrintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()));
+    PetscCall(StkFileRegisterTemporary(tmp)); /* removed on SIGINT/SIGTERM */
     fp = fopen(tmp, "w");
-    PetscCheck(fp, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "cannot write the convergence table '%s'", path);
+    if (!fp) PetscCall(StkFileUnregisterTemporary(tmp));
+    PetscCheck(fp, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "%s: cannot write the convergence table", path);
     for (PetscInt c = 0; c < NCOLUMNS; c++) fprintf(fp, "%s%s", columns[c], c + 1 < NCOLUMNS ? "," : "\n");
     for (PetscInt l = 0; l < C->levels; l++)
       for (PetscInt c = 0; c < NCOLUMNS; c++) fprintf(fp, "%.10g%s", (double)C->table[c][l], c + 1 < NCOLUMNS ? "," : "\n");
-    PetscCheck(!fclose(fp) && !rename(tmp, path), PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "cannot write the convergence table '%s'", path);
+    bad = fclose(fp) || rename(tmp, path);
+    if (bad) (void)unlink(tmp);
+    PetscCall(StkFileUnregisterTemporary(tmp));
+    PetscCheck(!bad, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "%s: cannot write the convergence table", path);
   }
   PetscCallMPI(MPI_Barrier(C->comm));
   PetscFunctionReturn(0);

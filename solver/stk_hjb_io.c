@@ -98,10 +98,13 @@ static PetscErrorCode ReadSolution(MPI_Comm comm, StkH5 file, StkModel *model, S
   PetscCall(StkModelGetDimension(*model, &dim));
   PetscCall(StkGridGetDimension(*grid, &gdim));
   PetscCall(StkH5GetPath(file, &path));
-  PetscCheck(dim == gdim, comm, PETSC_ERR_FILE_UNEXPECTED, "solution file '%s': the model is %" PetscInt_FMT "-D but group '%s' has %" PetscInt_FMT " coordinate(s)", path, dim, solution_group, gdim);
+  PetscCheck(dim == gdim, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: the model is %" PetscInt_FMT "-D but group '%s' has %" PetscInt_FMT " coordinate(s)", path, dim, solution_group, gdim);
   PetscCall(StkModelGetNumControls(*model, &nu));
+  /* a NaN here would run silently (an expert of NaN drift): the density may hold NaN */
   if (V) PetscCall(StkH5ReadField(file, solution_group, value_name, *grid, 1, V));
+  if (V) PetscCall(StkH5CheckFinite(file, solution_group, value_name, *V));
   if (u) PetscCall(StkH5ReadField(file, solution_group, policy_name, *grid, nu, u));
+  if (u) PetscCall(StkH5CheckFinite(file, solution_group, policy_name, *u));
   PetscFunctionReturn(0);
 }
 

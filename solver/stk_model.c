@@ -406,8 +406,14 @@ PetscErrorCode StkModelWriteParams(StkH5 file, const char group[], size_t n, con
 
 PetscErrorCode StkModelLoadParams(StkH5 file, const char group[], size_t n, const StkModelParam params[])
 {
+  const char *path;
+
   PetscFunctionBeginUser;
-  for (size_t i = 0; i < n; i++) PetscCall(StkH5ReadAttributeReal(file, group, params[i].name, params[i].value));
+  PetscCall(StkH5GetPath(file, &path));
+  for (size_t i = 0; i < n; i++) {
+    PetscCall(StkH5ReadAttributeReal(file, group, params[i].name, params[i].value));
+    PetscCheck(!PetscIsInfOrNanReal(*params[i].value), PETSC_COMM_SELF, PETSC_ERR_FILE_UNEXPECTED, "%s: attribute '%s/%s' is %g, expected a finite number", path, group, params[i].name, (double)*params[i].value);
+  }
   PetscFunctionReturn(0);
 }
 
@@ -424,13 +430,15 @@ static PetscErrorCode StkModelLoadInto(StkModel m, StkH5 file, const char group[
   PetscCall(StkH5ReadAttributeString(file, group, "model", sizeof(type), type));
   PetscCall(StkH5ReadAttributeInt(file, group, "dim", &dim));
   PetscCall(StkH5ReadAttributeReal(file, group, "rho", &rho));
-  PetscCheck(dim >= 1 && dim <= 2, m->comm, PETSC_ERR_FILE_UNEXPECTED, "HDF5 file '%s': attribute '%s/dim' is %" PetscInt_FMT ", expected 1 or 2", path, group, dim);
-  PetscCheck(rho > 0, m->comm, PETSC_ERR_FILE_UNEXPECTED, "HDF5 file '%s': attribute '%s/rho' is %g, expected > 0", path, group, (double)rho);
+  PetscCheck(dim >= 1 && dim <= 2, m->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: attribute '%s/dim' is %" PetscInt_FMT ", expected 1 or 2", path, group, dim);
+  PetscCheck(rho > 0, m->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: attribute '%s/rho' is %g, expected > 0", path, group, (double)rho);
   PetscCall(StkModelSetDimension(m, dim));
   PetscCall(StkModelSetType(m, type));
   m->rho = rho; /* after the type, which sets its default */
-  PetscCheck(m->ops.load, m->comm, PETSC_ERR_SUP, "HDF5 file '%s': model type '%s' cannot be read from a file (it has no load op)", path, type);
+  PetscCheck(m->ops.load, m->comm, PETSC_ERR_SUP, "%s: model type '%s' cannot be read from a file (it has no load op)", path, type);
   PetscCall(m->ops.load(m, file, group));
+  if (!strcmp(type, STK_MODEL_STAKING)) /* before SetUp, whose message would name an option */
+    PetscCheck(m->ulo[0] < m->uhi[0], m->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: attributes '%s/u_min' = %g and '%s/u_max' = %g: u_min must be < u_max", path, group, (double)m->ulo[0], group, (double)m->uhi[0]);
   PetscCall(StkModelSetUp(m));
   PetscFunctionReturn(0);
 }

@@ -114,7 +114,7 @@ expect_failure_of simulate sim_negative_csv 'negative.csv, line 2: cost -0.01 is
 expect_failure_of simulate sim_csv_wrong_family '-agents_cost_file .* needs -agents_cost empirical, got -agents_cost gamma' -agents_cost gamma -agents_cost_file "$datadir/costs_example.csv"
 expect_failure_of simulate sim_negative_u '-policy_u must be >= 0.*got -0.01' -policy fixed -policy_u -0.01
 expect_failure_of simulate sim_no_policy_file '-policy solution needs -policy_file' -policy solution
-expect_failure_of simulate sim_missing_policy_file "cannot open HDF5 file '.*nothere.h5'" -policy solution -policy_file "$tmp/nothere.h5"
+expect_failure_of simulate sim_missing_policy_file "nothere.h5: cannot open the HDF5 file" -policy solution -policy_file "$tmp/nothere.h5"
 expect_failure_of simulate sim_hedge_transitory '-sim_abm_response hedge needs -sim_abm_types persistent' -sim_type abm -sim_abm_response hedge
 expect_failure_of simulate sim_shock_after_end '-sim_shock_t 20.* lies after the end' -sim_t_final 10 -sim_shock_t 20
 expect_failure_of simulate sim_lq_model '-model lq has no token holders' -model lq

@@ -64,5 +64,28 @@ with tempfile.TemporaryDirectory() as tmp:
     check("XDMF sidecar", os.path.exists(os.path.join(tmp, "sol.xmf")))
     check("no temporary left", not glob.glob(os.path.join(tmp, "*.tmp*")))
 
+    # a damaged copy is refused by every reader, the message naming the file and the dataset
+    def damaged(name, change):
+        bad = os.path.join(tmp, name)
+        with open(path, "rb") as src, open(bad, "wb") as dst:
+            dst.write(src.read())
+        with h5py.File(bad, "r+") as f:
+            change(f["solution"])
+        return bad
+
+    def refused(what, args, expect, out=True):
+        run = subprocess.run([stakehjb, *args] + (["-o", os.path.join(tmp, "out.h5")] if out else []), capture_output=True, text=True)
+        check(f"{what} refused", run.returncode != 0 and expect in run.stderr and not os.path.exists(os.path.join(tmp, "out.h5")), run.stderr[-300:])
+
+    nan_value = damaged("nan_value.h5", lambda g: g["value"].__setitem__(Ellipsis, np.nan))
+    refused("expert from an all-NaN value function", ["simulate", "-policy", "expert", "-policy_file", nan_value], f"{nan_value}: dataset 'solution/value' contains")
+    flat_s = damaged("flat_s.h5", lambda g: g["s"].__setitem__(Ellipsis, 0.5))
+    refused("constant coordinates", ["fit", "-i", flat_s], f"{flat_s}: dataset 'solution/s': coordinates must increase strictly")
+    bounds = damaged("bounds.h5", lambda g: (g.attrs.__setitem__("u_min", 0.2), g.attrs.__setitem__("u_max", 0.01)))
+    refused("u_min > u_max", ["fit", "-i", bounds], f"{bounds}: attributes 'solution/u_min'")
+    before = open(path, "rb").read()
+    refused("output = input", ["fit", "-i", path, "-o", path], f"-o {path}: is the same file as the input -i {path}", out=False)
+    check("the input is unchanged", open(path, "rb").read() == before)
+
 print(f"{sum(checks)} passed, {len(checks) - sum(checks)} failed")
 sys.exit(0 if all(checks) else 1)

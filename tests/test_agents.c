@@ -478,6 +478,21 @@ static PetscErrorCode RecordError(MPI_Comm comm, int line, const char *fun, cons
 
 /* Rank 0 writes `text` to a fresh temporary file; every rank gets its name in path
  * (the loader reads on rank 0, and its messages name rank 0's path). */
+/* Writes `len` bytes (NUL bytes included) to a new temporary file named into path. */
+static void WriteTempBytes(char path[], const char *bytes, size_t len)
+{
+  PetscMPIInt rank;
+
+  assert_int_equal(MPI_Comm_rank(PETSC_COMM_WORLD, &rank), 0);
+  if (!rank) {
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, bytes, len), (ssize_t)len);
+    close(fd);
+  }
+  assert_int_equal(MPI_Bcast(path, (int)strlen(path) + 1, MPI_CHAR, 0, PETSC_COMM_WORLD), 0);
+}
+
 static void WriteTemp(char path[], const char *text)
 {
   PetscMPIInt rank;
@@ -550,6 +565,31 @@ static void test_cost_file(void **state)
   ExpectLoadError("# nothing\ncost\n\n", "holds no costs");
   ExpectLoadError("", "holds no costs");
   ExpectLoadError("0.05\n0.05\n", "at least 2 distinct costs");
+  ExpectLoadError("\xEF\xBB\xBF", "holds no costs"); /* a byte order mark alone */
+  { /* a NUL byte: an error naming the line, not a silently shortened number */
+    char       nul[] = "/tmp/stk_test_costs_XXXXXX";
+    PetscInt   m     = -1;
+    PetscReal *y     = NULL;
+    WriteTempBytes(nul, "0.01\n0.0\0003\n0.05\n", 16);
+    assert_petsc(PetscPushErrorHandler(RecordError, NULL));
+    assert_int_equal(StkCostSampleLoad(PETSC_COMM_WORLD, nul, &m, &y), PETSC_ERR_FILE_UNEXPECTED);
+    assert_petsc(PetscPopErrorHandler());
+    RemoveTemp(nul);
+    printf("  error: %s\n", err_msg);
+    assert_non_null(strstr(err_msg, nul));
+    assert_non_null(strstr(err_msg, "line 2: holds a NUL byte"));
+    assert_null(y);
+  }
+  /* a UTF-8 byte order mark before the first value: the value is kept, not taken for a header */
+  {
+    char bom[] = "/tmp/stk_test_costs_XXXXXX";
+    WriteTemp(bom, "\xEF\xBB\xBF" "0.02\n0.04\n0.06\n");
+    assert_petsc(StkCostSampleLoad(PETSC_COMM_WORLD, bom, &n, &x));
+    RemoveTemp(bom);
+  }
+  assert_int_equal(n, 3);
+  assert_close(x[0], 0.02, 0, 0);
+  assert_petsc(PetscFree(x));
   { /* a missing file */
     PetscInt   m = -1;
     PetscReal *y = NULL;

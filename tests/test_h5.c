@@ -9,6 +9,7 @@
 #include <hdf5.h>
 #include <hdf5_hl.h>
 #include "stk_h5.h"
+#include "stk_files.h"
 
 
 #define N0 9
@@ -410,6 +411,178 @@ static void test_read_errors(void **state)
   assert_petsc(StkGridDestroy(&grid));
 }
 
+static PetscErrorCode CaptureError(MPI_Comm comm, int line, const char *fun, const char *file, PetscErrorCode n, PetscErrorType p, const char *mess, void *ctx)
+{
+  char *buf = (char *)ctx;
+  if (p == PETSC_ERROR_INITIAL && !buf[0]) snprintf(buf, 512, "%s", mess);
+  return n;
+}
+
+/* The error code of StkFileCheckNotInput (or NotOutput), its message in msg[512]. */
+static PetscErrorCode CheckNotSame(PetscBool output, const char out[], const char in[], char msg[])
+{
+  PetscErrorCode ierr;
+
+  msg[0] = 0;
+  PetscPushErrorHandler(CaptureError, msg);
+  ierr = output ? StkFileCheckNotOutput(PETSC_COMM_WORLD, "-o", out, "-o_other", in) : StkFileCheckNotInput(PETSC_COMM_WORLD, "-o", out, "-i", in);
+  PetscPopErrorHandler();
+  return ierr;
+}
+
+/* An output that is an input is refused whatever the spelling (., //, a hard link), two
+ * different files are not; the message starts with the output option and names both. */
+static void test_output_not_input(void **state)
+{
+  char  a[256], b[256], alias[300], link_[300], absent[256], msg[512];
+  FILE *fp;
+
+  UniquePath("in_a", ".h5", sizeof(a), a);
+  UniquePath("in_b", ".h5", sizeof(b), b);
+  UniquePath("absent", ".h5", sizeof(absent), absent);
+  snprintf(alias, sizeof(alias), "/tmp/./%s", a + 5); /* "/tmp/stk..." spelled "/tmp/./stk..." */
+  snprintf(link_, sizeof(link_), "%s.link", a);
+  if (Rank() == 0) {
+    assert_non_null(fp = fopen(a, "w"));
+    fclose(fp);
+    assert_non_null(fp = fopen(b, "w"));
+    fclose(fp);
+    assert_int_equal(link(a, link_), 0);
+  }
+  assert_int_equal(MPI_Barrier(PETSC_COMM_WORLD), 0);
+  assert_int_equal(CheckNotSame(PETSC_FALSE, a, a, msg), PETSC_ERR_USER_INPUT);
+  assert_true(!strncmp(msg, "-o ", 3) && strstr(msg, "is the same file as the input -i") && strstr(msg, a));
+  assert_int_equal(CheckNotSame(PETSC_FALSE, alias, a, msg), PETSC_ERR_USER_INPUT);
+  assert_int_equal(CheckNotSame(PETSC_FALSE, link_, a, msg), PETSC_ERR_USER_INPUT); /* same inode */
+  assert_int_equal(CheckNotSame(PETSC_FALSE, b, a, msg), 0);
+  assert_int_equal(CheckNotSame(PETSC_FALSE, absent, a, msg), 0);
+  assert_int_equal(CheckNotSame(PETSC_FALSE, a, "", msg), 0); /* no input given */
+  assert_int_equal(CheckNotSame(PETSC_TRUE, absent, absent, msg), PETSC_ERR_USER_INPUT); /* two outputs, neither written yet */
+  assert_non_null(strstr(msg, "is the same file as the output -o_other"));
+  if (Rank() == 0) {
+    assert_int_equal(unlink(a), 0);
+    assert_int_equal(unlink(b), 0);
+    assert_int_equal(unlink(link_), 0);
+  }
+}
+
+/* Writes `text` to PATH on rank 0. */
+static void WriteText(const char path[], const char text[])
+{
+  FILE *fp;
+
+  if (Rank() == 0) {
+    assert_non_null(fp = fopen(path, "w"));
+    fputs(text, fp);
+    fclose(fp);
+  }
+  assert_int_equal(MPI_Barrier(PETSC_COMM_WORLD), 0);
+}
+
+/* An output set: nothing under the final names until the commit, then every member at
+ * once; a set destroyed before its commit leaves the older files as they were. */
+static void test_output_set(void **state)
+{
+  StkGrid      grid = StretchedGrid();
+  StkOutputSet set;
+  StkH5        file;
+  char         dir[256], h5[300], csv[300], staged[600], stage[300], msg[512] = "";
+
+  UniquePath("set", "", sizeof(dir), dir);
+  if (Rank() == 0) assert_int_equal(mkdir(dir, 0777), 0);
+  snprintf(h5, sizeof(h5), "%s/r.h5", dir);
+  snprintf(csv, sizeof(csv), "%s/r.csv", dir);
+  assert_petsc(StkOutputSetCreate(PETSC_COMM_WORLD, h5, &set));
+  assert_petsc(StkOutputSetGetPath(set, h5, staged, sizeof(staged)));
+  assert_petsc(StkH5Create(PETSC_COMM_WORLD, staged, &file));
+  WriteAll(file, grid);
+  assert_petsc(StkH5Commit(file, "solution", NULL, 0, NULL));
+  assert_petsc(StkH5Destroy(&file));
+  assert_petsc(StkOutputSetGetPath(set, csv, staged, sizeof(staged)));
+  WriteText(staged, "new\n");
+  if (Rank() == 0) {
+    assert_true(!FileExists(h5) && !FileExists(csv)); /* not yet */
+    snprintf(stage, sizeof(stage), "%s/.r.h5.tmp.%ld", dir, (long)getpid());
+    assert_true(FileExists(stage));
+  }
+  PetscPushErrorHandler(CaptureError, msg);
+  assert_int_not_equal(StkOutputSetGetPath(set, "/elsewhere/r.xmf", staged, sizeof(staged)), 0);
+  PetscPopErrorHandler();
+  assert_non_null(strstr(msg, "/elsewhere/r.xmf"));
+  assert_petsc(StkOutputSetCommit(set));
+  assert_petsc(StkOutputSetDestroy(&set));
+  if (Rank() == 0) assert_true(FileExists(h5) && FileExists(csv) && !FileExists(stage));
+
+  /* a second set, abandoned: the first one's files are untouched */
+  assert_petsc(StkOutputSetCreate(PETSC_COMM_WORLD, h5, &set));
+  assert_petsc(StkOutputSetGetPath(set, csv, staged, sizeof(staged)));
+  WriteText(staged, "partial\n");
+  assert_petsc(StkOutputSetDestroy(&set));
+  if (Rank() == 0) {
+    assert_true(!FileExists(stage));
+    assert_string_equal(ReadText(csv), "new\n");
+    assert_int_equal(unlink(h5), 0);
+    assert_int_equal(unlink(csv), 0);
+    assert_int_equal(rmdir(dir), 0);
+  }
+  assert_petsc(StkGridDestroy(&grid));
+}
+
+/* Reading refuses non-finite or non-increasing coordinates and (StkH5CheckFinite)
+ * non-finite values, naming the file and the dataset. */
+static void test_read_validation(void **state)
+{
+  StkGrid   grid = StretchedGrid(), back = NULL;
+  StkH5     file;
+  Vec       v;
+  char      path[256], msg[512], want[400];
+  PetscReal z0 = 0;
+
+  UniquePath("validate", ".h5", sizeof(path), path);
+  assert_petsc(StkH5Create(PETSC_COMM_WORLD, path, &file));
+  WriteAll(file, grid);
+  assert_petsc(StkH5Commit(file, "solution", NULL, 0, NULL));
+  assert_petsc(StkH5Destroy(&file));
+
+  /* a NaN in a field read back */
+  assert_petsc(StkH5Open(PETSC_COMM_WORLD, path, &file));
+  assert_petsc(StkH5ReadField(file, "solution", "value", grid, 1, &v));
+  assert_petsc(StkH5CheckFinite(file, "solution", "value", v));
+  if (Rank() == 0) assert_petsc(VecSetValue(v, 0, NAN, INSERT_VALUES));
+  assert_petsc(VecAssemblyBegin(v));
+  assert_petsc(VecAssemblyEnd(v));
+  msg[0] = 0;
+  PetscPushErrorHandler(CaptureError, msg);
+  assert_int_equal(StkH5CheckFinite(file, "solution", "value", v), PETSC_ERR_FILE_UNEXPECTED);
+  PetscPopErrorHandler();
+  snprintf(want, sizeof(want), "%s: dataset 'solution/value' contains 1 non-finite", path);
+  assert_non_null(strstr(msg, want));
+  assert_petsc(VecDestroy(&v));
+  assert_petsc(StkH5Destroy(&file));
+
+  /* z made constant where it should increase */
+  if (Rank() == 0) {
+    hid_t fid = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT), ds = H5Dopen2(fid, "solution/z", H5P_DEFAULT);
+    double z[N1];
+    for (int j = 0; j < N1; j++) z[j] = z0;
+    assert_true(fid >= 0 && ds >= 0 && H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, z) >= 0);
+    H5Dclose(ds);
+    H5Fclose(fid);
+  }
+  assert_int_equal(MPI_Barrier(PETSC_COMM_WORLD), 0);
+  assert_petsc(StkH5Open(PETSC_COMM_WORLD, path, &file));
+  msg[0] = 0;
+  PetscPushErrorHandler(CaptureError, msg);
+  assert_int_equal(StkH5ReadGrid(file, "solution", &back), PETSC_ERR_FILE_UNEXPECTED);
+  PetscPopErrorHandler();
+  snprintf(want, sizeof(want), "%s: dataset 'solution/z': coordinates must increase strictly", path);
+  assert_non_null(strstr(msg, want));
+  assert_null(back);
+  assert_petsc(StkH5Destroy(&file));
+  if (Rank() == 0) assert_int_equal(unlink(path), 0);
+  assert_petsc(StkGridDestroy(&grid));
+}
+
 /* Tables (StkH5WriteArray, StkH5WriteArray2D) read back bitwise with StkH5ReadArray and
  * StkH5ReadArray2D on every rank; the presence tests, including nested and missing groups. */
 static void test_arrays(void **state)
@@ -516,6 +689,9 @@ static const struct CMUnitTest tests[] = {
   cmocka_unit_test(test_check_writable),
   cmocka_unit_test(test_read_errors),
   cmocka_unit_test(test_arrays),
+  cmocka_unit_test(test_output_not_input),
+  cmocka_unit_test(test_output_set),
+  cmocka_unit_test(test_read_validation),
 };
 
 STK_TEST_MAIN(tests)

@@ -344,6 +344,36 @@ static void damage(const char path[], const char dataset[], hsize_t n)
   assert_petsc(MPI_Barrier(PETSC_COMM_WORLD));
 }
 
+/* Rank 0 edits the file with plain HDF5: entry 0 of DATASET, or the attribute ATTR of
+ * /network (dataset NULL), set to value. */
+static void poke(const char path[], const char dataset[], const char attr[], double value)
+{
+  PetscMPIInt rank;
+
+  assert_petsc(MPI_Comm_rank(PETSC_COMM_WORLD, &rank));
+  if (rank == 0) {
+    hid_t fid = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    assert_true(fid >= 0);
+    if (dataset) {
+      hid_t   ds = H5Dopen2(fid, dataset, H5P_DEFAULT), space = H5Dget_space(ds), mem;
+      hsize_t one = 1, start = 0;
+      mem = H5Screate_simple(1, &one, NULL);
+      assert_true(H5Sselect_hyperslab(space, H5S_SELECT_SET, &start, NULL, &one, NULL) >= 0);
+      assert_true(H5Dwrite(ds, H5T_NATIVE_DOUBLE, mem, space, H5P_DEFAULT, &value) >= 0);
+      H5Sclose(mem);
+      H5Sclose(space);
+      H5Dclose(ds);
+    } else {
+      hid_t g = H5Gopen2(fid, "network", H5P_DEFAULT), a = H5Aopen(g, attr, H5P_DEFAULT); /* the group stays open: dense attribute storage */
+      assert_true(g >= 0 && a >= 0 && H5Awrite(a, H5T_NATIVE_DOUBLE, &value) >= 0);
+      H5Aclose(a);
+      H5Gclose(g);
+    }
+    H5Fclose(fid);
+  }
+  assert_petsc(MPI_Barrier(PETSC_COMM_WORLD));
+}
+
 /* Loading a damaged file fails with a message naming the file and the dataset. */
 static void expect_load_error(const char path[], const char expect[])
 {
@@ -383,8 +413,27 @@ static void test_h5_bad_files(void **state)
     damage(path, cases[c].dataset, cases[c].n);
     expect_load_error(path, cases[c].message);
   }
+  { /* values that would run silently: NaN weights, inverted output bounds, empty input ranges */
+    const struct {
+      const char *dataset, *attr;
+      double      value;
+      const char *message;
+    } values[] = {
+      {"network/weights",  NULL,    NAN,  "dataset '/network/weights' holds a non-finite value (weights[0] = nan"},
+      {NULL,               "u_min", 1e3,  "attributes '/network/u_min' = 1000"                                     },
+      {NULL,               "u_max", NAN,  "must be finite with u_min < u_max"                                      },
+      {"network/input_hi", NULL,    -1e9, "input 0 has lo"                                                         },
+    };
+    for (size_t c = 0; c < sizeof(values) / sizeof(values[0]); c++) {
+      StkNet net = make_net(PETSC_COMM_WORLD, 2, 2, 16, 2);
+      assert_petsc(StkNetWrite(net, path));
+      assert_petsc(StkNetDestroy(&net));
+      poke(path, values[c].dataset, values[c].attr, values[c].value);
+      expect_load_error(path, values[c].message);
+    }
+  }
   remove_file(path);
-  expect_load_error(path, "cannot open network file");
+  expect_load_error(path, "cannot open the network file");
 }
 
 static const struct CMUnitTest tests[] = {

@@ -2,6 +2,7 @@
  * and stk_compare_write.c (the table, the HDF5 and CSV writers). */
 #pragma once
 #include "stk_compare.h"
+#include "stk_files.h"
 
 #define STK_COMPARE_MAX_ITEMS 16
 enum { STK_SCENARIO_NONE, STK_SCENARIO_Z_JUMP, STK_SCENARIO_STAKE_DROP, STK_SCENARIO_COUNT };
@@ -24,6 +25,7 @@ struct _p_StkCompare {
   PetscReal years, t_shock, dz, frac, band, hold;
   PetscInt  fit_max_it; /* the regime networks' TAO iterations (0: the network's default, -net_fit_max_it overrides) */
   char      regime_dir[PETSC_MAX_PATH_LEN], out[PETSC_MAX_PATH_LEN];
+  StkOutputSet outputs; /* the per-regime solution files, out and its .csv: written as one set */
   StkCompareMonitorFn monitor;
   void               *monitor_ctx;
   PetscInt            done, total; /* policy runs, for the monitor */
