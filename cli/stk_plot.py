@@ -99,7 +99,7 @@ def field_panels(g, name, dim):
 
 
 def component_units(ds, c):
-    units = attr(ds, "component_units").split()
+    units = attr(ds.parent, "drift_component_units").split()
     return units[c] if c < len(units) else attr(ds, "units")
 
 
