@@ -63,10 +63,17 @@ class Figures:
         except OSError as e:
             if os.path.exists(tmp):
                 os.remove(tmp)
+            self.remove_written()
             raise PlotError(f"{path}: cannot write: {e.strerror}")
         finally:
             self.plt.close(fig)
         self.written.append(path)
+
+    def remove_written(self):
+        for path in self.written:
+            if os.path.exists(path):
+                os.remove(path)
+        self.written = []
 
 
 # ---------------------------------------------------------------------------------------
@@ -472,7 +479,8 @@ def main(argv):
         out = Figures(plt, outdir, base, single)
         try:
             globals()["plot_" + kind](plt, f[kind], out)
-        except (KeyError, ValueError, IndexError) as e:
+        except (KeyError, ValueError, IndexError, TypeError, OSError) as e:
+            out.remove_written()  # all figures or none
             raise PlotError(f"{path}: unexpected content in /{kind} ({e})")
     except PlotError as e:
         fail(str(e))
