@@ -180,7 +180,13 @@ def plot_simulation(plt, g, out):
         if name == "s" and "sbar" in g.attrs:
             ax.axhline(float(g.attrs["sbar"]), color="k", ls="--", lw=0.8, label="target sbar")
             ax.legend(fontsize=8, loc="best")
+    shocks = g["shock_t"][...] if "shock_t" in g else []
+    for ax in axes[:, 0]:
+        for k, ts in enumerate(shocks):
+            ax.axvline(ts, color="C3", ls=":", lw=1, label="shock" if k == 0 else None)
     axes[-1, 0].set_xlabel(label(g["t"]))
+    if len(shocks):
+        axes[0, 0].legend(fontsize=8, loc="best")
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     out.save(fig, "paths", main=True)
@@ -218,6 +224,9 @@ def split(g, name):
     return attr(g, name).split(",")
 
 
+METRIC_NAMES = {"discounted_cost": "discounted cost", "tracking_rmse": "tracking RMSE of s - sbar"}
+
+
 def plot_compare(plt, g, out):
     import numpy as np
 
@@ -246,7 +255,7 @@ def plot_compare(plt, g, out):
                 ax.set_title(f"{regimes[r]} / {envs[e]} / {scenarios[sc]}", fontsize=9)
                 if r == len(regimes) - 1:
                     ax.set_xlabel(f"mean {metric} [{units}] (95 % CI over paths)")
-        fig.suptitle(f"{label(g[metric])}: mean per policy", fontsize=10)
+        fig.suptitle(f"{METRIC_NAMES[metric]} ({attr(g[metric], 'long_name')}): mean per policy", fontsize=10)
         fig.tight_layout()
         out.save(fig, what, main=(what == "cost"))
         # Paired differences to the reference, with the file's bootstrap intervals.
@@ -264,7 +273,7 @@ def plot_compare(plt, g, out):
                 ax.set_title(f"{regimes[r]} / {envs[e]} / {scenarios[sc]}", fontsize=9)
                 if r == len(regimes) - 1:
                     ax.set_xlabel(f"{metric} - reference [{units}] (95 % bootstrap CI)")
-        fig.suptitle(f"{metric}: paired difference to the reference policy (common random numbers)", fontsize=10)
+        fig.suptitle(f"{METRIC_NAMES[metric]}: paired difference to the reference policy (common random numbers)", fontsize=10)
         fig.tight_layout()
         out.save(fig, f"{what}_difference")
     if "sample_s" in g and g["sample_s"].size:
@@ -313,10 +322,14 @@ def plot_compare_paths(plt, g, out, regimes, envs, scenarios, policies):
         ax.grid(True, alpha=0.3)
     for p in range(len(policies), nrows * ncols):
         axes[p // ncols][p % ncols].axis("off")
-    for ax in axes[-1]:
-        ax.set_xlabel(label(g["t"]))
+    for c in range(ncols):  # the time axis under the lowest panel of each column
+        last = max(p for p in range(len(policies)) if p % ncols == c) if c < len(policies) else None
+        if last is not None:
+            ax = axes[last // ncols][c]
+            ax.xaxis.set_tick_params(labelbottom=True)
+            ax.set_xlabel("time t [yr]")
     for ax in axes[:, 0]:
-        ax.set_ylabel(f"s [{attr(g['sample_s'], 'units')}]")
+        ax.set_ylabel(f"staking ratio s [{attr(g['sample_s'], 'units')}]")
     fig.suptitle(f"sample paths of the staking ratio, {regimes[0]} / {envs[0]} / {scenarios[0]}", fontsize=10)
     fig.tight_layout()
     out.save(fig, "paths")
@@ -373,14 +386,15 @@ def plot_network(plt, g, out):
         groups.append((f"layer {k}\n({sizes[k - 1]}+1 -> {sizes[k]})", w[offset:offset + n]))
         offset += n
     ax.boxplot([v for _, v in groups], labels=[n for n, _ in groups], showfliers=True)
-    ax.set_ylabel(label(g["weights"]))
+    ax.set_ylabel(f"weight value [{attr(g['weights'], 'units')}]")
     stats = []
     for name in ("fit_rmse", "fit_max_error", "fit_rmse_relative", "fit_iterations", "fit_samples"):
         if name in g.attrs:
             unit = attr(g, f"{name}_units")
             value = g.attrs[name]
             stats.append(f"{name} = {float(value):.3g}" + (f" {unit}" if unit and unit != "1" else ""))
-    ax.set_title("network weights per layer" + ("\n" + ", ".join(stats) if stats else ""), fontsize=9)
+    lines = [", ".join(stats[i:i + 3]) for i in range(0, len(stats), 3)]
+    ax.set_title("\n".join(["network weights per layer"] + lines), fontsize=9)
     ax.grid(True, axis="y", alpha=0.3)
     fig.tight_layout()
     out.save(fig, "weights", main=True)
