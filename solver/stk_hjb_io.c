@@ -61,8 +61,9 @@ static PetscErrorCode DensityUnits(StkModel model, size_t len, char units[])
   PetscFunctionReturn(0);
 }
 
-/* The units of each drift component, d(state k)/dt, space separated: the attribute
- * component_units; `units` is component 0's (CF has one unit per variable). */
+/* The units of each drift component, d(state k)/dt, space separated (the group attribute
+ * drift_component_units), and component 0's (`units`: CF has one unit per variable);
+ * both buffers of length len. */
 static PetscErrorCode DriftUnits(StkModel model, size_t len, char units[], char components[])
 {
   PetscFunctionBeginUser;
@@ -99,7 +100,7 @@ static PetscErrorCode WriteCoordinateAttributes(StkSolver S, StkH5 file, const c
 static PetscErrorCode WriteFields(StkSolver S, StkH5 file, const char group[])
 {
   Vec  drift, density;
-  char density_units[160], drift_units[64], drift_components[160];
+  char density_units[160], drift_units[128], drift_components[128];
 
   PetscFunctionBeginUser;
   PetscCall(StkSolverGetDrift(S, &drift));
