@@ -478,8 +478,18 @@ def output_dir(path, outdir):
     return outdir
 
 
+def require_modules():
+    """Debian's python3-h5py, -numpy and -matplotlib: say which is missing, no traceback."""
+    for module, package in (("numpy", "python3-numpy"), ("h5py", "python3-h5py"), ("matplotlib", "python3-matplotlib")):
+        try:
+            __import__(module)
+        except ImportError:
+            fail(f"{sys.executable}: cannot import {module} (install {package})")
+
+
 def main(argv):
     path, outdir, single = parse(argv)
+    require_modules()
     try:
         f, kind = open_file(path)
         if single is None:
