@@ -1,13 +1,11 @@
 /* stakehjb converge: the convergence study of solver/stk_converge.h (issue 6) on the
  * model of the options, its table printed and written as HDF5 and CSV, and a log-log
- * plot of the errors made by docs/plot_convergence.py. */
+ * plot of the errors made by the installed stk_plot.py (as `stakehjb plot` does). */
 #include "stk_cli.h"
 #include "stk_converge.h"
 #include "stk_progress.h"
 #include "stk_version.h"
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 typedef struct {
   char      csv[PETSC_MAX_PATH_LEN], png[PETSC_MAX_PATH_LEN];
@@ -51,17 +49,17 @@ static PetscErrorCode Progress(StkConverge conv, PetscInt level, PetscInt nlevel
   PetscFunctionReturn(0);
 }
 
-/* The PNG from the CSV by docs/plot_convergence.py (presentation: not in the library). */
-static PetscErrorCode Plot(const char csv[], const char png[])
+/* The PNG from the HDF5 file by the installed stk_plot.py, as `stakehjb plot` makes it
+ * (presentation: not in the library).  A missing Python or matplotlib only skips it. */
+static PetscErrorCode Plot(const char h5[], const char png[])
 {
-  PetscMPIInt rank;
-  char        cmd[3 * PETSC_MAX_PATH_LEN];
+  PetscMPIInt       rank;
+  const char *const args[] = {h5, "--png", png, NULL};
 
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_rank(PETSC_COMM_WORLD, &rank));
   if (rank) PetscFunctionReturn(0);
-  PetscCall(PetscSNPrintf(cmd, sizeof(cmd), "/usr/bin/python3 '%s' '%s' '%s'", STK_PLOT_CONVERGENCE, csv, png));
-  if (access(STK_PLOT_CONVERGENCE, R_OK) || system(cmd)) PetscCall(PetscPrintf(PETSC_COMM_SELF, "stakehjb converge: no plot made (needs /usr/bin/python3 with matplotlib and %s)\n", STK_PLOT_CONVERGENCE));
+  if (StkPlotRun(args)) PetscCall(PetscPrintf(PETSC_COMM_SELF, "stakehjb converge: no plot made (needs /usr/bin/python3 with h5py and matplotlib, and stk_plot.py)\n"));
   PetscFunctionReturn(0);
 }
 
@@ -111,7 +109,7 @@ PetscErrorCode StkCommandConverge(void)
     PetscCall(StkConvergeView(conv, PETSC_VIEWER_STDOUT_WORLD));
     PetscCall(StkConvergeWriteCSV(conv, o.csv));
     PetscCall(StkConvergeWrite(conv, path));
-    if (o.plot) PetscCall(Plot(o.csv, o.png));
+    if (o.plot) PetscCall(Plot(path, o.png));
     PetscCall(PetscPrintf(PETSC_COMM_WORLD, "wrote %s and %s\n", path, o.csv));
   }
   PetscCall(StkConvergeDestroy(&conv));

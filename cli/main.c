@@ -18,6 +18,7 @@ static const char usage[] = "usage: stakehjb <command> [options]\n"
                             "            (out/refined.h5)\n"
                             "  run       the main job: solve, fit, refine against the agent-based\n"
                             "            environment, compare expert, fitted and refined network\n"
+                            "  plot      PNG figures of any file stakehjb writes (stakehjb plot FILE.h5 [-o DIR])\n"
                             "  version   print the program version\n"
                             "Run 'stakehjb <command> -help' for the options of a command.\n";
 
@@ -72,6 +73,7 @@ int main(int argc, char **argv)
     printf("stakehjb %s\n", STK_VERSION);
     return 0;
   }
+  if (!strcmp(argv[1], "plot")) return StkCommandPlot(argc - 1, argv + 1); /* Python, no PETSc */
   for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
     if (!strcmp(argv[1], commands[i].name)) cmd = &commands[i];
   if (!cmd) {

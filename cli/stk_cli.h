@@ -14,6 +14,17 @@ PetscErrorCode StkCommandSimulate(void);
 PetscErrorCode StkCommandCompare(void);
 PetscErrorCode StkCommandRefine(void);
 PetscErrorCode StkCommandRun(void);
+/* stakehjb plot: runs without PETSc (argv[0] is "plot"); execs /usr/bin/python3 on
+ * stk_plot.py and returns its exit status only if that fails. */
+int StkCommandPlot(int argc, char **argv);
+
+/* The plotting script stk_plot.py: the installed one beside the executable
+ * (BINDIR/../DATADIR/stakehjb/, from /proc/self/exe) wins, else the build tree's copy.
+ * Returns 0 and its path, or -1 if neither is readable. */
+int StkPlotScript(char path[], size_t len);
+/* Runs /usr/bin/python3 stk_plot.py ARGS... (NULL-terminated) and waits: the script's
+ * exit status, or -1 if it could not be started. */
+int StkPlotRun(const char *const args[]);
 
 /* True when -help (or -h) was given: objects print their options, the command then stops. */
 PetscBool StkHelpRequested(void);

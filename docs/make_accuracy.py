@@ -207,10 +207,10 @@ def plot_exact(results):
         h = [r["h"] for r in results["mms1"]]
         guides(ax, h, 1e-1 if scheme == "upwind" else 3e-3)
         ax.set_title(f"{scheme}, uniform grids (lq central: exact to round-off)" if scheme == "central" else "upwind, uniform grids", fontsize=9)
-        ax.set_xlabel("largest grid spacing h")
+        ax.set_xlabel("largest grid spacing h [1]")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7)
-    axes[0].set_ylabel("max-norm error of V")
+    axes[0].set_ylabel("max-norm error of V [1]")
     return save(fig, "accuracy_exact.png")
 
 
@@ -223,8 +223,8 @@ def plot_stretched(results):
         for k, style in ((uniform, "o-"), (key, "s--")):
             rows = results[k]
             ax.loglog([r["h"] for r in rows], [r["error_max"] for r in rows], style, ms=3, label=f"{problem} {sch} {'stretched' if k == key else 'uniform'}")
-    ax.set_xlabel("largest grid spacing h")
-    ax.set_ylabel("max-norm error of V")
+    ax.set_xlabel("largest grid spacing h [1]")
+    ax.set_ylabel("max-norm error of V [1]")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=6, ncol=2)
     return save(fig, "accuracy_stretched.png")
@@ -232,9 +232,11 @@ def plot_stretched(results):
 
 def plot_staking(results):
     fig, axes = plt.subplots(1, 3, figsize=(13, 4))
-    panels = (("error_richardson_max", "V: max error vs Richardson"), ("policy_reference_error", "u at the target: error vs extrapolation"),
-              ("mean_x0_error", "stationary E[s]: error vs extrapolation"))
-    for ax, (col, title) in zip(axes, panels):
+    panels = (("error_richardson_max", "V: max error vs Richardson", "error of V [1]"),
+              ("policy_reference_error", "u at the target: error vs extrapolation", "error of u [1/yr]"),
+              ("mean_x0_error", "stationary E[s]: error vs extrapolation", "error of E[s] [1]"))
+    for ax, (col, title, ylabel) in zip(axes, panels):
+        ax.set_ylabel(ylabel)
         for key, problem, sch, grid, _ in STAKING:
             pts = [(r["h"], r[col]) for r in results[key] if r[col] > 0 and not math.isnan(r[col])]
             if pts:
@@ -242,7 +244,7 @@ def plot_staking(results):
         h = [r["h"] for r in results["st1"]]
         guides(ax, h, [r[col] for r in results["st1"]][0] or 1e-3)
         ax.set_title(title, fontsize=9)
-        ax.set_xlabel("largest grid spacing h")
+        ax.set_xlabel("largest grid spacing h [1]")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=6)
     return save(fig, "accuracy_staking.png")

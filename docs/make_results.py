@@ -68,19 +68,37 @@ class Table:
         return (self.d["recovery_time"][row][ok].mean() if ok.any() else float("nan")), int(ok.sum())
 
 
+def policy_styles(policies):
+    """Grouped styles that keep 13 policies apart: one colour per rule family (a rule and
+    its target-anchored _sbar variant share it), dashed for the _sbar variant, and a
+    marker once the families outnumber the 10 colours."""
+    bases = []
+    for name in policies:
+        base = name[:-5] if name.endswith("_sbar") else name
+        if base not in bases:
+            bases.append(base)
+    styles = {}
+    for name in policies:
+        k = bases.index(name[:-5] if name.endswith("_sbar") else name)
+        styles[name] = dict(color=f"C{k % 10}", ls="--" if name.endswith("_sbar") else "-",
+                            marker=None if k < 10 else "os^"[(k // 10 - 1) % 3], markevery=0.1)
+    return styles
+
+
 def fig_paths(t, regime=0, env=0, scen=0):
     d, a = t.d, t.a
     K, S = int(a["nrec"]), int(a["samples"])
     tt = d["t"]
+    style = policy_styles(a["policies"])
     fig, ax = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
     for p, name in enumerate(a["policies"]):
         row = t.row(regime, env, scen, p)
-        ax[0].plot(tt, d["sample_s"][row].reshape(S, K)[0], lw=1, label=name)
-        ax[1].plot(tt, d["sample_u"][row].reshape(S, K)[0], lw=1)
+        ax[0].plot(tt, d["sample_s"][row].reshape(S, K)[0], lw=1, label=name, **style[name])
+        ax[1].plot(tt, d["sample_u"][row].reshape(S, K)[0], lw=1, **style[name])
     ax[0].axhline(0.6, color="k", ls=":", lw=0.8)
-    ax[0].set_ylabel("staking ratio s")
-    ax[1].set_ylabel("issuance u (1/yr)")
-    ax[1].set_xlabel("t (yr)")
+    ax[0].set_ylabel("staking ratio s [1]")
+    ax[1].set_ylabel("issuance rate u [1/yr]")
+    ax[1].set_xlabel("time t [yr]")
     ax[0].legend(ncol=3, fontsize=7)
     ax[0].set_title(f"sample path 0: regime {a['regimes'][regime]}, {a['envs'][env]}, scenario {a['scenarios'][scen]}")
     return save(fig, "results_paths.png")
@@ -94,13 +112,14 @@ def fig_recovery(t, regime=0, env=0):
     K, S = int(a["nrec"]), int(a["samples"])
     tt = d["t"] - float(a["shock_time"])
     keep = (tt >= -0.5) & (tt <= 3)
+    style = policy_styles(a["policies"])
     fig, ax = plt.subplots(figsize=(9, 4))
     for p, name in enumerate(a["policies"]):
         s = d["sample_s"][t.row(regime, env, c, p)].reshape(S, K).mean(axis=0)
-        ax.plot(tt[keep], s[keep], lw=1.2, label=name)
+        ax.plot(tt[keep], s[keep], lw=1.2, label=name, **style[name])
     ax.axhspan(0.58, 0.62, color="grey", alpha=0.2, label="band")
-    ax.set_xlabel("years after the shock")
-    ax.set_ylabel(f"mean s over {S} sample paths")
+    ax.set_xlabel("time after the shock [yr]")
+    ax.set_ylabel(f"mean staking ratio s over {S} sample paths [1]")
     ax.set_title(f"recovery after a stake drop: regime {a['regimes'][regime]}, {a['envs'][env]}")
     ax.legend(ncol=3, fontsize=7)
     return save(fig, "results_recovery.png")
@@ -129,30 +148,38 @@ def fig_solution(solution):
         g = f["solution"]
         s, z, V, u = g["s"][...], g["z"][...], g["value"][...], g["policy"][...]
         dens = g["density"][...] if "density" in g else None
-    V, u = V.reshape(len(z), len(s)) if V.ndim == 1 else V, u.reshape(len(z), len(s)) if u.ndim == 1 else u
-    if V.shape != (len(z), len(s)):
-        V, u = V.T, u.T
+        dens_units = g["density"].attrs.get("units", b"") if dens is not None else b""
+    dens_units = dens_units.decode() if isinstance(dens_units, bytes) else str(dens_units)
+    # The file stores F[i, j] at (s[i], z[j]); pcolormesh(s, z, C) wants C[j, i]: transpose
+    # (a reshape would scramble the nodes).
+    V, u = V.T, u.T
     fig, ax = plt.subplots(1, 2, figsize=(11, 4))
-    for k, (F, name) in enumerate(((V, "value V(s, z)"), (u, "policy u*(s, z), 1/yr"))):
+    for k, (F, name, unit) in enumerate(((V, "value V(s, z)", "1"), (u, "policy u*(s, z)", "1/yr"))):
         m = ax[k].pcolormesh(s, z, F, shading="auto")
-        fig.colorbar(m, ax=ax[k])
-        ax[k].set_xlabel("s")
-        ax[k].set_ylabel("z")
+        fig.colorbar(m, ax=ax[k]).set_label(f"{name} [{unit}]")
+        ax[k].set_xlabel("staking ratio s [1]")
+        ax[k].set_ylabel("outside-yield shifter z [1/yr]")
         ax[k].set_title(name)
     val = save(fig, "results_value_policy.png")
     den = None
     if dens is not None:
-        dens = dens.reshape(V.shape) if dens.shape != V.shape else dens
+        dens = dens.T
         fig, ax = plt.subplots(1, 2, figsize=(11, 4))
         m = ax[0].pcolormesh(s, z, dens, shading="auto")
-        fig.colorbar(m, ax=ax[0])
-        ax[0].set_xlabel("s")
-        ax[0].set_ylabel("z")
+        fig.colorbar(m, ax=ax[0]).set_label(f"density [{dens_units}]")
+        ax[0].set_xlabel("staking ratio s [1]")
+        ax[0].set_ylabel("outside-yield shifter z [1/yr]")
         ax[0].set_title("stationary density under u*")
-        ax[1].plot(s, dens.sum(axis=0) / max(dens.sum(axis=0).sum() * (s[1] - s[0]), 1e-300))
-        ax[1].axvline(0.6, color="k", ls=":")
-        ax[1].set_xlabel("s")
+        # Marginal of s: integrate over z with the trapezoidal rule of the (possibly
+        # stretched) grid, then normalise over s the same way.
+        marginal = np.trapz(dens, z, axis=0)
+        marginal = marginal / max(np.trapz(marginal, s), 1e-300)
+        ax[1].plot(s, marginal)
+        ax[1].axvline(0.6, color="k", ls=":", label="target sbar")
+        ax[1].set_xlabel("staking ratio s [1]")
+        ax[1].set_ylabel("marginal density of s [1]")
         ax[1].set_title("marginal density of s")
+        ax[1].legend(fontsize=8)
         den = save(fig, "results_density.png")
     return val, den
 

@@ -205,8 +205,10 @@ static PetscErrorCode WriteAttributes(StkCompare cmp, StkH5 file, const char g[]
 
 static PetscErrorCode WriteContents(StkCompare cmp, StkH5 file)
 {
-  const char g[] = "compare";
-  PetscReal *tab;
+  const char        g[] = "compare";
+  const char *const sample_dims[3]  = {"row", "sample", "t"};
+  const PetscInt    sample_shape[3] = {cmp->nrows, cmp->samples, cmp->nrec};
+  PetscReal        *tab;
 
   PetscFunctionBeginUser;
   PetscCall(WriteScales(cmp, file, g));
@@ -219,8 +221,8 @@ static PetscErrorCode WriteContents(StkCompare cmp, StkH5 file)
   }
   PetscCall(PetscFree(tab));
   PetscCall(StkH5WriteArray2D(file, g, "summary", "row", "column", cmp->nrows, cmp->ncolumns, cmp->summary, "mixed", "per row: metric means, counts, and paired differences to the reference (docs/cli.md)"));
-  PetscCall(StkH5WriteArray2D(file, g, "sample_s", "row", "path", cmp->nrows, cmp->samples * cmp->nrec, cmp->sample_s, "1", "staking ratio of the sample paths, (sample, t) flattened"));
-  PetscCall(StkH5WriteArray2D(file, g, "sample_u", "row", "path", cmp->nrows, cmp->samples * cmp->nrec, cmp->sample_u, "1/yr", "issuance of the sample paths, (sample, t) flattened"));
+  PetscCall(StkH5WriteArray3D(file, g, "sample_s", sample_dims, sample_shape, cmp->sample_s, "1", "staking ratio of the sample paths"));
+  PetscCall(StkH5WriteArray3D(file, g, "sample_u", sample_dims, sample_shape, cmp->sample_u, "1/yr", "issuance rate of the sample paths"));
   PetscCall(WriteAttributes(cmp, file, g));
   PetscFunctionReturn(0);
 }

@@ -340,6 +340,19 @@ static PetscErrorCode PutStringAttribute(StkH5 file, hid_t loc, const char name[
   PetscFunctionReturn(0);
 }
 
+/* CF-style attributes of a variable: `units`, and the description as both `long_name`
+ * (what CF readers such as xarray show) and `description` (kept for older readers). */
+static PetscErrorCode PutVariableAttributes(StkH5 file, hid_t ds, const char units[], const char description[])
+{
+  PetscFunctionBeginUser;
+  if (units) PetscCall(PutStringAttribute(file, ds, "units", units));
+  if (description) {
+    PetscCall(PutStringAttribute(file, ds, "long_name", description));
+    PetscCall(PutStringAttribute(file, ds, "description", description));
+  }
+  PetscFunctionReturn(0);
+}
+
 /* A numeric scalar attribute (replaced if present). */
 static PetscErrorCode PutScalarAttribute(StkH5 file, hid_t loc, const char name[], hid_t filetype, hid_t memtype, const void *value)
 {
@@ -452,30 +465,27 @@ PetscErrorCode StkH5WriteArray(StkH5 file, const char group[], const char name[]
     H5Call(file, H5DSattach_scale(ds, scale, 0));
     H5Call(file, H5Dclose(scale));
   }
-  if (units) PetscCall(PutStringAttribute(file, ds, "units", units));
-  if (description) PetscCall(PutStringAttribute(file, ds, "description", description));
+  PetscCall(PutVariableAttributes(file, ds, units, description));
   H5Call(file, H5Dclose(ds));
   H5Call(file, H5Gclose(gid));
   PetscFunctionReturn(0);
 }
 
-/* A 2-D table (rows x cols, C order) from rank 0's data (collective); the scales
- * named row_dim and col_dim in the group, where they exist, are attached. */
-PetscErrorCode StkH5WriteArray2D(StkH5 file, const char group[], const char name[], const char row_dim[], const char col_dim[], PetscInt rows, PetscInt cols, const PetscReal data[], const char units[], const char description[])
+/* A table of `ndims` dimensions (C order) from rank 0's data (collective); the scales
+ * named in dims[], where they exist in the group, are attached. */
+static PetscErrorCode WriteTable(StkH5 file, const char group[], const char name[], int ndims, const char *const dims[], const hsize_t shape[], const PetscReal data[], const char units[], const char description[])
 {
-  const hsize_t shape[2] = {(hsize_t)rows, (hsize_t)cols};
-  const char   *dims[2]  = {row_dim, col_dim};
-  hid_t         gid, space, mem, ds, dxpl;
-  PetscMPIInt   rank;
-  PetscBool     exists = PETSC_FALSE;
+  hid_t       gid, space, mem, ds, dxpl;
+  PetscMPIInt rank;
+  PetscBool   exists = PETSC_FALSE;
 
   PetscFunctionBeginUser;
   PetscCall(GroupOpen(file, group, PETSC_TRUE, &gid));
   PetscCall(Exists(file, gid, name, &exists));
   PetscCheck(!exists, file->comm, PETSC_ERR_ARG_WRONGSTATE, "%s: dataset '%s' written twice", file->path, name);
   PetscCallMPI(MPI_Comm_rank(file->comm, &rank));
-  H5Call(file, space = H5Screate_simple(2, shape, NULL));
-  H5Call(file, mem = H5Screate_simple(2, shape, NULL));
+  H5Call(file, space = H5Screate_simple(ndims, shape, NULL));
+  H5Call(file, mem = H5Screate_simple(ndims, shape, NULL));
   H5Call(file, ds = H5Dcreate2(gid, name, H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
   if (rank != 0) {
     H5Call(file, H5Sselect_none(space));
@@ -484,20 +494,55 @@ PetscErrorCode StkH5WriteArray2D(StkH5 file, const char group[], const char name
   PetscCall(CollectiveTransfer(file, &dxpl));
   H5Call(file, H5Dwrite(ds, H5T_NATIVE_DOUBLE, mem, space, dxpl, data));
   H5Call(file, H5Pclose(dxpl));
-  for (unsigned k = 0; k < 2; k++) {
+  for (int k = 0; k < ndims; k++) {
     PetscBool have = PETSC_FALSE;
     hid_t     scale;
     if (dims[k]) PetscCall(Exists(file, gid, dims[k], &have));
     if (!have) continue;
     H5Call(file, scale = H5Dopen2(gid, dims[k], H5P_DEFAULT));
-    H5Call(file, H5DSattach_scale(ds, scale, k));
+    H5Call(file, H5DSattach_scale(ds, scale, (unsigned)k));
     H5Call(file, H5Dclose(scale));
   }
-  if (units) PetscCall(PutStringAttribute(file, ds, "units", units));
-  if (description) PetscCall(PutStringAttribute(file, ds, "description", description));
+  PetscCall(PutVariableAttributes(file, ds, units, description));
   H5Call(file, H5Dclose(ds));
   H5Call(file, H5Sclose(mem));
   H5Call(file, H5Sclose(space));
+  H5Call(file, H5Gclose(gid));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkH5WriteArray2D(StkH5 file, const char group[], const char name[], const char row_dim[], const char col_dim[], PetscInt rows, PetscInt cols, const PetscReal data[], const char units[], const char description[])
+{
+  const hsize_t     shape[2] = {(hsize_t)rows, (hsize_t)cols};
+  const char *const dims[2]  = {row_dim, col_dim};
+
+  PetscFunctionBeginUser;
+  PetscCall(WriteTable(file, group, name, 2, dims, shape, data, units, description));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkH5WriteArray3D(StkH5 file, const char group[], const char name[], const char *const dims[3], const PetscInt shape[3], const PetscReal data[], const char units[], const char description[])
+{
+  const hsize_t hshape[3] = {(hsize_t)shape[0], (hsize_t)shape[1], (hsize_t)shape[2]};
+
+  PetscFunctionBeginUser;
+  PetscCall(WriteTable(file, group, name, 3, dims, hshape, data, units, description));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkH5WriteVariableAttributes(StkH5 file, const char group[], const char name[], const char units[], const char long_name[])
+{
+  hid_t     gid, ds;
+  PetscBool exists = PETSC_FALSE;
+
+  PetscFunctionBeginUser;
+  PetscCall(GroupOpen(file, group, PETSC_FALSE, &gid));
+  PetscCall(Exists(file, gid, name, &exists));
+  PetscCheck(exists, file->comm, PETSC_ERR_ORDER, "HDF5 file '%s': no dataset '%s/%s' to describe", file->path, group, name);
+  H5Call(file, ds = H5Dopen2(gid, name, H5P_DEFAULT));
+  if (units) PetscCall(PutStringAttribute(file, ds, "units", units));
+  if (long_name) PetscCall(PutStringAttribute(file, ds, "long_name", long_name));
+  H5Call(file, H5Dclose(ds));
   H5Call(file, H5Gclose(gid));
   PetscFunctionReturn(0);
 }
@@ -626,6 +671,7 @@ static PetscErrorCode TrailingScale(StkH5 file, hid_t gid, const char name[], Pe
     PetscCall(PetscFree(idx));
   }
   H5Call(file, *scale = H5Dopen2(gid, name, H5P_DEFAULT));
+  if (!exists) PetscCall(PutVariableAttributes(file, *scale, "1", !strcmp(name, "component") ? "component index: one per state variable, in the order of the attribute coordinates" : "index along the trailing dimension"));
   H5Call(file, space = H5Dget_space(*scale));
   PetscCheck(H5Sget_simple_extent_ndims(space) == 1 && H5Sget_simple_extent_dims(space, &len, NULL) == 1 && len == (hsize_t)ncomp, file->comm, PETSC_ERR_ARG_INCOMP, "%s: trailing dimension '%s' already exists with another length than %" PetscInt_FMT, file->path, name, ncomp);
   H5Call(file, H5Sclose(space));
@@ -711,8 +757,7 @@ PetscErrorCode StkH5WriteField(StkH5 file, const char group[], const char name[]
   H5Call(file, H5Sclose(space));
   PetscCall(WriteOwned(file, ds, grid, global, ncomp));
   PetscCall(AttachScales(file, gid, ds, group, grid, ncomp, trailing));
-  if (units) PetscCall(PutStringAttribute(file, ds, "units", units));
-  if (description) PetscCall(PutStringAttribute(file, ds, "description", description));
+  PetscCall(PutVariableAttributes(file, ds, units, description));
   H5Call(file, H5Dclose(ds));
   H5Call(file, H5Gclose(gid));
   PetscFunctionReturn(0);

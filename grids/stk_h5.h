@@ -32,6 +32,14 @@ PETSC_EXTERN PetscErrorCode StkH5WriteArray(StkH5 file, const char group[], cons
 /* A 2-D table of rows x cols (C order) from rank 0's `data` (collective), with the
  * group's scales named row_dim and col_dim attached where they exist. */
 PETSC_EXTERN PetscErrorCode StkH5WriteArray2D(StkH5 file, const char group[], const char name[], const char row_dim[], const char col_dim[], PetscInt rows, PetscInt cols, const PetscReal data[], const char units[], const char description[]);
+/* A 3-D table of shape[0] x shape[1] x shape[2] (C order) from rank 0's `data`
+ * (collective), with the group's scales named in dims[] attached where they exist. */
+PETSC_EXTERN PetscErrorCode StkH5WriteArray3D(StkH5 file, const char group[], const char name[], const char *const dims[3], const PetscInt shape[3], const PetscReal data[], const char units[], const char description[]);
+/* The CF attributes `units` and `long_name` (either may be NULL) of an existing dataset,
+ * e.g. a coordinate written by StkH5WriteGrid, whose meaning only the caller knows.
+ * (The writers above set `units`, and `long_name` and `description` from their
+ * description argument; the trailing scales "component" and "control" get units "1".) */
+PETSC_EXTERN PetscErrorCode StkH5WriteVariableAttributes(StkH5 file, const char group[], const char name[], const char units[], const char long_name[]);
 PETSC_EXTERN PetscErrorCode StkH5WriteAttributeReal(StkH5 file, const char group[], const char name[], PetscReal value, const char units[]);
 PETSC_EXTERN PetscErrorCode StkH5WriteAttributeInt(StkH5 file, const char group[], const char name[], PetscInt value);
 PETSC_EXTERN PetscErrorCode StkH5WriteAttributeString(StkH5 file, const char group[], const char name[], const char value[]);

@@ -9,6 +9,21 @@
 /* ------------------------------------------------------------------------------------ */
 /* Writing                                                                              */
 
+/* The flat weights on their own dimension scale `weight` (0 .. nweights-1), so CF
+ * readers (xarray) see a labelled dimension. */
+static PetscErrorCode WriteWeights(StkNet net, StkH5 file, const char group[])
+{
+  PetscReal *index;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc1(net->nweights, &index));
+  for (PetscInt i = 0; i < net->nweights; i++) index[i] = (PetscReal)i;
+  PetscCall(StkH5WriteArray(file, group, "weight", "weight", net->nweights, index, "1", "weight index into the flat weights"));
+  PetscCall(PetscFree(index));
+  PetscCall(StkH5WriteArray(file, group, "weights", "weight", net->nweights, net->w, "1", "flat weights: layer by layer, neuron by neuron, bias then one weight per input"));
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode WriteArchitecture(StkNet net, StkH5 file, const char group[])
 {
   PetscReal index[STK_NET_MAX_LAYERS + 2], sizes[STK_NET_MAX_LAYERS + 2];
@@ -27,9 +42,9 @@ static PetscErrorCode WriteArchitecture(StkNet net, StkH5 file, const char group
     PetscCall(PetscStrlcat(names, net->in_name[k], sizeof(names)));
   }
   PetscCall(StkH5WriteArray(file, group, "input", "input", net->nin, index, "1", "input index; the names are in the attribute input_names"));
-  PetscCall(StkH5WriteArray(file, group, "input_lo", "input", net->nin, net->in_lo, NULL, "input value mapped to -1"));
-  PetscCall(StkH5WriteArray(file, group, "input_hi", "input", net->nin, net->in_hi, NULL, "input value mapped to +1"));
-  PetscCall(StkH5WriteArray(file, group, "weights", NULL, net->nweights, net->w, "1", "flat weights: layer by layer, neuron by neuron, bias then one weight per input"));
+  PetscCall(StkH5WriteArray(file, group, "input_lo", "input", net->nin, net->in_lo, "mixed", "input value mapped to -1, in the units of that input's state variable"));
+  PetscCall(StkH5WriteArray(file, group, "input_hi", "input", net->nin, net->in_hi, "mixed", "input value mapped to +1, in the units of that input's state variable"));
+  PetscCall(WriteWeights(net, file, group));
   PetscCall(StkH5WriteAttributeString(file, group, "input_names", names));
   PetscCall(StkH5WriteAttributeString(file, group, "type", "mlp"));
   PetscCall(StkH5WriteAttributeString(file, group, "hidden_activation", "tanh"));

@@ -6,6 +6,7 @@
 #include "stk_files.h"
 #include "stk_version.h"
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #define MAX_LEVELS STK_CONVERGE_MAX_LEVELS
@@ -47,6 +48,16 @@ typedef struct {
 static const char *const columns[] = {"level", "n0", "n1", "nodes", "h", "howard_iterations", "solve_time", "error_max", "error_l2", "error_finest_max", "error_finest_l2", "error_richardson_max", "error_richardson_l2", "difference_next_max", "order_max", "order_l2", "policy_at_reference", "policy_reference_error", "policy_reference_order", "policy_error_l2", "policy_order_l2", "mean_x0", "mean_x0_error", "mean_x0_order", "estimate_max", "estimate_ratio", "policy_reference_estimate", "mean_x0_estimate"};
 #define NCOLUMNS 28
 _Static_assert(sizeof(columns) / sizeof(columns[0]) == NCOLUMNS, "NCOLUMNS counts the columns");
+/* What each column is, for the file's CF attributes: units ("V": those of the value,
+ * "1"; "u": of control 0; "x0": of state variable 0) and long name. */
+static const char *const column_units[] = {"1", "1", "1", "1", "1", "1", "s", "V", "V", "V", "V", "V", "V", "V", "1", "1", "u", "u", "1", "u", "1", "x0", "x0", "1", "V", "1", "u", "x0"};
+static const char *const column_long_names[] = {"grid level (0 coarsest)", "nodes in direction 0", "nodes in direction 1 (1 in 1-D)", "grid nodes", "largest grid spacing, in the units of its state variable", "Howard iterations", "wall time of the solve",
+                                                "max-norm error of V against the closed form", "L2 error of V against the closed form", "max-norm difference of V to the finest grid", "L2 difference of V to the finest grid", "max-norm error of V against the Richardson extrapolation", "L2 error of V against the Richardson extrapolation", "max-norm difference of V to the next finer grid",
+                                                "observed order (max norm)", "observed order (L2)", "control 0 at the reference point", "error of the policy at the reference point", "observed order of the policy at the reference point", "L2 error of the policy against the closed form", "observed order of the policy L2 error",
+                                                "stationary mean of state variable 0", "error of the stationary mean of state variable 0", "observed order of the stationary mean",
+                                                "the solver's a-posteriori estimate of the max-norm error of V", "estimate of the max-norm error of V divided by the true error", "the solver's estimate of the error of the policy at the reference point", "the solver's estimate of the error of the stationary mean of state variable 0"};
+_Static_assert(sizeof(column_units) / sizeof(column_units[0]) == NCOLUMNS, "one unit per column");
+_Static_assert(sizeof(column_long_names) / sizeof(column_long_names[0]) == NCOLUMNS, "one long name per column");
 
 struct _p_StkConverge {
   MPI_Comm             comm;
@@ -662,7 +673,14 @@ PetscErrorCode StkConvergeWrite(StkConverge C, const char path[])
   PetscFunctionBeginUser;
   PetscCall(CheckDone(C));
   PetscCall(StkH5Create(C->comm, path, &file));
-  for (PetscInt c = 0; c < NCOLUMNS && !ierr; c++) ierr = StkH5WriteArray(file, "convergence", columns[c], "level", C->levels, C->table[c], NULL, NULL);
+  for (PetscInt c = 0; c < NCOLUMNS && !ierr; c++) {
+    const char *units = column_units[c];
+    PetscInt    nu;
+    if (!strcmp(units, "V")) units = "1";
+    else if (!strcmp(units, "x0")) ierr = StkModelGetStateUnits(C->model, 0, &units, NULL);
+    else if (!strcmp(units, "u")) ierr = StkModelGetNumControls(C->model, &nu), units = nu == 1 ? "1/yr" : "1"; /* as the solution file's policy */
+    if (!ierr) ierr = StkH5WriteArray(file, "convergence", columns[c], "level", C->levels, C->table[c], units, column_long_names[c]);
+  }
   if (!ierr) ierr = WriteAttributes(C, file);
   if (!ierr) ierr = StkH5Commit(file, "convergence", NULL, 0, NULL);
   PetscCall(StkH5Destroy(&file)); /* removes the temporary file when a write failed */

@@ -45,18 +45,81 @@ static PetscErrorCode WriteStatistics(StkSolver S, StkH5 file, const char group[
   PetscFunctionReturn(0);
 }
 
+/* The units of the density, per unit of state volume: 1/(units of s * units of z).
+ * A state in "1/X" contributes X to the numerator, any other non-"1" unit U 1/U. */
+static PetscErrorCode DensityUnits(StkModel model, size_t len, char units[])
+{
+  char num[64] = "", den[64] = "";
+
+  PetscFunctionBeginUser;
+  for (PetscInt k = 0; k < model->dim; k++) {
+    const char *u;
+    PetscCall(StkModelGetStateUnits(model, k, &u, NULL));
+    if (!strcmp(u, "1")) continue;
+    if (!strncmp(u, "1/", 2)) {
+      if (num[0]) PetscCall(PetscStrlcat(num, " ", sizeof(num)));
+      PetscCall(PetscStrlcat(num, u + 2, sizeof(num)));
+    } else {
+      if (den[0]) PetscCall(PetscStrlcat(den, " ", sizeof(den)));
+      PetscCall(PetscStrlcat(den, u, sizeof(den)));
+    }
+  }
+  PetscCall(PetscSNPrintf(units, len, den[0] ? "%s/(%s)" : "%s", num[0] ? num : "1", den));
+  PetscFunctionReturn(0);
+}
+
+/* The units of each drift component, d(state k)/dt, space separated (the group attribute
+ * drift_component_units), and component 0's (`units`: CF has one unit per variable);
+ * both buffers of length len. */
+static PetscErrorCode DriftUnits(StkModel model, size_t len, char units[], char components[])
+{
+  PetscFunctionBeginUser;
+  components[0] = 0;
+  for (PetscInt k = 0; k < model->dim; k++) {
+    const char *u;
+    char        one[32];
+    PetscCall(StkModelGetStateUnits(model, k, &u, NULL));
+    if (!strcmp(u, "1")) PetscCall(PetscStrncpy(one, "1/yr", sizeof(one)));
+    else if (!strcmp(u, "1/yr")) PetscCall(PetscStrncpy(one, "1/yr2", sizeof(one)));
+    else if (!strncmp(u, "1/", 2)) PetscCall(PetscSNPrintf(one, sizeof(one), "1/(%s yr)", u + 2));
+    else PetscCall(PetscSNPrintf(one, sizeof(one), "%s/yr", u));
+    if (!k) PetscCall(PetscStrncpy(units, one, len));
+    if (k) PetscCall(PetscStrlcat(components, " ", len));
+    PetscCall(PetscStrlcat(components, one, len));
+  }
+  PetscFunctionReturn(0);
+}
+
+/* CF units and long names of the coordinates (from the model) and of the drift. */
+static PetscErrorCode WriteCoordinateAttributes(StkSolver S, StkH5 file, const char group[], const char drift_units[])
+{
+  PetscFunctionBeginUser;
+  for (PetscInt k = 0; k < S->model->dim; k++) {
+    const char *name, *units, *long_name;
+    PetscCall(StkGridGetName(S->grid, k, &name));
+    PetscCall(StkModelGetStateUnits(S->model, k, &units, &long_name));
+    PetscCall(StkH5WriteVariableAttributes(file, group, name, units, long_name));
+  }
+  if (S->model->dim > 1) PetscCall(StkH5WriteAttributeString(file, group, "drift_component_units", drift_units));
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode WriteFields(StkSolver S, StkH5 file, const char group[])
 {
-  Vec drift, density;
+  Vec  drift, density;
+  char density_units[160], drift_units[128], drift_components[128];
 
   PetscFunctionBeginUser;
   PetscCall(StkSolverGetDrift(S, &drift));
   PetscCall(StkSolverGetDensity(S, &density));
+  PetscCall(DensityUnits(S->model, sizeof(density_units), density_units));
+  PetscCall(DriftUnits(S->model, sizeof(drift_units), drift_units, drift_components));
   PetscCall(StkH5WriteGrid(file, group, S->grid));
+  PetscCall(WriteCoordinateAttributes(S, file, group, drift_components));
   PetscCall(StkH5WriteField(file, group, value_name, S->grid, S->V, 1, NULL, "1", "value function V: discounted expected cost"));
   PetscCall(StkH5WriteField(file, group, policy_name, S->grid, S->u, S->model->nu, "control", S->model->nu == 1 ? "1/yr" : "1", "optimal control u*(x)"));
-  PetscCall(StkH5WriteField(file, group, "drift", S->grid, drift, S->model->dim, "component", "1/yr", "closed-loop drift b(x, u*(x)), one component per state variable"));
-  PetscCall(StkH5WriteField(file, group, "density", S->grid, density, 1, NULL, "1", "stationary density of the closed loop (NaN where the boundary absorbs)"));
+  PetscCall(StkH5WriteField(file, group, "drift", S->grid, drift, S->model->dim, "component", drift_units, "closed-loop drift b(x, u*(x)), one component per state variable"));
+  PetscCall(StkH5WriteField(file, group, "density", S->grid, density, 1, NULL, density_units, "stationary density of the closed loop (NaN where the boundary absorbs)"));
   PetscCall(StkModelWriteAttributes(S->model, file, group));
   PetscCall(WriteStatistics(S, file, group));
   PetscCall(StkSolverWriteEstimate(S, file, group));

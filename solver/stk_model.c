@@ -140,6 +140,8 @@ PetscErrorCode StkModelSetType(StkModel m, const char type[])
     m->bc[k][0] = m->bc[k][1] = STK_BC_REFLECT;
     m->stretch[k]             = 0;
     PetscCall(PetscSNPrintf(m->names[k], sizeof(m->names[k]), "x%" PetscInt_FMT, k));
+    PetscCall(PetscStrncpy(m->units[k], "1", sizeof(m->units[k]))); /* test problems: dimensionless */
+    PetscCall(PetscSNPrintf(m->long_names[k], sizeof(m->long_names[k]), "state variable x%" PetscInt_FMT, k));
   }
   PetscCall(create(m));
   PetscCall(StkModelHandPrefixDown(m));
@@ -293,6 +295,15 @@ PetscErrorCode StkModelGetStateName(StkModel m, PetscInt k, const char **name)
 {
   PetscFunctionBeginUser;
   *name = m->names[k];
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkModelGetStateUnits(StkModel m, PetscInt k, const char **units, const char **long_name)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(k >= 0 && k < STK_MAX_DIM, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "state variable %" PetscInt_FMT " does not exist", k);
+  if (units) *units = m->units[k];
+  if (long_name) *long_name = m->long_names[k];
   PetscFunctionReturn(0);
 }
 

@@ -52,6 +52,10 @@ PETSC_EXTERN PetscErrorCode StkModelGetControlBounds(StkModel model, PetscInt c,
 /* The model's natural box and state-variable names (the grid defaults). */
 PETSC_EXTERN PetscErrorCode StkModelGetDefaultBox(StkModel model, PetscReal lo[], PetscReal hi[]);
 PETSC_EXTERN PetscErrorCode StkModelGetStateName(StkModel model, PetscInt k, const char **name);
+/* What state variable k is, for self-describing files (CF `units` and `long_name`):
+ * staking s "1" (fraction of the token supply), z "1/yr"; test problems "1".  Either
+ * output may be NULL; the strings belong to the model. */
+PETSC_EXTERN PetscErrorCode StkModelGetStateUnits(StkModel model, PetscInt k, const char **units, const char **long_name);
 PETSC_EXTERN PetscErrorCode StkModelGetBoundaryType(StkModel model, PetscInt k, PetscInt side, StkBoundaryType *type);
 /* The state where users read the policy: the target (sbar, zbar) for staking, the
  * middle of the box otherwise. */

@@ -248,6 +248,7 @@ PetscErrorCode StkModelCreate_Merton(StkModel m)
   m->uhi[1] = 4;
   m->bc[0][0] = m->bc[0][1] = STK_BC_DIRICHLET;
   PetscCall(PetscStrncpy(m->names[0], "w", sizeof(m->names[0])));
+  PetscCall(PetscStrncpy(m->long_names[0], "wealth", sizeof(m->long_names[0])));
   MertonApplyBoxAndBounds(m);
   m->type_class         = "merton_";
   m->ops.setfromoptions = MertonSetFromOptions;

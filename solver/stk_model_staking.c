@@ -188,6 +188,9 @@ PetscErrorCode StkModelCreate_Staking(StkModel m)
   m->control_dir[0] = 0;
   PetscCall(PetscStrncpy(m->names[0], "s", sizeof(m->names[0])));
   PetscCall(PetscStrncpy(m->names[1], "z", sizeof(m->names[1])));
+  PetscCall(PetscStrncpy(m->long_names[0], "staking ratio: fraction of the token supply staked", sizeof(m->long_names[0])));
+  PetscCall(PetscStrncpy(m->units[1], "1/yr", sizeof(m->units[1])));
+  PetscCall(PetscStrncpy(m->long_names[1], "outside-yield shifter (yield of the outside option)", sizeof(m->long_names[1])));
   m->type_class         = STK_MODEL_PARAMS_CLASS; /* -hjb_sbar, ... */
   m->ops.setfromoptions = StakingSetFromOptions;
   m->ops.setup          = StakingSetUp;

@@ -33,6 +33,13 @@ CHANGED = {
         "new summary columns recovery_censored, recovery_censored_n",
     r"^sim_sol\.h5:simulation@policy_description$":
         "-policy solution is a policy type of the policy layer now: its description is the type's",
+    r"^cmp\.h5:compare/sample_[su](\[[a-z_]*\])?(@description)?$":
+        "CF: the sample paths are (row, sample, t) with their own scales sample and t (were (row, sample*t) with the path "
+        "scale of another length attached); the same values in the same order",
+    r"^(sol|cmp_baseline|cmp_bear)\.h5:solution/density@units$":
+        "CF: the density is per unit of state area, 1/(units of s * units of z) = yr for the 2-D staking model (was 1)",
+    r"^(net|ref)\.h5:network/input_(lo|hi)@description$":
+        "CF: the description (and new long_name) says the inputs are in the units of their state variables (units 'mixed')",
 }
 
 

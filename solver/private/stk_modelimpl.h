@@ -47,6 +47,8 @@ struct _p_StkModel {
   PetscReal            ref_point[STK_MAX_DIM]; /* where users read the policy (staking: the target) */
   PetscBool            has_ref_point;
   char                 names[STK_MAX_DIM][16];
+  char                 units[STK_MAX_DIM][16];      /* UDUNITS strings ("1": dimensionless) */
+  char                 long_names[STK_MAX_DIM][80]; /* what each state variable is, for files */
   StkBoundaryType      bc[STK_MAX_DIM][2];
   PetscBool            setupcalled;
   void                *data; /* the type's own context */
