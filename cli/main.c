@@ -36,18 +36,29 @@ static const StkCommand commands[] = {
   {"converge", StkCommandConverge, "stakehjb converge: solve on grids of 2^k+1 nodes per direction and measure the discretization error (out/convergence.h5, .csv, .png).\n"},
 };
 
-/* PETSc reports a malformed YAML file without its name: name it. */
-static void ReportOptionsFiles(int argc, char **argv)
+/* -help (or -h) anywhere on the command line: 1, or 2 for "-help all" / "-help petsc"
+ * (then that word is removed: PETSc reads -help's value as a boolean); 0 without it
+ * and for "-help intro" (PETSc's: the description only). */
+static int HelpGiven(int *argc, char **argv)
 {
-  for (int i = 0; i + 1 < argc; i++)
-    if (!strcmp(argv[i], "-options_file") || !strcmp(argv[i], "-options_file_yaml"))
-      fprintf(stderr, "stakehjb: could not read the options given by %s '%s' (see the error above)\n", argv[i], argv[i + 1]);
+  for (int i = 1; i < *argc; i++) {
+    if (strcmp(argv[i], "-help") && strcmp(argv[i], "-h")) continue;
+    if (i + 1 < *argc && !strcmp(argv[i + 1], "intro")) return 0;
+    if (i + 1 < *argc && (!strcmp(argv[i + 1], "all") || !strcmp(argv[i + 1], "petsc"))) {
+      for (int j = i + 1; j + 1 < *argc; j++) argv[j] = argv[j + 1];
+      (*argc)--;
+      return 2;
+    }
+    return 1;
+  }
+  return 0;
 }
 
 int main(int argc, char **argv)
 {
   const StkCommand *cmd = NULL;
   PetscErrorCode    ierr;
+  int               help;
 
   if (argc < 2 || !strcmp(argv[1], "-help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
     fputs(usage, argc < 2 ? stderr : stdout);
@@ -66,12 +77,16 @@ int main(int argc, char **argv)
   argv[1] = argv[0]; /* drop the subcommand: PETSc sees only options */
   argc--;
   argv++;
-  ierr = PetscInitialize(&argc, &argv, NULL, cmd->help);
-  if (ierr) {
-    ReportOptionsFiles(argc, argv);
-    return (int)ierr;
-  }
-  ierr = cmd->run();
+  help = HelpGiven(&argc, argv);
+  if (help && StkHelpCaptureBegin()) help = 0; /* PETSc's banner too, printed at PetscInitialize */
+  ierr = StkErrorHandlerPush(cmd->name, argc, argv);
+  if (!ierr) ierr = PetscInitialize(&argc, &argv, NULL, cmd->help);
+  if (ierr) return (int)ierr; /* reported by the handler */
+  /* Every option is checked (known, a value where one is needed, finite) before the
+   * command writes anything; with -help the command only lists its options. */
+  if (!help) ierr = StkOptionsCheck(cmd->name, cmd->run);
+  if (!ierr) ierr = cmd->run();
+  if (!ierr && help) ierr = StkHelpCaptureEnd(cmd->name, help == 2);
   if (ierr) {
     /* The error was reported where it happened; end all ranks with a non-zero status. */
     PetscFinalize();

@@ -21,3 +21,24 @@ PetscBool StkHelpRequested(void);
  * The default's directory is created if missing; a user's directory must exist. */
 PetscErrorCode StkOutputPath(MPI_Comm comm, const char option[], const char default_path[], char path[], size_t len);
 
+
+/* The program's PETSc error handler, pushed before PetscInitialize: an error of user
+ * input (StkErrorIsUserInput) prints one block "stakehjb COMMAND: error: MESSAGE" from
+ * rank 0 of the communicator raising it (PETSc's messages about a value rewritten to
+ * name the option: "-hjb_rho: 'abc' is not a number"); any other error PETSc's trace. */
+PetscErrorCode StkErrorHandlerPush(const char command[], int argc, char **argv);
+/* The codes of user input: PETSC_ERR_USER_INPUT, ARG_OUTOFRANGE, ARG_WRONG, ARG_INCOMP,
+ * ARG_UNKNOWN_TYPE, FILE_OPEN/READ/WRITE/UNEXPECTED, NOT_CONVERGED. */
+PetscBool StkErrorIsUserInput(PetscErrorCode n);
+/* Before `run` (a command) does any work: runs its -help path once on a copy of the
+ * options database, its help text captured, and fails (PETSC_ERR_USER_INPUT, naming the
+ * option) on an option it does not know (with the closest known spelling; only a
+ * warning with -allow_unused_options), an empty value where one is needed, and a
+ * non-finite number.  Collective on PETSC_COMM_WORLD. */
+PetscErrorCode StkOptionsCheck(const char command[], PetscErrorCode (*run)(void));
+/* -help: capture the help text and standard output (from before PetscInitialize;
+ * non-zero if it cannot) ... */
+int StkHelpCaptureBegin(void);
+/* ... and print it: the command's own sections first (stakehjb COMMAND, Output), then
+ * the library objects', PETSc's (solvers, viewers, PetscInitialize's) only with `all` (-help all). */
+PetscErrorCode StkHelpCaptureEnd(const char command[], PetscBool all);
