@@ -77,6 +77,7 @@ int main(int argc, char **argv)
   argv[1] = argv[0]; /* drop the subcommand: PETSc sees only options */
   argc--;
   argv++;
+  if (StkOptionsFilesCheck(cmd->name, argc, argv)) return PETSC_ERR_FILE_UNEXPECTED;
   help = HelpGiven(&argc, argv);
   if (help && StkHelpCaptureBegin()) help = 0; /* PETSc's banner too, printed at PetscInitialize */
   ierr = StkErrorHandlerPush(cmd->name, argc, argv);

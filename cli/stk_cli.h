@@ -42,3 +42,7 @@ int StkHelpCaptureBegin(void);
 /* ... and print it: the command's own sections first (stakehjb COMMAND, Output), then
  * the library objects', PETSc's (solvers, viewers, PetscInitialize's) only with `all` (-help all). */
 PetscErrorCode StkHelpCaptureEnd(const char command[], PetscBool all);
+/* Before PetscInitialize: every YAML file of -options_file / -options_file_yaml opens and
+ * parses; otherwise prints "stakehjb COMMAND: error: FILE: ..." (the line and column
+ * where the parser stopped) on stderr and returns non-zero.  No PETSc call. */
+int StkOptionsFilesCheck(const char command[], int argc, char **argv);

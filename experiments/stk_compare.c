@@ -258,6 +258,13 @@ static PetscErrorCode StkCompareCheck(StkCompare cmp)
   PetscCheck(cmp->nboot >= 100, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_bootstrap must be >= 100, got %" PetscInt_FMT, user, cmp->nboot);
   PetscCheck(cmp->samples >= 1 && cmp->samples <= cmp->paths, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_samples must lie in [1, -%scompare_paths = %" PetscInt_FMT "], got %" PetscInt_FMT, user, user, cmp->paths, cmp->samples);
   PetscCheck(cmp->sample_every >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_sample_every must be >= 1, got %" PetscInt_FMT, user, cmp->sample_every);
+  for (PetscInt p = 0; p < cmp->npolicies; p++) {
+    PetscBool known;
+    char      list[512];
+    PetscCall(StkPolicyTypeIsKnown(cmp->policies[p], &known));
+    if (!known) PetscCall(StkPolicyKnownTypes(list, sizeof(list)));
+    PetscCheck(known, comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "-%scompare_policies: unknown policy '%s' (known: %s)", user, cmp->policies[p], list);
+  }
   for (PetscInt e = 0; e < cmp->nenvs; e++) PetscCheck(!strcmp(cmp->envs[e], "sde") || !strcmp(cmp->envs[e], "abm"), comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "-%scompare_envs: unknown environment '%s' (known: sde, abm)", user, cmp->envs[e]);
   for (PetscInt c = 0; c < cmp->nscenarios; c++) {
     PetscInt k = 0;

@@ -67,8 +67,16 @@ fi
 # unknown command and no command
 "$exe" frobnicate >/dev/null 2>&1 && { echo "FAIL unknown_command exited 0"; failed=$((failed + 1)); } || { echo "ok   unknown_command"; passed=$((passed + 1)); }
 
-# -help lists every option with its default and solves nothing
-log=$("$exe" solve -help -o "$tmp/help.h5" 2>&1); rc=$?
+# -help lists the command's options, PETSc's solver and viewer options only with -help all
+short=$("$exe" solve -help -o "$tmp/help.h5" 2>&1)
+if [ "$(wc -l <<<"$short")" -lt 150 ] && grep -q -- "-hjb_rho" <<<"$short" && ! grep -q -- "-hjb_ksp_type" <<<"$short" \
+  && [ "$(grep -n -- '-o <' <<<"$short" | cut -d: -f1)" -lt "$(grep -n -- '-hjb_rho' <<<"$short" | cut -d: -f1)" ]; then
+  echo "ok   help_is_short (command's options first, no PETSc solver options)"; passed=$((passed + 1))
+else
+  echo "FAIL help_is_short: $(wc -l <<<"$short") lines"; failed=$((failed + 1))
+fi
+# -help all lists every option with its default and solves nothing
+log=$("$exe" solve -help all -o "$tmp/help.h5" 2>&1); rc=$?
 missing=""
 for opt in -model -dim -grid_n -grid_lo -grid_hi -grid_stretch -grid_cluster -o -hjb_rho -hjb_rtol -hjb_max_it \
   -hjb_sequence -hjb_sequence_rtol -hjb_linear_forcing -hjb_bench \
