@@ -216,8 +216,8 @@ static PetscErrorCode ShockOptionsApply(StkSim sim, ShockInput *in)
   PetscCall(SimPrefix(sim, pre, sizeof(pre)));
   PetscCheck(in->set || (!in->setdz && !in->setfrac), sim->comm, PETSC_ERR_ARG_WRONG, "-%sshock_dz and -%sshock_frac need -%sshock_t", pre, pre, pre);
   if (!in->set) PetscFunctionReturn(0);
-  PetscCheck(!in->setdz || in->ndz == in->nt, sim->comm, PETSC_ERR_ARG_SIZ, "-%sshock_dz has %" PetscInt_FMT " values for %" PetscInt_FMT " -%sshock_t", pre, in->ndz, in->nt, pre);
-  PetscCheck(!in->setfrac || in->nfrac == in->nt, sim->comm, PETSC_ERR_ARG_SIZ, "-%sshock_frac has %" PetscInt_FMT " values for %" PetscInt_FMT " -%sshock_t", pre, in->nfrac, in->nt, pre);
+  PetscCheck(!in->setdz || in->ndz == in->nt, sim->comm, PETSC_ERR_USER_INPUT, "-%sshock_dz has %" PetscInt_FMT " values for %" PetscInt_FMT " -%sshock_t", pre, in->ndz, in->nt, pre);
+  PetscCheck(!in->setfrac || in->nfrac == in->nt, sim->comm, PETSC_ERR_USER_INPUT, "-%sshock_frac has %" PetscInt_FMT " values for %" PetscInt_FMT " -%sshock_t", pre, in->nfrac, in->nt, pre);
   if (!in->setdz) PetscCall(PetscArrayzero(in->dz, in->nt));
   if (!in->setfrac) PetscCall(PetscArrayzero(in->frac, in->nt));
   sim->nshock = 0;

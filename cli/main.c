@@ -59,6 +59,7 @@ int main(int argc, char **argv)
   const StkCommand *cmd = NULL;
   PetscErrorCode    ierr;
   int               help;
+  PetscBool         allow_unused;
 
   if (argc < 2 || !strcmp(argv[1], "-help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
     fputs(usage, argc < 2 ? stderr : stdout);
@@ -85,11 +86,13 @@ int main(int argc, char **argv)
   if (ierr) return (int)ierr; /* reported by the handler */
   /* Every option is checked (known, a value where one is needed, finite) before the
    * command writes anything; with -help the command only lists its options. */
-  if (!help) ierr = StkOptionsCheck(cmd->name, cmd->run);
+  ierr = StkProgramOptions(&allow_unused);
+  if (!ierr && !help) ierr = StkOptionsCheck(cmd->name, cmd->run, allow_unused);
   if (!ierr) ierr = cmd->run();
   if (!ierr && help) ierr = StkHelpCaptureEnd(cmd->name, help == 2);
   if (ierr) {
     /* The error was reported where it happened; end all ranks with a non-zero status. */
+    StkRemoveCreatedDirectories();
     PetscFinalize();
     return (int)ierr;
   }

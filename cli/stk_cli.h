@@ -35,7 +35,10 @@ PetscBool StkErrorIsUserInput(PetscErrorCode n);
  * option) on an option it does not know (with the closest known spelling; only a
  * warning with -allow_unused_options), an empty value where one is needed, and a
  * non-finite number.  Collective on PETSC_COMM_WORLD. */
-PetscErrorCode StkOptionsCheck(const char command[], PetscErrorCode (*run)(void));
+PetscErrorCode StkOptionsCheck(const char command[], PetscErrorCode (*run)(void), PetscBool allow_unused);
+/* The options of every command: -allow_unused_options (returned) and -memory_budget GB
+ * (StkMemorySetBudget; checked finite and >= 0). */
+PetscErrorCode StkProgramOptions(PetscBool *allow_unused);
 /* -help: capture the help text and standard output (from before PetscInitialize;
  * non-zero if it cannot) ... */
 int StkHelpCaptureBegin(void);
@@ -46,3 +49,5 @@ PetscErrorCode StkHelpCaptureEnd(const char command[], PetscBool all);
  * parses; otherwise prints "stakehjb COMMAND: error: FILE: ..." (the line and column
  * where the parser stopped) on stderr and returns non-zero.  No PETSc call. */
 int StkOptionsFilesCheck(const char command[], int argc, char **argv);
+/* Removes the directories StkOutputPath created that are still empty (on error). */
+void StkRemoveCreatedDirectories(void);

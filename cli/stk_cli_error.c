@@ -62,15 +62,29 @@ static void Rewrite(const char mess[], char out[], size_t len)
   else if (sscanf(mess, "Input string %511s has no integer value", value) == 1 && (opt = OptionWithValue(value, option, sizeof(option)))) snprintf(out, len, "%s: '%s' is not an integer", opt, value);
   else if (sscanf(mess, "Unknown logical value: %511s", value) == 1 && (opt = OptionWithValue(value, option, sizeof(option)))) snprintf(out, len, "%s: '%s' is not a boolean (true or false)", opt, value);
   else if (sscanf(mess, "Unable to find requested %63s type %511s", type, value) == 2 && (opt = OptionWithValue(value, option, sizeof(option)))) snprintf(out, len, "%s: '%s' is not a known %s type", opt, value, type);
-  else if (strstr(mess, "YAML") && options_file) snprintf(out, len, "%s: not a valid YAML options file (%s)", options_file, mess);
+  else if (sscanf(mess, "Unknown option %511s for %255s", value, option) == 2) {
+    const char *avail = strstr(mess, "Available options:");
+    size_t      olen  = strlen(option);
+    if (olen && option[olen - 1] == '.') option[olen - 1] = 0;
+    snprintf(out, len, "%s: '%s' is not one of:%s", option, value, avail ? avail + strlen("Available options:") : " (see -help)");
+    out[strcspn(out, "\n")] = 0;
+  } else if (strstr(mess, "YAML") && options_file) snprintf(out, len, "%s: not a valid YAML options file (%s)", options_file, mess);
+}
+
+/* PETSc's own errors about an option's value, whatever their code. */
+static PetscBool IsValueMessage(const char mess[])
+{
+  return (PetscBool)(mess && (!strncmp(mess, "Input string ", 13) || !strncmp(mess, "Unknown logical value", 21) || !strncmp(mess, "Unknown option ", 15) || !strncmp(mess, "Unable to find requested ", 25)));
 }
 
 static PetscErrorCode Handler(MPI_Comm comm, int line, const char *fun, const char *file, PetscErrorCode n, PetscErrorType p, const char *mess, void *ctx)
 {
-  int  initialized = 0, finalized = 0;
-  char msg[4096];
+  static PetscBool short_block = PETSC_FALSE; /* decided by the initial error, kept for its trace */
+  int              initialized = 0, finalized = 0;
+  char             msg[4096];
 
-  if (!StkErrorIsUserInput(n)) return PetscTraceBackErrorHandler(comm, line, fun, file, n, p, mess, ctx);
+  if (p == PETSC_ERROR_INITIAL) short_block = (PetscBool)(StkErrorIsUserInput(n) || IsValueMessage(mess));
+  if (!short_block) return PetscTraceBackErrorHandler(comm, line, fun, file, n, p, mess, ctx);
   if (p != PETSC_ERROR_INITIAL) return n;
   MPI_Initialized(&initialized);
   MPI_Finalized(&finalized);

@@ -7,6 +7,7 @@
  * unknown; its kind (a flag, or an option that takes a value) comes from the format of
  * its help line. */
 #include "stk_cli.h"
+#include "stk_options.h"
 #include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
@@ -294,15 +295,32 @@ static PetscErrorCode RunHelpPass(PetscErrorCode (*run)(void), PetscOptions copy
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode StkOptionsCheck(const char command[], PetscErrorCode (*run)(void))
+PetscErrorCode StkProgramOptions(PetscBool *allow_unused)
+{
+  PetscReal gb = 0;
+  PetscBool set, given;
+
+  PetscFunctionBeginUser;
+  *allow_unused = PETSC_FALSE;
+  PetscOptionsBegin(PETSC_COMM_WORLD, NULL, "stakehjb (every command)", NULL);
+  PetscCall(PetscOptionsBool("-allow_unused_options", "Warn about options no part of the command reads, instead of failing", "", *allow_unused, allow_unused, NULL));
+  PetscCall(PetscOptionsReal("-memory_budget", "Memory the command may plan to use, GB (0: 80% of the physical memory)", "StkMemorySetBudget", gb, &gb, &set));
+  PetscOptionsEnd();
+  PetscCall(PetscOptionsHasName(NULL, NULL, "-memory_budget", &given));
+  PetscCheck(set || !given, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-memory_budget: empty value (give a value in GB, or leave the option out for its default)");
+  PetscCheck(PetscIsNormalReal(gb) || gb == 0, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-memory_budget: %g is not a finite number", (double)gb);
+  PetscCheck(gb >= 0, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-memory_budget: %g is out of range: must be a number of GB > 0 (or 0 for the default)", (double)gb);
+  PetscCall(StkMemorySetBudget(gb * 1e9));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkOptionsCheck(const char command[], PetscErrorCode (*run)(void), PetscBool allow)
 {
   OptionList   given, left;
   KnownOptions known = {NULL, 0, 0};
   PetscOptions copy;
-  PetscBool    allow = PETSC_FALSE;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscOptionsGetBool(NULL, NULL, "-allow_unused_options", &allow, NULL));
   PetscCall(OptionListGet(NULL, &given)); /* what PetscInitialize did not read */
   PetscCall(PetscOptionsCreate(&copy));
   for (PetscInt i = 0; i < given.n; i++) {
@@ -350,7 +368,7 @@ static PetscErrorCode PrintSections(const char *sections[], const size_t lens[],
     PetscBool   petsc = IsPetscSection(title, tlen), own = PETSC_FALSE, dup = PETSC_FALSE;
     char        mine[128];
     PetscCall(PetscSNPrintf(mine, sizeof(mine), "stakehjb %s:", command));
-    own = (PetscBool)((tlen == strlen(mine) && !strncmp(title, mine, tlen)) || !strncmp(title, "Output:", 7));
+    own = (PetscBool)((tlen == strlen(mine) && !strncmp(title, mine, tlen)) || !strncmp(title, "Output -", 8) || !strncmp(title, "stakehjb (", 10));
     for (int j = 0; j < i; j++) dup = (PetscBool)(dup || (lens[j] == lens[i] && !strncmp(sections[j], sections[i], lens[i])));
     if (dup || (pass == 0 && !own) || (pass == 1 && (own || petsc)) || (pass == 2 && !petsc)) continue;
     PetscCall(PetscPrintf(PETSC_COMM_WORLD, "----------------------------------------\n%.*s", (int)lens[i], sections[i]));
