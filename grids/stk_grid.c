@@ -198,6 +198,8 @@ static PetscErrorCode CheckListLength(StkGrid grid, const char pre[], const char
   PetscFunctionReturn(0);
 }
 
+static PetscErrorCode CheckSize(StkGrid);
+
 PetscErrorCode StkGridSetFromOptions(StkGrid grid)
 {
   enum { LO, HI, STRETCH, CLUSTER, NREAL };
@@ -228,6 +230,7 @@ PetscErrorCode StkGridSetFromOptions(StkGrid grid)
   for (PetscInt k = 0; k < grid->dim; k++)
     PetscCheck(v[LO][k] < v[HI][k], grid->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%slo must be below -%shi in direction %" PetscInt_FMT ", got lo %g >= hi %g", pre, pre, k, (double)v[LO][k], (double)v[HI][k]);
   if (nset) PetscCall(StkGridSetSizes(grid, n));
+  if (nset) PetscCall(CheckSize(grid)); /* before any work, under the spelling the user typed */
   if (set[LO] || set[HI]) PetscCall(StkGridSetBox(grid, v[LO], v[HI]));
   for (PetscInt k = 0; k < grid->dim; k++) {
     /* -grid_stretch alone keeps the center, which still follows the box if never set */

@@ -100,7 +100,7 @@ def main():
             subprocess.run([sys.executable, script, fixdir, exe], check=True)
         before = snapshot(fixdir)
         t0 = time.time()
-        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:
             results = list(pool.map(lambda c: run_case(exe, fixdir, c), cases))
         if snapshot(fixdir) != before:
             changed = sorted(set(snapshot(fixdir).items()) ^ set(before.items()))
