@@ -88,7 +88,10 @@ PetscErrorCode StkCommandCompare(void)
   PetscCall(StkCompareCreate(PETSC_COMM_WORLD, &cmp));
   PetscCall(StkCompareSetFromOptions(cmp));
   PetscCall(StkOutputPath(PETSC_COMM_WORLD, "-o", "out/compare.h5", out, sizeof(out)));
-  if (StkHelpRequested()) PetscCall(PrintHelp());
+  if (StkHelpRequested()) {
+    PetscCall(PrintHelp());
+    if (StkOptionsCheckRunning()) PetscCall(StkCompareReadRegimeOptions(cmp)); /* -bear_hjb_rho is an option */
+  }
   else {
     PetscCall(StkCompareSetOutput(cmp, out));
     PetscCall(StkCompareSetMonitor(cmp, ProgressMonitor, &pg));

@@ -32,7 +32,10 @@ PetscErrorCode StkCommandRun(void)
   PetscCall(StkJobCreate(PETSC_COMM_WORLD, &job));
   PetscCall(StkJobSetOutputs(job, o.solution, o.network, o.refined, o.compare));
   PetscCall(StkJobSetFromOptions(job));
-  if (StkHelpRequested()) PetscCall(StkJobPrintHelp(job));
+  if (StkHelpRequested()) {
+    PetscCall(StkJobPrintHelp(job));
+    if (StkOptionsCheckRunning()) PetscCall(StkJobReadRegimeOptions(job)); /* -bear_hjb_rho is an option */
+  }
   else {
     PetscCall(StkJobRun(job));
     PetscCall(PetscTime(&t1));

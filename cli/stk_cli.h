@@ -36,6 +36,9 @@ PetscBool StkErrorIsUserInput(PetscErrorCode n);
  * warning with -allow_unused_options), an empty value where one is needed, and a
  * non-finite number.  Collective on PETSC_COMM_WORLD. */
 PetscErrorCode StkOptionsCheck(const char command[], PetscErrorCode (*run)(void), PetscBool allow_unused);
+/* True while StkOptionsCheck runs a command's help path: the command then also reads
+ * options that -help does not list (each regime's, in compare and run). */
+PetscBool StkOptionsCheckRunning(void);
 /* The options of every command: -allow_unused_options (returned) and -memory_budget GB
  * (StkMemorySetBudget; checked finite and >= 0). */
 PetscErrorCode StkProgramOptions(PetscBool *allow_unused);

@@ -179,7 +179,7 @@ static const char *Closest(const KnownOptions *k, const char name[])
  * (viewers, monitors), so the help pass need not see them. */
 static PetscBool IsPetscOwn(const char name[])
 {
-  static const char *heads[] = {"log", "malloc", "options_", "info", "viewer", "draw", "fp_trap", "on_error", "checkstack", "memory_view", "saws", "mpi", "petsc", "help", "version", "no_signal_handler", "debugger", "start_in_debugger", "stop_for_debugger", "display", "tmp", "shared_tmp", "not_shared_tmp", "get_total_flops", "objects_dump", "check_pointer_intensity", "device_", "root_device", "use_gpu_aware_mpi", "nox", "x_virtual", "citations", "skip_petscrc", "history", "timeout", "vecscatter", "sf_", "mat_", "vec_", "ksp_", "pc_", "tao_", "snes_", "dm_", "da_"};
+  static const char *heads[] = {"log", "malloc", "options_", "info", "viewer", "draw", "fp_trap", "on_error", "checkstack", "memory_view", "saws", "mpi", "petsc", "help", "version", "no_signal_handler", "debugger", "start_in_debugger", "stop_for_debugger", "display", "tmp", "shared_tmp", "not_shared_tmp", "get_total_flops", "objects_dump", "check_pointer_intensity", "device_", "root_device", "use_gpu_aware_mpi", "nox", "x_virtual", "citations", "skip_petscrc", "history", "timeout", "vecscatter", "sf_", "mat_", "vec_", "ksp_", "pc_", "tao_", "snes_", "dm_", "da_", "density_" /* the density solver, read when it runs */};
 
   for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++)
     if (!strncmp(name, heads[i], strlen(heads[i]))) return PETSC_TRUE;
@@ -280,6 +280,13 @@ static PetscErrorCode CheckUnused(const char command[], const OptionList *left, 
 
 /* Runs the command's help path on `copy` with the help captured; restores everything
  * before it returns the command's error, if any. */
+static PetscBool check_pass = PETSC_FALSE;
+
+PetscBool StkOptionsCheckRunning(void)
+{
+  return check_pass;
+}
+
 static PetscErrorCode RunHelpPass(PetscErrorCode (*run)(void), PetscOptions copy)
 {
   PetscErrorCode ierr;
@@ -287,7 +294,9 @@ static PetscErrorCode RunHelpPass(PetscErrorCode (*run)(void), PetscOptions copy
   PetscFunctionBeginUser;
   PetscCall(PetscOptionsPush(copy));
   PetscCheck(!CaptureBegin(), PETSC_COMM_SELF, PETSC_ERR_MEM, "cannot capture the help text");
-  ierr = run();
+  check_pass = PETSC_TRUE;
+  ierr       = run();
+  check_pass = PETSC_FALSE;
   CaptureEnd();
   PetscCall(PetscOptionsPop());
   PetscCall(ierr);

@@ -406,6 +406,73 @@ static PetscErrorCode InsertRegimeOptions(StkCompare cmp, const char file[], con
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StkCompareReadRegimeOptions(StkCompare cmp)
+{
+  PetscFunctionBeginUser;
+  for (PetscInt r = 0; r < cmp->nregimes; r++) {
+    StkModel  model;
+    StkGrid   grid;
+    StkSolver solver;
+    StkNet    net;
+    char      pre[256];
+    PetscCall(RegimePrefix(cmp, r, pre, sizeof(pre)));
+    PetscCall(StkModelCreate(PETSC_COMM_SELF, &model));
+    PetscCall(StkModelSetOptionsPrefix(model, pre));
+    PetscCall(StkModelSetType(model, STK_MODEL_STAKING));
+    PetscCall(StkModelSetFromOptions(model));
+    PetscCall(StkGridCreate(PETSC_COMM_SELF, &grid));
+    PetscCall(StkGridSetOptionsPrefix(grid, pre));
+    PetscCall(StkModelConfigureGrid(model, grid));
+    PetscCall(StkSolverCreate(PETSC_COMM_SELF, &solver));
+    PetscCall(StkSolverSetOptionsPrefix(solver, pre));
+    PetscCall(StkSolverSetModel(solver, model));
+    PetscCall(StkSolverSetGrid(solver, grid));
+    PetscCall(StkSolverSetFromOptions(solver));
+    for (PetscInt p = 0; p < cmp->npolicies; p++) {
+      StkPolicy pol;
+      PetscBool known;
+      PetscCall(StkPolicyTypeIsKnown(cmp->policies[p], &known));
+      if (!known) continue; /* StkCompareSetFromOptions names it */
+      PetscCall(StkPolicyCreate(PETSC_COMM_SELF, &pol));
+      PetscCall(StkPolicySetOptionsPrefix(pol, pre));
+      PetscCall(StkPolicySetType(pol, cmp->policies[p]));
+      PetscCall(StkPolicySetModel(pol, model));
+      PetscCall(StkPolicySetFromOptions(pol));
+      PetscCall(StkPolicyDestroy(&pol));
+    }
+    PetscCall(StkNetCreate(PETSC_COMM_SELF, &net));
+    PetscCall(StkNetSetOptionsPrefix(net, pre));
+    PetscCall(StkNetSetFromOptions(net));
+    PetscCall(StkNetPrintFitOptions(net));
+    PetscCall(StkNetDestroy(&net));
+    PetscCall(StkSolverDestroy(&solver));
+    PetscCall(StkGridDestroy(&grid));
+    PetscCall(StkModelDestroy(&model));
+  }
+  PetscFunctionReturn(0);
+}
+
+/* After the regime: its copies that nothing read (the user's options of other objects,
+ * keys of its file that the regime's objects do not use) leave the database, so
+ * -options_left and the program's unused-option check do not report them. */
+static PetscErrorCode RemoveRegimeOptions(const char pre[])
+{
+  PetscInt n;
+  char   **names, **values;
+  size_t   len = strlen(pre);
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscOptionsLeftGet(NULL, &n, &names, &values));
+  for (PetscInt i = 0; i < n; i++) {
+    char name[512];
+    if (strncmp(names[i], pre, len)) continue;
+    PetscCall(PetscSNPrintf(name, sizeof(name), "-%s", names[i]));
+    PetscCall(PetscOptionsClearValue(NULL, name));
+  }
+  PetscCall(PetscOptionsLeftRestore(NULL, &n, &names, &values));
+  PetscFunctionReturn(0);
+}
+
 /* The mechanism network fitted to the solver's policy (the -net_ options, as
  * `stakehjb fit` does with the solution file), on the comparison's communicator. */
 static PetscErrorCode FitNetwork(StkCompare cmp, StkModel model, StkSolver solver, const char source[], const char pre[], StkNet *net)
@@ -590,6 +657,7 @@ static PetscErrorCode RunRegime(StkCompare cmp, PetscInt r)
   for (PetscInt p = 0; p < cmp->npolicies; p++) PetscCall(StkPolicyDestroy(&pol[p]));
   PetscCall(StkNetDestroy(&net));
   PetscCall(StkModelDestroy(&model));
+  PetscCall(RemoveRegimeOptions(pre));
   PetscFunctionReturn(0);
 }
 

@@ -201,6 +201,17 @@ static PetscErrorCode CreateCompare(MPI_Comm comm, StkCompare *cmp)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StkJobReadRegimeOptions(StkJob job)
+{
+  StkCompare cmp;
+
+  PetscFunctionBeginUser;
+  PetscCall(CreateCompare(job->comm, &cmp));
+  PetscCall(StkCompareReadRegimeOptions(cmp));
+  PetscCall(StkCompareDestroy(&cmp));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StkJobPrintHelp(StkJob job)
 {
   StkNet      net;

@@ -42,6 +42,9 @@ PETSC_EXTERN PetscErrorCode StkJobGetRefine(StkJob job, StkRefine *refine);
 /* The options of the pieces not created until Run (network fit, evaluation,
  * comparison), listed with run's defaults. */
 PETSC_EXTERN PetscErrorCode StkJobPrintHelp(StkJob job);
+/* The options of the comparison's regimes (StkCompareReadRegimeOptions), read and
+ * checked without work. */
+PETSC_EXTERN PetscErrorCode StkJobReadRegimeOptions(StkJob job);
 /* Runs the five steps, printing each on stdout and writing the four files (collective). */
 PETSC_EXTERN PetscErrorCode StkJobRun(StkJob job);
 /* After Run: the fitted and the refined network (borrowed). */
