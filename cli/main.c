@@ -75,6 +75,11 @@ int main(int argc, char **argv)
     fprintf(stderr, "stakehjb: unknown command '%s'\n%s", argv[1], usage);
     return 1;
   }
+  for (int i = 2; i < argc; i++)
+    if (!strcmp(argv[i], "-version") || !strcmp(argv[i], "--version")) { /* the versions, nothing run */
+      printf("stakehjb %s (PETSc %d.%d.%d)\n", STK_VERSION, PETSC_VERSION_MAJOR, PETSC_VERSION_MINOR, PETSC_VERSION_SUBMINOR);
+      return 0;
+    }
   argv[1] = argv[0]; /* drop the subcommand: PETSc sees only options */
   argc--;
   argv++;

@@ -88,9 +88,10 @@ static PetscErrorCode Handler(MPI_Comm comm, int line, const char *fun, const ch
   if (p != PETSC_ERROR_INITIAL) return n;
   MPI_Initialized(&initialized);
   MPI_Finalized(&finalized);
-  if (initialized && !finalized && comm != MPI_COMM_NULL) { /* one rank of comm prints: rank 0 of the comm raising it */
+  if (initialized && !finalized && comm != MPI_COMM_NULL) { /* one rank prints: rank 0 of the comm raising it */
     int rank = 0;
-    MPI_Comm_rank(comm, &rank);
+    /* PETSc checks option values on PETSC_COMM_SELF, but every rank reads the same database */
+    MPI_Comm_rank(IsValueMessage(mess) ? PETSC_COMM_WORLD : comm, &rank);
     if (rank) return n;
   }
   Rewrite(mess, msg, sizeof(msg));

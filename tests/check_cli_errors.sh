@@ -140,5 +140,32 @@ else
   echo "FAIL simulate_help_lists_options: exit $rc, missing:$missing"; failed=$((failed + 1))
 fi
 
+# the opt-outs: -allow_unused_options warns and runs, -hjb_allow_not_converged writes anyway
+log=$("$exe" solve -grid_n 17,9 -hjb_rhoo 0.1 -allow_unused_options -o "$tmp/unused.h5" 2>&1); rc=$?
+if [ $rc -eq 0 ] && grep -q -- "warning: -hjb_rhoo: unknown option.*did you mean -hjb_rho" <<<"$log" && [ -e "$tmp/unused.h5" ]; then
+  echo "ok   allow_unused_options"; passed=$((passed + 1))
+else
+  echo "FAIL allow_unused_options: exit $rc"; echo "$log" | head -5; failed=$((failed + 1))
+fi
+log=$("$exe" solve -grid_n 33,9 -hjb_max_it 1 -hjb_sequence 0 -hjb_allow_not_converged -o "$tmp/nc.h5" 2>&1); rc=$?
+if [ $rc -eq 0 ] && grep -q "NOT CONVERGED" <<<"$log" && [ -e "$tmp/nc.h5" ]; then
+  echo "ok   allow_not_converged"; passed=$((passed + 1))
+else
+  echo "FAIL allow_not_converged: exit $rc"; echo "$log" | head -5; failed=$((failed + 1))
+fi
+# -version runs nothing; the default sequencing on a grid that cannot be halved says so
+log=$("$exe" solve -version -o "$tmp/version.h5" 2>&1); rc=$?
+if [ $rc -eq 0 ] && grep -q "^stakehjb .*PETSc" <<<"$log" && [ ! -e "$tmp/version.h5" ]; then
+  echo "ok   command_version"; passed=$((passed + 1))
+else
+  echo "FAIL command_version: exit $rc"; echo "$log" | head -5; failed=$((failed + 1))
+fi
+log=$("$exe" solve -grid_n 64,17 -o "$tmp/odd.h5" 2>&1); rc=$?
+if [ $rc -eq 0 ] && grep -q "grid sequencing: off, the grid cannot be halved" <<<"$log"; then
+  echo "ok   sequencing_off_noted"; passed=$((passed + 1))
+else
+  echo "FAIL sequencing_off_noted: exit $rc"; echo "$log" | head -5; failed=$((failed + 1))
+fi
+
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]
