@@ -242,7 +242,7 @@ PetscErrorCode StkSimSetFromOptions(StkSim sim)
   PetscCall(PetscOptionsReal("-t_final", "Horizon T, yr (rounded to whole steps)", NULL, s.t_final, &s.t_final, NULL));
   PetscCall(PetscOptionsInt("-seed", "Random seed (Philox key)", NULL, s.seed, &s.seed, NULL));
   PetscCall(PetscOptionsReal("-s0", "Initial staking ratio", NULL, s.s0, &s.s0, NULL));
-  PetscCall(PetscOptionsReal("-z0", "Initial outside-yield shifter z, 1/yr (nan: zbar)", NULL, s.z0, &s.z0, NULL));
+  PetscCall(PetscOptionsReal("-z0", "Initial outside-yield shifter z, 1/yr (default: zbar)", NULL, s.z0, &s.z0, NULL));
   PetscCall(PetscOptionsInt("-every", "Record every k-th step", NULL, s.every, &s.every, NULL));
   PetscCall(PetscOptionsInt("-n", "Number of agents (abm)", NULL, s.n_agents, &s.n_agents, NULL));
   PetscCall(PetscOptionsEnum("-abm_types", "Costs drawn afresh at each revision, or once per path", NULL, StkAbmTypesList, types, &types, NULL));

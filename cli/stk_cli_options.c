@@ -359,7 +359,8 @@ int StkHelpCaptureBegin(void)
   return CaptureBegin();
 }
 
-/* A section of the help text: its title line and where it ends. */
+/* Whether a section of the help (by its title) is PETSc's: the start-up banner and
+ * options, and the sections of its objects ("Krylov Method (KSP) options:", viewers). */
 static PetscBool IsPetscSection(const char title[], size_t len)
 {
   char t[512];
@@ -404,7 +405,7 @@ PetscErrorCode StkHelpCaptureEnd(const char command[], PetscBool all)
     p           = next;
   }
   for (int pass = 0; pass < (all ? 3 : 2); pass++) PetscCall(PrintSections(sections, lens, n, pass, command));
-  if (!all) PetscCall(PetscPrintf(PETSC_COMM_WORLD, "----------------------------------------\nPETSc's own options (the solvers' -hjb_ksp_*, -hjb_pc_*, -net_tao_*, viewers, -log_view, ...): stakehjb %s -help all\n", command));
+  if (!all) PetscCall(PetscPrintf(PETSC_COMM_WORLD, "----------------------------------------\nPETSc's own options (the solvers' -hjb_ksp_*, -hjb_pc_*, -net_fit_tao_*, viewers, -log_view, ...): stakehjb %s -help all\n", command));
   ClearHelp();
   PetscFunctionReturn(0);
 }

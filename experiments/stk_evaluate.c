@@ -225,7 +225,7 @@ static PetscErrorCode StkEvaluateCheckOptions(StkEvaluate ev)
   PetscCheck(ev->seed >= 0, ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%seval_seed must be >= 0, got %" PetscInt_FMT, user, ev->seed);
   PetscCheck(ev->s_lo >= 0 && ev->s_width >= 0 && s_hi <= 1, ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%seval_s_lo %g and -%seval_s_hi %g must satisfy 0 <= s_lo <= s_hi <= 1", user, (double)ev->s_lo, user, (double)s_hi);
   PetscCheck(ev->s0 >= 0 && ev->s0 <= 1, ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%seval_s0 must lie in [0, 1], got %g", user, (double)ev->s0);
-  PetscCheck(!PetscIsInfReal(ev->z0), ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%seval_z0 must be finite (or NaN: zbar), got %g", user, (double)ev->z0);
+  PetscCheck(!PetscIsInfReal(ev->z0), ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%seval_z0 must be finite, got %g", user, (double)ev->z0);
   PetscCheck(ev->band > 0 && !PetscIsInfReal(ev->band), ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%seval_band must be > 0 and finite, got %g", user, (double)ev->band);
   PetscCheck(ev->hold >= 0 && !PetscIsInfReal(ev->hold), ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%seval_hold_days must be >= 0 and finite, got %g", user, (double)(ev->hold * STK_DAYS_PER_YEAR));
   PetscCheck(ev->npaths <= STK_EVAL_MAX_PATHS, ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%seval_paths must be <= %d, got %" PetscInt_FMT, user, STK_EVAL_MAX_PATHS, ev->npaths);
@@ -247,7 +247,7 @@ PetscErrorCode StkEvaluateSetFromOptions(StkEvaluate ev)
   PetscCall(PetscOptionsReal("-s_lo", "golden, stratified: lowest start staking ratio", "StkEvaluateSetStartRange", ev->s_lo, &ev->s_lo, &lo_set));
   PetscCall(PetscOptionsReal("-s_hi", "golden, stratified: highest start staking ratio", "StkEvaluateSetStartRange", s_hi, &s_hi, &hi_set));
   PetscCall(PetscOptionsReal("-s0", "fixed: start staking ratio", "StkEvaluateSetStartState", ev->s0, &ev->s0, NULL));
-  PetscCall(PetscOptionsReal("-z0", "fixed: start z, 1/yr (NaN: zbar)", "StkEvaluateSetStartState", ev->z0, &ev->z0, NULL));
+  PetscCall(PetscOptionsReal("-z0", "fixed: start z, 1/yr (default: zbar)", "StkEvaluateSetStartState", ev->z0, &ev->z0, NULL));
   PetscCall(PetscOptionsReal("-band", "Half-width of the band around sbar for time_in_band and recovery_time", "StkEvaluateSetBand", ev->band, &ev->band, NULL));
   PetscCall(PetscOptionsReal("-hold_days", "Days |s - sbar| < band must hold to count as recovered", "StkEvaluateSetBand", days, &days, &hold_set));
   PetscCall(PetscOptionsEnum("-parallel", "Spread the paths over the ranks, or (abm) every path's agents", "StkEvaluateSetParallel", StkEvaluateParallels, (PetscEnum)ev->parallel, (PetscEnum *)&ev->parallel, NULL));
