@@ -30,6 +30,9 @@ PetscErrorCode StkErrorHandlerPush(const char command[], int argc, char **argv);
 /* The codes of user input: PETSC_ERR_USER_INPUT, ARG_OUTOFRANGE, ARG_WRONG, ARG_INCOMP,
  * ARG_UNKNOWN_TYPE, FILE_OPEN/READ/WRITE/UNEXPECTED, NOT_CONVERGED. */
 PetscBool StkErrorIsUserInput(PetscErrorCode n);
+/* Where option `name` (without '-') came from when not from the command line: the
+ * -options_file given, else "PETSC_OPTIONS or .petscrc"; NULL when on the command line. */
+const char *StkOptionSource(const char name[]);
 /* Before `run` (a command) does any work: runs its -help path once on a copy of the
  * options database, its help text captured, and fails (PETSC_ERR_USER_INPUT, naming the
  * option) on an option it does not know (with the closest known spelling; only a

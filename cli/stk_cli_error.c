@@ -8,6 +8,15 @@
 
 static const char *command_name = "";
 static const char *options_file = NULL; /* the first -options_file of the command line */
+static int         saved_argc   = 0;
+static char      **saved_argv   = NULL;
+
+const char *StkOptionSource(const char name[])
+{
+  for (int i = 1; i < saved_argc; i++)
+    if (saved_argv[i][0] == '-' && !strcmp(saved_argv[i] + 1, name)) return NULL;
+  return options_file ? options_file : "PETSC_OPTIONS or .petscrc";
+}
 
 PetscBool StkErrorIsUserInput(PetscErrorCode n)
 {
@@ -103,6 +112,8 @@ static PetscErrorCode Handler(MPI_Comm comm, int line, const char *fun, const ch
 PetscErrorCode StkErrorHandlerPush(const char command[], int argc, char **argv)
 {
   command_name = command;
+  saved_argc   = argc;
+  saved_argv   = argv;
   for (int i = 0; i + 1 < argc && !options_file; i++)
     if (!strcmp(argv[i], "-options_file") || !strcmp(argv[i], "-options_file_yaml")) options_file = argv[i + 1];
   return PetscPushErrorHandler(Handler, NULL);

@@ -263,12 +263,14 @@ static PetscErrorCode CheckUnused(const char command[], const OptionList *left, 
 
   PetscFunctionBeginUser;
   for (PetscInt i = 0; i < left->n; i++) {
-    const char *close;
-    char        line[512];
+    const char *close, *source;
+    char        line[512], from[300] = "";
     if (IsPetscOwn(left->names[i])) continue;
-    close = Closest(known, left->names[i]);
-    if (close) PetscCall(PetscSNPrintf(line, sizeof(line), "%s-%s: unknown option of stakehjb %s (did you mean -%s?)", count ? "\n  " : "", left->names[i], command, close));
-    else PetscCall(PetscSNPrintf(line, sizeof(line), "%s-%s: unknown option of stakehjb %s (see stakehjb %s -help)", count ? "\n  " : "", left->names[i], command, command));
+    close  = Closest(known, left->names[i]);
+    source = StkOptionSource(left->names[i]);
+    if (source) PetscCall(PetscSNPrintf(from, sizeof(from), ", set in %s", source));
+    if (close) PetscCall(PetscSNPrintf(line, sizeof(line), "%s-%s: unknown option of stakehjb %s%s (did you mean -%s?)", count ? "\n  " : "", left->names[i], command, from, close));
+    else PetscCall(PetscSNPrintf(line, sizeof(line), "%s-%s: unknown option of stakehjb %s%s (see stakehjb %s -help)", count ? "\n  " : "", left->names[i], command, from, command));
     PetscCall(PetscStrlcat(msg, line, sizeof(msg)));
     count++;
   }

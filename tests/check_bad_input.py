@@ -5,8 +5,8 @@
 
 runs `stakehjb command arguments` ("{F}" replaced by the fixture directory) in a fresh
 empty working directory and must exit non-zero, name `expected` in the first line of
-stderr, create no file in the working directory, change no fixture, and leave no
-temporary (*.tmp*, .locktest*).  The fixtures are made once by every
+stderr (one short block: no PETSc trace), create no file in the working directory,
+change no fixture, and leave no temporary (*.tmp*, .locktest*).  The fixtures are made once by every
 tests/bad_input/make_fixtures*.py FIXDIR STAKEHJB.
 
 usage: check_bad_input.py STAKEHJB [TABLE.tsv ...]"""
@@ -76,6 +76,8 @@ def run_case(exe, fixdir, case):
             problems.append("exit status 0")
         if expected not in first:
             problems.append(f"first stderr line does not name {expected!r}: {first[:200]!r}")
+        if "PETSC ERROR" in stderr:
+            problems.append("a PETSc trace instead of one short block")
         if rc is not None and rc < 0:
             problems.append(f"killed by signal {-rc}")
         left = sorted(os.path.relpath(os.path.join(d, n), cwd) for d, ds, fs in os.walk(cwd) for n in fs + ds)
