@@ -245,7 +245,7 @@ PetscReal StkCostQuantile(const StkCostDist *F, PetscReal p)
 static PetscErrorCode EmpiricalCheck(MPI_Comm comm, const char pre[], const StkCostDist *F)
 {
   PetscFunctionBeginUser;
-  PetscCheck(F->sample && F->nsample > 0, comm, PETSC_ERR_ARG_WRONGSTATE, "-%scost empirical needs a cost sample: give -%scost_file", pre, pre);
+  PetscCheck(F->sample && F->nsample > 0, comm, PETSC_ERR_USER_INPUT, "-%scost empirical needs a cost sample: give -%scost_file", pre, pre);
   for (PetscInt j = 0; j < F->nsample; j++) {
     PetscCheck(F->sample[j] >= 0 && !PetscIsInfReal(F->sample[j]), comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scost empirical: cost %" PetscInt_FMT " must be >= 0 and finite, got %g", pre, j, (double)F->sample[j]);
     PetscCheck(j == 0 || F->sample[j] >= F->sample[j - 1], comm, PETSC_ERR_ARG_WRONG, "-%scost empirical: the sample must be sorted, cost %" PetscInt_FMT " = %g < cost %" PetscInt_FMT " = %g", pre, j, (double)F->sample[j], j - 1, (double)F->sample[j - 1]);

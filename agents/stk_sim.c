@@ -216,8 +216,8 @@ static PetscErrorCode ShockOptionsApply(StkSim sim, ShockInput *in)
   PetscCall(SimPrefix(sim, pre, sizeof(pre)));
   PetscCheck(in->set || (!in->setdz && !in->setfrac), sim->comm, PETSC_ERR_ARG_WRONG, "-%sshock_dz and -%sshock_frac need -%sshock_t", pre, pre, pre);
   if (!in->set) PetscFunctionReturn(0);
-  PetscCheck(!in->setdz || in->ndz == in->nt, sim->comm, PETSC_ERR_ARG_SIZ, "-%sshock_dz has %" PetscInt_FMT " values for %" PetscInt_FMT " -%sshock_t", pre, in->ndz, in->nt, pre);
-  PetscCheck(!in->setfrac || in->nfrac == in->nt, sim->comm, PETSC_ERR_ARG_SIZ, "-%sshock_frac has %" PetscInt_FMT " values for %" PetscInt_FMT " -%sshock_t", pre, in->nfrac, in->nt, pre);
+  PetscCheck(!in->setdz || in->ndz == in->nt, sim->comm, PETSC_ERR_USER_INPUT, "-%sshock_dz has %" PetscInt_FMT " values for %" PetscInt_FMT " -%sshock_t", pre, in->ndz, in->nt, pre);
+  PetscCheck(!in->setfrac || in->nfrac == in->nt, sim->comm, PETSC_ERR_USER_INPUT, "-%sshock_frac has %" PetscInt_FMT " values for %" PetscInt_FMT " -%sshock_t", pre, in->nfrac, in->nt, pre);
   if (!in->setdz) PetscCall(PetscArrayzero(in->dz, in->nt));
   if (!in->setfrac) PetscCall(PetscArrayzero(in->frac, in->nt));
   sim->nshock = 0;
@@ -242,7 +242,7 @@ PetscErrorCode StkSimSetFromOptions(StkSim sim)
   PetscCall(PetscOptionsReal("-t_final", "Horizon T, yr (rounded to whole steps)", NULL, s.t_final, &s.t_final, NULL));
   PetscCall(PetscOptionsInt("-seed", "Random seed (Philox key)", NULL, s.seed, &s.seed, NULL));
   PetscCall(PetscOptionsReal("-s0", "Initial staking ratio", NULL, s.s0, &s.s0, NULL));
-  PetscCall(PetscOptionsReal("-z0", "Initial outside-yield shifter z, 1/yr (nan: zbar)", NULL, s.z0, &s.z0, NULL));
+  PetscCall(PetscOptionsReal("-z0", "Initial outside-yield shifter z, 1/yr (default: zbar)", NULL, s.z0, &s.z0, NULL));
   PetscCall(PetscOptionsInt("-every", "Record every k-th step", NULL, s.every, &s.every, NULL));
   PetscCall(PetscOptionsInt("-n", "Number of agents (abm)", NULL, s.n_agents, &s.n_agents, NULL));
   PetscCall(PetscOptionsEnum("-abm_types", "Costs drawn afresh at each revision, or once per path", NULL, StkAbmTypesList, types, &types, NULL));

@@ -56,7 +56,10 @@ PetscErrorCode StkCommandRun(void)
   PetscCall(StkJobSetEvaluationOutput(job, o.evaluation));
   PetscCall(StkJobSetFromOptions(job));
   PetscCall(CheckOutputs(job, &o));
-  if (StkHelpRequested()) PetscCall(StkJobPrintHelp(job));
+  if (StkHelpRequested()) {
+    PetscCall(StkJobPrintHelp(job));
+    if (StkOptionsCheckRunning()) PetscCall(StkJobReadRegimeOptions(job)); /* -bear_hjb_rho is an option */
+  }
   else {
     PetscCall(StkJobRun(job));
     PetscCall(PetscTime(&t1));

@@ -24,6 +24,7 @@ static PetscErrorCode PrintSummary(StkSolver solver, const char path[])
   for (PetscInt k = 0; k < dim; k++) PetscCall(PetscPrintf(PETSC_COMM_WORLD, k ? " x %" PetscInt_FMT : "%" PetscInt_FMT, n[k]));
   PetscCall(PetscPrintf(PETSC_COMM_WORLD, " (%" PetscInt_FMT " nodes) on %d rank(s)\n", total, size));
   PetscCall(PetscPrintf(PETSC_COMM_WORLD, "  %s in %" PetscInt_FMT " Howard iterations (%" PetscInt_FMT " linear iterations), relative HJB residual %.2e, last relative change of V %.2e\n", stats.converged ? "converged" : "NOT CONVERGED", stats.iterations, stats.ksp_iterations, (double)stats.residual, (double)stats.value_change));
+  if (stats.sequence > 0 && !stats.coarse_levels) PetscCall(PetscPrintf(PETSC_COMM_WORLD, "  grid sequencing: off, the grid cannot be halved (needs every n - 1 even, e.g. n = 2^k + 1)\n"));
   if (stats.coarse_levels)
     PetscCall(PetscPrintf(PETSC_COMM_WORLD, "  grid sequencing: %" PetscInt_FMT " coarser grid(s) first, %" PetscInt_FMT " Howard and %" PetscInt_FMT " linear iterations there, %.3f s\n", stats.coarse_levels, stats.coarse_iterations, stats.coarse_ksp_iterations, (double)stats.coarse_time));
   PetscCall(PetscPrintf(PETSC_COMM_WORLD, "  solve %.3f s, stationary density %.3f s\n", (double)stats.solve_time, (double)stats.density_time));
@@ -44,13 +45,26 @@ static PetscErrorCode PrintSummary(StkSolver solver, const char path[])
   PetscFunctionReturn(0);
 }
 
+/* Non-convergence is an error (before the file is written) unless accepted. */
+static PetscErrorCode CheckConverged(StkSolver solver, PetscBool allow)
+{
+  StkSolverStats st;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkSolverGetStats(solver, &st));
+  if (st.converged) PetscFunctionReturn(0);
+  if (allow) PetscCall(PetscFPrintf(PETSC_COMM_WORLD, PETSC_STDERR, "stakehjb solve: warning: policy iteration did not converge (accepted: -hjb_allow_not_converged)\n"));
+  else SETERRQ(PETSC_COMM_WORLD, PETSC_ERR_NOT_CONVERGED, "-hjb_max_it %" PetscInt_FMT ": policy iteration did not converge (relative HJB residual %.2e, change of V %.2e, -hjb_rtol not reached); raise -hjb_max_it, loosen -hjb_rtol, or write the result anyway with -hjb_allow_not_converged", st.iterations, (double)st.residual, (double)st.value_change);
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StkCommandSolve(void)
 {
   StkModel  model;
   StkGrid   grid;
   StkSolver solver;
   char      path[PETSC_MAX_PATH_LEN];
-  PetscBool view = PETSC_FALSE;
+  PetscBool view = PETSC_FALSE, allow_not_converged = PETSC_FALSE;
 
   PetscFunctionBeginUser;
   PetscCall(StkModelCreate(PETSC_COMM_WORLD, &model));
@@ -65,6 +79,7 @@ PetscErrorCode StkCommandSolve(void)
   }
   PetscOptionsBegin(PETSC_COMM_WORLD, NULL, "stakehjb solve", NULL);
   PetscCall(PetscOptionsBool("-view", "Print the model, the grid and the solver before and after the solve", "", view, &view, NULL));
+  PetscCall(PetscOptionsBool("-hjb_allow_not_converged", "Write the solution even if policy iteration did not converge (otherwise an error)", "", allow_not_converged, &allow_not_converged, NULL));
   PetscOptionsEnd();
   if (StkHelpRequested()) PetscCall(StkModelPrintOptionsOfOtherTypes(model));
   else {
@@ -74,6 +89,7 @@ PetscErrorCode StkCommandSolve(void)
       PetscCall(StkGridView(grid, NULL));
     }
     PetscCall(StkSolverSolve(solver));
+    PetscCall(CheckConverged(solver, allow_not_converged));
     PetscCall(StkSolverComputeDensity(solver));
     PetscCall(StkSolverWrite(solver, path));
     if (view) PetscCall(StkSolverView(solver, NULL));

@@ -52,18 +52,30 @@ static int CheckOptionsFiles(const char command[], int argc, char **argv)
   return 0;
 }
 
-/* PETSc reports a malformed YAML file without its name: name it. */
-static void ReportOptionsFiles(int argc, char **argv)
+/* -help (or -h) anywhere on the command line: 1, or 2 for "-help all" / "-help petsc"
+ * (then that word is removed: PETSc reads -help's value as a boolean); 0 without it
+ * and for "-help intro" (PETSc's: the description only). */
+static int HelpGiven(int *argc, char **argv)
 {
-  for (int i = 0; i + 1 < argc; i++)
-    if (!strcmp(argv[i], "-options_file") || !strcmp(argv[i], "-options_file_yaml"))
-      fprintf(stderr, "stakehjb: could not read the options given by %s '%s' (see the error above)\n", argv[i], argv[i + 1]);
+  for (int i = 1; i < *argc; i++) {
+    if (strcmp(argv[i], "-help") && strcmp(argv[i], "-h")) continue;
+    if (i + 1 < *argc && !strcmp(argv[i + 1], "intro")) return 0;
+    if (i + 1 < *argc && (!strcmp(argv[i + 1], "all") || !strcmp(argv[i + 1], "petsc"))) {
+      for (int j = i + 1; j + 1 < *argc; j++) argv[j] = argv[j + 1];
+      (*argc)--;
+      return 2;
+    }
+    return 1;
+  }
+  return 0;
 }
 
 int main(int argc, char **argv)
 {
   const StkCommand *cmd = NULL;
   PetscErrorCode    ierr;
+  int               help;
+  PetscBool         allow_unused;
 
   if (argc < 2 || !strcmp(argv[1], "-help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
     fputs(usage, argc < 2 ? stderr : stdout);
@@ -81,17 +93,29 @@ int main(int argc, char **argv)
     return 1;
   }
   if (CheckOptionsFiles(cmd->name, argc, argv)) return 1;
+  for (int i = 2; i < argc; i++)
+    if (!strcmp(argv[i], "-version") || !strcmp(argv[i], "--version")) { /* the versions, nothing run */
+      printf("stakehjb %s (PETSc %d.%d.%d)\n", STK_VERSION, PETSC_VERSION_MAJOR, PETSC_VERSION_MINOR, PETSC_VERSION_SUBMINOR);
+      return 0;
+    }
   argv[1] = argv[0]; /* drop the subcommand: PETSc sees only options */
   argc--;
   argv++;
-  ierr = PetscInitialize(&argc, &argv, NULL, cmd->help);
-  if (ierr) {
-    ReportOptionsFiles(argc, argv);
-    return (int)ierr;
-  }
-  ierr = cmd->run();
+  if (StkOptionsFilesCheck(cmd->name, argc, argv)) return PETSC_ERR_FILE_UNEXPECTED;
+  help = HelpGiven(&argc, argv);
+  if (help && StkHelpCaptureBegin()) help = 0; /* PETSc's banner too, printed at PetscInitialize */
+  ierr = StkErrorHandlerPush(cmd->name, argc, argv);
+  if (!ierr) ierr = PetscInitialize(&argc, &argv, NULL, cmd->help);
+  if (ierr) return (int)ierr; /* reported by the handler */
+  /* Every option is checked (known, a value where one is needed, finite) before the
+   * command writes anything; with -help the command only lists its options. */
+  ierr = StkProgramOptions(&allow_unused);
+  if (!ierr && !help) ierr = StkOptionsCheck(cmd->name, cmd->run, allow_unused);
+  if (!ierr) ierr = cmd->run();
+  if (!ierr && help) ierr = StkHelpCaptureEnd(cmd->name, help == 2);
   if (ierr) {
     /* The error was reported where it happened; end all ranks with a non-zero status. */
+    StkRemoveCreatedDirectories();
     PetscFinalize();
     return (int)ierr;
   }

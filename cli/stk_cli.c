@@ -4,6 +4,18 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+/* Directories StkOutputPath created (e.g. out/), removed again if the command fails
+ * while they are still empty. */
+static char created[4][PETSC_MAX_PATH_LEN];
+static int  ncreated = 0;
+
+void StkRemoveCreatedDirectories(void)
+{
+  for (int i = ncreated - 1; i >= 0; i--) rmdir(created[i]); /* only succeeds on an empty directory */
+  ncreated = 0;
+}
 
 PetscBool StkHelpRequested(void)
 {
@@ -18,10 +30,12 @@ PetscErrorCode StkOutputPath(MPI_Comm comm, const char option[], const char defa
 {
   PetscBool   set;
   PetscMPIInt rank;
+  char        title[64];
 
   PetscFunctionBeginUser;
   PetscCall(PetscStrncpy(path, default_path, len));
-  PetscOptionsBegin(comm, NULL, "Output", NULL);
+  PetscCall(PetscSNPrintf(title, sizeof(title), "Output %s", option)); /* -help shows a title once */
+  PetscOptionsBegin(comm, NULL, title, NULL);
   PetscCall(PetscOptionsString(option, "Output HDF5 file (written to a temporary name, then renamed)", "", path, path, len, &set));
   PetscOptionsEnd();
   PetscCheck(path[0], comm, PETSC_ERR_ARG_WRONG, "%s needs a file name", option);
@@ -34,7 +48,9 @@ PetscErrorCode StkOutputPath(MPI_Comm comm, const char option[], const char defa
     slash = strrchr(dir, '/');
     if (slash) {
       *slash = 0;
-      if (mkdir(dir, 0777) && errno != EEXIST) PetscCall(PetscPrintf(PETSC_COMM_SELF, "stakehjb: cannot create directory %s: %s\n", dir, strerror(errno)));
+      if (!mkdir(dir, 0777)) {
+        if (ncreated < 4) PetscCall(PetscStrncpy(created[ncreated++], dir, PETSC_MAX_PATH_LEN));
+      } else if (errno != EEXIST) PetscCall(PetscPrintf(PETSC_COMM_SELF, "stakehjb: cannot create directory %s: %s\n", dir, strerror(errno)));
     }
   }
   PetscCall(StkH5CheckWritable(comm, option, path));

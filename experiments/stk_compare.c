@@ -1,5 +1,7 @@
 /* StkCompare: settings, the runs of every regime, and the statistics (stk_compare.h). */
 #include "stk_compareimpl.h"
+#define STK_COMPARE_MAX_PATHS 100000000 /* below int overflow of the tables */
+#define STK_COMPARE_MAX_YEARS 1000      /* one step per day: 365000 steps */
 #include "stk_evaluate.h"
 #include "stk_hjb.h"
 #include "stk_options.h"
@@ -200,6 +202,73 @@ PetscErrorCode StkCompareGetOptionsPrefix(StkCompare cmp, const char *prefix[])
   PetscFunctionReturn(0);
 }
 
+/* A regime name is REGIME_DIR/NAME.yaml unless it names a file itself. */
+static PetscErrorCode RegimeFile(StkCompare cmp, const char name[], char file[], size_t len)
+{
+  const char *user = cmp->prefix ? cmp->prefix : ""; /* the prefix in force, for the messages */
+
+  PetscFunctionBeginUser;
+  if (strchr(name, '/') || strstr(name, ".yaml") || strstr(name, ".yml")) PetscCall(PetscStrncpy(file, name, len));
+  else PetscCall(PetscSNPrintf(file, len, "%s/%s.yaml", cmp->regime_dir, name));
+  PetscCheck(!access(file, R_OK), cmp->comm, PETSC_ERR_FILE_OPEN, "-%scompare_regimes: regime '%s': cannot read %s", user, name, file);
+  {
+    char opt[300];
+    PetscCall(PetscSNPrintf(opt, sizeof(opt), "-%scompare_regimes", user));
+    PetscCall(StkFileCheckText(cmp->comm, opt, file)); /* a binary file would read as no options */
+  }
+  PetscFunctionReturn(0);
+}
+
+/* The values the options set: at SetFromOptions (before any work) and at SetUp. */
+static PetscErrorCode StkCompareCheckOptions(StkCompare cmp)
+{
+  MPI_Comm        comm    = cmp->comm;
+  const char     *user    = cmp->prefix ? cmp->prefix : ""; /* the prefix in force, for the messages */
+  const PetscReal t_shock = PetscIsNanReal(cmp->t_shock) ? cmp->years / 2 : cmp->t_shock;
+
+  PetscFunctionBeginUser;
+  PetscCheck(cmp->paths >= 2, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_paths must be >= 2, got %" PetscInt_FMT, user, cmp->paths);
+  PetscCheck(cmp->years > 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_years must be > 0, got %g", user, (double)cmp->years);
+  PetscCheck(cmp->n_agents >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_agents must be >= 1, got %" PetscInt_FMT, user, cmp->n_agents);
+  PetscCheck(t_shock > 0 && t_shock < cmp->years, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_shock_time must lie in (0, -%scompare_years = %g), got %g", user, user, (double)cmp->years, (double)t_shock);
+  PetscCheck(cmp->frac >= 0 && cmp->frac <= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_shock_frac must lie in [0, 1], got %g", user, (double)cmp->frac);
+  PetscCheck(cmp->band > 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_band must be > 0, got %g", user, (double)cmp->band);
+  PetscCheck(cmp->hold >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_recovery_hold must be >= 0, got %g", user, (double)cmp->hold);
+  PetscCheck(cmp->nboot >= 100, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_bootstrap must be >= 100, got %" PetscInt_FMT, user, cmp->nboot);
+  PetscCheck(cmp->samples >= 1 && cmp->samples <= cmp->paths, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_samples must lie in [1, -%scompare_paths = %" PetscInt_FMT "], got %" PetscInt_FMT, user, user, cmp->paths, cmp->samples);
+  PetscCheck(cmp->sample_every >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_sample_every must be >= 1, got %" PetscInt_FMT, user, cmp->sample_every);
+  PetscCheck(cmp->paths <= STK_COMPARE_MAX_PATHS, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_paths must be <= %d, got %" PetscInt_FMT, user, STK_COMPARE_MAX_PATHS, cmp->paths);
+  PetscCheck(cmp->years <= STK_COMPARE_MAX_YEARS, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_years must lie in (0, %d] (one step per day), got %g", user, STK_COMPARE_MAX_YEARS, (double)cmp->years);
+  PetscCheck(cmp->seed >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_seed must be >= 0, got %" PetscInt_FMT, user, cmp->seed);
+  PetscCheck(PetscIsNormalReal(cmp->dz) || cmp->dz == 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_shock_dz must be finite, got %g", user, (double)cmp->dz);
+  { /* the table of StkCompareSetUp, before it is allocated */
+    const PetscReal rows = (PetscReal)cmp->nregimes * cmp->nenvs * cmp->nscenarios * cmp->npolicies, nrec = PetscFloorReal(PetscFloorReal(cmp->years * STK_DAYS_PER_YEAR + 0.5) / cmp->sample_every) + 1;
+    const PetscReal bytes = 8.0 * rows * ((PetscReal)STK_METRIC_COUNT * cmp->paths + 2.0 * cmp->samples * nrec + 2 * STK_METRIC_COUNT + 1 + STK_COMPARE_NCOMPARED * STK_COMPARE_NDIFF);
+    char            what[256];
+    PetscCall(PetscSNPrintf(what, sizeof(what), "-%scompare_paths %" PetscInt_FMT " in %.0f rows (regimes x envs x scenarios x policies) and -%scompare_samples %" PetscInt_FMT " of %.0f records", user, cmp->paths, (double)rows, user, cmp->samples, (double)nrec));
+    PetscCall(StkMemoryCheck(comm, bytes, what));
+  }
+  for (PetscInt p = 0; p < cmp->npolicies; p++) {
+    PetscBool known;
+    char      list[512];
+    PetscCall(StkPolicyTypeIsKnown(cmp->policies[p], &known));
+    if (!known) PetscCall(StkPolicyKnownTypes(list, sizeof(list)));
+    PetscCheck(known, comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "-%scompare_policies: unknown policy '%s' (known: %s)", user, cmp->policies[p], list);
+  }
+  for (PetscInt e = 0; e < cmp->nenvs; e++) PetscCheck(!strcmp(cmp->envs[e], "sde") || !strcmp(cmp->envs[e], "abm"), comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "-%scompare_envs: unknown environment '%s' (known: sde, abm)", user, cmp->envs[e]);
+  for (PetscInt c = 0; c < cmp->nscenarios; c++) {
+    PetscInt k = 0;
+    while (k < STK_SCENARIO_COUNT && strcmp(cmp->scenarios[c], StkCompareScenarioNames[k])) k++;
+    PetscCheck(k < STK_SCENARIO_COUNT, comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "-%scompare_scenarios: unknown scenario '%s' (known: none, z_jump, stake_drop)", user, cmp->scenarios[c]);
+    cmp->scenario_id[c] = k;
+  }
+  for (PetscInt r = 0; r < cmp->nregimes; r++) {
+    char file[PETSC_MAX_PATH_LEN];
+    PetscCall(RegimeFile(cmp, cmp->regimes[r], file, sizeof(file))); /* every file checked before any work */
+  }
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StkCompareSetFromOptions(StkCompare cmp)
 {
   char pre[256];
@@ -225,58 +294,24 @@ PetscErrorCode StkCompareSetFromOptions(StkCompare cmp)
   PetscCall(PetscOptionsInt("-samples", "Sample paths kept per row for the figures", "StkCompareSetSamples", cmp->samples, &cmp->samples, NULL));
   PetscCall(PetscOptionsInt("-sample_every", "Steps between kept samples", "", cmp->sample_every, &cmp->sample_every, NULL));
   PetscOptionsEnd();
+  PetscCall(StkCompareCheckOptions(cmp));
   cmp->setupcalled = PETSC_FALSE;
   PetscFunctionReturn(0);
 }
 
-/* A regime name is REGIME_DIR/NAME.yaml unless it names a file itself. */
-static PetscErrorCode RegimeFile(StkCompare cmp, const char name[], char file[], size_t len)
-{
-  const char *user = cmp->prefix ? cmp->prefix : ""; /* the prefix in force, for the messages */
-
-  PetscFunctionBeginUser;
-  if (strchr(name, '/') || strstr(name, ".yaml") || strstr(name, ".yml")) PetscCall(PetscStrncpy(file, name, len));
-  else PetscCall(PetscSNPrintf(file, len, "%s/%s.yaml", cmp->regime_dir, name));
-  PetscCheck(!access(file, R_OK), cmp->comm, PETSC_ERR_FILE_OPEN, "-%scompare_regimes: regime '%s': cannot read %s", user, name, file);
-  {
-    char opt[300];
-    PetscCall(PetscSNPrintf(opt, sizeof(opt), "-%scompare_regimes", user));
-    PetscCall(StkFileCheckText(cmp->comm, opt, file)); /* a binary file would read as no options */
-  }
-  PetscFunctionReturn(0);
-}
 
 static PetscErrorCode StkCompareCheck(StkCompare cmp)
 {
-  MPI_Comm    comm = cmp->comm;
-  const char *user = cmp->prefix ? cmp->prefix : ""; /* the prefix in force, for the messages */
-
   PetscFunctionBeginUser;
-  PetscCheck(cmp->paths >= 2, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_paths must be >= 2, got %" PetscInt_FMT, user, cmp->paths);
-  PetscCheck(cmp->years > 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_years must be > 0, got %g", user, (double)cmp->years);
-  PetscCheck(cmp->n_agents >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_agents must be >= 1, got %" PetscInt_FMT, user, cmp->n_agents);
+  PetscCall(StkCompareCheckOptions(cmp));
   if (PetscIsNanReal(cmp->t_shock)) cmp->t_shock = cmp->years / 2;
-  PetscCheck(cmp->t_shock > 0 && cmp->t_shock < cmp->years, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_shock_time must lie in (0, -%scompare_years = %g), got %g", user, user, (double)cmp->years, (double)cmp->t_shock);
-  PetscCheck(cmp->frac >= 0 && cmp->frac <= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_shock_frac must lie in [0, 1], got %g", user, (double)cmp->frac);
-  PetscCheck(cmp->band > 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_band must be > 0, got %g", user, (double)cmp->band);
-  PetscCheck(cmp->hold >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_recovery_hold must be >= 0, got %g", user, (double)cmp->hold);
-  PetscCheck(cmp->nboot >= 100, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_bootstrap must be >= 100, got %" PetscInt_FMT, user, cmp->nboot);
-  PetscCheck(cmp->samples >= 1 && cmp->samples <= cmp->paths, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_samples must lie in [1, -%scompare_paths = %" PetscInt_FMT "], got %" PetscInt_FMT, user, user, cmp->paths, cmp->samples);
-  PetscCheck(cmp->sample_every >= 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_sample_every must be >= 1, got %" PetscInt_FMT, user, cmp->sample_every);
-  for (PetscInt e = 0; e < cmp->nenvs; e++) PetscCheck(!strcmp(cmp->envs[e], "sde") || !strcmp(cmp->envs[e], "abm"), comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "-%scompare_envs: unknown environment '%s' (known: sde, abm)", user, cmp->envs[e]);
-  for (PetscInt c = 0; c < cmp->nscenarios; c++) {
-    PetscInt k = 0;
-    while (k < STK_SCENARIO_COUNT && strcmp(cmp->scenarios[c], StkCompareScenarioNames[k])) k++;
-    PetscCheck(k < STK_SCENARIO_COUNT, comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "-%scompare_scenarios: unknown scenario '%s' (known: none, z_jump, stake_drop)", user, cmp->scenarios[c]);
-    cmp->scenario_id[c] = k;
-  }
-  PetscCheck(cmp->out[0], comm, PETSC_ERR_ARG_WRONGSTATE, "StkCompareSetOutput must be called before StkCompareSetUp");
+  PetscCheck(cmp->out[0], cmp->comm, PETSC_ERR_ARG_WRONGSTATE, "StkCompareSetOutput must be called before StkCompareSetUp");
   for (PetscInt r = 0; r < cmp->nregimes; r++) {
     char file[PETSC_MAX_PATH_LEN];
     char opt[300];
-    PetscCall(RegimeFile(cmp, cmp->regimes[r], file, sizeof(file))); /* every file checked before any work */
-    PetscCall(PetscSNPrintf(opt, sizeof(opt), "-%scompare_regimes", user));
-    PetscCall(StkFileCheckNotInput(comm, "-o", cmp->out, opt, file)); /* the commands name the comparison's output -o */
+    PetscCall(RegimeFile(cmp, cmp->regimes[r], file, sizeof(file)));
+    PetscCall(PetscSNPrintf(opt, sizeof(opt), "-%scompare_regimes", cmp->prefix ? cmp->prefix : ""));
+    PetscCall(StkFileCheckNotInput(cmp->comm, "-o", cmp->out, opt, file)); /* the commands name the comparison's output -o */
   }
   PetscFunctionReturn(0);
 }
@@ -383,6 +418,73 @@ static PetscErrorCode InsertRegimeOptions(StkCompare cmp, const char file[], con
   if (!cmp->user_stride) PetscCall(PetscOptionsInsertString(NULL, "-net_fit_stride 4")); /* the network's fit: 1/16 of the 2-D nodes is as good (docs/network.md) and 8x faster */
   PetscCall(PetscOptionsInsertString(NULL, cmp->options));
   PetscCall(PetscOptionsPrefixPop(NULL));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkCompareReadRegimeOptions(StkCompare cmp)
+{
+  PetscFunctionBeginUser;
+  for (PetscInt r = 0; r < cmp->nregimes; r++) {
+    StkModel  model;
+    StkGrid   grid;
+    StkSolver solver;
+    StkNet    net;
+    char      pre[256];
+    PetscCall(RegimePrefix(cmp, r, pre, sizeof(pre)));
+    PetscCall(StkModelCreate(PETSC_COMM_SELF, &model));
+    PetscCall(StkModelSetOptionsPrefix(model, pre));
+    PetscCall(StkModelSetType(model, STK_MODEL_STAKING));
+    PetscCall(StkModelSetFromOptions(model));
+    PetscCall(StkGridCreate(PETSC_COMM_SELF, &grid));
+    PetscCall(StkGridSetOptionsPrefix(grid, pre));
+    PetscCall(StkModelConfigureGrid(model, grid));
+    PetscCall(StkSolverCreate(PETSC_COMM_SELF, &solver));
+    PetscCall(StkSolverSetOptionsPrefix(solver, pre));
+    PetscCall(StkSolverSetModel(solver, model));
+    PetscCall(StkSolverSetGrid(solver, grid));
+    PetscCall(StkSolverSetFromOptions(solver));
+    for (PetscInt p = 0; p < cmp->npolicies; p++) {
+      StkPolicy pol;
+      PetscBool known;
+      PetscCall(StkPolicyTypeIsKnown(cmp->policies[p], &known));
+      if (!known) continue; /* StkCompareSetFromOptions names it */
+      PetscCall(StkPolicyCreate(PETSC_COMM_SELF, &pol));
+      PetscCall(StkPolicySetOptionsPrefix(pol, pre));
+      PetscCall(StkPolicySetType(pol, cmp->policies[p]));
+      PetscCall(StkPolicySetModel(pol, model));
+      PetscCall(StkPolicySetFromOptions(pol));
+      PetscCall(StkPolicyDestroy(&pol));
+    }
+    PetscCall(StkNetCreate(PETSC_COMM_SELF, &net));
+    PetscCall(StkNetSetOptionsPrefix(net, pre));
+    PetscCall(StkNetSetFromOptions(net));
+    PetscCall(StkNetPrintFitOptions(net));
+    PetscCall(StkNetDestroy(&net));
+    PetscCall(StkSolverDestroy(&solver));
+    PetscCall(StkGridDestroy(&grid));
+    PetscCall(StkModelDestroy(&model));
+  }
+  PetscFunctionReturn(0);
+}
+
+/* After the regime: its copies that nothing read (the user's options of other objects,
+ * keys of its file that the regime's objects do not use) leave the database, so
+ * -options_left and the program's unused-option check do not report them. */
+static PetscErrorCode RemoveRegimeOptions(const char pre[])
+{
+  PetscInt n;
+  char   **names, **values;
+  size_t   len = strlen(pre);
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscOptionsLeftGet(NULL, &n, &names, &values));
+  for (PetscInt i = 0; i < n; i++) {
+    char name[512];
+    if (strncmp(names[i], pre, len)) continue;
+    PetscCall(PetscSNPrintf(name, sizeof(name), "-%s", names[i]));
+    PetscCall(PetscOptionsClearValue(NULL, name));
+  }
+  PetscCall(PetscOptionsLeftRestore(NULL, &n, &names, &values));
   PetscFunctionReturn(0);
 }
 
@@ -570,6 +672,7 @@ static PetscErrorCode RunRegime(StkCompare cmp, PetscInt r)
   for (PetscInt p = 0; p < cmp->npolicies; p++) PetscCall(StkPolicyDestroy(&pol[p]));
   PetscCall(StkNetDestroy(&net));
   PetscCall(StkModelDestroy(&model));
+  PetscCall(RemoveRegimeOptions(pre));
   PetscFunctionReturn(0);
 }
 

@@ -56,6 +56,11 @@ PETSC_EXTERN PetscErrorCode StkCompareGetOptionsPrefix(StkCompare cmp, const cha
  * -compare_shock_time, -compare_shock_dz, -compare_shock_frac, -compare_band,
  * -compare_recovery_hold, -compare_bootstrap, -compare_samples, -compare_sample_every. */
 PETSC_EXTERN PetscErrorCode StkCompareSetFromOptions(StkCompare cmp);
+/* Reads (and checks) the options each regime's objects will read under its prefix
+ * REGIME_ (model, grid, solver, the listed policies, network), without the regime's
+ * file and without work: so a program can tell an option of a regime (-bear_hjb_rho)
+ * from an unknown one before it runs.  After StkCompareSetFromOptions. */
+PETSC_EXTERN PetscErrorCode StkCompareReadRegimeOptions(StkCompare cmp);
 /* The results file of Write; each regime's expert solution goes next to it, PATH without
  * its extension + _REGIME.h5.  Required before Run.  Errors if it is one of the regime
  * files. */

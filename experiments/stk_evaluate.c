@@ -1,5 +1,6 @@
 /* StkEvaluate: the path engine of the experiments (stk_evaluate.h): a policy on M paths
  * of an environment, common random numbers, the metrics of stk_metrics.h. */
+#define STK_EVAL_MAX_PATHS 100000000 /* paths of one evaluation; far above any use, below int overflow of the tables */
 #include "stk_evaluate.h"
 #include "stk_options.h"
 #include <string.h>
@@ -213,6 +214,24 @@ PetscErrorCode StkEvaluateGetOptionsPrefix(StkEvaluate ev, const char *prefix[])
   PetscFunctionReturn(0);
 }
 
+/* The values the options set (also called at SetFromOptions: before any work). */
+static PetscErrorCode StkEvaluateCheckOptions(StkEvaluate ev)
+{
+  const PetscReal s_hi = ev->s_lo + ev->s_width;
+  const char     *user = ev->prefix ? ev->prefix : ""; /* the prefix in force, for the messages */
+
+  PetscFunctionBeginUser;
+  PetscCheck(ev->npaths >= 1, ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%seval_paths must be >= 1, got %" PetscInt_FMT, user, ev->npaths);
+  PetscCheck(ev->seed >= 0, ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%seval_seed must be >= 0, got %" PetscInt_FMT, user, ev->seed);
+  PetscCheck(ev->s_lo >= 0 && ev->s_width >= 0 && s_hi <= 1, ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%seval_s_lo %g and -%seval_s_hi %g must satisfy 0 <= s_lo <= s_hi <= 1", user, (double)ev->s_lo, user, (double)s_hi);
+  PetscCheck(ev->s0 >= 0 && ev->s0 <= 1, ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%seval_s0 must lie in [0, 1], got %g", user, (double)ev->s0);
+  PetscCheck(!PetscIsInfReal(ev->z0), ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%seval_z0 must be finite, got %g", user, (double)ev->z0);
+  PetscCheck(ev->band > 0 && !PetscIsInfReal(ev->band), ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%seval_band must be > 0 and finite, got %g", user, (double)ev->band);
+  PetscCheck(ev->hold >= 0 && !PetscIsInfReal(ev->hold), ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%seval_hold_days must be >= 0 and finite, got %g", user, (double)(ev->hold * STK_DAYS_PER_YEAR));
+  PetscCheck(ev->npaths <= STK_EVAL_MAX_PATHS, ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%seval_paths must be <= %d, got %" PetscInt_FMT, user, STK_EVAL_MAX_PATHS, ev->npaths);
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StkEvaluateSetFromOptions(StkEvaluate ev)
 {
   PetscReal s_hi = ev->s_lo + ev->s_width, days = ev->hold * STK_DAYS_PER_YEAR;
@@ -228,7 +247,7 @@ PetscErrorCode StkEvaluateSetFromOptions(StkEvaluate ev)
   PetscCall(PetscOptionsReal("-s_lo", "golden, stratified: lowest start staking ratio", "StkEvaluateSetStartRange", ev->s_lo, &ev->s_lo, &lo_set));
   PetscCall(PetscOptionsReal("-s_hi", "golden, stratified: highest start staking ratio", "StkEvaluateSetStartRange", s_hi, &s_hi, &hi_set));
   PetscCall(PetscOptionsReal("-s0", "fixed: start staking ratio", "StkEvaluateSetStartState", ev->s0, &ev->s0, NULL));
-  PetscCall(PetscOptionsReal("-z0", "fixed: start z, 1/yr (NaN: zbar)", "StkEvaluateSetStartState", ev->z0, &ev->z0, NULL));
+  PetscCall(PetscOptionsReal("-z0", "fixed: start z, 1/yr (default: zbar)", "StkEvaluateSetStartState", ev->z0, &ev->z0, NULL));
   PetscCall(PetscOptionsReal("-band", "Half-width of the band around sbar for time_in_band and recovery_time", "StkEvaluateSetBand", ev->band, &ev->band, NULL));
   PetscCall(PetscOptionsReal("-hold_days", "Days |s - sbar| < band must hold to count as recovered", "StkEvaluateSetBand", days, &days, &hold_set));
   PetscCall(PetscOptionsEnum("-parallel", "Spread the paths over the ranks, or (abm) every path's agents", "StkEvaluateSetParallel", StkEvaluateParallels, (PetscEnum)ev->parallel, (PetscEnum *)&ev->parallel, NULL));
@@ -236,6 +255,7 @@ PetscErrorCode StkEvaluateSetFromOptions(StkEvaluate ev)
   if (lo_set || hi_set) ev->s_width = s_hi - ev->s_lo;
   if (hold_set) ev->hold = days / STK_DAYS_PER_YEAR;
   PetscCall(StkSimSetFromOptions(ev->sim));
+  PetscCall(StkEvaluateCheckOptions(ev));
   ev->setupcalled = PETSC_FALSE;
   PetscFunctionReturn(0);
 }
@@ -243,20 +263,12 @@ PetscErrorCode StkEvaluateSetFromOptions(StkEvaluate ev)
 static PetscErrorCode StkEvaluateCheck(StkEvaluate ev)
 {
   const char     *type;
-  const PetscReal s_hi = ev->s_lo + ev->s_width;
-  const char     *user = ev->prefix ? ev->prefix : ""; /* the prefix in force, for the messages */
 
   PetscFunctionBeginUser;
+  PetscCall(StkEvaluateCheckOptions(ev));
   PetscCheck(ev->model, ev->comm, PETSC_ERR_ARG_WRONGSTATE, "StkEvaluateSetModel must be called before StkEvaluateSetUp");
   PetscCall(StkModelGetType(ev->model, &type));
   PetscCheck(!strcmp(type, STK_MODEL_STAKING), ev->comm, PETSC_ERR_ARG_WRONG, "Policy evaluation needs a staking model, got -model %s", type);
-  PetscCheck(ev->npaths >= 1, ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%seval_paths must be >= 1, got %" PetscInt_FMT, user, ev->npaths);
-  PetscCheck(ev->seed >= 0, ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%seval_seed must be >= 0, got %" PetscInt_FMT, user, ev->seed);
-  PetscCheck(ev->s_lo >= 0 && ev->s_width >= 0 && s_hi <= 1, ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%seval_s_lo %g and -%seval_s_hi %g must satisfy 0 <= s_lo <= s_hi <= 1", user, (double)ev->s_lo, user, (double)s_hi);
-  PetscCheck(ev->s0 >= 0 && ev->s0 <= 1, ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%seval_s0 must lie in [0, 1], got %g", user, (double)ev->s0);
-  PetscCheck(!PetscIsInfReal(ev->z0), ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%seval_z0 must be finite (or NaN: zbar), got %g", user, (double)ev->z0);
-  PetscCheck(ev->band > 0 && !PetscIsInfReal(ev->band), ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%seval_band must be > 0 and finite, got %g", user, (double)ev->band);
-  PetscCheck(ev->hold >= 0 && !PetscIsInfReal(ev->hold), ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%seval_hold_days must be >= 0 and finite, got %g", user, (double)(ev->hold * STK_DAYS_PER_YEAR));
   PetscCheck(ev->nsamples >= 0 && ev->nsamples <= ev->npaths, ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "Kept sample paths must lie in [0, %" PetscInt_FMT " paths], got %" PetscInt_FMT, ev->npaths, ev->nsamples);
   PetscCheck(ev->stride >= 1, ev->comm, PETSC_ERR_ARG_OUTOFRANGE, "Stride of the kept samples must be >= 1, got %" PetscInt_FMT, ev->stride);
   PetscFunctionReturn(0);
@@ -320,6 +332,11 @@ PetscErrorCode StkEvaluateSetUp(StkEvaluate ev)
   PetscCall(StkMetricContextSetUp(ev->model, ev->runner, ev->band, ev->hold, &ev->mc));
   ev->nrec = ev->nsamples ? ev->nsteps / ev->stride + 1 : 0;
   nv       = ev->nsamples * ev->nrec;
+  {
+    char what[256];
+    PetscCall(PetscSNPrintf(what, sizeof(what), "-%seval_paths %" PetscInt_FMT " (or the command's path count) with %" PetscInt_FMT " kept samples of %" PetscInt_FMT " records", ev->prefix ? ev->prefix : "", ev->npaths, ev->nsamples, ev->nrec));
+    PetscCall(StkMemoryCheck(ev->comm, 8.0 * ((PetscReal)ev->npaths * STK_METRIC_COUNT + 4.0 * (PetscReal)ev->nsamples * (PetscReal)ev->nrec), what));
+  }
   PetscCall(PetscFree(ev->values));
   PetscCall(PetscFree4(ev->t, ev->s, ev->z, ev->u));
   PetscCall(PetscCalloc1(ev->npaths * STK_METRIC_COUNT, &ev->values));

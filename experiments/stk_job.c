@@ -14,6 +14,7 @@ struct _p_StkJob {
   char      solution[PETSC_MAX_PATH_LEN], network[PETSC_MAX_PATH_LEN], refined[PETSC_MAX_PATH_LEN], compare[PETSC_MAX_PATH_LEN];
   char      evaluation[PETSC_MAX_PATH_LEN]; /* step 4's table, CSV */
   char      reuse_solution[PETSC_MAX_PATH_LEN], reuse_network[PETSC_MAX_PATH_LEN]; /* "": solve, fit */
+  PetscBool allow_not_converged; /* -hjb_allow_not_converged: go on after a solve that did not converge */
   StkModel  model;
   StkGrid   grid;
   StkSolver solver;
@@ -98,6 +99,7 @@ static PetscErrorCode ReadOptions(StkJob job)
   PetscCheck(!set || job->reuse_solution[0], job->comm, PETSC_ERR_ARG_WRONG, "-run_solution needs a file name");
   PetscCall(PetscOptionsString("-run_network", "Use this fitted network instead of fitting", "StkJobSetNetwork", job->reuse_network, job->reuse_network, sizeof(job->reuse_network), &set));
   PetscCheck(!set || job->reuse_network[0], job->comm, PETSC_ERR_ARG_WRONG, "-run_network needs a file name");
+  PetscCall(PetscOptionsBool("-hjb_allow_not_converged", "Go on (and write the solution) even if policy iteration did not converge (otherwise an error)", "", job->allow_not_converged, &job->allow_not_converged, NULL));
   PetscOptionsEnd();
   PetscCall(CheckReadable(job->comm, "-run_solution", job->reuse_solution));
   PetscCall(CheckReadable(job->comm, "-run_network", job->reuse_network));
@@ -224,6 +226,17 @@ static PetscErrorCode CreateCompare(MPI_Comm comm, StkCompare *cmp)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StkJobReadRegimeOptions(StkJob job)
+{
+  StkCompare cmp;
+
+  PetscFunctionBeginUser;
+  PetscCall(CreateCompare(job->comm, &cmp));
+  PetscCall(StkCompareReadRegimeOptions(cmp));
+  PetscCall(StkCompareDestroy(&cmp));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StkJobPrintHelp(StkJob job)
 {
   StkNet      net;
@@ -269,6 +282,8 @@ static PetscErrorCode Solve(StkJob job)
   PetscCall(PetscTime(&t0));
   PetscCall(StkGridSetUp(job->grid));
   PetscCall(StkSolverSolve(job->solver));
+  PetscCall(StkSolverGetStats(job->solver, &st));
+  PetscCheck(st.converged || job->allow_not_converged, job->comm, PETSC_ERR_NOT_CONVERGED, "-hjb_max_it %" PetscInt_FMT ": policy iteration did not converge (relative HJB residual %.2e, -hjb_rtol not reached); raise -hjb_max_it, loosen -hjb_rtol, or go on anyway with -hjb_allow_not_converged", st.iterations, (double)st.residual);
   PetscCall(StkSolverComputeDensity(job->solver));
   PetscCall(StkSolverWrite(job->solver, job->solution));
   PetscCall(StkSolverGetStats(job->solver, &st));

@@ -51,6 +51,9 @@ PETSC_EXTERN PetscErrorCode StkJobGetRefine(StkJob job, StkRefine *refine);
 /* The options of the pieces not created until Run (network fit, evaluation,
  * comparison, progress lines), listed with run's defaults. */
 PETSC_EXTERN PetscErrorCode StkJobPrintHelp(StkJob job);
+/* The options of the comparison's regimes (StkCompareReadRegimeOptions), read and
+ * checked without work. */
+PETSC_EXTERN PetscErrorCode StkJobReadRegimeOptions(StkJob job);
 /* Runs the five steps, printing each and the headline on stdout and writing the five
  * files (collective). */
 PETSC_EXTERN PetscErrorCode StkJobRun(StkJob job);

@@ -117,6 +117,11 @@ static PetscErrorCode StkSimulationCheck(StkSimulation sm)
   PetscCheck(sm->model && sm->policy, sm->comm, PETSC_ERR_ARG_WRONGSTATE, "StkSimulationSetModel and StkSimulationSetPolicy must be called before StkSimulationSetUp");
   PetscCheck(sm->paths >= 1, sm->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%ssim_paths must be >= 1, got %" PetscInt_FMT, user, sm->paths);
   PetscCheck(sm->max_records >= 2, sm->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%ssim_max_records must be >= 2, got %" PetscInt_FMT, user, sm->max_records);
+  { /* the kept paths (s, z, u and t per record), before the engine allocates them */
+    char what[256];
+    PetscCall(PetscSNPrintf(what, sizeof(what), "-%ssim_paths %" PetscInt_FMT " x -%ssim_max_records %" PetscInt_FMT, user, sm->paths, user, sm->max_records));
+    PetscCall(StkMemoryCheck(sm->comm, 32.0 * (PetscReal)sm->paths * (PetscReal)sm->max_records, what));
+  }
   PetscCheck(sm->band > 0 && !PetscIsInfReal(sm->band), sm->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%ssim_band must be > 0 and finite, got %g", user, (double)sm->band);
   PetscCheck(sm->hold >= 0 && !PetscIsInfReal(sm->hold), sm->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%ssim_recovery_hold must be >= 0 and finite, got %g", user, (double)sm->hold);
   PetscFunctionReturn(0);

@@ -17,6 +17,7 @@ struct _p_StkGrid {
 };
 
 #define STK_GRID_MAX_LIST 8 /* longer than any valid option list, so a too-long list is seen */
+#define STK_GRID_BYTES_PER_NODE 1500 /* a solve: ~650-900 bytes per node measured (-hjb_bench: matrix, AMG, vectors), with density and sequencing */
 
 /* The prefix the grid's options are read under: USER + "grid_". */
 static PetscErrorCode GridPrefix(StkGrid grid, char pre[], size_t len)
@@ -193,9 +194,11 @@ static PetscErrorCode OptionRealList(PetscOptionItems *PetscOptionsObject, StkGr
 static PetscErrorCode CheckListLength(StkGrid grid, const char pre[], const char opt[], PetscBool set, PetscInt nread)
 {
   PetscFunctionBeginUser;
-  PetscCheck(!set || nread == grid->dim, grid->comm, PETSC_ERR_ARG_SIZ, "-%s%s needs %" PetscInt_FMT " comma-separated values (one per direction), got %" PetscInt_FMT, pre, opt + 1, grid->dim, nread);
+  PetscCheck(!set || nread == grid->dim, grid->comm, PETSC_ERR_USER_INPUT, "-%s%s needs %" PetscInt_FMT " comma-separated values (one per direction), got %" PetscInt_FMT, pre, opt + 1, grid->dim, nread);
   PetscFunctionReturn(0);
 }
+
+static PetscErrorCode CheckSize(StkGrid);
 
 PetscErrorCode StkGridSetFromOptions(StkGrid grid)
 {
@@ -227,6 +230,7 @@ PetscErrorCode StkGridSetFromOptions(StkGrid grid)
   for (PetscInt k = 0; k < grid->dim; k++)
     PetscCheck(v[LO][k] < v[HI][k], grid->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%slo must be below -%shi in direction %" PetscInt_FMT ", got lo %g >= hi %g", pre, pre, k, (double)v[LO][k], (double)v[HI][k]);
   if (nset) PetscCall(StkGridSetSizes(grid, n));
+  if (nset) PetscCall(CheckSize(grid)); /* before any work, under the spelling the user typed */
   if (set[LO] || set[HI]) PetscCall(StkGridSetBox(grid, v[LO], v[HI]));
   for (PetscInt k = 0; k < grid->dim; k++) {
     /* -grid_stretch alone keeps the center, which still follows the box if never set */
@@ -331,9 +335,31 @@ static PetscErrorCode CreateDA(StkGrid grid)
   PetscFunctionReturn(0);
 }
 
+/* Before any allocation: the node count fits PetscInt, and a solve on this grid
+ * (STK_GRID_BYTES_PER_NODE) fits the memory budget. */
+static PetscErrorCode CheckSize(StkGrid grid)
+{
+  char      pre[256], what[256], sizes[128] = "";
+  PetscReal nodes = 1;
+
+  PetscFunctionBeginUser;
+  PetscCall(GridPrefix(grid, pre, sizeof(pre)));
+  for (PetscInt k = 0; k < grid->dim; k++) {
+    char one[32];
+    nodes *= (PetscReal)grid->n[k];
+    PetscCall(PetscSNPrintf(one, sizeof(one), k ? ",%" PetscInt_FMT : "%" PetscInt_FMT, grid->n[k]));
+    PetscCall(PetscStrlcat(sizes, one, sizeof(sizes)));
+  }
+  PetscCall(PetscSNPrintf(what, sizeof(what), "-%sn %s (%.4g nodes; a solve takes about %d bytes per node)", pre, sizes, (double)nodes, STK_GRID_BYTES_PER_NODE));
+  PetscCheck(nodes <= (PetscReal)PETSC_MAX_INT, grid->comm, PETSC_ERR_USER_INPUT, "-%sn %s: %.4g nodes, more than the %" PetscInt_FMT " this PETSc build can index", pre, sizes, (double)nodes, (PetscInt)PETSC_MAX_INT);
+  PetscCall(StkMemoryCheck(grid->comm, nodes * STK_GRID_BYTES_PER_NODE, what));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StkGridSetUp(StkGrid grid)
 {
   PetscFunctionBeginUser;
+  if (!grid->explicit_coords[0]) PetscCall(CheckSize(grid));
   for (PetscInt k = 0; k < grid->dim; k++) {
     if (!grid->explicit_coords[k]) PetscCall(BuildCoordinates(grid, k));
     PetscCall(BuildDualWidths(grid, k));

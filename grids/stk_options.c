@@ -1,5 +1,6 @@
 /* Options prefixes (stk_options.h). */
 #include "stk_options.h"
+#include <unistd.h>
 
 PetscErrorCode StkOptionsPrefixSet(char **prefix, const char p[])
 {
@@ -43,5 +44,35 @@ PetscErrorCode StkFunctionListNames(PetscFunctionList list, char known[], size_t
     PetscCall(PetscStrlcat(known, names[i], len));
   }
   PetscCall(PetscFree(names));
+  PetscFunctionReturn(0);
+}
+
+static PetscReal memory_budget = 0; /* bytes; 0: the default (process-wide, like PETSc's malloc settings) */
+
+PetscErrorCode StkMemorySetBudget(PetscReal bytes)
+{
+  PetscFunctionBegin;
+  memory_budget = bytes > 0 ? bytes : 0;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkMemoryGetBudget(PetscReal *bytes)
+{
+  PetscFunctionBegin;
+  if (memory_budget > 0) *bytes = memory_budget;
+  else {
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
+    *bytes     = pages > 0 && size > 0 ? 0.8 * (PetscReal)pages * (PetscReal)size : PETSC_MAX_REAL;
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkMemoryCheck(MPI_Comm comm, PetscReal bytes, const char what[])
+{
+  PetscReal budget;
+
+  PetscFunctionBegin;
+  PetscCall(StkMemoryGetBudget(&budget));
+  PetscCheck(bytes <= budget, comm, PETSC_ERR_USER_INPUT, "%s: needs about %.3g GB of memory, more than the budget of %.3g GB (-memory_budget GB; default 80%% of the physical memory)", what, (double)(bytes / 1e9), (double)(budget / 1e9));
   PetscFunctionReturn(0);
 }

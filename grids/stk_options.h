@@ -19,3 +19,14 @@ PETSC_EXTERN PetscErrorCode StkOptionsPrefixAppend(char **prefix, const char p[]
 PETSC_EXTERN PetscErrorCode StkFunctionListNames(PetscFunctionList list, char known[], size_t len);
 /* out = user + cls (either may be NULL). */
 PETSC_EXTERN PetscErrorCode StkOptionsPrefixCompose(const char user[], const char cls[], char out[], size_t len);
+
+/* Memory guard: objects estimate the bytes a set-up will need before they allocate and
+ * check them against a budget (the program's -memory_budget, in GB). */
+/* Sets the budget in bytes (<= 0: the default, 80 % of the physical memory). */
+PETSC_EXTERN PetscErrorCode StkMemorySetBudget(PetscReal bytes);
+/* The budget in bytes. */
+PETSC_EXTERN PetscErrorCode StkMemoryGetBudget(PetscReal *bytes);
+/* Fails with PETSC_ERR_USER_INPUT "WHAT: needs about X GB, more than the memory budget
+ * ..." when `bytes` exceeds the budget; `what` starts with the options responsible
+ * ("-grid_n 2147483647,17"). */
+PETSC_EXTERN PetscErrorCode StkMemoryCheck(MPI_Comm comm, PetscReal bytes, const char what[]);

@@ -61,12 +61,22 @@ PetscErrorCode StkPolicyRegister(const char name[], PetscErrorCode (*create)(Stk
   PetscFunctionReturn(0);
 }
 
-/* "zero, fixed, ...": the registered names in registration order, for messages. */
-static PetscErrorCode StkPolicyKnownTypes(char known[], size_t len)
+PetscErrorCode StkPolicyKnownTypes(char known[], size_t len)
 {
   PetscFunctionBeginUser;
   PetscCall(StkPolicyRegisterAll());
   PetscCall(StkFunctionListNames(StkPolicyList, known, len));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkPolicyTypeIsKnown(const char type[], PetscBool *known)
+{
+  PetscErrorCode (*create)(StkPolicy) = NULL;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkPolicyRegisterAll());
+  PetscCall(PetscFunctionListFind(StkPolicyList, type, &create));
+  *known = (PetscBool)(create != NULL);
   PetscFunctionReturn(0);
 }
 

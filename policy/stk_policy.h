@@ -58,6 +58,10 @@ PETSC_EXTERN PetscErrorCode StkPolicyGetType(StkPolicy policy, const char **type
  * PetscInitialize (the list is destroyed at PetscFinalize).  -policy, -help and the
  * "known:" list of an unknown -policy come from this registry. */
 PETSC_EXTERN PetscErrorCode StkPolicyRegister(const char name[], PetscErrorCode (*create)(StkPolicy));
+/* "zero, fixed, ...": the registered type names in registration order (for messages). */
+PETSC_EXTERN PetscErrorCode StkPolicyKnownTypes(char known[], size_t len);
+/* Whether `type` names a registered policy type (to check a list before any work). */
+PETSC_EXTERN PetscErrorCode StkPolicyTypeIsKnown(const char type[], PetscBool *known);
 /* The model whose control bounds clip the output and whose target sbar is the default
  * -policy_s_target (borrowed: it must outlive the policy).  Without one, SetUp builds
  * the default staking model from the -hjb_ and -agents_ options (under the policy's

@@ -152,6 +152,38 @@ PetscErrorCode StkRefineSetMonitor(StkRefine r, StkRefineMonitorFn monitor, void
   PetscFunctionReturn(0);
 }
 
+/* The values the options set (every one finite and bounded, so no step overflows): at
+ * SetFromOptions, before any work, and at SetUp. */
+static PetscErrorCode StkRefineCheckOptions(StkRefine r)
+{
+  const char *pre = r->class_prefix;
+
+  PetscFunctionBeginUser;
+  PetscCheck(r->iterations >= 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%siterations must be >= 0, got %" PetscInt_FMT, pre, r->iterations);
+  PetscCheck(r->a0 >= 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sa0 must be >= 0, got %g", pre, (double)r->a0);
+  PetscCheck(r->k0 > 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sk0 must be > 0, got %g", pre, (double)r->k0);
+  PetscCheck(r->alpha > 0.5 && r->alpha <= 1, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%salpha must lie in (0.5, 1], got %g", pre, (double)r->alpha);
+  PetscCheck(r->radius >= 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sradius must be >= 0, got %g", pre, (double)r->radius);
+  PetscCheck(r->window > 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%swindow must be > 0, got %g", pre, (double)r->window);
+  PetscCheck(r->dt > 0 && r->dt <= r->window / 2, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sdt must lie in (0, -%swindow / 2 = %g], got %g", pre, pre, (double)(r->window / 2), (double)r->dt);
+  PetscCheck(r->seed >= 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sseed must be >= 0, got %" PetscInt_FMT, pre, r->seed);
+  PetscCheck(r->s0 >= 0 && r->s0 <= 1, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%ss0 must lie in [0, 1], got %g", pre, (double)r->s0);
+  PetscCheck(r->spsa_c > 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sspsa_c must be > 0, got %g", pre, (double)r->spsa_c);
+  PetscCheck(r->replan >= 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sreplan must be >= 0 (0: never), got %g", pre, (double)r->replan);
+  PetscCheck(r->kappa_factor > 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%strue_kappa_factor must be > 0, got %g", pre, (double)r->kappa_factor);
+  PetscCheck(r->iterations <= 10000000, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%siterations must be <= 10000000, got %" PetscInt_FMT, pre, r->iterations);
+  PetscCheck(r->a0 <= 1000, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sa0 must lie in [0, 1000], got %g", pre, (double)r->a0);
+  PetscCheck(r->k0 <= 1e9, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sk0 must lie in (0, 1e9], got %g", pre, (double)r->k0);
+  PetscCheck(r->radius <= 1e6, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sradius must lie in [0, 1e6], got %g", pre, (double)r->radius);
+  PetscCheck(r->window <= 100, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%swindow must lie in (0, 100] yr, got %g", pre, (double)r->window);
+  PetscCheck(r->window / r->dt <= 1e8, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%swindow / -%sdt = %g steps per window, more than 1e8", pre, pre, (double)(r->window / r->dt));
+  PetscCheck(r->n_agents >= 1 && r->n_agents <= 1000000000, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sn (token holders of the abm environment) must lie in [1, 1e9], got %" PetscInt_FMT, pre, r->n_agents);
+  PetscCheck(r->spsa_c <= 1000, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sspsa_c must lie in (0, 1000], got %g", pre, (double)r->spsa_c);
+  PetscCheck(r->replan <= 1000, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sreplan must lie in [0, 1000] yr, got %g", pre, (double)r->replan);
+  PetscCheck(r->kappa_factor <= 1000, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%strue_kappa_factor must lie in (0, 1000], got %g", pre, (double)r->kappa_factor);
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StkRefineSetFromOptions(StkRefine r)
 {
   PetscFunctionBeginUser;
@@ -173,6 +205,7 @@ PetscErrorCode StkRefineSetFromOptions(StkRefine r)
   PetscCall(PetscOptionsString("-replan_file", "Where the re-planned solution is written", "", r->replan_file, r->replan_file, sizeof(r->replan_file), NULL));
   PetscCall(PetscOptionsReal("-true_kappa_factor", "The environment's kappa is the model's times this (misspecification)", "", r->kappa_factor, &r->kappa_factor, NULL));
   PetscOptionsEnd();
+  PetscCall(StkRefineCheckOptions(r));
   r->setupcalled = PETSC_FALSE;
   PetscFunctionReturn(0);
 }
@@ -182,23 +215,12 @@ static PetscErrorCode StkRefineCheck(StkRefine r)
   PetscFunctionBeginUser;
   PetscCheck(r->net, r->comm, PETSC_ERR_ARG_WRONGSTATE, "StkRefineSetNetwork must be called before StkRefineSetUp");
   PetscCheck(r->expert, r->comm, PETSC_ERR_ARG_WRONGSTATE, "StkRefineSetExpert must be called before StkRefineSetUp");
-  PetscCheck(r->iterations >= 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%siterations must be >= 0, got %" PetscInt_FMT, r->class_prefix, r->iterations);
-  PetscCheck(r->a0 >= 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sa0 must be >= 0, got %g", r->class_prefix, (double)r->a0);
-  PetscCheck(r->k0 > 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sk0 must be > 0, got %g", r->class_prefix, (double)r->k0);
-  PetscCheck(r->alpha > 0.5 && r->alpha <= 1, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%salpha must lie in (0.5, 1], got %g", r->class_prefix, (double)r->alpha);
-  PetscCheck(r->radius >= 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sradius must be >= 0, got %g", r->class_prefix, (double)r->radius);
-  PetscCheck(r->window > 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%swindow must be > 0, got %g", r->class_prefix, (double)r->window);
-  PetscCheck(r->dt > 0 && r->dt <= r->window / 2, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sdt must lie in (0, -%swindow / 2 = %g], got %g", r->class_prefix, r->class_prefix, (double)(r->window / 2), (double)r->dt);
-  PetscCheck(r->seed >= 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sseed must be >= 0, got %" PetscInt_FMT, r->class_prefix, r->seed);
-  PetscCheck(r->s0 >= 0 && r->s0 <= 1, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%ss0 must lie in [0, 1], got %g", r->class_prefix, (double)r->s0);
-  PetscCheck(r->spsa_c > 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sspsa_c must be > 0, got %g", r->class_prefix, (double)r->spsa_c);
-  PetscCheck(r->replan >= 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sreplan must be >= 0 (0: never), got %g", r->class_prefix, (double)r->replan);
+  PetscCall(StkRefineCheckOptions(r));
   if (r->replan > 0) {
     char opt[272];
     PetscCall(PetscSNPrintf(opt, sizeof(opt), "-%sreplan_file", r->class_prefix));
     PetscCall(StkH5CheckWritable(r->comm, opt, r->replan_file));
   }
-  PetscCheck(r->kappa_factor > 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%strue_kappa_factor must be > 0, got %g", r->class_prefix, (double)r->kappa_factor);
   PetscFunctionReturn(0);
 }
 

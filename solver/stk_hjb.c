@@ -127,7 +127,7 @@ PetscErrorCode StkSolverSetFromOptions(StkSolver S)
   PetscCall(PetscOptionsReal("-linear_rtol", "Relative tolerance of each linear solve (0: automatic, 0.01 rtol / sqrt(nodes))", "", S->ksp_rtol_option, &S->ksp_rtol_option, NULL));
   PetscCall(PetscOptionsReal("-linear_forcing", "Inexact policy evaluation: each linear solve reduces its initial residual (the HJB residual of V under the new policy) by this factor, down to the accuracy of -hjb_linear_rtol (0: always -hjb_linear_rtol)", "", S->forcing, &S->forcing, NULL));
   PetscCall(PetscOptionsInt("-max_it", "Maximum number of Howard iterations", "", S->max_it, &S->max_it, NULL));
-  PetscCall(PetscOptionsInt("-sequence", "Grid sequencing: number of coarser grids (each halving the spacing) solved first, their V and u interpolated up", "", S->sequence, &S->sequence, NULL));
+  PetscCall(PetscOptionsInt("-sequence", "Grid sequencing: number of coarser grids (each halving the spacing) solved first, their V and u interpolated up", "", S->sequence, &S->sequence, &S->sequence_set));
   PetscCall(PetscOptionsReal("-sequence_rtol", "Relative tolerance of policy iteration on the coarse grids of a sequence (at least -hjb_rtol)", "", S->sequence_rtol, &S->sequence_rtol, NULL));
   PetscCall(PetscOptionsEnum("-greedy", "Policy improvement: closed_form (greedy map with upwind choice) or exact (safeguarded 1-D minimization)", "", StkGreedyTypes, (PetscEnum)S->greedy, (PetscEnum *)&S->greedy, NULL));
   PetscCall(PetscOptionsBool("-central", "Central drift differences wherever the row stays monotone (|b| h <= sigma^2), upwind elsewhere (0: upwind everywhere)", "", S->central, &S->central, NULL));
@@ -207,6 +207,27 @@ static PetscErrorCode InitialPolicy(StkSolver S, Vec u)
   PetscFunctionReturn(0);
 }
 
+/* An explicit -hjb_sequence K > 0 needs a grid that can be halved at least once. */
+static PetscErrorCode StkSolverCheckSequence(StkSolver S)
+{
+  PetscInt  dim, n[STK_MAX_DIM];
+  PetscBool can;
+  char      pre[256], sizes[128] = "";
+
+  PetscFunctionBeginUser;
+  PetscCall(StkSolverCanCoarsen(S->grid, &can));
+  if (can) PetscFunctionReturn(0);
+  PetscCall(SolverPrefix(S, pre, sizeof(pre)));
+  PetscCall(StkGridGetDimension(S->grid, &dim));
+  PetscCall(StkGridGetSizes(S->grid, n));
+  for (PetscInt k = 0; k < dim; k++) {
+    char one[32];
+    PetscCall(PetscSNPrintf(one, sizeof(one), k ? " x %" PetscInt_FMT : "%" PetscInt_FMT, n[k]));
+    PetscCall(PetscStrlcat(sizes, one, sizeof(sizes)));
+  }
+  SETERRQ(S->comm, PETSC_ERR_USER_INPUT, "-%ssequence %" PetscInt_FMT ": grid sequencing needs a grid that can be halved (every n - 1 even, %d nodes or more after halving), got %s nodes; use n = 2^k + 1 (65, 129, 257, ...) or -%ssequence 0", pre, S->sequence, STK_SEQUENCE_MIN_NODES, sizes, pre);
+}
+
 PetscErrorCode StkSolverSetUp(StkSolver S)
 {
   PetscFunctionBeginUser;
@@ -214,6 +235,7 @@ PetscErrorCode StkSolverSetUp(StkSolver S)
   PetscCheck(S->model && S->grid, S->comm, PETSC_ERR_ORDER, "Set a model and a grid before StkSolverSetUp");
   PetscCall(StkModelSetUp(S->model));
   PetscCall(StkGridSetUp(S->grid));
+  if (S->sequence_set && S->sequence > 0 && S->level == 0) PetscCall(StkSolverCheckSequence(S));
   PetscCall(StkGridGetDM(S->grid, &S->da));
   PetscCall(PetscObjectReference((PetscObject)S->da));
   PetscCall(StkGridCreateComponentDM(S->grid, S->model->nu, &S->da_u));
@@ -410,6 +432,7 @@ static PetscErrorCode SolveOnGrid(StkSolver S)
   S->stats.iterations = S->stats.ksp_iterations = 0;
   S->stats.coarse_levels = S->stats.coarse_iterations = S->stats.coarse_ksp_iterations = 0;
   S->stats.coarse_time = 0;
+  S->stats.sequence    = S->have_guess ? 0 : S->sequence;
   S->stats.converged   = PETSC_FALSE;
   S->stall_reset       = 0;
   if (!S->keep_chain) PetscCall(PetscMemzero(S->chain, sizeof(S->chain)));

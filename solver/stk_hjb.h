@@ -26,7 +26,8 @@ typedef struct {
   PetscReal      solve_time;     /* seconds, Solve only (coarse grids included) */
   PetscReal      density_time;
   /* Grid sequencing (-hjb_sequence): the counts above are for this (the finest) grid. */
-  PetscInt       coarse_levels;         /* coarser grids solved first */
+  PetscInt       sequence;              /* coarser grids asked for (-hjb_sequence) */
+  PetscInt       coarse_levels;         /* coarser grids solved first (fewer when the grid cannot be halved) */
   PetscInt       coarse_iterations;     /* Howard iterations summed over them */
   PetscInt       coarse_ksp_iterations; /* linear iterations summed over them */
   PetscReal      coarse_time;           /* seconds spent on them and in interpolation */

@@ -109,7 +109,7 @@ static PetscErrorCode LQOptionsArray(PetscOptionItems *PetscOptionsObject, const
   PetscCall(PetscArraycpy(buf, value, count));
   PetscCall(PetscOptionsRealArray(name, help, "StkModelSetFromOptions", buf, &n, &set));
   if (!set) PetscFunctionReturn(0);
-  PetscCheck(n == count, PetscOptionsObject->comm, PETSC_ERR_ARG_SIZ, "-%s%s needs %" PetscInt_FMT " values (%s), got %" PetscInt_FMT "%s", PetscOptionsObject->prefix ? PetscOptionsObject->prefix : "", name + 1, count, shape, n, n > LQ_NN ? " or more" : "");
+  PetscCheck(n == count, PetscOptionsObject->comm, PETSC_ERR_USER_INPUT, "-%s%s needs %" PetscInt_FMT " values (%s), got %" PetscInt_FMT "%s", PetscOptionsObject->prefix ? PetscOptionsObject->prefix : "", name + 1, count, shape, n, n > LQ_NN ? " or more" : "");
   PetscCall(PetscArraycpy(value, buf, count));
   PetscFunctionReturn(0);
 }

@@ -88,6 +88,8 @@ static PetscErrorCode StakingSetUp(StkModel m)
   PetscCheck(ctx->sbar > 0 && ctx->sbar < 1, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%ssbar must lie in (0, 1), got %g", pre, (double)ctx->sbar);
   PetscCheck(ctx->w_u > 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sw_u must be > 0, got %g", pre, (double)ctx->w_u);
   PetscCheck(ctx->w_s >= 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sw_s must be >= 0, got %g", pre, (double)ctx->w_s);
+  PetscCheck(m->ulo[0] >= 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%su_min must be >= 0 (an issuance rate, 1/yr), got %g", pre, (double)m->ulo[0]);
+  PetscCheck(m->uhi[0] <= 10, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%su_max must be <= 10 (an issuance rate, 1/yr), got %g", pre, (double)m->uhi[0]);
   PetscCheck(m->ulo[0] <= m->uhi[0], m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%su_min %g exceeds -%su_max %g", pre, (double)m->ulo[0], pre, (double)m->uhi[0]);
   PetscCheck(m->dim == 1 || ctx->p->sigma_z > 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%ssigma_z must be > 0 for the 2-D model (got %g); use -%sdim 1 to freeze z", agents, (double)ctx->p->sigma_z, user);
   half         = StkAgentsZHalfWidth(ctx->p);

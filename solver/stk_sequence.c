@@ -4,13 +4,26 @@
 #include "stk_hjbimpl.h"
 #include <sys/resource.h>
 
-#define STK_SEQUENCE_MIN_NODES 9 /* no coarse grid with fewer nodes per direction */
+PetscErrorCode StkSolverCanCoarsen(StkGrid grid, PetscBool *can)
+{
+  PetscInt dim, n[STK_MAX_DIM];
+
+  PetscFunctionBeginUser;
+  PetscCall(StkGridGetDimension(grid, &dim));
+  PetscCall(StkGridGetSizes(grid, n));
+  *can = PETSC_TRUE;
+  for (PetscInt k = 0; k < dim; k++)
+    if ((n[k] - 1) % 2 || (n[k] - 1) / 2 + 1 < STK_SEQUENCE_MIN_NODES) *can = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
 
 /* The grid made of every other node of `fine` (same coordinates, so stretched and
  * explicit grids coarsen too); NULL if some direction has an even number of cells
  * missing, i.e. n - 1 odd, or would drop below STK_SEQUENCE_MIN_NODES. */
 static PetscErrorCode CoarsenGrid(StkGrid fine, StkGrid *coarse)
 {
+  PetscBool can;
+
   MPI_Comm    comm;
   PetscInt    dim, n[STK_MAX_DIM];
   PetscReal  *xc;
@@ -21,8 +34,8 @@ static PetscErrorCode CoarsenGrid(StkGrid fine, StkGrid *coarse)
   PetscCall(StkGridGetComm(fine, &comm));
   PetscCall(StkGridGetDimension(fine, &dim));
   PetscCall(StkGridGetSizes(fine, n));
-  for (PetscInt k = 0; k < dim; k++)
-    if ((n[k] - 1) % 2 || (n[k] - 1) / 2 + 1 < STK_SEQUENCE_MIN_NODES) PetscFunctionReturn(0);
+  PetscCall(StkSolverCanCoarsen(fine, &can));
+  if (!can) PetscFunctionReturn(0);
   PetscCall(StkGridCreate(comm, coarse));
   PetscCall(StkGridGetOptionsPrefix(fine, &prefix));
   PetscCall(StkGridSetOptionsPrefix(*coarse, prefix));

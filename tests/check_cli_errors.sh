@@ -67,8 +67,16 @@ fi
 # unknown command and no command
 "$exe" frobnicate >/dev/null 2>&1 && { echo "FAIL unknown_command exited 0"; failed=$((failed + 1)); } || { echo "ok   unknown_command"; passed=$((passed + 1)); }
 
-# -help lists every option with its default and solves nothing
-log=$("$exe" solve -help -o "$tmp/help.h5" 2>&1); rc=$?
+# -help lists the command's options, PETSc's solver and viewer options only with -help all
+short=$("$exe" solve -help -o "$tmp/help.h5" 2>&1)
+if [ "$(wc -l <<<"$short")" -lt 150 ] && grep -q -- "-hjb_rho" <<<"$short" && ! grep -q -- "-hjb_ksp_type" <<<"$short" \
+  && [ "$(grep -n -- '-o <' <<<"$short" | cut -d: -f1)" -lt "$(grep -n -- '-hjb_rho' <<<"$short" | cut -d: -f1)" ]; then
+  echo "ok   help_is_short (command's options first, no PETSc solver options)"; passed=$((passed + 1))
+else
+  echo "FAIL help_is_short: $(wc -l <<<"$short") lines"; failed=$((failed + 1))
+fi
+# -help all lists every option with its default and solves nothing
+log=$("$exe" solve -help all -o "$tmp/help.h5" 2>&1); rc=$?
 missing=""
 for opt in -model -dim -grid_n -grid_lo -grid_hi -grid_stretch -grid_cluster -o -hjb_rho -hjb_rtol -hjb_max_it \
   -hjb_sequence -hjb_sequence_rtol -hjb_linear_forcing -hjb_bench \
@@ -130,6 +138,33 @@ if [ $rc -eq 0 ] && [ -z "$missing" ] && [ ! -e "$tmp/simhelp.h5" ]; then
   echo "ok   simulate_help_lists_options"; passed=$((passed + 1))
 else
   echo "FAIL simulate_help_lists_options: exit $rc, missing:$missing"; failed=$((failed + 1))
+fi
+
+# the opt-outs: -allow_unused_options warns and runs, -hjb_allow_not_converged writes anyway
+log=$("$exe" solve -grid_n 17,9 -hjb_rhoo 0.1 -allow_unused_options -o "$tmp/unused.h5" 2>&1); rc=$?
+if [ $rc -eq 0 ] && grep -q -- "warning: -hjb_rhoo: unknown option.*did you mean -hjb_rho" <<<"$log" && [ -e "$tmp/unused.h5" ]; then
+  echo "ok   allow_unused_options"; passed=$((passed + 1))
+else
+  echo "FAIL allow_unused_options: exit $rc"; echo "$log" | head -5; failed=$((failed + 1))
+fi
+log=$("$exe" solve -grid_n 33,9 -hjb_max_it 1 -hjb_sequence 0 -hjb_allow_not_converged -o "$tmp/nc.h5" 2>&1); rc=$?
+if [ $rc -eq 0 ] && grep -q "NOT CONVERGED" <<<"$log" && [ -e "$tmp/nc.h5" ]; then
+  echo "ok   allow_not_converged"; passed=$((passed + 1))
+else
+  echo "FAIL allow_not_converged: exit $rc"; echo "$log" | head -5; failed=$((failed + 1))
+fi
+# -version runs nothing; the default sequencing on a grid that cannot be halved says so
+log=$("$exe" solve -version -o "$tmp/version.h5" 2>&1); rc=$?
+if [ $rc -eq 0 ] && grep -q "^stakehjb .*PETSc" <<<"$log" && [ ! -e "$tmp/version.h5" ]; then
+  echo "ok   command_version"; passed=$((passed + 1))
+else
+  echo "FAIL command_version: exit $rc"; echo "$log" | head -5; failed=$((failed + 1))
+fi
+log=$("$exe" solve -grid_n 64,17 -o "$tmp/odd.h5" 2>&1); rc=$?
+if [ $rc -eq 0 ] && grep -q "grid sequencing: off, the grid cannot be halved" <<<"$log"; then
+  echo "ok   sequencing_off_noted"; passed=$((passed + 1))
+else
+  echo "FAIL sequencing_off_noted: exit $rc"; echo "$log" | head -5; failed=$((failed + 1))
 fi
 
 echo "$passed passed, $failed failed"

@@ -76,15 +76,39 @@ static void test_sequence_1d_levels(void **state)
   assert_true(seq.du <= 1e-6);
 }
 
-/* A grid with an odd number of cells cannot be halved: no sequencing, the plain solve. */
+/* A grid with an odd number of cells cannot be halved: with the default -hjb_sequence
+ * the plain solve (the stats record the levels asked for, so the summary can say so);
+ * an explicit -hjb_sequence K > 0 on it is an error of user input at SetUp. */
 static void test_sequence_odd_grid(void **state)
 {
   const PetscInt n[] = {100, 17};
   Comparison     seq;
+  PetscOptions   db;
+  StkModel       model;
+  StkGrid        grid;
+  StkSolver      solver;
+  PetscErrorCode ierr;
 
-  compare(2, n, "-hjb_sequence 0", "-hjb_sequence 3", &seq);
+  compare(2, n, "-hjb_sequence 0", "", &seq);
   assert_int_equal(seq.stats.coarse_levels, 0);
+  assert_int_equal(seq.stats.sequence, 4);
   assert_true(seq.dv == 0 && seq.du == 0);
+
+  assert_petsc(PetscOptionsCreate(&db));
+  assert_petsc(PetscOptionsInsertString(db, "-grid_n 100,17 -hjb_sequence 3"));
+  assert_petsc(PetscOptionsPush(db));
+  assert_petsc(StkModelCreate(PETSC_COMM_WORLD, &model));
+  assert_petsc(StkModelSetFromOptions(model));
+  assert_petsc(StkSolverCreateForModel(PETSC_COMM_WORLD, model, &grid, &solver));
+  assert_petsc(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = StkSolverSetUp(solver);
+  assert_petsc(PetscPopErrorHandler());
+  assert_petsc(PetscOptionsPop());
+  assert_int_equal(ierr, PETSC_ERR_USER_INPUT);
+  assert_petsc(StkSolverDestroy(&solver));
+  assert_petsc(StkGridDestroy(&grid));
+  assert_petsc(StkModelDestroy(&model));
+  assert_petsc(PetscOptionsDestroy(&db));
 }
 
 /* Inexact policy evaluation: the same answer to the tolerance, fewer linear iterations. */

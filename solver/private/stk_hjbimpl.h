@@ -50,6 +50,7 @@ struct _p_StkSolver {
   PetscBool      setupcalled;
   /* Issue 7: grid sequencing, inexact policy evaluation, in-run benchmark. */
   PetscInt       sequence;        /* -hjb_sequence: coarser grids solved first (each halves h) */
+  PetscBool      sequence_set;    /* given as an option: a grid that cannot be halved is then an error */
   PetscReal      sequence_rtol;   /* -hjb_sequence_rtol: tolerance on the coarse grids */
   PetscReal      ksp_rtol_option; /* -hjb_linear_rtol as given (0: automatic for the grid) */
   PetscReal      forcing;         /* -hjb_linear_forcing: linear rtol = forcing * previous HJB residual (0: off) */
@@ -110,5 +111,9 @@ PETSC_INTERN PetscErrorCode StkSolverRecordSolution(StkSolver S);
 PETSC_INTERN PetscErrorCode StkSolverRecordDensity(StkSolver S);
 PETSC_INTERN PetscErrorCode StkSolverUpdateEstimate(StkSolver S);
 PETSC_INTERN PetscErrorCode StkSolverWriteEstimate(StkSolver S, StkH5 file, const char group[]);
+/* Whether the grid can be halved once for grid sequencing (every n - 1 even, and
+ * STK_SEQUENCE_MIN_NODES or more nodes after halving). */
+PETSC_INTERN PetscErrorCode StkSolverCanCoarsen(StkGrid grid, PetscBool *can);
+#define STK_SEQUENCE_MIN_NODES 9 /* no coarse grid with fewer nodes per direction */
 /* -hjb_bench: time MatMult with the final matrix, record peak memory. */
 PETSC_INTERN PetscErrorCode StkSolverBenchmark(StkSolver S);
