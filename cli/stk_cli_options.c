@@ -308,7 +308,8 @@ static PetscErrorCode RunHelpPass(PetscErrorCode (*run)(void), PetscOptions copy
 
 PetscErrorCode StkProgramOptions(PetscBool *allow_unused)
 {
-  PetscReal gb = 0;
+  PetscReal gb = 0, delay = 2;
+  PetscBool progress = PETSC_TRUE;
   PetscBool set, given;
 
   PetscFunctionBeginUser;
@@ -316,7 +317,12 @@ PetscErrorCode StkProgramOptions(PetscBool *allow_unused)
   PetscOptionsBegin(PETSC_COMM_WORLD, NULL, "stakehjb (every command)", NULL);
   PetscCall(PetscOptionsBool("-allow_unused_options", "Warn about options no part of the command reads, instead of failing", "", *allow_unused, allow_unused, NULL));
   PetscCall(PetscOptionsReal("-memory_budget", "Memory the command may plan to use, GB (0: 80% of the physical memory)", "StkMemorySetBudget", gb, &gb, &set));
+  /* read again by every step's StkProgressCreate; here so that -help lists them and the
+   * option check knows them whatever the command */
+  PetscCall(PetscOptionsBool("-progress", "Progress lines on stderr for steps longer than -progress_delay (grids/stk_progress.h)", "StkProgressCreate", progress, &progress, NULL));
+  PetscCall(PetscOptionsReal("-progress_delay", "Seconds a step runs before its first progress line", "StkProgressSetDelay", delay, &delay, NULL));
   PetscOptionsEnd();
+  PetscCheck(delay >= 0 && !PetscIsInfOrNanReal(delay), PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-progress_delay: %g is out of range: must be a finite number >= 0", (double)delay);
   PetscCall(PetscOptionsHasName(NULL, NULL, "-memory_budget", &given));
   PetscCheck(set || !given, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-memory_budget: empty value (give a value in GB, or leave the option out for its default)");
   PetscCheck(PetscIsNormalReal(gb) || gb == 0, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-memory_budget: %g is not a finite number", (double)gb);
