@@ -122,11 +122,14 @@ static PetscErrorCode SolveForwardEquation(StkSolver S)
   PetscCall(KSPSetOptionsPrefix(ksp, "density_"));
   PetscCall(KSPSetOperators(ksp, At, At));
   PetscCall(KSPSetTolerances(ksp, 1e-12, 1e-300, PETSC_DEFAULT, 10000));
-  if (S->level > 0) { /* a coarse grid's density serves only the error estimate: AMG, no user options, no progress */
+  {
+    /* BoomerAMG, as for policy evaluation: 16 iterations at 1025^2, 0.3x the HJB solve,
+     * where ILU took 1.8-2.6x longer (docs/performance.md); -density_pc_type overrides */
     PC pc;
     PetscCall(KSPGetPC(ksp, &pc));
     PetscCall(PCSetType(pc, PCHYPRE));
-  } else {
+  }
+  if (S->level == 0) { /* a coarse grid's density serves only the error estimate: no user options, no progress */
     PetscCall(KSPSetFromOptions(ksp));
     PetscCall(StkProgressCreate(S->comm, "density", &progress));
     if (S->progress) PetscCall(StkProgressSetDelay(progress, 0));
@@ -153,6 +156,27 @@ static PetscBool HasDirichletFace(StkModel m)
   return PETSC_FALSE;
 }
 
+/* The density moments of this grid and, computed now, of the kept coarser grids, for the
+ * error estimate. */
+static PetscErrorCode EstimateDensities(StkSolver S)
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkSolverRecordDensity(S));
+  if (S->coarse && S->chain[1].set) {
+    StkSolver C = S->coarse;
+    PetscCall(StkSolverComputeDensity(C)); /* recursively its own kept coarse grid */
+    for (PetscInt l = 1; l < STK_ESTIMATE_LEVELS; l++) {
+      S->chain[l].has_density = C->chain[l - 1].has_density;
+      for (PetscInt k = 0; k < STK_MAX_DIM; k++) {
+        S->chain[l].mean[k] = C->chain[l - 1].mean[k];
+        S->chain[l].std[k]  = C->chain[l - 1].std[k];
+      }
+    }
+  }
+  PetscCall(StkSolverUpdateEstimate(S));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StkSolverComputeDensity(StkSolver S)
 {
   PetscLogDouble t0, t1;
@@ -173,10 +197,7 @@ PetscErrorCode StkSolverComputeDensity(StkSolver S)
   PetscCall(PetscTime(&t1));
   S->stats.density_time = t1 - t0;
   S->density_done       = PETSC_TRUE;
-  if (S->estimate) {
-    PetscCall(StkSolverRecordDensity(S));
-    PetscCall(StkSolverUpdateEstimate(S));
-  }
+  if (S->estimate) PetscCall(EstimateDensities(S));
   PetscCall(PetscLogEventEnd(STK_EVENT_Density, 0, 0, 0, 0));
   PetscCall(PetscLogStagePop());
   PetscFunctionReturn(0);

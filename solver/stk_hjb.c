@@ -408,13 +408,12 @@ static PetscErrorCode HowardStep(StkSolver S, PetscBool *exact)
   PetscFunctionReturn(0);
 }
 
-/* Records this grid for the error estimate; the two grids below the user's also compute
- * their stationary density, for the estimates of its moments. */
+/* Records this grid for the error estimate (the densities of the grids below come with
+ * this grid's, StkSolverComputeDensity). */
 static PetscErrorCode EstimateError(StkSolver S)
 {
   PetscFunctionBeginUser;
   PetscCall(StkSolverRecordSolution(S));
-  if (S->level >= 1 && S->level < STK_ESTIMATE_LEVELS) PetscCall(StkSolverComputeDensity(S));
   PetscCall(StkSolverUpdateEstimate(S));
   PetscFunctionReturn(0);
 }
@@ -435,7 +434,10 @@ static PetscErrorCode SolveOnGrid(StkSolver S)
   S->stats.sequence    = S->have_guess ? 0 : S->sequence;
   S->stats.converged   = PETSC_FALSE;
   S->stall_reset       = 0;
-  if (!S->keep_chain) PetscCall(PetscMemzero(S->chain, sizeof(S->chain)));
+  if (!S->keep_chain) {
+    PetscCall(PetscMemzero(S->chain, sizeof(S->chain)));
+    PetscCall(StkSolverDestroy(&S->coarse)); /* of a previous solve */
+  }
   PetscCall(StkProgressCreate(S->comm, "hjb", &progress));
   if (S->progress) PetscCall(StkProgressSetDelay(progress, 0));
   if (S->sequence > 0 && !S->have_guess) PetscCall(StkSolverSequence(S));
@@ -512,6 +514,7 @@ PetscErrorCode StkSolverDestroy(StkSolver *solver)
   PetscCall(VecDestroy(&S->drift));
   PetscCall(VecDestroy(&S->density));
   PetscCall(VecDestroy(&S->V_coarse));
+  PetscCall(StkSolverDestroy(&S->coarse));
   PetscCall(DMDestroy(&S->da));
   PetscCall(StkGridDestroy(&S->own_grid));
   PetscCall(DMDestroy(&S->da_u));

@@ -133,6 +133,25 @@ PetscErrorCode StkSolverKeepForEstimate(StkSolver C, StkSolver S)
   PetscFunctionReturn(0);
 }
 
+/* The two grids below the user's are kept (with their grids) while the estimate may still
+ * need their stationary densities, computed only when the user's density is; the others
+ * are destroyed. */
+static PetscErrorCode KeepOrDestroy(StkSolver S, StkSolver *C, StkGrid *grid)
+{
+  PetscFunctionBeginUser;
+  if (S->estimate && (*C)->level < STK_ESTIMATE_LEVELS) {
+    PetscCall(StkSolverDestroy(&S->coarse));
+    (*C)->own_grid = *grid;
+    S->coarse      = *C;
+    *C             = NULL;
+    *grid          = NULL;
+    PetscFunctionReturn(0);
+  }
+  PetscCall(StkSolverDestroy(C));
+  PetscCall(StkGridDestroy(grid));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StkSolverSequence(StkSolver S)
 {
   StkGrid        grid;
@@ -158,8 +177,7 @@ PetscErrorCode StkSolverSequence(StkSolver S)
   S->stats.coarse_levels         = 1 + C->stats.coarse_levels;
   S->stats.coarse_iterations     = C->stats.iterations + C->stats.coarse_iterations;
   S->stats.coarse_ksp_iterations = C->stats.ksp_iterations + C->stats.coarse_ksp_iterations;
-  PetscCall(StkSolverDestroy(&C));
-  PetscCall(StkGridDestroy(&grid));
+  PetscCall(KeepOrDestroy(S, &C, &grid));
   PetscCall(PetscTime(&t1));
   S->stats.coarse_time = t1 - t0;
   if (S->monitor) PetscCall(PetscPrintf(S->comm, "  grid sequencing, level %" PetscInt_FMT ": the user's grid\n", S->level));
@@ -178,8 +196,7 @@ PetscErrorCode StkSolverSolveCoarseForEstimate(StkSolver S)
   C->sequence = 1; /* one grid more below it: three grids give the observed order */
   PetscCall(StkSolverSolve(C));
   PetscCall(StkSolverKeepForEstimate(C, S));
-  PetscCall(StkSolverDestroy(&C));
-  PetscCall(StkGridDestroy(&grid));
+  PetscCall(KeepOrDestroy(S, &C, &grid));
   PetscFunctionReturn(0);
 }
 

@@ -171,7 +171,38 @@ static void test_staking_converges(void **state)
   }
 }
 
+/* The stationary density with the default AMG preconditioner equals the one with the
+ * former default (block Jacobi / ILU(0)) to 1e-10 relative, in 1-D and 2-D. */
+static void test_density_amg(void **state)
+{
+  const PetscInt sizes[2][2] = {{401, 1}, {129, 33}};
+  for (PetscInt dim = 1; dim <= 2; dim++) {
+    StkTestProblem P;
+    Vec            g, g_amg;
+    PetscReal      diff, scale;
+    PetscInt       n[2] = {sizes[dim - 1][0], sizes[dim - 1][1]};
+    assert_petsc(StkTestProblemCreate("staking", dim, n, NULL, &P));
+    assert_petsc(StkSolverSolve(P.solver));
+    assert_petsc(StkSolverComputeDensity(P.solver));
+    assert_petsc(StkSolverGetDensity(P.solver, &g));
+    assert_petsc(VecDuplicate(g, &g_amg));
+    assert_petsc(VecCopy(g, g_amg));
+    assert_petsc(PetscOptionsSetValue(NULL, "-density_pc_type", "bjacobi"));
+    assert_petsc(StkSolverComputeDensity(P.solver));
+    assert_petsc(PetscOptionsClearValue(NULL, "-density_pc_type"));
+    assert_petsc(StkSolverGetDensity(P.solver, &g));
+    assert_petsc(VecNorm(g, NORM_INFINITY, &scale));
+    assert_petsc(VecAXPY(g_amg, -1.0, g));
+    assert_petsc(VecNorm(g_amg, NORM_INFINITY, &diff));
+    print_message("    density %" PetscInt_FMT "-D: AMG against block Jacobi/ILU, max relative difference %.2e\n", dim, (double)(diff / scale));
+    assert_true(diff / scale < 1e-10);
+    assert_petsc(VecDestroy(&g_amg));
+    assert_petsc(StkTestProblemDestroy(&P));
+  }
+}
+
 static const struct CMUnitTest tests[] = {
+  cmocka_unit_test(test_density_amg),
   cmocka_unit_test(test_m_matrix_staking),
   cmocka_unit_test(test_m_matrix_lq),
   cmocka_unit_test(test_staking_converges),

@@ -65,7 +65,8 @@ struct _p_StkSolver {
   StkErrorEstimate est;
   PetscReal      target_error;     /* -hjb_target_error: relative max error of V to reach (0: off) */
   PetscInt       target_max_nodes; /* -hjb_target_max_nodes: the node budget of the refinements */
-  StkGrid        own_grid;         /* a grid the solver made (target refinements), destroyed with it */
+  StkGrid        own_grid;         /* a grid the solver made (target refinements, kept coarse grids), destroyed with it */
+  StkSolver      coarse;           /* the next coarser grid's solver, kept for the estimate's densities (NULL: none) */
   PetscBool      keep_chain;       /* the chain was filled by the caller (target refinement) */
   PetscInt       stall_reset;      /* Howard iteration of the last switch of scheme or greedy (stall detection) */
 };
