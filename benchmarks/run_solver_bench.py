@@ -31,7 +31,8 @@ ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIR
 FIELDS = ["section", "case", "dim", "n", "nodes", "ranks", "options", "solve_time", "howard", "ksp",
           "coarse_levels", "coarse_howard", "coarse_ksp", "matmult_time", "matmult_equivalents",
           "memory_peak", "memory_solver", "bytes_per_node", "residual", "ref_time", "ref_iterations",
-          "speedup", "rel_max_dV"]
+          "speedup", "rel_max_dV", "linear_solve_time", "linear_solve_its", "linear_equivalents", "share_assemble",
+          "share_pc_setup", "share_pc_apply", "share_improve", "share_coarse", "density_time"]
 BENCH_RE = re.compile(r"bench: (.*)")
 
 

@@ -137,8 +137,9 @@ PetscErrorCode StkSolverSetFromOptions(StkSolver S)
   PetscCall(PetscOptionsBool("-error_estimate", "Estimate the discretization error from the coarser grids of the sequence (with -hjb_sequence 0: solve a coarser grid just for it)", "", S->estimate, &S->estimate, &S->estimate_set));
   PetscCall(PetscOptionsReal("-target_error", "Refine the grid (doubling the cells per direction) until the estimated max error of V, relative to max |V|, is below this (0: off)", "", S->target_error, &S->target_error, NULL));
   PetscCall(PetscOptionsInt("-target_max_nodes", "Node budget of -hjb_target_error: no refinement beyond it", "", S->target_max_nodes, &S->target_max_nodes, NULL));
-  PetscCall(PetscOptionsBool("-bench", "After the solve, time one MatMult with the final matrix and record the peak memory (for benchmarks/)", "", S->bench, &S->bench, NULL));
+  PetscCall(PetscOptionsBool("-bench", "After the solve, time one MatMult and one linear solve (GMRES + BoomerAMG from zero to 1e-8; -hjb_bench_ksp_*, -hjb_bench_pc_*) with the final matrix, the solve's stages and the peak memory (for benchmarks/)", "", S->bench, &S->bench, NULL));
   PetscOptionsEnd();
+  if (S->bench) PetscCall(PetscLogDefaultBegin()); /* the stage times of the bench line */
   PetscCheck(S->rtol > 0 && S->rtol < 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%srtol must lie in (0, 1), got %g", pre, (double)S->rtol);
   PetscCheck(S->max_it >= 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%smax_it must be >= 1, got %" PetscInt_FMT, pre, S->max_it);
   PetscCheck(S->exact_samples >= 3, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sexact_samples must be >= 3, got %" PetscInt_FMT, pre, S->exact_samples);
