@@ -142,7 +142,31 @@ static void test_defaults_agree(void **state)
   assert_true(def.du <= 1e-5);
 }
 
+/* -hjb_bench: the limit (one linear solve of the final matrix) and the stages are
+ * measured in the run, consistently with the solve. */
+static void test_bench(void **state)
+{
+  const PetscInt n[2] = {129, 33};
+  StkTestProblem P;
+  StkSolverStats st;
+  PetscReal      stages;
+
+  assert_petsc(StkTestProblemCreate("staking", 2, n, "-hjb_bench", &P));
+  assert_petsc(StkSolverSolve(P.solver));
+  assert_petsc(StkSolverGetStats(P.solver, &st));
+  stages = st.assemble_time + st.pc_setup_time + st.pc_apply_time + st.improve_time;
+  print_message("    bench 129 x 33: solve %.3f s = %.2f linear solves (%" PetscInt_FMT " GMRES its each) = %.0f MatMults; assemble %.3f, PC setup %.3f, PC apply %.3f, improve %.3f s\n", (double)st.solve_time, (double)(st.solve_time / st.linear_solve_time), st.linear_solve_iterations,
+                (double)(st.solve_time / st.matmult_time), (double)st.assemble_time, (double)st.pc_setup_time, (double)st.pc_apply_time, (double)st.improve_time);
+  assert_true(st.linear_solve_time > 0 && st.matmult_time > 0 && st.matmult_time < st.linear_solve_time);
+  assert_true(st.linear_solve_iterations >= 2 && st.linear_solve_iterations <= 50); /* AMG: mesh independent, ~10 */
+  assert_true(st.assemble_time > 0 && st.pc_setup_time > 0 && st.pc_apply_time > 0 && st.improve_time > 0);
+  assert_true(stages <= 1.05 * st.solve_time); /* the stages lie within the solve */
+  assert_true(st.memory_peak > 0);
+  assert_petsc(StkTestProblemDestroy(&P));
+}
+
 static const struct CMUnitTest tests[] = {
+  cmocka_unit_test(test_bench),
   cmocka_unit_test(test_defaults_agree),
   cmocka_unit_test(test_sequence_2d),
   cmocka_unit_test(test_sequence_1d_levels),
