@@ -1,4 +1,4 @@
-/* The token holders (MODEL.md section 2): opportunity-cost distributions, the static
+/* The token holders (docs/model.md#the-token-holders): opportunity-cost distributions, the static
  * threshold equilibrium, and the mean-field drift of the staking ratio.
  *
  * StkPopulation is the one source of truth for the agents' parameters (options
@@ -54,7 +54,7 @@ typedef struct {
   PetscReal   sigma_z; /* volatility of z, 1/yr/sqrt(yr) */
 } StkAgentParams;
 
-/* Baseline of MODEL.md section 3. */
+/* The baseline parameters (docs/model.md#baseline-parameters). */
 PETSC_EXTERN PetscErrorCode StkAgentParamsDefault(StkAgentParams *p);
 PETSC_EXTERN PetscErrorCode StkAgentParamsCheck(MPI_Comm comm, const StkAgentParams *p);
 
@@ -71,7 +71,7 @@ PETSC_EXTERN PetscReal StkAgentsZHalfWidth(const StkAgentParams *p);
 
 /* Static threshold equilibrium s = s_max F((u + phi)/s - z): the unique root in
  * (0, s_max], by Newton safeguarded with bisection on a shrinking bracket.  Returns the
- * root, d(s*)/du (MODEL.md formula) and the iteration count; errors if u + phi <= 0. */
+ * root, d(s*)/du = s_max f / (s + s_max f y) and the iteration count; errors if u + phi <= 0. */
 PETSC_EXTERN PetscErrorCode StkAgentsEquilibrium(const StkAgentParams *p, PetscReal u, PetscReal z, PetscReal *s_star, PetscReal *ds_du, PetscInt *its);
 
 typedef struct _p_StkPopulation *StkPopulation;

@@ -1,4 +1,4 @@
-/* Holders' opportunity-cost distributions (MODEL.md section 2): cdf, pdf, mean and
+/* Holders' opportunity-cost distributions (docs/model.md#the-token-holders): cdf, pdf, mean and
  * parameter checks.  The cdf/pdf are evaluated at every grid node of every Howard
  * iteration, so they are plain functions without PETSc error handling. */
 #include "stk_agentsimpl.h"

@@ -1,5 +1,5 @@
 /* Agent parameters, the mean-field drift and volatility of the staking ratio, and the
- * static threshold equilibrium s = s_max F((u + phi)/s - z) (MODEL.md section 2). */
+ * static threshold equilibrium s = s_max F((u + phi)/s - z) (docs/model.md#the-token-holders). */
 #include "stk_agentsimpl.h"
 
 #define STK_EQ_MAX_ITS 200

@@ -99,7 +99,7 @@ PetscErrorCode StkPopulationSetFromOptions(StkPopulation pop)
   PetscFunctionBeginUser;
   PetscCall(PetscStrncpy(file, pop->file, sizeof(file)));
   PetscCall(StkPopulationGetFullPrefix(pop, pre, sizeof(pre)));
-  PetscOptionsBegin(pop->comm, pre, "Token holders (MODEL.md section 2)", NULL);
+  PetscOptionsBegin(pop->comm, pre, "Token holders (docs/model.md#the-token-holders)", NULL);
   PetscCall(PetscOptionsEnum("-cost", "Distribution F of the holders' opportunity costs", NULL, StkCostTypes, type, &type, &typeset));
   PetscCall(PetscOptionsReal("-cost_median", "Lognormal cost median exp(mu), 1/yr", NULL, q.cost.median, &q.cost.median, NULL));
   PetscCall(PetscOptionsReal("-cost_logsd", "Lognormal cost log-standard deviation (dimensionless)", NULL, q.cost.logsd, &q.cost.logsd, NULL));
@@ -141,7 +141,7 @@ PetscErrorCode StkPopulationView(StkPopulation pop, PetscViewer viewer)
   if (!viewer) viewer = PETSC_VIEWER_STDOUT_(pop->comm);
   PetscCall(PetscObjectTypeCompare((PetscObject)viewer, PETSCVIEWERASCII, &isascii));
   if (!isascii) PetscFunctionReturn(0);
-  PetscCall(PetscViewerASCIIPrintf(viewer, "StkPopulation (token holders, MODEL.md section 2)\n"));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "StkPopulation (token holders, docs/model.md#the-token-holders)\n"));
   PetscCall(PetscViewerASCIIPushTab(viewer));
   switch (p->cost.type) {
   case STK_COST_LOGNORMAL:

@@ -235,7 +235,7 @@ PetscErrorCode StkSimSetFromOptions(StkSim sim)
 
   PetscFunctionBeginUser;
   PetscCall(SimPrefix(sim, pre, sizeof(pre)));
-  PetscOptionsBegin(sim->comm, pre, "Simulation environments (MODEL.md section 6)", NULL);
+  PetscOptionsBegin(sim->comm, pre, "Simulation environments (docs/model.md#simulation-environments)", NULL);
   PetscCall(PetscOptionsEnum("-type", "Environment: sde (Euler-Maruyama) or abm (agent-based)", NULL, StkSimTypes, type, &type, NULL));
   PetscCall(PetscOptionsInt("-dim", "State dimension: 1 freezes z at z0, 2 simulates its OU law", NULL, s.dim, &s.dim, NULL));
   PetscCall(PetscOptionsReal("-dt", "Time step, yr", NULL, s.dt, &s.dt, NULL));
@@ -417,7 +417,7 @@ PetscErrorCode StkSimView(StkSim sim, PetscViewer viewer)
   if (!viewer) viewer = PETSC_VIEWER_STDOUT_(sim->comm);
   PetscCall(PetscObjectTypeCompare((PetscObject)viewer, PETSCVIEWERASCII, &isascii));
   if (!isascii) PetscFunctionReturn(0);
-  PetscCall(PetscViewerASCIIPrintf(viewer, "StkSim (%s environment, MODEL.md section 6)\n", StkSimTypes[s->type]));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "StkSim (%s environment, docs/model.md#simulation-environments)\n", StkSimTypes[s->type]));
   PetscCall(PetscViewerASCIIPushTab(viewer));
   PetscCall(PetscViewerASCIIPrintf(viewer, "dim %" PetscInt_FMT "%s, dt %g yr, horizon %g yr (%" PetscInt_FMT " steps), record every %" PetscInt_FMT " step(s), seed %" PetscInt_FMT "\n", s->dim, s->dim == 1 ? " (z frozen)" : "", (double)s->dt,
                                    (double)s->t_final, sim->setupcalled ? sim->nsteps : (PetscInt)PetscFloorReal(s->t_final / s->dt + 0.5), s->every, s->seed));

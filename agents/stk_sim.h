@@ -1,5 +1,5 @@
-/* Simulation environments (MODEL.md section 6): the staking ratio s and the outside
- * yield z driven by a policy u = pi(t, x; state), x = (s, z), either
+/* Simulation environments (docs/model.md#simulation-environments): the staking
+ * ratio s and the outside yield z driven by a policy u = pi(t, x; state), x = (s, z), either
  *
  *   sde: Euler-Maruyama for ds = b(s, z, u) dt + sigma_s(s) dW_s, s reflected into
  *        [0, 1] (reflect, then clamp), or
@@ -7,7 +7,7 @@
  *        stakes iff y(u, s) >= z + c_i.  Stakeability is folded into the type: a
  *        holder can stake with probability s_max (else c_i = +inf), so a reviser
  *        stakes with probability P = s_max F(y - z).  Types are transitory (a fresh
- *        c_i at every revision, MODEL.md) or persistent (drawn once per path); the
+ *        c_i at every revision, as in the mean field) or persistent (drawn once per path); the
  *        response is the best response or a no-regret (Hedge) learner.
  *
  * and, in both, dz = theta (zbar - z) dt + sigma_z dW_z by Euler-Maruyama (dim 2),

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Reference solver: the implicit upwind scheme with policy iteration of Achdou, Han,
 Lasry, Lions and Moll (the "HACT" codes), in NumPy + scipy.sparse with spsolve, on the
-staking model of MODEL.md and the same grid, tolerance and scheme as stakehjb
+staking model of docs/model.md and the same grid, tolerance and scheme as stakehjb
 (solver/stk_scheme.c: upwind first differences, central second differences, reflecting
 ends; the closed-form greedy control with the upwind choice of Achdou et al.).
 

@@ -1,4 +1,4 @@
-/* stakehjb compare: the experiments of MODEL.md section 6, every policy in every
+/* stakehjb compare: the experiments (docs/model.md#experiments), every policy in every
  * regime, environment and shock scenario on common random numbers with paired
  * statistics.  The work is StkCompare's (experiments/stk_compare.h); this command reads
  * the options, shows progress, prints the table and names the files. */

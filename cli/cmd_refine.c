@@ -1,5 +1,5 @@
 /* stakehjb refine: read a network and the solution it was fitted to, refine the
- * network online against a simulated environment (MODEL.md section 5), write the
+ * network online against a simulated environment (docs/model.md#online-refinement), write the
  * refined network with its history (docs/network.md). */
 #include "stk_cli.h"
 #include "stk_refine.h"

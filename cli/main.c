@@ -8,7 +8,7 @@
 static const char usage[] = "usage: stakehjb <command> [options]\n"
                             "commands:\n"
                             "  solve     solve the planner's HJB equation and write the solution to HDF5\n"
-                            "            (default: the 2-D staking model of MODEL.md, out/solution.h5)\n"
+                            "            (default: the 2-D staking model of docs/model.md, out/solution.h5)\n"
                             "  converge  measure the discretization error on a sequence of grids\n"
                             "  fit       fit the mechanism network to a solution's policy (out/network.h5)\n"
                             "  simulate  run the SDE or agent-based environment under a policy and write\n"
@@ -29,11 +29,11 @@ typedef struct {
 } StkCommand;
 
 static const StkCommand commands[] = {
-  {"solve", StkCommandSolve, "stakehjb solve: solve the planner's HJB equation (MODEL.md sections 3-4) and write out/solution.h5.\n"},
-  {"fit", StkCommandFit, "stakehjb fit: fit the mechanism network (MODEL.md section 5) to the policy of a solution file with TAO and write out/network.h5.\n"},
+  {"solve", StkCommandSolve, "stakehjb solve: solve the planner's HJB equation (docs/model.md#the-planners-problem) and write out/solution.h5.\n"},
+  {"fit", StkCommandFit, "stakehjb fit: fit the mechanism network (docs/network.md) to the policy of a solution file with TAO and write out/network.h5.\n"},
   {"simulate", StkCommandSimulate, "stakehjb simulate: run one environment (sde or abm) under one policy over M paths; write paths and metrics (out/simulation.h5).\n"},
   {"compare", StkCommandCompare, "stakehjb compare: run every policy in every regime, environment and shock scenario on common random numbers; paired statistics (out/compare.h5, out/compare.csv).\n"},
-  {"refine", StkCommandRefine, "stakehjb refine: refine a fitted network online by projected stochastic approximation (MODEL.md section 5) against a simulated environment and write out/refined.h5.\n"},
+  {"refine", StkCommandRefine, "stakehjb refine: refine a fitted network online by projected stochastic approximation (docs/model.md#online-refinement) against a simulated environment and write out/refined.h5.\n"},
   {"run", StkCommandRun, "stakehjb run: solve the default model, fit the network, refine it against the agent-based environment, and compare the expert, the fitted and the refined network on common random numbers (files in out/).\n"},
   {"converge", StkCommandConverge, "stakehjb converge: solve on grids of 2^k+1 nodes per direction and measure the discretization error (out/convergence.h5, .csv, .png).\n"},
 };

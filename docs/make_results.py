@@ -196,8 +196,10 @@ def diff_cell(t, row, m):
 
 
 def claims(t):
-    """Which of MODEL.md section 6's claims hold, counted over the cells of the table. The
-    HJB-derived mechanism is the expert and, where listed, the network fitted to it."""
+    """Which of the experiments' claims hold (docs/model.md#experiments: does the expert
+    track the target at lower cost than the other rules?), counted over the cells of the
+    table. The HJB-derived mechanism is the expert and, where listed, the network fitted
+    to it."""
     a = t.a
     R, E, C, P = (len(a[k]) for k in ("regimes", "envs", "scenarios", "policies"))
     hjb = [p for p in range(P) if a["policies"][p] in ("expert", "network")]

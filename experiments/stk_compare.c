@@ -275,7 +275,7 @@ PetscErrorCode StkCompareSetFromOptions(StkCompare cmp)
 
   PetscFunctionBeginUser;
   PetscCall(StkOptionsPrefixCompose(cmp->prefix, "compare_", pre, sizeof(pre)));
-  PetscOptionsBegin(cmp->comm, pre, "stakehjb compare (MODEL.md section 6)", NULL);
+  PetscOptionsBegin(cmp->comm, pre, "stakehjb compare (docs/model.md#experiments)", NULL);
   PetscCall(ListOption(PetscOptionsObject, pre, "-regimes", "Regimes: names of YAML files in -compare_regime_dir, or paths to YAML files", STK_COMPARE_MAX_ITEMS, cmp->regimes, &cmp->nregimes));
   PetscCall(PetscOptionsString("-regime_dir", "Directory of the regime files", "", cmp->regime_dir, cmp->regime_dir, sizeof(cmp->regime_dir), NULL));
   PetscCall(ListOption(PetscOptionsObject, pre, "-policies", "Policies (docs/policies.md); the first is the reference of the paired differences", STK_COMPARE_MAX_ITEMS, cmp->policies, &cmp->npolicies));

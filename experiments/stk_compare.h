@@ -1,4 +1,4 @@
-/* The experiments of MODEL.md section 6 (`stakehjb compare`, docs/cli.md): for every
+/* The experiments of docs/model.md#experiments (`stakehjb compare`, docs/cli.md): for every
  * regime (a YAML file of data/regimes), the HJB expert is solved and every policy is run
  * on M paths of T years in each environment (sde, abm) and shock scenario (none,
  * z_jump, stake_drop) on common random numbers (the path engine StkEvaluate: path p of

@@ -240,7 +240,7 @@ PetscErrorCode StkEvaluateSetFromOptions(StkEvaluate ev)
 
   PetscFunctionBeginUser;
   PetscCall(StkOptionsPrefixCompose(ev->prefix, "eval_", pre, sizeof(pre)));
-  PetscOptionsBegin(ev->comm, pre, "Policy evaluation on common random numbers (MODEL.md section 6)", NULL);
+  PetscOptionsBegin(ev->comm, pre, "Policy evaluation on common random numbers (docs/policies.md, Evaluation)", NULL);
   PetscCall(PetscOptionsInt("-paths", "Number of paths M", "StkEvaluateSetPaths", ev->npaths, &ev->npaths, NULL));
   PetscCall(PetscOptionsInt("-seed", "Key of the paths' noise (replaces -sim_seed)", "StkEvaluateSetSeed", ev->seed, &ev->seed, NULL));
   PetscCall(PetscOptionsEnum("-start", "Start states: golden (s0 spread over [s_lo, s_hi] by the golden-ratio sequence), stratified (midpoints of M equal cells of [s_lo, s_hi]), fixed (s0, z0)", "StkEvaluateSetStart", StkEvaluateStarts, (PetscEnum)ev->start, (PetscEnum *)&ev->start, NULL));

@@ -1,4 +1,4 @@
-/* The path engine of the experiments (MODEL.md section 6): one policy on M paths of an
+/* The path engine of the experiments (docs/model.md#experiments): one policy on M paths of an
  * environment (agents/stk_sim.h, sde or abm) on common random numbers, with the
  * per-path metrics of stk_metrics.h and, optionally, the first paths kept as samples.
  * `stakehjb simulate` (StkSimulation), `stakehjb compare` (StkCompare) and the

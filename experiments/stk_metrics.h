@@ -1,4 +1,4 @@
-/* Metrics of one simulated path (MODEL.md section 6): the one vocabulary of every
+/* Metrics of one simulated path (docs/model.md#experiments): the one vocabulary of every
  * experiment (StkEvaluate, `stakehjb simulate`, `stakehjb compare`, `stakehjb run`).
  *
  * A path is recorded at every step: records n = 0 .. N (N = nsteps), t_n = n dt, with

@@ -1,4 +1,4 @@
-/* Paired evaluation of policies on common random numbers (MODEL.md section 6): every
+/* Paired evaluation of policies on common random numbers (docs/model.md#experiments): every
  * policy runs on the same paths of one StkEvaluate (same noise, same start states),
  * so the per-path differences of a metric between a policy and the reference (the
  * first policy added) measure the policies, not the luck of the draw.  A difference

@@ -1,8 +1,8 @@
-/* Paired-comparison statistics for the experiments (`stakehjb compare`, MODEL.md
- * section 6): per regime and pair of policies, the per-path differences d_i of a
- * metric on common random numbers are summarized by their mean, a bootstrap
- * confidence interval, and a Wilcoxon signed-rank p-value; the p-values of a family of
- * comparisons are adjusted with Holm's step-down method. */
+/* Paired-comparison statistics for the experiments (`stakehjb compare`,
+ * docs/model.md#experiments): per regime and pair of policies, the per-path
+ * differences d_i of a metric on common random numbers are summarized by their mean,
+ * a bootstrap confidence interval, and a Wilcoxon signed-rank p-value; the p-values of
+ * a family of comparisons are adjusted with Holm's step-down method. */
 #pragma once
 #include <petscsys.h>
 #include <stdint.h>

@@ -171,7 +171,7 @@ PetscErrorCode StkNetSetFromOptions(StkNet net)
   PetscInt  seed  = net->seed;
 
   PetscFunctionBeginUser;
-  PetscOptionsBegin(net->comm, net->class_prefix, "Mechanism network (MODEL.md section 5)", "StkNet");
+  PetscOptionsBegin(net->comm, net->class_prefix, "Mechanism network (docs/network.md)", "StkNet");
   PetscCall(ArchitectureOptions(net, PetscOptionsObject));
   PetscCall(PetscOptionsInt("-seed", "Seed of the weight initialization", "StkNetSetSeed", seed, &seed, NULL));
   PetscCall(PetscOptionsReal("-u_min", "Lowest output (default: the solution file's u_min)", "StkNetSetOutputBounds", u_min, &u_min, NULL));

@@ -1,4 +1,5 @@
-/* The mechanism network (MODEL.md section 5): a small multilayer perceptron
+/* The mechanism network (docs/model.md#the-mechanism-network,
+ * docs/network.md): a small multilayer perceptron
  * u = pi_theta(x) from the model state x = s or (s, z) to an issuance rate in
  * [u_min, u_max].
  *

@@ -19,7 +19,7 @@ static const StkPolicyEntry stk_policy_types[] = {
   {STK_POLICY_POLKADOT, StkPolicyCreate_Polkadot},
   {STK_POLICY_ETHEREUM, StkPolicyCreate_Ethereum},
   {STK_POLICY_TEZOS,    StkPolicyCreate_Tezos   },
-  /* the same rules retargeted at the planner's sbar (MODEL.md: "also run with s_goal = sbar") */
+  /* the same rules retargeted at the planner's sbar (docs/policies.md, "Retargeted rules") */
   {STK_POLICY_COSMOS_SBAR,   StkPolicyCreate_CosmosSbar  },
   {STK_POLICY_POLKADOT_SBAR, StkPolicyCreate_PolkadotSbar},
   {STK_POLICY_TEZOS_SBAR,    StkPolicyCreate_TezosSbar   },
@@ -194,7 +194,7 @@ PetscErrorCode StkPolicySetFromOptions(StkPolicy p)
   PetscFunctionBeginUser;
   PetscCall(StkPolicyRegisterAll());
   PetscCall(PetscStrncpy(type, p->type[0] ? p->type : STK_POLICY_FIXED, sizeof(type)));
-  PetscOptionsBegin(p->comm, p->prefix, "Issuance policy (MODEL.md sections 5-6, docs/policies.md)", NULL);
+  PetscOptionsBegin(p->comm, p->prefix, "Issuance policy (docs/policies.md)", NULL);
   PetscCall(PetscOptionsFList("-policy", "Policy (docs/policies.md); -policy NAME -help lists the parameters of NAME", "StkPolicySetType", StkPolicyList, type, type, sizeof(type), NULL));
   PetscOptionsEnd();
   /* after PetscOptionsEnd: an unknown name then errors without leaving the block open */

@@ -1,5 +1,6 @@
-/* Issuance policies u = pi(t, x): the baselines of MODEL.md section 6 and the HJB
- * expert of section 5, behind one opaque object.
+/* Issuance policies u = pi(t, x): the baselines and real rules
+ * (docs/model.md#baseline-and-real-issuance-rules) and the HJB expert
+ * (docs/model.md#the-greedy-map-and-the-expert), behind one opaque object.
  *
  *   StkPolicyCreate -> SetType (or -policy) -> SetFromOptions -> SetUp
  *     -> GetFunction / Evaluate -> View -> Destroy

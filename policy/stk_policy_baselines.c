@@ -1,5 +1,5 @@
-/* The baseline policies of MODEL.md section 6 in the model's units (issuance per year
- * as a fraction of supply).  Each type holds its parameters in its own context and
+/* The baseline policies (docs/model.md#baseline-and-real-issuance-rules) in the
+ * model's units (issuance per year as a fraction of supply).  Each type holds its parameters in its own context and
  * reads its own options (bare names under USER + "policy_": -u is -policy_u); formulas, defaults and sources: docs/policies.md.
  * The generic wrapper (stk_policy.c) clips every output to [u_min, u_max], the model's
  * control bounds (StkPolicySetUpModel in every setup here). */
@@ -19,7 +19,7 @@ typedef struct {
 
 static void TargetDefault(Target *t)
 {
-  t->s   = 0.60; /* MODEL.md sbar (replaced by the model's sbar unless set) */
+  t->s   = 0.60; /* the baseline sbar (replaced by the model's sbar unless set) */
   t->set = PETSC_FALSE;
 }
 
@@ -148,7 +148,7 @@ PetscErrorCode StkPolicyCreate_Fixed(StkPolicy p)
 
   PetscFunctionBeginUser;
   PetscCall(PetscNew(&F));
-  F->u                  = 0.03; /* MODEL.md ubar */
+  F->u                  = 0.03; /* the baseline ubar */
   p->data               = F;
   p->ops.evaluate       = FixedEvaluate;
   p->ops.setfromoptions = FixedSetFromOptions;
@@ -212,7 +212,7 @@ PetscErrorCode StkPolicyCreate_Proportional(StkPolicy p)
 
   PetscFunctionBeginUser;
   PetscCall(PetscNew(&P));
-  P->u_ref = 0.03; /* MODEL.md ubar */
+  P->u_ref = 0.03; /* the baseline ubar */
   P->gain  = 0.5;
   TargetDefault(&P->target);
   p->data               = P;
@@ -617,8 +617,8 @@ PetscErrorCode StkPolicyCreate_Tezos(StkPolicy p)
   PetscFunctionReturn(0);
 }
 
-/* ---- The rules retargeted at the planner's sbar (MODEL.md: "also run with
- *      s_goal = sbar"): the same types with -policy_retarget on by default. ---- */
+/* ---- The rules retargeted at the planner's sbar (docs/policies.md,
+ *      "Retargeted rules"): the same types with -policy_retarget on by default. ---- */
 
 PetscErrorCode StkPolicyCreate_CosmosSbar(StkPolicy p)
 {
@@ -644,8 +644,8 @@ PetscErrorCode StkPolicyCreate_TezosSbar(StkPolicy p)
   PetscFunctionReturn(0);
 }
 
-/* ---- Social gradient (MODEL.md section 5): the incentive follows the gradient of the
- *      planner's running cost in the agents' aggregate action,
+/* ---- Social gradient (docs/model.md#the-social-gradient): the incentive follows
+ *      the gradient of the planner's running cost in the agents' aggregate action,
  *      du/dt = -eta_sg dl/ds(s, u), projected on [u_min, u_max] as it moves (so the
  *      state never winds up outside the bounds); dl/ds = 2 w_s (s - sbar) for the
  *      staking cost, taken here from the model's own cost by a central difference
@@ -733,7 +733,7 @@ PetscErrorCode StkPolicyCreate_SocialGradient(StkPolicy p)
 
   PetscFunctionBeginUser;
   PetscCall(PetscNew(&G));
-  G->u0                 = 0.03; /* MODEL.md ubar */
+  G->u0                 = 0.03; /* the baseline ubar */
   G->rate               = 1.0;  /* du/dt = -2 (s - sbar) at w_s = 1 */
   p->data               = G;
   p->ops.evaluate       = SocialGradientEvaluate;

@@ -1,4 +1,4 @@
-/* The network policy (MODEL.md section 5): u = pi_theta(x) from a mechanism network,
+/* The network policy (docs/network.md): u = pi_theta(x) from a mechanism network,
  * either read from -policy_file (StkNetLoad, group /network) or borrowed from the
  * caller (StkPolicySetNetwork, e.g. the iterate of a refinement).  The network sees
  * x = (s) or (s, z) by its number of inputs; its output already lies in its bounds

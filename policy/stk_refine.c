@@ -1,5 +1,6 @@
 /* StkRefine: projected stochastic approximation of the network's weights against a
- * simulated environment (stk_refine.h, MODEL.md section 5, docs/network.md). */
+ * simulated environment (stk_refine.h,
+ * docs/model.md#online-refinement, docs/network.md). */
 #include "stk_refine.h"
 #include "stk_philox.h"
 #include "stk_options.h"
@@ -187,7 +188,7 @@ static PetscErrorCode StkRefineCheckOptions(StkRefine r)
 PetscErrorCode StkRefineSetFromOptions(StkRefine r)
 {
   PetscFunctionBeginUser;
-  PetscOptionsBegin(r->comm, r->class_prefix, "Online refinement of the mechanism network (MODEL.md section 5)", NULL);
+  PetscOptionsBegin(r->comm, r->class_prefix, "Online refinement of the mechanism network (docs/model.md#online-refinement)", NULL);
   PetscCall(PetscOptionsEnum("-estimator", "Gradient estimator", "StkRefineSetFromOptions", StkRefineEstimators, (PetscEnum)r->estimator, (PetscEnum *)&r->estimator, NULL));
   PetscCall(PetscOptionsInt("-iterations", "Number of iterations (windows)", "", r->iterations, &r->iterations, NULL));
   PetscCall(PetscOptionsReal("-a0", "Step size a_0 in a_k = a_0 / (k + k_0)^alpha", "", r->a0, &r->a0, NULL));

@@ -1,5 +1,5 @@
 /* Online refinement of the mechanism network by projected stochastic approximation
- * (MODEL.md section 5):
+ * (docs/model.md#online-refinement):
  *
  *   theta_{k+1} = Proj( theta_k - a_k g_k ),   a_k = a_0 / (k + k_0)^alpha,
  *   Proj: onto the ball |theta - theta_0| <= r around the fitted weights theta_0.

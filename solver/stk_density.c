@@ -1,5 +1,5 @@
 /* Closed-loop drift and the stationary density of the controlled process
- * (Kolmogorov forward equation A(u*)^T p = 0, MODEL.md section 4). */
+ * (Kolmogorov forward equation A(u*)^T p = 0, docs/model.md#stationary-density). */
 #include "stk_hjbimpl.h"
 #include "stk_progress.h"
 

@@ -122,7 +122,7 @@ PetscErrorCode StkSolverSetFromOptions(StkSolver S)
 
   PetscFunctionBeginUser;
   PetscCall(SolverPrefix(S, pre, sizeof(pre)));
-  PetscOptionsBegin(S->comm, pre, "HJB policy iteration (MODEL.md section 4)", NULL);
+  PetscOptionsBegin(S->comm, pre, "HJB policy iteration (docs/model.md#policy-iteration)", NULL);
   PetscCall(PetscOptionsReal("-rtol", "Relative tolerance: stop when the relative change of V and the relative HJB residual are below it (or the policy is unchanged)", "", S->rtol, &S->rtol, NULL));
   PetscCall(PetscOptionsReal("-linear_rtol", "Relative tolerance of each linear solve (0: automatic, 0.01 rtol / sqrt(nodes))", "", S->ksp_rtol_option, &S->ksp_rtol_option, NULL));
   PetscCall(PetscOptionsReal("-linear_forcing", "Inexact policy evaluation: each linear solve reduces its initial residual (the HJB residual of V under the new policy) by this factor, down to the accuracy of -hjb_linear_rtol (0: always -hjb_linear_rtol)", "", S->forcing, &S->forcing, NULL));

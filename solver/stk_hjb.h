@@ -1,5 +1,5 @@
 /* Policy iteration (Howard) for the discrete HJB equation of a StkModel on a StkGrid,
- * with the monotone upwind scheme of MODEL.md section 4.
+ * with the monotone upwind scheme of docs/model.md#discretization.
  *
  *   StkSolverCreate -> SetModel/SetGrid -> SetFromOptions -> SetUp -> Solve -> Write -> Destroy
  */

@@ -1,4 +1,4 @@
-/* The solution file (MODEL.md section 7, docs/hdf5.md): StkSolverWrite writes it,
+/* The solution file (docs/hdf5.md): StkSolverWrite writes it,
  * StkSolutionLoad reads it back, with the same names. */
 #include "stk_hjbimpl.h"
 #include "stk_version.h"

@@ -188,8 +188,8 @@ PetscErrorCode StkModelSetFromOptions(StkModel m)
 
   PetscFunctionBeginUser;
   PetscCall(PetscStrncpy(type, m->type[0] ? m->type : STK_MODEL_STAKING, sizeof(type)));
-  PetscOptionsBegin(m->comm, m->prefix, "Model (MODEL.md section 3)", NULL);
-  PetscCall(PetscOptionsFList("-model", "Model: staking (MODEL.md), or a test problem with an exact solution: lq (linear-quadratic), bangbang (bounded control), mms (manufactured, reflecting), merton (consumption-portfolio)", "StkModelSetType", StkModelList, type, type, sizeof(type), NULL));
+  PetscOptionsBegin(m->comm, m->prefix, "Model (docs/model.md#the-planners-problem)", NULL);
+  PetscCall(PetscOptionsFList("-model", "Model: staking (docs/model.md), or a test problem with an exact solution: lq (linear-quadratic), bangbang (bounded control), mms (manufactured, reflecting), merton (consumption-portfolio)", "StkModelSetType", StkModelList, type, type, sizeof(type), NULL));
   PetscCall(PetscOptionsInt("-dim", "State dimension: 1 (s) or 2 (s, z) for staking (default 2); 1 or 2 for lq and mms (default 2); bangbang and merton are 1-D", "StkModelSetDimension", dim, &dim, &set));
   PetscOptionsEnd();
   /* after PetscOptionsEnd: a bad name or dimension then errors without leaving the block open */

@@ -4,7 +4,7 @@
  *
  * Controls are separable: control c enters only the drift of state direction
  * StkModelGetControlDirection(c).  Models plug in through an ops table
- * (stk_modelimpl.h); built in: "staking" (MODEL.md) and the test problems with
+ * (stk_modelimpl.h); built in: "staking" (docs/model.md) and the test problems with
  * closed forms "lq", "bangbang", "mms", "merton" (docs/exact_solutions.md). */
 #pragma once
 #include "stk_grid.h"

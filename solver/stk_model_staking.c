@@ -1,4 +1,4 @@
-/* The staking model of MODEL.md sections 2-3: state s (1-D) or (s, z) (2-D), one
+/* The staking model (docs/model.md#the-planners-problem): state s (1-D) or (s, z) (2-D), one
  * control (the issuance rate u) acting on the drift of s. */
 #include "stk_modelimpl.h"
 #include "stk_agents.h"
@@ -46,7 +46,7 @@ static PetscErrorCode StakingCost(StkModel m, const PetscReal x[], const PetscRe
   return 0;
 }
 
-/* u = clip(ubar - (eta + b_u(x, u_k) p) / (2 w_u)): MODEL.md section 5. */
+/* u = clip(ubar - (eta + b_u(x, u_k) p) / (2 w_u)): docs/model.md#the-greedy-map-and-the-expert. */
 static PetscErrorCode StakingGreedy(StkModel m, const PetscReal x[], PetscInt c, PetscReal p, PetscReal q, const PetscReal u[], PetscReal *uc)
 {
   const StakingCtx *ctx = (StakingCtx *)m->data;
@@ -62,7 +62,7 @@ static PetscErrorCode StakingSetFromOptions(StkModel m, PetscOptionItems *PetscO
   StakingCtx *ctx = (StakingCtx *)m->data;
 
   PetscFunctionBeginUser;
-  PetscOptionsHeadBegin(PetscOptionsObject, "Planner's objective (MODEL.md section 3)");
+  PetscOptionsHeadBegin(PetscOptionsObject, "Planner's objective (docs/model.md#the-planners-problem)");
   PetscCall(PetscOptionsReal("-sbar", "Target staking ratio, in (0, 1)", "", ctx->sbar, &ctx->sbar, NULL));
   PetscCall(PetscOptionsReal("-w_s", "Weight of (s - sbar)^2", "", ctx->w_s, &ctx->w_s, NULL));
   PetscCall(PetscOptionsReal("-w_u", "Weight of (u - ubar)^2, > 0", "", ctx->w_u, &ctx->w_u, NULL));

@@ -1,4 +1,4 @@
-/* The monotone upwind scheme (MODEL.md section 4): assembly of rho I - L(u), the
+/* The monotone upwind scheme (docs/model.md#discretization): assembly of rho I - L(u), the
  * discrete Hamiltonian, and policy improvement (closed-form greedy with the upwind
  * choice of Achdou et al., or an exact safeguarded minimization). */
 #include "stk_hjbimpl.h"

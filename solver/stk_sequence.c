@@ -1,4 +1,4 @@
-/* Grid sequencing (MODEL.md section 4): solve on a grid with every other node, then
+/* Grid sequencing (docs/model.md#policy-iteration): solve on a grid with every other node, then
  * interpolate V and u up as the starting point, so the fine grid needs few Howard
  * iterations.  Also the in-run benchmark of -hjb_bench (one MatMult, peak memory). */
 #include "stk_hjbimpl.h"

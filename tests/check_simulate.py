@@ -38,7 +38,7 @@ def simulate(ranks, options, path):
 
 
 def metrics(d, a):
-    """MODEL.md section 6 metrics from fully recorded paths (record_stride 1)."""
+    """The metrics of docs/model.md#experiments from fully recorded paths (record_stride 1)."""
     s, u, t = d["s"][:, :-1], d["u"][:, :-1], d["t"][:-1]
     e = s - a["sbar"]
     dt = a["dt"]

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The solution file of `stakehjb solve` (issue 2, MODEL.md section 7) as a user's
+"""The solution file of `stakehjb solve` (issue 2, docs/hdf5.md) as a user's
 h5py sees it: coordinates as dimension scales, fields in C order with s slowest,
 parameters and statistics as attributes, an XDMF sidecar, no temporary left.
 usage: check_solution_file.py STAKEHJB"""

@@ -1,4 +1,4 @@
-/* Token holders (MODEL.md section 2): cost distributions, the threshold equilibrium,
+/* Token holders (docs/model.md#the-token-holders): cost distributions, the threshold equilibrium,
  * the mean-field drift, parameter checks and the StkPopulation object. */
 #define _POSIX_C_SOURCE 200809L /* mkstemp */
 #include "stk_test.h"

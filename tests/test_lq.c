@@ -1,5 +1,5 @@
 /* The linear-quadratic problem has a closed-form value: the upwind scheme converges to
- * it at first order in the max norm (MODEL.md section 4; issue 2). */
+ * it at first order in the max norm (docs/model.md#discretization; issue 2). */
 #include "stk_test_problem.h"
 
 /* Max-norm error against the closed form over interior nodes. */
