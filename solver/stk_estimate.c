@@ -104,6 +104,17 @@ PetscErrorCode StkSolverRecordDensity(StkSolver S)
   PetscFunctionReturn(0);
 }
 
+/* The order observed from two successive differences d0 (finest) and d1, NaN unless
+ * regular: one sign, 0.5 <= p <= 4. */
+static PetscReal ObservedOrder(PetscReal d0, PetscReal d1)
+{
+  if (IsGood(d1) && d0 != 0 && d1 != 0 && d0 * d1 > 0) {
+    const PetscReal p = PetscLog2Real(d1 / d0);
+    if (p >= 0.5 && p <= 4) return p;
+  }
+  return (PetscReal)NAN;
+}
+
 /* Richardson's rule for Q on three grids (q2 NaN: only two): the error of q0 is
  * |q0 - q1| / (2^p - 1), p this quantity's observed order where regular, else p_fallback.
  * A scalar's error can change sign between grids, making |q0 - q1| small by chance: the
@@ -112,12 +123,8 @@ static void Estimate(PetscReal q0, PetscReal q1, PetscReal q2, PetscReal p_fallb
 {
   const PetscReal d0 = q0 - q1, d1 = q1 - q2;
 
-  e->value = q0;
-  e->order = (PetscReal)NAN;
-  if (IsGood(d1) && d0 != 0 && d1 != 0 && d0 * d1 > 0) {
-    const PetscReal p = PetscLog2Real(d1 / d0);
-    if (p >= 0.5 && p <= 4) e->order = p;
-  }
+  e->value      = q0;
+  e->order      = ObservedOrder(d0, d1);
   e->order_used = IsGood(e->order) ? e->order : p_fallback;
   {
     const PetscReal scale = PetscPowReal(2, e->order_used);
@@ -135,14 +142,10 @@ PetscErrorCode StkSolverUpdateEstimate(StkSolver S)
 
   PetscFunctionBeginUser;
   e->levels = 1 + (c[1].set ? 1 : 0) + (c[1].set && c[2].set ? 1 : 0);
-  {
+  { /* the max-norm differences of V, >= 0; the upwind scheme's order 1 when not observed */
     const PetscReal d0 = c[0].diff_max, d1 = c[1].set ? c[1].diff_max : nan;
-    e->value_max.value = c[0].value_absmax;
-    e->value_max.order = nan;
-    if (IsGood(d1) && d0 > 0 && d1 > 0) {
-      const PetscReal p = PetscLog2Real(d1 / d0);
-      if (p >= 0.5 && p <= 4) e->value_max.order = p;
-    }
+    e->value_max.value      = c[0].value_absmax;
+    e->value_max.order      = ObservedOrder(d0, d1);
     e->value_max.order_used = IsGood(e->value_max.order) ? e->value_max.order : 1;
     e->value_max.error      = IsGood(d0) ? d0 / (PetscPowReal(2, e->value_max.order_used) - 1) : nan;
   }
