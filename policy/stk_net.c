@@ -523,6 +523,8 @@ static inline PetscReal BatchDot(PetscInt n, const PetscReal *restrict a, const 
 /* The same operations as Forward and StkNetGradient, in the same order per sample, but
  * layer by layer over a batch of nb samples stored feature-major (value k of sample i
  * at [k * nb + i]), so the inner loops run over the samples and vectorize. */
+/* O3 for this kernel only (the build is -O2): the loops over the samples vectorize; the
+ * results do not change (no reassociation: the sums over samples are BatchDot's). */
 __attribute__((optimize("O3"))) PetscErrorCode StkNetBatchResidualGradient(StkNet net, PetscInt nb, const PetscReal x[], const PetscReal target[], PetscBool gradient, PetscReal sums[], PetscReal work[])
 {
   const PetscInt  L = net->nhidden;
