@@ -361,10 +361,7 @@ PetscErrorCode StkCompareSetUp(StkCompare cmp)
   PetscCall(PetscCalloc3(cmp->nrows * STK_METRIC_COUNT * cmp->paths, &cmp->metrics, ns, &cmp->sample_s, ns, &cmp->sample_u));
   PetscCall(PetscCalloc1(cmp->nrows * cmp->ncolumns, &cmp->summary));
   PetscCall(ComputeStarts(cmp));
-  if (!cmp->options) { /* once: later SetUps would see the regimes' own insertions */
-    PetscCall(PetscOptionsGetAll(NULL, &cmp->options));
-    PetscCall(PetscOptionsHasName(NULL, NULL, "-net_fit_stride", &cmp->user_stride));
-  }
+  if (!cmp->options) PetscCall(PetscOptionsGetAll(NULL, &cmp->options)); /* once: later SetUps would see the regimes' own insertions */
   cmp->setupcalled = PETSC_TRUE;
   PetscFunctionReturn(0);
 }
@@ -415,7 +412,6 @@ static PetscErrorCode InsertRegimeOptions(StkCompare cmp, const char file[], con
   PetscFunctionBeginUser;
   PetscCall(PetscOptionsPrefixPush(NULL, pre));
   PetscCall(PetscOptionsInsertFileYAML(cmp->comm, NULL, file, PETSC_TRUE));
-  if (!cmp->user_stride) PetscCall(PetscOptionsInsertString(NULL, "-net_fit_stride 4")); /* the network's fit: 1/16 of the 2-D nodes is as good (docs/network.md) and 8x faster */
   PetscCall(PetscOptionsInsertString(NULL, cmp->options));
   PetscCall(PetscOptionsPrefixPop(NULL));
   PetscFunctionReturn(0);

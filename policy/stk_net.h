@@ -60,7 +60,7 @@ PETSC_EXTERN PetscErrorCode StkNetSetInputsFromGrid(StkNet net, StkGrid grid);
 PETSC_EXTERN PetscErrorCode StkNetSetOutputBounds(StkNet net, PetscReal u_min, PetscReal u_max);
 PETSC_EXTERN PetscErrorCode StkNetSetSeed(StkNet net, PetscInt seed);
 /* -net_layers, -net_widths, -net_seed, -net_u_min, -net_u_max, -net_fit_l2,
- * -net_fit_stride, -net_fit_max_it, -net_fit_view, and TAO's -net_fit_tao_* */
+ * -net_fit_stride, -net_fit_samples, -net_fit_max_it, -net_fit_view, and TAO's -net_fit_tao_* */
 PETSC_EXTERN PetscErrorCode StkNetSetFromOptions(StkNet net);
 /* Allocates the weights and initializes them from the seed. */
 PETSC_EXTERN PetscErrorCode StkNetSetUp(StkNet net);
@@ -103,9 +103,12 @@ PETSC_EXTERN PetscErrorCode StkNetPrintFitOptions(StkNet net);
 /* RMSE and max |pi_theta(x_i) - u_i| over the samples, divided by u_max - u_min
  * (samples as for StkNetFit, same on every rank; collective). */
 PETSC_EXTERN PetscErrorCode StkNetComputeErrors(StkNet net, PetscInt n, const PetscReal x[], const PetscReal u[], PetscReal *rmse_relative, PetscReal *max_error_relative);
-/* The same on the nodes of a grid (every -net_fit_stride-th node per direction, and the
- * last), with `policy` a global vector on the grid's DM (one component).  The
- * statistics' RMSE and max error are those on every node.  Collective. */
+/* The same on the nodes of a grid, with `policy` a global vector on the grid's DM (one
+ * component): every -net_fit_stride-th node per direction, and the last; with the
+ * default -net_fit_stride 0, the stride that gives about -net_fit_samples nodes plus
+ * every node next to one on the other side of the clip at u_min or u_max (the kinks;
+ * every node on a grid with fewer than 2^dim * samples nodes).  The statistics' RMSE
+ * and max error are those on every node.  Collective. */
 PETSC_EXTERN PetscErrorCode StkNetFitGrid(StkNet net, StkGrid grid, Vec policy, StkNetFitStats *stats);
 
 /* Configures and sets up a network for a solution in memory (a model and its grid, as

@@ -21,7 +21,8 @@ typedef struct {
   PetscInt         nblocks, stride; /* stride = nweights + 2: [sum r^2, max |r|, sum r dudw] */
   PetscInt         block_lo, block_hi; /* this rank's blocks */
   PetscMPIInt     *counts, *displs;    /* of the gathered block sums, per rank */
-  PetscReal       *mine, *all, *dudw;
+  PetscReal       *mine, *all, *work; /* work: the batched passes over one block */
+  PetscBool        gradient;           /* SumAll also sums the gradient */
   PetscInt         evaluations;
 } FitContext;
 
@@ -48,7 +49,8 @@ static PetscErrorCode FitContextCreate(StkNet net, PetscInt n, const PetscReal x
       ctx->block_hi = hi;
     }
   }
-  PetscCall(PetscMalloc3((ctx->block_hi - ctx->block_lo) * ctx->stride + 1, &ctx->mine, ctx->nblocks * ctx->stride, &ctx->all, net->nweights, &ctx->dudw));
+  PetscCall(PetscMalloc3((ctx->block_hi - ctx->block_lo) * ctx->stride + 1, &ctx->mine, ctx->nblocks * ctx->stride, &ctx->all, StkNetBatchWorkSize(net, (n + ctx->nblocks - 1) / ctx->nblocks), &ctx->work));
+  ctx->gradient    = PETSC_TRUE;
   ctx->evaluations = 0;
   PetscFunctionReturn(0);
 }
@@ -57,28 +59,20 @@ static PetscErrorCode FitContextDestroy(FitContext *ctx)
 {
   PetscFunctionBeginUser;
   PetscCall(PetscFree2(ctx->counts, ctx->displs));
-  PetscCall(PetscFree3(ctx->mine, ctx->all, ctx->dudw));
+  PetscCall(PetscFree3(ctx->mine, ctx->all, ctx->work));
   PetscFunctionReturn(0);
 }
 
-/* One block's [sum r^2, max |r|, sum r du/dtheta] with the network's current weights. */
+/* One block's [sum r^2, max |r|, sum r du/dtheta] with the network's current weights
+ * (the batched passes: one block at a time, layer by layer). */
 static PetscErrorCode SumBlock(FitContext *ctx, PetscInt b, PetscReal sums[])
 {
-  StkNet          net   = ctx->net;
-  const PetscInt  first = ctx->n * b / ctx->nblocks, last = ctx->n * (b + 1) / ctx->nblocks;
-  const PetscReal range = net->u_max - net->u_min;
-  PetscReal      *g     = sums + 2;
+  StkNet         net   = ctx->net;
+  const PetscInt first = ctx->n * b / ctx->nblocks, last = ctx->n * (b + 1) / ctx->nblocks;
 
   PetscFunctionBeginUser;
   PetscCall(PetscArrayzero(sums, ctx->stride));
-  for (PetscInt i = first; i < last; i++) {
-    PetscReal u, r;
-    PetscCall(StkNetGradient(net, ctx->x + i * net->nin, &u, ctx->dudw, NULL));
-    r = (u - ctx->u[i]) / range;
-    sums[0] += r * r;
-    sums[1] = PetscMax(sums[1], PetscAbsReal(r));
-    for (PetscInt k = 0; k < net->nweights; k++) g[k] += r * ctx->dudw[k];
-  }
+  PetscCall(StkNetBatchResidualGradient(net, last - first, ctx->x + first * net->nin, ctx->u + first, ctx->gradient, sums, ctx->work));
   PetscFunctionReturn(0);
 }
 
@@ -179,7 +173,9 @@ static PetscErrorCode FitErrors(FitContext *ctx, StkNetFitStats *st)
 
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc1(ctx->stride, &tot));
+  ctx->gradient = PETSC_FALSE;
   PetscCall(SumAll(ctx, tot));
+  ctx->gradient = PETSC_TRUE;
   st->rmse_relative      = PetscSqrtReal(tot[0] / ctx->n);
   st->max_error_relative = tot[1];
   st->rmse               = st->rmse_relative * range;
@@ -293,10 +289,28 @@ static inline PetscBool Sampled(PetscInt i, PetscInt n, PetscInt stride)
   return (PetscBool)(i % stride == 0 || i == n - 1);
 }
 
-/* The sampled nodes in natural order (direction 0 fastest): coordinates and targets. */
-static PetscErrorCode GridSamples(StkGrid grid, const PetscScalar *all, PetscInt stride, PetscInt *count, PetscReal **x, PetscReal **u)
+/* Whether a target sits at one of the network's output bounds (where the solver's
+ * policy is clipped). */
+static inline PetscBool AtBound(StkNet net, PetscScalar v)
 {
-  PetscInt         dim, n[STK_MAX_DIM] = {1, 1, 1}, total, m = 0;
+  const PetscReal tol = 1e-9 * (net->u_max - net->u_min), u = PetscRealPart(v);
+  return (PetscBool)(u <= net->u_min + tol || u >= net->u_max - tol);
+}
+
+/* The automatic stride: about STK_NET_FIT_SAMPLES nodes on a regular subgrid (every
+ * node on a grid that has fewer). */
+static PetscInt AutoStride(StkNet net, PetscInt dim, PetscInt total)
+{
+  PetscInt stride = (PetscInt)PetscFloorReal(PetscPowReal((PetscReal)total / net->fit_samples, 1.0 / dim));
+  return PetscMax(1, stride);
+}
+
+/* The sampled nodes in natural order (direction 0 fastest): coordinates and targets.
+ * With kinks, also every node next to one whose target is on the other side of the
+ * clip at u_min or u_max (the kink the smooth network has to follow). */
+static PetscErrorCode GridSamples(StkNet net, StkGrid grid, const PetscScalar *all, PetscInt stride, PetscBool kinks, PetscInt *count, PetscReal **x, PetscReal **u)
+{
+  PetscInt         dim, n[STK_MAX_DIM] = {1, 1, 1}, step[STK_MAX_DIM], total, m = 0;
   const PetscReal *coord[STK_MAX_DIM];
 
   PetscFunctionBeginUser;
@@ -304,16 +318,24 @@ static PetscErrorCode GridSamples(StkGrid grid, const PetscScalar *all, PetscInt
   PetscCall(StkGridGetSizes(grid, n));
   PetscCall(StkGridGetNumNodes(grid, &total));
   for (PetscInt k = 0; k < dim; k++) PetscCall(StkGridGetCoordinates(grid, k, &coord[k]));
+  for (PetscInt k = 0; k < dim; k++) step[k] = k ? step[k - 1] * n[k - 1] : 1;
   PetscCall(PetscMalloc2(total * dim, x, total, u));
   for (PetscInt node = 0; node < total; node++) {
     PetscInt  idx[STK_MAX_DIM], rest = node;
-    PetscBool use = PETSC_TRUE;
+    PetscBool use = PETSC_TRUE, kink = PETSC_FALSE;
     for (PetscInt k = 0; k < dim; k++) {
       idx[k] = rest % n[k];
       rest /= n[k];
       use = (PetscBool)(use && Sampled(idx[k], n[k], stride));
     }
-    if (!use) continue;
+    if (!use && kinks) {
+      const PetscBool here = AtBound(net, all[node]);
+      for (PetscInt k = 0; k < dim && !kink; k++) {
+        if (idx[k] > 0 && AtBound(net, all[node - step[k]]) != here) kink = PETSC_TRUE;
+        if (idx[k] < n[k] - 1 && AtBound(net, all[node + step[k]]) != here) kink = PETSC_TRUE;
+      }
+    }
+    if (!use && !kink) continue;
     for (PetscInt k = 0; k < dim; k++) (*x)[m * dim + k] = coord[k][idx[k]];
     (*u)[m++] = PetscRealPart(all[node]);
   }
@@ -328,7 +350,7 @@ static PetscErrorCode ErrorsOnEveryNode(StkNet net, StkGrid grid, const PetscSca
   PetscInt   m = 0;
 
   PetscFunctionBeginUser;
-  PetscCall(GridSamples(grid, all, 1, &m, &x, &u));
+  PetscCall(GridSamples(net, grid, all, 1, PETSC_FALSE, &m, &x, &u));
   PetscCall(StkNetComputeErrors(net, m, x, u, &net->fit.rmse_relative, &net->fit.max_error_relative));
   net->fit.rmse      = net->fit.rmse_relative * (net->u_max - net->u_min);
   net->fit.max_error = net->fit.max_error_relative * (net->u_max - net->u_min);
@@ -341,17 +363,19 @@ PetscErrorCode StkNetFitGrid(StkNet net, StkGrid grid, Vec policy, StkNetFitStat
   Vec                all;
   const PetscScalar *a;
   PetscReal         *x, *u;
-  PetscInt           dim, m = 0;
+  PetscInt           dim, total, stride = net->fit_stride, m = 0;
 
   PetscFunctionBeginUser;
   PetscCall(StkGridGetDimension(grid, &dim));
+  PetscCall(StkGridGetNumNodes(grid, &total));
+  if (stride == 0) stride = AutoStride(net, dim, total);
   PetscCheck(dim == net->nin, net->comm, PETSC_ERR_ARG_INCOMP, "the network has %" PetscInt_FMT " inputs but the grid %" PetscInt_FMT " directions", net->nin, dim);
   PetscCall(StkGridGatherField(grid, policy, &all));
   PetscCall(VecGetArrayRead(all, &a));
-  PetscCall(GridSamples(grid, a, net->fit_stride, &m, &x, &u));
+  PetscCall(GridSamples(net, grid, a, stride, (PetscBool)(net->fit_stride == 0 && stride > 1), &m, &x, &u));
   PetscCall(StkNetFit(net, m, x, u, NULL));
   PetscCall(PetscFree2(x, u));
-  if (net->fit_stride > 1) PetscCall(ErrorsOnEveryNode(net, grid, a));
+  if (m < total) PetscCall(ErrorsOnEveryNode(net, grid, a));
   PetscCall(VecRestoreArrayRead(all, &a));
   PetscCall(VecDestroy(&all));
   if (stats) *stats = net->fit;

@@ -42,6 +42,13 @@ CHANGED = {
         "CF: the density is per unit of state area, 1/(units of s * units of z) = yr for the 2-D staking model (was 1)",
     r"^(net|ref)\.h5:network/input_(lo|hi)@description$":
         "CF: the description (and new long_name) says the inputs are in the units of their state variables (units 'mixed')",
+    r"^(net|ref)\.h5:network(/weights|@fit_[a-z_]+)$":
+        "fit made faster (issue 14): batched forward/backward over blocks of nodes (other summation order), and by default "
+        "a subsample of about 500 nodes plus the kinks: other weights, errors and TAO counts",
+    r"^ref\.h5:network/history/[a-z_]+$":
+        "fit made faster (issue 14): the refinement starts from the new fitted weights",
+    r"^cmp\.h5:compare/[a-z_]+\[network\](\[[a-z_]+\])?$":
+        "fit made faster (issue 14): the compared network is the new fit (automatic sample instead of -net_fit_stride 4)",
 }
 
 

@@ -192,6 +192,68 @@ static void test_fit_default_model(void **state)
   assert_petsc(StkTestProblemDestroy(&P));
 }
 
+/* Issue 14: on the default problem (the default 2-D staking model on its default
+ * 257 x 65 grid) the default fit (about 500 regular nodes plus the kinks, 1000 TAO
+ * iterations) reaches RMSE <= 0.15 % of u_max - u_min on every node, and
+ * the 800 iterations of `stakehjb run` do too. */
+static void test_fit_default_problem(void **state)
+{
+  const PetscInt its[] = {1000, 800};
+  StkTestProblem P;
+  Vec            u;
+  PetscReal      u_min, u_max;
+  PetscInt       total;
+
+  assert_petsc(StkTestProblemCreate("staking", 2, NULL, NULL, &P));
+  assert_petsc(StkGridGetNumNodes(P.grid, &total));
+  assert_int_equal(total, 257 * 65);
+  assert_petsc(StkSolverSolve(P.solver));
+  assert_petsc(StkSolverGetPolicy(P.solver, &u));
+  assert_petsc(StkModelGetControlBounds(P.model, 0, &u_min, &u_max));
+  for (int t = 0; t < 2; t++) {
+    StkNet         net;
+    StkNetFitStats st;
+    PetscReal      rmse, maxerr;
+    assert_petsc(StkNetCreate(PETSC_COMM_WORLD, &net));
+    assert_petsc(StkNetSetInputsFromGrid(net, P.grid));
+    assert_petsc(StkNetSetOutputBounds(net, u_min, u_max));
+    if (t) assert_petsc(StkNetSetFitMaxIterations(net, its[t]));
+    assert_petsc(StkNetSetUp(net));
+    assert_petsc(StkNetFitGrid(net, P.grid, u, &st));
+    print_message("fit 257x65 (%d its): %d samples, RMSE %.4f %% of range, max error %.3f %%, %.2f s\n", (int)its[t], (int)st.samples, 100 * (double)st.rmse_relative, 100 * (double)st.max_error_relative, (double)st.time);
+    assert_int_equal(st.iterations, its[t]);
+    assert_true(st.samples > 500 && st.samples < total / 8); /* a subsample ... */
+    assert_true(st.rmse_relative <= 0.0015);                 /* ... yet the bound on every node */
+    assert_true(st.max_error_relative < 0.015);
+    /* the stored errors are those on every node */
+    {
+      PetscReal *x, *uu;
+      const PetscReal *s, *z;
+      Vec              all;
+      const PetscScalar *a;
+      assert_petsc(StkGridGatherField(P.grid, u, &all));
+      assert_petsc(VecGetArrayRead(all, &a));
+      assert_petsc(StkGridGetCoordinates(P.grid, 0, &s));
+      assert_petsc(StkGridGetCoordinates(P.grid, 1, &z));
+      assert_petsc(PetscMalloc2(2 * total, &x, total, &uu));
+      for (PetscInt j = 0, m = 0; j < 65; j++)
+        for (PetscInt i = 0; i < 257; i++, m++) {
+          x[2 * m]     = s[i];
+          x[2 * m + 1] = z[j];
+          uu[m]        = PetscRealPart(a[m]);
+        }
+      assert_petsc(StkNetComputeErrors(net, total, x, uu, &rmse, &maxerr));
+      assert_close(rmse, st.rmse_relative, 1e-12, 0);
+      assert_close(maxerr, st.max_error_relative, 1e-12, 0);
+      assert_petsc(PetscFree2(x, uu));
+      assert_petsc(VecRestoreArrayRead(all, &a));
+      assert_petsc(VecDestroy(&all));
+    }
+    assert_petsc(StkNetDestroy(&net));
+  }
+  assert_petsc(StkTestProblemDestroy(&P));
+}
+
 /* A smooth target on a 33 x 9 grid, the same on every rank. */
 static void make_samples(PetscInt *n, PetscReal **x, PetscReal **u)
 {
@@ -442,6 +504,7 @@ static const struct CMUnitTest tests[] = {
   cmocka_unit_test(test_gradient_componentwise),
   cmocka_unit_test(test_initialization),
   cmocka_unit_test(test_fit_default_model),
+  cmocka_unit_test(test_fit_default_problem),
   cmocka_unit_test(test_fit_rank_independent),
   cmocka_unit_test(test_h5_round_trip),
   cmocka_unit_test(test_h5_bad_files),

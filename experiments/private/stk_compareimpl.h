@@ -17,7 +17,6 @@ struct _p_StkCompare {
   MPI_Comm  comm;
   char     *prefix;  /* USER part of the options prefix */
   char     *options; /* the user's options, recorded at SetUp before any regime's insertion */
-  PetscBool user_stride; /* the user's options set -net_fit_stride */
   char     *regimes[STK_COMPARE_MAX_ITEMS], *policies[STK_COMPARE_MAX_ITEMS], *envs[2], *scenarios[STK_SCENARIO_COUNT];
   PetscInt  nregimes, npolicies, nenvs, nscenarios;
   PetscInt  scenario_id[STK_SCENARIO_COUNT], reference; /* index of the reference policy */

@@ -22,7 +22,8 @@ struct _p_StkNet {
   PetscBool setup;
   /* fitting options */
   PetscReal fit_l2;
-  PetscInt  fit_stride, fit_max_it;
+  PetscInt  fit_stride, fit_max_it; /* fit_stride 0: automatic (about fit_samples nodes and the kinks) */
+  PetscInt  fit_samples;
   PetscBool fit_view;
   /* result of the last fit (or as read from a file) */
   PetscBool      fitted;
@@ -34,3 +35,8 @@ PETSC_INTERN PetscLogEvent STK_EVENT_NetFit;
 PETSC_INTERN PetscErrorCode StkNetRegisterEvents(void);
 /* Offset of layer l's first weight (layer l maps size[l] -> size[l + 1]). */
 PETSC_INTERN PetscInt StkNetLayerOffset(StkNet net, PetscInt l);
+/* Work size (reals) of StkNetBatchResidualGradient for nb samples. */
+PETSC_INTERN PetscInt StkNetBatchWorkSize(StkNet net, PetscInt nb);
+/* Over nb samples x (nb rows of nin) with targets: adds sum r^2 to sums[0], max |r| into
+ * sums[1] and, with gradient, sum r du/dtheta to sums[2..], r = (u - target) / (u_max - u_min). */
+PETSC_INTERN PetscErrorCode StkNetBatchResidualGradient(StkNet net, PetscInt nb, const PetscReal x[], const PetscReal target[], PetscBool gradient, PetscReal sums[], PetscReal work[]);
