@@ -680,3 +680,48 @@ PetscErrorCode StkGridInterpolateGradient(StkGrid grid, const PetscScalar field[
   *backward = bw;
   PetscFunctionReturn(0);
 }
+
+/* A grid like `grid` (prefix, names) with every other node (refine false) or a node in the
+ * middle of every cell (refine true). */
+static PetscErrorCode CreateResampled(StkGrid grid, PetscBool refine, StkGrid *out)
+{
+  StkGrid g;
+
+  PetscFunctionBeginUser;
+  PetscCall(CheckSetUp(grid));
+  for (PetscInt k = 0; k < grid->dim; k++) PetscCheck(refine || (grid->n[k] - 1) % 2 == 0, grid->comm, PETSC_ERR_ARG_WRONG, "cannot coarsen direction %" PetscInt_FMT " of %" PetscInt_FMT " nodes: n - 1 must be even", k, grid->n[k]);
+  PetscCall(StkGridCreate(grid->comm, &g));
+  PetscCall(StkGridSetOptionsPrefix(g, grid->prefix));
+  PetscCall(StkGridSetDimension(g, grid->dim));
+  for (PetscInt k = 0; k < grid->dim; k++) {
+    const PetscInt   n = grid->n[k], m = refine ? 2 * (n - 1) + 1 : (n - 1) / 2 + 1;
+    const PetscReal *x = grid->x[k];
+    PetscReal       *y;
+    PetscCall(PetscMalloc1(m, &y));
+    if (refine) {
+      for (PetscInt i = 0; i < n; i++) y[2 * i] = x[i];
+      for (PetscInt i = 0; i + 1 < n; i++) y[2 * i + 1] = 0.5 * (x[i] + x[i + 1]);
+    } else
+      for (PetscInt i = 0; i < m; i++) y[i] = x[2 * i];
+    PetscCall(StkGridSetCoordinates(g, k, m, y));
+    PetscCall(PetscFree(y));
+    PetscCall(StkGridSetName(g, k, grid->name[k]));
+  }
+  PetscCall(StkGridSetUp(g));
+  *out = g;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkGridCreateCoarsened(StkGrid grid, StkGrid *coarse)
+{
+  PetscFunctionBeginUser;
+  PetscCall(CreateResampled(grid, PETSC_FALSE, coarse));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkGridCreateRefined(StkGrid grid, StkGrid *fine)
+{
+  PetscFunctionBeginUser;
+  PetscCall(CreateResampled(grid, PETSC_TRUE, fine));
+  PetscFunctionReturn(0);
+}

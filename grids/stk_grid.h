@@ -44,6 +44,12 @@ PETSC_EXTERN PetscErrorCode StkGridGetCoordinates(StkGrid grid, PetscInt k, cons
 /* Width of the dual cell of every node in direction k (half-cells at the ends);
  * the product over k is the node's quadrature weight. */
 PETSC_EXTERN PetscErrorCode StkGridGetDualWidths(StkGrid grid, PetscInt k, const PetscReal **w);
+/* The grid of every other node of `grid` (n - 1 must be even in every direction) and the
+ * grid with a node inserted in the middle of every cell: the same coordinates, so
+ * stretched and explicit grids coarsen and refine too, and coarsening the refinement
+ * gives the grid back exactly.  Names and options prefix are copied; set up. */
+PETSC_EXTERN PetscErrorCode StkGridCreateCoarsened(StkGrid grid, StkGrid *coarse);
+PETSC_EXTERN PetscErrorCode StkGridCreateRefined(StkGrid grid, StkGrid *fine);
 /* A DMDA on the same layout with `ncomp` components per node (for vector fields). */
 PETSC_EXTERN PetscErrorCode StkGridCreateComponentDM(StkGrid grid, PetscInt ncomp, DM *da);
 

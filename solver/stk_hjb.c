@@ -420,7 +420,7 @@ static PetscErrorCode EstimateError(StkSolver S)
 }
 
 /* Policy iteration on the solver's grid (after the coarser grids of the sequence). */
-static PetscErrorCode SolveOnGrid(StkSolver S)
+PetscErrorCode StkSolverSolveOnGrid(StkSolver S)
 {
   PetscLogDouble t0, t1;
   PetscReal      recent[STK_STALL_WINDOW] = {0};
@@ -475,17 +475,11 @@ PetscErrorCode StkSolverSolve(StkSolver S)
 {
   PetscFunctionBeginUser;
   if (S->target_error > 0 && S->level == 0) PetscCall(StkSolverSolveToTarget(S));
-  else PetscCall(SolveOnGrid(S));
+  else PetscCall(StkSolverSolveOnGrid(S));
   if (S->bench) PetscCall(StkSolverBenchmark(S));
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode StkSolverSolveOnGrid(StkSolver S)
-{
-  PetscFunctionBeginUser;
-  PetscCall(SolveOnGrid(S));
-  PetscFunctionReturn(0);
-}
 
 PetscErrorCode StkSolverView(StkSolver S, PetscViewer viewer)
 {

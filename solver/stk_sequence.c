@@ -18,42 +18,16 @@ PetscErrorCode StkSolverCanCoarsen(StkGrid grid, PetscBool *can)
   PetscFunctionReturn(0);
 }
 
-/* The grid made of every other node of `fine` (same coordinates, so stretched and
- * explicit grids coarsen too); NULL if some direction has an even number of cells
- * missing, i.e. n - 1 odd, or would drop below STK_SEQUENCE_MIN_NODES. */
+/* The grid made of every other node of `fine`; NULL if it cannot be halved
+ * (StkSolverCanCoarsen). */
 static PetscErrorCode CoarsenGrid(StkGrid fine, StkGrid *coarse)
 {
   PetscBool can;
 
-  MPI_Comm    comm;
-  PetscInt    dim, n[STK_MAX_DIM];
-  PetscReal  *xc;
-  const char *prefix;
-
   PetscFunctionBeginUser;
   *coarse = NULL;
-  PetscCall(StkGridGetComm(fine, &comm));
-  PetscCall(StkGridGetDimension(fine, &dim));
-  PetscCall(StkGridGetSizes(fine, n));
   PetscCall(StkSolverCanCoarsen(fine, &can));
-  if (!can) PetscFunctionReturn(0);
-  PetscCall(StkGridCreate(comm, coarse));
-  PetscCall(StkGridGetOptionsPrefix(fine, &prefix));
-  PetscCall(StkGridSetOptionsPrefix(*coarse, prefix));
-  PetscCall(StkGridSetDimension(*coarse, dim));
-  for (PetscInt k = 0; k < dim; k++) {
-    const PetscReal *x;
-    const char      *name;
-    const PetscInt   nc = (n[k] - 1) / 2 + 1;
-    PetscCall(StkGridGetCoordinates(fine, k, &x));
-    PetscCall(PetscMalloc1(nc, &xc));
-    for (PetscInt i = 0; i < nc; i++) xc[i] = x[2 * i];
-    PetscCall(StkGridSetCoordinates(*coarse, k, nc, xc));
-    PetscCall(PetscFree(xc));
-    PetscCall(StkGridGetName(fine, k, &name));
-    PetscCall(StkGridSetName(*coarse, k, name));
-  }
-  PetscCall(StkGridSetUp(*coarse));
+  if (can) PetscCall(StkGridCreateCoarsened(fine, coarse));
   PetscFunctionReturn(0);
 }
 

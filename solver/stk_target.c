@@ -5,40 +5,6 @@
 #include "stk_hjbimpl.h"
 #include "stk_options.h"
 
-/* The grid with a node inserted in the middle of every cell (coarsening gives `coarse`
- * back exactly, so stretched and explicit grids refine too). */
-static PetscErrorCode RefineGrid(StkGrid coarse, StkGrid *fine)
-{
-  MPI_Comm    comm;
-  PetscInt    dim, n[STK_MAX_DIM];
-  const char *prefix;
-
-  PetscFunctionBeginUser;
-  PetscCall(StkGridGetComm(coarse, &comm));
-  PetscCall(StkGridGetDimension(coarse, &dim));
-  PetscCall(StkGridGetSizes(coarse, n));
-  PetscCall(StkGridCreate(comm, fine));
-  PetscCall(StkGridGetOptionsPrefix(coarse, &prefix));
-  PetscCall(StkGridSetOptionsPrefix(*fine, prefix));
-  PetscCall(StkGridSetDimension(*fine, dim));
-  for (PetscInt k = 0; k < dim; k++) {
-    const PetscReal *x;
-    const char      *name;
-    PetscReal       *xf;
-    const PetscInt   nf = 2 * (n[k] - 1) + 1;
-    PetscCall(StkGridGetCoordinates(coarse, k, &x));
-    PetscCall(PetscMalloc1(nf, &xf));
-    for (PetscInt i = 0; i < n[k]; i++) xf[2 * i] = x[i];
-    for (PetscInt i = 0; i + 1 < n[k]; i++) xf[2 * i + 1] = 0.5 * (x[i] + x[i + 1]);
-    PetscCall(StkGridSetCoordinates(*fine, k, nf, xf));
-    PetscCall(PetscFree(xf));
-    PetscCall(StkGridGetName(coarse, k, &name));
-    PetscCall(StkGridSetName(*fine, k, name));
-  }
-  PetscCall(StkGridSetUp(*fine));
-  PetscFunctionReturn(0);
-}
-
 static PetscReal RelativeEstimate(StkSolver S)
 {
   return S->est.value_max.error / PetscMax(S->est.value_max.value, PETSC_SMALL);
@@ -109,7 +75,7 @@ PetscErrorCode StkSolverSolveToTarget(StkSolver S)
     PetscCall(RefinedNodes(S->grid, &next));
     if (next > (PetscReal)S->target_max_nodes) break;
     PetscCall(StkSolverComputeDensity(S)); /* its moments, for the estimate on the next grid */
-    PetscCall(RefineGrid(S->grid, &fine));
+    PetscCall(StkGridCreateRefined(S->grid, &fine));
     PetscCall(CreateRefinedSolver(S, fine, &F));
     if (S->monitor) PetscCall(PetscPrintf(S->comm, "  target error %g: estimate %.3e, refining to %.0f nodes\n", (double)S->target_error, (double)RelativeEstimate(S), (double)next));
     PetscCall(StkSolverSolveOnGrid(F));

@@ -403,7 +403,44 @@ static void test_explicit_coordinates_and_view(void **state)
   assert_petsc(StkGridDestroy(&grid));
 }
 
+/* Refining a stretched grid inserts the cell midpoints; coarsening the refinement gives the
+ * grid back bitwise, names included; a direction with n - 1 odd cannot be coarsened. */
+static void test_refine_coarsen(void **state)
+{
+  StkGrid     grid = Grid2d(17, 9, 0.3), fine, back, odd;
+  PetscInt    n[2], m[2];
+  const char *name;
+
+  assert_petsc(StkGridCreateRefined(grid, &fine));
+  assert_petsc(StkGridCreateCoarsened(fine, &back));
+  assert_petsc(StkGridGetSizes(fine, n));
+  assert_int_equal(n[0], 33);
+  assert_int_equal(n[1], 17);
+  assert_petsc(StkGridGetSizes(back, m));
+  assert_int_equal(m[0], 17);
+  assert_int_equal(m[1], 9);
+  for (PetscInt k = 0; k < 2; k++) {
+    const PetscReal *x, *xf, *xb;
+    assert_petsc(StkGridGetCoordinates(grid, k, &x));
+    assert_petsc(StkGridGetCoordinates(fine, k, &xf));
+    assert_petsc(StkGridGetCoordinates(back, k, &xb));
+    assert_memory_equal(x, xb, m[k] * sizeof(PetscReal));
+    for (PetscInt i = 0; i + 1 < m[k]; i++) assert_close(xf[2 * i + 1], 0.5 * (x[i] + x[i + 1]), 0, 0);
+  }
+  assert_petsc(StkGridGetName(back, 1, &name));
+  assert_string_equal(name, "z");
+  assert_petsc(StkGridDestroy(&back));
+  odd = Grid2d(16, 9, 0);
+  assert_petsc(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  assert_int_not_equal(StkGridCreateCoarsened(odd, &back), 0);
+  assert_petsc(PetscPopErrorHandler());
+  assert_petsc(StkGridDestroy(&odd));
+  assert_petsc(StkGridDestroy(&fine));
+  assert_petsc(StkGridDestroy(&grid));
+}
+
 static const struct CMUnitTest tests[] = {
+  cmocka_unit_test(test_refine_coarsen),
   cmocka_unit_test(test_uniform_coordinates_exact),
   cmocka_unit_test(test_stretched_coordinates),
   cmocka_unit_test(test_dual_widths_2d_sum),
