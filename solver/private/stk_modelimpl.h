@@ -15,6 +15,7 @@ struct _StkModelOps {
   PetscErrorCode (*dirichlet)(StkModel, const PetscReal x[], PetscReal *g); /* optional */
   PetscErrorCode (*exact)(StkModel, const PetscReal x[], PetscReal *V);     /* optional */
   PetscErrorCode (*exact_policy)(StkModel, const PetscReal x[], PetscReal u[]); /* optional: all nu controls */
+  PetscErrorCode (*terminal)(StkModel, const PetscReal x[], PetscReal *g);   /* optional: terminal cost of a finite horizon (NULL: 0) */
   PetscErrorCode (*attributes)(StkModel, StkH5, const char group[]);
   /* Reads back exactly what `attributes` wrote (the parameters; what set-up derives
    * from them is derived again), before StkModelSetUp.  Every type has one. */
