@@ -316,7 +316,7 @@ PetscErrorCode StkProgramOptions(PetscBool *allow_unused)
   *allow_unused = PETSC_FALSE;
   PetscOptionsBegin(PETSC_COMM_WORLD, NULL, "stakehjb (every command)", NULL);
   PetscCall(PetscOptionsBool("-allow_unused_options", "Warn about options no part of the command reads, instead of failing", "", *allow_unused, allow_unused, NULL));
-  PetscCall(PetscOptionsReal("-memory_budget", "Memory the command may plan to use, GB (0: 80% of the physical memory)", "StkMemorySetBudget", gb, &gb, &set));
+  PetscCall(PetscOptionsReal("-memory_budget", "Memory the command may plan to use on all ranks together, GB (0: 80% of the physical memory of the hosts in use)", "StkMemorySetBudget", gb, &gb, &set));
   /* read again by every step's StkProgressCreate; here so that -help lists them and the
    * option check knows them whatever the command */
   PetscCall(PetscOptionsBool("-progress", "Progress lines on stderr for steps longer than -progress_delay (grids/stk_progress.h)", "StkProgressCreate", progress, &progress, NULL));

@@ -56,14 +56,31 @@ PetscErrorCode StkMemorySetBudget(PetscReal bytes)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode StkMemoryGetBudget(PetscReal *bytes)
+/* 80 % of the physical memory of every host in comm, each host once (its first rank
+ * in the shared-memory split reports it), so a job over several nodes gets their sum. */
+static PetscErrorCode HostsMemory(MPI_Comm comm, PetscReal *bytes)
+{
+  MPI_Comm    host;
+  PetscMPIInt host_rank;
+  PetscReal   mine = 0;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &host));
+  PetscCallMPI(MPI_Comm_rank(host, &host_rank));
+  if (!host_rank) {
+    const long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
+    mine = pages > 0 && size > 0 ? 0.8 * (PetscReal)pages * (PetscReal)size : PETSC_MAX_REAL;
+  }
+  PetscCallMPI(MPI_Comm_free(&host));
+  PetscCall(MPIU_Allreduce(&mine, bytes, 1, MPIU_REAL, MPIU_SUM, comm));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkMemoryGetBudget(MPI_Comm comm, PetscReal *bytes)
 {
   PetscFunctionBegin;
   if (memory_budget > 0) *bytes = memory_budget;
-  else {
-    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
-    *bytes     = pages > 0 && size > 0 ? 0.8 * (PetscReal)pages * (PetscReal)size : PETSC_MAX_REAL;
-  }
+  else PetscCall(HostsMemory(comm, bytes));
   PetscFunctionReturn(0);
 }
 
@@ -72,7 +89,7 @@ PetscErrorCode StkMemoryCheck(MPI_Comm comm, PetscReal bytes, const char what[])
   PetscReal budget;
 
   PetscFunctionBegin;
-  PetscCall(StkMemoryGetBudget(&budget));
-  PetscCheck(bytes <= budget, comm, PETSC_ERR_USER_INPUT, "%s: needs about %.3g GB of memory, more than the budget of %.3g GB (-memory_budget GB; default 80%% of the physical memory)", what, (double)(bytes / 1e9), (double)(budget / 1e9));
+  PetscCall(StkMemoryGetBudget(comm, &budget));
+  PetscCheck(bytes <= budget, comm, PETSC_ERR_USER_INPUT, "%s: needs about %.3g GB of memory, more than the budget of %.3g GB (-memory_budget GB; default 80%% of the physical memory of the hosts in use)", what, (double)(bytes / 1e9), (double)(budget / 1e9));
   PetscFunctionReturn(0);
 }

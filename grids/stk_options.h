@@ -20,12 +20,14 @@ PETSC_EXTERN PetscErrorCode StkFunctionListNames(PetscFunctionList list, char kn
 /* out = user + cls (either may be NULL). */
 PETSC_EXTERN PetscErrorCode StkOptionsPrefixCompose(const char user[], const char cls[], char out[], size_t len);
 
-/* Memory guard: objects estimate the bytes a set-up will need before they allocate and
- * check them against a budget (the program's -memory_budget, in GB). */
-/* Sets the budget in bytes (<= 0: the default, 80 % of the physical memory). */
+/* Memory guard: objects estimate the bytes a set-up will need on all ranks together
+ * before they allocate and check them against a budget for all ranks together (the
+ * program's -memory_budget, in GB). */
+/* Sets the budget in bytes (<= 0: the default, 80 % of the physical memory of the
+ * hosts the communicator spans: each host counted once, however many ranks it runs). */
 PETSC_EXTERN PetscErrorCode StkMemorySetBudget(PetscReal bytes);
-/* The budget in bytes. */
-PETSC_EXTERN PetscErrorCode StkMemoryGetBudget(PetscReal *bytes);
+/* The budget in bytes for the ranks of `comm`.  Collective. */
+PETSC_EXTERN PetscErrorCode StkMemoryGetBudget(MPI_Comm comm, PetscReal *bytes);
 /* Fails with PETSC_ERR_USER_INPUT "WHAT: needs about X GB, more than the memory budget
  * ..." when `bytes` exceeds the budget; `what` starts with the options responsible
  * ("-grid_n 2147483647,17"). */

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "stk_grid.h"
+#include "stk_options.h"
 
 
 /* Deterministic uniform numbers in [0, 1) without global state (same on every rank). */
@@ -439,7 +440,24 @@ static void test_refine_coarsen(void **state)
   assert_petsc(StkGridDestroy(&grid));
 }
 
+/* The default memory budget counts each host once: the ranks of this test share one host,
+ * so on any number of them it is 80 % of this host's memory (a per-rank sum would
+ * double it on 2 ranks); a budget given in bytes is returned as given. */
+static void test_memory_budget_per_host(void **state)
+{
+  const PetscReal host = 0.8 * (PetscReal)sysconf(_SC_PHYS_PAGES) * (PetscReal)sysconf(_SC_PAGE_SIZE);
+  PetscReal       budget;
+
+  assert_petsc(StkMemoryGetBudget(PETSC_COMM_WORLD, &budget));
+  assert_close(budget, host, 1e-15, 0);
+  assert_petsc(StkMemorySetBudget(3e9));
+  assert_petsc(StkMemoryGetBudget(PETSC_COMM_WORLD, &budget));
+  assert_close(budget, 3e9, 0, 0);
+  assert_petsc(StkMemorySetBudget(0));
+}
+
 static const struct CMUnitTest tests[] = {
+  cmocka_unit_test(test_memory_budget_per_host),
   cmocka_unit_test(test_refine_coarsen),
   cmocka_unit_test(test_uniform_coordinates_exact),
   cmocka_unit_test(test_stretched_coordinates),
