@@ -14,7 +14,12 @@
 #define STK_MAX_CONTROLS STK_MAX_DIM
 
 typedef struct _p_StkModel *StkModel;
-typedef enum { STK_BC_REFLECT, STK_BC_DIRICHLET } StkBoundaryType;
+/* Per side of a direction: REFLECT (zero normal derivative; an outward drift is clamped),
+ * DIRICHLET (V = the model's dirichlet value), STATE_CONSTRAINT (the process may not
+ * leave: at the end node policy improvement only chooses controls whose drift along the
+ * direction points inward or is zero, as the borrowing limit of consumption-savings
+ * models; the drift is assumed monotone in each control). */
+typedef enum { STK_BC_REFLECT, STK_BC_DIRICHLET, STK_BC_STATE_CONSTRAINT } StkBoundaryType;
 
 #define STK_MODEL_STAKING "staking"
 #define STK_MODEL_LQ      "lq"

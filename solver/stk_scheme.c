@@ -189,6 +189,7 @@ typedef struct {
   PetscReal          lo, hi; /* bounds of control c */
   PetscInt           c, k;
   PetscBool          central;       /* the central-where-monotone scheme */
+  PetscInt           constrained;   /* -1 / +1: a state-constraint end below / above in the control's direction; 0: none */
   PetscInt           exact_samples; /* of the exact minimization */
   Differences        d;
   PetscReal          p_greedy;
@@ -341,6 +342,38 @@ static PetscErrorCode SelfConsistentGreedy(ControlProblem *P, PetscReal p, Petsc
   PetscFunctionReturn(0);
 }
 
+/* The controls whose drift along the direction does not leave the box at a state-constraint
+ * end (side -1: drift >= 0, side +1: drift <= 0), as an interval [*lo, *hi] of the control's
+ * bounds (the drift monotone in the control); empty (the least outward control alone) when
+ * no control keeps the process inside. */
+static void AdmissibleControls(ControlProblem *P, PetscReal *lo, PetscReal *hi)
+{
+  const PetscReal side = (PetscReal)P->constrained;
+  const PetscReal blo = -side * DriftAlong(P, P->lo), bhi = -side * DriftAlong(P, P->hi); /* >= 0: admissible */
+
+  *lo = P->lo;
+  *hi = P->hi;
+  if (blo >= 0 && bhi >= 0) return;
+  if (blo < 0 && bhi < 0) *lo = *hi = blo >= bhi ? P->lo : P->hi;
+  else if (blo >= 0) *hi = ZeroDriftControl(P, P->lo, P->hi);
+  else *lo = ZeroDriftControl(P, P->lo, P->hi);
+}
+
+/* At a state-constraint end the one-sided difference pointing out of the box does not
+ * exist: the inward one's control where its drift points inward, else the admissible
+ * control nearest to it (the drift-zeroing one: the HACT codes' boundary condition
+ * V' = u'(income) at the borrowing limit). */
+static PetscErrorCode ConstrainedClosedFormControl(ControlProblem *P, PetscReal *uc)
+{
+  PetscReal lo, hi, u_in;
+
+  PetscFunctionBeginUser;
+  PetscCall(SelfConsistentGreedy(P, P->constrained < 0 ? P->d.pf : P->d.pb, &u_in));
+  AdmissibleControls(P, &lo, &hi);
+  *uc = P->u[P->c] = PetscMin(PetscMax(u_in, lo), hi);
+  PetscFunctionReturn(0);
+}
+
 /* Upwind choice of Achdou et al.: forward where its drift is positive, backward where
  * its drift is negative, the drift-zeroing control otherwise.  With the central scheme,
  * the control from the central difference wins wherever the row stays monotone. */
@@ -357,6 +390,10 @@ static PetscErrorCode ClosedFormControl(ControlProblem *P, PetscReal *uc)
       PetscFunctionReturn(0);
     }
     P->u[P->c] = ucur;
+  }
+  if (P->constrained) {
+    PetscCall(ConstrainedClosedFormControl(P, uc));
+    PetscFunctionReturn(0);
   }
   PetscCall(SelfConsistentGreedy(P, P->d.pf, &uf));
   P->u[P->c] = ucur;
@@ -421,17 +458,19 @@ static PetscReal BrentMinimize(ControlProblem *P, PetscReal a, PetscReal b, Pets
  * closed-form candidate, polished by Brent within the neighbouring samples. */
 static PetscErrorCode ExactControl(ControlProblem *P, PetscReal *uc)
 {
-  const PetscReal lo = P->lo, hi = P->hi;
+  PetscReal       lo = P->lo, hi = P->hi;
   const PetscInt  ns = P->exact_samples;
-  const PetscReal h  = (hi - lo) / (ns - 1);
-  PetscReal       best, fbest;
+  PetscReal       h, best, fbest;
 
   PetscFunctionBeginUser;
+  if (P->constrained) AdmissibleControls(P, &lo, &hi);
+  h = (hi - lo) / (ns - 1);
   /* No warm start from the current control: the minimizer of a flat Hamiltonian is
    * determined only to about sqrt(eps), so a start-dependent result would differ
    * between the solver's last step and the expert at the same node. */
   P->u[P->c] = PetscMin(PetscMax(0, lo), hi);
   PetscCall(ClosedFormControl(P, &best));
+  best = PetscMin(PetscMax(best, lo), hi);
   fbest = DirectionalHamiltonian(P, best);
   for (PetscInt i = 0; i < ns; i++) {
     const PetscReal t = i == ns - 1 ? hi : lo + i * h, f = DirectionalHamiltonian(P, t);
@@ -444,6 +483,14 @@ static PetscErrorCode ExactControl(ControlProblem *P, PetscReal *uc)
   if (DirectionalHamiltonian(P, *uc) > fbest) *uc = best;
   P->u[P->c] = *uc;
   PetscFunctionReturn(0);
+}
+
+/* -1 / +1 at the lower / upper end of direction k when that side is a state constraint. */
+static PetscInt ConstrainedSide(StkSolver S, const StkNode *node, PetscInt k)
+{
+  if (node->idx[k] == 0 && S->model->bc[k][0] == STK_BC_STATE_CONSTRAINT) return -1;
+  if (node->idx[k] == S->layout.n[k] - 1 && S->model->bc[k][1] == STK_BC_STATE_CONSTRAINT) return 1;
+  return 0;
 }
 
 static PetscErrorCode ImproveNode(StkSolver S, const StkNode *node, const PetscScalar *Vg, PetscReal u[])
@@ -466,6 +513,7 @@ static PetscErrorCode ImproveNode(StkSolver S, const StkNode *node, const PetscS
     P.lo = S->model->ulo[c];
     P.hi = S->model->uhi[c];
     DifferencesAlong(S, node, Vg, P.k, &P.d);
+    P.constrained = ConstrainedSide(S, node, P.k);
     if (S->greedy == STK_GREEDY_EXACT && !node->dirichlet) PetscCall(ExactControl(&P, &uc));
     else PetscCall(ClosedFormControl(&P, &uc));
   }
