@@ -1,10 +1,11 @@
 /* A 1-D double well with bounded control, as a stakehjb plugin (docs/library.md).
  *
  *   dx = u dt + sigma dW,  |u| <= umax,  l(x, u) = a (x^2 - 1)^2 + q x^2 + r u^2,
- *   x in [-L, L] with reflecting ends.
+ *   x in [-L, L] with reflecting ends                        (type "double_well").
  *
- * With a = 0 it is the 1-D LQ problem: V = P x^2 + sigma^2 P / rho with
- * r^-1 P^2 + rho P - q = 0, and then the ends carry that V as Dirichlet data.
+ * Its a = 0 case is the 1-D LQ problem, V = P x^2 + sigma^2 P / rho with
+ * r^-1 P^2 + rho P - q = 0: type "quadratic_well" (q = 1), whose ends carry that V as
+ * Dirichlet data and whose exact value `stakehjb converge` measures errors against.
  *
  *   cc -shared -fPIC double_well.c -o libdw.so $(pkg-config --cflags --libs stakehjb)
  *   stakehjb solve -model_plugin ./libdw.so -model double_well */
@@ -63,7 +64,7 @@ static PetscErrorCode FreeCtx(void *ctx)
   return PetscFree(ctx);
 }
 
-/* After the options: the box, and for a = 0 the closed form on Dirichlet ends. */
+/* After the options: the box, the control bound and the Riccati root. */
 static PetscErrorCode SetUp(StkModel m)
 {
   DW       *dw = Ctx(m);
@@ -75,22 +76,19 @@ static PetscErrorCode SetUp(StkModel m)
   PetscCall(StkModelSetDefaultBox(m, &lo, &hi));
   PetscCall(StkModelSetControl(m, 0, 0, -dw->umax, dw->umax));
   dw->P = dw->r * (-rho + PetscSqrtReal(rho * rho + 4 * dw->q / dw->r)) / 2;
-  PetscCall(StkModelSetExactValueFunction(m, dw->a == 0 ? Exact : NULL));
-  PetscCall(StkModelSetDirichletFunction(m, dw->a == 0 ? Exact : NULL));
-  for (PetscInt side = 0; side < 2; side++) PetscCall(StkModelSetBoundaryType(m, 0, side, dw->a == 0 ? STK_BC_DIRICHLET : STK_BC_REFLECT));
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode Create(StkModel m)
+static PetscErrorCode CreateWell(StkModel m, PetscBool lq)
 {
   DW *dw;
 
   PetscFunctionBeginUser;
   PetscCall(StkModelSetDimensionRange(m, 1, 1));
   PetscCall(PetscNew(&dw));
-  *dw = (DW){.a = 1, .q = 0, .r = 1, .sigma = 0.5, .umax = 3, .L = 2};
+  *dw = (DW){.a = lq ? 0 : 1, .q = lq ? 1 : 0, .r = 1, .sigma = 0.5, .umax = 3, .L = 2};
   PetscCall(StkModelSetContext(m, dw, FreeCtx));
-  PetscCall(StkModelAddParameter(m, "a", &dw->a, "1", "Depth of the wells a (x^2 - 1)^2 (0: the LQ case)"));
+  if (!lq) PetscCall(StkModelAddParameter(m, "a", &dw->a, "1", "Depth of the wells a (x^2 - 1)^2"));
   PetscCall(StkModelAddParameter(m, "q", &dw->q, "1", "Quadratic state cost q x^2"));
   PetscCall(StkModelAddParameter(m, "r", &dw->r, "1", "Control cost r u^2, r > 0"));
   PetscCall(StkModelAddParameter(m, "sigma", &dw->sigma, "1/sqrt(yr)", "Volatility"));
@@ -104,12 +102,28 @@ static PetscErrorCode Create(StkModel m)
   PetscCall(StkModelSetCostFunction(m, Cost));
   PetscCall(StkModelSetGreedyFunction(m, Greedy));
   PetscCall(StkModelSetSetUpFunction(m, SetUp));
+  if (lq) {
+    PetscCall(StkModelSetExactValueFunction(m, Exact));
+    PetscCall(StkModelSetDirichletFunction(m, Exact));
+    for (PetscInt side = 0; side < 2; side++) PetscCall(StkModelSetBoundaryType(m, 0, side, STK_BC_DIRICHLET));
+  }
   PetscFunctionReturn(0);
+}
+
+static PetscErrorCode CreateDoubleWell(StkModel m)
+{
+  return CreateWell(m, PETSC_FALSE);
+}
+
+static PetscErrorCode CreateQuadraticWell(StkModel m)
+{
+  return CreateWell(m, PETSC_TRUE);
 }
 
 PETSC_EXTERN PetscErrorCode StkPluginRegister(void)
 {
   PetscFunctionBeginUser;
-  PetscCall(StkModelRegister("double_well", Create));
+  PetscCall(StkModelRegister("double_well", CreateDoubleWell));
+  PetscCall(StkModelRegister("quadratic_well", CreateQuadraticWell));
   PetscFunctionReturn(0);
 }
