@@ -371,14 +371,15 @@ PetscErrorCode StkModelLoadPluginsFromOptions(MPI_Comm comm, const char prefix[]
 {
   char     *paths[16] = {NULL}, what[300];
   PetscInt  n         = 16;
-  PetscBool set;
+  PetscBool set, given;
 
   PetscFunctionBeginUser;
   PetscOptionsBegin(comm, prefix, "Model plugins (docs/library.md#plugins)", NULL);
   PetscCall(PetscOptionsStringArray("-model_plugin", "Shared objects defining model types (each with StkPluginRegister), loaded before -model is read", "StkModelLoadPlugin", paths, &n, &set));
   PetscOptionsEnd();
   PetscCall(PetscSNPrintf(what, sizeof(what), "-%smodel_plugin: ", prefix ? prefix : ""));
-  PetscCheck(!set || n > 0, comm, PETSC_ERR_USER_INPUT, "%sempty value (give the path of a shared object)", what);
+  PetscCall(PetscOptionsHasName(NULL, prefix, "-model_plugin", &given));
+  PetscCheck(!given || (set && n > 0), comm, PETSC_ERR_USER_INPUT, "%sempty value (give the path of a shared object)", what);
   for (PetscInt i = 0; i < n; i++) {
     PetscErrorCode ierr = LoadPlugin(comm, what, paths[i]);
     if (ierr) {
