@@ -37,6 +37,8 @@ for r in (1, 2):
     check(err < 0.05 * np.abs(V).max() and err < 0.04, f"quadratic well on {r} rank(s): max error against the Riccati value {err:.2e}")
 
 # -help lists the plugin's parameters; converge measures the order against the exact V.
+out = run([STAKEHJB, "solve", "-model_plugin", ARTIFACT, "-model", "double_well", "-hjb_monitor", "-o", "mon.h5"], 2)
+check(" HJB |dV|/|V|" in out and "grid sequencing, level 4" in out, "-hjb_monitor and grid sequencing on 2 ranks")
 out = run([STAKEHJB, "solve", "-model_plugin", ARTIFACT, "-model", "double_well", "-help"])
 check("-double_well_sigma" in out and "-model_plugin" in out, "-help lists -double_well_sigma and -model_plugin")
 run([STAKEHJB, "converge", "-model_plugin", ARTIFACT, "-model", "quadratic_well", "-converge_plot", "0", "-o", "conv.h5"], 2)

@@ -132,7 +132,7 @@ PetscErrorCode StkModelSetType(StkModel m, const char type[])
   if (!create) {
     char known[256];
     PetscCall(StkModelKnownTypes(known, sizeof(known)));
-    SETERRQ(m->comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "Unknown -%smodel '%s' (known: %s)", UserPrefix(m), type, known);
+    SETERRQ(m->comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "Unknown -%smodel '%s' (known: %s; the type of a plugin needs -model_plugin PATH)", UserPrefix(m), type, known);
   }
   PetscCall(StkModelResetType(m));
   PetscCall(PetscStrncpy(m->type, type, sizeof(m->type)));
