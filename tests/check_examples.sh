@@ -17,6 +17,14 @@ meson install -C "$build" --destdir "$tmp/root" --no-rebuild --quiet >"$tmp/inst
   { cat "$tmp/install.log"; echo "check_examples: meson install failed"; exit 1; }
 pc=$(find "$tmp/root" -name stakehjb.pc | head -n 1)
 [ -n "$pc" ] || { echo "check_examples: no stakehjb.pc installed"; exit 1; }
+if ! grep -q '^prefix=${pcfiledir}' "$pc"; then
+  # a build directory configured before stakehjb.pc became relocatable
+  # (-Dpkgconfig.relocatable=true is the project's default): point a copy at the install
+  orig=$(sed -n 's/^prefix=//p' "$pc")
+  mkdir -p "$tmp/pkgconfig"
+  sed "s|^prefix=.*|prefix=$tmp/root$orig|" "$pc" >"$tmp/pkgconfig/stakehjb.pc"
+  pc="$tmp/pkgconfig/stakehjb.pc"
+fi
 export PKG_CONFIG_PATH="$(dirname "$pc")"
 prefix=$(cd "$(pkg-config --variable=prefix stakehjb)" && pwd)
 libdir=$(cd "$(pkg-config --variable=libdir stakehjb)" && pwd)
