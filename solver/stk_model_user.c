@@ -338,10 +338,11 @@ PetscErrorCode StkModelValidate(StkModel m)
 /* Opens `path` and calls its registration function; `what` starts every message. */
 static PetscErrorCode LoadPlugin(MPI_Comm comm, const char what[], const char path[])
 {
-  enum { OK, NO_FILE, NOT_SO, NO_SYMBOL } status = OK, worst;
-  char                msg[512]                   = "";
-  void               *handle                     = NULL;
-  StkPluginRegisterFn reg                        = NULL;
+  enum { OK, NO_FILE, NOT_SO, NO_SYMBOL };
+  int                 status = OK, worst;
+  char                msg[512] = "";
+  void               *handle   = NULL;
+  StkPluginRegisterFn reg      = NULL;
 
   PetscFunctionBeginUser;
   if (access(path, R_OK)) status = NO_FILE;
