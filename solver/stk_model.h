@@ -1,10 +1,12 @@
 /* A controlled diffusion with a running cost: the problem the HJB solver solves.
+ * Your own model: the definition API at the end of this header (docs/library.md).
  *
  *   rho V = min_u { l(x, u) + sum_k [b_k(x, u) V_k + a_k(x, u) V_kk] },   a_k = sigma_k^2 / 2
  *
  * Controls are separable: control c enters only the drift of state direction
- * StkModelGetControlDirection(c).  Models plug in through an ops table
- * (stk_modelimpl.h); built in: "staking" (docs/model.md) and the test problems with
+ * StkModelGetControlDirection(c).  Types are registered create functions (a user's
+ * describes its model through the setters below; the built-in types fill a private
+ * ops table, stk_modelimpl.h); built in: "staking" (docs/model.md) and the test problems with
  * closed forms "lq", "bangbang", "mms", "merton" (docs/exact_solutions.md). */
 #pragma once
 #include "stk_grid.h"
@@ -69,7 +71,8 @@ PETSC_EXTERN PetscErrorCode StkModelDiffusion(StkModel model, const PetscReal x[
 PETSC_EXTERN PetscErrorCode StkModelCost(StkModel model, const PetscReal x[], const PetscReal u[], PetscReal *l);
 /* Closed-form greedy map for control c: the minimizer of the Hamiltonian in u_c with
  * the drift (and diffusion) linearized around `u`, given the first and second
- * derivatives p and q of V along the control's direction. */
+ * derivatives p and q of V along the control's direction.  An error (PETSC_ERR_SUP) for
+ * a model without one (StkModelHasGreedy). */
 PETSC_EXTERN PetscErrorCode StkModelGreedy(StkModel model, const PetscReal x[], PetscInt c, PetscReal p, PetscReal q, const PetscReal u[], PetscReal *uc);
 PETSC_EXTERN PetscErrorCode StkModelDirichlet(StkModel model, const PetscReal x[], PetscReal *g);
 PETSC_EXTERN PetscErrorCode StkModelHasExactSolution(StkModel model, PetscBool *has);
@@ -95,9 +98,9 @@ PETSC_EXTERN PetscErrorCode StkModelPrintOptionsOfOtherTypes(StkModel model);
  * StkPopulationSetParams (e.g. kappa scaled for re-planning) reaches it at once; the
  * default box and reference point (zbar, theta, sigma_z) are fixed at set-up. */
 PETSC_EXTERN PetscErrorCode StkModelStakingGetPopulation(StkModel model, StkPopulation *pop);
-/* Adds a model type (or replaces the constructor of a registered name): `create` fills
- * in the ops table of stk_modelimpl.h and type_class, the CLASS its setfromoptions op
- * reads bare names under (NULL: full names under the model's USER prefix).  May be called before the first StkModelCreate:
+/* Adds a model type (or replaces the constructor of a registered name): `create`
+ * describes the type through the definition setters below (the built-in types fill in
+ * the private ops table of stk_modelimpl.h instead).  May be called before the first StkModelCreate:
  * the built-in types are always registered first, once per PetscInitialize (the list is
  * destroyed at PetscFinalize).  -model, -help and the "known:" list of an unknown
  * -model come from this registry. */

@@ -418,7 +418,8 @@ static PetscReal BrentMinimize(ControlProblem *P, PetscReal a, PetscReal b, Pets
 
 /* Exact minimization of the discrete Hamiltonian over [lo, hi] (its directional form, so
  * the expert reproduces it at the nodes): the best of a uniform sample and the
- * closed-form candidate (if the model has a greedy map), polished by Brent within the neighbouring samples. */
+ * closed-form candidate (if the model has a greedy map), polished by Brent within the
+ * neighbouring samples. */
 static PetscErrorCode ExactControl(ControlProblem *P, PetscReal *uc)
 {
   const PetscReal lo = P->lo, hi = P->hi;
