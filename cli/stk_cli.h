@@ -62,8 +62,9 @@ PetscErrorCode StkOptionsCheck(const char command[], PetscErrorCode (*run)(void)
 /* True while StkOptionsCheck runs a command's help path: the command then also reads
  * options that -help does not list (each regime's, in compare and run). */
 PetscBool StkOptionsCheckRunning(void);
-/* The options of every command: -allow_unused_options (returned) and -memory_budget GB
- * (StkMemorySetBudget; checked finite and >= 0). */
+/* The options of every command: -model_plugin (StkModelLoadPluginsFromOptions, first),
+ * -allow_unused_options (returned) and -memory_budget GB (StkMemorySetBudget; checked
+ * finite and >= 0). */
 PetscErrorCode StkProgramOptions(PetscBool *allow_unused);
 /* -help: capture the help text and standard output (from before PetscInitialize;
  * non-zero if it cannot) ... */

@@ -314,6 +314,8 @@ PetscErrorCode StkProgramOptions(PetscBool *allow_unused)
 
   PetscFunctionBeginUser;
   *allow_unused = PETSC_FALSE;
+  /* first: the types a plugin adds are then known to -model, -help and the files' loaders */
+  PetscCall(StkModelLoadPluginsFromOptions(PETSC_COMM_WORLD, NULL));
   PetscOptionsBegin(PETSC_COMM_WORLD, NULL, "stakehjb (every command)", NULL);
   PetscCall(PetscOptionsBool("-allow_unused_options", "Warn about options no part of the command reads, instead of failing", "", *allow_unused, allow_unused, NULL));
   PetscCall(PetscOptionsReal("-memory_budget", "Memory the command may plan to use on all ranks together, GB (0: 80% of the physical memory of the hosts in use)", "StkMemorySetBudget", gb, &gb, &set));

@@ -201,7 +201,8 @@ static PetscErrorCode InitialPolicy(StkSolver S, Vec u)
     PetscReal uc[STK_MAX_CONTROLS];
     PetscCall(StkLayoutNode(S, o, &node));
     for (PetscInt c = 0; c < nu; c++) uc[c] = PetscMin(PetscMax(0, S->model->ulo[c]), S->model->uhi[c]);
-    for (PetscInt c = 0; c < nu; c++) PetscCall(StkModelGreedy(S->model, node.x, c, 0.0, 0.0, uc, &uc[c]));
+    if (S->model->ops.greedy) /* without a greedy map: the control box's point nearest 0 */
+      for (PetscInt c = 0; c < nu; c++) PetscCall(StkModelGreedy(S->model, node.x, c, 0.0, 0.0, uc, &uc[c]));
     for (PetscInt c = 0; c < nu; c++) ua[o * nu + c] = uc[c];
   }
   PetscCall(VecRestoreArray(u, &ua));
@@ -235,6 +236,10 @@ PetscErrorCode StkSolverSetUp(StkSolver S)
   if (S->setupcalled) PetscFunctionReturn(0);
   PetscCheck(S->model && S->grid, S->comm, PETSC_ERR_ORDER, "Set a model and a grid before StkSolverSetUp");
   PetscCall(StkModelSetUp(S->model));
+  if (!S->model->ops.greedy && S->greedy == STK_GREEDY_CLOSED_FORM) { /* drift, diffusion and cost are enough */
+    S->greedy      = STK_GREEDY_EXACT;
+    S->greedy_auto = PETSC_TRUE;
+  }
   PetscCall(StkGridSetUp(S->grid));
   if (S->sequence_set && S->sequence > 0 && S->level == 0) PetscCall(StkSolverCheckSequence(S));
   PetscCall(StkGridGetDM(S->grid, &S->da));
@@ -485,7 +490,7 @@ PetscErrorCode StkSolverView(StkSolver S, PetscViewer viewer)
 {
   PetscFunctionBeginUser;
   if (!viewer) PetscCall(PetscViewerASCIIGetStdout(S->comm, &viewer));
-  PetscCall(PetscViewerASCIIPrintf(viewer, "HJB policy iteration: greedy %s, rtol %g, max_it %" PetscInt_FMT "\n", StkGreedyTypes[S->greedy], (double)S->rtol, S->max_it));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "HJB policy iteration: greedy %s%s, rtol %g, max_it %" PetscInt_FMT "\n", StkGreedyTypes[S->greedy], S->greedy_auto ? " (the model has no greedy map)" : "", (double)S->rtol, S->max_it));
   PetscCall(PetscViewerASCIIPrintf(viewer, "  grid sequencing: up to %" PetscInt_FMT " coarser grids (rtol %g there); linear forcing %g, linear rtol %g\n", S->sequence, (double)PetscMax(S->rtol, S->sequence_rtol), (double)S->forcing, (double)S->ksp_rtol));
   if (S->solved)
     PetscCall(PetscViewerASCIIPrintf(viewer, "  %s after %" PetscInt_FMT " Howard iterations (%" PetscInt_FMT " linear iterations) on this grid, %" PetscInt_FMT " on %" PetscInt_FMT " coarser grids, residual %.3e, time %.3f s\n", S->stats.converged ? "converged" : "NOT converged", S->stats.iterations, S->stats.ksp_iterations, S->stats.coarse_iterations, S->stats.coarse_levels, (double)S->stats.residual, (double)S->stats.solve_time));

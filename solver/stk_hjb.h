@@ -86,6 +86,8 @@ PETSC_EXTERN PetscErrorCode StkSolverSetFromOptions(StkSolver solver);
  * solver on it, set from options: the usual start of a solve.  The grid is not set up
  * yet, so a caller may still change its sizes.  Collective. */
 PETSC_EXTERN PetscErrorCode StkSolverCreateForModel(MPI_Comm comm, StkModel model, StkGrid *grid, StkSolver *solver);
+/* Sets up the model and the grid; a model without a greedy map turns -hjb_greedy
+ * closed_form into exact (StkSolverView and the file's "greedy" say so). */
 PETSC_EXTERN PetscErrorCode StkSolverSetUp(StkSolver solver);
 PETSC_EXTERN PetscErrorCode StkSolverSolve(StkSolver solver);
 /* Stationary density g of the closed loop: A(u*)^T p = 0, p_i = g_i |cell_i|, sum p = 1. */
@@ -144,8 +146,9 @@ typedef struct {
  * with the closed-form greedy map, the map solved to self-consistency with pf and with pb
  * from u[c] and the upwind choice (forward where its drift is positive, backward where
  * negative, the drift-zeroing control otherwise), preceded by the central difference
- * where the scheme is central and the row stays monotone; with the exact greedy, the
- * safeguarded minimization of the Hamiltonian over the control's bounds.  u holds every
+ * where the scheme is central and the row stays monotone; with the exact greedy (always
+ * for a model without a greedy map), the safeguarded minimization of the Hamiltonian
+ * over the control's bounds.  u holds every
  * control on entry; u[c] is replaced.  At a node it gives what the solver gives (the
  * expert policy of policy/ relies on it). */
 PETSC_EXTERN PetscErrorCode StkModelImprovePoint(StkModel model, const StkSchemeSettings *scheme, const PetscReal x[], PetscInt c, const StkDifferences *d, PetscReal u[]);

@@ -68,6 +68,7 @@ static PetscErrorCode StkModelResetType(StkModel m)
 {
   PetscFunctionBeginUser;
   if (m->ops.destroy) PetscCall(m->ops.destroy(m));
+  PetscCall(StkModelUserReset(m));
   PetscCall(PetscMemzero(&m->ops, sizeof(m->ops)));
   m->data        = NULL;
   m->type[0]     = 0;
@@ -131,7 +132,7 @@ PetscErrorCode StkModelSetType(StkModel m, const char type[])
   if (!create) {
     char known[256];
     PetscCall(StkModelKnownTypes(known, sizeof(known)));
-    SETERRQ(m->comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "Unknown -%smodel '%s' (known: %s)", UserPrefix(m), type, known);
+    SETERRQ(m->comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "Unknown -%smodel '%s' (known: %s; the type of a plugin needs -model_plugin PATH)", UserPrefix(m), type, known);
   }
   PetscCall(StkModelResetType(m));
   PetscCall(PetscStrncpy(m->type, type, sizeof(m->type)));
@@ -144,6 +145,7 @@ PetscErrorCode StkModelSetType(StkModel m, const char type[])
     PetscCall(PetscSNPrintf(m->long_names[k], sizeof(m->long_names[k]), "state variable x%" PetscInt_FMT, k));
   }
   PetscCall(create(m));
+  PetscCall(StkModelUserFinishCreate(m));
   PetscCall(StkModelHandPrefixDown(m));
   PetscFunctionReturn(0);
 }
@@ -211,6 +213,7 @@ PetscErrorCode StkModelSetUp(StkModel m)
   if (m->setupcalled) PetscFunctionReturn(0);
   if (!m->type[0]) PetscCall(StkModelSetType(m, STK_MODEL_STAKING));
   if (m->ops.setup) PetscCall(m->ops.setup(m));
+  PetscCall(StkModelValidate(m));
   for (PetscInt c = 0; c < m->nu; c++)
     PetscCheck(m->ulo[c] <= m->uhi[c], m->comm, PETSC_ERR_ARG_OUTOFRANGE, "Control %" PetscInt_FMT " bounds are inverted: lower %g > upper %g", c, (double)m->ulo[c], (double)m->uhi[c]);
   m->setupcalled = PETSC_TRUE;
@@ -357,7 +360,8 @@ PetscErrorCode StkModelCost(StkModel m, const PetscReal x[], const PetscReal u[]
 
 PetscErrorCode StkModelGreedy(StkModel m, const PetscReal x[], PetscInt c, PetscReal p, PetscReal q, const PetscReal u[], PetscReal *uc)
 {
-  return m->ops.greedy(m, x, c, p, q, u, uc);
+  if (PetscUnlikely(!m->ops.greedy)) SETERRQ(m->comm, PETSC_ERR_SUP, "Model %s has no greedy map (use -hjb_greedy exact)", m->type);
+  return m->ops.greedy(m, x, c, p, q, u, uc); /* a bare call: the improvement step's inner loop */
 }
 
 PetscErrorCode StkModelDirichlet(StkModel m, const PetscReal x[], PetscReal *g)

@@ -1,10 +1,12 @@
 /* A controlled diffusion with a running cost: the problem the HJB solver solves.
+ * Your own model: the definition API at the end of this header (docs/library.md).
  *
  *   rho V = min_u { l(x, u) + sum_k [b_k(x, u) V_k + a_k(x, u) V_kk] },   a_k = sigma_k^2 / 2
  *
  * Controls are separable: control c enters only the drift of state direction
- * StkModelGetControlDirection(c).  Models plug in through an ops table
- * (stk_modelimpl.h); built in: "staking" (docs/model.md) and the test problems with
+ * StkModelGetControlDirection(c).  Types are registered create functions (a user's
+ * describes its model through the setters below; the built-in types fill a private
+ * ops table, stk_modelimpl.h); built in: "staking" (docs/model.md) and the test problems with
  * closed forms "lq", "bangbang", "mms", "merton" (docs/exact_solutions.md). */
 #pragma once
 #include "stk_grid.h"
@@ -74,7 +76,8 @@ PETSC_EXTERN PetscErrorCode StkModelDiffusion(StkModel model, const PetscReal x[
 PETSC_EXTERN PetscErrorCode StkModelCost(StkModel model, const PetscReal x[], const PetscReal u[], PetscReal *l);
 /* Closed-form greedy map for control c: the minimizer of the Hamiltonian in u_c with
  * the drift (and diffusion) linearized around `u`, given the first and second
- * derivatives p and q of V along the control's direction. */
+ * derivatives p and q of V along the control's direction.  An error (PETSC_ERR_SUP) for
+ * a model without one (StkModelHasGreedy). */
 PETSC_EXTERN PetscErrorCode StkModelGreedy(StkModel model, const PetscReal x[], PetscInt c, PetscReal p, PetscReal q, const PetscReal u[], PetscReal *uc);
 PETSC_EXTERN PetscErrorCode StkModelDirichlet(StkModel model, const PetscReal x[], PetscReal *g);
 PETSC_EXTERN PetscErrorCode StkModelHasExactSolution(StkModel model, PetscBool *has);
@@ -100,10 +103,97 @@ PETSC_EXTERN PetscErrorCode StkModelPrintOptionsOfOtherTypes(StkModel model);
  * StkPopulationSetParams (e.g. kappa scaled for re-planning) reaches it at once; the
  * default box and reference point (zbar, theta, sigma_z) are fixed at set-up. */
 PETSC_EXTERN PetscErrorCode StkModelStakingGetPopulation(StkModel model, StkPopulation *pop);
-/* Adds a model type (or replaces the constructor of a registered name): `create` fills
- * in the ops table of stk_modelimpl.h and type_class, the CLASS its setfromoptions op
- * reads bare names under (NULL: full names under the model's USER prefix).  May be called before the first StkModelCreate:
+/* Adds a model type (or replaces the constructor of a registered name): `create`
+ * describes the type through the definition setters below (the built-in types fill in
+ * the private ops table of stk_modelimpl.h instead).  May be called before the first StkModelCreate:
  * the built-in types are always registered first, once per PetscInitialize (the list is
  * destroyed at PetscFinalize).  -model, -help and the "known:" list of an unknown
  * -model come from this registry. */
 PETSC_EXTERN PetscErrorCode StkModelRegister(const char name[], PetscErrorCode (*create)(StkModel));
+
+/* ------------------------------------------------------------------------------------
+ * Defining a model (docs/library.md).  A model type is a create callback registered with
+ * StkModelRegister(name, create); create describes the problem through the setters
+ * below (and nothing else: the model's body stays private).  It runs whenever the type is
+ * set (StkModelSetType, -model NAME, StkModelLoad of a file of that type) and again when
+ * the dimension changes, so it must only describe, not solve.  Required: a drift, a
+ * diffusion and a cost function; everything else has a default:
+ *   dimension range 1..STK_MAX_DIM, 0 controls, box [0, 1]^d, names x0, x1, ... (units
+ *   "1"), reflecting boundaries, discount 0.05 /yr (-hjb_rho overrides it), no greedy
+ *   map (the solver then minimizes the Hamiltonian exactly over the control box:
+ *   -hjb_greedy exact), no exact solution, no terminal cost, no parameters.
+ * StkModelSetUp then checks the definition (errors name the type and what is wrong). */
+
+/* Pointwise functions of a user type.  x has dim entries, u has nu; `out` receives dim
+ * entries (drift b_k, diffusion a_k = sigma_k^2 / 2) or one (cost l).  Not collective. */
+typedef PetscErrorCode (*StkModelPointFn)(StkModel model, const PetscReal x[], const PetscReal u[], PetscReal out[]);
+/* A scalar of the state: Dirichlet data, exact value, terminal cost. */
+typedef PetscErrorCode (*StkModelScalarFn)(StkModel model, const PetscReal x[], PetscReal *out);
+/* All nu optimal controls at x (an exact policy). */
+typedef PetscErrorCode (*StkModelPolicyFn)(StkModel model, const PetscReal x[], PetscReal u[]);
+/* Greedy map of control c (see StkModelGreedy): the minimizer over [lo_c, hi_c] of
+ * l(x, u) + b_k(x, u) p + a_k(x, u) q in u_c (k its direction), the other controls at u. */
+typedef PetscErrorCode (*StkModelGreedyFn)(StkModel model, const PetscReal x[], PetscInt c, PetscReal p, PetscReal q, const PetscReal u[], PetscReal *uc);
+/* Called by StkModelSetUp, after options (or the file) set the parameters: derive what
+ * depends on them, check them (an error naming the option), move the box. */
+typedef PetscErrorCode (*StkModelSetUpFn)(StkModel model);
+
+/* The dimensions the type supports: with no explicit -dim (StkModelSetDimension) the
+ * model takes the current dimension clamped to [dmin, dmax] (a 1-D type: 1, 1); an
+ * explicit one outside is an error at set-up.  Call it first in create, then read
+ * StkModelGetDimension. */
+PETSC_EXTERN PetscErrorCode StkModelSetDimensionRange(StkModel model, PetscInt dmin, PetscInt dmax);
+/* nu controls, 0 <= nu <= STK_MAX_CONTROLS; control c drives state direction k only
+ * (0 <= k < dim) and lies in [lo, hi], lo < hi. */
+PETSC_EXTERN PetscErrorCode StkModelSetNumControls(StkModel model, PetscInt nu);
+PETSC_EXTERN PetscErrorCode StkModelSetControl(StkModel model, PetscInt c, PetscInt k, PetscReal lo, PetscReal hi);
+/* The natural box (the grid's default, -grid_lo/-grid_hi override it): dim entries each. */
+PETSC_EXTERN PetscErrorCode StkModelSetDefaultBox(StkModel model, const PetscReal lo[], const PetscReal hi[]);
+/* State variable k: name (< 16 characters; the grid's and the files' coordinate),
+ * UDUNITS units (NULL: "1") and a description (NULL: "state variable NAME"). */
+PETSC_EXTERN PetscErrorCode StkModelSetStateName(StkModel model, PetscInt k, const char name[], const char units[], const char long_name[]);
+/* Side 0 (low) or 1 (high) of direction k: STK_BC_REFLECT (no flux), STK_BC_DIRICHLET
+ * (the Dirichlet function's values; then one is required) or STK_BC_STATE_CONSTRAINT
+ * (the drift may not point out of the box there: a borrowing limit). */
+PETSC_EXTERN PetscErrorCode StkModelSetBoundaryType(StkModel model, PetscInt k, PetscInt side, StkBoundaryType type);
+/* The type's default discount rho > 0 (1/yr); -hjb_rho and files override it. */
+PETSC_EXTERN PetscErrorCode StkModelSetDiscount(StkModel model, PetscReal rho);
+PETSC_EXTERN PetscErrorCode StkModelSetDriftFunction(StkModel model, StkModelPointFn drift);
+PETSC_EXTERN PetscErrorCode StkModelSetDiffusionFunction(StkModel model, StkModelPointFn diffusion);
+/* The running cost l(x, u), out[0]; the solver minimizes. */
+PETSC_EXTERN PetscErrorCode StkModelSetCostFunction(StkModel model, StkModelPointFn cost);
+PETSC_EXTERN PetscErrorCode StkModelSetGreedyFunction(StkModel model, StkModelGreedyFn greedy);
+PETSC_EXTERN PetscErrorCode StkModelSetDirichletFunction(StkModel model, StkModelScalarFn dirichlet);
+/* A closed-form value (then `stakehjb converge` measures errors against it) and policy. */
+PETSC_EXTERN PetscErrorCode StkModelSetExactValueFunction(StkModel model, StkModelScalarFn exact);
+PETSC_EXTERN PetscErrorCode StkModelSetExactPolicyFunction(StkModel model, StkModelPolicyFn policy);
+/* The terminal cost g(x) of a finite horizon (none: 0). */
+PETSC_EXTERN PetscErrorCode StkModelSetTerminalCostFunction(StkModel model, StkModelScalarFn terminal);
+PETSC_EXTERN PetscErrorCode StkModelSetSetUpFunction(StkModel model, StkModelSetUpFn setup);
+/* The type's own data, handed to its functions through StkModelGetContext (a pointer to
+ * the pointer, as PETSc's XxxGetApplicationContext); destroy (may be NULL) frees it
+ * when the type is reset or the model destroyed. */
+PETSC_EXTERN PetscErrorCode StkModelSetContext(StkModel model, void *ctx, PetscErrorCode (*destroy)(void *ctx));
+PETSC_EXTERN PetscErrorCode StkModelGetContext(StkModel model, void *ctx);
+/* A real parameter of the type, stored at `value` (in the context; its current value is
+ * the default): read from the option -NAME under the user prefix + the type's class
+ * "TYPE_" (-double_well_a, -bear_double_well_a), listed by -help, written by
+ * StkModelWriteAttributes as attribute TYPE_NAME (with units, NULL: "1") and read back
+ * by StkModelLoad.  name: letters, digits, '_' (< 48 characters); at most 64 per type. */
+PETSC_EXTERN PetscErrorCode StkModelAddParameter(StkModel model, const char name[], PetscReal *value, const char units[], const char help[]);
+/* Whether the model has a closed-form greedy map (without one the solver uses
+ * -hjb_greedy exact). */
+PETSC_EXTERN PetscErrorCode StkModelHasGreedy(StkModel model, PetscBool *has);
+
+/* Plugins.  A plugin is a shared object that defines
+ *     PETSC_EXTERN PetscErrorCode StkPluginRegister(void);
+ * which registers its types with StkModelRegister.  StkModelLoadPlugin opens it on every
+ * rank of comm (dlopen; it stays open until the process ends) and calls that function.
+ * Errors (collective: every rank fails if one does) start with the path: no such file,
+ * not a shared object, no StkPluginRegister. */
+#define STK_PLUGIN_REGISTER_SYMBOL "StkPluginRegister"
+typedef PetscErrorCode (*StkPluginRegisterFn)(void);
+PETSC_EXTERN PetscErrorCode StkModelLoadPlugin(MPI_Comm comm, const char path[]);
+/* -model_plugin PATH[,PATH...] under `prefix` (NULL: none): loads each; errors start
+ * with "-model_plugin: PATH: ".  Read by every stakehjb command before anything else. */
+PETSC_EXTERN PetscErrorCode StkModelLoadPluginsFromOptions(MPI_Comm comm, const char prefix[]);

@@ -455,7 +455,8 @@ static PetscReal BrentMinimize(ControlProblem *P, PetscReal a, PetscReal b, Pets
 
 /* Exact minimization of the discrete Hamiltonian over [lo, hi] (its directional form, so
  * the expert reproduces it at the nodes): the best of a uniform sample and the
- * closed-form candidate, polished by Brent within the neighbouring samples. */
+ * closed-form candidate (if the model has a greedy map), polished by Brent within the
+ * neighbouring samples. */
 static PetscErrorCode ExactControl(ControlProblem *P, PetscReal *uc)
 {
   PetscReal       lo = P->lo, hi = P->hi;
@@ -469,7 +470,8 @@ static PetscErrorCode ExactControl(ControlProblem *P, PetscReal *uc)
    * determined only to about sqrt(eps), so a start-dependent result would differ
    * between the solver's last step and the expert at the same node. */
   P->u[P->c] = PetscMin(PetscMax(0, lo), hi);
-  PetscCall(ClosedFormControl(P, &best));
+  if (P->model->ops.greedy) PetscCall(ClosedFormControl(P, &best));
+  else best = P->u[P->c]; /* a model without greedy map: the samples alone */
   best = PetscMin(PetscMax(best, lo), hi);
   fbest = DirectionalHamiltonian(P, best);
   for (PetscInt i = 0; i < ns; i++) {
@@ -515,7 +517,8 @@ static PetscErrorCode ImproveNode(StkSolver S, const StkNode *node, const PetscS
     DifferencesAlong(S, node, Vg, P.k, &P.d);
     P.constrained = ConstrainedSide(S, node, P.k);
     if (S->greedy == STK_GREEDY_EXACT && !node->dirichlet) PetscCall(ExactControl(&P, &uc));
-    else PetscCall(ClosedFormControl(&P, &uc));
+    else if (S->model->ops.greedy) PetscCall(ClosedFormControl(&P, &uc));
+    else uc = P.u[c]; /* a Dirichlet node of a model without greedy map: u does not enter its row */
   }
   PetscCall(PetscArraycpy(u, P.u, S->model->nu));
   PetscFunctionReturn(0);
@@ -538,7 +541,7 @@ PetscErrorCode StkModelImprovePoint(StkModel model, const StkSchemeSettings *sch
   P.central       = (PetscBool)(scheme->scheme == STK_SCHEME_CENTRAL);
   P.exact_samples = scheme->exact_samples;
   PetscCall(PetscArraycpy(P.u, u, model->nu));
-  if (scheme->greedy == STK_GREEDY_EXACT) PetscCall(ExactControl(&P, &uc));
+  if (scheme->greedy == STK_GREEDY_EXACT || !model->ops.greedy) PetscCall(ExactControl(&P, &uc));
   else PetscCall(ClosedFormControl(&P, &uc));
   u[c] = uc;
   PetscFunctionReturn(0);

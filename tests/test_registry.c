@@ -46,7 +46,7 @@ static PetscErrorCode RecordError(MPI_Comm comm, int line, const char *fun, cons
   return n;
 }
 
-/* StkModelSetType(name) fails with exactly "Unknown -model 'name' (known: KNOWN)". */
+/* StkModelSetType(name) fails with exactly "Unknown -model 'name' (known: KNOWN; ...-model_plugin PATH)". */
 static void expect_unknown_model(const char name[], const char known[])
 {
   ErrorRecord    rec = {""};
@@ -59,7 +59,7 @@ static void expect_unknown_model(const char name[], const char known[])
   ierr = StkModelSetType(m, name);
   PetscPopErrorHandler();
   assert_int_equal(ierr, PETSC_ERR_ARG_UNKNOWN_TYPE);
-  snprintf(want, sizeof(want), "Unknown -model '%s' (known: %s)", name, known);
+  snprintf(want, sizeof(want), "Unknown -model '%s' (known: %s; the type of a plugin needs -model_plugin PATH)", name, known);
   if (strcmp(rec.message, want)) print_error("got  \"%s\"\nwant \"%s\"\n", rec.message, want);
   assert_string_equal(rec.message, want);
   assert_petsc(StkModelDestroy(&m));

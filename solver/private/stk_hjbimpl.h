@@ -44,6 +44,7 @@ struct _p_StkSolver {
   PetscReal      rtol, ksp_rtol, residual_floor;
   PetscInt       max_it, exact_samples;
   StkGreedyType  greedy;
+  PetscBool      greedy_auto; /* exact because the model has no greedy map */
   PetscBool      monitor, progress, have_guess, solved, density_done;
   PetscBool      central; /* -hjb_central: central drift differences where the row stays monotone */
   StkSolverStats stats;

@@ -53,7 +53,19 @@ struct _p_StkModel {
   StkBoundaryType      bc[STK_MAX_DIM][2];
   PetscBool            setupcalled;
   void                *data; /* the type's own context */
+  struct _StkModelUser *user; /* a type defined through the public definition API
+                                 (stk_model_user.c): its context and parameters; NULL otherwise */
 };
+
+/* The definition API's hooks (stk_model_user.c). */
+/* After a type's create: a type that used the definition API gets the generic
+ * setfromoptions/attributes/load/view/setup/destroy ops of its parameter table. */
+PETSC_INTERN PetscErrorCode StkModelUserFinishCreate(StkModel m);
+/* When the type is reset: the user context (its destroy) and the definition record. */
+PETSC_INTERN PetscErrorCode StkModelUserReset(StkModel m);
+/* At StkModelSetUp, for every type: what the solver needs is there and consistent
+ * (errors name the type and what is missing). */
+PETSC_INTERN PetscErrorCode StkModelValidate(StkModel m);
 
 /* pre = USER + cls (cls NULL: the type's class), the prefix the options of `cls` are read
  * under; messages name an option as "-%srho" with pre = USER + "hjb_". */
