@@ -55,13 +55,13 @@ static PetscErrorCode CheckHorizonOptions(StkSolver S)
   PetscCall(OptionName(S, "hjb_", "store_every", sizeof(m), m));
   PetscCall(OptionName(S, "kfe_", "horizon", sizeof(kT), kT));
   PetscCall(OptionName(S, "kfe_", "time_steps", sizeof(kK), kK));
-  PetscCheck(H->T >= 0 && !PetscIsInfOrNanReal(H->T), S->comm, PETSC_ERR_USER_INPUT, "%s: %g is out of range: the horizon must be a finite T >= 0 (0: infinite horizon)", T, (double)H->T);
+  PetscCheck(H->T >= 0 && !PetscIsInfOrNanReal(H->T), S->comm, PETSC_ERR_USER_INPUT, "%s: %.6g is out of range: the horizon must be a finite T >= 0 (0: infinite horizon)", T, (double)H->T);
   PetscCheck(H->K >= 1, S->comm, PETSC_ERR_USER_INPUT, "%s: %" PetscInt_FMT " is out of range: needs >= 1 time step", K, H->K);
   PetscCheck(H->T > 0 || !H->K_set, S->comm, PETSC_ERR_USER_INPUT, "%s %" PetscInt_FMT ": time steps need a finite horizon: give %s T > 0", K, H->K, T);
-  PetscCheck(H->kfe_T >= 0 && !PetscIsInfOrNanReal(H->kfe_T), S->comm, PETSC_ERR_USER_INPUT, "%s: %g is out of range: must be a finite time span >= 0 (0: off)", kT, (double)H->kfe_T);
+  PetscCheck(H->kfe_T >= 0 && !PetscIsInfOrNanReal(H->kfe_T), S->comm, PETSC_ERR_USER_INPUT, "%s: %.6g is out of range: must be a finite time span >= 0 (0: off)", kT, (double)H->kfe_T);
   PetscCheck(H->kfe_K >= 1, S->comm, PETSC_ERR_USER_INPUT, "%s: %" PetscInt_FMT " is out of range: needs >= 1 time step", kK, H->kfe_K);
   PetscCheck(H->kfe_T > 0 || !H->kfe_K_set, S->comm, PETSC_ERR_USER_INPUT, "%s %" PetscInt_FMT ": time steps need a time span: give %s T > 0", kK, H->kfe_K, kT);
-  PetscCheck(!(H->T > 0 && H->kfe_T > 0), S->comm, PETSC_ERR_USER_INPUT, "%s %g: with a finite horizon (%s %g) the density follows its time grid; drop %s", kT, (double)H->kfe_T, T, (double)H->T, kT);
+  PetscCheck(!(H->T > 0 && H->kfe_T > 0), S->comm, PETSC_ERR_USER_INPUT, "%s %.6g: with a finite horizon (%s %.6g) the density follows its time grid; drop %s", kT, (double)H->kfe_T, T, (double)H->T, kT);
   PetscCheck(H->store_every >= 1, S->comm, PETSC_ERR_USER_INPUT, "%s: %" PetscInt_FMT " is out of range: must be >= 1", m, H->store_every);
   PetscCheck(StkSolverHasTimeSeries(S) || !H->store_set, S->comm, PETSC_ERR_USER_INPUT, "%s %" PetscInt_FMT ": nothing is stored in time without %s or %s", m, H->store_every, T, kT);
   if (StkSolverHasTimeSeries(S)) {
@@ -71,7 +71,7 @@ static PetscErrorCode CheckHorizonOptions(StkSolver S)
   if (H->T > 0) {
     char target[128];
     PetscCall(OptionName(S, "hjb_", "target_error", sizeof(target), target));
-    PetscCheck(S->target_error == 0, S->comm, PETSC_ERR_USER_INPUT, "%s %g: the target-error refinement is for the infinite horizon; drop it with %s %g", target, (double)S->target_error, T, (double)H->T);
+    PetscCheck(S->target_error == 0, S->comm, PETSC_ERR_USER_INPUT, "%s %.6g: the target-error refinement is for the infinite horizon; drop it with %s %.6g", target, (double)S->target_error, T, (double)H->T);
     S->estimate = PETSC_FALSE; /* no grid sequence, so no estimate (docs/model.md#finite-horizon) */
   }
   PetscFunctionReturn(0);
@@ -91,8 +91,8 @@ static PetscErrorCode CheckInitialOptions(StkSolver S)
   PetscCall(OptionName(S, "kfe_", "initial_sd", sizeof(sd), sd));
   PetscCheck(H->nmean == 0 || H->nmean == dim, S->comm, PETSC_ERR_USER_INPUT, "%s: %" PetscInt_FMT " value(s) given: needs %" PetscInt_FMT " (one per state variable)", mean, H->nmean, dim);
   PetscCheck(H->nsd == 0 || H->nsd == dim || H->nsd == 1, S->comm, PETSC_ERR_USER_INPUT, "%s: %" PetscInt_FMT " values given: needs 1 or %" PetscInt_FMT " (one per state variable)", sd, H->nsd, dim);
-  for (PetscInt k = 0; k < H->nsd; k++) PetscCheck(H->sd[k] >= 0 && !PetscIsInfOrNanReal(H->sd[k]), S->comm, PETSC_ERR_USER_INPUT, "%s: %g is out of range: a standard deviation must be finite and >= 0 (0: a point mass)", sd, (double)H->sd[k]);
-  for (PetscInt k = 0; k < H->nmean; k++) PetscCheck(!PetscIsInfOrNanReal(H->mean[k]), S->comm, PETSC_ERR_USER_INPUT, "%s: %g is not a finite number", mean, (double)H->mean[k]);
+  for (PetscInt k = 0; k < H->nsd; k++) PetscCheck(H->sd[k] >= 0 && !PetscIsInfOrNanReal(H->sd[k]), S->comm, PETSC_ERR_USER_INPUT, "%s: %.6g is out of range: a standard deviation must be finite and >= 0 (0: a point mass)", sd, (double)H->sd[k]);
+  for (PetscInt k = 0; k < H->nmean; k++) PetscCheck(!PetscIsInfOrNanReal(H->mean[k]), S->comm, PETSC_ERR_USER_INPUT, "%s: %.6g is not a finite number", mean, (double)H->mean[k]);
   if (H->nsd == 1)
     for (PetscInt k = 1; k < dim; k++) H->sd[k] = H->sd[0];
   PetscFunctionReturn(0);
@@ -135,7 +135,7 @@ PetscErrorCode StkSolverKFESetFromOptions(StkSolver S)
 PetscErrorCode StkSolverSetHorizon(StkSolver S, PetscReal T, PetscInt K)
 {
   PetscFunctionBeginUser;
-  PetscCheck(T >= 0 && K >= 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "StkSolverSetHorizon: needs T >= 0 and K >= 1, got %g and %" PetscInt_FMT, (double)T, K);
+  PetscCheck(T >= 0 && K >= 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "StkSolverSetHorizon: needs T >= 0 and K >= 1, got %.6g and %" PetscInt_FMT, (double)T, K);
   S->horizon.T = T;
   S->horizon.K = K;
   if (!S->horizon.store_every) S->horizon.store_every = 1;
@@ -225,7 +225,7 @@ static PetscErrorCode CheckMemory(StkSolver S, PetscInt steps, PetscBool finite)
   vectors = (PetscReal)(steps / H->store_every + 1) * (finite ? 2 + S->model->nu : 1) + (finite ? (PetscReal)(steps + 1) * S->model->nu : 0);
   PetscCall(OptionName(S, finite ? "hjb_" : "kfe_", "horizon", sizeof(T), T));
   PetscCall(OptionName(S, finite ? "hjb_" : "kfe_", "time_steps", sizeof(K), K));
-  PetscCall(PetscSNPrintf(what, sizeof(what), "%s %g %s %" PetscInt_FMT " (fields at every step; -hjb_store_every keeps fewer)", T, (double)(finite ? H->T : H->kfe_T), K, steps));
+  PetscCall(PetscSNPrintf(what, sizeof(what), "%s %.6g %s %" PetscInt_FMT " (fields at every step; -hjb_store_every keeps fewer)", T, (double)(finite ? H->T : H->kfe_T), K, steps));
   PetscCall(StkMemoryCheck(S->comm, vectors * (PetscReal)nodes * sizeof(PetscScalar), what));
   PetscFunctionReturn(0);
 }
@@ -477,7 +477,7 @@ static PetscErrorCode InitialProbabilities(StkSolver S, Vec p)
     const PetscReal *x = S->layout.x[k];
     const PetscInt   n = S->layout.n[k];
     if (H->nmean) mean[k] = H->mean[k];
-    PetscCheck(mean[k] >= x[0] && mean[k] <= x[n - 1], S->comm, PETSC_ERR_USER_INPUT, "%s: %g is out of range: entry %" PetscInt_FMT " must lie in the grid's box [%g, %g]", opt, (double)mean[k], k, (double)x[0], (double)x[n - 1]);
+    PetscCheck(mean[k] >= x[0] && mean[k] <= x[n - 1], S->comm, PETSC_ERR_USER_INPUT, "%s: %.6g is out of range: entry %" PetscInt_FMT " must lie in the grid's box [%.6g, %.6g]", opt, (double)mean[k], k, (double)x[0], (double)x[n - 1]);
     nearest[k] = 0;
     for (PetscInt i = 1; i < n; i++)
       if (PetscAbsReal(x[i] - mean[k]) < PetscAbsReal(x[nearest[k]] - mean[k])) nearest[k] = i;
