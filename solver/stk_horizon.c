@@ -433,9 +433,10 @@ PetscErrorCode StkSolverSolveHorizon(StkSolver S)
   PetscCall(StkProgressCreate(S->comm, "hjb", &progress));
   if (S->progress) PetscCall(StkProgressSetDelay(progress, 0));
   for (PetscInt n = H->K - 1; n >= 0; n--) {
+    const PetscInt before = H->stats.howard_iterations;
     PetscCall(HowardTimeStep(S, &C));
     PetscCall(KeepStep(S, n));
-    if (S->monitor) PetscCall(PetscPrintf(S->comm, "  step %5" PetscInt_FMT " t %10.4g HJB Howard iterations %3" PetscInt_FMT " (total %6" PetscInt_FMT ") residual %9.3e\n", n, (double)(n * C.dt), H->stats.max_step_iterations, H->stats.howard_iterations, (double)H->stats.max_residual));
+    if (S->monitor) PetscCall(PetscPrintf(S->comm, "  step %5" PetscInt_FMT " t %10.4g HJB Howard iterations %3" PetscInt_FMT " (total %6" PetscInt_FMT ", linear %7" PetscInt_FMT ") |dV|/|V| %9.3e\n", n, (double)(n * C.dt), H->stats.howard_iterations - before, H->stats.howard_iterations, H->stats.ksp_iterations, (double)S->stats.value_change));
     PetscCall(StkProgressUpdate(progress, (PetscReal)(H->K - n) / H->K, "finite horizon, step %" PetscInt_FMT " of %" PetscInt_FMT " (t = %.4g)", H->K - n, H->K, (double)(n * C.dt)));
   }
   PetscCall(StkProgressDestroy(&progress));
