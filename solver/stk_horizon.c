@@ -72,6 +72,9 @@ static PetscErrorCode CheckHorizonOptions(StkSolver S)
     char target[128];
     PetscCall(OptionName(S, "hjb_", "target_error", sizeof(target), target));
     PetscCheck(S->target_error == 0, S->comm, PETSC_ERR_USER_INPUT, "%s %.6g: the target-error refinement is for the infinite horizon; drop it with %s %.6g", target, (double)S->target_error, T, (double)H->T);
+    char estimate[128];
+    PetscCall(OptionName(S, "hjb_", "error_estimate", sizeof(estimate), estimate));
+    PetscCheck(!(S->estimate_set && S->estimate), S->comm, PETSC_ERR_USER_INPUT, "%s: no error estimate with a finite horizon (%s %.6g): it needs the stationary grid sequence", estimate, T, (double)H->T);
     S->estimate = PETSC_FALSE; /* no grid sequence, so no estimate (docs/model.md#finite-horizon) */
   }
   PetscFunctionReturn(0);
