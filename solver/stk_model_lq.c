@@ -150,6 +150,7 @@ static PetscErrorCode LQCheck(StkModel m)
     PetscCheck(ctx->PT[i * d + i] >= 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sterminal_p: diagonal entry %.6g is out of range: P_T must be positive semidefinite", pre, (double)ctx->PT[i * d + i]);
     for (PetscInt j = 0; j < i; j++) PetscCheck(ctx->PT[i * d + j] == ctx->PT[j * d + i], m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sterminal_p: P_T must be symmetric, got P_T[%" PetscInt_FMT "][%" PetscInt_FMT "] = %.6g != P_T[%" PetscInt_FMT "][%" PetscInt_FMT "] = %.6g", pre, i, j, (double)ctx->PT[i * d + j], j, i, (double)ctx->PT[j * d + i]);
   }
+  if (d == 2 && ctx->has_terminal) PetscCheck(ctx->PT[0] * ctx->PT[3] - ctx->PT[1] * ctx->PT[2] >= 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sterminal_p: P_T must be positive semidefinite, got determinant %.6g", pre, (double)(ctx->PT[0] * ctx->PT[3] - ctx->PT[1] * ctx->PT[2]));
   if (d == 2) PetscCheck(ctx->Q[0] * ctx->Q[3] - ctx->Q[1] * ctx->Q[2] >= -1e-12 * qmax * qmax, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sq must be positive semidefinite, got determinant %g", pre, (double)(ctx->Q[0] * ctx->Q[3] - ctx->Q[1] * ctx->Q[2]));
   PetscCheck(ctx->L > 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sbox must be > 0, got %g", pre, (double)ctx->L);
   PetscCheck(ctx->umax > 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sumax must be > 0, got %g", pre, (double)ctx->umax);
