@@ -8,6 +8,8 @@
 
 /* Each runs between PetscInitialize and PetscFinalize; argc/argv have the subcommand removed. */
 PetscErrorCode StkCommandSolve(void);
+/* The summary lines of a finite horizon / the density in time (cli/cmd_solve_horizon.c). */
+PetscErrorCode StkSolveHorizonSummary(struct _p_StkSolver *solver);
 PetscErrorCode StkCommandConverge(void);
 PetscErrorCode StkCommandFit(void);
 PetscErrorCode StkCommandSimulate(void);

@@ -1304,3 +1304,249 @@ PetscErrorCode StkH5CheckFinite(StkH5 file, const char group[], const char name[
   PetscCheck(!bad, file->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: dataset '%s/%s' contains %" PetscInt_FMT " non-finite value(s) (NaN or Inf) among %" PetscInt_FMT, file->path, group, name, bad, total);
   PetscFunctionReturn(0);
 }
+
+/* ------------------------------------------------------------------------------------ */
+/* Time series: a leading time dimension (added for finite horizons; the functions above  */
+/* are unchanged)                                                                       */
+
+/* The file shape (nt, n0, ..., [ncomp]) and this rank's block of one time step. */
+static PetscErrorCode SeriesSpace(StkGrid grid, PetscInt nt, PetscInt ncomp, const PetscInt xs[3], const PetscInt xm[3], int *rank, hsize_t shape[], hsize_t start[], hsize_t count[])
+{
+  int r = 0;
+
+  PetscFunctionBeginUser;
+  PetscCall(FieldSpace(grid, ncomp, xs, xm, &r, shape + 1, start + 1, count + 1));
+  shape[0] = (hsize_t)nt;
+  start[0] = 0;
+  count[0] = 1;
+  *rank    = r + 1;
+  PetscFunctionReturn(0);
+}
+
+/* Time scale at dimension 0, the coordinates after it, the trailing scale last. */
+static PetscErrorCode AttachSeriesScales(StkH5 file, hid_t gid, hid_t ds, const char group[], const char time_dim[], StkGrid grid, PetscInt ncomp, const char trailing[])
+{
+  PetscInt  dim;
+  hid_t     scale;
+  PetscBool exists = PETSC_FALSE;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkGridGetDimension(grid, &dim));
+  PetscCall(Exists(file, gid, time_dim, &exists));
+  PetscCheck(exists, file->comm, PETSC_ERR_ORDER, "%s: group '%s' has no time scale '%s': write it (StkH5WriteArray) before StkH5WriteFieldSeries()", file->path, group, time_dim);
+  H5Call(file, scale = H5Dopen2(gid, time_dim, H5P_DEFAULT));
+  H5Call(file, H5DSattach_scale(ds, scale, 0));
+  H5Call(file, H5Dclose(scale));
+  for (PetscInt k = 0; k < dim; k++) {
+    const char *name;
+
+    PetscCall(StkGridGetName(grid, k, &name));
+    PetscCall(Exists(file, gid, name, &exists));
+    PetscCheck(exists, file->comm, PETSC_ERR_ORDER, "%s: group '%s' has no coordinate '%s': call StkH5WriteGrid() before StkH5WriteFieldSeries()", file->path, group, name);
+    H5Call(file, scale = H5Dopen2(gid, name, H5P_DEFAULT));
+    H5Call(file, H5DSattach_scale(ds, scale, (unsigned)(k + 1)));
+    H5Call(file, H5Dclose(scale));
+  }
+  if (ncomp > 1) {
+    PetscCall(TrailingScale(file, gid, trailing ? trailing : "component", ncomp, &scale));
+    H5Call(file, H5DSattach_scale(ds, scale, (unsigned)(dim + 1)));
+    H5Call(file, H5Dclose(scale));
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Writes (or reads) this rank's block of time `step` of dataset ds (collective). */
+static PetscErrorCode TransferStep(StkH5 file, hid_t ds, StkGrid grid, DM dm, PetscInt nt, PetscInt step, PetscInt ncomp, PetscBool write, Vec global)
+{
+  PetscInt     dim, xs[3], xm[3];
+  hsize_t      shape[STK_MAX_DIM + 2], start[STK_MAX_DIM + 2], count[STK_MAX_DIM + 2];
+  int          rank;
+  hid_t        space, mem, dxpl;
+  PetscScalar *a;
+  double      *buf;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkGridGetDimension(grid, &dim));
+  PetscCall(OwnedBox(dm, dim, xs, xm));
+  PetscCall(SeriesSpace(grid, nt, ncomp, xs, xm, &rank, shape, start, count));
+  start[0] = (hsize_t)step;
+  PetscCall(PetscMalloc1(xm[0] * xm[1] * xm[2] * ncomp + 1, &buf));
+  PetscCall(VecGetArray(global, &a));
+  if (write) Transpose(xm, ncomp, PETSC_TRUE, a, buf);
+  H5Call(file, space = H5Dget_space(ds));
+  PetscCall(SelectOwned(file, space, rank, start, count, &mem));
+  PetscCall(CollectiveTransfer(file, &dxpl));
+  if (write) H5Call(file, H5Dwrite(ds, H5T_NATIVE_DOUBLE, mem, space, dxpl, buf));
+  else H5Call(file, H5Dread(ds, H5T_NATIVE_DOUBLE, mem, space, dxpl, buf));
+  H5Call(file, H5Pclose(dxpl));
+  H5Call(file, H5Sclose(mem));
+  H5Call(file, H5Sclose(space));
+  if (!write) Transpose(xm, ncomp, PETSC_FALSE, a, buf);
+  PetscCall(VecRestoreArray(global, &a));
+  PetscCall(PetscFree(buf));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkH5WriteFieldSeries(StkH5 file, const char group[], const char name[], const char time_dim[], StkGrid grid, PetscInt nt, const Vec fields[], PetscInt ncomp, const char trailing[], const char units[], const char description[])
+{
+  PetscInt  xs[3] = {0, 0, 0}, xm[3] = {0, 0, 0};
+  hsize_t   shape[STK_MAX_DIM + 2], start[STK_MAX_DIM + 2], count[STK_MAX_DIM + 2];
+  int       rank;
+  hid_t     gid, space, ds;
+  PetscBool exists = PETSC_FALSE;
+
+  PetscFunctionBeginUser;
+  PetscCheck(ncomp >= 1 && nt >= 1, file->comm, PETSC_ERR_ARG_OUTOFRANGE, "writing '%s' to '%s': needs >= 1 time and >= 1 component, got %" PetscInt_FMT " and %" PetscInt_FMT, name, file->path, nt, ncomp);
+  PetscCall(SeriesSpace(grid, nt, ncomp, xs, xm, &rank, shape, start, count));
+  PetscCall(GroupOpen(file, group, PETSC_TRUE, &gid));
+  PetscCall(Exists(file, gid, name, &exists));
+  PetscCheck(!exists, file->comm, PETSC_ERR_ARG_WRONGSTATE, "%s: dataset '%s/%s' written twice", file->path, group, name);
+  H5Call(file, space = H5Screate_simple(rank, shape, NULL));
+  H5Call(file, ds = H5Dcreate2(gid, name, H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  H5Call(file, H5Sclose(space));
+  for (PetscInt j = 0; j < nt; j++) {
+    DM dm;
+    PetscCall(FieldDM(file, grid, fields[j], ncomp, &dm));
+    PetscCall(TransferStep(file, ds, grid, dm, nt, j, ncomp, PETSC_TRUE, fields[j]));
+    PetscCall(DMDestroy(&dm));
+  }
+  PetscCall(AttachSeriesScales(file, gid, ds, group, time_dim, grid, ncomp, trailing));
+  PetscCall(PutVariableAttributes(file, ds, units, description));
+  H5Call(file, H5Dclose(ds));
+  H5Call(file, H5Gclose(gid));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkH5ReadFieldStep(StkH5 file, const char group[], const char name[], StkGrid grid, PetscInt ncomp, PetscInt step, PetscInt *nt, Vec *global)
+{
+  PetscInt  xs[3] = {0, 0, 0}, xm[3] = {0, 0, 0}, n;
+  hsize_t   shape[STK_MAX_DIM + 2], start[STK_MAX_DIM + 2], count[STK_MAX_DIM + 2], dims[H5S_MAX_RANK];
+  int       rank = 0;
+  hid_t     gid, ds, space;
+  PetscBool exists = PETSC_FALSE;
+  DM        dm;
+
+  PetscFunctionBeginUser;
+  PetscCall(GroupOpen(file, group, PETSC_FALSE, &gid));
+  PetscCall(Exists(file, gid, name, &exists));
+  PetscCheck(exists, file->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: no dataset '%s/%s' (expected a time series)", file->path, group, name);
+  H5Call(file, ds = H5Dopen2(gid, name, H5P_DEFAULT));
+  H5Call(file, space = H5Dget_space(ds));
+  H5Call(file, rank = H5Sget_simple_extent_ndims(space));
+  PetscCheck(rank >= 1 && rank <= H5S_MAX_RANK, file->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: dataset '%s/%s' has no time dimension", file->path, group, name);
+  H5Call(file, H5Sget_simple_extent_dims(space, dims, NULL));
+  H5Call(file, H5Sclose(space));
+  n = (PetscInt)dims[0];
+  PetscCall(SeriesSpace(grid, n, ncomp, xs, xm, &rank, shape, start, count));
+  H5Call(file, H5Dclose(ds));
+  PetscCall(OpenField(file, gid, group, name, rank, shape, &ds)); /* checks the whole shape */
+  PetscCheck(step >= 0 && step < n, file->comm, PETSC_ERR_ARG_OUTOFRANGE, "%s: dataset '%s/%s' has %" PetscInt_FMT " times, asked for time index %" PetscInt_FMT, file->path, group, name, n, step);
+  PetscCall(StkGridCreateComponentDM(grid, ncomp, &dm));
+  PetscCall(DMCreateGlobalVector(dm, global));
+  PetscCall(PetscObjectSetName((PetscObject)*global, name));
+  PetscCall(TransferStep(file, ds, grid, dm, n, step, ncomp, PETSC_FALSE, *global));
+  PetscCall(DMDestroy(&dm));
+  H5Call(file, H5Dclose(ds));
+  H5Call(file, H5Gclose(gid));
+  if (nt) *nt = n;
+  PetscFunctionReturn(0);
+}
+
+/* PATH with its .h5 (.hdf5, .hdf) extension replaced by _time.xmf, or _time.xmf appended. */
+static PetscErrorCode SeriesSidecarPath(const char path[], size_t len, char xmf[])
+{
+  char plain[PETSC_MAX_PATH_LEN];
+  size_t n;
+
+  PetscFunctionBeginUser;
+  PetscCall(SidecarPath(path, sizeof(plain), plain)); /* STEM.xmf */
+  PetscCall(PetscStrlen(plain, &n));
+  PetscCheck(n + 6 <= len, PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "file name too long: '%s'", path);
+  PetscCall(PetscSNPrintf(xmf, len, "%.*s_time.xmf", (int)(n - 4), plain));
+  PetscFunctionReturn(0);
+}
+
+/* <DataItem> selecting time `step` of BASE:/GROUP/NAME (shape "nt SHAPE") as SHAPE. */
+static void XmfStepItem(FILE *fp, PetscInt dim, PetscInt nt, PetscInt step, const char shape[], const char base[], const char group[], const char name[])
+{
+  char full[96];
+
+  snprintf(full, sizeof(full), "%d %s", (int)nt, shape);
+  fprintf(fp, "          <DataItem ItemType=\"HyperSlab\" Dimensions=\"%s\" Type=\"HyperSlab\">\n", shape);
+  fprintf(fp, "            <DataItem Dimensions=\"3 %d\" Format=\"XML\">%d", (int)dim + 1, (int)step);
+  for (PetscInt k = 0; k < dim; k++) fputs(" 0", fp);
+  fputs("  1", fp);
+  for (PetscInt k = 0; k < dim; k++) fputs(" 1", fp);
+  fprintf(fp, "  1 %s</DataItem>\n", shape);
+  XmfHDFItem(fp, "            ", full, base, group, name);
+  fputs("          </DataItem>\n", fp);
+}
+
+/* One uniform grid per time in a temporal collection (the geometry as in WriteXdmf). */
+static int WriteXdmfSeries(FILE *fp, const char base[], const char group[], StkGrid grid, PetscInt nt, const PetscReal times[], PetscInt nfields, const char *const fields[])
+{
+  PetscInt    dim, n[STK_MAX_DIM];
+  const char *name[STK_MAX_DIM];
+  char        shape[64] = "", len[32];
+
+  if (StkGridGetDimension(grid, &dim) || StkGridGetSizes(grid, n)) return -1;
+  for (PetscInt k = 0; k < dim; k++) {
+    if (StkGridGetName(grid, k, &name[k])) return -1;
+    snprintf(shape + strlen(shape), sizeof(shape) - strlen(shape), k ? " %d" : "%d", (int)n[k]);
+  }
+  fputs("<?xml version=\"1.0\" ?>\n<!DOCTYPE Xdmf SYSTEM \"Xdmf.dtd\" []>\n<Xdmf Version=\"3.0\">\n  <Domain>\n    <Grid Name=\"", fp);
+  XmlPuts(fp, group);
+  fputs("\" GridType=\"Collection\" CollectionType=\"Temporal\">\n", fp);
+  for (PetscInt j = 0; j < nt; j++) {
+    fprintf(fp, "      <Grid Name=\"t%d\" GridType=\"Uniform\">\n        <Time Value=\"%.17g\"/>\n", (int)j, (double)times[j]);
+    if (dim == 1) fprintf(fp, "        <Topology TopologyType=\"2DRectMesh\" Dimensions=\"1 %d\"/>\n", (int)n[0]);
+    else fprintf(fp, "        <Topology TopologyType=\"%dDRectMesh\" Dimensions=\"%s\"/>\n", (int)dim, shape);
+    fprintf(fp, "        <Geometry GeometryType=\"%s\">\n", dim == 3 ? "VXVYVZ" : "VXVY");
+    for (PetscInt k = dim - 1; k >= 0; k--) {
+      snprintf(len, sizeof(len), "%d", (int)n[k]);
+      XmfHDFItem(fp, "          ", len, base, group, name[k]);
+    }
+    if (dim == 1) fputs("          <DataItem Dimensions=\"1\" NumberType=\"Float\" Precision=\"8\" Format=\"XML\">0</DataItem>\n", fp);
+    fputs("        </Geometry>\n", fp);
+    for (PetscInt f = 0; f < nfields; f++) {
+      fputs("        <Attribute Name=\"", fp);
+      XmlPuts(fp, fields[f]);
+      fputs("\" Center=\"Node\" AttributeType=\"Scalar\">\n", fp);
+      XmfStepItem(fp, dim, nt, j, shape, base, group, fields[f]);
+      fputs("        </Attribute>\n", fp);
+    }
+    fputs("      </Grid>\n", fp);
+  }
+  fputs("    </Grid>\n  </Domain>\n</Xdmf>\n", fp);
+  return 0;
+}
+
+PetscErrorCode StkH5WriteXdmfSeries(MPI_Comm comm, const char path[], const char group[], StkGrid grid, PetscInt nt, const PetscReal times[], PetscInt nfields, const char *const fields[], size_t len, char out[])
+{
+  PetscMPIInt rank;
+  char        xmf[PETSC_MAX_PATH_LEN], tmp[PETSC_MAX_PATH_LEN + 32], reason[PETSC_MAX_PATH_LEN + 128] = "";
+  const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+
+  PetscFunctionBeginUser;
+  PetscCall(SeriesSidecarPath(path, sizeof(xmf), xmf));
+  if (out) PetscCall(PetscStrncpy(out, xmf, len));
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (rank == 0) {
+    FILE *fp;
+    snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", xmf, (long)getpid());
+    PetscCall(StkFileRegisterTemporary(tmp));
+    if (!(fp = fopen(tmp, "w"))) snprintf(reason, sizeof(reason), "cannot create '%s' (%s)", tmp, strerror(errno));
+    else {
+      int bad = WriteXdmfSeries(fp, base, group, grid, nt, times, nfields, fields);
+      bad     = fclose(fp) || bad;
+      if (bad || rename(tmp, xmf)) {
+        snprintf(reason, sizeof(reason), "cannot write XDMF time series '%s' (%s)", xmf, strerror(errno));
+        (void)unlink(tmp);
+      }
+    }
+    PetscCall(StkFileUnregisterTemporary(tmp));
+  }
+  PetscCallMPI(MPI_Bcast(reason, (PetscMPIInt)sizeof(reason), MPI_CHAR, 0, comm));
+  PetscCheck(!reason[0], comm, PETSC_ERR_FILE_WRITE, "%s: %s", path, reason);
+  PetscFunctionReturn(0);
+}

@@ -73,6 +73,20 @@ PETSC_EXTERN PetscErrorCode StkH5ReadField(StkH5 file, const char group[], const
 /* Errors (naming the file and GROUP/NAME, the dataset `v` was read from) unless every
  * entry of v is finite (collective). */
 PETSC_EXTERN PetscErrorCode StkH5CheckFinite(StkH5 file, const char group[], const char name[], Vec v);
+/* Time series (docs/hdf5.md, "Time series"): a field at nt times as one dataset of shape
+ * (nt, n0, ..., [ncomp]), time slowest, with the group's 1-D scale named `time_dim`
+ * (written before, e.g. StkH5WriteArray(file, group, "time", "time", ...)) attached to
+ * dimension 0, the coordinates (StkH5WriteGrid) and the trailing scale after it.
+ * fields[j] is the field at time j, laid out as for StkH5WriteField.  Collective. */
+PETSC_EXTERN PetscErrorCode StkH5WriteFieldSeries(StkH5 file, const char group[], const char name[], const char time_dim[], StkGrid grid, PetscInt nt, const Vec fields[], PetscInt ncomp, const char trailing[], const char units[], const char description[]);
+/* Reads time `step` of a series written by StkH5WriteFieldSeries into a new global vector
+ * on `grid` (as StkH5ReadField); *nt (may be NULL) gets the number of times. */
+PETSC_EXTERN PetscErrorCode StkH5ReadFieldStep(StkH5 file, const char group[], const char name[], StkGrid grid, PetscInt ncomp, PetscInt step, PetscInt *nt, Vec *global);
+/* After StkH5Commit: an XDMF temporal collection (PATH with .h5 replaced by _time.xmf)
+ * describing the scalar series `fields` of `group` at the nt `times`, one grid per time,
+ * so ParaView shows the time steps.  Rank 0 writes it (under a temporary name, renamed);
+ * collective.  `xmf` (may be NULL) receives its path. */
+PETSC_EXTERN PetscErrorCode StkH5WriteXdmfSeries(MPI_Comm comm, const char path[], const char group[], StkGrid grid, PetscInt nt, const PetscReal times[], PetscInt nfields, const char *const fields[], size_t len, char xmf[]);
 PETSC_EXTERN PetscErrorCode StkH5ReadAttributeReal(StkH5 file, const char group[], const char name[], PetscReal *value);
 PETSC_EXTERN PetscErrorCode StkH5ReadAttributeInt(StkH5 file, const char group[], const char name[], PetscInt *value);
 PETSC_EXTERN PetscErrorCode StkH5ReadAttributeString(StkH5 file, const char group[], const char name[], size_t len, char value[]);

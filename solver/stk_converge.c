@@ -258,6 +258,11 @@ static PetscErrorCode SolveLevel(MPI_Comm comm, const char prefix[], StkModel mo
   PetscCall(StkSolverSetModel(solver, model));
   PetscCall(StkSolverSetGrid(solver, grid));
   PetscCall(StkSolverSetFromOptions(solver));
+  {
+    PetscReal T;
+    PetscCall(StkSolverGetHorizon(solver, &T, NULL)); /* the exact solutions and the estimate are stationary */
+    PetscCheck(T == 0, comm, PETSC_ERR_USER_INPUT, "-%shjb_horizon %.6g: the convergence study is for the infinite horizon (the finite horizon's orders: tests/test_horizon.c)", prefix ? prefix : "", (double)T);
+  }
   PetscCall(StkSolverSolve(solver));
   PetscCall(StkSolverGetStats(solver, &st));
   PetscCheck(st.converged, comm, PETSC_ERR_NOT_CONVERGED, "converge: the solve on %" PetscInt_FMT " nodes did not converge (residual %g); raise -%shjb_max_it", n[0], (double)st.residual, prefix ? prefix : "");

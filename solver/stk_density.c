@@ -200,6 +200,7 @@ PetscErrorCode StkSolverComputeDensity(StkSolver S)
   if (S->estimate) PetscCall(EstimateDensities(S));
   PetscCall(PetscLogEventEnd(STK_EVENT_Density, 0, 0, 0, 0));
   PetscCall(PetscLogStagePop());
+  if (StkSolverHasTimeSeries(S)) PetscCall(StkSolverEvolveDensity(S)); /* the density in time */
   PetscFunctionReturn(0);
 }
 

@@ -138,6 +138,7 @@ PetscErrorCode StkSolverSetFromOptions(StkSolver S)
   PetscCall(PetscOptionsReal("-target_error", "Refine the grid (doubling the cells per direction) until the estimated max error of V, relative to max |V|, is below this (0: off)", "", S->target_error, &S->target_error, NULL));
   PetscCall(PetscOptionsInt("-target_max_nodes", "Node budget of -hjb_target_error: no refinement beyond it", "", S->target_max_nodes, &S->target_max_nodes, NULL));
   PetscCall(PetscOptionsBool("-bench", "After the solve, time one MatMult and one linear solve (GMRES + BoomerAMG from zero to 1e-8; -hjb_bench_ksp_*, -hjb_bench_pc_*) with the final matrix, the solve's stages and the peak memory (for benchmarks/)", "", S->bench, &S->bench, NULL));
+  PetscCall(StkSolverHorizonOptions(S, PetscOptionsObject));
   PetscOptionsEnd();
   if (S->bench) PetscCall(PetscLogDefaultBegin()); /* the stage times of the bench line */
   PetscCheck(S->rtol > 0 && S->rtol < 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%srtol must lie in (0, 1), got %g", pre, (double)S->rtol);
@@ -150,6 +151,7 @@ PetscErrorCode StkSolverSetFromOptions(StkSolver S)
   PetscCheck(S->target_error >= 0 && S->target_error < 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%starget_error: %g is out of range: must be a relative error in (0, 1) (0: off)", pre, (double)S->target_error);
   PetscCheck(S->target_max_nodes >= 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%starget_max_nodes: %" PetscInt_FMT " is out of range: must be >= 1", pre, S->target_max_nodes);
   PetscCheck(S->target_error == 0 || S->estimate, S->comm, PETSC_ERR_ARG_INCOMP, "-%starget_error needs the error estimate: drop -%serror_estimate 0", pre, pre);
+  PetscCall(StkSolverKFESetFromOptions(S));
   PetscCall(StkSolverConfigureKSP(S, NULL, NULL));
   PetscFunctionReturn(0);
 }
@@ -479,7 +481,8 @@ PetscErrorCode StkSolverSolveOnGrid(StkSolver S)
 PetscErrorCode StkSolverSolve(StkSolver S)
 {
   PetscFunctionBeginUser;
-  if (S->target_error > 0 && S->level == 0) PetscCall(StkSolverSolveToTarget(S));
+  if (S->horizon.T > 0) PetscCall(StkSolverSolveHorizon(S));
+  else if (S->target_error > 0 && S->level == 0) PetscCall(StkSolverSolveToTarget(S));
   else PetscCall(StkSolverSolveOnGrid(S));
   if (S->bench) PetscCall(StkSolverBenchmark(S));
   PetscFunctionReturn(0);
@@ -519,6 +522,7 @@ PetscErrorCode StkSolverDestroy(StkSolver *solver)
   PetscCall(StkGridDestroy(&S->own_grid));
   PetscCall(DMDestroy(&S->da_u));
   PetscCall(DMDestroy(&S->da_b));
+  PetscCall(StkSolverHorizonDestroy(S));
   PetscCall(PetscFree(S->prefix));
   PetscCall(PetscFree(*solver));
   PetscFunctionReturn(0);

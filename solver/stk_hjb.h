@@ -66,6 +66,29 @@ typedef struct {
   StkEstimatedQuantity mean[STK_MAX_DIM], std[STK_MAX_DIM]; /* of the stationary density, per state (NaN until the density is computed, or without one) */
 } StkErrorEstimate;
 
+/* A finite-horizon solve (-hjb_horizon T > 0) and the forward (Kolmogorov) equation in
+ * time (docs/model.md#finite-horizon). */
+typedef struct {
+  PetscReal horizon;             /* T (0: infinite horizon) */
+  PetscInt  time_steps;          /* K backward steps of dt = T / K */
+  PetscInt  stored;              /* times kept and written (every -hjb_store_every-th step, t = 0 and T included) */
+  PetscInt  howard_iterations;   /* summed over the steps */
+  PetscInt  ksp_iterations;      /* of policy evaluation, summed over the steps */
+  PetscInt  max_step_iterations; /* the most Howard iterations one step took */
+  PetscInt  steps_not_converged; /* steps that reached -hjb_max_it */
+  PetscReal max_residual;        /* the largest relative HJB residual of a step at its end */
+  PetscReal solve_time;          /* seconds */
+  /* The forward equation in time (after StkSolverComputeDensity). */
+  PetscBool kfe_done;
+  PetscReal kfe_horizon;       /* its time span: T, or -kfe_horizon with an infinite horizon */
+  PetscInt  kfe_steps;         /* its implicit steps */
+  PetscInt  kfe_ksp_iterations;
+  PetscReal mass_error;        /* max over the steps of |sum p - 1| (p: node probabilities) */
+  PetscReal mass_correction;   /* max over the steps of the relative rescaling restoring the mass after the linear solve */
+  PetscReal probability_min;   /* min over the steps and nodes of p (>= 0: positivity) */
+  PetscReal kfe_time;          /* seconds */
+} StkHorizonStats;
+
 PETSC_EXTERN PetscErrorCode StkSolverCreate(MPI_Comm comm, StkSolver *solver);
 PETSC_EXTERN PetscErrorCode StkSolverSetModel(StkSolver solver, StkModel model);
 PETSC_EXTERN PetscErrorCode StkSolverSetGrid(StkSolver solver, StkGrid grid);
@@ -80,7 +103,9 @@ PETSC_EXTERN PetscErrorCode StkSolverAppendOptionsPrefix(StkSolver solver, const
 PETSC_EXTERN PetscErrorCode StkSolverGetOptionsPrefix(StkSolver solver, const char *prefix[]);
 /* -hjb_rtol, -hjb_max_it, -hjb_greedy closed_form|exact, -hjb_central, -hjb_monitor,
  * -hjb_sequence K, -hjb_linear_forcing eta, -hjb_error_estimate, -hjb_target_error E,
- * -hjb_target_max_nodes N, -hjb_bench, -hjb_ksp_*, -hjb_pc_* */
+ * -hjb_target_max_nodes N, -hjb_bench, -hjb_ksp_*, -hjb_pc_*; the finite horizon
+ * -hjb_horizon T, -hjb_time_steps K, -hjb_store_every m and the forward equation in time
+ * -kfe_horizon, -kfe_time_steps, -kfe_initial_mean, -kfe_initial_sd, -kfe_ksp_*, -kfe_pc_* */
 PETSC_EXTERN PetscErrorCode StkSolverSetFromOptions(StkSolver solver);
 /* A grid configured by the model (names, box, stretching, then -grid_ options) and a
  * solver on it, set from options: the usual start of a solve.  The grid is not set up
@@ -120,6 +145,24 @@ PETSC_EXTERN PetscErrorCode StkSolverGetPolicy(StkSolver solver, Vec *u);
 PETSC_EXTERN PetscErrorCode StkSolverGetDrift(StkSolver solver, Vec *b);
 PETSC_EXTERN PetscErrorCode StkSolverGetDensity(StkSolver solver, Vec *g);
 PETSC_EXTERN PetscErrorCode StkSolverSetInitialGuess(StkSolver solver, Vec V, Vec u);
+
+/* Finite horizon (docs/model.md#finite-horizon): T > 0 and K >= 1 backward implicit Euler
+ * steps (the options -hjb_horizon T -hjb_time_steps K); T = 0 restores the infinite
+ * horizon.  Before StkSolverSolve.  V(T, x) is the model's terminal cost
+ * (StkModelTerminalCost); after the solve, StkSolverGetValue/GetPolicy give t = 0. */
+PETSC_EXTERN PetscErrorCode StkSolverSetHorizon(StkSolver solver, PetscReal T, PetscInt K);
+PETSC_EXTERN PetscErrorCode StkSolverGetHorizon(StkSolver solver, PetscReal *T, PetscInt *K);
+PETSC_EXTERN PetscErrorCode StkSolverGetHorizonStats(StkSolver solver, StkHorizonStats *stats);
+/* The forward equation in time: the closed loop's node probabilities p from the initial
+ * density (-kfe_initial_mean, -kfe_initial_sd) by implicit steps (I - dt L(u^n)^T) p^{n+1} = p^n,
+ * under the finite horizon's policies u^n, or with an infinite horizon under the
+ * stationary policy over -kfe_horizon in -kfe_time_steps steps.  Called by
+ * StkSolverComputeDensity when either horizon is set; collective. */
+PETSC_EXTERN PetscErrorCode StkSolverEvolveDensity(StkSolver solver);
+/* The stored times t_j (every -hjb_store_every-th step, increasing from 0) and the fields
+ * there (borrowed; value and policy NULL without a finite horizon, density NULL before
+ * StkSolverEvolveDensity); nt = 0 without a time series.  Any output may be NULL. */
+PETSC_EXTERN PetscErrorCode StkSolverGetTimeSeries(StkSolver solver, PetscInt *nt, const PetscReal **times, const Vec **V, const Vec **u, const Vec **density);
 
 /* The discrete operator for a given policy: A = rho I - L(u) (an M-matrix) and the
  * right side (running cost, Dirichlet data), such that A V = rhs is policy evaluation. */

@@ -47,7 +47,7 @@ static PetscErrorCode WriteStatistics(StkSolver S, StkH5 file, const char group[
 
 /* The units of the density, per unit of state volume: 1/(units of s * units of z).
  * A state in "1/X" contributes X to the numerator, any other non-"1" unit U 1/U. */
-static PetscErrorCode DensityUnits(StkModel model, size_t len, char units[])
+PetscErrorCode StkSolverDensityUnits(StkModel model, size_t len, char units[])
 {
   char num[64] = "", den[64] = "";
 
@@ -112,7 +112,7 @@ static PetscErrorCode WriteFields(StkSolver S, StkH5 file, const char group[])
   PetscFunctionBeginUser;
   PetscCall(StkSolverGetDrift(S, &drift));
   PetscCall(StkSolverGetDensity(S, &density));
-  PetscCall(DensityUnits(S->model, sizeof(density_units), density_units));
+  PetscCall(StkSolverDensityUnits(S->model, sizeof(density_units), density_units));
   PetscCall(DriftUnits(S->model, sizeof(drift_units), drift_units, drift_components));
   PetscCall(StkH5WriteGrid(file, group, S->grid));
   PetscCall(WriteCoordinateAttributes(S, file, group, drift_components));
@@ -123,6 +123,7 @@ static PetscErrorCode WriteFields(StkSolver S, StkH5 file, const char group[])
   PetscCall(StkModelWriteAttributes(S->model, file, group));
   PetscCall(WriteStatistics(S, file, group));
   PetscCall(StkSolverWriteEstimate(S, file, group));
+  if (StkSolverHasTimeSeries(S)) PetscCall(StkSolverWriteTimeSeries(S, file));
   PetscFunctionReturn(0);
 }
 
@@ -144,6 +145,7 @@ PetscErrorCode StkSolverWrite(StkSolver S, const char path[])
   /* On failure this removes the temporary file: no half file is left behind. */
   PetscCall(StkH5Destroy(&file));
   PetscCall(ierr);
+  if (StkSolverHasTimeSeries(S)) PetscCall(StkSolverWriteTimeSeriesSidecar(S, path));
   PetscCall(PetscLogEventEnd(STK_EVENT_Write, 0, 0, 0, 0));
   PetscCall(PetscLogStagePop());
   PetscFunctionReturn(0);

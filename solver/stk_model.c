@@ -379,6 +379,21 @@ PetscErrorCode StkModelHasExactSolution(StkModel m, PetscBool *has)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StkModelHasTerminalCost(StkModel m, PetscBool *has)
+{
+  PetscFunctionBeginUser;
+  *has = m->ops.terminal ? PETSC_TRUE : PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkModelTerminalCost(StkModel m, const PetscReal x[], PetscReal *g)
+{
+  PetscFunctionBeginUser;
+  *g = 0;
+  if (m->ops.terminal) PetscCall(m->ops.terminal(m, x, g));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StkModelExactValue(StkModel m, const PetscReal x[], PetscReal *V)
 {
   PetscFunctionBeginUser;

@@ -86,6 +86,11 @@ PETSC_EXTERN PetscErrorCode StkModelExactValue(StkModel model, const PetscReal x
  * not unique (bang-bang at x = 0) the symmetric choice. */
 PETSC_EXTERN PetscErrorCode StkModelHasExactPolicy(StkModel model, PetscBool *has);
 PETSC_EXTERN PetscErrorCode StkModelExactPolicy(StkModel model, const PetscReal x[], PetscReal u[]);
+/* The terminal cost g(x) of a finite horizon (-hjb_horizon T: V(T, x) = g(x)); 0 for a
+ * model without one (HasTerminalCost then says PETSC_FALSE).  Built in: lq with
+ * -lq_terminal_p (x'P_T x).  Not collective. */
+PETSC_EXTERN PetscErrorCode StkModelHasTerminalCost(StkModel model, PetscBool *has);
+PETSC_EXTERN PetscErrorCode StkModelTerminalCost(StkModel model, const PetscReal x[], PetscReal *g);
 /* Every parameter as an attribute (with units) of `group`. */
 PETSC_EXTERN PetscErrorCode StkModelWriteAttributes(StkModel model, StkH5 file, const char group[]);
 /* The model StkModelWriteAttributes wrote to `group`: its type (attribute "model"),

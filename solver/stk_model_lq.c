@@ -6,7 +6,11 @@
  * V = x'Px + c into rho V = min_u {l + (Ax + Bu)'grad V} + 1/2 tr(Sigma Sigma' Hess V)
  * gives u* = -R^-1 B'P x and, matching the quadratic and constant terms,
  *   (A - rho/2 I)'P + P(A - rho/2 I) - P B R^-1 B'P + Q = 0,   c = tr(Sigma'P Sigma)/rho.
- * The box boundary carries the exact V as Dirichlet data. */
+ * The box boundary carries the exact V as Dirichlet data.
+ *
+ * With -lq_terminal_p P_T the model has the terminal cost g(x) = x'P_T x of a finite
+ * horizon (-hjb_horizon T); the finite-horizon value is then x'P(t)x + c(t) with the
+ * Riccati ODE of docs/model.md#finite-horizon (the Dirichlet data stay the stationary V). */
 #include "stk_modelimpl.h"
 #include "stk_riccati.h"
 
@@ -17,6 +21,8 @@ typedef struct {
   PetscReal P[LQ_NN], trace; /* Riccati solution and tr(Sigma'P Sigma) */
   PetscReal L, umax;         /* box half-width and control bound */
   PetscInt  its;             /* Newton-Kleinman iterations */
+  PetscReal PT[LQ_NN];       /* terminal cost x'P_T x (-lq_terminal_p) */
+  PetscBool has_terminal;
 } LQCtx;
 
 static PetscErrorCode LQDrift(StkModel m, const PetscReal x[], const PetscReal u[], PetscReal b[])
@@ -75,6 +81,14 @@ static PetscErrorCode LQExact(StkModel m, const PetscReal x[], PetscReal *V)
   return 0;
 }
 
+static PetscErrorCode LQTerminal(StkModel m, const PetscReal x[], PetscReal *g)
+{
+  const LQCtx *ctx = (LQCtx *)m->data;
+
+  *g = LQQuadratic(m->dim, ctx->PT, x);
+  return 0;
+}
+
 /* u* = -R^-1 B'P x (V = x'Px + c, so grad V = 2 P x), clipped to the control bound. */
 static PetscErrorCode LQExactPolicy(StkModel m, const PetscReal x[], PetscReal u[])
 {
@@ -91,7 +105,7 @@ static PetscErrorCode LQExactPolicy(StkModel m, const PetscReal x[], PetscReal u
 
 /* Reads `name` as exactly `count` values into `value` (unchanged if the option is absent).
  * -help shows only the first entry of an array, so the help string lists them all. */
-static PetscErrorCode LQOptionsArray(PetscOptionItems *PetscOptionsObject, const char name[], const char what[], PetscInt count, const char shape[], PetscReal value[])
+static PetscErrorCode LQOptionsArray(PetscOptionItems *PetscOptionsObject, const char name[], const char what[], PetscInt count, const char shape[], PetscReal value[], PetscBool *given)
 {
   PetscReal buf[LQ_NN + 1] = {0}; /* one spare slot: PETSc silently drops values beyond nmax */
   PetscInt  n = LQ_NN + 1;
@@ -108,6 +122,7 @@ static PetscErrorCode LQOptionsArray(PetscOptionItems *PetscOptionsObject, const
   PetscCall(PetscStrlcat(help, ")", sizeof(help)));
   PetscCall(PetscArraycpy(buf, value, count));
   PetscCall(PetscOptionsRealArray(name, help, "StkModelSetFromOptions", buf, &n, &set));
+  if (given) *given = set;
   if (!set) PetscFunctionReturn(0);
   PetscCheck(n == count, PetscOptionsObject->comm, PETSC_ERR_USER_INPUT, "-%s%s needs %" PetscInt_FMT " values (%s), got %" PetscInt_FMT "%s", PetscOptionsObject->prefix ? PetscOptionsObject->prefix : "", name + 1, count, shape, n, n > LQ_NN ? " or more" : "");
   PetscCall(PetscArraycpy(value, buf, count));
@@ -131,6 +146,11 @@ static PetscErrorCode LQCheck(StkModel m)
     for (PetscInt j = 0; j < i; j++)
       PetscCheck(PetscAbsReal(ctx->Q[i * d + j] - ctx->Q[j * d + i]) <= 1e-12 * qmax, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sq must be symmetric, got Q[%" PetscInt_FMT "][%" PetscInt_FMT "] = %g != Q[%" PetscInt_FMT "][%" PetscInt_FMT "] = %g", pre, i, j, (double)ctx->Q[i * d + j], j, i, (double)ctx->Q[j * d + i]);
   }
+  for (PetscInt i = 0; ctx->has_terminal && i < d; i++) {
+    PetscCheck(ctx->PT[i * d + i] >= 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sterminal_p: diagonal entry %.6g is out of range: P_T must be positive semidefinite", pre, (double)ctx->PT[i * d + i]);
+    for (PetscInt j = 0; j < i; j++) PetscCheck(ctx->PT[i * d + j] == ctx->PT[j * d + i], m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sterminal_p: P_T must be symmetric, got P_T[%" PetscInt_FMT "][%" PetscInt_FMT "] = %.6g != P_T[%" PetscInt_FMT "][%" PetscInt_FMT "] = %.6g", pre, i, j, (double)ctx->PT[i * d + j], j, i, (double)ctx->PT[j * d + i]);
+  }
+  if (d == 2 && ctx->has_terminal) PetscCheck(ctx->PT[0] * ctx->PT[3] - ctx->PT[1] * ctx->PT[2] >= 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sterminal_p: P_T must be positive semidefinite, got determinant %.6g", pre, (double)(ctx->PT[0] * ctx->PT[3] - ctx->PT[1] * ctx->PT[2]));
   if (d == 2) PetscCheck(ctx->Q[0] * ctx->Q[3] - ctx->Q[1] * ctx->Q[2] >= -1e-12 * qmax * qmax, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sq must be positive semidefinite, got determinant %g", pre, (double)(ctx->Q[0] * ctx->Q[3] - ctx->Q[1] * ctx->Q[2]));
   PetscCheck(ctx->L > 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sbox must be > 0, got %g", pre, (double)ctx->L);
   PetscCheck(ctx->umax > 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sumax must be > 0, got %g", pre, (double)ctx->umax);
@@ -156,17 +176,21 @@ static PetscErrorCode LQSetFromOptions(StkModel m, PetscOptionItems *PetscOption
   const PetscInt d   = m->dim;
   const char    *dd  = d == 1 ? "1x1" : "row-major 2x2";
   const char    *diag = d == 1 ? "1 diagonal entry" : "2 diagonal entries";
+  PetscBool      terminal = PETSC_FALSE;
 
   PetscFunctionBeginUser;
   PetscOptionsHeadBegin(PetscOptionsObject, "LQ test model");
-  PetscCall(LQOptionsArray(PetscOptionsObject, "-a", d == 1 ? "Drift coefficient A (1/yr)" : "Drift matrix A, row-major (1/yr)", d * d, dd, ctx->A));
-  PetscCall(LQOptionsArray(PetscOptionsObject, "-b", "Control loadings B, diagonal (1/yr)", d, diag, ctx->B));
-  PetscCall(LQOptionsArray(PetscOptionsObject, "-q", d == 1 ? "State cost Q >= 0" : "State cost Q, symmetric PSD, row-major", d * d, dd, ctx->Q));
-  PetscCall(LQOptionsArray(PetscOptionsObject, "-r", "Control costs R > 0, diagonal", d, diag, ctx->R));
-  PetscCall(LQOptionsArray(PetscOptionsObject, "-sigma", "Volatilities Sigma >= 0, diagonal (1/sqrt(yr))", d, diag, ctx->Sigma));
+  PetscCall(LQOptionsArray(PetscOptionsObject, "-a", d == 1 ? "Drift coefficient A (1/yr)" : "Drift matrix A, row-major (1/yr)", d * d, dd, ctx->A, NULL));
+  PetscCall(LQOptionsArray(PetscOptionsObject, "-b", "Control loadings B, diagonal (1/yr)", d, diag, ctx->B, NULL));
+  PetscCall(LQOptionsArray(PetscOptionsObject, "-q", d == 1 ? "State cost Q >= 0" : "State cost Q, symmetric PSD, row-major", d * d, dd, ctx->Q, NULL));
+  PetscCall(LQOptionsArray(PetscOptionsObject, "-r", "Control costs R > 0, diagonal", d, diag, ctx->R, NULL));
+  PetscCall(LQOptionsArray(PetscOptionsObject, "-sigma", "Volatilities Sigma >= 0, diagonal (1/sqrt(yr))", d, diag, ctx->Sigma, NULL));
+  PetscCall(LQOptionsArray(PetscOptionsObject, "-terminal_p", d == 1 ? "Terminal cost x'P_T x of a finite horizon (-hjb_horizon), P_T >= 0 (default: no terminal cost)" : "Terminal cost x'P_T x of a finite horizon (-hjb_horizon), P_T symmetric PSD, row-major (default: no terminal cost)", d * d, dd, ctx->PT, &terminal));
   PetscCall(PetscOptionsReal("-box", "Half-width L of the box [-L, L]^d", "StkModelSetFromOptions", ctx->L, &ctx->L, NULL));
   PetscCall(PetscOptionsReal("-umax", "Control bound |u_c| <= umax (the formulation is unbounded; keep it generous)", "StkModelSetFromOptions", ctx->umax, &ctx->umax, NULL));
   PetscOptionsHeadEnd();
+  if (terminal) ctx->has_terminal = PETSC_TRUE;
+  m->ops.terminal = ctx->has_terminal ? LQTerminal : NULL;
   PetscCall(LQCheck(m));
   LQApplyBoxAndBounds(m);
   PetscFunctionReturn(0);
@@ -212,6 +236,7 @@ static PetscErrorCode LQView(StkModel m, PetscViewer viewer)
   PetscCall(LQViewMatrix(viewer, "Q", d, d, ctx->Q));
   PetscCall(LQViewMatrix(viewer, "R", 1, d, ctx->R));
   PetscCall(LQViewMatrix(viewer, "Sigma", 1, d, ctx->Sigma));
+  if (ctx->has_terminal) PetscCall(LQViewMatrix(viewer, "P_T", d, d, ctx->PT));
   if (m->setupcalled) {
     PetscCall(LQViewMatrix(viewer, "P", d, d, ctx->P));
     PetscCall(PetscViewerASCIIPrintf(viewer, "V(x) = x'Px + %.10g (tr(Sigma'P Sigma)/rho); Riccati: %" PetscInt_FMT " Newton-Kleinman steps, residual %.3g\n", (double)(ctx->trace / m->rho), ctx->its, (double)StkRiccatiResidual(d, ctx->A, ctx->B, ctx->Q, ctx->R, m->rho, ctx->P)));
@@ -266,6 +291,7 @@ static PetscErrorCode LQAttributes(StkModel m, StkH5 file, const char group[])
   PetscCall(StkModelWriteParams(file, group, 1, &trace));
   PetscCall(StkModelWriteParams(file, group, 2, bounds));
   PetscCall(StkH5WriteAttributeInt(file, group, "lq_riccati_iterations", ctx->its));
+  if (ctx->has_terminal) PetscCall(LQMatrixAttributes(file, group, "lq_terminal_p", d, d, ctx->PT, "1", PETSC_FALSE));
   PetscFunctionReturn(0);
 }
 
@@ -277,6 +303,9 @@ static PetscErrorCode LQLoad(StkModel m, StkH5 file, const char group[])
   PetscFunctionBeginUser;
   PetscCall(LQData(m, file, group, PETSC_TRUE));
   PetscCall(StkModelLoadParams(file, group, 2, bounds));
+  PetscCall(StkH5HasAttribute(file, group, m->dim == 1 ? "lq_terminal_p_0" : "lq_terminal_p_00", &ctx->has_terminal)); /* only files of a finite horizon with one */
+  if (ctx->has_terminal) PetscCall(LQMatrixAttributes(file, group, "lq_terminal_p", m->dim, m->dim, ctx->PT, "1", PETSC_TRUE));
+  m->ops.terminal = ctx->has_terminal ? LQTerminal : NULL;
   PetscFunctionReturn(0);
 }
 

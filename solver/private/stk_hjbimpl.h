@@ -31,6 +31,27 @@ typedef struct {
 
 #define STK_ESTIMATE_LEVELS 3
 
+/* Finite horizon (-hjb_horizon) and the forward equation in time (solver/stk_horizon.c). */
+typedef struct {
+  PetscReal       T;           /* -hjb_horizon (0: infinite horizon) */
+  PetscInt        K;           /* -hjb_time_steps */
+  PetscBool       K_set;
+  PetscInt        store_every; /* -hjb_store_every: V, u and the density written every m-th step */
+  PetscBool       store_set;
+  PetscReal       kfe_T;       /* -kfe_horizon: the density in time under the stationary policy */
+  PetscInt        kfe_K;       /* -kfe_time_steps */
+  PetscBool       kfe_K_set;
+  PetscReal       mean[STK_MAX_DIM], sd[STK_MAX_DIM]; /* -kfe_initial_mean, -kfe_initial_sd */
+  PetscInt        nmean, nsd;  /* entries given (0: the defaults) */
+  PetscInt        nstore;      /* stored times */
+  PetscReal      *times;       /* [nstore] */
+  Vec            *V, *u_store; /* V and u at the stored times (finite horizon) */
+  Vec            *u_all;       /* u at every step 0..K (finite horizon: the forward equation needs them) */
+  PetscInt        nall;        /* entries of u_all */
+  Vec            *density;     /* density at the stored times (after the forward equation) */
+  StkHorizonStats stats;
+} StkHorizon;
+
 struct _p_StkSolver {
   MPI_Comm       comm;
   char          *prefix; /* the user's options prefix (NULL: none); the solver's own is "hjb_" */
@@ -70,6 +91,7 @@ struct _p_StkSolver {
   StkSolver      coarse;           /* the next coarser grid's solver, kept for the estimate's densities (NULL: none) */
   PetscBool      keep_chain;       /* the chain was filled by the caller (target refinement) */
   PetscInt       stall_reset;      /* Howard iteration of the last switch of scheme or greedy (stall detection) */
+  StkHorizon     horizon;          /* -hjb_horizon, -kfe_horizon (solver/stk_horizon.c) */
 };
 
 PETSC_INTERN PetscErrorCode StkLayoutCreate(StkGrid grid, StkLayout *layout);
@@ -119,3 +141,20 @@ PETSC_INTERN PetscErrorCode StkSolverCanCoarsen(StkGrid grid, PetscBool *can);
 #define STK_SEQUENCE_MIN_NODES 9 /* no coarse grid with fewer nodes per direction */
 /* -hjb_bench: time MatMult with the final matrix, record peak memory. */
 PETSC_INTERN PetscErrorCode StkSolverBenchmark(StkSolver S);
+
+/* Finite horizon and the forward equation in time (solver/stk_horizon.c, docs/model.md#finite-horizon).
+ * The -hjb_horizon options, read inside the solver's own options block; the -kfe_ options
+ * (their own block) and the checks of both. */
+PETSC_INTERN PetscErrorCode StkSolverHorizonOptions(StkSolver S, PetscOptionItems *PetscOptionsObject);
+PETSC_INTERN PetscErrorCode StkSolverKFESetFromOptions(StkSolver S);
+/* Backward implicit Euler steps from the terminal cost, policy iteration in each step. */
+PETSC_INTERN PetscErrorCode StkSolverSolveHorizon(StkSolver S);
+/* Whether a time series is computed (-hjb_horizon or -kfe_horizon > 0). */
+PETSC_INTERN PetscBool StkSolverHasTimeSeries(StkSolver S);
+/* The group "time_series" of the solution file, and its XDMF temporal collection
+ * (after the file is committed). */
+PETSC_INTERN PetscErrorCode StkSolverWriteTimeSeries(StkSolver S, StkH5 file);
+PETSC_INTERN PetscErrorCode StkSolverWriteTimeSeriesSidecar(StkSolver S, const char path[]);
+PETSC_INTERN PetscErrorCode StkSolverHorizonDestroy(StkSolver S);
+/* The units of a density per unit of state volume (the solution file's "density"). */
+PETSC_INTERN PetscErrorCode StkSolverDensityUnits(StkModel model, size_t len, char units[]);
