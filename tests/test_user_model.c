@@ -157,8 +157,66 @@ static PetscErrorCode CreateEmptyControl(StkModel m) { return CreateBroken(m, 2)
 static PetscErrorCode CreateEmptyBox(StkModel m) { return CreateBroken(m, 3); }
 static PetscErrorCode CreateNoDirichlet(StkModel m) { return CreateBroken(m, 4); }
 
+/* Consumption-savings with a borrowing limit (state constraints at both ends), log
+ * utility and r = rho: consuming income plus interest, c = y + r a, is optimal and keeps
+ * wealth constant, so V(a) = -log(y + r a) / rho exactly, on the grid too (every node's
+ * upwind choice is the drift-zeroing control).  Without the constraint the end node
+ * would consume the most it may, its outward drift clamped. */
+static PetscErrorCode SavingsDrift(StkModel m, const PetscReal x[], const PetscReal u[], PetscReal b[])
+{
+  b[0] = 1 + 0.05 * x[0] - u[0];
+  return 0;
+}
+
+static PetscErrorCode SavingsDiffusion(StkModel m, const PetscReal x[], const PetscReal u[], PetscReal a[])
+{
+  a[0] = 0;
+  return 0;
+}
+
+static PetscErrorCode SavingsCost(StkModel m, const PetscReal x[], const PetscReal u[], PetscReal l[])
+{
+  l[0] = -PetscLogReal(u[0]);
+  return 0;
+}
+
+static PetscErrorCode SavingsGreedy(StkModel m, const PetscReal x[], PetscInt c, PetscReal p, PetscReal q, const PetscReal u[], PetscReal *uc)
+{
+  *uc = p < 0 ? PetscMin(-1 / p, 10) : 10; /* argmin of -log c - c p over (0, 10] */
+  return 0;
+}
+
+static PetscErrorCode SavingsExact(StkModel m, const PetscReal x[], PetscReal *V)
+{
+  *V = -PetscLogReal(1 + 0.05 * x[0]) / 0.05;
+  return 0;
+}
+
+static PetscErrorCode CreateSavings(StkModel m, PetscBool greedy)
+{
+  const PetscReal lo = -2, hi = 10;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkModelSetDimensionRange(m, 1, 1));
+  PetscCall(StkModelSetNumControls(m, 1));
+  PetscCall(StkModelSetControl(m, 0, 0, 0.01, 10));
+  PetscCall(StkModelSetDefaultBox(m, &lo, &hi));
+  PetscCall(StkModelSetDiscount(m, 0.05));
+  for (PetscInt side = 0; side < 2; side++) PetscCall(StkModelSetBoundaryType(m, 0, side, STK_BC_STATE_CONSTRAINT));
+  PetscCall(StkModelSetDriftFunction(m, SavingsDrift));
+  PetscCall(StkModelSetDiffusionFunction(m, SavingsDiffusion));
+  PetscCall(StkModelSetCostFunction(m, SavingsCost));
+  if (greedy) PetscCall(StkModelSetGreedyFunction(m, SavingsGreedy));
+  PetscCall(StkModelSetExactValueFunction(m, SavingsExact));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode CreateSavingsGreedy(StkModel m) { return CreateSavings(m, PETSC_TRUE); }
+static PetscErrorCode CreateSavingsNoGreedy(StkModel m) { return CreateSavings(m, PETSC_FALSE); }
+
 static int Register(void **state)
 {
+  if (StkModelRegister("savings", CreateSavingsGreedy) || StkModelRegister("savings_ng", CreateSavingsNoGreedy)) return 1;
   if (StkModelRegister("ulq", CreateULQGreedy) || StkModelRegister("ulq_ng", CreateULQNoGreedy)) return 1;
   if (StkModelRegister("b_nodrift", CreateNoDrift) || StkModelRegister("b_direction", CreateBadDirection) || StkModelRegister("b_control", CreateEmptyControl)) return 1;
   if (StkModelRegister("b_box", CreateEmptyBox) || StkModelRegister("b_dirichlet", CreateNoDirichlet)) return 1;
@@ -359,7 +417,50 @@ static void test_user_definition_errors(void **state)
   assert_petsc(PetscPopErrorHandler());
 }
 
+/* The borrowing limit: V = -log(y + r a) / rho at every node, the end nodes included,
+ * with the closed-form greedy and with the exact minimization over the admissible
+ * controls; c(a_min) = y + r a_min (drift zero, not outward). */
+static void test_state_constraint(void **state)
+{
+  const char *types[] = {"savings", "savings_ng"};
+
+  for (int t = 0; t < 2; t++) {
+    StkTestProblem     P;
+    Vec                V, u;
+    const PetscScalar *va, *ua;
+    const PetscReal   *x;
+    PetscInt           xs, xm, n[1];
+    PetscReal          err = 0, bind = 0;
+    DM                 da;
+
+    Solve(types[t], 65, "-hjb_rtol 1e-12", &P);
+    assert_petsc(StkSolverGetValue(P.solver, &V));
+    assert_petsc(StkSolverGetPolicy(P.solver, &u));
+    assert_petsc(StkGridGetDM(P.grid, &da));
+    assert_petsc(StkGridGetSizes(P.grid, n));
+    assert_petsc(StkGridGetCoordinates(P.grid, 0, &x));
+    assert_petsc(DMDAGetCorners(da, &xs, NULL, NULL, &xm, NULL, NULL));
+    assert_petsc(VecGetArrayRead(V, &va));
+    assert_petsc(VecGetArrayRead(u, &ua));
+    for (PetscInt i = xs; i < xs + xm; i++) {
+      PetscReal exact;
+      assert_petsc(SavingsExact(P.model, &x[i], &exact));
+      err = PetscMax(err, PetscAbsReal(va[i - xs] - exact) / PetscAbsReal(exact));
+      if (i == 0 || i == n[0] - 1) bind = PetscMax(bind, PetscAbsReal(ua[i - xs] - (1 + 0.05 * x[i])));
+    }
+    assert_petsc(VecRestoreArrayRead(V, &va));
+    assert_petsc(VecRestoreArrayRead(u, &ua));
+    assert_int_equal(MPI_Allreduce(MPI_IN_PLACE, &err, 1, MPIU_REAL, MPIU_MAX, PETSC_COMM_WORLD), 0);
+    assert_int_equal(MPI_Allreduce(MPI_IN_PLACE, &bind, 1, MPIU_REAL, MPIU_MAX, PETSC_COMM_WORLD), 0);
+    print_message("    %s: max relative error of V %.2e, |c - (y + r a)| at the ends %.2e\n", types[t], (double)err, (double)bind);
+    assert_true(err < 1e-8);
+    assert_true(bind < 1e-8);
+    assert_petsc(StkTestProblemDestroy(&P));
+  }
+}
+
 static const struct CMUnitTest tests[] = {
+  cmocka_unit_test(test_state_constraint),
   cmocka_unit_test(test_user_lq_equals_builtin),
   cmocka_unit_test(test_user_lq_order),
   cmocka_unit_test(test_user_no_greedy_recorded),
