@@ -8,6 +8,10 @@
 
 /* Each runs between PetscInitialize and PetscFinalize; argc/argv have the subcommand removed. */
 PetscErrorCode StkCommandSolve(void);
+/* stakehjb solve -regime_files ... (cmd_solve_regimes.c): whether -regime_files was given
+ * (reads -regime_files and -regime_rates, so -help lists them), and the regime solve. */
+PetscErrorCode StkSolveRegimesRequested(PetscBool *requested);
+PetscErrorCode StkCommandSolveRegimes(void);
 PetscErrorCode StkCommandConverge(void);
 PetscErrorCode StkCommandFit(void);
 PetscErrorCode StkCommandSimulate(void);

@@ -416,8 +416,8 @@ static PetscErrorCode EvaluatePolicies(StkRegimeSolver R)
   PetscCall(SolverPrefix(R, pre, sizeof(pre)));
   PetscCheck(reason > 0, R->comm, PETSC_ERR_NOT_CONVERGED, "Policy evaluation of the regime-switching system: the linear solve diverged (%s after %" PetscInt_FMT " iterations); try -%spc_type lu or -%sksp_monitor", KSPConvergedReasons[reason], its, pre, pre);
   /* the residual cannot be resolved below round-off in the largest row */
-  PetscCall(MatGetDiagonal(R->A, R->V_old));
-  PetscCall(VecNorm(R->V_old, NORM_INFINITY, &dmax));
+  PetscCall(MatGetDiagonal(R->A, R->rhs)); /* the right side is assembled afresh each time */
+  PetscCall(VecNorm(R->rhs, NORM_INFINITY, &dmax));
   R->residual_floor = 100 * PETSC_MACHINE_EPSILON * dmax / R->rho_min;
   PetscFunctionReturn(0);
 }
