@@ -158,9 +158,10 @@ PetscErrorCode StkCommandSolveRegimes(void)
   PetscCall(CreateModels(&o, pf, models, names));
   PetscCall(StkPrefixedFilesFinish(pf));
   for (PetscInt i = 0; i < o.nfiles; i++) name_ptrs[i] = names[i];
-  /* the grid follows the first regime's model and the (unprefixed) -grid_ options */
+  /* the grid follows the first regime's model on the union of the regimes' boxes, and the
+   * (unprefixed) -grid_ options */
   PetscCall(StkGridCreate(PETSC_COMM_WORLD, &grid));
-  PetscCall(StkModelConfigureGrid(models[0], grid));
+  PetscCall(StkRegimeConfigureGrid(o.nfiles, models, grid));
   PetscCall(StkRegimeSolverCreate(PETSC_COMM_WORLD, &solver));
   PetscCall(StkRegimeSolverSetModels(solver, o.nfiles, models, name_ptrs));
   if (o.rates_set) PetscCall(StkRegimeSolverSetRates(solver, o.rates));

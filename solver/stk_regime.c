@@ -110,6 +110,25 @@ PetscErrorCode StkRegimeSolverSetRates(StkRegimeSolver R, const PetscReal q[])
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StkRegimeConfigureGrid(PetscInt M, const StkModel models[], StkGrid grid)
+{
+  PetscInt  dim;
+  PetscReal lo[STK_MAX_DIM], hi[STK_MAX_DIM];
+
+  PetscFunctionBeginUser;
+  PetscCall(StkModelConfigureGrid(models[0], grid)); /* reads the -grid_ options */
+  PetscCall(StkModelGetDimension(models[0], &dim));
+  PetscCall(StkModelGetDefaultBox(models[0], lo, hi));
+  for (PetscInt i = 1; i < M; i++) {
+    PetscReal l[STK_MAX_DIM], h[STK_MAX_DIM];
+    PetscCall(StkModelSetUp(models[i]));
+    PetscCall(StkModelGetDefaultBox(models[i], l, h));
+    for (PetscInt k = 0; k < dim; k++) lo[k] = PetscMin(lo[k], l[k]), hi[k] = PetscMax(hi[k], h[k]);
+  }
+  PetscCall(StkGridSetBox(grid, lo, hi));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StkRegimeSolverSetGrid(StkRegimeSolver R, StkGrid grid)
 {
   PetscFunctionBeginUser;

@@ -38,6 +38,10 @@ PETSC_EXTERN PetscErrorCode StkRegimeSolverSetModels(StkRegimeSolver solver, Pet
 /* The intensities q_ij (1/yr): M x M row-major, the diagonal ignored, entries >= 0 and
  * finite.  Without a call: no switching (q = 0). */
 PETSC_EXTERN PetscErrorCode StkRegimeSolverSetRates(StkRegimeSolver solver, const PetscReal q[]);
+/* The shared grid of M models: as StkModelConfigureGrid of the first (sizes, names,
+ * stretching, then the -grid_ options) on the union of the models' boxes, so that every
+ * regime's state space is covered (the bear regime's outside yields centre higher). */
+PETSC_EXTERN PetscErrorCode StkRegimeConfigureGrid(PetscInt M, const StkModel models[], StkGrid grid);
 PETSC_EXTERN PetscErrorCode StkRegimeSolverSetGrid(StkRegimeSolver solver, StkGrid grid);
 /* The solver reads -rtol, -max_it, -greedy, -central, -exact_samples, -monitor,
  * -linear_rtol under USER + "hjb_" (as the scalar solver), and its KSP the -hjb_ksp_* and
