@@ -126,6 +126,7 @@ PetscErrorCode StkRegimeConfigureGrid(PetscInt M, const StkModel models[], StkGr
     for (PetscInt k = 0; k < dim; k++) lo[k] = PetscMin(lo[k], l[k]), hi[k] = PetscMax(hi[k], h[k]);
   }
   PetscCall(StkGridSetBox(grid, lo, hi));
+  PetscCall(StkGridSetFromOptions(grid)); /* again: the user's -grid_lo/-grid_hi win */
   PetscFunctionReturn(0);
 }
 
