@@ -113,7 +113,8 @@ static PetscErrorCode PrintSummary(StkRegimeSolver solver, const char path[])
   for (PetscInt i = 0; i < M; i++) {
     const char *name;
     PetscCall(StkRegimeSolverGetRegimeName(solver, i, &name));
-    PetscCall(PetscPrintf(PETSC_COMM_WORLD, "  regime %" PetscInt_FMT " %s: stationary probability %.4f\n", i, name, (double)pi[i]));
+    if (PetscIsNanReal(pi[i])) PetscCall(PetscPrintf(PETSC_COMM_WORLD, "  regime %" PetscInt_FMT " %s: no stationary probability (a Dirichlet boundary absorbs, or the rates do not connect every regime)\n", i, name));
+    else PetscCall(PetscPrintf(PETSC_COMM_WORLD, "  regime %" PetscInt_FMT " %s: stationary probability %.4f\n", i, name, (double)pi[i]));
   }
   PetscCall(PetscPrintf(PETSC_COMM_WORLD, "  solve %.3f s, joint stationary density %.3f s\n  wrote %s\n", (double)st.solve_time, (double)st.density_time, path));
   PetscFunctionReturn(0);

@@ -580,6 +580,27 @@ static PetscErrorCode ChainRegimeOfMostMass(StkRegimeSolver R, PetscInt *best)
   PetscFunctionReturn(0);
 }
 
+/* Whether every regime reaches every other through positive rates (then, and only then,
+ * the joint stationary density is unique). */
+static PetscBool ChainIsIrreducible(StkRegimeSolver R)
+{
+  const PetscInt M = R->M;
+
+  for (PetscInt s = 0; s < M; s++) {
+    PetscBool reach[64] = {PETSC_FALSE}, grew = PETSC_TRUE;
+    reach[s] = PETSC_TRUE;
+    while (grew) {
+      grew = PETSC_FALSE;
+      for (PetscInt i = 0; i < M; i++)
+        for (PetscInt j = 0; j < M; j++)
+          if (reach[i] && !reach[j] && R->q[i * M + j] > 0) reach[j] = grew = PETSC_TRUE;
+    }
+    for (PetscInt j = 0; j < M; j++)
+      if (!reach[j]) return PETSC_FALSE;
+  }
+  return PETSC_TRUE;
+}
+
 /* The node where the closed-loop drift of regime `reg` is smallest relative to the box. */
 static PetscErrorCode PinnedNode(StkRegimeSolver R, PetscInt reg, PetscInt *row)
 {
@@ -706,8 +727,11 @@ PetscErrorCode StkRegimeSolverComputeDensity(StkRegimeSolver R)
   }
   m = R->models[0];
   for (PetscInt k = 0; k < m->dim; k++) absorbing = (PetscBool)(absorbing || m->bc[k][0] == STK_BC_DIRICHLET || m->bc[k][1] == STK_BC_DIRICHLET);
-  if (absorbing) {
-    PetscCall(VecSet(R->density, NAN)); /* Dirichlet faces absorb the process */
+  /* Dirichlet faces absorb the process; a chain that is not irreducible (e.g. q = 0) has
+   * one stationary density per closed class of regimes, so none is "the" density */
+  if (absorbing || !ChainIsIrreducible(R)) {
+    if (!absorbing) PetscCall(PetscInfo(NULL, "the regime chain is not irreducible: no unique joint stationary density (NaN)\n"));
+    PetscCall(VecSet(R->density, NAN));
     for (PetscInt i = 0; i < R->M; i++) R->pi[i] = NAN;
   } else PetscCall(SolveJointForwardEquation(R));
   PetscCall(PetscTime(&t1));

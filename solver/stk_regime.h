@@ -52,7 +52,9 @@ PETSC_EXTERN PetscErrorCode StkRegimeSolverSetUp(StkRegimeSolver solver);
 PETSC_EXTERN PetscErrorCode StkRegimeSolverSolve(StkRegimeSolver solver);
 /* Joint stationary density g(x, i) of the closed loop with switching: G(u*)^T p = 0 with
  * G the generator (transport, diffusion and switching), sum over nodes and regimes of
- * p = 1, g = p / |cell|.  NaN where a Dirichlet face absorbs the process. */
+ * p = 1, g = p / |cell|.  NaN (and NaN regime probabilities) where a Dirichlet face absorbs
+ * the process, and when the chain is not irreducible (some regime cannot reach another,
+ * e.g. q = 0): the stationary density is then not unique. */
 PETSC_EXTERN PetscErrorCode StkRegimeSolverComputeDensity(StkRegimeSolver solver);
 /* The solution file (docs/hdf5.md#regime-switching-solutions).  Collective. */
 PETSC_EXTERN PetscErrorCode StkRegimeSolverWrite(StkRegimeSolver solver, const char path[]);

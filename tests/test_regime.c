@@ -186,6 +186,21 @@ static void test_density(void **state)
   assert_petsc(ProblemDestroy(&P));
 }
 
+/* Without a connected chain (regime 2 is never left nor entered) the joint density is not
+ * unique: NaN. */
+static void test_density_reducible(void **state)
+{
+  const PetscReal q[9] = {0, 0.7, 0, 1.2, 0, 0, 0, 0, 0};
+  Problem         P;
+  PetscReal       pi[3];
+
+  assert_petsc(ProblemCreate(PETSC_COMM_WORLD, "mms", 1, 3, 17, q, mms, &P));
+  assert_petsc(StkRegimeSolverSolve(P.solver));
+  assert_petsc(StkRegimeSolverGetRegimeProbabilities(P.solver, pi));
+  for (PetscInt i = 0; i < 3; i++) assert_true(PetscIsNanReal(pi[i]));
+  assert_petsc(ProblemDestroy(&P));
+}
+
 /* With q = 0 each regime is its own problem: the single-regime solver's V and u. */
 static void test_no_switching(void **state)
 {
@@ -283,7 +298,7 @@ static void test_ranks_agree(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-  cmocka_unit_test(test_coupled_riccati), cmocka_unit_test(test_m_matrix), cmocka_unit_test(test_density), cmocka_unit_test(test_no_switching),
+  cmocka_unit_test(test_coupled_riccati), cmocka_unit_test(test_m_matrix), cmocka_unit_test(test_density), cmocka_unit_test(test_density_reducible), cmocka_unit_test(test_no_switching),
   cmocka_unit_test(test_ranks_agree), cmocka_unit_test(test_lq_1d_m2), cmocka_unit_test(test_lq_1d_m3), cmocka_unit_test(test_lq_2d_m2), cmocka_unit_test(test_lq_2d_m3),
 };
 
