@@ -274,6 +274,9 @@ static PetscErrorCode CreateRegimeSolvers(StkRegimeSolver R)
     S->estimate      = PETSC_FALSE;
     PetscCall(StkSolverSetUp(S));
   }
+  /* every StkSolverSetUp sets the shared grid up again, which rebuilds its coordinate
+   * arrays: the layouts point to the final ones */
+  for (PetscInt i = 0; i < R->M; i++) PetscCall(StkLayoutCreate(R->grid, &R->S[i]->layout));
   PetscFunctionReturn(0);
 }
 
