@@ -19,6 +19,7 @@ typedef struct {
 static PetscErrorCode ReadRegimeOptions(RegimeOptions *o)
 {
   PetscFunctionBeginUser;
+  PetscCall(PetscMemzero(o, sizeof(*o))); /* -help shows the first rate: 0 */
   o->nfiles = STK_MAX_REGIMES + 1;
   o->nrates = STK_MAX_REGIMES * STK_MAX_REGIMES + 1;
   PetscOptionsBegin(PETSC_COMM_WORLD, NULL, "stakehjb solve", NULL);
