@@ -66,9 +66,14 @@ PetscErrorCode StkCommandSolve(void)
   StkGrid   grid;
   StkSolver solver;
   char      path[PETSC_MAX_PATH_LEN];
-  PetscBool view = PETSC_FALSE, allow_not_converged = PETSC_FALSE;
+  PetscBool view = PETSC_FALSE, allow_not_converged = PETSC_FALSE, regimes;
 
   PetscFunctionBeginUser;
+  PetscCall(StkSolveRegimesRequested(&regimes));
+  if (regimes) { /* -regime_files: a regime-switching system */
+    PetscCall(StkCommandSolveRegimes());
+    PetscFunctionReturn(0);
+  }
   PetscCall(StkModelCreate(PETSC_COMM_WORLD, &model));
   PetscCall(StkModelSetFromOptions(model));
   PetscCall(StkSolverCreateForModel(PETSC_COMM_WORLD, model, &grid, &solver));

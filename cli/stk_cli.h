@@ -10,6 +10,10 @@
 PetscErrorCode StkCommandSolve(void);
 /* The summary lines of a finite horizon / the density in time (cli/cmd_solve_horizon.c). */
 PetscErrorCode StkSolveHorizonSummary(struct _p_StkSolver *solver);
+/* stakehjb solve -regime_files ... (cmd_solve_regimes.c): whether -regime_files was given
+ * (reads -regime_files and -regime_rates, so -help lists them), and the regime solve. */
+PetscErrorCode StkSolveRegimesRequested(PetscBool *requested);
+PetscErrorCode StkCommandSolveRegimes(void);
 PetscErrorCode StkCommandConverge(void);
 PetscErrorCode StkCommandFit(void);
 PetscErrorCode StkCommandSimulate(void);

@@ -1,5 +1,8 @@
 /* Options prefixes (stk_options.h). */
 #include "stk_options.h"
+#include "stk_files.h"
+#include <ctype.h>
+#include <string.h>
 #include <unistd.h>
 
 PetscErrorCode StkOptionsPrefixSet(char **prefix, const char p[])
@@ -91,5 +94,141 @@ PetscErrorCode StkMemoryCheck(MPI_Comm comm, PetscReal bytes, const char what[])
   PetscFunctionBegin;
   PetscCall(StkMemoryGetBudget(comm, &budget));
   PetscCheck(bytes <= budget, comm, PETSC_ERR_USER_INPUT, "%s: needs about %.3g GB of memory, more than the budget of %.3g GB (-memory_budget GB; default 80%% of the physical memory of the hosts in use)", what, (double)(bytes / 1e9), (double)(budget / 1e9));
+  PetscFunctionReturn(0);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Parameter files under prefixes                                                        */
+
+struct _p_StkPrefixedFiles {
+  MPI_Comm  comm;
+  char      option[64];
+  PetscInt  n, nuser;
+  char    **files, **prefixes;
+  char    **names, **values; /* the user's options (names without '-') */
+};
+
+PetscErrorCode StkOptionsPrefixFromPath(const char path[], char prefix[], size_t len)
+{
+  const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+  char       *dot;
+
+  PetscFunctionBegin;
+  PetscCall(PetscStrncpy(prefix, base, len - 1));
+  if ((dot = strrchr(prefix, '.')) && dot != prefix) *dot = 0;
+  for (char *c = prefix; *c; c++) {
+    *c = (char)tolower((unsigned char)*c);
+    if (!islower((unsigned char)*c) && !isdigit((unsigned char)*c)) *c = '_';
+  }
+  PetscCall(PetscStrlcat(prefix, "_", len));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkPrefixedFilesCreate(MPI_Comm comm, const char option[], PetscInt n, const char *const files[], StkPrefixedFiles *pf)
+{
+  StkPrefixedFiles P;
+  PetscInt         nl;
+  char           **names, **values;
+
+  PetscFunctionBegin;
+  PetscCall(PetscNew(&P));
+  P->comm = comm;
+  P->n    = n;
+  PetscCall(PetscStrncpy(P->option, option, sizeof(P->option)));
+  PetscCall(PetscCalloc2(n, &P->files, n, &P->prefixes));
+  for (PetscInt i = 0; i < n; i++) {
+    char pre[256];
+    PetscCall(PetscStrallocpy(files[i], &P->files[i]));
+    PetscCall(StkOptionsPrefixFromPath(files[i], pre, sizeof(pre)));
+    PetscCall(PetscStrallocpy(pre, &P->prefixes[i]));
+    for (PetscInt j = 0; j < i; j++) PetscCheck(strcmp(P->prefixes[i], P->prefixes[j]), comm, PETSC_ERR_USER_INPUT, "%s: %s and %s give the same options prefix %s: give each file a distinct name", option, files[j], files[i], pre);
+  }
+  *pf = P;
+  PetscCall(PetscOptionsLeftGet(NULL, &nl, &names, &values));
+  P->nuser = nl;
+  PetscCall(PetscCalloc2(nl, &P->names, nl, &P->values));
+  for (PetscInt k = 0; k < nl; k++) {
+    PetscCall(PetscStrallocpy(names[k], &P->names[k]));
+    PetscCall(PetscStrallocpy(values[k], &P->values[k]));
+  }
+  PetscCall(PetscOptionsLeftRestore(NULL, &nl, &names, &values));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkPrefixedFilesGetPrefix(StkPrefixedFiles P, PetscInt i, const char **prefix)
+{
+  PetscFunctionBegin;
+  *prefix = P->prefixes[i];
+  PetscFunctionReturn(0);
+}
+
+/* The file whose prefix the user's option `name` carries (-1: none). */
+static PetscInt PrefixedBy(StkPrefixedFiles P, const char name[])
+{
+  for (PetscInt i = 0; i < P->n; i++)
+    if (!strncmp(name, P->prefixes[i], strlen(P->prefixes[i]))) return i;
+  return -1;
+}
+
+PetscErrorCode StkPrefixedFilesInsert(StkPrefixedFiles P)
+{
+  PetscFunctionBegin;
+  for (PetscInt i = 0; i < P->n; i++) {
+    char key[512];
+    PetscCall(StkFileCheckText(P->comm, P->option, P->files[i]));
+    PetscCall(PetscOptionsPrefixPush(NULL, P->prefixes[i]));
+    PetscCall(PetscOptionsInsertFileYAML(P->comm, NULL, P->files[i], PETSC_TRUE));
+    PetscCall(PetscOptionsPrefixPop(NULL));
+    for (PetscInt k = 0; k < P->nuser; k++) { /* every file's copy of the general options */
+      if (PrefixedBy(P, P->names[k]) >= 0) continue;
+      PetscCall(PetscSNPrintf(key, sizeof(key), "-%s%s", P->prefixes[i], P->names[k]));
+      PetscCall(PetscOptionsSetValue(NULL, key, P->values[k]));
+    }
+    for (PetscInt k = 0; k < P->nuser; k++) { /* then the user's own for this file */
+      if (PrefixedBy(P, P->names[k]) != i) continue;
+      PetscCall(PetscSNPrintf(key, sizeof(key), "-%s", P->names[k]));
+      PetscCall(PetscOptionsSetValue(NULL, key, P->values[k]));
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkPrefixedFilesFinish(StkPrefixedFiles P)
+{
+  PetscFunctionBegin;
+  for (PetscInt k = 0; k < P->nuser; k++) {
+    PetscBool read = PETSC_FALSE;
+    char      key[512];
+    if (PrefixedBy(P, P->names[k]) >= 0) continue;
+    for (PetscInt i = 0; i < P->n; i++) {
+      PetscBool used;
+      PetscCall(PetscSNPrintf(key, sizeof(key), "-%s%s", P->prefixes[i], P->names[k]));
+      PetscCall(PetscOptionsUsed(NULL, key + 1, &used)); /* takes the name without '-' */
+      if (used) read = PETSC_TRUE;
+      else PetscCall(PetscOptionsClearValue(NULL, key));
+    }
+    PetscCall(PetscSNPrintf(key, sizeof(key), "-%s", P->names[k]));
+    if (read) PetscCall(PetscOptionsHasName(NULL, NULL, key, &read)); /* marks it read */
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkPrefixedFilesDestroy(StkPrefixedFiles *pf)
+{
+  StkPrefixedFiles P = *pf;
+
+  PetscFunctionBegin;
+  if (!P) PetscFunctionReturn(0);
+  for (PetscInt i = 0; i < P->n; i++) {
+    PetscCall(PetscFree(P->files[i]));
+    PetscCall(PetscFree(P->prefixes[i]));
+  }
+  for (PetscInt k = 0; k < P->nuser; k++) {
+    PetscCall(PetscFree(P->names[k]));
+    PetscCall(PetscFree(P->values[k]));
+  }
+  PetscCall(PetscFree2(P->files, P->prefixes));
+  PetscCall(PetscFree2(P->names, P->values));
+  PetscCall(PetscFree(*pf));
   PetscFunctionReturn(0);
 }

@@ -32,3 +32,25 @@ PETSC_EXTERN PetscErrorCode StkMemoryGetBudget(MPI_Comm comm, PetscReal *bytes);
  * ..." when `bytes` exceeds the budget; `what` starts with the options responsible
  * ("-grid_n 2147483647,17"). */
 PETSC_EXTERN PetscErrorCode StkMemoryCheck(MPI_Comm comm, PetscReal bytes, const char what[]);
+
+/* Parameter files under a prefix each, as `stakehjb solve -regime_files` and the
+ * comparison's regimes use them: file F is inserted into the global options database
+ * under the prefix of its name (StkOptionsPrefixFromPath: "data/bear.yaml" -> "bear_",
+ * so its "hjb: {rho: 0.06}" becomes -bear_hjb_rho 0.06), and the user's options go on
+ * top (the command line wins over the files): an unprefixed user option -N applies to
+ * every file as -bear_N, a user option that already carries the prefix (-bear_N) to that
+ * file only and wins over both.  After the objects have read their options,
+ * StkPrefixedFilesFinish removes the copies nobody read (they were the user's options of
+ * other objects) and marks an unprefixed user option read when a copy of it was. */
+typedef struct _p_StkPrefixedFiles *StkPrefixedFiles;
+/* "<basename without extension>_" in lower case, characters outside [a-z0-9_] made '_'. */
+PETSC_EXTERN PetscErrorCode StkOptionsPrefixFromPath(const char path[], char prefix[], size_t len);
+/* Takes a snapshot of the options not yet read and computes the prefixes; two files with
+ * the same prefix are an error naming `option`. */
+PETSC_EXTERN PetscErrorCode StkPrefixedFilesCreate(MPI_Comm comm, const char option[], PetscInt n, const char *const files[], StkPrefixedFiles *pf);
+PETSC_EXTERN PetscErrorCode StkPrefixedFilesGetPrefix(StkPrefixedFiles pf, PetscInt i, const char **prefix);
+/* Inserts every file (an unreadable one is an error naming `option` and the file) and the
+ * user's options on top. */
+PETSC_EXTERN PetscErrorCode StkPrefixedFilesInsert(StkPrefixedFiles pf);
+PETSC_EXTERN PetscErrorCode StkPrefixedFilesFinish(StkPrefixedFiles pf);
+PETSC_EXTERN PetscErrorCode StkPrefixedFilesDestroy(StkPrefixedFiles *pf);

@@ -250,3 +250,97 @@ PetscReal StkRiccatiResidual(PetscInt d, const PetscReal A[], const PetscReal B[
     }
   return res;
 }
+
+/* ------------------------------------------------------------------------------------ */
+/* The coupled (regime-switching) system                                                */
+
+#define STK_RICCATI_COUPLED_MAXIT 100000
+
+/* Total switching rate out of regime i. */
+static PetscReal RateOut(PetscInt M, const PetscReal q[], PetscInt i)
+{
+  PetscReal s = 0;
+  for (PetscInt j = 0; j < M; j++)
+    if (j != i) s += q[i * M + j];
+  return s;
+}
+
+/* (diag(rho_i + q_i) - q_offdiag) c = tr(Sigma_i'P_i Sigma_i): an M-matrix system. */
+static PetscErrorCode CoupledConstants(PetscInt M, PetscInt d, const PetscReal Sigma[], const PetscReal rho[], const PetscReal q[], const PetscReal P[], PetscReal c[])
+{
+  PetscReal *G;
+  PetscBool  ok;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscCalloc1(M * M, &G));
+  for (PetscInt i = 0; i < M; i++) {
+    c[i] = 0;
+    for (PetscInt k = 0; k < d; k++) c[i] += Sigma[i * d + k] * Sigma[i * d + k] * P[i * d * d + k * d + k];
+    for (PetscInt j = 0; j < M; j++) G[i * M + j] = i == j ? rho[i] + RateOut(M, q, i) : -q[i * M + j];
+  }
+  PetscCall(DenseSolve(M, G, 1, c, &ok));
+  PetscCall(PetscFree(G));
+  PetscCheck(ok, PETSC_COMM_SELF, PETSC_ERR_NOT_CONVERGED, "Coupled Riccati: the system for the constants is singular");
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkRiccatiSolveCoupled(PetscInt M, PetscInt d, const PetscReal A[], const PetscReal B[], const PetscReal Q[], const PetscReal R[], const PetscReal Sigma[], const PetscReal rho[], const PetscReal q[], PetscReal P[], PetscReal c[], PetscInt *its)
+{
+  const PetscInt dd = d * d;
+  PetscReal     *Qi, *Pi, change = PETSC_MAX_REAL;
+  PetscInt       it;
+
+  PetscFunctionBeginUser;
+  PetscCheck(M >= 1, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Coupled Riccati: number of regimes must be >= 1, got %" PetscInt_FMT, M);
+  for (PetscInt i = 0; i < M; i++)
+    for (PetscInt j = 0; j < M; j++) PetscCheck(i == j || q[i * M + j] >= 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "Coupled Riccati: rate q[%" PetscInt_FMT "][%" PetscInt_FMT "] = %g must be >= 0", i, j, (double)q[i * M + j]);
+  PetscCall(PetscMalloc2(dd, &Qi, dd, &Pi));
+  PetscCall(PetscArrayzero(P, M * dd));
+  for (it = 1; it <= STK_RICCATI_COUPLED_MAXIT && change > STK_RICCATI_RTOL; it++) {
+    PetscReal diff = 0, scale = 0;
+    for (PetscInt i = 0; i < M; i++) {
+      /* regime i's Riccati equation with the other regimes' P_j frozen (Gauss-Seidel) */
+      for (PetscInt e = 0; e < dd; e++) {
+        Qi[e] = Q[i * dd + e];
+        for (PetscInt j = 0; j < M; j++)
+          if (j != i) Qi[e] += q[i * M + j] * P[j * dd + e];
+      }
+      PetscCall(StkRiccatiSolve(d, &A[i * dd], &B[i * d], Qi, &R[i * d], rho[i] + RateOut(M, q, i), Pi, NULL));
+      for (PetscInt e = 0; e < dd; e++) {
+        diff  = PetscMax(diff, PetscAbsReal(Pi[e] - P[i * dd + e]));
+        scale = PetscMax(scale, PetscAbsReal(Pi[e]));
+      }
+      PetscCall(PetscArraycpy(&P[i * dd], Pi, dd));
+    }
+    change = diff / (scale > 0 ? scale : 1);
+  }
+  PetscCall(PetscFree2(Qi, Pi));
+  PetscCheck(change <= STK_RICCATI_RTOL, PETSC_COMM_SELF, PETSC_ERR_NOT_CONVERGED, "Coupled Riccati: Gauss-Seidel did not converge in %d sweeps (last relative change of P %g)", STK_RICCATI_COUPLED_MAXIT, (double)change);
+  PetscCall(CoupledConstants(M, d, Sigma, rho, q, P, c));
+  if (its) *its = it - 1;
+  PetscFunctionReturn(0);
+}
+
+PetscReal StkRiccatiCoupledResidual(PetscInt M, PetscInt d, const PetscReal A[], const PetscReal B[], const PetscReal Q[], const PetscReal R[], const PetscReal Sigma[], const PetscReal rho[], const PetscReal q[], const PetscReal P[], const PetscReal c[])
+{
+  const PetscInt dd  = d * d;
+  PetscReal      res = 0;
+
+  for (PetscInt i = 0; i < M; i++) {
+    const PetscReal *Pi = &P[i * dd];
+    PetscReal        rc = -rho[i] * c[i];
+    for (PetscInt a = 0; a < d; a++)
+      for (PetscInt b = 0; b < d; b++) {
+        PetscReal r = Q[i * dd + a * d + b] - rho[i] * Pi[a * d + b];
+        for (PetscInt k = 0; k < d; k++) r += A[i * dd + k * d + a] * Pi[k * d + b] + Pi[a * d + k] * A[i * dd + k * d + b] - Pi[a * d + k] * B[i * d + k] * B[i * d + k] / R[i * d + k] * Pi[k * d + b];
+        for (PetscInt j = 0; j < M; j++)
+          if (j != i) r += q[i * M + j] * (P[j * dd + a * d + b] - Pi[a * d + b]);
+        res = PetscMax(res, PetscAbsReal(r));
+      }
+    for (PetscInt k = 0; k < d; k++) rc += Sigma[i * d + k] * Sigma[i * d + k] * Pi[k * d + k];
+    for (PetscInt j = 0; j < M; j++)
+      if (j != i) rc += q[i * M + j] * (c[j] - c[i]);
+    res = PetscMax(res, PetscAbsReal(rc));
+  }
+  return res;
+}
