@@ -79,7 +79,7 @@ ep = np.abs(p - p_ref).max() / p_ref.max()
 check(ep < 1e-6, f"stationary distribution against the HACT reference: max relative difference {ep:.2e}")
 bind = abs(c[0, 0] - (Y[0] + R * AMIN))
 check(bind < 1e-12, f"borrowing limit binds in the low state: c(a_min) = y + r a_min to {bind:.1e}")
-check(p[0, 0] > 10 * p[1, 0], f"mass at the borrowing limit in the low state: {p[0, 0]:.3f} of the total")
+check(p[0, 0] > 5 * p[0, 1], f"more mass at the borrowing limit in the low state: {p[0, 0]:.3f} of the total (high state: {p[0, 1]:.1e})")
 drift = np.array(Y)[None, :] + R * a[:, None] - c
 check(drift[0].min() >= -1e-14 and drift[-1].max() <= 1e-14, "the drift points inward at both ends (state constraints)")
 dV = np.abs(sols[1]["value"][:] - V).max() / np.abs(V).max()
