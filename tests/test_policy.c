@@ -312,11 +312,68 @@ static void test_tezos_sequence(void **state)
   {
     const PetscReal x1[2] = {0.1, 0};
     assert_petsc(StkPolicyReset(p, 0.0, x1, mem));
-    /* 500 cycles at s = 0.1: dyn -> 0.05 (max bonus); 0.0625 + 0.05 -> 0.10 (issuance max) */
+    /* 500 cycles at s = 0.1: dyn -> min(0.05, 0.10 - 0.0625) = 0.0375 (the protocol's cap,
+     * not the max bonus); 0.0625 + 0.0375 = 0.10 (issuance max) */
     assert_close(Eval(p, 1000 * DAY, 0.1, mem), 0.10, 1e-13, 0);
-    assert_close(Eval(p, 1002 * DAY, 0.2, mem), 0.015625 + 0.05, 1e-13, 0); /* 1/(1600 * 0.04) + dyn, still capped */
+    /* one cycle at s = 0.2 from dyn 0.0375 (not wound up to 0.05): 0.0375 + 0.02 * 0.28 */
+    assert_close(Eval(p, 1002 * DAY, 0.2, mem), 0.015625 + 0.0431, 1e-13, 0);
   }
   assert_petsc(StkPolicyDestroy(&p));
+}
+
+/* The bonus cap min(max_bonus, issuance_max - static(s)) (Paris compute_bonus), by hand,
+ * with cycles of 2 days: it binds below s = 1/sqrt(80) = 0.1118 only. */
+static void test_tezos_bonus_cap(void **state)
+{
+  StkPolicy p = Policy("-policy tezos -policy_tezos_cycle_days 2");
+  double    mem[8];
+
+  {
+    /* s = 0.11: static 1/19.36 = 0.0516529, cap 0.10 - static = 0.0483471 < 0.05; after
+     * 500 cycles the dead zone (s = 0.5, static -> min 0.0025) keeps dyn at the cap */
+    const PetscReal x0[2] = {0.11, 0}, cap = 0.10 - 1 / 19.36;
+    assert_petsc(StkPolicyReset(p, 0.0, x0, mem));
+    assert_close(Eval(p, 1000 * DAY, 0.11, mem), 0.10, 1e-13, 0);
+    assert_close(Eval(p, 1002 * DAY, 0.5, mem), 0.0025 + cap, 1e-13, 0);
+  }
+  {
+    /* s = 0.112: static 0.0498246, 0.10 - static = 0.0501754 > 0.05: the max bonus binds */
+    const PetscReal x0[2] = {0.112, 0};
+    assert_petsc(StkPolicyReset(p, 0.0, x0, mem));
+    assert_close(Eval(p, 1000 * DAY, 0.112, mem), 1 / 20.0704 + 0.05, 1e-13, 0);
+    assert_close(Eval(p, 1002 * DAY, 0.5, mem), 0.0025 + 0.05, 1e-13, 0);
+  }
+  {
+    /* s = 0.1, dyn 0.0076 per cycle: 0.0076, then 0.0375 (cap) from the 5th cycle on */
+    const PetscReal x0[2] = {0.1, 0};
+    assert_petsc(StkPolicyReset(p, 0.0, x0, mem));
+    assert_close(Eval(p, 2 * DAY, 0.1, mem), 0.0625 + 0.0076, 1e-13, 0);
+    assert_close(Eval(p, 8 * DAY, 0.1, mem), 0.0625 + 0.0304, 1e-13, 0);
+    assert_close(Eval(p, 10 * DAY, 0.1, mem), 0.10, 1e-13, 0);
+    assert_close(Eval(p, 12 * DAY, 0.5, mem), 0.0025 + 0.0375, 1e-13, 0); /* dead zone */
+  }
+  assert_petsc(StkPolicyDestroy(&p));
+  {
+    /* s = 0.05: static 0.25 -> 0.10, cap 0: a bonus of 0.05 at the start is cut to 0 at
+     * the first cycle end, so the dead zone that follows issues the static minimum */
+    const PetscReal x0[2] = {0.05, 0};
+    p = Policy("-policy tezos -policy_tezos_cycle_days 2 -policy_tezos_dyn0 0.05");
+    assert_petsc(StkPolicyReset(p, 0.0, x0, mem));
+    assert_close(Eval(p, 0.0, 0.05, mem), 0.10, 1e-13, 0);
+    assert_close(Eval(p, 2 * DAY, 0.05, mem), 0.10, 1e-13, 0);
+    assert_close(Eval(p, 4 * DAY, 0.5, mem), 0.0025, 1e-13, 0);
+    assert_petsc(StkPolicyDestroy(&p));
+  }
+  {
+    /* Several cycle ends in one call from above the cap, falling (dead zone [0.04, 0.06],
+     * s = 0.1 above it: -0.02 * 0.04 = -0.0008 per cycle, cap 0.0375): cycle by cycle
+     * 0.05 -> 0.0375 -> 0.0367 -> 0.0359 (one clip of 0.05 - 0.0024 would give 0.0375) */
+    const PetscReal x0[2] = {0.1, 0};
+    p = Policy("-policy tezos -policy_tezos_cycle_days 2 -policy_tezos_dyn0 0.05 -policy_tezos_center 0.05 -policy_tezos_radius 0.01");
+    assert_petsc(StkPolicyReset(p, 0.0, x0, mem));
+    assert_close(Eval(p, 6 * DAY, 0.1, mem), 0.0625 + 0.0359, 1e-13, 0);
+    assert_petsc(StkPolicyDestroy(&p));
+  }
 }
 
 /* View names the type and the bounds. */
@@ -529,6 +586,7 @@ static const struct CMUnitTest tests[] = {
   cmocka_unit_test(test_cosmos_sequence),
   cmocka_unit_test(test_tezos_static),
   cmocka_unit_test(test_tezos_sequence),
+  cmocka_unit_test(test_tezos_bonus_cap),
   cmocka_unit_test(test_social_gradient_sequence),
   cmocka_unit_test(test_retargeted_rules),
   cmocka_unit_test(test_retarget_option),
