@@ -40,7 +40,8 @@ struct _p_StkRefine {
   void              *monitor_ctx;
   /* options */
   StkRefineEstimator estimator;
-  PetscReal          a0, k0, alpha, radius, window, dt, s0, spsa_c, kappa_factor;
+  StkRefineSA        sa;     /* a_k = a0 / (k + k0)^alpha, the trust region's radius */
+  PetscReal          window, dt, s0, spsa_c, kappa_factor;
   PetscReal          replan;  /* years between re-plans, 0: never */
   char               replan_file[PETSC_MAX_PATH_LEN];
   PetscInt           iterations, seed, n_agents;
@@ -70,10 +71,10 @@ PetscErrorCode StkRefineCreate(MPI_Comm comm, StkRefine *refine)
   r->comm         = comm;
   PetscCall(PetscStrncpy(r->class_prefix, STK_REFINE_CLASS, sizeof(r->class_prefix)));
   r->estimator    = STK_REFINE_HAMILTONIAN;
-  r->a0           = 1.0;
-  r->k0           = 10;
-  r->alpha        = 0.602; /* Spall's practical choice in (1/2, 1] */
-  r->radius       = 2.0;
+  r->sa.a0        = 1.0;
+  r->sa.k0        = 10;
+  r->sa.alpha     = 0.602; /* Spall's practical choice in (1/2, 1] */
+  r->sa.radius    = 2.0;
   r->window       = 0.25;
   r->dt           = 1.0 / 365;
   r->s0           = 0.4;
@@ -161,10 +162,10 @@ static PetscErrorCode StkRefineCheckOptions(StkRefine r)
 
   PetscFunctionBeginUser;
   PetscCheck(r->iterations >= 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%siterations must be >= 0, got %" PetscInt_FMT, pre, r->iterations);
-  PetscCheck(r->a0 >= 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sa0 must be >= 0, got %g", pre, (double)r->a0);
-  PetscCheck(r->k0 > 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sk0 must be > 0, got %g", pre, (double)r->k0);
-  PetscCheck(r->alpha > 0.5 && r->alpha <= 1, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%salpha must lie in (0.5, 1], got %g", pre, (double)r->alpha);
-  PetscCheck(r->radius >= 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sradius must be >= 0, got %g", pre, (double)r->radius);
+  PetscCheck(r->sa.a0 >= 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sa0 must be >= 0, got %g", pre, (double)r->sa.a0);
+  PetscCheck(r->sa.k0 > 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sk0 must be > 0, got %g", pre, (double)r->sa.k0);
+  PetscCheck(r->sa.alpha > 0.5 && r->sa.alpha <= 1, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%salpha must lie in (0.5, 1], got %g", pre, (double)r->sa.alpha);
+  PetscCheck(r->sa.radius >= 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sradius must be >= 0, got %g", pre, (double)r->sa.radius);
   PetscCheck(r->window > 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%swindow must be > 0, got %g", pre, (double)r->window);
   PetscCheck(r->dt > 0 && r->dt <= r->window / 2, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sdt must lie in (0, -%swindow / 2 = %g], got %g", pre, pre, (double)(r->window / 2), (double)r->dt);
   PetscCheck(r->seed >= 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sseed must be >= 0, got %" PetscInt_FMT, pre, r->seed);
@@ -173,9 +174,9 @@ static PetscErrorCode StkRefineCheckOptions(StkRefine r)
   PetscCheck(r->replan >= 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sreplan must be >= 0 (0: never), got %g", pre, (double)r->replan);
   PetscCheck(r->kappa_factor > 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%strue_kappa_factor must be > 0, got %g", pre, (double)r->kappa_factor);
   PetscCheck(r->iterations <= 10000000, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%siterations must be <= 10000000, got %" PetscInt_FMT, pre, r->iterations);
-  PetscCheck(r->a0 <= 1000, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sa0 must lie in [0, 1000], got %g", pre, (double)r->a0);
-  PetscCheck(r->k0 <= 1e9, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sk0 must lie in (0, 1e9], got %g", pre, (double)r->k0);
-  PetscCheck(r->radius <= 1e6, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sradius must lie in [0, 1e6], got %g", pre, (double)r->radius);
+  PetscCheck(r->sa.a0 <= 1000, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sa0 must lie in [0, 1000], got %g", pre, (double)r->sa.a0);
+  PetscCheck(r->sa.k0 <= 1e9, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sk0 must lie in (0, 1e9], got %g", pre, (double)r->sa.k0);
+  PetscCheck(r->sa.radius <= 1e6, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sradius must lie in [0, 1e6], got %g", pre, (double)r->sa.radius);
   PetscCheck(r->window <= 100, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%swindow must lie in (0, 100] yr, got %g", pre, (double)r->window);
   PetscCheck(r->window / r->dt <= 1e8, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%swindow / -%sdt = %g steps per window, more than 1e8", pre, pre, (double)(r->window / r->dt));
   PetscCheck(r->n_agents >= 1 && r->n_agents <= 1000000000, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sn (token holders of the abm environment) must lie in [1, 1e9], got %" PetscInt_FMT, pre, r->n_agents);
@@ -191,10 +192,10 @@ PetscErrorCode StkRefineSetFromOptions(StkRefine r)
   PetscOptionsBegin(r->comm, r->class_prefix, "Online refinement of the mechanism network (docs/model.md#online-refinement)", NULL);
   PetscCall(PetscOptionsEnum("-estimator", "Gradient estimator", "StkRefineSetFromOptions", StkRefineEstimators, (PetscEnum)r->estimator, (PetscEnum *)&r->estimator, NULL));
   PetscCall(PetscOptionsInt("-iterations", "Number of iterations (windows)", "", r->iterations, &r->iterations, NULL));
-  PetscCall(PetscOptionsReal("-a0", "Step size a_0 in a_k = a_0 / (k + k_0)^alpha", "", r->a0, &r->a0, NULL));
-  PetscCall(PetscOptionsReal("-k0", "Offset k_0 of the step sizes (> 0)", "", r->k0, &r->k0, NULL));
-  PetscCall(PetscOptionsReal("-alpha", "Decay exponent alpha of the step sizes, in (1/2, 1]", "", r->alpha, &r->alpha, NULL));
-  PetscCall(PetscOptionsReal("-radius", "Radius r of the trust region |theta - theta_0| <= r (Euclidean, weight units)", "", r->radius, &r->radius, NULL));
+  PetscCall(PetscOptionsReal("-a0", "Step size a_0 in a_k = a_0 / (k + k_0)^alpha", "", r->sa.a0, &r->sa.a0, NULL));
+  PetscCall(PetscOptionsReal("-k0", "Offset k_0 of the step sizes (> 0)", "", r->sa.k0, &r->sa.k0, NULL));
+  PetscCall(PetscOptionsReal("-alpha", "Decay exponent alpha of the step sizes, in (1/2, 1]", "", r->sa.alpha, &r->sa.alpha, NULL));
+  PetscCall(PetscOptionsReal("-radius", "Radius r of the trust region |theta - theta_0| <= r (Euclidean, weight units)", "", r->sa.radius, &r->sa.radius, NULL));
   PetscCall(PetscOptionsReal("-window", "Length of a window (one iteration), yr", "", r->window, &r->window, NULL));
   PetscCall(PetscOptionsReal("-dt", "Time step of the environment, yr", "", r->dt, &r->dt, NULL));
   PetscCall(PetscOptionsInt("-seed", "Key of the environment's noise (window k uses replication k)", "", r->seed, &r->seed, NULL));
@@ -418,20 +419,38 @@ static PetscErrorCode SpsaGradient(StkRefine r, PetscInt k)
   PetscFunctionReturn(0);
 }
 
-/* theta <- Proj(theta - a g) onto |theta - theta_0| <= r; returns the step's norm. */
-static PetscReal ProjectedStep(StkRefine r, PetscReal a, PetscReal *distance)
+PetscReal StkRefineStepSize(const StkRefineSA *sa, PetscInt k)
 {
-  PetscReal d2 = 0, step2 = 0, scale;
+  return sa->a0 / PetscPowReal(k + sa->k0, sa->alpha);
+}
 
-  for (PetscInt i = 0; i < r->nw; i++) d2 += PetscSqr(r->theta[i] - a * r->g[i] - r->theta0[i]);
-  scale = d2 > r->radius * r->radius ? r->radius / PetscSqrtReal(d2) : 1;
-  for (PetscInt i = 0; i < r->nw; i++) {
-    const PetscReal next = r->theta0[i] + scale * (r->theta[i] - a * r->g[i] - r->theta0[i]);
-    step2 += PetscSqr(next - r->theta[i]);
-    r->theta[i] = next;
+PetscErrorCode StkRefineProjectedStep(const StkRefineSA *sa, PetscInt k, PetscInt n, const PetscReal theta0[], const PetscReal g[], PetscReal theta[], StkRefineRecord *rec)
+{
+  PetscReal g2 = 0, d2 = 0, step2 = 0, scale, a;
+
+  PetscFunctionBeginUser;
+  PetscCheck(k >= 0 && n >= 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "StkRefineProjectedStep: iteration %" PetscInt_FMT " and dimension %" PetscInt_FMT " must be >= 0", k, n);
+  for (PetscInt i = 0; i < n; i++) g2 += g[i] * g[i];
+  a = StkRefineStepSize(sa, k);
+  for (PetscInt i = 0; i < n; i++) d2 += PetscSqr(theta[i] - a * g[i] - theta0[i]);
+  scale = d2 > sa->radius * sa->radius ? sa->radius / PetscSqrtReal(d2) : 1;
+  for (PetscInt i = 0; i < n; i++) {
+    const PetscReal next = theta0[i] + scale * (theta[i] - a * g[i] - theta0[i]);
+    step2 += PetscSqr(next - theta[i]);
+    theta[i] = next;
   }
-  *distance = PetscSqrtReal(d2) * scale;
-  return PetscSqrtReal(step2);
+  rec->grad_norm = PetscSqrtReal(g2);
+  rec->step_size = a;
+  rec->step_norm = PetscSqrtReal(step2);
+  rec->distance  = PetscSqrtReal(d2) * scale;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkRefineGetSA(StkRefine r, StkRefineSA *sa)
+{
+  PetscFunctionBeginUser;
+  *sa = r->sa;
+  PetscFunctionReturn(0);
 }
 
 /* Re-plans when the simulated time reaches the next re-planning date. */
@@ -452,7 +471,6 @@ static PetscErrorCode Iterate(StkRefine r)
 {
   StkRefineRecord *rec = &r->history[r->k];
   const PetscInt   k   = r->k;
-  PetscReal        g2  = 0;
 
   PetscFunctionBeginUser;
   if (r->estimator == STK_REFINE_SPSA) PetscCall(SpsaGradient(r, k));
@@ -460,10 +478,7 @@ static PetscErrorCode Iterate(StkRefine r)
   UpdateResponsiveness(r);
   PetscCall(MaybeReplan(r));
   if (r->estimator == STK_REFINE_HAMILTONIAN) PetscCall(HamiltonianGradient(r));
-  for (PetscInt i = 0; i < r->nw; i++) g2 += r->g[i] * r->g[i];
-  rec->grad_norm = PetscSqrtReal(g2);
-  rec->step_size = r->a0 / PetscPowReal(k + r->k0, r->alpha);
-  rec->step_norm = ProjectedStep(r, rec->step_size, &rec->distance);
+  PetscCall(StkRefineProjectedStep(&r->sa, k, r->nw, r->theta0, r->g, r->theta, rec));
   rec->gamma     = r->gamma;
   rec->plan      = r->plan_factor;
   rec->s_end     = r->path.s[r->nrec - 1];
@@ -545,10 +560,10 @@ static PetscErrorCode WriteHistory(StkRefine r, StkH5 file)
   PetscCall(PetscFree(col));
   PetscCall(StkH5WriteAttributeString(file, group, "estimator", StkRefineEstimators[r->estimator]));
   PetscCall(StkH5WriteAttributeString(file, group, "environment", StkSimTypes[r->env]));
-  PetscCall(StkH5WriteAttributeReal(file, group, "a0", r->a0, "1"));
-  PetscCall(StkH5WriteAttributeReal(file, group, "k0", r->k0, "1"));
-  PetscCall(StkH5WriteAttributeReal(file, group, "alpha", r->alpha, "1"));
-  PetscCall(StkH5WriteAttributeReal(file, group, "radius", r->radius, "1"));
+  PetscCall(StkH5WriteAttributeReal(file, group, "a0", r->sa.a0, "1"));
+  PetscCall(StkH5WriteAttributeReal(file, group, "k0", r->sa.k0, "1"));
+  PetscCall(StkH5WriteAttributeReal(file, group, "alpha", r->sa.alpha, "1"));
+  PetscCall(StkH5WriteAttributeReal(file, group, "radius", r->sa.radius, "1"));
   PetscCall(StkH5WriteAttributeReal(file, group, "window", r->window, "yr"));
   PetscCall(StkH5WriteAttributeReal(file, group, "dt", r->dt, "yr"));
   PetscCall(StkH5WriteAttributeInt(file, group, "seed", r->seed));
@@ -609,7 +624,7 @@ PetscErrorCode StkRefineView(StkRefine r, PetscViewer viewer)
   if (!viewer) PetscCall(PetscViewerASCIIGetStdout(r->comm, &viewer));
   if (r->env == STK_SIM_ABM) PetscCall(PetscSNPrintf(agents, sizeof(agents), " of %" PetscInt_FMT " holders", r->n_agents));
   PetscCall(PetscViewerASCIIPrintf(viewer, "Refinement: %s estimator, %" PetscInt_FMT " windows of %g yr (dt %g yr) in the %s environment%s, true kappa = %g x the model's\n", StkRefineEstimators[r->estimator], r->iterations, (double)r->window, (double)r->dt, StkSimTypes[r->env], agents, (double)r->kappa_factor));
-  PetscCall(PetscViewerASCIIPrintf(viewer, "steps a_k = %g / (k + %g)^%g, trust region radius %g, noise key %" PetscInt_FMT "\n", (double)r->a0, (double)r->k0, (double)r->alpha, (double)r->radius, r->seed));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "steps a_k = %g / (k + %g)^%g, trust region radius %g, noise key %" PetscInt_FMT "\n", (double)r->sa.a0, (double)r->sa.k0, (double)r->sa.alpha, (double)r->sa.radius, r->seed));
   if (r->replan > 0) PetscCall(PetscViewerASCIIPrintf(viewer, "re-planning every %g yr (warm-started HJB solve with kappa x gamma) into %s\n", (double)r->replan, r->replan_file));
   if (r->setupcalled) PetscCall(PetscViewerASCIIPrintf(viewer, "after %" PetscInt_FMT " iterations: responsiveness estimate gamma = %g, planner's kappa factor %g\n", r->k, (double)r->gamma, (double)r->plan_factor));
   if (r->setupcalled && r->k > 0) PetscCall(ViewHistory(r, viewer));
