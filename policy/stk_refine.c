@@ -46,6 +46,9 @@ struct _p_StkRefine {
   char               replan_file[PETSC_MAX_PATH_LEN];
   PetscInt           iterations, seed, n_agents;
   StkSimType         env;
+  StkAbmTypes        abm_types; /* the abm's followers: -refine_abm_types, -refine_abm_response, ... */
+  StkAbmResponse     abm_response;
+  PetscReal          hedge_rate, hedge_forget;
   /* after SetUp */
   PetscBool          setupcalled;
   PetscInt           nw, nrec;
@@ -84,6 +87,11 @@ PetscErrorCode StkRefineCreate(MPI_Comm comm, StkRefine *refine)
   r->seed         = 1;
   r->n_agents     = 10000;
   r->env          = STK_SIM_SDE;
+  {
+    StkSimSettings set;
+    PetscCall(StkSimSettingsDefault(&set));
+    r->abm_types = set.types, r->abm_response = set.response, r->hedge_rate = set.hedge_rate, r->hedge_forget = set.hedge_forget;
+  }
   PetscCall(PetscStrncpy(r->replan_file, "out/replanned.h5", sizeof(r->replan_file)));
   *refine         = r;
   PetscFunctionReturn(0);
@@ -183,6 +191,11 @@ static PetscErrorCode StkRefineCheckOptions(StkRefine r)
   PetscCheck(r->spsa_c <= 1000, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sspsa_c must lie in (0, 1000], got %g", pre, (double)r->spsa_c);
   PetscCheck(r->replan <= 1000, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sreplan must lie in [0, 1000] yr, got %g", pre, (double)r->replan);
   PetscCheck(r->kappa_factor <= 1000, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%strue_kappa_factor must lie in (0, 1000], got %g", pre, (double)r->kappa_factor);
+  PetscCheck(r->abm_response == STK_ABM_BEST || r->abm_types == STK_ABM_PERSISTENT, r->comm, PETSC_ERR_ARG_INCOMP, "-%sabm_response hedge needs -%sabm_types persistent (a learner keeps its cost)", pre, pre);
+  PetscCheck(r->hedge_rate > 0 && !PetscIsInfOrNanReal(r->hedge_rate), r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%shedge_rate must be > 0 and finite, got %g", pre, (double)r->hedge_rate);
+  PetscCheck(r->hedge_forget >= 0 && !PetscIsInfOrNanReal(r->hedge_forget), r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%shedge_forget must be >= 0 and finite, got %g", pre, (double)r->hedge_forget);
+  PetscCheck(!(r->env == STK_SIM_ABM && r->abm_types == STK_ABM_PERSISTENT && r->estimator == STK_REFINE_SPSA), r->comm, PETSC_ERR_ARG_INCOMP,
+             "-%sestimator spsa needs -%sabm_types transitory: its perturbed windows start from the same state, and persistent holders carry theirs from window to window", pre, pre);
   PetscFunctionReturn(0);
 }
 
@@ -201,6 +214,10 @@ PetscErrorCode StkRefineSetFromOptions(StkRefine r)
   PetscCall(PetscOptionsInt("-seed", "Key of the environment's noise (window k uses replication k)", "", r->seed, &r->seed, NULL));
   PetscCall(PetscOptionsEnum("-env", "Environment", "", StkSimTypes, (PetscEnum)r->env, (PetscEnum *)&r->env, NULL));
   PetscCall(PetscOptionsInt("-n", "abm: number of token holders", "", r->n_agents, &r->n_agents, NULL));
+  PetscCall(PetscOptionsEnum("-abm_types", "abm: holders' costs drawn afresh at each revision, or once (then the windows continue one path)", "", StkAbmTypesList, (PetscEnum)r->abm_types, (PetscEnum *)&r->abm_types, NULL));
+  PetscCall(PetscOptionsEnum("-abm_response", "abm: best response or Hedge learners (persistent types)", "", StkAbmResponses, (PetscEnum)r->abm_response, (PetscEnum *)&r->abm_response, NULL));
+  PetscCall(PetscOptionsReal("-hedge_rate", "abm: Hedge learning rate eta", "", r->hedge_rate, &r->hedge_rate, NULL));
+  PetscCall(PetscOptionsReal("-hedge_forget", "abm: Hedge forgetting rate lambda, 1/yr (0: plain Hedge)", "", r->hedge_forget, &r->hedge_forget, NULL));
   PetscCall(PetscOptionsReal("-s0", "Staking ratio at the start of the first window", "", r->s0, &r->s0, NULL));
   PetscCall(PetscOptionsReal("-spsa_c", "spsa: perturbation size c in c_k = c / (k + 1)^0.101 (weight units)", "", r->spsa_c, &r->spsa_c, NULL));
   PetscCall(PetscOptionsReal("-replan", "Re-solve the HJB with kappa scaled by the responsiveness estimate every this many years (0: never)", "", r->replan, &r->replan, NULL));
@@ -250,6 +267,12 @@ static PetscErrorCode SetUpEnvironment(StkRefine r)
   set.t_final  = r->window;
   set.seed     = r->seed;
   set.n_agents = r->n_agents;
+  if (r->env == STK_SIM_ABM) {
+    set.types        = r->abm_types;
+    set.response     = r->abm_response;
+    set.hedge_rate   = r->hedge_rate;
+    set.hedge_forget = r->hedge_forget;
+  }
   PetscCall(StkModelGetDimension(r->model, &set.dim));
   PetscCall(StkSimDestroy(&r->sim));
   PetscCall(StkSimCreate(r->comm, &r->sim));
@@ -309,6 +332,14 @@ PetscErrorCode StkRefineSetUp(StkRefine r)
 
 /* ---- One window ---- */
 
+/* Persistent holders carry their state (types, stakes, Hedge weights) from window to
+ * window: the windows continue one path.  Transitory holders have no state beyond the
+ * staker count, and each window restarts from round(s N) stakers (bitwise as before). */
+static PetscBool Continues(StkRefine r)
+{
+  return (PetscBool)(r->env == STK_SIM_ABM && r->abm_types == STK_ABM_PERSISTENT);
+}
+
 /* Simulates noise replication k from the current state under the network's weights
  * and returns the window's discounted cost per year and the window's discounted cost
  * plus the discounted value of the end state (the planner's V as the continuation:
@@ -322,11 +353,14 @@ static PetscErrorCode RunWindow(StkRefine r, PetscInt k, PetscReal *cost, PetscR
 
   PetscFunctionBeginUser;
   PetscCall(StkSimGetSettings(r->sim, &cur));
-  set    = *cur;
-  set.s0 = r->s;
-  set.z0 = r->z;
-  PetscCall(StkSimSetSettings(r->sim, &set));
-  PetscCall(StkSimRun(r->sim, k, NULL, &r->path));
+  set = *cur;
+  if (Continues(r) && k > 0) PetscCall(StkSimContinue(r->sim, k, NULL, &r->path)); /* the holders keep their types and learning */
+  else {
+    set.s0 = r->s;
+    set.z0 = r->z;
+    PetscCall(StkSimSetSettings(r->sim, &set));
+    PetscCall(StkSimRun(r->sim, k, NULL, &r->path));
+  }
   PetscCall(StkModelGetDiscount(r->model, &rho));
   for (PetscInt n = 0; n < K; n++) {
     const PetscReal x[2] = {r->path.s[n], r->path.z[n]};
@@ -482,6 +516,8 @@ static PetscErrorCode Iterate(StkRefine r)
   rec->gamma     = r->gamma;
   rec->plan      = r->plan_factor;
   rec->s_end     = r->path.s[r->nrec - 1];
+  rec->regret = rec->cce_gap = (PetscReal)NAN;
+  if (Continues(r)) PetscCall(StkSimGetRegret(r->sim, &rec->regret, &rec->cce_gap));
   PetscCall(StkNetSetWeights(r->net, r->theta));
   r->s = r->path.s[r->nrec - 1];
   r->z = r->path.z[r->nrec - 1];
@@ -546,6 +582,13 @@ static PetscErrorCode WriteHistory(StkRefine r, StkH5 file)
     {"plan_kappa_factor", "1", "kappa of the planner's (re-planned) model relative to the original", offsetof(StkRefineRecord, plan)},
     {"s_end", "1", "staking ratio at the end of window k", offsetof(StkRefineRecord, s_end)},
   };
+  static const struct {
+    const char *name, *units, *description;
+    size_t      offset;
+  } learners[] = {
+    {"regret", "1/yr", "persistent holders: mean external regret per year since the first window", offsetof(StkRefineRecord, regret)},
+    {"cce_gap", "1/yr", "persistent holders: max external regret per year, the coarse-correlated-equilibrium gap of their play", offsetof(StkRefineRecord, cce_gap)},
+  };
   const PetscInt n = r->k;
   PetscReal     *col;
 
@@ -556,6 +599,10 @@ static PetscErrorCode WriteHistory(StkRefine r, StkH5 file)
   for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++) {
     for (PetscInt k = 0; k < n; k++) col[k] = *(const PetscReal *)((const char *)&r->history[k] + cols[c].offset);
     PetscCall(StkH5WriteArray(file, group, cols[c].name, "step", n, col, cols[c].units, cols[c].description));
+  }
+  for (size_t c = 0; Continues(r) && c < sizeof(learners) / sizeof(learners[0]); c++) {
+    for (PetscInt k = 0; k < n; k++) col[k] = *(const PetscReal *)((const char *)&r->history[k] + learners[c].offset);
+    PetscCall(StkH5WriteArray(file, group, learners[c].name, "step", n, col, learners[c].units, learners[c].description));
   }
   PetscCall(PetscFree(col));
   PetscCall(StkH5WriteAttributeString(file, group, "estimator", StkRefineEstimators[r->estimator]));
@@ -568,6 +615,12 @@ static PetscErrorCode WriteHistory(StkRefine r, StkH5 file)
   PetscCall(StkH5WriteAttributeReal(file, group, "dt", r->dt, "yr"));
   PetscCall(StkH5WriteAttributeInt(file, group, "seed", r->seed));
   PetscCall(StkH5WriteAttributeInt(file, group, "n_agents", r->n_agents));
+  if (r->env == STK_SIM_ABM && r->abm_types == STK_ABM_PERSISTENT) PetscCall(StkH5WriteAttributeString(file, group, "abm_types", StkAbmTypesList[r->abm_types]));
+  if (r->env == STK_SIM_ABM && r->abm_response == STK_ABM_HEDGE) {
+    PetscCall(StkH5WriteAttributeString(file, group, "abm_response", StkAbmResponses[r->abm_response]));
+    PetscCall(StkH5WriteAttributeReal(file, group, "hedge_rate", r->hedge_rate, "1"));
+    PetscCall(StkH5WriteAttributeReal(file, group, "hedge_forget", r->hedge_forget, "1/yr"));
+  }
   PetscCall(StkH5WriteAttributeReal(file, group, "true_kappa_factor", r->kappa_factor, "1"));
   PetscCall(StkH5WriteAttributeReal(file, group, "spsa_c", r->spsa_c, "1"));
   PetscCall(StkH5WriteAttributeReal(file, group, "replan", r->replan, "yr"));

@@ -49,6 +49,8 @@ typedef struct {
   PetscReal gamma;     /* responsiveness estimate after the window */
   PetscReal plan;      /* kappa factor of the planner's model in use (1 until a re-plan) */
   PetscReal s_end;     /* staking ratio at the window's end */
+  PetscReal regret;    /* persistent abm holders: mean external regret per year since the first window (NaN otherwise) */
+  PetscReal cce_gap;   /* ... and the max over the holders: the CCE gap of their play (StkSimGetRegret) */
 } StkRefineRecord;
 
 /* The projected stochastic approximation's settings: step sizes
