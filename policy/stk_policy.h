@@ -76,7 +76,8 @@ PETSC_EXTERN PetscErrorCode StkPolicySetFile(StkPolicy policy, const char path[]
  * policy; its weights may change between evaluations, e.g. during a refinement). */
 PETSC_EXTERN PetscErrorCode StkPolicySetNetwork(StkPolicy policy, StkNet net);
 /* -policy NAME (a registered type: zero, fixed, proportional, cosmos, polkadot, ethereum,
- * tezos, cosmos_sbar, polkadot_sbar, tezos_sbar, social_gradient, expert, network, and
+ * tezos, cosmos_sbar, polkadot_sbar, tezos_sbar, social_gradient, social_gradient_2ts,
+ * expert, network, and
  * any added with StkPolicyRegister), -policy_file, then the parameters of that type
  * (prefix policy_), read by the type itself.  -help lists the known types and the
  * parameters of the type chosen (`-policy cosmos -help`).  X_sbar is rule X with
