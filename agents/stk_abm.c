@@ -106,7 +106,7 @@ static PetscErrorCode ABMReset(StkSim sim)
     for (PetscInt64 i = a->a0; i < a->a1; i++) a->staked[i - a->a0] = (uint8_t)(i < S0);
     a->S_local = PetscMax(PetscMin(S0, a->a1) - a->a0, 0);
     if (a->cost) DrawTypes(sim, a);
-    if (a->realized) PetscCall(PetscArrayzero(a->realized, a->a1 - a->a0));
+    if (sim->set.types == STK_ABM_PERSISTENT) PetscCall(PetscArrayzero(a->realized, a->a1 - a->a0));
   }
   a->Y = a->M = 0;
   a->G = a->T = 0;
@@ -194,7 +194,7 @@ static PetscErrorCode AgentStep(StkSim sim, uint32_t step, PetscReal u)
   PetscInt64      delta  = 0;
 
   PetscFunctionBeginUser;
-  if (a->realized) { /* this step's payoffs at the stakes held during it (no draws: the path is unchanged) */
+  if (sim->set.types == STK_ABM_PERSISTENT) { /* this step's payoffs at the stakes held during it (no draws: the path is unchanged); a rank may own no agent */
     for (PetscInt64 i = a->a0; i < a->a1; i++)
       if (a->staked[i - a->a0] && !PetscIsInfReal(a->cost[i - a->a0])) a->realized[i - a->a0] += (threshold - a->cost[i - a->a0]) * sim->set.dt;
     a->G += threshold * sim->set.dt;

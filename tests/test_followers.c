@@ -2,8 +2,9 @@
  * ended (the holders' state, z, the time origin), and StkSimGetRegret measures the
  * holders' external regret, whose max is the coarse-correlated-equilibrium gap of their
  * empirical play: it falls like 1/T for best responders with persistent types (their
- * only loss is the wait for a revision) and for Hedge learners (bounded regret), and is
- * equal on 1, 2 and 3 ranks to rounding. */
+ * only loss is the wait for a revision) and for Hedge learners (bounded regret); the
+ * learners' staking ratio approaches the best-response equilibrium.  Also on 2 ranks
+ * (the agents in blocks spread over them). */
 #include "stk_test.h"
 #include "stk_sim.h"
 
@@ -25,6 +26,7 @@ static void EnvCreate(StkSimType type, StkAbmTypes types, StkAbmResponse respons
   set.types    = types;
   set.response = response;
   set.n_agents = 4000;
+  set.block    = 512; /* 8 blocks: spread over the ranks of the np2 run */
   set.t_final  = t_final;
   set.s0       = 0.3;
   set.dim      = dim;
