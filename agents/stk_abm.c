@@ -16,6 +16,8 @@ typedef struct {
   PetscReal   q;              /* probability of a revision in one step, 1 - exp(-kappa dt) */
   uint32_t    q32;            /* q in units of 2^-32, for the revision clocks */
   PetscReal   Y, M;           /* Hedge: discounted cumulative y - z, and discounted time */
+  PetscReal  *realized;       /* persistent types: int staked_i (y - z - c_i) dt since the path began */
+  PetscReal   G, T;           /* int (y - z) dt and the elapsed time, for the regret */
 } AbmCtx;
 
 static inline PetscInt64 BlockSize(const AbmCtx *a, PetscInt64 b)
@@ -67,7 +69,7 @@ static PetscErrorCode ABMSetUp(StkSim sim)
   if (a->block_engine) PetscCall(PetscMalloc1(a->b1 - a->b0, &a->count));
   else {
     PetscCall(PetscMalloc1(a->a1 - a->a0, &a->staked));
-    if (sim->set.types == STK_ABM_PERSISTENT) PetscCall(PetscMalloc1(a->a1 - a->a0, &a->cost));
+    if (sim->set.types == STK_ABM_PERSISTENT) PetscCall(PetscMalloc2(a->a1 - a->a0, &a->cost, a->a1 - a->a0, &a->realized));
   }
   PetscFunctionReturn(0);
 }
@@ -104,8 +106,10 @@ static PetscErrorCode ABMReset(StkSim sim)
     for (PetscInt64 i = a->a0; i < a->a1; i++) a->staked[i - a->a0] = (uint8_t)(i < S0);
     a->S_local = PetscMax(PetscMin(S0, a->a1) - a->a0, 0);
     if (a->cost) DrawTypes(sim, a);
+    if (sim->set.types == STK_ABM_PERSISTENT) PetscCall(PetscArrayzero(a->realized, a->a1 - a->a0));
   }
   a->Y = a->M = 0;
+  a->G = a->T = 0;
   PetscCall(GatherStakers(sim));
   PetscFunctionReturn(0);
 }
@@ -190,6 +194,12 @@ static PetscErrorCode AgentStep(StkSim sim, uint32_t step, PetscReal u)
   PetscInt64      delta  = 0;
 
   PetscFunctionBeginUser;
+  if (sim->set.types == STK_ABM_PERSISTENT) { /* this step's payoffs at the stakes held during it (no draws: the path is unchanged); a rank may own no agent */
+    for (PetscInt64 i = a->a0; i < a->a1; i++)
+      if (a->staked[i - a->a0] && !PetscIsInfReal(a->cost[i - a->a0])) a->realized[i - a->a0] += (threshold - a->cost[i - a->a0]) * sim->set.dt;
+    a->G += threshold * sim->set.dt;
+    a->T += sim->set.dt;
+  }
   for (PetscInt64 g = a->a0 / 4; a->a1 > a->a0 && g <= (a->a1 - 1) / 4; g++) {
     ctr[0] = (uint32_t)g;
     StkPhilox4x32_10(ctr, key, w);
@@ -208,6 +218,29 @@ static PetscErrorCode AgentStep(StkSim sim, uint32_t step, PetscReal u)
     a->M                  = a->M * decay + sim->set.dt;
   }
   PetscCall(GatherStakers(sim));
+  PetscFunctionReturn(0);
+}
+
+/* Per holder who can stake: max(G - c_i T, 0) - realized_i, per year; mean and max over ranks. */
+static PetscErrorCode ABMRegret(StkSim sim, PetscReal *mean, PetscReal *max)
+{
+  AbmCtx   *a = (AbmCtx *)sim->data;
+  PetscReal local[2] = {0, 0}, global[2], lmax = -PETSC_MAX_REAL, gmax;
+
+  PetscFunctionBeginUser;
+  for (PetscInt64 i = a->a0; i < a->a1; i++) {
+    const PetscReal c = a->cost[i - a->a0];
+    PetscReal       r;
+    if (PetscIsInfReal(c)) continue;
+    r = PetscMax(a->G - c * a->T, 0) - a->realized[i - a->a0];
+    local[0] += r, local[1] += 1;
+    lmax = PetscMax(lmax, r);
+  }
+  PetscCallMPI(MPI_Allreduce(local, global, 2, MPIU_REAL, MPI_SUM, sim->comm));
+  PetscCallMPI(MPI_Allreduce(&lmax, &gmax, 1, MPIU_REAL, MPI_MAX, sim->comm));
+  PetscCheck(a->T > 0 && global[1] > 0, sim->comm, PETSC_ERR_ARG_WRONGSTATE, "No regret yet: no step taken, or no holder can stake");
+  if (mean) *mean = global[0] / global[1] / a->T;
+  if (max) *max = gmax / a->T;
   PetscFunctionReturn(0);
 }
 
@@ -232,7 +265,7 @@ static PetscErrorCode ABMDestroy(StkSim sim)
   if (!a) PetscFunctionReturn(0);
   PetscCall(PetscFree(a->count));
   PetscCall(PetscFree(a->staked));
-  PetscCall(PetscFree(a->cost));
+  PetscCall(PetscFree2(a->cost, a->realized));
   PetscCall(PetscFree(sim->data));
   PetscFunctionReturn(0);
 }
@@ -252,5 +285,6 @@ PetscErrorCode StkSimSetOps_ABM(StkSim sim)
   /* auto: the block engine wherever its law is exact (transitory types, best response) */
   a->block_engine = (PetscBool)(sim->set.engine == STK_ABM_ENGINE_BLOCK || (sim->set.engine == STK_ABM_ENGINE_AUTO && sim->set.types == STK_ABM_TRANSITORY && sim->set.response == STK_ABM_BEST));
   sim->ops.step   = a->block_engine ? BlockStep : AgentStep;
+  if (!a->block_engine && sim->set.types == STK_ABM_PERSISTENT) sim->ops.regret = ABMRegret;
   PetscFunctionReturn(0);
 }

@@ -324,6 +324,7 @@ PetscErrorCode StkSimSetUp(StkSim sim)
   if (sim->set.type == STK_SIM_SDE) PetscCall(StkSimSetOps_SDE(sim));
   else PetscCall(StkSimSetOps_ABM(sim));
   if (sim->ops.setup) PetscCall(sim->ops.setup(sim));
+  sim->ran         = PETSC_FALSE; /* a fresh engine: nothing to continue */
   sim->setupcalled = PETSC_TRUE;
   PetscFunctionReturn(0);
 }
@@ -370,23 +371,26 @@ static PetscErrorCode ApplyShocks(StkSim sim, PetscInt n, PetscInt *next)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode StkSimRun(StkSim sim, PetscInt path, void *state, StkSimPath *out)
+/* One path of nsteps steps from the current (s, z) of the sim (fresh: from step 0 of
+ * the path, the holders, z and the policy's state reset first). */
+static PetscErrorCode RunPath(StkSim sim, PetscInt path, void *state, StkSimPath *out, PetscBool fresh)
 {
   const PetscLogEvent event = sim->set.type == STK_SIM_SDE ? STK_EVENT_SimSDE : STK_EVENT_SimABM;
   PetscInt            next = 0;
 
   PetscFunctionBeginUser;
-  PetscCall(StkSimSetUp(sim));
   PetscCheck(sim->policy, sim->comm, PETSC_ERR_ARG_WRONGSTATE, "StkSimSetPolicy must be called before StkSimRun");
   PetscCheck(path >= 0, sim->comm, PETSC_ERR_ARG_OUTOFRANGE, "Path index must be >= 0, got %" PetscInt_FMT, path);
   PetscCheck(out && out->t && out->s && out->z && out->u, sim->comm, PETSC_ERR_ARG_NULL, "StkSimRun needs the four output arrays t, s, z, u (StkSimGetNumRecords entries each)");
   PetscCall(PetscLogEventBegin(event, 0, 0, 0, 0));
   sim->path = (uint32_t)path;
-  sim->z    = sim->z0;
-  PetscCall(sim->ops.reset(sim));
-  if (sim->policy_reset) {
-    const PetscReal x0[2] = {sim->s, sim->z};
-    PetscCall(sim->policy_reset(sim->policy_ctx, 0, x0, state));
+  if (fresh) {
+    sim->z = sim->z0;
+    PetscCall(sim->ops.reset(sim));
+    if (sim->policy_reset) {
+      const PetscReal x0[2] = {sim->s, sim->z};
+      PetscCall(sim->policy_reset(sim->policy_ctx, 0, x0, state));
+    }
   }
   for (PetscInt n = 0;; n++) {
     const PetscReal t = n * sim->set.dt;
@@ -404,7 +408,33 @@ PetscErrorCode StkSimRun(StkSim sim, PetscInt path, void *state, StkSimPath *out
     PetscCall(sim->ops.step(sim, (uint32_t)n, u));
     StepZ(sim, (uint32_t)n);
   }
+  sim->ran = PETSC_TRUE;
   PetscCall(PetscLogEventEnd(event, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSimRun(StkSim sim, PetscInt path, void *state, StkSimPath *out)
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkSimSetUp(sim));
+  PetscCall(RunPath(sim, path, state, out, PETSC_TRUE));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSimContinue(StkSim sim, PetscInt path, void *state, StkSimPath *out)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(sim->setupcalled && sim->ran, sim->comm, PETSC_ERR_ARG_WRONGSTATE, "StkSimContinue needs a path run by StkSimRun with the same settings (a change of settings starts afresh)");
+  PetscCall(RunPath(sim, path, state, out, PETSC_FALSE));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSimGetRegret(StkSim sim, PetscReal *mean, PetscReal *max)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(sim->setupcalled && sim->ran, sim->comm, PETSC_ERR_ARG_WRONGSTATE, "StkSimGetRegret needs a path run by StkSimRun");
+  PetscCheck(sim->ops.regret, sim->comm, PETSC_ERR_SUP, "The holders' regret needs the abm with persistent types (-sim_abm_types persistent): other holders have no identity across revisions");
+  PetscCall(sim->ops.regret(sim, mean, max));
   PetscFunctionReturn(0);
 }
 

@@ -132,5 +132,20 @@ PETSC_EXTERN PetscErrorCode StkSimGetNumSteps(StkSim sim, PetscInt *nsteps);
 /* Runs path number `path` (the replication index of the noise) from (s0, z0) to
  * t_final; resets `state` with the policy's reset first; collective. */
 PETSC_EXTERN PetscErrorCode StkSimRun(StkSim sim, PetscInt path, void *state, StkSimPath *out);
+/* Runs t_final more years with the noise of replication `path`, from where the last
+ * StkSimRun or StkSimContinue ended (after StkSimSetUp, with no change of settings
+ * since): the holders keep their state (stakes, persistent types, Hedge weights), z
+ * goes on, the policy's state is not reset, and the records' t start at 0 again.
+ * Shocks apply at their steps of each run.  For windows of one long path whose
+ * followers learn (the refinement with persistent types); collective. */
+PETSC_EXTERN PetscErrorCode StkSimContinue(StkSim sim, PetscInt path, void *state, StkSimPath *out);
+/* The holders' external regret per year since the path began (StkSimRun; StkSimContinue
+ * goes on accumulating), abm with persistent types only: for a holder i who can stake,
+ * (the larger of the payoffs of always and never staking, int (y - z - c_i) dt and 0,
+ * minus the payoff of i's play, int staked_i (y - z - c_i) dt) / elapsed time; the mean
+ * and the max over those holders.  The max is the coarse-correlated-equilibrium gap of
+ * the empirical play: no holder would have gained more per year by committing to one
+ * action (0 for best responders revising continuously; Hedge is no-regret).  Collective. */
+PETSC_EXTERN PetscErrorCode StkSimGetRegret(StkSim sim, PetscReal *mean, PetscReal *max);
 PETSC_EXTERN PetscErrorCode StkSimView(StkSim sim, PetscViewer viewer);
 PETSC_EXTERN PetscErrorCode StkSimDestroy(StkSim *sim);

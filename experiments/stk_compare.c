@@ -54,6 +54,11 @@ PetscErrorCode StkCompareCreate(MPI_Comm comm, StkCompare *cmp)
   c->comm  = comm;
   c->paths = 200, c->years = 20, c->seed = 1, c->n_agents = 10000, c->nboot = 2000, c->samples = 10, c->sample_every = 7;
   c->t_shock = (PetscReal)NAN, c->dz = 0.02, c->frac = 0.25, c->band = 0.02, c->hold = 30 / STK_DAYS_PER_YEAR;
+  {
+    StkSimSettings set;
+    PetscCall(StkSimSettingsDefault(&set));
+    c->abm_types = set.types, c->abm_response = set.response, c->hedge_rate = set.hedge_rate, c->hedge_forget = set.hedge_forget;
+  }
   PetscCall(PetscSNPrintf(c->regime_dir, sizeof(c->regime_dir), "%s/regimes", STK_DATA_DIR));
   PetscCall(SetList(7, regimes, STK_COMPARE_MAX_ITEMS, "regimes", c->regimes, &c->nregimes));
   PetscCall(SetList(13, policies, STK_COMPARE_MAX_ITEMS, "policies", c->policies, &c->npolicies));
@@ -116,6 +121,17 @@ PetscErrorCode StkCompareSetAgents(StkCompare cmp, PetscInt n_agents)
   PetscFunctionBeginUser;
   cmp->n_agents    = n_agents;
   cmp->setupcalled = PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkCompareSetFollowers(StkCompare cmp, StkAbmTypes types, StkAbmResponse response, PetscReal hedge_rate, PetscReal hedge_forget)
+{
+  PetscFunctionBeginUser;
+  cmp->abm_types    = types;
+  cmp->abm_response = response;
+  cmp->hedge_rate   = hedge_rate;
+  cmp->hedge_forget = hedge_forget;
+  cmp->setupcalled  = PETSC_FALSE;
   PetscFunctionReturn(0);
 }
 
@@ -241,6 +257,11 @@ static PetscErrorCode StkCompareCheckOptions(StkCompare cmp)
   PetscCheck(cmp->years <= STK_COMPARE_MAX_YEARS, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_years must lie in (0, %d] (one step per day), got %g", user, STK_COMPARE_MAX_YEARS, (double)cmp->years);
   PetscCheck(cmp->seed >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_seed must be >= 0, got %" PetscInt_FMT, user, cmp->seed);
   PetscCheck(PetscIsNormalReal(cmp->dz) || cmp->dz == 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_shock_dz must be finite, got %g", user, (double)cmp->dz);
+  PetscCheck(cmp->abm_types == STK_ABM_TRANSITORY || cmp->abm_types == STK_ABM_PERSISTENT, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_abm_types must be transitory or persistent, got %d", user, (int)cmp->abm_types);
+  PetscCheck(cmp->abm_response == STK_ABM_BEST || cmp->abm_response == STK_ABM_HEDGE, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_abm_response must be best or hedge, got %d", user, (int)cmp->abm_response);
+  PetscCheck(cmp->abm_response == STK_ABM_BEST || cmp->abm_types == STK_ABM_PERSISTENT, comm, PETSC_ERR_ARG_INCOMP, "-%scompare_abm_response hedge needs -%scompare_abm_types persistent (a learner keeps its cost)", user, user);
+  PetscCheck(cmp->hedge_rate > 0 && !PetscIsInfOrNanReal(cmp->hedge_rate), comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_hedge_rate must be > 0 and finite, got %g", user, (double)cmp->hedge_rate);
+  PetscCheck(cmp->hedge_forget >= 0 && !PetscIsInfOrNanReal(cmp->hedge_forget), comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_hedge_forget must be >= 0 and finite, got %g", user, (double)cmp->hedge_forget);
   { /* the table of StkCompareSetUp, before it is allocated */
     const PetscReal rows = (PetscReal)cmp->nregimes * cmp->nenvs * cmp->nscenarios * cmp->npolicies, nrec = PetscFloorReal(PetscFloorReal(cmp->years * STK_DAYS_PER_YEAR + 0.5) / cmp->sample_every) + 1;
     const PetscReal bytes = 8.0 * rows * ((PetscReal)STK_METRIC_COUNT * cmp->paths + 2.0 * cmp->samples * nrec + 2 * STK_METRIC_COUNT + 1 + STK_COMPARE_NCOMPARED * STK_COMPARE_NDIFF);
@@ -285,6 +306,10 @@ PetscErrorCode StkCompareSetFromOptions(StkCompare cmp)
   PetscCall(PetscOptionsReal("-years", "Horizon T, yr", "StkCompareSetYears", cmp->years, &cmp->years, NULL));
   PetscCall(PetscOptionsInt("-seed", "Seed of the noise (common to every policy)", "", cmp->seed, &cmp->seed, NULL));
   PetscCall(PetscOptionsInt("-agents", "Holders N in the agent-based environment", "StkCompareSetAgents", cmp->n_agents, &cmp->n_agents, NULL));
+  PetscCall(PetscOptionsEnum("-abm_types", "abm: holders' costs drawn afresh at each revision, or once per path", "StkCompareSetFollowers", StkAbmTypesList, (PetscEnum)cmp->abm_types, (PetscEnum *)&cmp->abm_types, NULL));
+  PetscCall(PetscOptionsEnum("-abm_response", "abm: best response or Hedge learners (persistent types)", "StkCompareSetFollowers", StkAbmResponses, (PetscEnum)cmp->abm_response, (PetscEnum *)&cmp->abm_response, NULL));
+  PetscCall(PetscOptionsReal("-hedge_rate", "abm: Hedge learning rate eta", "StkCompareSetFollowers", cmp->hedge_rate, &cmp->hedge_rate, NULL));
+  PetscCall(PetscOptionsReal("-hedge_forget", "abm: Hedge forgetting rate lambda, 1/yr (0: plain Hedge)", "StkCompareSetFollowers", cmp->hedge_forget, &cmp->hedge_forget, NULL));
   PetscCall(PetscOptionsReal("-shock_time", "Shock time, yr (default T/2)", "", cmp->t_shock, &cmp->t_shock, NULL));
   PetscCall(PetscOptionsReal("-shock_dz", "Jump of z in the z_jump scenario, 1/yr", "", cmp->dz, &cmp->dz, NULL));
   PetscCall(PetscOptionsReal("-shock_frac", "Probability that a staker leaves in the stake_drop scenario", "", cmp->frac, &cmp->frac, NULL));
@@ -597,6 +622,12 @@ static PetscErrorCode CreateEngine(StkCompare cmp, StkModel model, PetscInt e, P
   set.type     = strcmp(cmp->envs[e], "abm") ? STK_SIM_SDE : STK_SIM_ABM;
   set.t_final  = cmp->years;
   set.n_agents = cmp->n_agents;
+  if (set.type == STK_SIM_ABM) {
+    set.types        = cmp->abm_types;
+    set.response     = cmp->abm_response;
+    set.hedge_rate   = cmp->hedge_rate;
+    set.hedge_forget = cmp->hedge_forget;
+  }
   PetscCall(StkSimSetSettings(sim, &set));
   if (cmp->scenario_id[c] == STK_SCENARIO_Z_JUMP) PetscCall(StkSimAddShock(sim, cmp->t_shock, cmp->dz, 0));
   if (cmp->scenario_id[c] == STK_SCENARIO_STAKE_DROP) PetscCall(StkSimAddShock(sim, cmp->t_shock, 0, cmp->frac));

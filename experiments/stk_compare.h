@@ -39,6 +39,12 @@ PETSC_EXTERN PetscErrorCode StkCompareSetScenarios(StkCompare cmp, PetscInt n, c
 PETSC_EXTERN PetscErrorCode StkCompareSetPaths(StkCompare cmp, PetscInt paths);     /* -compare_paths (200) */
 PETSC_EXTERN PetscErrorCode StkCompareSetYears(StkCompare cmp, PetscReal years);    /* -compare_years (20) */
 PETSC_EXTERN PetscErrorCode StkCompareSetAgents(StkCompare cmp, PetscInt n_agents); /* -compare_agents (10000) */
+/* The followers of the abm environment: transitory or persistent types, best response
+ * or Hedge learners (persistent types only) with learning rate hedge_rate and
+ * forgetting rate hedge_forget (1/yr) (-compare_abm_types, -compare_abm_response,
+ * -compare_hedge_rate, -compare_hedge_forget; default transitory best responders, the
+ * mean field's). */
+PETSC_EXTERN PetscErrorCode StkCompareSetFollowers(StkCompare cmp, StkAbmTypes types, StkAbmResponse response, PetscReal hedge_rate, PetscReal hedge_forget);
 PETSC_EXTERN PetscErrorCode StkCompareSetSamples(StkCompare cmp, PetscInt samples); /* -compare_samples (10) */
 /* TAO iterations of the networks fitted to each regime's solution (0, the default: the
  * network's own default; -net_fit_max_it overrides either). */

@@ -188,6 +188,12 @@ static PetscErrorCode WriteAttributes(StkCompare cmp, StkH5 file, const char g[]
   PetscCall(StkH5WriteAttributeInt(file, g, "paths", cmp->paths));
   PetscCall(StkH5WriteAttributeInt(file, g, "seed", cmp->seed));
   PetscCall(StkH5WriteAttributeInt(file, g, "n_agents", cmp->n_agents));
+  PetscCall(StkH5WriteAttributeString(file, g, "abm_types", StkAbmTypesList[cmp->abm_types]));
+  PetscCall(StkH5WriteAttributeString(file, g, "abm_response", StkAbmResponses[cmp->abm_response]));
+  if (cmp->abm_response == STK_ABM_HEDGE) {
+    PetscCall(StkH5WriteAttributeReal(file, g, "hedge_rate", cmp->hedge_rate, "1"));
+    PetscCall(StkH5WriteAttributeReal(file, g, "hedge_forget", cmp->hedge_forget, "1/yr"));
+  }
   PetscCall(StkH5WriteAttributeInt(file, g, "bootstrap", cmp->nboot));
   PetscCall(StkH5WriteAttributeInt(file, g, "samples", cmp->samples));
   PetscCall(StkH5WriteAttributeInt(file, g, "nrec", cmp->nrec));

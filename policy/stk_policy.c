@@ -24,6 +24,7 @@ static const StkPolicyEntry stk_policy_types[] = {
   {STK_POLICY_POLKADOT_SBAR, StkPolicyCreate_PolkadotSbar},
   {STK_POLICY_TEZOS_SBAR,    StkPolicyCreate_TezosSbar   },
   {STK_POLICY_SOCIAL_GRADIENT, StkPolicyCreate_SocialGradient},
+  {STK_POLICY_SOCIAL_GRADIENT_2TS, StkPolicyCreate_SocialGradient2ts},
   {STK_POLICY_EXPERT,   StkPolicyCreate_Expert  },
   {STK_POLICY_NETWORK,  StkPolicyCreate_Network },
   {STK_POLICY_SOLUTION, StkPolicyCreate_Solution},

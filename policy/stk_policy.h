@@ -32,6 +32,7 @@ typedef struct _p_StkPolicy *StkPolicy;
 #define STK_POLICY_POLKADOT_SBAR "polkadot_sbar"
 #define STK_POLICY_TEZOS_SBAR    "tezos_sbar"
 #define STK_POLICY_SOCIAL_GRADIENT "social_gradient"
+#define STK_POLICY_SOCIAL_GRADIENT_2TS "social_gradient_2ts" /* on two timescales */
 #define STK_POLICY_EXPERT       "expert"
 #define STK_POLICY_NETWORK      "network"
 #define STK_POLICY_SOLUTION     "solution" /* u*(x) of a solution file, interpolated */
@@ -75,7 +76,8 @@ PETSC_EXTERN PetscErrorCode StkPolicySetFile(StkPolicy policy, const char path[]
  * policy; its weights may change between evaluations, e.g. during a refinement). */
 PETSC_EXTERN PetscErrorCode StkPolicySetNetwork(StkPolicy policy, StkNet net);
 /* -policy NAME (a registered type: zero, fixed, proportional, cosmos, polkadot, ethereum,
- * tezos, cosmos_sbar, polkadot_sbar, tezos_sbar, social_gradient, expert, network, and
+ * tezos, cosmos_sbar, polkadot_sbar, tezos_sbar, social_gradient, social_gradient_2ts,
+ * expert, network, and
  * any added with StkPolicyRegister), -policy_file, then the parameters of that type
  * (prefix policy_), read by the type itself.  -help lists the known types and the
  * parameters of the type chosen (`-policy cosmos -help`).  X_sbar is rule X with
@@ -114,3 +116,22 @@ PETSC_EXTERN PetscErrorCode StkPolicyExpertValueGradient(StkPolicy policy, const
  * expert of that file (with the policy's options prefix).  Collective. */
 PETSC_EXTERN PetscErrorCode StkPolicyExpertReplan(StkPolicy policy, PetscReal kappa_factor, const char path[], StkPolicy *replanned);
 
+/* ---- The social gradient on two timescales (docs/model.md#the-social-gradient);
+ *      staking models only (s*(u) is the holders' threshold equilibrium). ---- */
+
+/* The static social optimum: the u in the model's [u_min, u_max] minimizing
+ * L(u) = l((s*(u), z), u), s*(u) the holders' equilibrium at fee yield z under the
+ * constant issuance u (StkAgentsEquilibrium), by Brent's method. */
+typedef struct {
+  PetscReal u;        /* the minimizer (to about tol) */
+  PetscReal s;        /* s*(u) */
+  PetscReal cost;     /* L(u) */
+  PetscReal dcost_du; /* dL/du at u (0 up to the tolerance inside the bounds) */
+  PetscInt  its;      /* Brent iterations */
+} StkSocialOptimum;
+PETSC_EXTERN PetscErrorCode StkPolicySocialOptimum(StkModel model, PetscReal z, PetscReal tol, StkSocialOptimum *opt);
+/* The leader's gradient l_s(x, u) ds*(u)/du + l_u(x, u) at x = (s, z) with s observed:
+ * dL/du when s = s*(u).  Not collective. */
+PETSC_EXTERN PetscErrorCode StkPolicySocialGradient(StkModel model, PetscReal s, PetscReal z, PetscReal u, PetscReal *g);
+/* The leader's step size a(t) = a0 / (1 + t / t0)^alpha, t the time since the path began. */
+PETSC_EXTERN PetscReal StkPolicySocialStepSize(PetscReal a0, PetscReal t0, PetscReal alpha, PetscReal t);

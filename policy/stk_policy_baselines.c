@@ -473,7 +473,10 @@ PetscErrorCode StkPolicyCreate_Cosmos(StkPolicy p)
 
 /* ---- Tezos adaptive issuance (Paris): issuance = clip(static(s) + dyn, min, max),
  *      recomputed at the end of every cycle and held during the cycle; dyn moves by
- *      growth_rate * days_per_cycle * (distance of s outside the dead zone). ---- */
+ *      growth_rate * days_per_cycle * (distance of s outside the dead zone) and is
+ *      clipped to [0, min(max_bonus, max - clip(static(s), min, max))], the protocol's
+ *      compute_bonus: the integrator itself stops where the total would pass the
+ *      maximum (anti-windup), not only the output. ---- */
 
 typedef struct {
   PetscReal static_coeff, center, radius, growth_rate, max_bonus, issuance_min, issuance_max, cycle_days, dyn0;
@@ -501,6 +504,29 @@ static PetscReal TezosDynamicStep(const TezosCtx *T, PetscReal s)
   if (s < lo) return per_cycle * (lo - s);
   if (s > hi) return -per_cycle * (s - hi);
   return 0;
+}
+
+/* The protocol's bound on the dynamic rate at staked ratio s: min(max_bonus, max - the
+ * static rate clipped to [min, max]); below max_bonus when static(s) > max - max_bonus
+ * (s < 0.1118 with the defaults). */
+static PetscReal TezosBonusCap(const TezosCtx *T, PetscReal s)
+{
+  const PetscReal static_rate = PetscClipInterval(TezosStatic(T, s), T->issuance_min, T->issuance_max);
+  return PetscMin(T->max_bonus, T->issuance_max - static_rate);
+}
+
+/* The dynamic rate after n >= 1 cycle ends at staked ratio s (held over them). */
+static PetscReal TezosDynamicAfter(const TezosCtx *T, PetscReal s, PetscReal dyn, PetscReal n)
+{
+  const PetscReal cap = TezosBonusCap(T, s), step = TezosDynamicStep(T, s);
+
+  /* Above the cap (it came down since the last cycle end): the first cycle end clips it. */
+  if (dyn > cap) {
+    dyn = PetscClipInterval(dyn + step, 0, cap);
+    n -= 1;
+  }
+  /* Inside [0, cap] with steps of one sign, clipping once equals clipping after each cycle. */
+  return n > 0 ? PetscClipInterval(dyn + n * step, 0, cap) : dyn;
 }
 
 static PetscReal TezosRate(const TezosCtx *T, PetscReal s, PetscReal dyn)
@@ -535,9 +561,7 @@ static PetscErrorCode TezosEvaluate(void *ctx, PetscReal t, const PetscReal x[],
    * the round-off of times accumulated step by step). */
   ncycles = PetscFloorReal((t - st->cycle_start) / cycle + 1e-9);
   if (ncycles >= 1) {
-    /* With s held over the skipped cycles the steps share one sign, so clipping once
-     * equals clipping after each cycle. */
-    st->dyn = PetscClipInterval(st->dyn + ncycles * TezosDynamicStep(T, x[0]), 0, T->max_bonus);
+    st->dyn  = TezosDynamicAfter(T, x[0], st->dyn, ncycles); /* s held over the skipped cycles */
     st->rate = TezosRate(T, x[0], st->dyn);
     st->cycle_start += ncycles * cycle;
   }
@@ -586,7 +610,7 @@ static PetscErrorCode TezosView(StkPolicy p, PetscViewer viewer)
   const TezosCtx *T = (TezosCtx *)p->data;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscViewerASCIIPrintf(viewer, "Tezos adaptive issuance: clip(%g / s^2 + dyn, %g, %g); dyn in [0, %g] moves %g/day per unit of s outside [%g, %g]%s, every %g days\n", (double)T->static_coeff, (double)T->issuance_min, (double)T->issuance_max, (double)T->max_bonus, (double)T->growth_rate, (double)(T->center - T->radius), (double)(T->center + T->radius), T->retarget.on ? " (retargeted)" : "", (double)T->cycle_days));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "Tezos adaptive issuance: clip(%g / s^2 + dyn, %g, %g); dyn in [0, min(%g, max - static)] moves %g/day per unit of s outside [%g, %g]%s, every %g days\n", (double)T->static_coeff, (double)T->issuance_min, (double)T->issuance_max, (double)T->max_bonus, (double)T->growth_rate, (double)(T->center - T->radius), (double)(T->center + T->radius), T->retarget.on ? " (retargeted)" : "", (double)T->cycle_days));
   PetscFunctionReturn(0);
 }
 

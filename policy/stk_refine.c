@@ -40,11 +40,15 @@ struct _p_StkRefine {
   void              *monitor_ctx;
   /* options */
   StkRefineEstimator estimator;
-  PetscReal          a0, k0, alpha, radius, window, dt, s0, spsa_c, kappa_factor;
+  StkRefineSA        sa;     /* a_k = a0 / (k + k0)^alpha, the trust region's radius */
+  PetscReal          window, dt, s0, spsa_c, kappa_factor;
   PetscReal          replan;  /* years between re-plans, 0: never */
   char               replan_file[PETSC_MAX_PATH_LEN];
   PetscInt           iterations, seed, n_agents;
   StkSimType         env;
+  StkAbmTypes        abm_types; /* the abm's followers: -refine_abm_types, -refine_abm_response, ... */
+  StkAbmResponse     abm_response;
+  PetscReal          hedge_rate, hedge_forget;
   /* after SetUp */
   PetscBool          setupcalled;
   PetscInt           nw, nrec;
@@ -70,10 +74,10 @@ PetscErrorCode StkRefineCreate(MPI_Comm comm, StkRefine *refine)
   r->comm         = comm;
   PetscCall(PetscStrncpy(r->class_prefix, STK_REFINE_CLASS, sizeof(r->class_prefix)));
   r->estimator    = STK_REFINE_HAMILTONIAN;
-  r->a0           = 1.0;
-  r->k0           = 10;
-  r->alpha        = 0.602; /* Spall's practical choice in (1/2, 1] */
-  r->radius       = 2.0;
+  r->sa.a0        = 1.0;
+  r->sa.k0        = 10;
+  r->sa.alpha     = 0.602; /* Spall's practical choice in (1/2, 1] */
+  r->sa.radius    = 2.0;
   r->window       = 0.25;
   r->dt           = 1.0 / 365;
   r->s0           = 0.4;
@@ -83,6 +87,11 @@ PetscErrorCode StkRefineCreate(MPI_Comm comm, StkRefine *refine)
   r->seed         = 1;
   r->n_agents     = 10000;
   r->env          = STK_SIM_SDE;
+  {
+    StkSimSettings set;
+    PetscCall(StkSimSettingsDefault(&set));
+    r->abm_types = set.types, r->abm_response = set.response, r->hedge_rate = set.hedge_rate, r->hedge_forget = set.hedge_forget;
+  }
   PetscCall(PetscStrncpy(r->replan_file, "out/replanned.h5", sizeof(r->replan_file)));
   *refine         = r;
   PetscFunctionReturn(0);
@@ -161,10 +170,10 @@ static PetscErrorCode StkRefineCheckOptions(StkRefine r)
 
   PetscFunctionBeginUser;
   PetscCheck(r->iterations >= 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%siterations must be >= 0, got %" PetscInt_FMT, pre, r->iterations);
-  PetscCheck(r->a0 >= 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sa0 must be >= 0, got %g", pre, (double)r->a0);
-  PetscCheck(r->k0 > 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sk0 must be > 0, got %g", pre, (double)r->k0);
-  PetscCheck(r->alpha > 0.5 && r->alpha <= 1, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%salpha must lie in (0.5, 1], got %g", pre, (double)r->alpha);
-  PetscCheck(r->radius >= 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sradius must be >= 0, got %g", pre, (double)r->radius);
+  PetscCheck(r->sa.a0 >= 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sa0 must be >= 0, got %g", pre, (double)r->sa.a0);
+  PetscCheck(r->sa.k0 > 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sk0 must be > 0, got %g", pre, (double)r->sa.k0);
+  PetscCheck(r->sa.alpha > 0.5 && r->sa.alpha <= 1, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%salpha must lie in (0.5, 1], got %g", pre, (double)r->sa.alpha);
+  PetscCheck(r->sa.radius >= 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sradius must be >= 0, got %g", pre, (double)r->sa.radius);
   PetscCheck(r->window > 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%swindow must be > 0, got %g", pre, (double)r->window);
   PetscCheck(r->dt > 0 && r->dt <= r->window / 2, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sdt must lie in (0, -%swindow / 2 = %g], got %g", pre, pre, (double)(r->window / 2), (double)r->dt);
   PetscCheck(r->seed >= 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sseed must be >= 0, got %" PetscInt_FMT, pre, r->seed);
@@ -173,15 +182,20 @@ static PetscErrorCode StkRefineCheckOptions(StkRefine r)
   PetscCheck(r->replan >= 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sreplan must be >= 0 (0: never), got %g", pre, (double)r->replan);
   PetscCheck(r->kappa_factor > 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%strue_kappa_factor must be > 0, got %g", pre, (double)r->kappa_factor);
   PetscCheck(r->iterations <= 10000000, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%siterations must be <= 10000000, got %" PetscInt_FMT, pre, r->iterations);
-  PetscCheck(r->a0 <= 1000, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sa0 must lie in [0, 1000], got %g", pre, (double)r->a0);
-  PetscCheck(r->k0 <= 1e9, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sk0 must lie in (0, 1e9], got %g", pre, (double)r->k0);
-  PetscCheck(r->radius <= 1e6, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sradius must lie in [0, 1e6], got %g", pre, (double)r->radius);
+  PetscCheck(r->sa.a0 <= 1000, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sa0 must lie in [0, 1000], got %g", pre, (double)r->sa.a0);
+  PetscCheck(r->sa.k0 <= 1e9, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sk0 must lie in (0, 1e9], got %g", pre, (double)r->sa.k0);
+  PetscCheck(r->sa.radius <= 1e6, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sradius must lie in [0, 1e6], got %g", pre, (double)r->sa.radius);
   PetscCheck(r->window <= 100, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%swindow must lie in (0, 100] yr, got %g", pre, (double)r->window);
   PetscCheck(r->window / r->dt <= 1e8, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%swindow / -%sdt = %g steps per window, more than 1e8", pre, pre, (double)(r->window / r->dt));
   PetscCheck(r->n_agents >= 1 && r->n_agents <= 1000000000, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sn (token holders of the abm environment) must lie in [1, 1e9], got %" PetscInt_FMT, pre, r->n_agents);
   PetscCheck(r->spsa_c <= 1000, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sspsa_c must lie in (0, 1000], got %g", pre, (double)r->spsa_c);
   PetscCheck(r->replan <= 1000, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sreplan must lie in [0, 1000] yr, got %g", pre, (double)r->replan);
   PetscCheck(r->kappa_factor <= 1000, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%strue_kappa_factor must lie in (0, 1000], got %g", pre, (double)r->kappa_factor);
+  PetscCheck(r->abm_response == STK_ABM_BEST || r->abm_types == STK_ABM_PERSISTENT, r->comm, PETSC_ERR_ARG_INCOMP, "-%sabm_response hedge needs -%sabm_types persistent (a learner keeps its cost)", pre, pre);
+  PetscCheck(r->hedge_rate > 0 && !PetscIsInfOrNanReal(r->hedge_rate), r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%shedge_rate must be > 0 and finite, got %g", pre, (double)r->hedge_rate);
+  PetscCheck(r->hedge_forget >= 0 && !PetscIsInfOrNanReal(r->hedge_forget), r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%shedge_forget must be >= 0 and finite, got %g", pre, (double)r->hedge_forget);
+  PetscCheck(!(r->env == STK_SIM_ABM && r->abm_types == STK_ABM_PERSISTENT && r->estimator == STK_REFINE_SPSA), r->comm, PETSC_ERR_ARG_INCOMP,
+             "-%sestimator spsa needs -%sabm_types transitory: its perturbed windows start from the same state, and persistent holders carry theirs from window to window", pre, pre);
   PetscFunctionReturn(0);
 }
 
@@ -191,15 +205,19 @@ PetscErrorCode StkRefineSetFromOptions(StkRefine r)
   PetscOptionsBegin(r->comm, r->class_prefix, "Online refinement of the mechanism network (docs/model.md#online-refinement)", NULL);
   PetscCall(PetscOptionsEnum("-estimator", "Gradient estimator", "StkRefineSetFromOptions", StkRefineEstimators, (PetscEnum)r->estimator, (PetscEnum *)&r->estimator, NULL));
   PetscCall(PetscOptionsInt("-iterations", "Number of iterations (windows)", "", r->iterations, &r->iterations, NULL));
-  PetscCall(PetscOptionsReal("-a0", "Step size a_0 in a_k = a_0 / (k + k_0)^alpha", "", r->a0, &r->a0, NULL));
-  PetscCall(PetscOptionsReal("-k0", "Offset k_0 of the step sizes (> 0)", "", r->k0, &r->k0, NULL));
-  PetscCall(PetscOptionsReal("-alpha", "Decay exponent alpha of the step sizes, in (1/2, 1]", "", r->alpha, &r->alpha, NULL));
-  PetscCall(PetscOptionsReal("-radius", "Radius r of the trust region |theta - theta_0| <= r (Euclidean, weight units)", "", r->radius, &r->radius, NULL));
+  PetscCall(PetscOptionsReal("-a0", "Step size a_0 in a_k = a_0 / (k + k_0)^alpha", "", r->sa.a0, &r->sa.a0, NULL));
+  PetscCall(PetscOptionsReal("-k0", "Offset k_0 of the step sizes (> 0)", "", r->sa.k0, &r->sa.k0, NULL));
+  PetscCall(PetscOptionsReal("-alpha", "Decay exponent alpha of the step sizes, in (1/2, 1]", "", r->sa.alpha, &r->sa.alpha, NULL));
+  PetscCall(PetscOptionsReal("-radius", "Radius r of the trust region |theta - theta_0| <= r (Euclidean, weight units)", "", r->sa.radius, &r->sa.radius, NULL));
   PetscCall(PetscOptionsReal("-window", "Length of a window (one iteration), yr", "", r->window, &r->window, NULL));
   PetscCall(PetscOptionsReal("-dt", "Time step of the environment, yr", "", r->dt, &r->dt, NULL));
   PetscCall(PetscOptionsInt("-seed", "Key of the environment's noise (window k uses replication k)", "", r->seed, &r->seed, NULL));
   PetscCall(PetscOptionsEnum("-env", "Environment", "", StkSimTypes, (PetscEnum)r->env, (PetscEnum *)&r->env, NULL));
   PetscCall(PetscOptionsInt("-n", "abm: number of token holders", "", r->n_agents, &r->n_agents, NULL));
+  PetscCall(PetscOptionsEnum("-abm_types", "abm: holders' costs drawn afresh at each revision, or once (then the windows continue one path)", "", StkAbmTypesList, (PetscEnum)r->abm_types, (PetscEnum *)&r->abm_types, NULL));
+  PetscCall(PetscOptionsEnum("-abm_response", "abm: best response or Hedge learners (persistent types)", "", StkAbmResponses, (PetscEnum)r->abm_response, (PetscEnum *)&r->abm_response, NULL));
+  PetscCall(PetscOptionsReal("-hedge_rate", "abm: Hedge learning rate eta", "", r->hedge_rate, &r->hedge_rate, NULL));
+  PetscCall(PetscOptionsReal("-hedge_forget", "abm: Hedge forgetting rate lambda, 1/yr (0: plain Hedge)", "", r->hedge_forget, &r->hedge_forget, NULL));
   PetscCall(PetscOptionsReal("-s0", "Staking ratio at the start of the first window", "", r->s0, &r->s0, NULL));
   PetscCall(PetscOptionsReal("-spsa_c", "spsa: perturbation size c in c_k = c / (k + 1)^0.101 (weight units)", "", r->spsa_c, &r->spsa_c, NULL));
   PetscCall(PetscOptionsReal("-replan", "Re-solve the HJB with kappa scaled by the responsiveness estimate every this many years (0: never)", "", r->replan, &r->replan, NULL));
@@ -249,6 +267,12 @@ static PetscErrorCode SetUpEnvironment(StkRefine r)
   set.t_final  = r->window;
   set.seed     = r->seed;
   set.n_agents = r->n_agents;
+  if (r->env == STK_SIM_ABM) {
+    set.types        = r->abm_types;
+    set.response     = r->abm_response;
+    set.hedge_rate   = r->hedge_rate;
+    set.hedge_forget = r->hedge_forget;
+  }
   PetscCall(StkModelGetDimension(r->model, &set.dim));
   PetscCall(StkSimDestroy(&r->sim));
   PetscCall(StkSimCreate(r->comm, &r->sim));
@@ -308,6 +332,14 @@ PetscErrorCode StkRefineSetUp(StkRefine r)
 
 /* ---- One window ---- */
 
+/* Persistent holders carry their state (types, stakes, Hedge weights) from window to
+ * window: the windows continue one path.  Transitory holders have no state beyond the
+ * staker count, and each window restarts from round(s N) stakers (bitwise as before). */
+static PetscBool Continues(StkRefine r)
+{
+  return (PetscBool)(r->env == STK_SIM_ABM && r->abm_types == STK_ABM_PERSISTENT);
+}
+
 /* Simulates noise replication k from the current state under the network's weights
  * and returns the window's discounted cost per year and the window's discounted cost
  * plus the discounted value of the end state (the planner's V as the continuation:
@@ -321,11 +353,14 @@ static PetscErrorCode RunWindow(StkRefine r, PetscInt k, PetscReal *cost, PetscR
 
   PetscFunctionBeginUser;
   PetscCall(StkSimGetSettings(r->sim, &cur));
-  set    = *cur;
-  set.s0 = r->s;
-  set.z0 = r->z;
-  PetscCall(StkSimSetSettings(r->sim, &set));
-  PetscCall(StkSimRun(r->sim, k, NULL, &r->path));
+  set = *cur;
+  if (Continues(r) && k > 0) PetscCall(StkSimContinue(r->sim, k, NULL, &r->path)); /* the holders keep their types and learning */
+  else {
+    set.s0 = r->s;
+    set.z0 = r->z;
+    PetscCall(StkSimSetSettings(r->sim, &set));
+    PetscCall(StkSimRun(r->sim, k, NULL, &r->path));
+  }
   PetscCall(StkModelGetDiscount(r->model, &rho));
   for (PetscInt n = 0; n < K; n++) {
     const PetscReal x[2] = {r->path.s[n], r->path.z[n]};
@@ -418,20 +453,38 @@ static PetscErrorCode SpsaGradient(StkRefine r, PetscInt k)
   PetscFunctionReturn(0);
 }
 
-/* theta <- Proj(theta - a g) onto |theta - theta_0| <= r; returns the step's norm. */
-static PetscReal ProjectedStep(StkRefine r, PetscReal a, PetscReal *distance)
+PetscReal StkRefineStepSize(const StkRefineSA *sa, PetscInt k)
 {
-  PetscReal d2 = 0, step2 = 0, scale;
+  return sa->a0 / PetscPowReal(k + sa->k0, sa->alpha);
+}
 
-  for (PetscInt i = 0; i < r->nw; i++) d2 += PetscSqr(r->theta[i] - a * r->g[i] - r->theta0[i]);
-  scale = d2 > r->radius * r->radius ? r->radius / PetscSqrtReal(d2) : 1;
-  for (PetscInt i = 0; i < r->nw; i++) {
-    const PetscReal next = r->theta0[i] + scale * (r->theta[i] - a * r->g[i] - r->theta0[i]);
-    step2 += PetscSqr(next - r->theta[i]);
-    r->theta[i] = next;
+PetscErrorCode StkRefineProjectedStep(const StkRefineSA *sa, PetscInt k, PetscInt n, const PetscReal theta0[], const PetscReal g[], PetscReal theta[], StkRefineRecord *rec)
+{
+  PetscReal g2 = 0, d2 = 0, step2 = 0, scale, a;
+
+  PetscFunctionBeginUser;
+  PetscCheck(k >= 0 && n >= 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "StkRefineProjectedStep: iteration %" PetscInt_FMT " and dimension %" PetscInt_FMT " must be >= 0", k, n);
+  for (PetscInt i = 0; i < n; i++) g2 += g[i] * g[i];
+  a = StkRefineStepSize(sa, k);
+  for (PetscInt i = 0; i < n; i++) d2 += PetscSqr(theta[i] - a * g[i] - theta0[i]);
+  scale = d2 > sa->radius * sa->radius ? sa->radius / PetscSqrtReal(d2) : 1;
+  for (PetscInt i = 0; i < n; i++) {
+    const PetscReal next = theta0[i] + scale * (theta[i] - a * g[i] - theta0[i]);
+    step2 += PetscSqr(next - theta[i]);
+    theta[i] = next;
   }
-  *distance = PetscSqrtReal(d2) * scale;
-  return PetscSqrtReal(step2);
+  rec->grad_norm = PetscSqrtReal(g2);
+  rec->step_size = a;
+  rec->step_norm = PetscSqrtReal(step2);
+  rec->distance  = PetscSqrtReal(d2) * scale;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkRefineGetSA(StkRefine r, StkRefineSA *sa)
+{
+  PetscFunctionBeginUser;
+  *sa = r->sa;
+  PetscFunctionReturn(0);
 }
 
 /* Re-plans when the simulated time reaches the next re-planning date. */
@@ -452,7 +505,6 @@ static PetscErrorCode Iterate(StkRefine r)
 {
   StkRefineRecord *rec = &r->history[r->k];
   const PetscInt   k   = r->k;
-  PetscReal        g2  = 0;
 
   PetscFunctionBeginUser;
   if (r->estimator == STK_REFINE_SPSA) PetscCall(SpsaGradient(r, k));
@@ -460,13 +512,12 @@ static PetscErrorCode Iterate(StkRefine r)
   UpdateResponsiveness(r);
   PetscCall(MaybeReplan(r));
   if (r->estimator == STK_REFINE_HAMILTONIAN) PetscCall(HamiltonianGradient(r));
-  for (PetscInt i = 0; i < r->nw; i++) g2 += r->g[i] * r->g[i];
-  rec->grad_norm = PetscSqrtReal(g2);
-  rec->step_size = r->a0 / PetscPowReal(k + r->k0, r->alpha);
-  rec->step_norm = ProjectedStep(r, rec->step_size, &rec->distance);
+  PetscCall(StkRefineProjectedStep(&r->sa, k, r->nw, r->theta0, r->g, r->theta, rec));
   rec->gamma     = r->gamma;
   rec->plan      = r->plan_factor;
   rec->s_end     = r->path.s[r->nrec - 1];
+  rec->regret = rec->cce_gap = (PetscReal)NAN;
+  if (Continues(r)) PetscCall(StkSimGetRegret(r->sim, &rec->regret, &rec->cce_gap));
   PetscCall(StkNetSetWeights(r->net, r->theta));
   r->s = r->path.s[r->nrec - 1];
   r->z = r->path.z[r->nrec - 1];
@@ -531,6 +582,13 @@ static PetscErrorCode WriteHistory(StkRefine r, StkH5 file)
     {"plan_kappa_factor", "1", "kappa of the planner's (re-planned) model relative to the original", offsetof(StkRefineRecord, plan)},
     {"s_end", "1", "staking ratio at the end of window k", offsetof(StkRefineRecord, s_end)},
   };
+  static const struct {
+    const char *name, *units, *description;
+    size_t      offset;
+  } learners[] = {
+    {"regret", "1/yr", "persistent holders: mean external regret per year since the first window", offsetof(StkRefineRecord, regret)},
+    {"cce_gap", "1/yr", "persistent holders: max external regret per year, the coarse-correlated-equilibrium gap of their play", offsetof(StkRefineRecord, cce_gap)},
+  };
   const PetscInt n = r->k;
   PetscReal     *col;
 
@@ -542,17 +600,27 @@ static PetscErrorCode WriteHistory(StkRefine r, StkH5 file)
     for (PetscInt k = 0; k < n; k++) col[k] = *(const PetscReal *)((const char *)&r->history[k] + cols[c].offset);
     PetscCall(StkH5WriteArray(file, group, cols[c].name, "step", n, col, cols[c].units, cols[c].description));
   }
+  for (size_t c = 0; Continues(r) && c < sizeof(learners) / sizeof(learners[0]); c++) {
+    for (PetscInt k = 0; k < n; k++) col[k] = *(const PetscReal *)((const char *)&r->history[k] + learners[c].offset);
+    PetscCall(StkH5WriteArray(file, group, learners[c].name, "step", n, col, learners[c].units, learners[c].description));
+  }
   PetscCall(PetscFree(col));
   PetscCall(StkH5WriteAttributeString(file, group, "estimator", StkRefineEstimators[r->estimator]));
   PetscCall(StkH5WriteAttributeString(file, group, "environment", StkSimTypes[r->env]));
-  PetscCall(StkH5WriteAttributeReal(file, group, "a0", r->a0, "1"));
-  PetscCall(StkH5WriteAttributeReal(file, group, "k0", r->k0, "1"));
-  PetscCall(StkH5WriteAttributeReal(file, group, "alpha", r->alpha, "1"));
-  PetscCall(StkH5WriteAttributeReal(file, group, "radius", r->radius, "1"));
+  PetscCall(StkH5WriteAttributeReal(file, group, "a0", r->sa.a0, "1"));
+  PetscCall(StkH5WriteAttributeReal(file, group, "k0", r->sa.k0, "1"));
+  PetscCall(StkH5WriteAttributeReal(file, group, "alpha", r->sa.alpha, "1"));
+  PetscCall(StkH5WriteAttributeReal(file, group, "radius", r->sa.radius, "1"));
   PetscCall(StkH5WriteAttributeReal(file, group, "window", r->window, "yr"));
   PetscCall(StkH5WriteAttributeReal(file, group, "dt", r->dt, "yr"));
   PetscCall(StkH5WriteAttributeInt(file, group, "seed", r->seed));
   PetscCall(StkH5WriteAttributeInt(file, group, "n_agents", r->n_agents));
+  if (r->env == STK_SIM_ABM && r->abm_types == STK_ABM_PERSISTENT) PetscCall(StkH5WriteAttributeString(file, group, "abm_types", StkAbmTypesList[r->abm_types]));
+  if (r->env == STK_SIM_ABM && r->abm_response == STK_ABM_HEDGE) {
+    PetscCall(StkH5WriteAttributeString(file, group, "abm_response", StkAbmResponses[r->abm_response]));
+    PetscCall(StkH5WriteAttributeReal(file, group, "hedge_rate", r->hedge_rate, "1"));
+    PetscCall(StkH5WriteAttributeReal(file, group, "hedge_forget", r->hedge_forget, "1/yr"));
+  }
   PetscCall(StkH5WriteAttributeReal(file, group, "true_kappa_factor", r->kappa_factor, "1"));
   PetscCall(StkH5WriteAttributeReal(file, group, "spsa_c", r->spsa_c, "1"));
   PetscCall(StkH5WriteAttributeReal(file, group, "replan", r->replan, "yr"));
@@ -609,7 +677,7 @@ PetscErrorCode StkRefineView(StkRefine r, PetscViewer viewer)
   if (!viewer) PetscCall(PetscViewerASCIIGetStdout(r->comm, &viewer));
   if (r->env == STK_SIM_ABM) PetscCall(PetscSNPrintf(agents, sizeof(agents), " of %" PetscInt_FMT " holders", r->n_agents));
   PetscCall(PetscViewerASCIIPrintf(viewer, "Refinement: %s estimator, %" PetscInt_FMT " windows of %g yr (dt %g yr) in the %s environment%s, true kappa = %g x the model's\n", StkRefineEstimators[r->estimator], r->iterations, (double)r->window, (double)r->dt, StkSimTypes[r->env], agents, (double)r->kappa_factor));
-  PetscCall(PetscViewerASCIIPrintf(viewer, "steps a_k = %g / (k + %g)^%g, trust region radius %g, noise key %" PetscInt_FMT "\n", (double)r->a0, (double)r->k0, (double)r->alpha, (double)r->radius, r->seed));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "steps a_k = %g / (k + %g)^%g, trust region radius %g, noise key %" PetscInt_FMT "\n", (double)r->sa.a0, (double)r->sa.k0, (double)r->sa.alpha, (double)r->sa.radius, r->seed));
   if (r->replan > 0) PetscCall(PetscViewerASCIIPrintf(viewer, "re-planning every %g yr (warm-started HJB solve with kappa x gamma) into %s\n", (double)r->replan, r->replan_file));
   if (r->setupcalled) PetscCall(PetscViewerASCIIPrintf(viewer, "after %" PetscInt_FMT " iterations: responsiveness estimate gamma = %g, planner's kappa factor %g\n", r->k, (double)r->gamma, (double)r->plan_factor));
   if (r->setupcalled && r->k > 0) PetscCall(ViewHistory(r, viewer));

@@ -49,7 +49,25 @@ typedef struct {
   PetscReal gamma;     /* responsiveness estimate after the window */
   PetscReal plan;      /* kappa factor of the planner's model in use (1 until a re-plan) */
   PetscReal s_end;     /* staking ratio at the window's end */
+  PetscReal regret;    /* persistent abm holders: mean external regret per year since the first window (NaN otherwise) */
+  PetscReal cce_gap;   /* ... and the max over the holders: the CCE gap of their play (StkSimGetRegret) */
 } StkRefineRecord;
+
+/* The projected stochastic approximation's settings: step sizes
+ * a_k = a0 / (k + k0)^alpha (alpha in (1/2, 1]: sum a_k = inf, sum a_k^2 < inf, the
+ * Robbins-Monro conditions) and the projection set |theta - theta_0| <= radius. */
+typedef struct {
+  PetscReal a0, k0, alpha, radius;
+} StkRefineSA;
+
+/* a_k = a0 / (k + k0)^alpha. */
+PETSC_EXTERN PetscReal StkRefineStepSize(const StkRefineSA *sa, PetscInt k);
+/* Iteration k of the projected stochastic approximation, the one StkRefineRun takes:
+ * theta <- theta0 + P(theta - a_k g - theta0), P the radial projection onto the ball of
+ * radius sa->radius (the Euclidean projection onto |theta - theta0| <= radius), n
+ * weights.  Fills rec's step_size, step_norm, distance and grad_norm (not the others).
+ * Not collective: any gradient estimate g can be fed to it (tests/test_refine_convergence.c). */
+PETSC_EXTERN PetscErrorCode StkRefineProjectedStep(const StkRefineSA *sa, PetscInt k, PetscInt n, const PetscReal theta0[], const PetscReal g[], PetscReal theta[], StkRefineRecord *rec);
 
 typedef struct _p_StkRefine *StkRefine;
 /* Called after every iteration k (of n) with the iteration's record, e.g. for a progress line. */
@@ -88,6 +106,8 @@ PETSC_EXTERN PetscErrorCode StkRefineSetFromOptions(StkRefine refine);
 PETSC_EXTERN PetscErrorCode StkRefineSetUp(StkRefine refine);
 /* Runs the iterations (collective); the network holds the last iterate. */
 PETSC_EXTERN PetscErrorCode StkRefineRun(StkRefine refine);
+/* The step sizes and the trust region in use (after SetFromOptions). */
+PETSC_EXTERN PetscErrorCode StkRefineGetSA(StkRefine refine, StkRefineSA *sa);
 PETSC_EXTERN PetscErrorCode StkRefineGetHistory(StkRefine refine, PetscInt *n, const StkRefineRecord **history);
 /* The environment's token holders (the model's, kappa scaled), borrowed: evaluate the
  * policies on the same environment with StkEvaluateSetPopulation. */

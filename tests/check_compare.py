@@ -19,7 +19,7 @@ import numpy as np
 
 stakehjb, mpiexec = sys.argv[1], sys.argv[2]
 failed = checks = 0
-SMALL = ["-compare_regimes", "baseline,sluggish", "-compare_policies", "fixed,expert,fixed,cosmos,social_gradient,network",
+SMALL = ["-compare_regimes", "baseline,sluggish", "-compare_policies", "fixed,expert,fixed,cosmos,social_gradient,network,social_gradient_2ts",
          "-compare_paths", "8", "-compare_years", "2", "-compare_agents", "2000", "-compare_bootstrap", "200",
          "-compare_samples", "2", "-grid_n", "65,17"]
 
@@ -51,7 +51,7 @@ with tempfile.TemporaryDirectory() as tmp:
     cols = attr_list(a, "columns")
     regimes, envs, scen, pols = (attr_list(a, k) for k in ("regimes", "envs", "scenarios", "policies"))
     nrows = len(regimes) * len(envs) * len(scen) * len(pols)
-    check(d1["summary"].shape == (nrows, len(cols)) and nrows == 2 * 2 * 3 * 6, f"summary has {nrows} rows = regimes x envs x scenarios x policies")
+    check(d1["summary"].shape == (nrows, len(cols)) and nrows == 2 * 2 * 3 * 7, f"summary has {nrows} rows = regimes x envs x scenarios x policies")
     check(os.path.exists(os.path.join(tmp, "c1.csv")) and sum(1 for _ in open(os.path.join(tmp, "c1.csv"))) == nrows + 1, "CSV summary has a header and one line per row")
     for r in range(len(regimes)):
         check(os.path.exists(os.path.join(tmp, f"c1_{regimes[r]}.h5")), f"expert solution file of regime {regimes[r]} kept")

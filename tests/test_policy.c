@@ -192,6 +192,53 @@ static void test_social_gradient_sequence(void **state)
   assert_petsc(StkPolicyDestroy(&p));
 }
 
+/* Social gradient on two timescales, two steps by hand on the default staking model
+ * (w_s 1, sbar 0.6, w_u 10, ubar 0.03, eta 0): du = -a(t) (2 (s - 0.6) ds*(u)/du +
+ * 20 (u - 0.03)) dt, a(t) = 0.01 / (1 + t)^0.602, a taken at the previous call's time;
+ * ds*(u)/du from a central difference of the holders' equilibrium s*(u). */
+static PetscReal DsDu(PetscReal u)
+{
+  StkAgentParams  mp;
+  const PetscReal h = 1e-6;
+  PetscReal       sp, sm, d;
+  PetscInt        its;
+
+  assert_petsc(StkAgentParamsDefault(&mp));
+  assert_petsc(StkAgentsEquilibrium(&mp, u + h, mp.zbar, &sp, &d, &its));
+  assert_petsc(StkAgentsEquilibrium(&mp, u - h, mp.zbar, &sm, &d, &its));
+  return (sp - sm) / (2 * h);
+}
+
+static void test_social_gradient_2ts_steps(void **state)
+{
+  StkPolicy       p = Policy("-policy social_gradient_2ts -hjb_eta 0");
+  const PetscReal x0[2] = {0.6, 0};
+  double          a[8];
+  PetscReal       u1, u2, z;
+  StkAgentParams  mp;
+
+  assert_petsc(StkAgentParamsDefault(&mp));
+  z = mp.zbar;
+  assert_petsc(StkPolicyReset(p, 0.0, x0, a));
+  assert_close(Eval(p, 0.0, 0.5, a), 0.03, 1e-15, 0); /* starts at ubar: no time elapsed */
+  u1 = 0.03 - 0.01 * (2 * (0.5 - 0.6) * DsDu(0.03)) * 0.1;
+  {
+    const PetscReal x[2] = {0.5, z};
+    PetscReal       u;
+    assert_petsc(StkPolicyEvaluate(p, 0.1, x, &u, a));
+    assert_close(u, u1, 1e-8, 0);
+  }
+  u2 = u1 - 0.01 / PetscPowReal(1.1, 0.602) * (2 * (0.7 - 0.6) * DsDu(u1) + 20 * (u1 - 0.03)) * 0.2;
+  {
+    const PetscReal x[2] = {0.7, z};
+    PetscReal       u;
+    assert_petsc(StkPolicyEvaluate(p, 0.3, x, &u, a));
+    assert_close(u, u2, 1e-8, 0);
+  }
+  assert_true(u1 > 0.03 && u2 < u1); /* below sbar it issues more, above less */
+  assert_petsc(StkPolicyDestroy(&p));
+}
+
 /* The rules retargeted at the planner's sbar: Cosmos does not move at s = sbar, the
  * Polkadot curve peaks there, Tezos's dead zone is centred there. */
 static void test_retargeted_rules(void **state)
@@ -312,11 +359,68 @@ static void test_tezos_sequence(void **state)
   {
     const PetscReal x1[2] = {0.1, 0};
     assert_petsc(StkPolicyReset(p, 0.0, x1, mem));
-    /* 500 cycles at s = 0.1: dyn -> 0.05 (max bonus); 0.0625 + 0.05 -> 0.10 (issuance max) */
+    /* 500 cycles at s = 0.1: dyn -> min(0.05, 0.10 - 0.0625) = 0.0375 (the protocol's cap,
+     * not the max bonus); 0.0625 + 0.0375 = 0.10 (issuance max) */
     assert_close(Eval(p, 1000 * DAY, 0.1, mem), 0.10, 1e-13, 0);
-    assert_close(Eval(p, 1002 * DAY, 0.2, mem), 0.015625 + 0.05, 1e-13, 0); /* 1/(1600 * 0.04) + dyn, still capped */
+    /* one cycle at s = 0.2 from dyn 0.0375 (not wound up to 0.05): 0.0375 + 0.02 * 0.28 */
+    assert_close(Eval(p, 1002 * DAY, 0.2, mem), 0.015625 + 0.0431, 1e-13, 0);
   }
   assert_petsc(StkPolicyDestroy(&p));
+}
+
+/* The bonus cap min(max_bonus, issuance_max - static(s)) (Paris compute_bonus), by hand,
+ * with cycles of 2 days: it binds below s = 1/sqrt(80) = 0.1118 only. */
+static void test_tezos_bonus_cap(void **state)
+{
+  StkPolicy p = Policy("-policy tezos -policy_tezos_cycle_days 2");
+  double    mem[8];
+
+  {
+    /* s = 0.11: static 1/19.36 = 0.0516529, cap 0.10 - static = 0.0483471 < 0.05; after
+     * 500 cycles the dead zone (s = 0.5, static -> min 0.0025) keeps dyn at the cap */
+    const PetscReal x0[2] = {0.11, 0}, cap = 0.10 - 1 / 19.36;
+    assert_petsc(StkPolicyReset(p, 0.0, x0, mem));
+    assert_close(Eval(p, 1000 * DAY, 0.11, mem), 0.10, 1e-13, 0);
+    assert_close(Eval(p, 1002 * DAY, 0.5, mem), 0.0025 + cap, 1e-13, 0);
+  }
+  {
+    /* s = 0.112: static 0.0498246, 0.10 - static = 0.0501754 > 0.05: the max bonus binds */
+    const PetscReal x0[2] = {0.112, 0};
+    assert_petsc(StkPolicyReset(p, 0.0, x0, mem));
+    assert_close(Eval(p, 1000 * DAY, 0.112, mem), 1 / 20.0704 + 0.05, 1e-13, 0);
+    assert_close(Eval(p, 1002 * DAY, 0.5, mem), 0.0025 + 0.05, 1e-13, 0);
+  }
+  {
+    /* s = 0.1, dyn 0.0076 per cycle: 0.0076, then 0.0375 (cap) from the 5th cycle on */
+    const PetscReal x0[2] = {0.1, 0};
+    assert_petsc(StkPolicyReset(p, 0.0, x0, mem));
+    assert_close(Eval(p, 2 * DAY, 0.1, mem), 0.0625 + 0.0076, 1e-13, 0);
+    assert_close(Eval(p, 8 * DAY, 0.1, mem), 0.0625 + 0.0304, 1e-13, 0);
+    assert_close(Eval(p, 10 * DAY, 0.1, mem), 0.10, 1e-13, 0);
+    assert_close(Eval(p, 12 * DAY, 0.5, mem), 0.0025 + 0.0375, 1e-13, 0); /* dead zone */
+  }
+  assert_petsc(StkPolicyDestroy(&p));
+  {
+    /* s = 0.05: static 0.25 -> 0.10, cap 0: a bonus of 0.05 at the start is cut to 0 at
+     * the first cycle end, so the dead zone that follows issues the static minimum */
+    const PetscReal x0[2] = {0.05, 0};
+    p = Policy("-policy tezos -policy_tezos_cycle_days 2 -policy_tezos_dyn0 0.05");
+    assert_petsc(StkPolicyReset(p, 0.0, x0, mem));
+    assert_close(Eval(p, 0.0, 0.05, mem), 0.10, 1e-13, 0);
+    assert_close(Eval(p, 2 * DAY, 0.05, mem), 0.10, 1e-13, 0);
+    assert_close(Eval(p, 4 * DAY, 0.5, mem), 0.0025, 1e-13, 0);
+    assert_petsc(StkPolicyDestroy(&p));
+  }
+  {
+    /* Several cycle ends in one call from above the cap, falling (dead zone [0.04, 0.06],
+     * s = 0.1 above it: -0.02 * 0.04 = -0.0008 per cycle, cap 0.0375): cycle by cycle
+     * 0.05 -> 0.0375 -> 0.0367 -> 0.0359 (one clip of 0.05 - 0.0024 would give 0.0375) */
+    const PetscReal x0[2] = {0.1, 0};
+    p = Policy("-policy tezos -policy_tezos_cycle_days 2 -policy_tezos_dyn0 0.05 -policy_tezos_center 0.05 -policy_tezos_radius 0.01");
+    assert_petsc(StkPolicyReset(p, 0.0, x0, mem));
+    assert_close(Eval(p, 6 * DAY, 0.1, mem), 0.0625 + 0.0359, 1e-13, 0);
+    assert_petsc(StkPolicyDestroy(&p));
+  }
 }
 
 /* View names the type and the bounds. */
@@ -346,7 +450,7 @@ static void ViewContains(StkPolicy p, const char bounds[])
 /* Every type stays within [u_min, u_max] over a sweep of s and time. */
 static void test_bounds(void **state)
 {
-  const char *types[] = {"zero", "fixed", "proportional", "cosmos", "polkadot", "ethereum", "tezos", "cosmos_sbar", "polkadot_sbar", "tezos_sbar", "social_gradient"};
+  const char *types[] = {"zero", "fixed", "proportional", "cosmos", "polkadot", "ethereum", "tezos", "cosmos_sbar", "polkadot_sbar", "tezos_sbar", "social_gradient", "social_gradient_2ts"};
   const char *extra[] = {"", " -hjb_u_min 0.01 -hjb_u_max 0.04"};
 
   for (int e = 0; e < 2; e++)
@@ -504,6 +608,8 @@ static void test_bad_input(void **state)
   expect_error("-policy tezos -policy_tezos_cycle_days -1", "-policy_tezos_cycle_days", "-1");
   expect_error("-policy tezos_sbar -policy_s_target 1.5", "-policy_s_target", "1.5");
   expect_error("-policy social_gradient -policy_sg_rate -1", "-policy_sg_rate", "-1");
+  expect_error("-policy social_gradient_2ts -policy_sg2_alpha 0.4", "-policy_sg2_alpha", "0.4");
+  expect_error("-policy social_gradient_2ts -policy_sg2_t0 0", "-policy_sg2_t0", "0");
   expect_error("-policy fixed -hjb_u_min 0.2 -hjb_u_max 0.1", "-hjb_u_min", "0.2");
   { /* a solution of another model */
     StkTestProblem P;
@@ -529,7 +635,9 @@ static const struct CMUnitTest tests[] = {
   cmocka_unit_test(test_cosmos_sequence),
   cmocka_unit_test(test_tezos_static),
   cmocka_unit_test(test_tezos_sequence),
+  cmocka_unit_test(test_tezos_bonus_cap),
   cmocka_unit_test(test_social_gradient_sequence),
+  cmocka_unit_test(test_social_gradient_2ts_steps),
   cmocka_unit_test(test_retargeted_rules),
   cmocka_unit_test(test_retarget_option),
   cmocka_unit_test(test_parameters_per_type),

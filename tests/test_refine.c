@@ -294,6 +294,43 @@ static void test_refine_correct(void **state)
   assert_petsc(StkPolicyDestroy(&c.expert));
 }
 
+/* Hedge followers (persistent types, issue 15 item 4): the windows continue one path of
+ * the abm, so the learners keep their weights; the hamiltonian estimator still keeps
+ * every iterate in the trust region; spsa is refused (its perturbed windows would need
+ * the learners' state twice). */
+static void test_refine_hedge(void **state)
+{
+  RefineCtx              c;
+  PetscInt               n;
+  const StkRefineRecord *h;
+  PetscReal              smin = 1, smax = 0;
+
+  c.expert = Expert();
+  assert_petsc(StkNetLoad(PETSC_COMM_WORLD, files.network, NULL, &c.net));
+  assert_petsc(WithOptions("-refine_iterations 60 -refine_env abm -refine_n 2000 -refine_abm_types persistent -refine_abm_response hedge -refine_window 0.25", RefineRun, &c));
+  check_iterates(c.refine, c.net, 2.0);
+  assert_petsc(StkRefineGetHistory(c.refine, &n, &h));
+  assert_int_equal(n, 60);
+  for (PetscInt k = 0; k < n; k++) {
+    assert_true(PetscIsNormalReal(h[k].cost) && PetscIsNormalReal(h[k].gamma));
+    smin = PetscMin(smin, h[k].s_end), smax = PetscMax(smax, h[k].s_end);
+  }
+  print_message("  hedge followers: s at the window ends in [%.3f, %.3f], gamma %.3f, last window cost %.5f; regret per year mean %.3e, CCE gap %.3e after window 10, %.3e, %.3e after 60\n", (double)smin, (double)smax, (double)h[n - 1].gamma, (double)h[n - 1].cost, (double)h[9].regret, (double)h[9].cce_gap, (double)h[n - 1].regret, (double)h[n - 1].cce_gap);
+  assert_true(PetscIsNormalReal(h[n - 1].cce_gap) && h[n - 1].cce_gap < h[9].cce_gap); /* the learners' regret rate falls */
+  assert_petsc(StkRefineDestroy(&c.refine));
+  {
+    PetscErrorCode ierr;
+    assert_petsc(StkRefineCreate(PETSC_COMM_WORLD, &c.refine));
+    assert_petsc(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+    ierr = WithOptions("-refine_env abm -refine_abm_types persistent -refine_estimator spsa", (PetscErrorCode (*)(void *))StkRefineSetFromOptions, c.refine);
+    assert_petsc(PetscPopErrorHandler());
+    assert_int_equal(ierr, PETSC_ERR_ARG_INCOMP);
+    assert_petsc(StkRefineDestroy(&c.refine));
+  }
+  assert_petsc(StkNetDestroy(&c.net));
+  assert_petsc(StkPolicyDestroy(&c.expert));
+}
+
 /* True kappa a quarter of the model's: the responsiveness estimate finds it, re-planning
  * with it keeps the refined network as good as the expert. */
 static void test_refine_misspecified(void **state)
@@ -398,6 +435,7 @@ static const struct CMUnitTest tests[] = {
   cmocka_unit_test(test_network_policy),
   cmocka_unit_test(test_refine_correct),
   cmocka_unit_test(test_refine_misspecified),
+  cmocka_unit_test(test_refine_hedge),
   cmocka_unit_test(test_spsa_trust_region),
   cmocka_unit_test(test_bad_options),
 };

@@ -11,7 +11,7 @@ int    stk_test_argc;
 char **stk_test_argv;
 
 static const char builtin_models[]   = "staking, lq, bangbang, mms, merton";
-static const char builtin_policies[] = "zero, fixed, proportional, cosmos, polkadot, ethereum, tezos, cosmos_sbar, polkadot_sbar, tezos_sbar, social_gradient, expert, network, solution";
+static const char builtin_policies[] = "zero, fixed, proportional, cosmos, polkadot, ethereum, tezos, cosmos_sbar, polkadot_sbar, tezos_sbar, social_gradient, social_gradient_2ts, expert, network, solution";
 
 /* The user types record that their constructor ran (they fill in no ops: they are
  * only created and destroyed here). */
@@ -134,7 +134,7 @@ static void test_register_before_first_create(void **state)
 static void test_every_type_after_registration(void **state)
 {
   const char *models[]   = {"staking", "lq", "bangbang", "mms", "merton", "user_model"};
-  const char *policies[] = {"zero", "fixed", "proportional", "cosmos", "polkadot", "ethereum", "tezos", "cosmos_sbar", "polkadot_sbar", "tezos_sbar", "social_gradient", "expert", "network", "user_policy"};
+  const char *policies[] = {"zero", "fixed", "proportional", "cosmos", "polkadot", "ethereum", "tezos", "cosmos_sbar", "polkadot_sbar", "tezos_sbar", "social_gradient", "social_gradient_2ts", "expert", "network", "user_policy"};
 
   user_model_created = user_policy_created = 0;
   for (size_t i = 0; i < sizeof(models) / sizeof(models[0]); i++) {

@@ -16,6 +16,7 @@ typedef struct {
   PetscErrorCode (*shock)(StkSim, uint32_t step, PetscReal frac); /* stakers leave */
   PetscErrorCode (*step)(StkSim, uint32_t step, PetscReal u);     /* s_n -> s_{n+1} at (s_n, z_n, u) */
   PetscErrorCode (*view)(StkSim, PetscViewer);
+  PetscErrorCode (*regret)(StkSim, PetscReal *mean, PetscReal *max); /* persistent abm holders (NULL: none) */
   PetscErrorCode (*destroy)(StkSim);
 } StkSimOps;
 
@@ -38,6 +39,7 @@ struct _p_StkSim {
   /* the current path */
   uint32_t  path;
   PetscReal s, z;
+  PetscBool ran; /* a path has run since SetUp: StkSimContinue may go on from its end */
 };
 
 /* The Philox key of the settings' seed. */

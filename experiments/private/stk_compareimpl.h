@@ -22,6 +22,9 @@ struct _p_StkCompare {
   PetscInt  scenario_id[STK_SCENARIO_COUNT], reference; /* index of the reference policy */
   PetscInt  paths, seed, n_agents, nboot, samples, sample_every;
   PetscReal years, t_shock, dz, frac, band, hold;
+  StkAbmTypes    abm_types;                /* the abm's followers (-compare_abm_types, ...) */
+  StkAbmResponse abm_response;
+  PetscReal      hedge_rate, hedge_forget;
   PetscInt  fit_max_it; /* the regime networks' TAO iterations (0: the network's default, -net_fit_max_it overrides) */
   char      regime_dir[PETSC_MAX_PATH_LEN], out[PETSC_MAX_PATH_LEN];
   StkOutputSet outputs; /* the per-regime solution files, out and its .csv: written as one set */

@@ -47,6 +47,7 @@ PETSC_INTERN PetscErrorCode StkPolicyCreate_CosmosSbar(StkPolicy);
 PETSC_INTERN PetscErrorCode StkPolicyCreate_PolkadotSbar(StkPolicy);
 PETSC_INTERN PetscErrorCode StkPolicyCreate_TezosSbar(StkPolicy);
 PETSC_INTERN PetscErrorCode StkPolicyCreate_SocialGradient(StkPolicy);
+PETSC_INTERN PetscErrorCode StkPolicyCreate_SocialGradient2ts(StkPolicy);
 PETSC_INTERN PetscErrorCode StkPolicyCreate_Expert(StkPolicy);
 PETSC_INTERN PetscErrorCode StkPolicyCreate_Network(StkPolicy);
 PETSC_INTERN PetscErrorCode StkPolicyCreate_Solution(StkPolicy);
