@@ -1,4 +1,4 @@
-/* Tensor-product grids on a PETSc DMDA: 1-D or 2-D (up to STK_MAX_DIM), uniform or
+/* Tensor-product grids on a PETSc DMDA: 1-D, 2-D or 3-D (STK_MAX_DIM), uniform or
  * stretched towards a point, with every coordinate known on every rank.
  *
  * Index convention: state variable k is DMDA direction k, so in a PETSc vector or a
@@ -27,7 +27,7 @@ PETSC_EXTERN PetscErrorCode StkGridSetName(StkGrid grid, PetscInt k, const char 
 PETSC_EXTERN PetscErrorCode StkGridSetOptionsPrefix(StkGrid grid, const char prefix[]);
 PETSC_EXTERN PetscErrorCode StkGridAppendOptionsPrefix(StkGrid grid, const char prefix[]);
 PETSC_EXTERN PetscErrorCode StkGridGetOptionsPrefix(StkGrid grid, const char *prefix[]);
-/* Options: -grid_n n[,n], -grid_lo a[,b], -grid_hi a[,b], -grid_stretch alpha[,alpha], -grid_cluster c[,c] */
+/* Options (one value per direction): -grid_n n[,n[,n]], -grid_lo, -grid_hi, -grid_stretch alpha[,...], -grid_cluster c[,...] */
 PETSC_EXTERN PetscErrorCode StkGridSetFromOptions(StkGrid grid);
 PETSC_EXTERN PetscErrorCode StkGridSetUp(StkGrid grid);
 PETSC_EXTERN PetscErrorCode StkGridView(StkGrid grid, PetscViewer viewer);

@@ -45,17 +45,17 @@ typedef struct {
   PetscReal policy_order_l2[MAX_LEVELS]; /* of the exact policy error */
 } Errors;
 
-static const char *const columns[] = {"level", "n0", "n1", "nodes", "h", "howard_iterations", "solve_time", "error_max", "error_l2", "error_finest_max", "error_finest_l2", "error_richardson_max", "error_richardson_l2", "difference_next_max", "order_max", "order_l2", "policy_at_reference", "policy_reference_error", "policy_reference_order", "policy_error_l2", "policy_order_l2", "mean_x0", "mean_x0_error", "mean_x0_order", "estimate_max", "estimate_ratio", "policy_reference_estimate", "mean_x0_estimate"};
-#define NCOLUMNS 28
+static const char *const columns[] = {"level", "n0", "n1", "nodes", "h", "howard_iterations", "solve_time", "error_max", "error_l2", "error_finest_max", "error_finest_l2", "error_richardson_max", "error_richardson_l2", "difference_next_max", "order_max", "order_l2", "policy_at_reference", "policy_reference_error", "policy_reference_order", "policy_error_l2", "policy_order_l2", "mean_x0", "mean_x0_error", "mean_x0_order", "estimate_max", "estimate_ratio", "policy_reference_estimate", "mean_x0_estimate", "n2"};
+#define NCOLUMNS 29
 _Static_assert(sizeof(columns) / sizeof(columns[0]) == NCOLUMNS, "NCOLUMNS counts the columns");
 /* What each column is, for the file's CF attributes: units ("V": those of the value,
  * "1"; "u": of control 0; "x0": of state variable 0) and long name. */
-static const char *const column_units[] = {"1", "1", "1", "1", "1", "1", "s", "V", "V", "V", "V", "V", "V", "V", "1", "1", "u", "u", "1", "u", "1", "x0", "x0", "1", "V", "1", "u", "x0"};
+static const char *const column_units[] = {"1", "1", "1", "1", "1", "1", "s", "V", "V", "V", "V", "V", "V", "V", "1", "1", "u", "u", "1", "u", "1", "x0", "x0", "1", "V", "1", "u", "x0", "1"};
 static const char *const column_long_names[] = {"grid level (0 coarsest)", "nodes in direction 0", "nodes in direction 1 (1 in 1-D)", "grid nodes", "largest grid spacing, in the units of its state variable", "Howard iterations", "wall time of the solve",
                                                 "max-norm error of V against the closed form", "L2 error of V against the closed form", "max-norm difference of V to the finest grid", "L2 difference of V to the finest grid", "max-norm error of V against the Richardson extrapolation", "L2 error of V against the Richardson extrapolation", "max-norm difference of V to the next finer grid",
                                                 "observed order (max norm)", "observed order (L2)", "control 0 at the reference point", "error of the policy at the reference point", "observed order of the policy at the reference point", "L2 error of the policy against the closed form", "observed order of the policy L2 error",
                                                 "stationary mean of state variable 0", "error of the stationary mean of state variable 0", "observed order of the stationary mean",
-                                                "the solver's a-posteriori estimate of the max-norm error of V", "estimate of the max-norm error of V divided by the true error", "the solver's estimate of the error of the policy at the reference point", "the solver's estimate of the error of the stationary mean of state variable 0"};
+                                                "the solver's a-posteriori estimate of the max-norm error of V", "estimate of the max-norm error of V divided by the true error", "the solver's estimate of the error of the policy at the reference point", "the solver's estimate of the error of the stationary mean of state variable 0", "nodes in direction 2 (0 below 3-D)"};
 _Static_assert(sizeof(column_units) / sizeof(column_units[0]) == NCOLUMNS, "one unit per column");
 _Static_assert(sizeof(column_long_names) / sizeof(column_long_names[0]) == NCOLUMNS, "one long name per column");
 
@@ -400,7 +400,7 @@ static PetscErrorCode ComputeErrors(const Level *lv, PetscInt nl, PetscInt dim, 
 static void Row(const Level *lv, const Errors *E, PetscInt l, PetscReal row[])
 {
   const Level *L = &lv[l];
-  PetscReal    r[] = {l, L->n[0], L->n[1], L->nodes, L->h, L->iterations, L->time, L->exact_max, L->exact_l2, E->finest_max[l], E->finest_l2[l], E->rich_max[l], E->rich_l2[l], E->diff_max[l], E->order_max[l], E->order_l2[l], L->policy_ref, E->policy_ref.error[l], E->policy_ref.order[l], L->policy_exact_l2, E->policy_order_l2[l], L->mean_x0, E->mean_x0.error[l], E->mean_x0.order[l], L->estimate_max, L->estimate_max / (PetscIsInfOrNanReal(L->exact_max) ? E->rich_max[l] : L->exact_max), L->estimate_policy_ref, L->estimate_mean_x0};
+  PetscReal    r[] = {l, L->n[0], L->n[1], L->nodes, L->h, L->iterations, L->time, L->exact_max, L->exact_l2, E->finest_max[l], E->finest_l2[l], E->rich_max[l], E->rich_l2[l], E->diff_max[l], E->order_max[l], E->order_l2[l], L->policy_ref, E->policy_ref.error[l], E->policy_ref.order[l], L->policy_exact_l2, E->policy_order_l2[l], L->mean_x0, E->mean_x0.error[l], E->mean_x0.order[l], L->estimate_max, L->estimate_max / (PetscIsInfOrNanReal(L->exact_max) ? E->rich_max[l] : L->exact_max), L->estimate_policy_ref, L->estimate_mean_x0, L->n[2]};
   for (PetscInt c = 0; c < NCOLUMNS; c++) row[c] = r[c];
 }
 
