@@ -2,7 +2,8 @@
  * interpolation exact on trilinear fields, the distributed interpolation bitwise equal to
  * the gathered one, one-sided gradients at nodes, refine/coarsen), the 3x3 Riccati
  * solution of the 3-D LQ model, the 3-D operator an M-matrix for random policies, and
- * the solution file of a 3-D solve read back bitwise with its XDMF 3DRectMesh sidecar.
+ * the solution file of a 3-D solve read back bitwise with its XDMF 3DRectMesh sidecar,
+ * grid sequencing in 3-D.
  * Runs on any number of ranks (meson: 1, 2 and 3). */
 #define _POSIX_C_SOURCE 200809L /* getpid, unlink */
 #include "stk_test_problem.h"
@@ -489,8 +490,45 @@ static void test_solution_round_trip(void **state)
   RoundTrip("mms", "-hjb_rtol 1e-10");
 }
 
+/* Grid sequencing in 3-D (a 9^3 grid first, V and u interpolated up) reaches the V of the
+ * plain solve on 17^3 to the solver tolerance. */
+static void test_sequencing(void **state)
+{
+  const PetscInt n[3] = {17, 17, 17};
+  const char    *tight = "-hjb_rtol 1e-12 -hjb_linear_rtol 1e-13 -hjb_linear_forcing 0";
+  StkTestProblem plain, seq;
+  StkSolverStats sp, ss;
+  Vec            Vp, Vs, d;
+  PetscReal      dv, vmax;
+  char           options[256];
+
+  snprintf(options, sizeof(options), "%s -hjb_sequence 0", tight);
+  assert_petsc(StkTestProblemCreate("mms", 3, n, options, &plain));
+  snprintf(options, sizeof(options), "%s -hjb_sequence 2", tight);
+  assert_petsc(StkTestProblemCreate("mms", 3, n, options, &seq));
+  assert_petsc(StkSolverSolve(plain.solver));
+  assert_petsc(StkSolverSolve(seq.solver));
+  assert_petsc(StkSolverGetStats(plain.solver, &sp));
+  assert_petsc(StkSolverGetStats(seq.solver, &ss));
+  assert_petsc(StkSolverGetValue(plain.solver, &Vp));
+  assert_petsc(StkSolverGetValue(seq.solver, &Vs));
+  assert_petsc(VecDuplicate(Vp, &d));
+  assert_petsc(VecWAXPY(d, -1.0, Vp, Vs));
+  assert_petsc(VecNorm(d, NORM_INFINITY, &dv));
+  assert_petsc(VecNorm(Vp, NORM_INFINITY, &vmax));
+  print_message("    3-D sequencing: plain %" PetscInt_FMT " Howard its, sequenced %" PetscInt_FMT " after %" PetscInt_FMT " coarser level(s); rel max|dV| %.2e\n", sp.iterations, ss.iterations, ss.coarse_levels, (double)(dv / vmax));
+  assert_true(sp.converged && ss.converged);
+  assert_int_equal(sp.coarse_levels, 0);
+  assert_int_equal(ss.coarse_levels, 1); /* 9^3 is the coarsest grid sequencing uses */
+  assert_true(ss.iterations <= sp.iterations);
+  assert_true(dv <= 1e-9 * vmax);
+  assert_petsc(VecDestroy(&d));
+  assert_petsc(StkTestProblemDestroy(&seq));
+  assert_petsc(StkTestProblemDestroy(&plain));
+}
+
 static const struct CMUnitTest tests[] = {
-  cmocka_unit_test(test_grid_interpolation), cmocka_unit_test(test_grid_gradient), cmocka_unit_test(test_grid_refine_coarsen), cmocka_unit_test(test_riccati_3x3), cmocka_unit_test(test_m_matrix_3d), cmocka_unit_test(test_solution_round_trip),
+  cmocka_unit_test(test_grid_interpolation), cmocka_unit_test(test_grid_gradient), cmocka_unit_test(test_grid_refine_coarsen), cmocka_unit_test(test_riccati_3x3), cmocka_unit_test(test_m_matrix_3d), cmocka_unit_test(test_solution_round_trip), cmocka_unit_test(test_sequencing),
 };
 
 STK_TEST_MAIN(tests)

@@ -1,6 +1,7 @@
 /* Three state dimensions (issue 12, item 5): first-order convergence of the upwind scheme
  * on the 3-D lq and mms problems against their closed forms, through the convergence
- * study (solver/stk_converge.h) on 17^3, 33^3 and 65^3 nodes.  One problem per run
+ * study (solver/stk_converge.h) on 17^3, 33^3 and 65^3 nodes, and the solver's error
+ * estimate against the true error.  One problem per run
  * (argument lq or mms) so each stays a short test. */
 #include "stk_test.h"
 #include "stk_converge.h"
@@ -59,6 +60,13 @@ static void test_order_3d(void **state)
   }
   assert_true(order[2] >= 0.9);
   assert_true(order[2] > order[1]);
+  /* the solver's own a-posteriori estimate (its coarser grids) within a factor 3 of the
+   * true max error in 3-D too */
+  for (PetscInt l = 1; l < 3; l++) {
+    const PetscReal ratio = Column(conv, "estimate_ratio")[l];
+    print_message("    %s 3-D: estimated / true max error %.2f\n", problem, (double)ratio);
+    assert_true(ratio >= 1.0 / 3 && ratio <= 3);
+  }
   assert_petsc(StkConvergeGetSummary(conv, &s));
   assert_true(s.exact);
   assert_petsc(StkConvergeDestroy(&conv));
