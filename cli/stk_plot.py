@@ -89,7 +89,7 @@ def coordinate_datasets(g):
 
 
 def field_panels(g, name, dim):
-    """(title, 1-D or 2-D array) per component of a field: trailing dimension split."""
+    """(title, array over the state dimensions) per component of a field: trailing dimension split."""
     ds = g[name]
     a = ds[...]
     if a.ndim == dim:

@@ -2,7 +2,7 @@
  * stretched towards a point, with every coordinate known on every rank.
  *
  * Index convention: state variable k is DMDA direction k, so in a PETSc vector or a
- * natural-order array node (i0, i1) sits at i0 + n0 * i1 (i0 fastest).  HDF5 files
+ * natural-order array node (i0, i1, i2) sits at i0 + n0 * (i1 + n1 * i2) (i0 fastest).  HDF5 files
  * store the same data in C order with state variable 0 slowest (see stk_h5.h). */
 #pragma once
 #include <petscdmda.h>
