@@ -429,6 +429,22 @@ PetscErrorCode StkModelLoadParams(StkH5 file, const char group[], size_t n, cons
   PetscFunctionReturn(0);
 }
 
+/* The file's type at the file's dimension: a type that rejects the dimension (staking in
+ * 3-D) is an error about the file, not about an option. */
+static PetscErrorCode StkModelSetTypeFromFile(StkModel m, const char path[], const char group[], const char type[])
+{
+  PetscErrorCode ierr;
+  char          *why = NULL;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = StkModelSetType(m, type);
+  PetscCall(PetscPopErrorHandler());
+  if (!ierr) PetscFunctionReturn(0);
+  PetscCall(PetscErrorMessage(ierr, NULL, &why));
+  SETERRQ(m->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: attributes '%s/model' = '%s' and '%s/dim' = %" PetscInt_FMT " do not make a model (%s)", path, group, type, group, m->dim, why && why[0] ? why : "the type cannot be created");
+}
+
 /* The type at the file's dimension and discount, then the type's own parameters. */
 static PetscErrorCode StkModelLoadInto(StkModel m, StkH5 file, const char group[])
 {
@@ -445,7 +461,7 @@ static PetscErrorCode StkModelLoadInto(StkModel m, StkH5 file, const char group[
   PetscCheck(dim >= 1 && dim <= STK_MAX_DIM, m->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: attribute '%s/dim' is %" PetscInt_FMT ", expected 1, 2 or 3", path, group, dim);
   PetscCheck(rho > 0, m->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: attribute '%s/rho' is %g, expected > 0", path, group, (double)rho);
   PetscCall(StkModelSetDimension(m, dim));
-  PetscCall(StkModelSetType(m, type));
+  PetscCall(StkModelSetTypeFromFile(m, path, group, type));
   m->rho = rho; /* after the type, which sets its default */
   PetscCheck(m->ops.load, m->comm, PETSC_ERR_SUP, "%s: model type '%s' cannot be read from a file (it has no load op)", path, type);
   PetscCall(m->ops.load(m, file, group));
