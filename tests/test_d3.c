@@ -528,7 +528,9 @@ static void test_sequencing(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-  cmocka_unit_test(test_grid_interpolation), cmocka_unit_test(test_grid_gradient), cmocka_unit_test(test_grid_refine_coarsen), cmocka_unit_test(test_riccati_3x3), cmocka_unit_test(test_m_matrix_3d), cmocka_unit_test(test_solution_round_trip), cmocka_unit_test(test_sequencing),
+  cmocka_unit_test(test_grid_interpolation), cmocka_unit_test(test_grid_gradient), cmocka_unit_test(test_grid_refine_coarsen),
+  cmocka_unit_test(test_riccati_3x3),        cmocka_unit_test(test_m_matrix_3d),   cmocka_unit_test(test_solution_round_trip),
+  cmocka_unit_test(test_sequencing),
 };
 
 STK_TEST_MAIN(tests)
