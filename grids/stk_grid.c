@@ -338,15 +338,22 @@ static PetscErrorCode CreateDA(StkGrid grid)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StkGridGetSolveBytesPerNode(PetscInt dim, PetscReal *bytes)
+{
+  PetscFunctionBeginUser;
+  *bytes = dim == 3 ? STK_GRID_BYTES_PER_NODE_3D : STK_GRID_BYTES_PER_NODE;
+  PetscFunctionReturn(0);
+}
+
 /* Before any allocation: the node count fits PetscInt, and a solve on this grid
  * (STK_GRID_BYTES_PER_NODE, or _3D) fits the memory budget. */
 static PetscErrorCode CheckSize(StkGrid grid)
 {
   char      pre[256], what[256], sizes[128] = "";
-  PetscReal nodes = 1;
-  const int per_node = grid->dim == 3 ? STK_GRID_BYTES_PER_NODE_3D : STK_GRID_BYTES_PER_NODE;
+  PetscReal nodes = 1, per_node;
 
   PetscFunctionBeginUser;
+  PetscCall(StkGridGetSolveBytesPerNode(grid->dim, &per_node));
   PetscCall(GridPrefix(grid, pre, sizeof(pre)));
   for (PetscInt k = 0; k < grid->dim; k++) {
     char one[32];
@@ -354,7 +361,7 @@ static PetscErrorCode CheckSize(StkGrid grid)
     PetscCall(PetscSNPrintf(one, sizeof(one), k ? ",%" PetscInt_FMT : "%" PetscInt_FMT, grid->n[k]));
     PetscCall(PetscStrlcat(sizes, one, sizeof(sizes)));
   }
-  PetscCall(PetscSNPrintf(what, sizeof(what), "-%sn %s (%.4g nodes; a solve takes about %d bytes per node)", pre, sizes, (double)nodes, per_node));
+  PetscCall(PetscSNPrintf(what, sizeof(what), "-%sn %s (%.4g nodes; a solve takes about %.0f bytes per node)", pre, sizes, (double)nodes, (double)per_node));
   PetscCheck(nodes <= (PetscReal)PETSC_MAX_INT, grid->comm, PETSC_ERR_USER_INPUT, "-%sn %s: %.4g nodes, more than the %" PetscInt_FMT " this PETSc build can index", pre, sizes, (double)nodes, (PetscInt)PETSC_MAX_INT);
   PetscCall(StkMemoryCheck(grid->comm, nodes * per_node, what));
   PetscFunctionReturn(0);

@@ -30,6 +30,10 @@ PETSC_EXTERN PetscErrorCode StkGridGetOptionsPrefix(StkGrid grid, const char *pr
 /* Options (one value per direction): -grid_n n[,n[,n]], -grid_lo, -grid_hi, -grid_stretch alpha[,...], -grid_cluster c[,...] */
 PETSC_EXTERN PetscErrorCode StkGridSetFromOptions(StkGrid grid);
 PETSC_EXTERN PetscErrorCode StkGridSetUp(StkGrid grid);
+/* The memory a solve plans per grid node in `dim` directions (about 1.5 kB in 1-D and 2-D,
+ * 2.5 kB in 3-D with its 7-point stencil): what StkGridSetUp checks against the budget
+ * (stk_options.h), for callers that plan several grids before building any. */
+PETSC_EXTERN PetscErrorCode StkGridGetSolveBytesPerNode(PetscInt dim, PetscReal *bytes);
 PETSC_EXTERN PetscErrorCode StkGridView(StkGrid grid, PetscViewer viewer);
 PETSC_EXTERN PetscErrorCode StkGridDestroy(StkGrid *grid);
 

@@ -64,6 +64,7 @@ struct _p_StkConverge {
   char                *prefix; /* the user's options prefix (NULL: none); the study's own is "converge_" */
   StkModel             model;
   PetscInt             levels, nmin[STK_MAX_DIM];
+  PetscInt             nmin_count; /* values given to SetCoarsestSizes (0: the default) */
   PetscBool            density, density_set; /* density_set: given, not the model's default */
   StkConvergeMonitorFn monitor;
   void                *monitor_ctx;
@@ -480,6 +481,7 @@ PetscErrorCode StkConvergeSetCoarsestSizes(StkConverge C, PetscInt count, const 
   for (PetscInt k = 0; k < STK_MAX_DIM; k++)
     if (k < count) C->nmin[k] = nmin[k];
     else if (count == 1) C->nmin[k] = nmin[0]; /* one value for every direction */
+  C->nmin_count  = count;
   C->setupcalled = PETSC_FALSE;
   PetscFunctionReturn(0);
 }
@@ -542,6 +544,11 @@ PetscErrorCode StkConvergeSetUp(StkConverge C)
   PetscCall(DensityDefault(C, &C->density));
   PetscCall(StkModelGetDimension(C->model, &C->dim));
   PetscCall(StkModelHasExactSolution(C->model, &C->exact));
+  if (C->nmin_count > 1) { /* several values: one per direction, as -grid_n (a 3-D study would otherwise keep a default) */
+    char pre[256];
+    PetscCall(ConvergePrefix(C, pre, sizeof(pre)));
+    PetscCheck(C->nmin_count == C->dim, C->comm, PETSC_ERR_USER_INPUT, "-%snmin needs 1 value or %" PetscInt_FMT " (one per direction), got %" PetscInt_FMT, pre, C->dim, C->nmin_count);
+  }
   C->setupcalled = PETSC_TRUE;
   PetscFunctionReturn(0);
 }
@@ -554,10 +561,32 @@ static PetscErrorCode FreeLevels(StkConverge C)
   PetscFunctionReturn(0);
 }
 
+/* Before the first solve: the finest grid fits PetscInt and the memory budget, so a study
+ * too large (easily reached in 3-D: 257^3 nodes) fails at once, not after its coarse grids. */
+static PetscErrorCode CheckFinestGrid(StkConverge C)
+{
+  char      pre[256], sizes[96] = "", what[512];
+  PetscReal nodes = 1, per_node;
+
+  PetscFunctionBeginUser;
+  PetscCall(ConvergePrefix(C, pre, sizeof(pre)));
+  for (PetscInt k = 0; k < C->dim; k++) {
+    const PetscReal n = (PetscReal)(C->nmin[k] - 1) * (PetscReal)(1 << (C->levels - 1)) + 1;
+    nodes *= n;
+    PetscCall(PetscSNPrintf(sizes + strlen(sizes), sizeof(sizes) - strlen(sizes), k ? " x %.0f" : "%.0f", (double)n));
+  }
+  PetscCall(StkGridGetSolveBytesPerNode(C->dim, &per_node));
+  PetscCall(PetscSNPrintf(what, sizeof(what), "-%slevels %" PetscInt_FMT " from -%snmin %" PetscInt_FMT ": the finest grid has %s nodes (%.4g; a solve takes about %.0f bytes per node)", pre, C->levels, pre, C->nmin[0], sizes, (double)nodes, (double)per_node));
+  PetscCheck(nodes <= (PetscReal)PETSC_MAX_INT, C->comm, PETSC_ERR_USER_INPUT, "%s: more nodes than the %" PetscInt_FMT " this PETSc build can index", what, (PetscInt)PETSC_MAX_INT);
+  PetscCall(StkMemoryCheck(C->comm, nodes * per_node, what));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StkConvergeRun(StkConverge C)
 {
   PetscFunctionBeginUser;
   PetscCall(StkConvergeSetUp(C));
+  PetscCall(CheckFinestGrid(C));
   PetscCall(FreeLevels(C));
   for (PetscInt l = 0; l < C->levels; l++) {
     PetscInt n[STK_MAX_DIM] = {1, 1, 1};
