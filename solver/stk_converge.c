@@ -544,10 +544,10 @@ PetscErrorCode StkConvergeSetUp(StkConverge C)
   PetscCall(DensityDefault(C, &C->density));
   PetscCall(StkModelGetDimension(C->model, &C->dim));
   PetscCall(StkModelHasExactSolution(C->model, &C->exact));
-  if (C->nmin_count > 1) { /* several values: one per direction, as -grid_n (a 3-D study would otherwise keep a default) */
+  if (C->nmin_count > 1) { /* several values: at least one per direction, else a direction would keep the default silently */
     char pre[256];
     PetscCall(ConvergePrefix(C, pre, sizeof(pre)));
-    PetscCheck(C->nmin_count == C->dim, C->comm, PETSC_ERR_USER_INPUT, "-%snmin needs 1 value or %" PetscInt_FMT " (one per direction), got %" PetscInt_FMT, pre, C->dim, C->nmin_count);
+    PetscCheck(C->nmin_count >= C->dim, C->comm, PETSC_ERR_USER_INPUT, "-%snmin needs 1 value or %" PetscInt_FMT " (one per direction), got %" PetscInt_FMT, pre, C->dim, C->nmin_count);
   }
   C->setupcalled = PETSC_TRUE;
   PetscFunctionReturn(0);
