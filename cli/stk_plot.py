@@ -77,7 +77,8 @@ class Figures:
 
 
 # ---------------------------------------------------------------------------------------
-# Solution: value, policy, drift, density; 1-D lines, 2-D heat maps
+# Solution: value, policy, drift, density; 1-D lines, 2-D heat maps, 3-D: a heat map of
+# the slice through the middle of the last direction (the test problems' reference point)
 
 
 def coordinate_datasets(g):
@@ -88,7 +89,7 @@ def coordinate_datasets(g):
 
 
 def field_panels(g, name, dim):
-    """(title, 1-D or 2-D array) per component of a field: trailing dimension split."""
+    """(title, array over the state dimensions) per component of a field: trailing dimension split."""
     ds = g[name]
     a = ds[...]
     if a.ndim == dim:
@@ -115,10 +116,13 @@ def plot_solution(plt, g, out):
 
     coords = coordinate_datasets(g)
     dim = len(coords)
+    cut, where = slice_of_last_direction(coords) if dim == 3 else (None, "")
     for name in ("value", "policy", "drift", "density"):
         if name not in g:
             continue
         panels = field_panels(g, name, dim)
+        if cut is not None:
+            panels = [(title, a[:, :, cut]) for title, a in panels]
         if all(not np_isfinite_any(a) for _, a in panels):
             print(f"{PROG}: {name} has no finite value (e.g. the density of a model with an absorbing boundary): no figure")
             continue
@@ -147,9 +151,18 @@ def plot_solution(plt, g, out):
                 ax.set_ylabel(label(coords[1]))
             if title:
                 ax.set_title(title)
-        fig.suptitle(wrap(base_name), fontsize=10)
+        fig.suptitle(wrap(base_name + where), fontsize=10)
         fig.tight_layout()
         out.save(fig, name, main=(name == "value"))
+
+
+def slice_of_last_direction(coords):
+    """Index of the node of direction 2 nearest the middle of its range, and a caption."""
+    import numpy as np
+
+    x = coords[2][...]
+    cut = int(np.argmin(np.abs(x - 0.5 * (x[0] + x[-1]))))
+    return cut, f" (3-D: slice {coords[2].name.split('/')[-1]} = {x[cut]:.4g})"
 
 
 def np_isfinite_any(a):

@@ -103,7 +103,7 @@ def last(rows, column):
 
 
 def nodes(r):
-    return f"{int(r['n0'])}" + (f"x{int(r['n1'])}" if r["n1"] > 1 else "")
+    return f"{int(r['n0'])}" + (f"x{int(r['n1'])}" if r["n1"] > 1 else "") + (f"x{int(r['n2'])}" if r.get("n2", 0) > 1 else "")
 
 
 def exact_table(rows):

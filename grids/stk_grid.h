@@ -1,8 +1,8 @@
-/* Tensor-product grids on a PETSc DMDA: 1-D or 2-D (up to STK_MAX_DIM), uniform or
+/* Tensor-product grids on a PETSc DMDA: 1-D, 2-D or 3-D (STK_MAX_DIM), uniform or
  * stretched towards a point, with every coordinate known on every rank.
  *
  * Index convention: state variable k is DMDA direction k, so in a PETSc vector or a
- * natural-order array node (i0, i1) sits at i0 + n0 * i1 (i0 fastest).  HDF5 files
+ * natural-order array node (i0, i1, i2) sits at i0 + n0 * (i1 + n1 * i2) (i0 fastest).  HDF5 files
  * store the same data in C order with state variable 0 slowest (see stk_h5.h). */
 #pragma once
 #include <petscdmda.h>
@@ -27,9 +27,13 @@ PETSC_EXTERN PetscErrorCode StkGridSetName(StkGrid grid, PetscInt k, const char 
 PETSC_EXTERN PetscErrorCode StkGridSetOptionsPrefix(StkGrid grid, const char prefix[]);
 PETSC_EXTERN PetscErrorCode StkGridAppendOptionsPrefix(StkGrid grid, const char prefix[]);
 PETSC_EXTERN PetscErrorCode StkGridGetOptionsPrefix(StkGrid grid, const char *prefix[]);
-/* Options: -grid_n n[,n], -grid_lo a[,b], -grid_hi a[,b], -grid_stretch alpha[,alpha], -grid_cluster c[,c] */
+/* Options (one value per direction): -grid_n n[,n[,n]], -grid_lo, -grid_hi, -grid_stretch alpha[,...], -grid_cluster c[,...] */
 PETSC_EXTERN PetscErrorCode StkGridSetFromOptions(StkGrid grid);
 PETSC_EXTERN PetscErrorCode StkGridSetUp(StkGrid grid);
+/* The memory a solve plans per grid node in `dim` directions (about 1.5 kB in 1-D and 2-D,
+ * 2.5 kB in 3-D with its 7-point stencil): what StkGridSetUp checks against the budget
+ * (stk_options.h), for callers that plan several grids before building any. */
+PETSC_EXTERN PetscErrorCode StkGridGetSolveBytesPerNode(PetscInt dim, PetscReal *bytes);
 PETSC_EXTERN PetscErrorCode StkGridView(StkGrid grid, PetscViewer viewer);
 PETSC_EXTERN PetscErrorCode StkGridDestroy(StkGrid *grid);
 

@@ -45,7 +45,9 @@ PETSC_EXTERN PetscErrorCode StkH5WriteAttributeInt(StkH5 file, const char group[
 PETSC_EXTERN PetscErrorCode StkH5WriteAttributeString(StkH5 file, const char group[], const char name[], const char value[]);
 /* Close, rename the temporary onto the final path, and write an XDMF sidecar
  * (PATH with .xmf) describing the listed scalar fields of `group` for ParaView
- * (no sidecar when nfields is 0; grid may then be NULL). */
+ * (no sidecar when nfields is 0; grid may then be NULL): a 2DRectMesh in 1-D (one node
+ * thick) and 2-D, a 3DRectMesh in 3-D, dimensions slowest first and VX the last state
+ * variable (docs/hdf5.md). */
 PETSC_EXTERN PetscErrorCode StkH5Commit(StkH5 file, const char group[], StkGrid grid, PetscInt nfields, const char *const fields[]);
 PETSC_EXTERN PetscErrorCode StkH5Destroy(StkH5 *file);
 

@@ -45,17 +45,17 @@ typedef struct {
   PetscReal policy_order_l2[MAX_LEVELS]; /* of the exact policy error */
 } Errors;
 
-static const char *const columns[] = {"level", "n0", "n1", "nodes", "h", "howard_iterations", "solve_time", "error_max", "error_l2", "error_finest_max", "error_finest_l2", "error_richardson_max", "error_richardson_l2", "difference_next_max", "order_max", "order_l2", "policy_at_reference", "policy_reference_error", "policy_reference_order", "policy_error_l2", "policy_order_l2", "mean_x0", "mean_x0_error", "mean_x0_order", "estimate_max", "estimate_ratio", "policy_reference_estimate", "mean_x0_estimate"};
-#define NCOLUMNS 28
+static const char *const columns[] = {"level", "n0", "n1", "nodes", "h", "howard_iterations", "solve_time", "error_max", "error_l2", "error_finest_max", "error_finest_l2", "error_richardson_max", "error_richardson_l2", "difference_next_max", "order_max", "order_l2", "policy_at_reference", "policy_reference_error", "policy_reference_order", "policy_error_l2", "policy_order_l2", "mean_x0", "mean_x0_error", "mean_x0_order", "estimate_max", "estimate_ratio", "policy_reference_estimate", "mean_x0_estimate", "n2"};
+#define NCOLUMNS 29
 _Static_assert(sizeof(columns) / sizeof(columns[0]) == NCOLUMNS, "NCOLUMNS counts the columns");
 /* What each column is, for the file's CF attributes: units ("V": those of the value,
  * "1"; "u": of control 0; "x0": of state variable 0) and long name. */
-static const char *const column_units[] = {"1", "1", "1", "1", "1", "1", "s", "V", "V", "V", "V", "V", "V", "V", "1", "1", "u", "u", "1", "u", "1", "x0", "x0", "1", "V", "1", "u", "x0"};
+static const char *const column_units[] = {"1", "1", "1", "1", "1", "1", "s", "V", "V", "V", "V", "V", "V", "V", "1", "1", "u", "u", "1", "u", "1", "x0", "x0", "1", "V", "1", "u", "x0", "1"};
 static const char *const column_long_names[] = {"grid level (0 coarsest)", "nodes in direction 0", "nodes in direction 1 (1 in 1-D)", "grid nodes", "largest grid spacing, in the units of its state variable", "Howard iterations", "wall time of the solve",
                                                 "max-norm error of V against the closed form", "L2 error of V against the closed form", "max-norm difference of V to the finest grid", "L2 difference of V to the finest grid", "max-norm error of V against the Richardson extrapolation", "L2 error of V against the Richardson extrapolation", "max-norm difference of V to the next finer grid",
                                                 "observed order (max norm)", "observed order (L2)", "control 0 at the reference point", "error of the policy at the reference point", "observed order of the policy at the reference point", "L2 error of the policy against the closed form", "observed order of the policy L2 error",
                                                 "stationary mean of state variable 0", "error of the stationary mean of state variable 0", "observed order of the stationary mean",
-                                                "the solver's a-posteriori estimate of the max-norm error of V", "estimate of the max-norm error of V divided by the true error", "the solver's estimate of the error of the policy at the reference point", "the solver's estimate of the error of the stationary mean of state variable 0"};
+                                                "the solver's a-posteriori estimate of the max-norm error of V", "estimate of the max-norm error of V divided by the true error", "the solver's estimate of the error of the policy at the reference point", "the solver's estimate of the error of the stationary mean of state variable 0", "nodes in direction 2 (0 below 3-D)"};
 _Static_assert(sizeof(column_units) / sizeof(column_units[0]) == NCOLUMNS, "one unit per column");
 _Static_assert(sizeof(column_long_names) / sizeof(column_long_names[0]) == NCOLUMNS, "one long name per column");
 
@@ -64,6 +64,7 @@ struct _p_StkConverge {
   char                *prefix; /* the user's options prefix (NULL: none); the study's own is "converge_" */
   StkModel             model;
   PetscInt             levels, nmin[STK_MAX_DIM];
+  PetscInt             nmin_count; /* values given to SetCoarsestSizes (0: the default) */
   PetscBool            density, density_set; /* density_set: given, not the model's default */
   StkConvergeMonitorFn monitor;
   void                *monitor_ctx;
@@ -405,7 +406,7 @@ static PetscErrorCode ComputeErrors(const Level *lv, PetscInt nl, PetscInt dim, 
 static void Row(const Level *lv, const Errors *E, PetscInt l, PetscReal row[])
 {
   const Level *L = &lv[l];
-  PetscReal    r[] = {l, L->n[0], L->n[1], L->nodes, L->h, L->iterations, L->time, L->exact_max, L->exact_l2, E->finest_max[l], E->finest_l2[l], E->rich_max[l], E->rich_l2[l], E->diff_max[l], E->order_max[l], E->order_l2[l], L->policy_ref, E->policy_ref.error[l], E->policy_ref.order[l], L->policy_exact_l2, E->policy_order_l2[l], L->mean_x0, E->mean_x0.error[l], E->mean_x0.order[l], L->estimate_max, L->estimate_max / (PetscIsInfOrNanReal(L->exact_max) ? E->rich_max[l] : L->exact_max), L->estimate_policy_ref, L->estimate_mean_x0};
+  PetscReal    r[] = {l, L->n[0], L->n[1], L->nodes, L->h, L->iterations, L->time, L->exact_max, L->exact_l2, E->finest_max[l], E->finest_l2[l], E->rich_max[l], E->rich_l2[l], E->diff_max[l], E->order_max[l], E->order_l2[l], L->policy_ref, E->policy_ref.error[l], E->policy_ref.order[l], L->policy_exact_l2, E->policy_order_l2[l], L->mean_x0, E->mean_x0.error[l], E->mean_x0.order[l], L->estimate_max, L->estimate_max / (PetscIsInfOrNanReal(L->exact_max) ? E->rich_max[l] : L->exact_max), L->estimate_policy_ref, L->estimate_mean_x0, L->n[2]};
   for (PetscInt c = 0; c < NCOLUMNS; c++) row[c] = r[c];
 }
 
@@ -485,6 +486,7 @@ PetscErrorCode StkConvergeSetCoarsestSizes(StkConverge C, PetscInt count, const 
   for (PetscInt k = 0; k < STK_MAX_DIM; k++)
     if (k < count) C->nmin[k] = nmin[k];
     else if (count == 1) C->nmin[k] = nmin[0]; /* one value for every direction */
+  C->nmin_count  = count;
   C->setupcalled = PETSC_FALSE;
   PetscFunctionReturn(0);
 }
@@ -547,6 +549,11 @@ PetscErrorCode StkConvergeSetUp(StkConverge C)
   PetscCall(DensityDefault(C, &C->density));
   PetscCall(StkModelGetDimension(C->model, &C->dim));
   PetscCall(StkModelHasExactSolution(C->model, &C->exact));
+  if (C->nmin_count > 1) { /* several values: at least one per direction, else a direction would keep the default silently */
+    char pre[256];
+    PetscCall(ConvergePrefix(C, pre, sizeof(pre)));
+    PetscCheck(C->nmin_count >= C->dim, C->comm, PETSC_ERR_USER_INPUT, "-%snmin needs 1 value or %" PetscInt_FMT " (one per direction), got %" PetscInt_FMT, pre, C->dim, C->nmin_count);
+  }
   C->setupcalled = PETSC_TRUE;
   PetscFunctionReturn(0);
 }
@@ -559,10 +566,32 @@ static PetscErrorCode FreeLevels(StkConverge C)
   PetscFunctionReturn(0);
 }
 
+/* Before the first solve: the finest grid fits PetscInt and the memory budget, so a study
+ * too large (easily reached in 3-D: 257^3 nodes) fails at once, not after its coarse grids. */
+static PetscErrorCode CheckFinestGrid(StkConverge C)
+{
+  char      pre[256], sizes[96] = "", what[512];
+  PetscReal nodes = 1, per_node;
+
+  PetscFunctionBeginUser;
+  PetscCall(ConvergePrefix(C, pre, sizeof(pre)));
+  for (PetscInt k = 0; k < C->dim; k++) {
+    const PetscReal n = (PetscReal)(C->nmin[k] - 1) * (PetscReal)(1 << (C->levels - 1)) + 1;
+    nodes *= n;
+    PetscCall(PetscSNPrintf(sizes + strlen(sizes), sizeof(sizes) - strlen(sizes), k ? " x %.0f" : "%.0f", (double)n));
+  }
+  PetscCall(StkGridGetSolveBytesPerNode(C->dim, &per_node));
+  PetscCall(PetscSNPrintf(what, sizeof(what), "-%slevels %" PetscInt_FMT " from -%snmin %" PetscInt_FMT ": the finest grid has %s nodes (%.4g; a solve takes about %.0f bytes per node)", pre, C->levels, pre, C->nmin[0], sizes, (double)nodes, (double)per_node));
+  PetscCheck(nodes <= (PetscReal)PETSC_MAX_INT, C->comm, PETSC_ERR_USER_INPUT, "%s: more nodes than the %" PetscInt_FMT " this PETSc build can index", what, (PetscInt)PETSC_MAX_INT);
+  PetscCall(StkMemoryCheck(C->comm, nodes * per_node, what));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StkConvergeRun(StkConverge C)
 {
   PetscFunctionBeginUser;
   PetscCall(StkConvergeSetUp(C));
+  PetscCall(CheckFinestGrid(C));
   PetscCall(FreeLevels(C));
   for (PetscInt l = 0; l < C->levels; l++) {
     PetscInt n[STK_MAX_DIM] = {1, 1, 1};

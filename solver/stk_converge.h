@@ -45,7 +45,8 @@ PETSC_EXTERN PetscErrorCode StkConvergeSetModel(StkConverge conv, StkModel model
 /* Number of grids, 3 to STK_CONVERGE_MAX_LEVELS (default 5). */
 PETSC_EXTERN PetscErrorCode StkConvergeSetLevels(StkConverge conv, PetscInt levels);
 /* Nodes per direction on the coarsest grid, each 2^k + 1 with k >= 1: one value for
- * every direction, or one per direction (default 17). */
+ * every direction, or one per direction of the model (fewer is an error at set-up, values
+ * beyond the model's dimension are unused; default 17). */
 PETSC_EXTERN PetscErrorCode StkConvergeSetCoarsestSizes(StkConverge conv, PetscInt count, const PetscInt nmin[]);
 /* Whether to compute the stationary density for the mean of x0 (default: only for
  * models without a closed form; test problems with Dirichlet faces have no density). */

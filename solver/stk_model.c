@@ -153,7 +153,7 @@ PetscErrorCode StkModelSetType(StkModel m, const char type[])
 PetscErrorCode StkModelSetDimension(StkModel m, PetscInt dim)
 {
   PetscFunctionBeginUser;
-  PetscCheck(dim >= 1 && dim <= 2, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sdim must be 1 or 2, got %" PetscInt_FMT, UserPrefix(m), dim);
+  PetscCheck(dim >= 1 && dim <= STK_MAX_DIM, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sdim must be 1, 2 or 3, got %" PetscInt_FMT, UserPrefix(m), dim);
   m->dim_set = PETSC_TRUE;
   if (dim != m->dim && m->type[0]) { /* re-create the type at the new dimension, same discount */
     char            type[64];
@@ -192,7 +192,7 @@ PetscErrorCode StkModelSetFromOptions(StkModel m)
   PetscCall(PetscStrncpy(type, m->type[0] ? m->type : STK_MODEL_STAKING, sizeof(type)));
   PetscOptionsBegin(m->comm, m->prefix, "Model (docs/model.md#the-planners-problem)", NULL);
   PetscCall(PetscOptionsFList("-model", "Model: staking (docs/model.md), or a test problem with an exact solution: lq (linear-quadratic), bangbang (bounded control), mms (manufactured, reflecting), merton (consumption-portfolio)", "StkModelSetType", StkModelList, type, type, sizeof(type), NULL));
-  PetscCall(PetscOptionsInt("-dim", "State dimension: 1 (s) or 2 (s, z) for staking (default 2); 1 or 2 for lq and mms (default 2); bangbang and merton are 1-D", "StkModelSetDimension", dim, &dim, &set));
+  PetscCall(PetscOptionsInt("-dim", "State dimension: 1 (s) or 2 (s, z) for staking (default 2); 1, 2 or 3 for lq and mms (default 2); bangbang and merton are 1-D", "StkModelSetDimension", dim, &dim, &set));
   PetscOptionsEnd();
   /* after PetscOptionsEnd: a bad name or dimension then errors without leaving the block open */
   if (set) PetscCall(StkModelSetDimension(m, dim));
@@ -331,7 +331,8 @@ PetscErrorCode StkModelConfigureGrid(StkModel m, StkGrid grid)
 
   PetscFunctionBeginUser;
   PetscCall(StkModelSetUp(m));
-  for (PetscInt k = 0; k < m->dim; k++) n[k] = m->dim == 1 ? 401 : (k == 0 ? 257 : 65);
+  /* 3-D: 33^3 nodes, a solve of a few seconds on one core */
+  for (PetscInt k = 0; k < m->dim; k++) n[k] = m->dim == 1 ? 401 : m->dim == 2 ? (k == 0 ? 257 : 65) : 33;
   PetscCall(StkGridSetDimension(grid, m->dim));
   PetscCall(StkGridSetSizes(grid, n));
   PetscCall(StkGridSetBox(grid, m->box_lo, m->box_hi));
@@ -447,6 +448,22 @@ PetscErrorCode StkModelLoadParams(StkH5 file, const char group[], size_t n, cons
   PetscFunctionReturn(0);
 }
 
+/* The file's type at the file's dimension: a type that rejects the dimension (staking in
+ * 3-D) is an error about the file, not about an option. */
+static PetscErrorCode StkModelSetTypeFromFile(StkModel m, const char path[], const char group[], const char type[])
+{
+  PetscErrorCode ierr;
+  char          *why = NULL;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = StkModelSetType(m, type);
+  PetscCall(PetscPopErrorHandler());
+  if (!ierr) PetscFunctionReturn(0);
+  PetscCall(PetscErrorMessage(ierr, NULL, &why));
+  SETERRQ(m->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: attributes '%s/model' = '%s' and '%s/dim' = %" PetscInt_FMT " do not make a model (%s)", path, group, type, group, m->dim, why && why[0] ? why : "the type cannot be created");
+}
+
 /* The type at the file's dimension and discount, then the type's own parameters. */
 static PetscErrorCode StkModelLoadInto(StkModel m, StkH5 file, const char group[])
 {
@@ -460,10 +477,10 @@ static PetscErrorCode StkModelLoadInto(StkModel m, StkH5 file, const char group[
   PetscCall(StkH5ReadAttributeString(file, group, "model", sizeof(type), type));
   PetscCall(StkH5ReadAttributeInt(file, group, "dim", &dim));
   PetscCall(StkH5ReadAttributeReal(file, group, "rho", &rho));
-  PetscCheck(dim >= 1 && dim <= 2, m->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: attribute '%s/dim' is %" PetscInt_FMT ", expected 1 or 2", path, group, dim);
+  PetscCheck(dim >= 1 && dim <= STK_MAX_DIM, m->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: attribute '%s/dim' is %" PetscInt_FMT ", expected 1, 2 or 3", path, group, dim);
   PetscCheck(rho > 0, m->comm, PETSC_ERR_FILE_UNEXPECTED, "%s: attribute '%s/rho' is %g, expected > 0", path, group, (double)rho);
   PetscCall(StkModelSetDimension(m, dim));
-  PetscCall(StkModelSetType(m, type));
+  PetscCall(StkModelSetTypeFromFile(m, path, group, type));
   m->rho = rho; /* after the type, which sets its default */
   PetscCheck(m->ops.load, m->comm, PETSC_ERR_SUP, "%s: model type '%s' cannot be read from a file (it has no load op)", path, type);
   PetscCall(m->ops.load(m, file, group));
@@ -502,6 +519,7 @@ PetscErrorCode StkModelPrintOptionsOfOtherTypes(StkModel m)
     if (!strcmp(names[i], m->type)) continue;
     PetscCall(StkModelCreate(m->comm, &other));
     other->dim = m->dim;
+    if (m->dim > 2 && !strcmp(names[i], STK_MODEL_STAKING)) other->dim = 2; /* staking has no 3-D form; list its 2-D options */
     PetscCall(StkModelSetOptionsPrefix(other, m->prefix));
     PetscCall(StkModelSetType(other, names[i]));
     PetscCall(PetscSNPrintf(title, sizeof(title), "Options of -%smodel %s", UserPrefix(m), other->type));

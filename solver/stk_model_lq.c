@@ -129,6 +129,22 @@ static PetscErrorCode LQOptionsArray(PetscOptionItems *PetscOptionsObject, const
   PetscFunctionReturn(0);
 }
 
+/* Determinant of the principal submatrix of M (d x d) on the rows and columns in the bit
+ * set `set`; *size is its order (at most 3). */
+static PetscReal LQPrincipalMinor(PetscInt d, const PetscReal M[], PetscInt set, PetscInt *size)
+{
+  PetscInt i[STK_MAX_DIM], n = 0;
+
+  for (PetscInt k = 0; k < d; k++)
+    if ((set >> k) & 1) i[n++] = k;
+  *size = n;
+#define E(r, c) M[i[r] * d + i[c]]
+  if (n == 1) return E(0, 0);
+  if (n == 2) return E(0, 0) * E(1, 1) - E(0, 1) * E(1, 0);
+  return E(0, 0) * (E(1, 1) * E(2, 2) - E(1, 2) * E(2, 1)) - E(0, 1) * (E(1, 0) * E(2, 2) - E(1, 2) * E(2, 0)) + E(0, 2) * (E(1, 0) * E(2, 1) - E(1, 1) * E(2, 0));
+#undef E
+}
+
 static PetscErrorCode LQCheck(StkModel m)
 {
   const LQCtx   *ctx  = (LQCtx *)m->data;
@@ -150,8 +166,19 @@ static PetscErrorCode LQCheck(StkModel m)
     PetscCheck(ctx->PT[i * d + i] >= 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sterminal_p: diagonal entry %.6g is out of range: P_T must be positive semidefinite", pre, (double)ctx->PT[i * d + i]);
     for (PetscInt j = 0; j < i; j++) PetscCheck(ctx->PT[i * d + j] == ctx->PT[j * d + i], m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sterminal_p: P_T must be symmetric, got P_T[%" PetscInt_FMT "][%" PetscInt_FMT "] = %.6g != P_T[%" PetscInt_FMT "][%" PetscInt_FMT "] = %.6g", pre, i, j, (double)ctx->PT[i * d + j], j, i, (double)ctx->PT[j * d + i]);
   }
-  if (d == 2 && ctx->has_terminal) PetscCheck(ctx->PT[0] * ctx->PT[3] - ctx->PT[1] * ctx->PT[2] >= 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sterminal_p: P_T must be positive semidefinite, got determinant %.6g", pre, (double)(ctx->PT[0] * ctx->PT[3] - ctx->PT[1] * ctx->PT[2]));
-  if (d == 2) PetscCheck(ctx->Q[0] * ctx->Q[3] - ctx->Q[1] * ctx->Q[2] >= -1e-12 * qmax * qmax, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sq must be positive semidefinite, got determinant %g", pre, (double)(ctx->Q[0] * ctx->Q[3] - ctx->Q[1] * ctx->Q[2]));
+  /* positive semidefinite iff every principal minor is >= 0 (the 1x1 ones are checked above) */
+  for (PetscInt set = 1; set < (1 << d); set++) {
+    PetscInt        size = 0;
+    const PetscReal minor = LQPrincipalMinor(d, ctx->Q, set, &size);
+    if (size < 2) continue;
+    PetscCheck(minor >= -1e-12 * PetscPowRealInt(qmax, size), m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sq must be positive semidefinite, got determinant %g of a %" PetscInt_FMT "x%" PetscInt_FMT " principal submatrix", pre, (double)minor, size, size);
+  }
+  for (PetscInt set = 1; ctx->has_terminal && set < (1 << d); set++) {
+    PetscInt        size = 0;
+    const PetscReal minor = LQPrincipalMinor(d, ctx->PT, set, &size);
+    if (size < 2) continue;
+    PetscCheck(minor >= 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sterminal_p: P_T must be positive semidefinite, got determinant %.6g of a %" PetscInt_FMT "x%" PetscInt_FMT " principal submatrix", pre, (double)minor, size, size);
+  }
   PetscCheck(ctx->L > 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sbox must be > 0, got %g", pre, (double)ctx->L);
   PetscCheck(ctx->umax > 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sumax must be > 0, got %g", pre, (double)ctx->umax);
   PetscFunctionReturn(0);
@@ -174,11 +201,14 @@ static PetscErrorCode LQSetFromOptions(StkModel m, PetscOptionItems *PetscOption
 {
   LQCtx         *ctx = (LQCtx *)m->data;
   const PetscInt d   = m->dim;
-  const char    *dd  = d == 1 ? "1x1" : "row-major 2x2";
-  const char    *diag = d == 1 ? "1 diagonal entry" : "2 diagonal entries";
+  char           dd[32], diag[32];
   PetscBool      terminal = PETSC_FALSE;
 
   PetscFunctionBeginUser;
+  if (d == 1) PetscCall(PetscStrncpy(dd, "1x1", sizeof(dd)));
+  else PetscCall(PetscSNPrintf(dd, sizeof(dd), "row-major %" PetscInt_FMT "x%" PetscInt_FMT, d, d));
+  if (d == 1) PetscCall(PetscStrncpy(diag, "1 diagonal entry", sizeof(diag)));
+  else PetscCall(PetscSNPrintf(diag, sizeof(diag), "%" PetscInt_FMT " diagonal entries", d));
   PetscOptionsHeadBegin(PetscOptionsObject, "LQ test model");
   PetscCall(LQOptionsArray(PetscOptionsObject, "-a", d == 1 ? "Drift coefficient A (1/yr)" : "Drift matrix A, row-major (1/yr)", d * d, dd, ctx->A, NULL));
   PetscCall(LQOptionsArray(PetscOptionsObject, "-b", "Control loadings B, diagonal (1/yr)", d, diag, ctx->B, NULL));
@@ -316,19 +346,26 @@ static PetscErrorCode LQDestroy(StkModel m)
   PetscFunctionReturn(0);
 }
 
+/* Defaults per dimension; the 3-D data extend the 2-D ones by a third, weakly coupled
+ * direction (Q positive definite, A stable). */
 static void LQDefaults(LQCtx *ctx, PetscInt d)
 {
+  static const PetscReal A1[1] = {-0.5}, Q1[1] = {1}, B1[1] = {1}, R1[1] = {1}, S1[1] = {0.3};
   static const PetscReal A2[4] = {-0.5, 0.2, 0.1, -0.3}, Q2[4] = {1, 0.3, 0.3, 0.8};
   static const PetscReal B2[2] = {1, 0.8}, R2[2] = {1, 0.5}, S2[2] = {0.3, 0.2};
+  static const PetscReal A3[9] = {-0.5, 0.2, 0, 0.1, -0.3, 0.1, 0, 0.1, -0.4}, Q3[9] = {1, 0.3, 0.1, 0.3, 0.8, 0.2, 0.1, 0.2, 0.6};
+  static const PetscReal B3[3] = {1, 0.8, 0.6}, R3[3] = {1, 0.5, 0.8}, S3[3] = {0.3, 0.2, 0.25};
+  const PetscReal       *A = d == 1 ? A1 : d == 2 ? A2 : A3, *Q = d == 1 ? Q1 : d == 2 ? Q2 : Q3;
+  const PetscReal       *B = d == 1 ? B1 : d == 2 ? B2 : B3, *R = d == 1 ? R1 : d == 2 ? R2 : R3, *S = d == 1 ? S1 : d == 2 ? S2 : S3;
 
   for (PetscInt i = 0; i < d * d; i++) {
-    ctx->A[i] = d == 1 ? -0.5 : A2[i];
-    ctx->Q[i] = d == 1 ? 1.0 : Q2[i];
+    ctx->A[i] = A[i];
+    ctx->Q[i] = Q[i];
   }
   for (PetscInt k = 0; k < d; k++) {
-    ctx->B[k]     = d == 1 ? 1.0 : B2[k];
-    ctx->R[k]     = d == 1 ? 1.0 : R2[k];
-    ctx->Sigma[k] = d == 1 ? 0.3 : S2[k];
+    ctx->B[k]     = B[k];
+    ctx->R[k]     = R[k];
+    ctx->Sigma[k] = S[k];
   }
   ctx->L    = 1.0;
   ctx->umax = 1e3;
@@ -339,7 +376,7 @@ PetscErrorCode StkModelCreate_LQ(StkModel m)
   LQCtx *ctx;
 
   PetscFunctionBeginUser;
-  PetscCheck(m->dim == 1 || m->dim == 2, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sdim must be 1 or 2 for the lq model, got %" PetscInt_FMT, m->prefix ? m->prefix : "", m->dim);
+  PetscCheck(m->dim >= 1 && m->dim <= 3, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sdim must be 1, 2 or 3 for the lq model, got %" PetscInt_FMT, m->prefix ? m->prefix : "", m->dim);
   PetscCall(PetscNew(&ctx));
   LQDefaults(ctx, m->dim);
   m->data = ctx;

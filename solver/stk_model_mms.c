@@ -177,7 +177,7 @@ PetscErrorCode StkModelCreate_MMS(StkModel m)
   MMSCtx *ctx;
 
   PetscFunctionBeginUser;
-  PetscCheck(m->dim == 1 || m->dim == 2, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sdim must be 1 or 2 for the mms model, got %" PetscInt_FMT, m->prefix ? m->prefix : "", m->dim);
+  PetscCheck(m->dim >= 1 && m->dim <= 3, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sdim must be 1, 2 or 3 for the mms model, got %" PetscInt_FMT, m->prefix ? m->prefix : "", m->dim);
   PetscCall(PetscNew(&ctx));
   ctx->sigma = 0.3;
   ctx->a     = 0.5 * ctx->sigma * ctx->sigma;

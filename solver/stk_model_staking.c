@@ -174,7 +174,7 @@ PetscErrorCode StkModelCreate_Staking(StkModel m)
   StakingCtx *ctx;
 
   PetscFunctionBeginUser;
-  PetscCheck(m->dim == 1 || m->dim == 2, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sdim must be 1 or 2 for the staking model, got %" PetscInt_FMT, m->prefix ? m->prefix : "", m->dim);
+  PetscCheck(m->dim == 1 || m->dim == 2, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sdim must be 1 or 2 for the staking model, got %" PetscInt_FMT " (3-D is for lq, mms and user-defined models)", m->prefix ? m->prefix : "", m->dim);
   PetscCall(PetscNew(&ctx));
   PetscCall(StkPopulationCreate(m->comm, &ctx->pop));
   PetscCall(StkPopulationGetParams(ctx->pop, &ctx->p));

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """`stakehjb converge` (issue 6): the table in CSV and HDF5, the plot, and observed
 orders: first order on the LQ problem (exact solution) and, without one, on the 1-D
-staking model by successive differences and Richardson extrapolation.
+staking model by successive differences and Richardson extrapolation; a 3-D study.
 usage: check_converge.py STAKEHJB"""
 import csv
 import math
@@ -68,6 +68,20 @@ with tempfile.TemporaryDirectory() as tmp:
         a = f["convergence"].attrs
         check("merton: exact policy at the reference point", a["policy_reference_value_is"] in (b"exact", "exact") and abs(float(a["policy_reference_value"]) - 0.0925) < 1e-12, str(a["policy_reference_value"]))
     check("merton: no stationary mean (Dirichlet faces)", all(math.isnan(float(r["mean_x0"])) for r in rows))
+
+    # 3-D (issue 12): the command end to end on 5^3, 9^3, 17^3 with a stationary density;
+    # the column n2 and the HDF5 table carry the third direction.
+    path, rows, out = converge(tmp, "mms3", ["-model", "mms", "-dim", "3", "-converge_nmin", "5", "-converge_levels", "3",
+                                             "-converge_density", "1", "-converge_plot", "0"])
+    sizes = [(int(float(r["n0"])), int(float(r["n1"])), int(float(r["n2"])), int(float(r["nodes"]))) for r in rows]
+    check("mms 3-D: n0, n1, n2 and nodes of cubes", sizes == [(n, n, n, n ** 3) for n in (5, 9, 17)], str(sizes))
+    errors = [float(r["error_max"]) for r in rows]
+    check("mms 3-D: the error falls", all(b < a for a, b in zip(errors, errors[1:])), str(errors))
+    means = [float(r["mean_x0"]) for r in rows]
+    check("mms 3-D: stationary mean of x0 = 1/2 by symmetry", all(abs(m - 0.5) < 1e-6 for m in means), str(means))
+    with h5py.File(path) as f:
+        n2 = f["convergence"]["n2"]
+        check("mms 3-D: HDF5 column n2 on the level scale", list(n2[...]) == [5, 9, 17] and n2.dims[0][0].name == "/convergence/level")
 
     bad = subprocess.run([stakehjb, "converge", "-model", "bangbang", "-dim", "2", "-o", os.path.join(tmp, "bad.h5")], capture_output=True, text=True)
     check("bangbang -dim 2 rejected with the option's name", bad.returncode != 0 and "-dim" in bad.stderr and "bangbang" in bad.stderr)

@@ -26,6 +26,7 @@ EXPECTED = {
     "solution_1d": ["value", "policy", "drift", "density"],
     "solution_lq": ["value", "policy", "drift"],  # no density: the Dirichlet boundary absorbs
     "solution_merton": ["value", "policy", "drift"],
+    "solution_mms3d": ["value", "policy", "drift", "density"],  # 3-D: slices through x2's middle
     "solution_empirical": ["value", "policy", "drift", "density"],
     "simulation": ["paths", "issuance"],
     "compare": ["cost", "tracking", "cost_difference", "tracking_difference", "paths"],

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """The program on 1, 2, 3 and 4 MPI ranks (3 and 4 oversubscribed) gives the same value
-and policy (issues 2 and 7): to 1e-10 with tight tolerances, and to the solver tolerance
+and policy (issues 2 and 7; 3-D lq and mms: issue 12): to 1e-10 with tight tolerances, and to the solver tolerance
 at the defaults, with and without grid sequencing and inexact linear solves.
 usage: check_ranks.py STAKEHJB MPIEXEC"""
 import os
@@ -20,6 +20,8 @@ CASES = [  # (name, options, tolerance on max|dV|/max|V| and on max|du|/(u_max-u
     ("staking-2d-default", ["-dim", "2", "-grid_n", "65,17"], 1e-6),
     ("staking-2d-sequence-tight", ["-dim", "2", "-grid_n", "65,33", "-hjb_sequence", "2"] + TIGHT, 1e-10),
     ("staking-2d-no-sequence-forcing", ["-dim", "2", "-grid_n", "65,33", "-hjb_sequence", "0", "-hjb_linear_forcing", "0.01"], 1e-6),
+    ("lq-3d-tight", ["-model", "lq", "-dim", "3", "-grid_n", "17,17,17"] + TIGHT, 1e-10),
+    ("mms-3d-default", ["-model", "mms", "-dim", "3", "-grid_n", "17,13,9"], 1e-6),
 ]
 RANKS = (2, 3, 4)
 

@@ -63,6 +63,14 @@ with tempfile.TemporaryDirectory() as tmp:
     check("1-D density per unit of s: 1", one["density"].attrs["units"] == "1")
     mer = opened[("solution_merton", "solution")]
     check("merton state w has a long name", mer["w"].attrs["long_name"] == "wealth")
+    d3 = opened[("solution_mms3d", "solution")]
+    check("3-D value on (x0, x1, x2)", d3["value"].dims == ("x0", "x1", "x2") and d3["value"].shape == (9, 11, 13),
+          (d3["value"].dims, d3["value"].shape))
+    check("3-D policy on (x0, x1, x2, control)", d3["policy"].dims == ("x0", "x1", "x2", "control") and d3.sizes["control"] == 3,
+          d3["policy"].dims)
+    check("3-D drift on (x0, x1, x2, component)", d3["drift"].dims == ("x0", "x1", "x2", "component"), d3["drift"].dims)
+    check("3-D density integrates to 1", abs(float(d3["density"].integrate(["x0", "x1", "x2"])) - 1) < 1e-12,
+          float(d3["density"].integrate(["x0", "x1", "x2"])))
     net = opened[("network", "network")]
     check("weights on their own dimension 'weight'", net["weights"].dims == ("weight",), net["weights"].dims)
     cmp = opened[("compare", "compare")]

@@ -14,6 +14,7 @@ def runs(d):
         "solution_1d": ["solve", "-dim", "1", "-grid_n", "65", "-o", os.path.join(d, "solution_1d.h5")],
         "solution_lq": ["solve", "-model", "lq", "-dim", "2", "-grid_n", "17,17", "-o", os.path.join(d, "solution_lq.h5")],
         "solution_merton": ["solve", "-model", "merton", "-grid_n", "33", "-o", os.path.join(d, "solution_merton.h5")],
+        "solution_mms3d": ["solve", "-model", "mms", "-dim", "3", "-grid_n", "9,11,13", "-o", os.path.join(d, "solution_mms3d.h5")],
         "solution_empirical": ["solve", "-grid_n", "17,9", "-agents_cost", "empirical", "-agents_sigma0", "0.1", "-agents_cost_file",
                                os.path.join(DATA, "costs_example.csv"), "-o", os.path.join(d, "solution_empirical.h5")],
         "network": ["fit", "-i", sol, "-o", net, "-net_fit_max_it", "30"],

@@ -225,7 +225,8 @@ static void test_model_append_and_errors(void **state)
   assert_petsc(StkModelSetOptionsPrefix(m, "bear_"));
   expect_error(StkModelSetFromOptions(m), "-bear_hjb_rho must be > 0, got -1");
   expect_error(StkModelSetType(m, "nosuch"), "Unknown -bear_model 'nosuch' (known: staking, lq");
-  expect_error(StkModelSetDimension(m, 3), "-bear_dim must be 1 or 2, got 3");
+  expect_error(StkModelSetDimension(m, 4), "-bear_dim must be 1, 2 or 3, got 4");
+  expect_error(StkModelSetDimension(m, 3), "-bear_dim must be 1 or 2 for the staking model, got 3");
   assert_petsc(StkModelDestroy(&m));
   PopOptions();
   PushOptions("-bear_agents_cost gamma -bear_agents_cost_file nothere.csv");

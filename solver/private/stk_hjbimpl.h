@@ -3,7 +3,7 @@
 #include "stk_hjb.h"
 #include "stk_modelimpl.h"
 
-/* The owned and ghosted boxes of this rank, flattened so one loop serves 1-D and 2-D:
+/* The owned and ghosted boxes of this rank, flattened so one loop serves 1-D, 2-D and 3-D:
  * owned node o has indices idx[k]; its ghosted-local offset is sum (idx[k]-gs[k]) gstride[k]. */
 typedef struct {
   PetscInt         dim, nowned;
