@@ -878,13 +878,32 @@ static void XmfHDFItem(FILE *fp, const char indent[], const char dims[], const c
   fputs("</DataItem>\n", fp);
 }
 
+/* The Topology and Geometry of the grid's rectilinear mesh, at indentation `indent`
+ * (its items one level deeper): dimensions slowest first, VX the fastest coordinate;
+ * 1-D as a 2DRectMesh one node thick (VY = 0). */
+static void XmfMesh(FILE *fp, const char indent[], PetscInt dim, const PetscInt n[], const char shape[], const char base[], const char group[], const char *const name[])
+{
+  char len[32], inner[64];
+
+  snprintf(inner, sizeof(inner), "%s  ", indent);
+  if (dim == 1) fprintf(fp, "%s<Topology TopologyType=\"2DRectMesh\" Dimensions=\"1 %d\"/>\n", indent, (int)n[0]);
+  else fprintf(fp, "%s<Topology TopologyType=\"%dDRectMesh\" Dimensions=\"%s\"/>\n", indent, (int)dim, shape);
+  fprintf(fp, "%s<Geometry GeometryType=\"%s\">\n", indent, dim == 3 ? "VXVYVZ" : "VXVY");
+  for (PetscInt k = dim - 1; k >= 0; k--) {
+    snprintf(len, sizeof(len), "%d", (int)n[k]);
+    XmfHDFItem(fp, inner, len, base, group, name[k]);
+  }
+  if (dim == 1) fprintf(fp, "%s<DataItem Dimensions=\"1\" NumberType=\"Float\" Precision=\"8\" Format=\"XML\">0</DataItem>\n", inner);
+  fprintf(fp, "%s</Geometry>\n", indent);
+}
+
 /* An XDMF 3 rectilinear mesh: RectMesh dimensions are listed slowest first, and VX is the
  * fastest (last) coordinate.  1-D fields become a 2DRectMesh one node thick (VY = 0). */
 static int WriteXdmf(FILE *fp, const char base[], const char group[], StkGrid grid, PetscInt nfields, const char *const fields[])
 {
   PetscInt    dim, n[STK_MAX_DIM];
   const char *name[STK_MAX_DIM];
-  char        shape[64] = "", len[32];
+  char        shape[64] = "";
 
   if (StkGridGetDimension(grid, &dim) || StkGridGetSizes(grid, n)) return -1;
   for (PetscInt k = 0; k < dim; k++) {
@@ -894,15 +913,7 @@ static int WriteXdmf(FILE *fp, const char base[], const char group[], StkGrid gr
   fputs("<?xml version=\"1.0\" ?>\n<!DOCTYPE Xdmf SYSTEM \"Xdmf.dtd\" []>\n<Xdmf Version=\"3.0\">\n  <Domain>\n    <Grid Name=\"", fp);
   XmlPuts(fp, group);
   fputs("\" GridType=\"Uniform\">\n", fp);
-  if (dim == 1) fprintf(fp, "      <Topology TopologyType=\"2DRectMesh\" Dimensions=\"1 %d\"/>\n", (int)n[0]);
-  else fprintf(fp, "      <Topology TopologyType=\"%dDRectMesh\" Dimensions=\"%s\"/>\n", (int)dim, shape);
-  fprintf(fp, "      <Geometry GeometryType=\"%s\">\n", dim == 3 ? "VXVYVZ" : "VXVY");
-  for (PetscInt k = dim - 1; k >= 0; k--) {
-    snprintf(len, sizeof(len), "%d", (int)n[k]);
-    XmfHDFItem(fp, "        ", len, base, group, name[k]);
-  }
-  if (dim == 1) fputs("        <DataItem Dimensions=\"1\" NumberType=\"Float\" Precision=\"8\" Format=\"XML\">0</DataItem>\n", fp);
-  fputs("      </Geometry>\n", fp);
+  XmfMesh(fp, "      ", dim, n, shape, base, group, name);
   for (PetscInt f = 0; f < nfields; f++) {
     fputs("      <Attribute Name=\"", fp);
     XmlPuts(fp, fields[f]);
@@ -1487,7 +1498,7 @@ static int WriteXdmfSeries(FILE *fp, const char base[], const char group[], StkG
 {
   PetscInt    dim, n[STK_MAX_DIM];
   const char *name[STK_MAX_DIM];
-  char        shape[64] = "", len[32];
+  char        shape[64] = "";
 
   if (StkGridGetDimension(grid, &dim) || StkGridGetSizes(grid, n)) return -1;
   for (PetscInt k = 0; k < dim; k++) {
@@ -1499,15 +1510,7 @@ static int WriteXdmfSeries(FILE *fp, const char base[], const char group[], StkG
   fputs("\" GridType=\"Collection\" CollectionType=\"Temporal\">\n", fp);
   for (PetscInt j = 0; j < nt; j++) {
     fprintf(fp, "      <Grid Name=\"t%d\" GridType=\"Uniform\">\n        <Time Value=\"%.17g\"/>\n", (int)j, (double)times[j]);
-    if (dim == 1) fprintf(fp, "        <Topology TopologyType=\"2DRectMesh\" Dimensions=\"1 %d\"/>\n", (int)n[0]);
-    else fprintf(fp, "        <Topology TopologyType=\"%dDRectMesh\" Dimensions=\"%s\"/>\n", (int)dim, shape);
-    fprintf(fp, "        <Geometry GeometryType=\"%s\">\n", dim == 3 ? "VXVYVZ" : "VXVY");
-    for (PetscInt k = dim - 1; k >= 0; k--) {
-      snprintf(len, sizeof(len), "%d", (int)n[k]);
-      XmfHDFItem(fp, "          ", len, base, group, name[k]);
-    }
-    if (dim == 1) fputs("          <DataItem Dimensions=\"1\" NumberType=\"Float\" Precision=\"8\" Format=\"XML\">0</DataItem>\n", fp);
-    fputs("        </Geometry>\n", fp);
+    XmfMesh(fp, "        ", dim, n, shape, base, group, name);
     for (PetscInt f = 0; f < nfields; f++) {
       fputs("        <Attribute Name=\"", fp);
       XmlPuts(fp, fields[f]);
