@@ -197,6 +197,32 @@ static PetscErrorCode CheckFilesAgree(StkSim sim, const char pre[], const StkSim
   PetscFunctionReturn(0);
 }
 
+/* The files' own options the simulators have no use for (the planner's hjb_ settings,
+ * model, dim) are marked read, so that the strict option check of the programs does not
+ * call them unknown; an unread -NAME_agents_* (a typo of a holders' parameter) stays
+ * reported. */
+static PetscErrorCode MarkPlannerOptionsRead(StkPrefixedFiles pf, PetscInt n)
+{
+  PetscInt nl;
+  char   **names, **values;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscOptionsLeftGet(NULL, &nl, &names, &values));
+  for (PetscInt k = 0; k < nl; k++)
+    for (PetscInt i = 0; i < n; i++) {
+      const char *fp;
+      char        agents[300], key[512];
+      PetscBool   has;
+      PetscCall(StkPrefixedFilesGetPrefix(pf, i, &fp));
+      PetscCall(PetscSNPrintf(agents, sizeof(agents), "%sagents_", fp));
+      if (strncmp(names[k], fp, strlen(fp)) || !strncmp(names[k], agents, strlen(agents))) continue;
+      PetscCall(PetscSNPrintf(key, sizeof(key), "-%s", names[k]));
+      PetscCall(PetscOptionsHasName(NULL, NULL, key, &has));
+    }
+  PetscCall(PetscOptionsLeftRestore(NULL, &nl, &names, &values));
+  PetscFunctionReturn(0);
+}
+
 /* One population per file, under the file's prefix (the sim owns them). */
 static PetscErrorCode ReadRegimeFiles(StkSim sim, const char pre[], StkSimRegimeInput *in)
 {
@@ -222,6 +248,7 @@ static PetscErrorCode ReadRegimeFiles(StkSim sim, const char pre[], StkSimRegime
     if (!ierr) ierr = StkPopulationSetFromOptions(pops[i]);
   }
   if (!ierr) ierr = StkPrefixedFilesFinish(pf);
+  if (!ierr) ierr = MarkPlannerOptionsRead(pf, in->nfiles);
   if (!ierr) ierr = StkSimSetRegimes(sim, in->nfiles, pops, nm, in->rates_set ? in->rates : NULL);
   if (!ierr) sim->chain.own = PETSC_TRUE;
   else
