@@ -370,10 +370,12 @@ static PetscErrorCode WriteRegimes(StkSimulation sm, StkH5 file, const char g[],
     PetscCall(PetscStrlcat(names, name, sizeof(names)));
     total += steps[i];
   }
+  PetscCall(PetscMalloc1(M * M, &buf));
+  for (PetscInt i = 0; i < M; i++) buf[i] = i;
+  PetscCall(StkH5WriteArray(file, g, "regime", "regime", M, buf, "1", "regime index, in the order of the attribute regime_names")); /* the dimension scale */
   PetscCall(StkH5WriteAttributeString(file, g, "regime_names", names));
   PetscCall(StkH5WriteAttributeInt(file, g, "regime0", r0));
   PetscCall(StkH5WriteArray2D(file, g, "regime_rates", "regime", "regime", M, M, q, "1/yr", "switching intensities q_ij of the environment's regime chain, row i = from regime i, diagonal 0"));
-  PetscCall(PetscMalloc1(M * M, &buf));
   for (PetscInt i = 0; i < M; i++) buf[i] = (PetscReal)steps[i] / (PetscReal)total;
   PetscCall(StkH5WriteArray(file, g, "regime_share", "regime", M, buf, "1", "share of the simulated time (all paths) spent in each regime"));
   for (PetscInt k = 0; k < M * M; k++) buf[k] = (PetscReal)jumps[k];
