@@ -223,6 +223,90 @@ static PetscErrorCode MarkPlannerOptionsRead(StkPrefixedFiles pf, PetscInt n)
   PetscFunctionReturn(0);
 }
 
+/* The holders' options the user gave unprefixed (-agents_kappa 3) apply to every regime,
+ * as for stakehjb solve -regime_files.  StkPrefixedFiles copies only the options nobody
+ * has read yet, and a program's planner model reads -agents_* before the environment, so
+ * the read ones are copied here: after the files (the command line wins), except where
+ * the user gave the regime's own (-bear_agents_kappa wins over both).  Collects them
+ * before the files are inserted (so that a prefixed option in the database is the
+ * user's); n_out copies are made by ApplyReadAgentsOptions. */
+typedef struct {
+  char   **names, **values; /* "-agents_X", its value (NULL: a flag) */
+  PetscInt n;
+} ReadAgentsOptions;
+
+static PetscBool IsOptionName(const char *tok)
+{
+  return (PetscBool)(tok[0] == '-' && tok[1] && !(tok[1] >= '0' && tok[1] <= '9') && tok[1] != '.');
+}
+
+static PetscErrorCode CollectReadAgentsOptions(ReadAgentsOptions *r)
+{
+  char  *all, **tok;
+  int    ntok;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMemzero(r, sizeof(*r)));
+  PetscCall(PetscOptionsGetAll(NULL, &all));
+  PetscCall(PetscStrToArray(all, ' ', &ntok, &tok));
+  PetscCall(PetscFree(all));
+  PetscCall(PetscCalloc2(ntok + 1, &r->names, ntok + 1, &r->values));
+  for (int k = 0; k < ntok; k++) {
+    PetscBool used;
+    if (!IsOptionName(tok[k]) || strncmp(tok[k], "-agents_", 8)) continue;
+    PetscCall(PetscOptionsUsed(NULL, tok[k] + 1, &used));
+    if (!used) continue; /* StkPrefixedFiles copies it */
+    PetscCall(PetscStrallocpy(tok[k], &r->names[r->n]));
+    if (k + 1 < ntok && !IsOptionName(tok[k + 1])) PetscCall(PetscStrallocpy(tok[k + 1], &r->values[r->n]));
+    r->n++;
+  }
+  PetscCall(PetscStrToArrayDestroy(ntok, tok));
+  PetscFunctionReturn(0);
+}
+
+/* Before the files: skip[i n + k] marks a copy the user gave for file i. */
+static PetscErrorCode MarkUserPrefixed(StkPrefixedFiles pf, PetscInt nfiles, const ReadAgentsOptions *r, PetscBool skip[])
+{
+  PetscFunctionBeginUser;
+  for (PetscInt i = 0; i < nfiles; i++) {
+    const char *fp;
+    PetscCall(StkPrefixedFilesGetPrefix(pf, i, &fp));
+    for (PetscInt k = 0; k < r->n; k++) {
+      char key[512];
+      PetscCall(PetscSNPrintf(key, sizeof(key), "-%s%s", fp, r->names[k] + 1));
+      PetscCall(PetscOptionsHasName(NULL, NULL, key, &skip[i * r->n + k]));
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode ApplyReadAgentsOptions(StkPrefixedFiles pf, PetscInt nfiles, const ReadAgentsOptions *r, const PetscBool skip[])
+{
+  PetscFunctionBeginUser;
+  for (PetscInt i = 0; i < nfiles; i++) {
+    const char *fp;
+    PetscCall(StkPrefixedFilesGetPrefix(pf, i, &fp));
+    for (PetscInt k = 0; k < r->n; k++) {
+      char key[512];
+      if (skip[i * r->n + k]) continue;
+      PetscCall(PetscSNPrintf(key, sizeof(key), "-%s%s", fp, r->names[k] + 1));
+      PetscCall(PetscOptionsSetValue(NULL, key, r->values[k]));
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode FreeReadAgentsOptions(ReadAgentsOptions *r)
+{
+  PetscFunctionBeginUser;
+  for (PetscInt k = 0; k < r->n; k++) {
+    PetscCall(PetscFree(r->names[k]));
+    PetscCall(PetscFree(r->values[k]));
+  }
+  PetscCall(PetscFree2(r->names, r->values));
+  PetscFunctionReturn(0);
+}
+
 /* One population per file, under the file's prefix (the sim owns them). */
 static PetscErrorCode ReadRegimeFiles(StkSim sim, const char pre[], StkSimRegimeInput *in)
 {
@@ -230,12 +314,20 @@ static PetscErrorCode ReadRegimeFiles(StkSim sim, const char pre[], StkSimRegime
   StkPopulation    pops[STK_SIM_MAX_REGIMES] = {NULL};
   char             names[STK_SIM_MAX_REGIMES][64], option[300];
   const char      *nm[STK_SIM_MAX_REGIMES];
+  ReadAgentsOptions read;
+  PetscBool        *skip;
   PetscErrorCode   ierr;
 
   PetscFunctionBeginUser;
   PetscCall(PetscSNPrintf(option, sizeof(option), "-%sregime_files", pre));
   PetscCall(StkPrefixedFilesCreate(sim->comm, option, in->nfiles, (const char *const *)in->files, &pf));
-  ierr = StkPrefixedFilesInsert(pf);
+  PetscCall(CollectReadAgentsOptions(&read));
+  PetscCall(PetscCalloc1(in->nfiles * read.n + 1, &skip));
+  ierr = MarkUserPrefixed(pf, in->nfiles, &read, skip);
+  if (!ierr) ierr = StkPrefixedFilesInsert(pf);
+  if (!ierr) ierr = ApplyReadAgentsOptions(pf, in->nfiles, &read, skip);
+  PetscCall(PetscFree(skip));
+  PetscCall(FreeReadAgentsOptions(&read));
   if (!ierr) ierr = CheckFilesAgree(sim, pre, in, pf);
   for (PetscInt i = 0; !ierr && i < in->nfiles; i++) {
     const char *fp;

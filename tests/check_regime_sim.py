@@ -5,7 +5,8 @@ data/regimes/baseline.yaml and bear.yaml and the same rates, in the sde and abm
 environments, bitwise the same on 1 and 2 ranks (paths, time shares, switches); the time
 shares printed are the file's; with rates 0 and -sim_regime0 1 the paths are bitwise those
 of a single-regime run with the bear's parameters (-agents_zbar 0.02); the policy does see
-the regime (u differs from the baseline-only run); -help lists the options.
+the regime (u differs from the baseline-only run); the command line's -agents_ options
+reach every regime and a regime's own (-bear_agents_kappa) wins; -help lists the options.
 
 usage: check_regime_sim.py STAKEHJB MPIEXEC DATADIR"""
 import os
@@ -85,6 +86,16 @@ with tempfile.TemporaryDirectory(prefix="regime_sim_") as tmp:
         check(f"{env}: rates 0 from bear bitwise = single-regime bear run", all(np.array_equal(a[k], b[k]) for k in ("s", "z", "u")),
               f"z0 {a['z'][0, 0]} vs {b['z'][0, 0]}")
         check(f"{env}: rates 0: all the time in bear, no switch", np.array_equal(a["regime_share"], [0, 1]) and not a["regime_switches"].any())
+    # the command line's -agents_kappa applies to every regime (after the planner read it),
+    # a regime's own -bear_agents_kappa wins for that regime
+    fixed = ["simulate", "-policy", "fixed", "-sim_paths", "2", "-sim_t_final", "3"]
+    chain0 = ["-sim_regime_files", files, "-sim_regime_rates", "0,0,0,0", "-sim_regime0", "1"]
+    pairs = ((chain0 + ["-agents_kappa", "3"], ["-agents_zbar", "0.02", "-agents_kappa", "3"], "-agents_kappa 3 reaches the regimes"),
+             (chain0 + ["-agents_kappa", "3", "-bear_agents_kappa", "5"], ["-agents_zbar", "0.02", "-agents_kappa", "5"], "-bear_agents_kappa 5 wins for bear"))
+    for a_args, b_args, name in pairs:
+        pa, pb = os.path.join(tmp, "ka.h5"), os.path.join(tmp, "kb.h5")
+        ok = run(fixed + a_args + ["-o", pa]).returncode == 0 and run(fixed + b_args + ["-o", pb]).returncode == 0
+        check(name, ok and np.array_equal(load(pa)[0]["s"], load(pb)[0]["s"]))
     r = run(["simulate", "-help"])
     check("-help lists -sim_regime_files, -sim_regime_rates, -sim_regime0",
           all(o in r.stdout for o in ("-sim_regime_files", "-sim_regime_rates", "-sim_regime0")))
