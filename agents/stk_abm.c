@@ -46,6 +46,17 @@ static PetscErrorCode GatherStakers(StkSim sim)
   PetscFunctionReturn(0);
 }
 
+/* The revision probability per step at the active kappa (again at a switch of regime). */
+static PetscErrorCode ABMRevisionRate(StkSim sim)
+{
+  AbmCtx *a = (AbmCtx *)sim->data;
+
+  PetscFunctionBeginUser;
+  a->q   = (PetscReal)-expm1((double)(-sim->p.kappa * sim->set.dt));
+  a->q32 = (uint32_t)PetscMin(PetscFloorReal(ldexp(a->q, 32)), 4294967295.0);
+  PetscFunctionReturn(0);
+}
+
 /* Contiguous whole blocks per rank, the first nblocks % size ranks one more. */
 static PetscErrorCode ABMSetUp(StkSim sim)
 {
@@ -64,8 +75,7 @@ static PetscErrorCode ABMSetUp(StkSim sim)
   a->b1   = a->b0 + base + (rank < extra);
   a->a0   = PetscMin(a->b0 * a->B, a->N);
   a->a1   = PetscMin(a->b1 * a->B, a->N);
-  a->q    = (PetscReal)-expm1((double)(-sim->p.kappa * sim->set.dt));
-  a->q32  = (uint32_t)PetscMin(PetscFloorReal(ldexp(a->q, 32)), 4294967295.0);
+  PetscCall(ABMRevisionRate(sim));
   if (a->block_engine) PetscCall(PetscMalloc1(a->b1 - a->b0, &a->count));
   else {
     PetscCall(PetscMalloc1(a->a1 - a->a0, &a->staked));
@@ -282,6 +292,7 @@ PetscErrorCode StkSimSetOps_ABM(StkSim sim)
   sim->ops.shock   = ABMShock;
   sim->ops.view    = ABMView;
   sim->ops.destroy = ABMDestroy;
+  sim->ops.regime  = ABMRevisionRate;
   /* auto: the block engine wherever its law is exact (transitory types, best response) */
   a->block_engine = (PetscBool)(sim->set.engine == STK_ABM_ENGINE_BLOCK || (sim->set.engine == STK_ABM_ENGINE_AUTO && sim->set.types == STK_ABM_TRANSITORY && sim->set.response == STK_ABM_BEST));
   sim->ops.step   = a->block_engine ? BlockStep : AgentStep;

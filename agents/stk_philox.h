@@ -29,7 +29,8 @@ typedef enum {
   STK_RNG_STREAM_SHOCK   = 5,  /* stakers removed by a shock */
   STK_RNG_STREAM_REVISE  = 6,  /* agent engine: revision clocks (4 agents per block) */
   STK_RNG_STREAM_DECIDE  = 7,  /* agent engine: mixed or transitory decisions */
-  STK_RNG_STREAM_TYPE    = 8   /* agent engine: persistent cost types */
+  STK_RNG_STREAM_TYPE    = 8,  /* agent engine: persistent cost types */
+  STK_RNG_STREAM_REGIME  = 9   /* regime chain: the switch at the end of a step (path-wide) */
 } StkRngStream;
 
 /* A sequential reader of the blocks (key, {id, step, path, stream << 24 | i}),

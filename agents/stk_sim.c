@@ -230,8 +230,9 @@ PetscErrorCode StkSimSetFromOptions(StkSim sim)
 {
   StkSimSettings s = sim->set;
   PetscEnum      type = (PetscEnum)s.type, types = (PetscEnum)s.types, response = (PetscEnum)s.response, engine = (PetscEnum)s.engine;
-  ShockInput     shocks;
-  char           pre[256];
+  ShockInput        shocks;
+  StkSimRegimeInput regimes;
+  char              pre[256];
 
   PetscFunctionBeginUser;
   PetscCall(SimPrefix(sim, pre, sizeof(pre)));
@@ -252,10 +253,12 @@ PetscErrorCode StkSimSetFromOptions(StkSim sim)
   PetscCall(PetscOptionsReal("-hedge_rate", "Hedge learning rate eta, per unit of cumulative relative payoff", NULL, s.hedge_rate, &s.hedge_rate, NULL));
   PetscCall(PetscOptionsReal("-hedge_forget", "Hedge forgetting rate lambda, 1/yr (0: plain Hedge)", NULL, s.hedge_forget, &s.hedge_forget, NULL));
   PetscCall(ShockOptionsRead(PetscOptionsObject, &shocks));
+  PetscCall(StkSimRegimeOptionsRead(PetscOptionsObject, sim, &regimes));
   PetscOptionsEnd();
   s.type = (StkSimType)type, s.types = (StkAbmTypes)types, s.response = (StkAbmResponse)response, s.engine = (StkAbmEngine)engine;
   PetscCall(StkSimSetSettings(sim, &s));
   PetscCall(ShockOptionsApply(sim, &shocks));
+  PetscCall(StkSimRegimeOptionsApply(sim, pre, &regimes));
   PetscFunctionReturn(0);
 }
 
@@ -308,14 +311,17 @@ PetscErrorCode StkSimSetUp(StkSim sim)
 
   PetscFunctionBeginUser;
   if (sim->setupcalled) PetscFunctionReturn(0);
-  PetscCheck(sim->pop, sim->comm, PETSC_ERR_ARG_WRONGSTATE, "StkSimSetPopulation must be called before StkSimSetUp");
-  PetscCall(StkPopulationGetParams(sim->pop, &p));
-  PetscCall(StkPopulationGetFullPrefix(sim->pop, pop_pre, sizeof(pop_pre)));
-  PetscCall(StkAgentParamsCheckPrefixed(sim->comm, pop_pre, p));
+  PetscCheck(sim->pop || sim->chain.M, sim->comm, PETSC_ERR_ARG_WRONGSTATE, "StkSimSetPopulation (or StkSimSetRegimes) must be called before StkSimSetUp");
   PetscCall(SimPrefix(sim, pre, sizeof(pre)));
+  if (!sim->chain.M) {
+    PetscCall(StkPopulationGetParams(sim->pop, &p));
+    PetscCall(StkPopulationGetFullPrefix(sim->pop, pop_pre, sizeof(pop_pre)));
+    PetscCall(StkAgentParamsCheckPrefixed(sim->comm, pop_pre, p));
+  }
   PetscCall(SettingsCheck(sim->comm, pre, &sim->set));
-  sim->p      = *p;
-  sim->z0     = PetscIsNanReal(sim->set.z0) ? p->zbar : sim->set.z0;
+  if (!sim->chain.M) sim->p = *p;
+  PetscCall(StkSimRegimeSetUp(sim, pre)); /* with a chain: sim->p of the initial regime */
+  sim->z0     = PetscIsNanReal(sim->set.z0) ? sim->p.zbar : sim->set.z0;
   sim->nsteps = PetscMax((PetscInt)PetscFloorReal(sim->set.t_final / sim->set.dt + 0.5), 1);
   sim->nrec   = sim->nsteps / sim->set.every + 1;
   PetscCall(ScheduleShocks(sim));
@@ -385,19 +391,20 @@ static PetscErrorCode RunPath(StkSim sim, PetscInt path, void *state, StkSimPath
   PetscCall(PetscLogEventBegin(event, 0, 0, 0, 0));
   sim->path = (uint32_t)path;
   if (fresh) {
+    if (sim->chain.M) PetscCall(StkSimRegimeEnter(sim, sim->chain.regime0)); /* before reset: persistent types follow the initial regime */
     sim->z = sim->z0;
     PetscCall(sim->ops.reset(sim));
     if (sim->policy_reset) {
-      const PetscReal x0[2] = {sim->s, sim->z};
+      const PetscReal x0[STK_SIM_X_LEN] = {sim->s, sim->z, (PetscReal)sim->regime};
       PetscCall(sim->policy_reset(sim->policy_ctx, 0, x0, state));
     }
   }
   for (PetscInt n = 0;; n++) {
     const PetscReal t = n * sim->set.dt;
-    PetscReal       x[2], u;
+    PetscReal       x[STK_SIM_X_LEN], u;
 
     PetscCall(ApplyShocks(sim, n, &next));
-    x[0] = sim->s, x[1] = sim->z;
+    x[0] = sim->s, x[1] = sim->z, x[STK_SIM_X_REGIME] = (PetscReal)sim->regime;
     PetscCall(sim->policy(sim->policy_ctx, t, x, &u, state));
     PetscCheck(!PetscIsInfOrNanReal(u), sim->comm, PETSC_ERR_FP, "The policy returned u = %g at t = %g, s = %g, z = %g (path %" PetscInt_FMT ")", (double)u, (double)t, (double)x[0], (double)x[1], path);
     if (n % sim->set.every == 0) {
@@ -407,6 +414,7 @@ static PetscErrorCode RunPath(StkSim sim, PetscInt path, void *state, StkSimPath
     if (n == sim->nsteps) break;
     PetscCall(sim->ops.step(sim, (uint32_t)n, u));
     StepZ(sim, (uint32_t)n);
+    if (sim->chain.M) PetscCall(StkSimRegimeStep(sim, (uint32_t)n));
   }
   sim->ran = PETSC_TRUE;
   PetscCall(PetscLogEventEnd(event, 0, 0, 0, 0));
@@ -453,6 +461,7 @@ PetscErrorCode StkSimView(StkSim sim, PetscViewer viewer)
                                    (double)s->t_final, sim->setupcalled ? sim->nsteps : (PetscInt)PetscFloorReal(s->t_final / s->dt + 0.5), s->every, s->seed));
   PetscCall(PetscViewerASCIIPrintf(viewer, "initial state: s0 %g, z0 %g 1/yr\n", (double)s->s0, (double)(PetscIsNanReal(s->z0) ? sim->p.zbar : s->z0)));
   if (sim->setupcalled && sim->ops.view) PetscCall(sim->ops.view(sim, viewer));
+  PetscCall(StkSimRegimeView(sim, viewer));
   for (PetscInt i = 0; i < sim->nshock; i++) PetscCall(PetscViewerASCIIPrintf(viewer, "shock at t = %g yr: dz %g 1/yr, stake leaving %g\n", (double)sim->shocks[i].t, (double)sim->shocks[i].dz, (double)sim->shocks[i].frac));
   PetscCall(PetscViewerASCIIPopTab(viewer));
   PetscFunctionReturn(0);
@@ -463,6 +472,7 @@ PetscErrorCode StkSimDestroy(StkSim *sim)
   PetscFunctionBeginUser;
   if (!sim || !*sim) PetscFunctionReturn(0);
   if ((*sim)->ops.destroy) PetscCall((*sim)->ops.destroy(*sim));
+  PetscCall(StkSimRegimeClear(*sim));
   PetscCall(PetscFree((*sim)->shocks));
   PetscCall(PetscFree((*sim)->prefix));
   PetscCall(PetscFree(*sim));

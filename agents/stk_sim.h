@@ -60,10 +60,15 @@ PETSC_EXTERN const char *const StkAbmResponses[];
 typedef enum { STK_ABM_ENGINE_AUTO, STK_ABM_ENGINE_BLOCK, STK_ABM_ENGINE_AGENT } StkAbmEngine;
 PETSC_EXTERN const char *const StkAbmEngines[];
 
-/* A policy u = pi(t, x; state), x = {s, z}.  ctx holds read-only parameters shared by
- * all paths; state is the caller's per-path mutable memory (NULL if stateless).  The
- * policy is evaluated on every rank with the same arguments and must return the same
+/* A policy u = pi(t, x; state), x = {s, z, regime}: the simulators pass three entries,
+ * x[STK_SIM_X_REGIME] the index of the active regime of the regime chain (an exact small
+ * integer; 0 without a chain), so that a policy may depend on the regime (docs/policies.md,
+ * regime_solution) while the others read x[0], x[1] only.  ctx holds read-only parameters
+ * shared by all paths; state is the caller's per-path mutable memory (NULL if stateless).
+ * The policy is evaluated on every rank with the same arguments and must return the same
  * u everywhere (it must not draw random numbers of its own). */
+#define STK_SIM_X_REGIME 2
+#define STK_SIM_X_LEN    3
 typedef PetscErrorCode (*StkPolicyFn)(void *ctx, PetscReal t, const PetscReal x[], PetscReal *u, void *state);
 /* Puts state in its initial condition for a new path starting at (t0, x0). */
 typedef PetscErrorCode (*StkPolicyResetFn)(void *ctx, PetscReal t0, const PetscReal x0[], void *state);
@@ -120,7 +125,11 @@ PETSC_EXTERN PetscErrorCode StkSimSetOptionsPrefix(StkSim sim, const char prefix
 PETSC_EXTERN PetscErrorCode StkSimAppendOptionsPrefix(StkSim sim, const char prefix[]);
 PETSC_EXTERN PetscErrorCode StkSimGetOptionsPrefix(StkSim sim, const char *prefix[]);
 /* Options: the settings above and -sim_shock_t t1,t2,... -sim_shock_dz dz1,...
- * -sim_shock_frac f1,... (dz and frac default to 0). */
+ * -sim_shock_frac f1,... (dz and frac default to 0); the regime chain:
+ * -sim_regime_files a.yaml,b.yaml (one parameter file per regime, read under the prefix
+ * of its name as stakehjb solve -regime_files does: the holders of regime "bear" read
+ * -bear_agents_kappa, ..., the command line's -agents_ options on top; the sim then owns
+ * these populations), -sim_regime_rates (M x M, 1/yr), -sim_regime0. */
 PETSC_EXTERN PetscErrorCode StkSimSetFromOptions(StkSim sim);
 PETSC_EXTERN PetscErrorCode StkSimGetSettings(StkSim sim, const StkSimSettings **set);
 PETSC_EXTERN PetscErrorCode StkSimSetSettings(StkSim sim, const StkSimSettings *set);
@@ -147,5 +156,43 @@ PETSC_EXTERN PetscErrorCode StkSimContinue(StkSim sim, PetscInt path, void *stat
  * the empirical play: no holder would have gained more per year by committing to one
  * action (0 for best responders revising continuously; Hedge is no-regret).  Collective. */
 PETSC_EXTERN PetscErrorCode StkSimGetRegret(StkSim sim, PetscReal *mean, PetscReal *max);
+
+/* ---- The regime chain (docs/model.md#the-regime-chain) ----
+ * An optional continuous-time Markov chain over M regimes, each with its own holders'
+ * parameters (a StkPopulation), switching with the intensities q_ij (1/yr).  Each path
+ * starts in the initial regime (-sim_regime0, default 0); at the end of step n, after
+ * s and z, the chain leaves regime i for j with probability q_ij dt (one uniform of the
+ * Philox stream STK_RNG_STREAM_REGIME keyed by (seed, step, path): the same on any
+ * number of ranks).  Step n runs with the parameters of the regime active at t_n (the
+ * drift, noise and revision rate of s, the law of z; persistent abm types are drawn
+ * from the initial regime's costs), and the policy sees it in x[STK_SIM_X_REGIME].
+ * The stationary law of this discrete chain is exactly that of the continuous one
+ * (pi Q = 0) and a stay in regime i lasts 1/q_i on average; the step must keep
+ * q_i dt = sum_j q_ij dt <= 1.  Without a chain nothing changes (no draws). */
+#define STK_SIM_MAX_REGIMES 16
+/* M >= 1 populations (borrowed: they must outlive sim; their parameters replace those of
+ * StkSimSetPopulation, which is then optional), their names (copied; NULL: regime0, ...)
+ * and the M x M intensities row-major, the diagonal ignored (NULL: all 0).  M = 0
+ * removes the chain.  Errors name -sim_regime_rates. */
+PETSC_EXTERN PetscErrorCode StkSimSetRegimes(StkSim sim, PetscInt M, const StkPopulation pops[], const char *const names[], const PetscReal rates[]);
+/* The regime every path starts in (-sim_regime0), 0 <= r < M (checked at SetUp). */
+PETSC_EXTERN PetscErrorCode StkSimSetInitialRegime(StkSim sim, PetscInt r);
+PETSC_EXTERN PetscErrorCode StkSimGetInitialRegime(StkSim sim, PetscInt *r);
+/* M (0 without a chain). */
+PETSC_EXTERN PetscErrorCode StkSimGetNumRegimes(StkSim sim, PetscInt *M);
+PETSC_EXTERN PetscErrorCode StkSimGetRegimeName(StkSim sim, PetscInt i, const char **name);
+/* The M x M intensities, row-major, diagonal 0 (borrowed). */
+PETSC_EXTERN PetscErrorCode StkSimGetRegimeRates(StkSim sim, const PetscReal **rates);
+/* The chain of `from` (populations borrowed, names and rates copied, initial regime). */
+PETSC_EXTERN PetscErrorCode StkSimCopyRegimes(StkSim from, StkSim to);
+/* The regime active now (after a run: the regime at the end of the path; 0 without a chain). */
+PETSC_EXTERN PetscErrorCode StkSimGetRegime(StkSim sim, PetscInt *r);
+/* The chain's record over every path this sim ran since the chain was set or the last
+ * StkSimResetRegimeStats: steps[i] = steps spent in regime i (a step counts for the
+ * regime active during it: the time is steps[i] dt), jumps[i M + j] = switches from i
+ * to j; integers, so sums over ranks are exact.  Either may be NULL; M entries and
+ * M x M entries.  Not collective (an sde sim on PETSC_COMM_SELF counts its own paths). */
+PETSC_EXTERN PetscErrorCode StkSimGetRegimeStats(StkSim sim, PetscInt64 steps[], PetscInt64 jumps[]);
+PETSC_EXTERN PetscErrorCode StkSimResetRegimeStats(StkSim sim);
 PETSC_EXTERN PetscErrorCode StkSimView(StkSim sim, PetscViewer viewer);
 PETSC_EXTERN PetscErrorCode StkSimDestroy(StkSim *sim);

@@ -49,6 +49,9 @@ struct _p_StkEvaluate {
   PetscInt         nsteps, nrec;
   PetscReal       *values;          /* npaths x STK_METRIC_COUNT */
   PetscReal       *t, *s, *z, *u;   /* nrec; nsamples x nrec each */
+  /* the regime chain's record of the last Run, summed over the paths */
+  PetscInt   nregimes;
+  PetscInt64 regime_steps[STK_SIM_MAX_REGIMES], regime_jumps[STK_SIM_MAX_REGIMES * STK_SIM_MAX_REGIMES];
 };
 
 PetscErrorCode StkEvaluateCreate(MPI_Comm comm, StkEvaluate *ev)
@@ -285,6 +288,7 @@ static PetscErrorCode SimCopySelf(StkSim proto, StkPopulation pop, StkSim *copy)
   PetscCall(StkSimCreate(PETSC_COMM_SELF, copy));
   PetscCall(StkSimSetPopulation(*copy, pop));
   PetscCall(StkSimSetSettings(*copy, set));
+  PetscCall(StkSimCopyRegimes(proto, *copy));
   PetscCall(StkSimGetNumShocks(proto, &nshock));
   for (PetscInt i = 0; i < nshock; i++) {
     PetscReal t, dz, frac;
@@ -437,6 +441,34 @@ static PetscErrorCode Gather(StkEvaluate ev, const PetscReal values[], const Pet
   PetscFunctionReturn(0);
 }
 
+/* The chain's steps and switches over all paths: summed over the ranks when the paths
+ * are spread (integers: exact), else every rank ran every path and holds them already. */
+static PetscErrorCode GatherRegimes(StkEvaluate ev)
+{
+  PetscMPIInt n;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkSimGetNumRegimes(ev->runner, &ev->nregimes));
+  if (!ev->nregimes) PetscFunctionReturn(0);
+  PetscCall(StkSimGetRegimeStats(ev->runner, ev->regime_steps, ev->regime_jumps));
+  if (!ev->spread) PetscFunctionReturn(0);
+  PetscCall(PetscMPIIntCast(ev->nregimes, &n));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, ev->regime_steps, n, MPIU_INT64, MPI_SUM, ev->comm));
+  PetscCall(PetscMPIIntCast(ev->nregimes * ev->nregimes, &n));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, ev->regime_jumps, n, MPIU_INT64, MPI_SUM, ev->comm));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkEvaluateGetRegimeStats(StkEvaluate ev, PetscInt *M, const PetscInt64 **steps, const PetscInt64 **jumps)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(ev->setupcalled, ev->comm, PETSC_ERR_ARG_WRONGSTATE, "StkEvaluateRun must be called before StkEvaluateGetRegimeStats");
+  if (M) *M = ev->nregimes;
+  if (steps) *steps = ev->regime_steps;
+  if (jumps) *jumps = ev->regime_jumps;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StkEvaluateRun(StkEvaluate ev)
 {
   PetscMPIInt rank, size;
@@ -462,6 +494,7 @@ PetscErrorCode StkEvaluateRun(StkEvaluate ev)
   PetscCall(PetscMalloc4(n, &path.t, n, &path.s, n, &path.z, n, &path.u));
   if (ev->state_size) PetscCall(PetscCalloc(ev->state_size, &state));
   PetscCall(PetscCalloc2(ev->npaths * STK_METRIC_COUNT, &values, 3 * ev->nsamples * ev->nrec, &samples));
+  PetscCall(StkSimResetRegimeStats(ev->runner));
   PetscCall(PetscLogEventBegin(STK_EVENT_Evaluate, 0, 0, 0, 0));
   for (PetscInt p = first; p < ev->npaths; p += step) {
     PetscCall(RunPath(ev, p, state, &path));
@@ -471,6 +504,7 @@ PetscErrorCode StkEvaluateRun(StkEvaluate ev)
   }
   PetscCall(PetscLogEventEnd(STK_EVENT_Evaluate, 0, 0, 0, 0));
   PetscCall(Gather(ev, values, samples));
+  PetscCall(GatherRegimes(ev));
   PetscCall(PetscFree2(values, samples));
   PetscCall(PetscFree(state));
   PetscCall(PetscFree4(path.t, path.s, path.z, path.u));

@@ -101,6 +101,10 @@ PETSC_EXTERN PetscErrorCode StkEvaluateGetMetric(StkEvaluate ev, StkMetric m, Pe
 PETSC_EXTERN PetscErrorCode StkEvaluateGetSamples(StkEvaluate ev, PetscInt *nsamples, PetscInt *nrec, PetscInt *stride, const PetscReal **t, const PetscReal **s, const PetscReal **z, const PetscReal **u);
 /* Steps per path (SetUp runs first: collective). */
 PETSC_EXTERN PetscErrorCode StkEvaluateGetNumSteps(StkEvaluate ev, PetscInt *nsteps);
+/* The regime chain of the environment (StkSimSetRegimes, -sim_regime_files) over all
+ * paths of the last Run: M (0 without a chain), the steps spent in each regime (M) and
+ * the switches i -> j (M x M, row-major); the same on every rank (borrowed). */
+PETSC_EXTERN PetscErrorCode StkEvaluateGetRegimeStats(StkEvaluate ev, PetscInt *M, const PetscInt64 **steps, const PetscInt64 **jumps);
 /* The start state of path p (z0 NaN: zbar). */
 PETSC_EXTERN PetscErrorCode StkEvaluateGetStart(StkEvaluate ev, PetscInt p, PetscReal *s0, PetscReal *z0);
 PETSC_EXTERN PetscErrorCode StkEvaluateView(StkEvaluate ev, PetscViewer viewer);

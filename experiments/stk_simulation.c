@@ -127,6 +127,38 @@ static PetscErrorCode StkSimulationCheck(StkSimulation sm)
   PetscFunctionReturn(0);
 }
 
+/* A regime_solution policy needs the environment's chain to have the file's regimes, in
+ * the file's order (names, from the files' basenames); other rates than the file's are
+ * a warning (a legitimate robustness experiment). */
+static PetscErrorCode CheckPolicyRegimes(StkSimulation sm, StkSim sim)
+{
+  const char      *type, *fnames;
+  const PetscReal *frates, *srates;
+  char             snames[STK_SIM_MAX_REGIMES * 64] = "", pre[256];
+  PetscInt         fM, sM;
+  PetscBool        regime;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkPolicyGetType(sm->policy, &type));
+  PetscCall(PetscStrcmp(type, STK_POLICY_REGIME_SOLUTION, &regime));
+  if (!regime) PetscFunctionReturn(0);
+  PetscCall(StkOptionsPrefixCompose(sm->prefix, "sim_", pre, sizeof(pre)));
+  PetscCall(StkPolicyRegimeSolutionGetRegimes(sm->policy, &fM, &fnames, &frates));
+  PetscCall(StkSimGetNumRegimes(sim, &sM));
+  for (PetscInt i = 0; i < sM; i++) {
+    const char *name;
+    PetscCall(StkSimGetRegimeName(sim, i, &name));
+    if (i) PetscCall(PetscStrlcat(snames, ",", sizeof(snames)));
+    PetscCall(PetscStrlcat(snames, name, sizeof(snames)));
+  }
+  PetscCheck(sM, sm->comm, PETSC_ERR_USER_INPUT, "-%sregime_files: not given, but the regime_solution policy's -policy_file %s has %" PetscInt_FMT " regimes (%s): give the regime files it was solved with", pre, sm->source, fM, fnames);
+  PetscCheck(sM == fM && !strcmp(snames, fnames), sm->comm, PETSC_ERR_USER_INPUT, "-%sregime_files: regimes %s, but -policy_file %s was solved for %s: give the same files in the same order", pre, snames, sm->source, fnames);
+  PetscCall(StkSimGetRegimeRates(sim, &srates));
+  for (PetscInt k = 0; k < sM * sM; k++)
+    if (k / sM != k % sM && PetscAbsReal(srates[k] - frates[k]) > 1e-12 * PetscMax(PetscAbsReal(frates[k]), (PetscReal)1)) PetscCall(PetscFPrintf(sm->comm, PETSC_STDERR, "warning: -policy_file %s was solved with q_%" PetscInt_FMT "%" PetscInt_FMT " = %g, this run has -%sregime_rates %g there\n", sm->source, k / sM, k % sM, (double)frates[k], pre, (double)srates[k]));
+  PetscFunctionReturn(0);
+}
+
 /* The engine runs the simulator's own seed and start for every path and keeps every
  * path, every stride-th step: the user's -sim_every, or coarser to fit -sim_max_records. */
 PetscErrorCode StkSimulationSetUp(StkSimulation sm)
@@ -144,6 +176,7 @@ PetscErrorCode StkSimulationSetUp(StkSimulation sm)
   PetscCall(StkModelSetUp(sm->model));
   PetscCall(StkEvaluateGetSim(sm->ev, &sim));
   PetscCall(StkSimGetNumSteps(sim, &nsteps)); /* every check of the environment, collectively */
+  PetscCall(CheckPolicyRegimes(sm, sim));
   PetscCall(StkSimGetSettings(sim, &set));
   stride = PetscMax(set->every, (nsteps + sm->max_records - 2) / (sm->max_records - 1));
   PetscCall(StkEvaluateSetPaths(sm->ev, sm->paths));
@@ -189,6 +222,34 @@ static void PathStats(PetscInt M, PetscInt m, const PetscReal v[], PetscReal *me
   if (!*n) *lo = *hi = (PetscReal)NAN;
 }
 
+/* Time share of each regime over all paths and the switches per year spent in each. */
+static PetscErrorCode ViewRegimes(StkSimulation sm, StkSim sim, PetscViewer viewer)
+{
+  const StkSimSettings *set;
+  const PetscInt64     *steps, *jumps;
+  const PetscReal      *q;
+  PetscInt64            total = 0;
+  PetscInt              M, r0;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkEvaluateGetRegimeStats(sm->ev, &M, &steps, &jumps));
+  if (!M) PetscFunctionReturn(0);
+  PetscCall(StkSimGetSettings(sim, &set));
+  PetscCall(StkSimGetRegimeRates(sim, &q));
+  PetscCall(StkSimGetInitialRegime(sim, &r0));
+  for (PetscInt i = 0; i < M; i++) total += steps[i];
+  PetscCall(PetscViewerASCIIPrintf(viewer, "  regime chain (%" PetscInt_FMT " regimes, paths start in regime %" PetscInt_FMT "): time share, switches out per year in the regime (q_i)\n", M, r0));
+  for (PetscInt i = 0; i < M; i++) {
+    const char *name;
+    PetscInt64  out = 0;
+    PetscReal   qi  = 0;
+    for (PetscInt j = 0; j < M; j++) out += jumps[i * M + j], qi += j == i ? 0 : q[i * M + j];
+    PetscCall(StkSimGetRegimeName(sim, i, &name));
+    PetscCall(PetscViewerASCIIPrintf(viewer, "  regime %" PetscInt_FMT " %-12s time share %.4f, %" PetscInt64_FMT " switches out, %.4g per yr (q_i %g)\n", i, name, (double)steps[i] / (double)total, out, steps[i] ? (double)out / (steps[i] * set->dt) : 0.0, (double)qi));
+  }
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StkSimulationView(StkSimulation sm, PetscViewer viewer)
 {
   StkSim                sim;
@@ -216,6 +277,7 @@ PetscErrorCode StkSimulationView(StkSimulation sm, PetscViewer viewer)
     PetscCall(PetscViewerASCIIPrintf(viewer, "  %-17s %12.6g %12.6g %12.6g %12.6g %8" PetscInt_FMT "\n", StkMetricNames[m], (double)mean, (double)sd, (double)lo, (double)hi, n));
   }
   PetscCall(PetscViewerASCIIPrintf(viewer, "  (band +-%g around sbar; recovery: in the band for %g yr, from the first shock or t = 0, censored at T)\n", (double)sm->band, (double)sm->hold));
+  PetscCall(ViewRegimes(sm, sim, viewer));
   PetscFunctionReturn(0);
 }
 
@@ -285,6 +347,43 @@ static PetscErrorCode WriteShocks(StkH5 file, const char g[], StkSim sim)
   PetscFunctionReturn(0);
 }
 
+/* With a regime chain only (a file without one is unchanged): the names, the rates, the
+ * initial regime, and the steps and switches over all paths. */
+static PetscErrorCode WriteRegimes(StkSimulation sm, StkH5 file, const char g[], StkSim sim)
+{
+  const PetscInt64 *steps, *jumps;
+  const PetscReal  *q;
+  PetscReal        *buf;
+  char              names[STK_SIM_MAX_REGIMES * 64] = "";
+  PetscInt64        total = 0;
+  PetscInt          M, r0;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkEvaluateGetRegimeStats(sm->ev, &M, &steps, &jumps));
+  if (!M) PetscFunctionReturn(0);
+  PetscCall(StkSimGetRegimeRates(sim, &q));
+  PetscCall(StkSimGetInitialRegime(sim, &r0));
+  for (PetscInt i = 0; i < M; i++) {
+    const char *name;
+    PetscCall(StkSimGetRegimeName(sim, i, &name));
+    if (i) PetscCall(PetscStrlcat(names, ",", sizeof(names)));
+    PetscCall(PetscStrlcat(names, name, sizeof(names)));
+    total += steps[i];
+  }
+  PetscCall(PetscMalloc1(M * M, &buf));
+  for (PetscInt i = 0; i < M; i++) buf[i] = i;
+  PetscCall(StkH5WriteArray(file, g, "regime", "regime", M, buf, "1", "regime index, in the order of the attribute regime_names")); /* the dimension scale */
+  PetscCall(StkH5WriteAttributeString(file, g, "regime_names", names));
+  PetscCall(StkH5WriteAttributeInt(file, g, "regime0", r0));
+  PetscCall(StkH5WriteArray2D(file, g, "regime_rates", "regime", "regime", M, M, q, "1/yr", "switching intensities q_ij of the environment's regime chain, row i = from regime i, diagonal 0"));
+  for (PetscInt i = 0; i < M; i++) buf[i] = (PetscReal)steps[i] / (PetscReal)total;
+  PetscCall(StkH5WriteArray(file, g, "regime_share", "regime", M, buf, "1", "share of the simulated time (all paths) spent in each regime"));
+  for (PetscInt k = 0; k < M * M; k++) buf[k] = (PetscReal)jumps[k];
+  PetscCall(StkH5WriteArray2D(file, g, "regime_switches", "regime", "regime", M, M, buf, "1", "switches from regime i (row) to regime j (column), all paths"));
+  PetscCall(PetscFree(buf));
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode WriteContents(StkSimulation sm, StkH5 file)
 {
   const char            g[] = "simulation";
@@ -313,6 +412,7 @@ static PetscErrorCode WriteContents(StkSimulation sm, StkH5 file)
   }
   PetscCall(PetscFree(col));
   PetscCall(WriteShocks(file, g, sim));
+  PetscCall(WriteRegimes(sm, file, g, sim));
   PetscCall(StkModelWriteAttributes(sm->model, file, g));
   PetscCall(WriteSettings(sm, file, g, set, nsteps, stride, z[0]));
   PetscFunctionReturn(0);

@@ -28,6 +28,7 @@ static const StkPolicyEntry stk_policy_types[] = {
   {STK_POLICY_EXPERT,   StkPolicyCreate_Expert  },
   {STK_POLICY_NETWORK,  StkPolicyCreate_Network },
   {STK_POLICY_SOLUTION, StkPolicyCreate_Solution},
+  {STK_POLICY_REGIME_SOLUTION, StkPolicyCreate_RegimeSolution},
 };
 
 /* Registered types: a process-wide list, as PETSc's own XxxRegister, destroyed at
@@ -202,7 +203,7 @@ PetscErrorCode StkPolicySetFromOptions(StkPolicy p)
   PetscCall(StkPolicySetType(p, type));
   PetscCall(PetscSNPrintf(title, sizeof(title), "Parameters of -%spolicy %s (docs/policies.md)", UserPrefix(p), p->type));
   PetscOptionsBegin(p->comm, p->class_prefix, title, NULL);
-  PetscCall(PetscOptionsString("-file", "expert: solution file written by stakehjb solve -o; network: network file written by stakehjb fit or refine", "StkPolicySetFile", p->file, p->file, sizeof(p->file), NULL));
+  PetscCall(PetscOptionsString("-file", "expert, solution: solution file written by stakehjb solve -o; regime_solution: one written by stakehjb solve -regime_files; network: network file written by stakehjb fit or refine", "StkPolicySetFile", p->file, p->file, sizeof(p->file), NULL));
   if (p->ops.setfromoptions) PetscCall(p->ops.setfromoptions(p, PetscOptionsObject));
   PetscOptionsEnd();
   p->setupcalled = PETSC_FALSE;
@@ -310,6 +311,15 @@ PetscErrorCode StkPolicyEvaluate(StkPolicy p, PetscReal t, const PetscReal x[], 
   PetscFunctionBeginUser;
   PetscCall(StkPolicySetUp(p));
   PetscCall(StkPolicyEvaluateClipped(p, t, x, u, state));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkPolicyEvaluateRegime(StkPolicy p, PetscReal t, const PetscReal x[], PetscInt regime, PetscReal *u, void *state)
+{
+  const PetscReal xr[STK_SIM_X_LEN] = {x[0], x[1], (PetscReal)regime};
+
+  PetscFunctionBeginUser;
+  PetscCall(StkPolicyEvaluate(p, t, xr, u, state));
   PetscFunctionReturn(0);
 }
 

@@ -36,6 +36,7 @@ typedef struct _p_StkPolicy *StkPolicy;
 #define STK_POLICY_EXPERT       "expert"
 #define STK_POLICY_NETWORK      "network"
 #define STK_POLICY_SOLUTION     "solution" /* u*(x) of a solution file, interpolated */
+#define STK_POLICY_REGIME_SOLUTION "regime_solution" /* u*(x, regime) of a regime-switching solution file */
 
 PETSC_EXTERN PetscErrorCode StkPolicyCreate(MPI_Comm comm, StkPolicy *policy);
 /* Options prefix (stk_options.h): the policy reads its type -policy under USER, and -file
@@ -77,7 +78,7 @@ PETSC_EXTERN PetscErrorCode StkPolicySetFile(StkPolicy policy, const char path[]
 PETSC_EXTERN PetscErrorCode StkPolicySetNetwork(StkPolicy policy, StkNet net);
 /* -policy NAME (a registered type: zero, fixed, proportional, cosmos, polkadot, ethereum,
  * tezos, cosmos_sbar, polkadot_sbar, tezos_sbar, social_gradient, social_gradient_2ts,
- * expert, network, and
+ * expert, network, solution, regime_solution, and
  * any added with StkPolicyRegister), -policy_file, then the parameters of that type
  * (prefix policy_), read by the type itself.  -help lists the known types and the
  * parameters of the type chosen (`-policy cosmos -help`).  X_sbar is rule X with
@@ -99,6 +100,15 @@ PETSC_EXTERN PetscErrorCode StkPolicyGetFunction(StkPolicy policy, StkPolicyFn *
  * collective, if it has not run yet). */
 PETSC_EXTERN PetscErrorCode StkPolicyReset(StkPolicy policy, PetscReal t0, const PetscReal x0[], void *state);
 PETSC_EXTERN PetscErrorCode StkPolicyEvaluate(StkPolicy policy, PetscReal t, const PetscReal x[], PetscReal *u, void *state);
+/* The same in regime `regime` of a regime chain (stk_sim.h): x = {s, z} (two entries),
+ * passed on as {s, z, regime}.  StkPolicyEvaluate hands x on as given, so a regime-aware
+ * policy (regime_solution) called through it needs the three entries the simulators pass;
+ * every other type ignores the regime. */
+PETSC_EXTERN PetscErrorCode StkPolicyEvaluateRegime(StkPolicy policy, PetscReal t, const PetscReal x[], PetscInt regime, PetscReal *u, void *state);
+/* The regime_solution policy's file (errors for other types; SetUp runs first,
+ * collective): the number of regimes, their names (comma-separated, in index order) and
+ * the M x M rates it was solved with (borrowed). */
+PETSC_EXTERN PetscErrorCode StkPolicyRegimeSolutionGetRegimes(StkPolicy policy, PetscInt *M, const char **names, const PetscReal **rates);
 /* The clipping bounds [u_min, u_max] in force after SetUp. */
 PETSC_EXTERN PetscErrorCode StkPolicyGetBounds(StkPolicy policy, PetscReal *u_min, PetscReal *u_max);
 
