@@ -343,6 +343,14 @@ PetscErrorCode StkPriceGetHoldings(StkPrice pr, const PetscReal *x[], PetscReal 
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StkPriceApplyShocks(StkPrice pr, PetscBool crash, PetscBool dump)
+{
+  PetscFunctionBeginUser;
+  if (crash) pr->m += (PetscReal)log1p((double)-pr->p.crash_frac);
+  if (dump) pr->m -= pr->p.kappa * pr->p.dump_frac;
+  PetscFunctionReturn(0);
+}
+
 static inline PetscBool ShockAt(PetscReal t_shock, PetscInt n, PetscReal dt)
 {
   const PetscInt ns = PetscIsNanReal(t_shock) ? -1 : (PetscInt)PetscCeilReal(t_shock / dt - 1e-3);
@@ -358,8 +366,7 @@ PetscErrorCode StkPriceRunPath(StkPrice pr, uint32_t path, PetscReal dt, PetscIn
   PetscCall(StkPriceReset(pr, path));
   P[0] = pr->last.P;
   for (PetscInt n = 0; n < nsteps; n++) {
-    if (ShockAt(pr->p.crash_time, n, dt)) pr->m += (PetscReal)log1p((double)-pr->p.crash_frac);
-    if (ShockAt(pr->p.dump_time, n, dt)) pr->m -= pr->p.kappa * pr->p.dump_frac;
+    PetscCall(StkPriceApplyShocks(pr, ShockAt(pr->p.crash_time, n, dt), ShockAt(pr->p.dump_time, n, dt)));
     PetscCall(StkPriceStep(pr, (uint32_t)n, dt, s[n], u[n], NULL, &st));
     P[n + 1] = st.P;
     hsum += st.hhi;

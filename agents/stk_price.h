@@ -103,6 +103,10 @@ PETSC_EXTERN PetscReal StkPriceLogDrift(const StkPriceParams *p, PetscReal S, Pe
  * trades average out, their part is O(sqrt(HHI of holdings))). */
 PETSC_EXTERN PetscReal StkPriceLogVolatility(const StkPriceParams *p);
 
+/* Applies the shocks due now: a crash multiplies the price by 1 - crash_frac, a dump
+ * sells dump_frac of supply at once (ln P falls by kappa_P dump_frac). */
+PETSC_EXTERN PetscErrorCode StkPriceApplyShocks(StkPrice price, PetscBool crash, PetscBool dump);
+
 /* A price path over a recorded staking path: s[n], u[n] for n < nsteps (the
  * records of StkSimPath), P[0..nsteps] and the stake HHI averaged over the steps.
  * Shocks (-price_crash_*, -price_dump_*) are applied at the first step n with

@@ -40,6 +40,7 @@ struct _p_StkSim {
   uint32_t  path;
   PetscReal s, z;
   PetscBool ran; /* a path has run since SetUp: StkSimContinue may go on from its end */
+  void     *price; /* issue 16: the token price (stk_sim_price.c), NULL: off */
 };
 
 /* The Philox key of the settings' seed. */
