@@ -266,14 +266,14 @@ PetscErrorCode StkPriceReset(StkPrice pr, uint32_t path)
   PetscFunctionReturn(0);
 }
 
-PetscReal StkPriceMarketDrift(const StkPriceParams *p, PetscReal S, PetscReal s, PetscReal u)
+PetscReal StkPriceMarketDrift(const StkPriceParams *p, PetscReal S, PetscReal m, PetscReal s, PetscReal u)
 {
-  return p->kappa * (p->buy_rate * (1 - s) - p->sell_share * u) + p->lambda * (p->demand - S) / S;
+  return p->kappa * (p->buy_rate * (1 - s) - p->sell_share * u) + p->lambda * (p->demand * PetscExpReal(-m) - S) / S;
 }
 
-PetscReal StkPriceLogDrift(const StkPriceParams *p, PetscReal S, PetscReal s, PetscReal u)
+PetscReal StkPriceLogDrift(const StkPriceParams *p, PetscReal S, PetscReal m, PetscReal s, PetscReal u)
 {
-  return StkBondingCurveLogSlope(&p->curve, S) * u * S + StkPriceMarketDrift(p, S, s, u);
+  return StkBondingCurveLogSlope(&p->curve, S) * u * S + StkPriceMarketDrift(p, S, m, s, u);
 }
 
 PetscReal StkPriceLogVolatility(const StkPriceParams *p)
@@ -315,13 +315,14 @@ PetscErrorCode StkPriceStep(StkPrice pr, uint32_t step, PetscReal dt, PetscReal 
   PetscCall(SumHolders(pr, step, dt, s, staked, sum));
   q  = ldexp((double)sum[0], -FIX_X) / pr->X - p->sell_share * u * dt;
   StkRngInit(&rng, pr->seed, 0, step, pr->path, STK_PRICE_STREAM_MARKET);
-  dm = p->kappa * q + p->lambda * (p->demand - pr->S) / pr->S * dt + p->noise * PetscSqrtReal(dt) * StkRngNormal(&rng);
+  dm = p->kappa * q + p->lambda * (p->demand * PetscExpReal(-pr->m) - pr->S) / pr->S * dt + p->noise * PetscSqrtReal(dt) * StkRngNormal(&rng);
   pr->m += dm;
   pr->S *= 1 + u * dt;
   xs           = ldexp((double)sum[1], -FIX_X);
   pr->last.S   = pr->S;
   pr->last.P   = StkBondingCurvePrice(&p->curve, pr->S) * PetscExpReal(pr->m);
   pr->last.q   = q;
+  pr->last.m   = pr->m;
   pr->last.dlogm = dm;
   pr->last.hhi = sum[1] > 0 ? ldexp((double)sum[2], -FIX_X2) / (xs * xs) : 1;
   if (st) *st = pr->last;

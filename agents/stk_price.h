@@ -3,7 +3,8 @@
  *
  *   P_n = f(S_n) exp(m_n),
  *   S_{n+1} = S_n (1 + u_n dt)                                 (issuance added to supply)
- *   m_{n+1} = m_n + kappa_P q_n + lambda (D - S_n) / S_n dt + sigma_eta sqrt(dt) xi_n,
+ *   m_{n+1} = m_n + kappa_P q_n + lambda (D_n - S_n) / S_n dt + sigma_eta sqrt(dt) xi_n,
+ *   D_n = D exp(-m_n)   (the demand falls as the price rises above the curve),
  *
  * with q_n the net order flow of the step as a fraction of supply: non-stakers buy
  * at rate beta and trade noise, h_i (beta dt + sigma_T sqrt(dt) xi_i), stakers sell a
@@ -49,8 +50,8 @@ PETSC_EXTERN const char *const StkWealthTypes[]; /* "pareto", "lognormal" */
 
 typedef struct {
   StkBondingCurve curve;       /* -price_curve, -price_curve_params */
-  PetscReal       supply0;     /* -price_supply0: S_0, tokens */
-  PetscReal       demand;      /* -price_demand: D, tokens (the supply the market absorbs at the curve price) */
+  PetscReal       supply0;     /* -price_supply0: S_0, Mtoken */
+  PetscReal       demand;      /* -price_demand: D, Mtoken (the supply the market absorbs at the curve price) */
   PetscReal       kappa;       /* -price_kappa: kappa_P, log-price impact of buying all supply (1) */
   PetscReal       lambda;      /* -price_lambda: 1/yr */
   PetscReal       noise;       /* -price_noise: sigma_eta, 1/sqrt(yr) */
@@ -80,7 +81,8 @@ PETSC_EXTERN PetscErrorCode StkPriceDestroy(StkPrice *price);
 PETSC_EXTERN PetscErrorCode StkPriceReset(StkPrice price, uint32_t path);
 
 typedef struct {
-  PetscReal S, P;     /* supply (tokens), price (USD per token) */
+  PetscReal S, P;     /* supply (Mtoken), price (USD per token) */
+  PetscReal m;        /* market factor ln(P / f(S)) */
   PetscReal q;        /* net order flow of the last step, fraction of supply */
   PetscReal dlogm;    /* the last step's change of the market factor m */
   PetscReal hhi;      /* Herfindahl index of stake (stakers' holdings) after the step */
@@ -94,11 +96,11 @@ PETSC_EXTERN PetscErrorCode StkPriceGetState(StkPrice price, StkPriceState *st);
 /* The owned holders' holdings x_i (i = a0 .. a1 - 1; on the 2^-10 grid, at most 2^20)
  * and the sum X over all holders: holder i's share of supply is x_i / X. */
 PETSC_EXTERN PetscErrorCode StkPriceGetHoldings(StkPrice price, const PetscReal *x[], PetscReal *X);
-/* The mean field of m's drift (1/yr) at (S, s, u): kappa_P (beta (1 - s) - phi u) + lambda (D - S) / S. */
-PETSC_EXTERN PetscReal StkPriceMarketDrift(const StkPriceParams *p, PetscReal S, PetscReal s, PetscReal u);
+/* The mean field of m's drift (1/yr) at (S, m, s, u): kappa_P (beta (1 - s) - phi u) + lambda (D e^{-m} - S) / S. */
+PETSC_EXTERN PetscReal StkPriceMarketDrift(const StkPriceParams *p, PetscReal S, PetscReal m, PetscReal s, PetscReal u);
 /* The mean-field drift of ln P (1/yr): d ln f/dS u S + the market drift; the expected
  * price change that makes the real staking yield y + E[d ln P]/dt. */
-PETSC_EXTERN PetscReal StkPriceLogDrift(const StkPriceParams *p, PetscReal S, PetscReal s, PetscReal u);
+PETSC_EXTERN PetscReal StkPriceLogDrift(const StkPriceParams *p, PetscReal S, PetscReal m, PetscReal s, PetscReal u);
 /* The volatility of ln P (1/sqrt(yr)) in the mean field: sigma_eta (the holders'
  * trades average out, their part is O(sqrt(HHI of holdings))). */
 PETSC_EXTERN PetscReal StkPriceLogVolatility(const StkPriceParams *p);

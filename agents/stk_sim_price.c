@@ -90,7 +90,7 @@ PetscReal StkSimPriceYieldShift(StkSim sim, PetscReal u)
 
   if (!sp || !sp->price) return 0;
   (void)StkPriceGetState(sp->price, &st);
-  return StkPriceLogDrift(&sp->p, st.S, sim->s, u);
+  return StkPriceLogDrift(&sp->p, st.S, st.m, sim->s, u);
 }
 
 PetscErrorCode StkSimPriceDestroy(StkSim sim)

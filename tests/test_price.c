@@ -133,16 +133,16 @@ static void test_mean_field_drift(void **state)
   for (int k = 0; k < 3; k++) {
     StkPrice      pr;
     StkPriceState st;
-    PetscReal     sum = 0, sum2 = 0, mean, sd, lnP, S;
+    PetscReal     sum = 0, sum2 = 0, mean, sd, lnP, S, m;
     assert_petsc(StkPriceCreate(PETSC_COMM_SELF, &p, Ns[k], 0, Ns[k], 11, &pr));
     assert_petsc(StkPriceReset(pr, 0));
     assert_petsc(StkPriceGetState(pr, &st));
-    lnP = PetscLogReal(st.P), S = st.S;
+    lnP = PetscLogReal(st.P), S = st.S, m = st.m;
     for (PetscInt n = 0; n < K; n++) {
       PetscReal e;
       assert_petsc(StkPriceStep(pr, (uint32_t)n, dt, s, u, NULL, &st));
-      e   = (PetscLogReal(st.P) - lnP) / dt - StkPriceLogDrift(&p, S, s, u);
-      lnP = PetscLogReal(st.P), S = st.S;
+      e   = (PetscLogReal(st.P) - lnP) / dt - StkPriceLogDrift(&p, S, m, s, u);
+      lnP = PetscLogReal(st.P), S = st.S, m = st.m;
       sum += e, sum2 += e * e;
     }
     mean      = sum / K;
