@@ -1,5 +1,6 @@
 /* The token price (stk_price.h, docs/model.md#token-price). */
 #include <math.h>
+#include <stdio.h>
 #include "stk_price.h"
 
 const char *const StkCurveTypes[]  = {"linear", "log", "exp", "sigmoid"};
@@ -48,7 +49,12 @@ PetscErrorCode StkBondingCurveCheck(const StkBondingCurve *c, const char option[
   default: ok = (PetscBool)(p[0] > 0 && p[1] > 0 && p[2] > 0); break;
   }
   for (PetscInt i = 0; i < StkCurveNumParams(c->type); i++) ok = (PetscBool)(ok && (PetscIsNormalReal(p[i]) || p[i] == 0));
-  PetscCheck(ok, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: %g,%g,%g is out of range: %s", option, (double)p[0], (double)p[1], (double)p[2], rule[c->type]);
+  if (!ok) { /* the values as typed, C's %g (PETSc's would print 0.) */
+    char   given[128] = "";
+    size_t len        = 0;
+    for (PetscInt i = 0; i < StkCurveNumParams(c->type); i++) len += (size_t)snprintf(given + len, sizeof(given) - len, i ? ",%g" : "%g", (double)p[i]);
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: %s is out of range: %s", option, given, rule[c->type]);
+  }
   PetscFunctionReturn(0);
 }
 
