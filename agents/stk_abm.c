@@ -4,6 +4,7 @@
  * "agent" keeps per-agent state (any types and response). */
 #include <math.h>
 #include "stk_simimpl.h"
+#include "stk_sim_price_impl.h" /* issue 16 */
 
 typedef struct {
   PetscInt64  N, a0, a1;      /* agents; this rank owns ids [a0, a1) */
@@ -29,7 +30,7 @@ static inline PetscInt64 BlockSize(const AbmCtx *a, PetscInt64 b)
  * *threshold = y - z, the highest cost that stakes. */
 static inline PetscReal StakeProbability(StkSim sim, PetscReal u, PetscReal *threshold)
 {
-  const PetscReal x = StkAgentsYield(&sim->p, sim->s, u) - sim->z;
+  const PetscReal x = StkAgentsYield(&sim->p, sim->s, u) - sim->z + (sim->price ? StkSimPriceYieldShift(sim, u) : 0); /* issue 16: the real yield */
 
   if (threshold) *threshold = x;
   return sim->p.s_max * StkCostCdf(&sim->p.cost, x);

@@ -1,6 +1,7 @@
 /* StkSim: life cycle, options, and the driver loop shared by the environments
  * (the step order is documented in stk_sim.h). */
 #include "stk_simimpl.h"
+#include "stk_sim_price_impl.h" /* issue 16 */
 #include "stk_agentsimpl.h"
 #include "stk_options.h"
 
@@ -259,6 +260,7 @@ PetscErrorCode StkSimSetFromOptions(StkSim sim)
   PetscCall(StkSimSetSettings(sim, &s));
   PetscCall(ShockOptionsApply(sim, &shocks));
   PetscCall(StkSimRegimeOptionsApply(sim, pre, &regimes));
+  PetscCall(StkSimPriceSetFromOptions(sim)); /* issue 16: -price* */
   PetscFunctionReturn(0);
 }
 
@@ -330,6 +332,7 @@ PetscErrorCode StkSimSetUp(StkSim sim)
   if (sim->set.type == STK_SIM_SDE) PetscCall(StkSimSetOps_SDE(sim));
   else PetscCall(StkSimSetOps_ABM(sim));
   if (sim->ops.setup) PetscCall(sim->ops.setup(sim));
+  PetscCall(StkSimPriceSetUp(sim)); /* issue 16 */
   sim->ran         = PETSC_FALSE; /* a fresh engine: nothing to continue */
   sim->setupcalled = PETSC_TRUE;
   PetscFunctionReturn(0);
@@ -394,6 +397,7 @@ static PetscErrorCode RunPath(StkSim sim, PetscInt path, void *state, StkSimPath
     if (sim->chain.M) PetscCall(StkSimRegimeEnter(sim, sim->chain.regime0)); /* before reset: persistent types follow the initial regime */
     sim->z = sim->z0;
     PetscCall(sim->ops.reset(sim));
+    PetscCall(StkSimPriceReset(sim)); /* issue 16 */
     if (sim->policy_reset) {
       const PetscReal x0[STK_SIM_X_LEN] = {sim->s, sim->z, (PetscReal)sim->regime};
       PetscCall(sim->policy_reset(sim->policy_ctx, 0, x0, state));
@@ -412,6 +416,7 @@ static PetscErrorCode RunPath(StkSim sim, PetscInt path, void *state, StkSimPath
       out->t[k] = t, out->s[k] = x[0], out->z[k] = x[1], out->u[k] = u;
     }
     if (n == sim->nsteps) break;
+    PetscCall(StkSimPriceStep(sim, n, u)); /* issue 16: the price moves at (s_n, u_n) */
     PetscCall(sim->ops.step(sim, (uint32_t)n, u));
     StepZ(sim, (uint32_t)n);
     if (sim->chain.M) PetscCall(StkSimRegimeStep(sim, (uint32_t)n));
@@ -473,6 +478,7 @@ PetscErrorCode StkSimDestroy(StkSim *sim)
   if (!sim || !*sim) PetscFunctionReturn(0);
   if ((*sim)->ops.destroy) PetscCall((*sim)->ops.destroy(*sim));
   PetscCall(StkSimRegimeClear(*sim));
+  PetscCall(StkSimPriceDestroy(*sim)); /* issue 16 */
   PetscCall(PetscFree((*sim)->shocks));
   PetscCall(PetscFree((*sim)->prefix));
   PetscCall(PetscFree(*sim));

@@ -10,6 +10,7 @@ static const char usage[] = "usage: stakehjb <command> [options]\n"
                             "  solve     solve the planner's HJB equation and write the solution to HDF5\n"
                             "            (default: the 2-D staking model of docs/model.md, out/solution.h5)\n"
                             "  converge  measure the discretization error on a sequence of grids\n"
+                            "  price     policies in the agent-based environment with a token price (bonding curve)\n"
                             "  fit       fit the mechanism network to a solution's policy (out/network.h5)\n"
                             "  simulate  run the SDE or agent-based environment under a policy and write\n"
                             "            paths and metrics to HDF5 (default out/simulation.h5)\n"
@@ -36,6 +37,7 @@ static const StkCommand commands[] = {
   {"refine", StkCommandRefine, "stakehjb refine: refine a fitted network online by projected stochastic approximation (docs/model.md#online-refinement) against a simulated environment and write out/refined.h5.\n"},
   {"run", StkCommandRun, "stakehjb run: solve the default model, fit the network, refine it against the agent-based environment, and compare the expert, the fitted and the refined network on common random numbers (files in out/).\n"},
   {"converge", StkCommandConverge, "stakehjb converge: solve on grids of 2^k+1 nodes per direction and measure the discretization error (out/convergence.h5, .csv, .png).\n"},
+  {"price", StkCommandPrice, "stakehjb price: run policies in the agent-based environment with a token price on a bonding curve; price metrics (out/price.csv).\n"},
 };
 
 /* Options files that PETSc would misread (a binary file reads as empty) or report without

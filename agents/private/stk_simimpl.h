@@ -56,6 +56,7 @@ struct _p_StkSim {
   PetscBool ran; /* a path has run since SetUp: StkSimContinue may go on from its end */
   StkSimChain chain;
   PetscInt    regime; /* the active regime (0 without a chain) */
+  void       *price; /* issue 16: the token price (stk_sim_price.c), NULL: off */
 };
 
 /* The Philox key of the settings' seed. */
