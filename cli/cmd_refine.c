@@ -41,6 +41,7 @@ PetscErrorCode StkCommandRefine(void)
   char      in[PETSC_MAX_PATH_LEN], solution[PETSC_MAX_PATH_LEN], out[PETSC_MAX_PATH_LEN];
 
   PetscFunctionBeginUser;
+  PetscCall(StkCheckNoPrice("refine"));
   PetscCall(ReadOptions(in, solution, out, sizeof(in)));
   PetscCall(StkRefineCreate(PETSC_COMM_WORLD, &refine));
   if (StkHelpRequested()) PetscCall(StkRefineSetFromOptions(refine));

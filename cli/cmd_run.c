@@ -50,6 +50,7 @@ PetscErrorCode StkCommandRun(void)
 
   PetscFunctionBeginUser;
   PetscCall(PetscTime(&t0));
+  PetscCall(StkCheckNoPrice("run"));
   PetscCall(ReadOutputs(&o));
   PetscCall(StkJobCreate(PETSC_COMM_WORLD, &job));
   PetscCall(StkJobSetOutputs(job, o.solution, o.network, o.refined, o.compare));

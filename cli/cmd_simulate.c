@@ -49,6 +49,7 @@ PetscErrorCode StkCommandSimulate(void)
   char          path[PETSC_MAX_PATH_LEN], file[PETSC_MAX_PATH_LEN] = "";
 
   PetscFunctionBeginUser;
+  PetscCall(StkCheckNoPrice("simulate"));
   PetscCall(CreateModel(&model));
   PetscCall(StkSimulationCreate(PETSC_COMM_WORLD, &sim));
   PetscCall(StkSimulationSetModel(sim, model));

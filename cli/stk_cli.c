@@ -56,3 +56,13 @@ PetscErrorCode StkOutputPath(MPI_Comm comm, const char option[], const char defa
   PetscCall(StkH5CheckWritable(comm, option, path));
   PetscFunctionReturn(0);
 }
+
+PetscErrorCode StkCheckNoPrice(const char command[])
+{
+  PetscBool price = PETSC_FALSE;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscOptionsGetBool(NULL, NULL, "-price", &price, NULL));
+  PetscCheck(!price, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-price: the token price runs in `stakehjb price` only; `stakehjb %s` would ignore it", command);
+  PetscFunctionReturn(0);
+}
