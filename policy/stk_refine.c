@@ -55,6 +55,8 @@ struct _p_StkRefine {
   PetscReal         *theta0, *theta, *g, *dudw, *delta;
   StkAgentParams     mp;   /* the planner model's holders */
   StkPopulation      pop;  /* the environment's holders (own) */
+  StkAgentParams     truth;     /* the environment's holders when set (StkRefineSetEnvironmentParams) */
+  PetscBool          has_truth;
   StkSim             sim;
   StkSimPath         path;
   /* the running state */
@@ -255,8 +257,8 @@ static PetscErrorCode SetUpEnvironment(StkRefine r)
   PetscCall(StkModelStakingGetPopulation(r->model, &mpop));
   PetscCall(StkPopulationGetParams(mpop, &mp));
   r->mp    = *mp;
-  ep       = *mp;
-  ep.kappa = mp->kappa * r->kappa_factor;
+  ep       = r->has_truth ? r->truth : *mp;
+  ep.kappa = ep.kappa * r->kappa_factor;
   PetscCall(StkPopulationDestroy(&r->pop));
   PetscCall(StkPopulationCreate(r->comm, &r->pop));
   PetscCall(StkPopulationSetOptionsPrefix(r->pop, r->prefix)); /* its messages name the refinement's spelling */
@@ -553,6 +555,30 @@ PetscErrorCode StkRefineGetHistory(StkRefine r, PetscInt *n, const StkRefineReco
   PetscFunctionBeginUser;
   if (n) *n = r->setupcalled ? r->k : 0;
   if (history) *history = r->history;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkRefineSetEnvironmentParams(StkRefine r, const StkAgentParams *truth)
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkAgentParamsCheck(r->comm, truth));
+  r->truth     = *truth;
+  r->has_truth = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkRefineSetEstimator(StkRefine r, StkRefineEstimator estimator)
+{
+  PetscFunctionBeginUser;
+  r->estimator = estimator;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkRefineSetReplan(StkRefine r, PetscReal years, const char path[])
+{
+  PetscFunctionBeginUser;
+  r->replan = years;
+  if (path) PetscCall(PetscStrncpy(r->replan_file, path, sizeof(r->replan_file)));
   PetscFunctionReturn(0);
 }
 

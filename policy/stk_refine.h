@@ -89,6 +89,17 @@ PETSC_EXTERN PetscErrorCode StkRefineSetNetwork(StkRefine refine, StkNet net);
 PETSC_EXTERN PetscErrorCode StkRefineSetExpert(StkRefine refine, StkPolicy expert);
 /* The environment the windows are simulated in (default sde; -refine_env overrides it). */
 PETSC_EXTERN PetscErrorCode StkRefineSetEnvironment(StkRefine refine, StkSimType env);
+/* The environment's token holders when they differ from the planner model's in more
+ * than kappa (misspecified costs, fee yield, ...): the environment's holders are these
+ * (copied; an empirical cost sample stays borrowed), kappa still multiplied by
+ * -refine_true_kappa_factor.  Default: the planner model's. */
+PETSC_EXTERN PetscErrorCode StkRefineSetEnvironmentParams(StkRefine refine, const StkAgentParams *truth);
+/* The estimator and the re-planning (years between re-plans, 0: never; path: where
+ * the re-planned solution goes, NULL: keep -refine_replan_file).  Unlike the other
+ * setters these override the options: call them after SetFromOptions (experiments
+ * that run several variants on the user's other -refine_ options). */
+PETSC_EXTERN PetscErrorCode StkRefineSetEstimator(StkRefine refine, StkRefineEstimator estimator);
+PETSC_EXTERN PetscErrorCode StkRefineSetReplan(StkRefine refine, PetscReal years, const char path[]);
 /* The number of iterations (default 100; -refine_iterations overrides it). */
 PETSC_EXTERN PetscErrorCode StkRefineSetIterations(StkRefine refine, PetscInt iterations);
 PETSC_EXTERN PetscErrorCode StkRefineSetMonitor(StkRefine refine, StkRefineMonitorFn monitor, void *ctx);
