@@ -199,8 +199,9 @@ PetscErrorCode StkRobustSetFromOptions(StkRobust r)
 }
 
 /* The oracle: the planner's solution re-solved with the environment's holders,
- * warm-started on the planner's grid (the -hjb_ options apply), written to
- * oracle_file; returns its expert policy. */
+ * warm-started on the planner's grid (the -hjb_ options apply).  Every rank solves on
+ * PETSC_COMM_SELF (so the oracle is bitwise the same on any number of ranks, as
+ * compare's experts), rank 0 writes oracle_file; returns its expert policy. */
 static PetscErrorCode SolveOracle(StkRobust r, const char solution[], const StkAgentParams *truth, StkPolicy *oracle)
 {
   StkModel      model;
@@ -208,19 +209,24 @@ static PetscErrorCode SolveOracle(StkRobust r, const char solution[], const StkA
   StkSolver     solver;
   StkPopulation pop;
   Vec           V, u;
+  PetscMPIInt   rank;
 
   PetscFunctionBeginUser;
-  PetscCall(StkSolutionLoad(r->comm, solution, &model, &grid, &V, &u));
+  PetscCallMPI(MPI_Comm_rank(r->comm, &rank));
+  PetscCall(StkSolutionLoad(PETSC_COMM_SELF, solution, &model, &grid, &V, &u));
   PetscCall(StkModelStakingGetPopulation(model, &pop));
   PetscCall(StkPopulationSetParams(pop, truth));
-  PetscCall(StkSolverCreate(r->comm, &solver));
+  PetscCall(StkSolverCreate(PETSC_COMM_SELF, &solver));
   PetscCall(StkSolverSetModel(solver, model));
   PetscCall(StkSolverSetGrid(solver, grid));
   PetscCall(StkSolverSetFromOptions(solver));
   PetscCall(StkSolverSetInitialGuess(solver, V, u));
   PetscCall(StkSolverSolve(solver));
-  PetscCall(StkSolverComputeDensity(solver));
-  PetscCall(StkSolverWrite(solver, r->oracle_file));
+  if (!rank) {
+    PetscCall(StkSolverComputeDensity(solver));
+    PetscCall(StkSolverWrite(solver, r->oracle_file));
+  }
+  PetscCallMPI(MPI_Barrier(r->comm));
   PetscCall(VecDestroy(&V));
   PetscCall(VecDestroy(&u));
   PetscCall(StkSolverDestroy(&solver));

@@ -14,8 +14,11 @@
  * fraction of the expert-to-oracle gap it closes (a paired bootstrap interval: the
  * paths are resampled, the ratio of the resampled means is taken).
  *
- * Every rank runs the same refinements and the paths are bitwise the same on any
- * number of ranks (StkRefine, StkEvaluate), so the table is too.
+ * Every rank solves the oracle on PETSC_COMM_SELF and runs the same refinements, and
+ * the paths are bitwise the same on any number of ranks (StkRefine, StkEvaluate), so
+ * the table is too, except the _replan rows: re-planning solves the HJB over the
+ * expert's communicator (StkPolicyExpertReplan), equal across rank counts to the
+ * solver's tolerance only (as `stakehjb refine -refine_replan`).
  *
  *   StkRobustCreate -> SetFromOptions -> Run(expert, solution file, network file)
  *     -> GetTable / WriteCsv / View -> Destroy */
