@@ -14,6 +14,13 @@ static PetscErrorCode ReadOptions(char in[], char solution[], char out[], size_t
   PetscCall(PetscOptionsString("-policy_file", "The planner's solution (stakehjb solve)", "", solution, solution, len, NULL));
   PetscOptionsEnd();
   PetscCall(StkOutputPath(PETSC_COMM_WORLD, "-o", "out/robust.csv", out, len));
+  {
+    char             oracle[PETSC_MAX_PATH_LEN], replan[PETSC_MAX_PATH_LEN];
+    const StkCliFile outs[] = {{"-o", out}, {"-robust_oracle_file", oracle}, {"-robust_replan_file", replan}}, ins[] = {{"-i", in}, {"-policy_file", solution}};
+    PetscCall(StkOutputPath(PETSC_COMM_WORLD, "-robust_oracle_file", "out/robust_oracle.h5", oracle, sizeof(oracle)));
+    PetscCall(StkOutputPath(PETSC_COMM_WORLD, "-robust_replan_file", "out/robust_replanned.h5", replan, sizeof(replan)));
+    PetscCall(StkCheckOutputsNotInputs(PETSC_COMM_WORLD, 3, outs, 2, ins));
+  }
   PetscFunctionReturn(0);
 }
 
