@@ -198,6 +198,14 @@ PetscErrorCode StkRobustSetFromOptions(StkRobust r)
   PetscFunctionReturn(0);
 }
 
+/* Field by field (no padding compared): is the environment the model? */
+static PetscBool SameParams(const StkAgentParams *a, const StkAgentParams *b)
+{
+  const StkCostDist *f = &a->cost, *g = &b->cost;
+  PetscBool          cost = (PetscBool)(f->type == g->type && f->median == g->median && f->logsd == g->logsd && f->lo == g->lo && f->hi == g->hi && f->loc == g->loc && f->scale == g->scale && f->shape == g->shape && f->gscale == g->gscale && f->sample == g->sample && f->nsample == g->nsample);
+  return (PetscBool)(cost && a->s_max == b->s_max && a->phi == b->phi && a->kappa == b->kappa && a->sigma0 == b->sigma0 && a->zbar == b->zbar && a->theta == b->theta && a->sigma_z == b->sigma_z);
+}
+
 /* The oracle: the planner's solution re-solved with the environment's holders,
  * warm-started on the planner's grid (the -hjb_ options apply).  Every rank solves on
  * PETSC_COMM_SELF (so the oracle is bitwise the same on any number of ranks, as
@@ -343,6 +351,7 @@ PetscErrorCode StkRobustRun(StkRobust r, StkPolicy expert, const char solution[]
   StkEvaluate           ev;
   StkPaired             paired;
   PetscInt              npol = 0, nnet = 0;
+  PetscBool             own_oracle = PETSC_TRUE;
 
   PetscFunctionBeginUser;
   PetscCall(StkPolicyExpertGetModel(expert, &model));
@@ -352,7 +361,10 @@ PetscErrorCode StkRobustRun(StkRobust r, StkPolicy expert, const char solution[]
   PetscCall(PetscFree(r->rows));
   PetscCall(PetscCalloc1(3 + r->nref + r->npol, &r->rows));
   r->nrows = 0;
-  PetscCall(SolveOracle(r, solution, &truth, &oracle));
+  if (SameParams(mp, &truth)) { /* the environment is the model: the oracle is the expert */
+    oracle = expert;
+    own_oracle = PETSC_FALSE;
+  } else PetscCall(SolveOracle(r, solution, &truth, &oracle));
   PetscCall(StkPopulationCreate(r->comm, &env));
   PetscCall(StkPopulationSetParams(env, &truth));
   PetscCall(CreateEvaluate(r, model, env, &ev));
@@ -388,7 +400,7 @@ PetscErrorCode StkRobustRun(StkRobust r, StkPolicy expert, const char solution[]
   PetscCall(StkEvaluateDestroy(&ev));
   for (PetscInt k = 0; k < npol; k++) PetscCall(StkPolicyDestroy(&pol[k]));
   for (PetscInt k = 0; k < nnet; k++) PetscCall(StkNetDestroy(&net[k]));
-  PetscCall(StkPolicyDestroy(&oracle));
+  if (own_oracle) PetscCall(StkPolicyDestroy(&oracle));
   PetscCall(StkPopulationDestroy(&env));
   PetscFunctionReturn(0);
 }

@@ -4,7 +4,8 @@
  * (StkPaired), the driver evaluates
  *   expert   the planner's HJB policy (the reference),
  *   oracle   the HJB re-solved with the environment's holders (warm-started from the
- *            expert on its grid),
+ *            expert on its grid; the expert itself when the environment is the model,
+ *            so that case has a gap of exactly 0),
  *   network  the fitted network,
  *   refined  the network refined online against the true environment with each listed
  *            variant (hamiltonian, spsa, hamiltonian_replan, spsa_replan),
