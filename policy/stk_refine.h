@@ -14,7 +14,8 @@
  *                value gradient (upwind rule), and gamma_k the least-squares slope of
  *                the observed increments s_{n+1} - s_n on the model's b(x_n, u_n) dt
  *                over every window so far (the agents' responsiveness relative to the
- *                model; 1 when the model is right);
+ *                model; 1 when the model is right; with -refine_gamma_intercept the
+ *                regression has an intercept, docs/robustness.md);
  *   spsa:        two more windows from the same start on the same noise with
  *                theta_k +- c_k Delta_k (Delta_k Rademacher, c_k = c / (k + 1)^0.101),
  *                g_k = (J+ - J-) / (2 c_k) Delta_k, J the window's discounted cost
@@ -111,7 +112,7 @@ PETSC_EXTERN PetscErrorCode StkRefineMonitorProgress(StkRefine refine, PetscInt 
 /* -refine_estimator hamiltonian|spsa, -refine_a0, -refine_k0, -refine_alpha,
  * -refine_radius, -refine_window, -refine_iterations, -refine_seed, -refine_env sde|abm,
  * -refine_n, -refine_dt, -refine_s0, -refine_spsa_c, -refine_replan, -refine_replan_file,
- * -refine_true_kappa_factor. */
+ * -refine_gamma_intercept, -refine_true_kappa_factor. */
 PETSC_EXTERN PetscErrorCode StkRefineSetFromOptions(StkRefine refine);
 /* Checks the options, records theta_0, builds the environment (collective). */
 PETSC_EXTERN PetscErrorCode StkRefineSetUp(StkRefine refine);
