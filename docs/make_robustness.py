@@ -37,7 +37,7 @@ HEDGE = ["-refine_abm_types", "persistent", "-refine_abm_response", "hedge",
 # the sde environment, on the cases with a real gap.
 TUNE_CASES = [("median", 0.7), ("median", 1.3), ("phi", 1.3), ("gamma", 1.0), ("none", 1.0)]
 TUNE = [("a0 = 1, r = 2 (defaults)", []), ("a0 = 0.3", ["-refine_a0", "0.3"]), ("a0 = 3", ["-refine_a0", "3"]),
-        ("r = 5", ["-refine_radius", "5"]), ("a0 = 3, r = 5", ["-refine_a0", "3", "-refine_radius", "5"]),
+        ("r = 5", ["-refine_radius", "5"]),
         ("window 1 yr", ["-refine_window", "1"]), ("gamma with intercept", ["-refine_gamma_intercept"]),
         ("intercept, a0 = 3", ["-refine_gamma_intercept", "-refine_a0", "3"])]
 
@@ -74,8 +74,13 @@ def save(fig, name):
     return "figures/" + name
 
 
+REPORT_ONLY = False
+
+
 def robust(exe, args, sol, net, name, paths, log, extra=(), ranks=1, mpiexec="mpiexec"):
     out = os.path.join(WORK, name + ".csv")
+    if REPORT_ONLY:
+        return out
     cmd = ([mpiexec, "-n", str(ranks), "--oversubscribe"] if ranks > 1 else []) + [exe, "robust", "-i", net, "-policy_file", sol, "-o", out,
            "-robust_paths", str(paths), "-robust_years", "20", "-sim_dim", "1", "-robust_agents", "5000", "-refine_n", "5000",
            "-robust_oracle_file", os.path.join(WORK, name + "_oracle.h5"), "-robust_replan_file", os.path.join(WORK, name + "_replan.h5")] + list(args) + list(extra)
@@ -156,15 +161,20 @@ def main():
     ap.add_argument("stakehjb", nargs="?", default=os.path.join(ROOT, "build", "cli", "stakehjb"))
     ap.add_argument("--mpiexec", default="mpiexec")
     ap.add_argument("--paths", type=int, default=64)
+    ap.add_argument("--report-only", action="store_true", help="rewrite the report from out/robustness/*.csv")
     a = ap.parse_args()
+    global REPORT_ONLY
+    REPORT_ONLY = a.report_only
     exe = os.path.abspath(a.stakehjb)
     os.makedirs(WORK, exist_ok=True)
     log = os.path.join(WORK, "log.txt")
-    open(log, "w").close()
+    if not REPORT_ONLY:
+        open(log, "w").close()
     t0 = time.time()
     sol, net = os.path.join(WORK, "solution.h5"), os.path.join(WORK, "network.h5")
-    run([exe, "solve", "-dim", "1", "-grid_n", "401", "-o", sol], log)
-    run([exe, "fit", "-i", sol, "-o", net], log)
+    if not REPORT_ONLY:
+        run([exe, "solve", "-dim", "1", "-grid_n", "401", "-o", sol], log)
+        run([exe, "fit", "-i", sol, "-o", net], log)
     res = {}
     for env in ENVS:
         for c in CASES:
@@ -188,6 +198,12 @@ def main():
     norep = [(x, y) for x, y in zip(l1, l2) if "_replan," not in x]
     ranks_equal = all(x == y for x, y in norep) and len(l1) == len(l2)
     elapsed = time.time() - t0
+    if REPORT_ONLY:
+        with open(os.path.join(WORK, "elapsed.txt")) as f:
+            elapsed = float(f.read())
+    else:
+        with open(os.path.join(WORK, "elapsed.txt"), "w") as f:
+            f.write(f"{elapsed:.1f}\n")
     write_report(res, hedge, tune, ranks_equal, len(same), len(l1), elapsed, a.paths)
     print(f"docs/robustness.md written, {elapsed:.0f} s")
 
@@ -281,7 +297,7 @@ def write_report(res, hedge, tune, ranks_equal, nsame, nlines, elapsed, paths):
         if p == "expert":
             L.append(f"| expert | {w['cost']:.4e} | | |")
         else:
-            L.append(f"| {p} | {w['cost']:.4e} | {w['diff']:+.2e} [{w['lo']:+.2e}, {w['hi']:+.2e}] | {w['p_holm']:.3g} |")
+            L.append(f"| {p} | {w['cost']:.4e} | {w['diff']:+.2e} [{w['diff_lo']:+.2e}, {w['diff_hi']:+.2e}] | {w['p_holm']:.3g} |")
     L.append("")
     L.append("## Tuning the refinement (item 2)\n")
     L.append("The sweep below varies the step size a0, the trust-region radius r and the window, one at a time, for both "
@@ -311,23 +327,76 @@ def write_report(res, hedge, tune, ranks_equal, nsame, nlines, elapsed, paths):
     os.replace(tmp, os.path.join(HERE, "robustness.md"))
 
 
+def closed(t, v):
+    return t["refined_" + v]["closed"]
+
+
 def findings(res, tune):
-    """The summary numbers the note states (computed, so the note matches the tables)."""
-    L = ["## Findings\n"]
+    """The note: the numbers are computed from the tables, so it matches them."""
+    L = ["## Findings: where refinement helps, where it does not, and why\n"]
     for env in ENVS:
         best = []
         for c in CASES:
-            if c[0] == "none":
-                continue
+            if c[0] == "none" or res[(c, env)]["expert"]["gap_lo"] <= 0:
+                continue  # no real gap: the fraction is a ratio of noise
             t = res[(c, env)]
-            v = max(VARIANTS, key=lambda v: t["refined_" + v]["closed"])
-            best.append(f"{label(*c)}: {v} {t['refined_' + v]['closed']:+.2f}")
-        L.append(f"- {env}, the best variant per case (closed fraction): " + "; ".join(best) + ".")
-    t0 = res[(("none", 1.0), "sde")]
-    worse = [v for v in VARIANTS if t0["refined_" + v]["p_holm"] < 0.05 and t0["refined_" + v]["diff"] > 0]
-    L.append(f"- Where the model is right (none, sde), significantly worse than the expert: {', '.join(worse) if worse else 'no variant'}; "
-             'the differences are ' + ', '.join(f"{v} {t0['refined_' + v]['diff'] / t0['expert']['cost']:+.2%}" for v in VARIANTS) + " of the expert's cost.")
+            v = max(VARIANTS, key=lambda v: closed(t, v))
+            best.append(f"{label(*c)}: {v} {closed(t, v):+.2f}")
+        L.append(f"- **Best variant per case, {env}** (closed fraction): " + "; ".join(best) + ".")
+    real = {env: [c for c in CASES if c[0] != "none" and res[(c, env)]["expert"]["gap_lo"] > 0] for env in ENVS}
+    L.append("- **Cases with a real gap** (the expert's gap to the oracle > 0 with its 95 % interval): "
+             + "; ".join(f"{env}: {', '.join(label(*c) for c in real[env])}" for env in ENVS) + ".")
+    for env in ENVS:
+        met = [label(*c) for c in real[env] if max(closed(res[(c, env)], v) for v in VARIANTS) >= 0.5]
+        miss = [label(*c) for c in real[env] if max(closed(res[(c, env)], v) for v in VARIANTS) < 0.5]
+        per = {v: [label(*c) for c in real[env] if closed(res[(c, env)], v) >= 0.5] for v in VARIANTS}
+        L.append(f"- **The target** (at least half of a real gap closed within 20 simulated years), {env}: met by some variant in "
+                 f"{', '.join(met) or 'no case'}; missed in {', '.join(miss) or 'no case'}. No single variant meets it everywhere: "
+                 + "; ".join(f"{v} in {len(per[v])} of {len(real[env])}" for v in VARIANTS) + ".")
+    for env in ENVS:
+        t0 = res[(("none", 1.0), env)]
+        worse = [v for v in VARIANTS if t0["refined_" + v]["p_holm"] < 0.05 and t0["refined_" + v]["diff"] > 0]
+        L.append(f"- **Where the model is right** (none, {env}) significantly worse than the expert (Holm p < 0.05): "
+                 f"{', '.join(worse) if worse else 'no variant'}; the differences are "
+                 + ", ".join(f"{v} {t0['refined_' + v]['diff'] / t0['expert']['cost']:+.2%}" for v in VARIANTS) + " of the expert's cost.")
+    km = res[(("kappa", 0.25), "sde")]["expert"]
+    L.append(f"- **kappa x 0.25** leaves the optimal policy almost where it was: the gap is {100 * km['gap'] / km['cost']:+.3f} % "
+             "of the expert's cost, within noise of 0, so no refinement can close it and its closed fractions are ratios of "
+             "noise (wide intervals); the cost differences to the expert are the measure there. Slow holders reach the "
+             "same equilibrium s*(u); the planner's issuance depends on kappa only through the transients.")
+    spsa3 = {c: tune[(c, "a0 = 3")]["refined_spsa"] for c in TUNE_CASES}
+    L.append("- **Tuning, spsa with a0 = 3** (sde, no re-planning): closed "
+             + ", ".join(f"{label(*c)} {w['closed']:+.2f}" for c, w in spsa3.items() if c[0] != "none")
+             + f"; where the model is right it costs {spsa3[('none', 1.0)]['diff'] / res[(('none', 1.0), 'sde')]['expert']['cost']:+.3%} of the expert's cost "
+             f"(Holm p = {spsa3[('none', 1.0)]['p_holm']:.2g}): larger steps close more of a real gap and pay a small, "
+             "but with these many paths significant, price where there is none. A 1-yr window (20 iterations) helps spsa under the cost-law cases and "
+             "hurts it under phi x 1.3 and where the model is right.")
+    dist = [res[(c, env)]["refined_" + v]["distance"] for c in CASES for env in ENVS for v in VARIANTS]
+    L.append(f"- **The trust region never binds**: |theta - theta_0| at the end lies in [{min(dist):.3f}, {max(dist):.3f}] against the radius 2, "
+             "so r = 5 gives the same iterates as r = 2 (the tuning rows are identical).")
     L.append("")
+    L.append("**Why the hamiltonian estimator fails under (a) and (b).** Its gradient is the planner's first-order "
+             "condition l_u + gamma b_u V_s along the visited states, with the model's b_u and the model's V_s: at the "
+             "expert it vanishes wherever gamma = 1, whatever the environment. The truth enters only through gamma and "
+             "through which states are visited. With the responsiveness estimated as a slope through the origin "
+             "(the default), a misspecified cost law or fee yield moves the holders' equilibrium, so the model's drift "
+             "at the visited states is systematically off 0 while the observed increments are not: gamma collapses "
+             "(the `gamma` column of out/robustness/*.csv: about 0.04 for median x 0.7, 0.05 for median x 1.3) and the "
+             "gradient becomes about l_u alone, which pulls issuance to ubar and raises the cost well above the "
+             "expert's. `-refine_gamma_intercept` (a regression with an intercept, the tuning rows) keeps gamma near 1 "
+             "in these cases and removes that failure; it cannot make the estimator find the true optimum, because the "
+             "model's V_s and b_u stay wrong. Re-planning re-solves with kappa x gamma only: it cannot represent a "
+             "changed cost law or fee yield either (it helps only as far as it damps the hamiltonian's error).\n")
+    L.append("**Why spsa helps.** It is model-free within the window: the two perturbed windows run on the same noise "
+             "from the same state (common random numbers), so their cost difference measures the policy, and the "
+             "planner's V(x_T) only values the window's end. Where the gap is large (the cost law's median, the gamma "
+             "family) it closes a large part of it in 20 years; where the gap is a fraction of a per cent (phi, log-sd) "
+             "its noise, and the model's continuation value, are of the gap's size.\n")
+    L.append("**What was tuned and what changed.** The sweep (step size a0, the trust radius, the window, the "
+             "responsiveness regression) is in the tuning table. No default was changed: the intercept regression "
+             "removes the hamiltonian's large losses under (a) but is mixed under (b), and no single step size is better "
+             "in every case; `-refine_gamma_intercept` is available as an option, off by default (so every existing "
+             "output is bitwise as before).\n")
     return "\n".join(L)
 
 

@@ -25,6 +25,7 @@ struct _p_StkRobust {
   PetscInt      nrows;
   StkRobustRow *rows;
   PetscReal     gap, gap_lo, gap_hi;
+  PetscBool     oracle_is_expert;
 };
 
 PetscErrorCode StkRobustTruth(MPI_Comm comm, const StkAgentParams *model, StkRobustCase rcase, PetscReal factor, StkAgentParams *truth)
@@ -311,7 +312,9 @@ static PetscErrorCode FillRows(StkRobust r, StkPaired paired)
   PetscCall(StkPairedGetSizes(paired, NULL, &M, NULL, NULL));
   PetscCall(PetscMalloc5(M, &e, M, &o, M, &q, r->nrows, &p, r->nrows, &padj));
   PetscCall(StkPairedGetPathValues(paired, 0, STK_METRIC_DISCOUNTED_COST, e));
-  PetscCall(StkPairedGetPathValues(paired, 1, STK_METRIC_DISCOUNTED_COST, o));
+  /* the oracle is the expert when the environment is the model: the same costs (a learning
+   * environment need not repeat a run to the last bit) */
+  PetscCall(StkPairedGetPathValues(paired, r->oracle_is_expert ? 0 : 1, STK_METRIC_DISCOUNTED_COST, o));
   for (PetscInt k = 0; k < M; k++) q[k] = e[k] - o[k];
   PetscCall(StkStatsBootstrapMean(M, q, r->nboot, 0.95, 7, &r->gap, &r->gap_lo, &r->gap_hi));
   for (PetscInt j = 0; j < r->nrows; j++) {
@@ -361,8 +364,9 @@ PetscErrorCode StkRobustRun(StkRobust r, StkPolicy expert, const char solution[]
   PetscCall(PetscFree(r->rows));
   PetscCall(PetscCalloc1(3 + r->nref + r->npol, &r->rows));
   r->nrows = 0;
+  r->oracle_is_expert = SameParams(mp, &truth);
   if (SameParams(mp, &truth)) { /* the environment is the model: the oracle is the expert */
-    oracle = expert;
+    oracle     = expert;
     own_oracle = PETSC_FALSE;
   } else PetscCall(SolveOracle(r, solution, &truth, &oracle));
   PetscCall(StkPopulationCreate(r->comm, &env));
