@@ -65,6 +65,16 @@ with tempfile.TemporaryDirectory() as d:
     with open(outs[1]) as a, open(outs[2]) as b:
         la, lb = [l for l in a if "_replan," not in l], [l for l in b if "_replan," not in l]
     check("1 and 2 ranks byte-identical (rows without re-planning)", la == lb and len(la) == 8)
+    # the responsiveness under a shifted cost law: the slope through the origin reads the
+    # shifted equilibrium as slowness, the regression with an intercept does not
+    gam = {}
+    for gi in ("false", "true"):
+        out = os.path.join(d, f"gamma_{gi}.csv")
+        r = stk(["robust", "-robust_case", "median", "-robust_factor", "0.7", "-robust_refinements", "hamiltonian",
+                 "-refine_gamma_intercept", gi, "-o", out] + common)
+        gam[gi] = float(table(out)[3]["gamma"]) if r.returncode == 0 else float("nan")
+    check("gamma through the origin < 0.4 under median x 0.7", gam["false"] < 0.4, gam["false"])
+    check("gamma with an intercept in [0.5, 1.5]", 0.5 <= gam["true"] <= 1.5, gam["true"])
     h = stk(["robust", "-help"])
     check("-help lists -robust_case and -refine_a0", "-robust_case" in h.stdout and "-refine_a0" in h.stdout)
 
