@@ -19,6 +19,8 @@ static const char usage[] = "usage: stakehjb <command> [options]\n"
                             "            (out/refined.h5)\n"
                             "  run       the main job: solve, fit, refine against the agent-based\n"
                             "            environment, compare expert, fitted and refined network\n"
+                            "  robust    a misspecification experiment: planner vs a differing environment\n"
+                            "            (out/robust.csv)\n"
                             "  plot      PNG figures of any file stakehjb writes (stakehjb plot FILE.h5 [-o DIR])\n"
                             "  version   print the program version\n"
                             "Run 'stakehjb <command> -help' for the options of a command.\n";
@@ -36,6 +38,7 @@ static const StkCommand commands[] = {
   {"compare", StkCommandCompare, "stakehjb compare: run every policy in every regime, environment and shock scenario on common random numbers; paired statistics (out/compare.h5, out/compare.csv).\n"},
   {"refine", StkCommandRefine, "stakehjb refine: refine a fitted network online by projected stochastic approximation (docs/model.md#online-refinement) against a simulated environment and write out/refined.h5.\n"},
   {"run", StkCommandRun, "stakehjb run: solve the default model, fit the network, refine it against the agent-based environment, and compare the expert, the fitted and the refined network on common random numbers (files in out/).\n"},
+  {"robust", StkCommandRobust, "stakehjb robust: the planner's expert, fitted and refined networks, the oracle and the baselines in an environment that differs from the planner's model (docs/robustness.md; out/robust.csv).\n"},
   {"converge", StkCommandConverge, "stakehjb converge: solve on grids of 2^k+1 nodes per direction and measure the discretization error (out/convergence.h5, .csv, .png).\n"},
   {"price", StkCommandPrice, "stakehjb price: run policies in the agent-based environment with a token price on a bonding curve; price metrics (out/price.csv).\n"},
 };

@@ -24,6 +24,7 @@ PetscErrorCode StkCommandPrice(void); /* issue 16: cmd_price.c */
 /* An error if -price is on: only `stakehjb price` simulates the token price; the
  * simulators of the other commands would silently run without it. */
 PetscErrorCode StkCheckNoPrice(const char command[]);
+PetscErrorCode StkCommandRobust(void);
 /* stakehjb plot: runs without PETSc (argv[0] is "plot"); execs /usr/bin/python3 on
  * stk_plot.py and returns its exit status only if that fails. */
 int StkCommandPlot(int argc, char **argv);

@@ -167,6 +167,14 @@ PetscErrorCode StkPairedGetDifference(StkPaired pd, PetscInt q, PetscInt m, Pets
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StkPairedGetPathValues(StkPaired pd, PetscInt q, PetscInt m, PetscReal out[])
+{
+  PetscFunctionBeginUser;
+  PetscCall(CheckIndices(pd, q, m));
+  for (PetscInt p = 0; p < pd->npaths; p++) out[p] = pd->values[q][p * pd->nmetrics + m];
+  PetscFunctionReturn(0);
+}
+
 /* One row per policy: the means over the paths of every metric. */
 static PetscErrorCode ViewMeans(StkPaired pd, PetscViewer viewer)
 {

@@ -32,6 +32,8 @@ PETSC_EXTERN PetscErrorCode StkPairedGetMean(StkPaired paired, PetscInt q, Petsc
 /* Policy q (>= 1) minus the reference in metric m, path by path: the mean, the bootstrap
  * interval [lo, hi] and the Wilcoxon p-value.  Not collective. */
 PETSC_EXTERN PetscErrorCode StkPairedGetDifference(StkPaired paired, PetscInt q, PetscInt m, PetscReal *mean, PetscReal *lo, PetscReal *hi, PetscReal *pvalue);
+/* Metric m of policy q on every path, copied into out[0..npaths-1].  Not collective. */
+PETSC_EXTERN PetscErrorCode StkPairedGetPathValues(StkPaired paired, PetscInt q, PetscInt m, PetscReal out[]);
 /* The evaluation, a table of the means of every metric per policy, then one line per
  * view metric and policy with its difference to the reference. */
 PETSC_EXTERN PetscErrorCode StkPairedView(StkPaired paired, PetscViewer viewer);

@@ -55,10 +55,13 @@ struct _p_StkRefine {
   PetscReal         *theta0, *theta, *g, *dudw, *delta;
   StkAgentParams     mp;   /* the planner model's holders */
   StkPopulation      pop;  /* the environment's holders (own) */
+  StkAgentParams     truth;     /* the environment's holders when set (StkRefineSetEnvironmentParams) */
+  PetscBool          has_truth;
   StkSim             sim;
   StkSimPath         path;
   /* the running state */
-  PetscReal          s, z, sxx, sxy, gamma, plan_factor, next_replan;
+  PetscReal          s, z, sxx, sxy, sx, sy, sn, gamma, plan_factor, next_replan;
+  PetscBool          gamma_intercept; /* -refine_gamma_intercept: the regression of the increments has an intercept */
   PetscInt           k;
   StkRefineRecord   *history;
   StkProgress        progress; /* of the running Run, for StkRefineMonitorProgress */
@@ -222,6 +225,7 @@ PetscErrorCode StkRefineSetFromOptions(StkRefine r)
   PetscCall(PetscOptionsReal("-spsa_c", "spsa: perturbation size c in c_k = c / (k + 1)^0.101 (weight units)", "", r->spsa_c, &r->spsa_c, NULL));
   PetscCall(PetscOptionsReal("-replan", "Re-solve the HJB with kappa scaled by the responsiveness estimate every this many years (0: never)", "", r->replan, &r->replan, NULL));
   PetscCall(PetscOptionsString("-replan_file", "Where the re-planned solution is written", "", r->replan_file, r->replan_file, sizeof(r->replan_file), NULL));
+  PetscCall(PetscOptionsBool("-gamma_intercept", "Estimate the responsiveness gamma by a regression with an intercept", "", r->gamma_intercept, &r->gamma_intercept, NULL));
   PetscCall(PetscOptionsReal("-true_kappa_factor", "The environment's kappa is the model's times this (misspecification)", "", r->kappa_factor, &r->kappa_factor, NULL));
   PetscOptionsEnd();
   PetscCall(StkRefineCheckOptions(r));
@@ -255,8 +259,8 @@ static PetscErrorCode SetUpEnvironment(StkRefine r)
   PetscCall(StkModelStakingGetPopulation(r->model, &mpop));
   PetscCall(StkPopulationGetParams(mpop, &mp));
   r->mp    = *mp;
-  ep       = *mp;
-  ep.kappa = mp->kappa * r->kappa_factor;
+  ep       = r->has_truth ? r->truth : *mp;
+  ep.kappa = ep.kappa * r->kappa_factor;
   PetscCall(StkPopulationDestroy(&r->pop));
   PetscCall(StkPopulationCreate(r->comm, &r->pop));
   PetscCall(StkPopulationSetOptionsPrefix(r->pop, r->prefix)); /* its messages name the refinement's spelling */
@@ -321,6 +325,9 @@ PetscErrorCode StkRefineSetUp(StkRefine r)
   r->z     = (PetscReal)NAN; /* zbar */
   r->sxx   = 0;
   r->sxy   = 0;
+  r->sx    = 0;
+  r->sy    = 0;
+  r->sn    = 0;
   r->gamma = 1;
   r->k     = 0;
   r->plan_factor = 1;
@@ -383,16 +390,25 @@ static inline PetscReal ModelZ(StkRefine r, PetscReal z)
   return PetscIsNanReal(z) ? r->mp.zbar : z;
 }
 
-/* Least squares through the origin of s_{n+1} - s_n on b_model(x_n, u_n) dt,
- * accumulated over every window so far. */
+/* Least squares of s_{n+1} - s_n on b_model(x_n, u_n) dt, accumulated over every window
+ * so far: through the origin (the default), or with an intercept
+ * (-refine_gamma_intercept), so that a level shift of the true drift (a misspecified
+ * cost law or fee yield moves the holders' equilibrium, not their speed) is not read
+ * as a change of the responsiveness. */
 static void UpdateResponsiveness(StkRefine r)
 {
   for (PetscInt n = 0; n + 1 < r->nrec; n++) {
-    const PetscReal m = StkAgentsDrift(&r->mp, r->path.s[n], ModelZ(r, r->path.z[n]), r->path.u[n]) * r->dt;
+    const PetscReal m = StkAgentsDrift(&r->mp, r->path.s[n], ModelZ(r, r->path.z[n]), r->path.u[n]) * r->dt, ds = r->path.s[n + 1] - r->path.s[n];
     r->sxx += m * m;
-    r->sxy += m * (r->path.s[n + 1] - r->path.s[n]);
+    r->sxy += m * ds;
+    r->sx += m;
+    r->sy += ds;
+    r->sn += 1;
   }
-  if (r->sxx > 0) r->gamma = r->sxy / r->sxx;
+  if (r->gamma_intercept) {
+    const PetscReal vxx = r->sxx - r->sx * r->sx / r->sn, vxy = r->sxy - r->sx * r->sy / r->sn;
+    if (r->sn > 1 && vxx > 0) r->gamma = vxy / vxx;
+  } else if (r->sxx > 0) r->gamma = r->sxy / r->sxx;
 }
 
 /* dl/du by a central difference (l is quadratic in u: exact up to round-off). */
@@ -553,6 +569,30 @@ PetscErrorCode StkRefineGetHistory(StkRefine r, PetscInt *n, const StkRefineReco
   PetscFunctionBeginUser;
   if (n) *n = r->setupcalled ? r->k : 0;
   if (history) *history = r->history;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkRefineSetEnvironmentParams(StkRefine r, const StkAgentParams *truth)
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkAgentParamsCheck(r->comm, truth));
+  r->truth     = *truth;
+  r->has_truth = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkRefineSetEstimator(StkRefine r, StkRefineEstimator estimator)
+{
+  PetscFunctionBeginUser;
+  r->estimator = estimator;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkRefineSetReplan(StkRefine r, PetscReal years, const char path[])
+{
+  PetscFunctionBeginUser;
+  r->replan = years;
+  if (path) PetscCall(PetscStrncpy(r->replan_file, path, sizeof(r->replan_file)));
   PetscFunctionReturn(0);
 }
 

@@ -14,7 +14,8 @@
  *                value gradient (upwind rule), and gamma_k the least-squares slope of
  *                the observed increments s_{n+1} - s_n on the model's b(x_n, u_n) dt
  *                over every window so far (the agents' responsiveness relative to the
- *                model; 1 when the model is right);
+ *                model; 1 when the model is right; with -refine_gamma_intercept the
+ *                regression has an intercept, docs/robustness.md);
  *   spsa:        two more windows from the same start on the same noise with
  *                theta_k +- c_k Delta_k (Delta_k Rademacher, c_k = c / (k + 1)^0.101),
  *                g_k = (J+ - J-) / (2 c_k) Delta_k, J the window's discounted cost
@@ -89,6 +90,17 @@ PETSC_EXTERN PetscErrorCode StkRefineSetNetwork(StkRefine refine, StkNet net);
 PETSC_EXTERN PetscErrorCode StkRefineSetExpert(StkRefine refine, StkPolicy expert);
 /* The environment the windows are simulated in (default sde; -refine_env overrides it). */
 PETSC_EXTERN PetscErrorCode StkRefineSetEnvironment(StkRefine refine, StkSimType env);
+/* The environment's token holders when they differ from the planner model's in more
+ * than kappa (misspecified costs, fee yield, ...): the environment's holders are these
+ * (copied; an empirical cost sample stays borrowed), kappa still multiplied by
+ * -refine_true_kappa_factor.  Default: the planner model's. */
+PETSC_EXTERN PetscErrorCode StkRefineSetEnvironmentParams(StkRefine refine, const StkAgentParams *truth);
+/* The estimator and the re-planning (years between re-plans, 0: never; path: where
+ * the re-planned solution goes, NULL: keep -refine_replan_file).  Unlike the other
+ * setters these override the options: call them after SetFromOptions (experiments
+ * that run several variants on the user's other -refine_ options). */
+PETSC_EXTERN PetscErrorCode StkRefineSetEstimator(StkRefine refine, StkRefineEstimator estimator);
+PETSC_EXTERN PetscErrorCode StkRefineSetReplan(StkRefine refine, PetscReal years, const char path[]);
 /* The number of iterations (default 100; -refine_iterations overrides it). */
 PETSC_EXTERN PetscErrorCode StkRefineSetIterations(StkRefine refine, PetscInt iterations);
 PETSC_EXTERN PetscErrorCode StkRefineSetMonitor(StkRefine refine, StkRefineMonitorFn monitor, void *ctx);
@@ -100,7 +112,7 @@ PETSC_EXTERN PetscErrorCode StkRefineMonitorProgress(StkRefine refine, PetscInt 
 /* -refine_estimator hamiltonian|spsa, -refine_a0, -refine_k0, -refine_alpha,
  * -refine_radius, -refine_window, -refine_iterations, -refine_seed, -refine_env sde|abm,
  * -refine_n, -refine_dt, -refine_s0, -refine_spsa_c, -refine_replan, -refine_replan_file,
- * -refine_true_kappa_factor. */
+ * -refine_gamma_intercept, -refine_true_kappa_factor. */
 PETSC_EXTERN PetscErrorCode StkRefineSetFromOptions(StkRefine refine);
 /* Checks the options, records theta_0, builds the environment (collective). */
 PETSC_EXTERN PetscErrorCode StkRefineSetUp(StkRefine refine);
