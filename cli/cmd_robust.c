@@ -41,6 +41,7 @@ PetscErrorCode StkCommandRobust(void)
   char      in[PETSC_MAX_PATH_LEN], solution[PETSC_MAX_PATH_LEN], out[PETSC_MAX_PATH_LEN];
 
   PetscFunctionBeginUser;
+  PetscCall(StkCheckNoPrice("robust"));
   PetscCall(ReadOptions(in, solution, out, sizeof(in)));
   PetscCall(StkRobustCreate(PETSC_COMM_WORLD, &robust));
   PetscCall(StkRobustSetFromOptions(robust));
