@@ -18,6 +18,8 @@ static const char usage[] = "usage: stakehjb <command> [options]\n"
                             "            (out/refined.h5)\n"
                             "  run       the main job: solve, fit, refine against the agent-based\n"
                             "            environment, compare expert, fitted and refined network\n"
+                            "  govern    holders vote on the planner's objective, round after round\n"
+                            "            (out/govern.h5)\n"
                             "  plot      PNG figures of any file stakehjb writes (stakehjb plot FILE.h5 [-o DIR])\n"
                             "  version   print the program version\n"
                             "Run 'stakehjb <command> -help' for the options of a command.\n";
@@ -36,6 +38,7 @@ static const StkCommand commands[] = {
   {"refine", StkCommandRefine, "stakehjb refine: refine a fitted network online by projected stochastic approximation (docs/model.md#online-refinement) against a simulated environment and write out/refined.h5.\n"},
   {"run", StkCommandRun, "stakehjb run: solve the default model, fit the network, refine it against the agent-based environment, and compare the expert, the fitted and the refined network on common random numbers (files in out/).\n"},
   {"converge", StkCommandConverge, "stakehjb converge: solve on grids of 2^k+1 nodes per direction and measure the discretization error (out/convergence.h5, .csv, .png).\n"},
+  {"govern", StkCommandGovern, "stakehjb govern: rounds of (holders vote on the objective (sbar, w_u) -> the planner solves the HJB for it within a trust region -> the economy runs an epoch -> holders update their preferences from realized payoffs); writes out/govern.h5.\n"},
 };
 
 /* Options files that PETSc would misread (a binary file reads as empty) or report without

@@ -20,6 +20,7 @@ PetscErrorCode StkCommandSimulate(void);
 PetscErrorCode StkCommandCompare(void);
 PetscErrorCode StkCommandRefine(void);
 PetscErrorCode StkCommandRun(void);
+PetscErrorCode StkCommandGovern(void);
 /* stakehjb plot: runs without PETSc (argv[0] is "plot"); execs /usr/bin/python3 on
  * stk_plot.py and returns its exit status only if that fails. */
 int StkCommandPlot(int argc, char **argv);
