@@ -22,7 +22,7 @@ struct _p_StkGovern {
   MPI_Comm       comm;
   StkGovernRule  rule;
   PetscInt       rounds, voters, seed, ncand;
-  PetscReal      staker_share, holdings_logsd, spread, lr, max_step_sbar, max_ratio_w_u;
+  PetscReal      staker_share, holdings_logsd, spread, lr, max_step_sbar, max_ratio_w_u, fixed_tol;
   PetscReal      staker_ideal[2], holder_ideal[2]; /* (sbar, w_u) */
   PetscReal      menu[2 * GOVERN_MAX_MENU];
   char           menu_text[PETSC_MAX_PATH_LEN];
@@ -191,6 +191,7 @@ PetscErrorCode StkGovernCreate(MPI_Comm comm, StkGovern *gv)
   g->lr              = 0.5;
   g->max_step_sbar   = 0.05;
   g->max_ratio_w_u   = 1.5;
+  g->fixed_tol       = 0.01;
   g->staker_ideal[0] = 0.7;
   g->staker_ideal[1] = 5;
   g->holder_ideal[0] = 0.45;
@@ -270,6 +271,7 @@ PetscErrorCode StkGovernSetFromOptions(StkGovern gv)
   PetscCall(PetscOptionsReal("-max_step_sbar", "Trust region: the largest change of sbar per round", "", gv->max_step_sbar, &gv->max_step_sbar, NULL));
   PetscCall(PetscOptionsReal("-max_ratio_w_u", "Trust region: the largest factor of change of w_u per round (> 1)", "", gv->max_ratio_w_u, &gv->max_ratio_w_u, NULL));
   PetscCall(PetscOptionsString("-menu", "borda: the candidate objectives sbar:w_u,sbar:w_u,...", "", gv->menu_text, gv->menu_text, sizeof(gv->menu_text), &set));
+  PetscCall(PetscOptionsReal("-fixed_tol", "The last round's change counts as a fixed point below this fraction of the trust region", "", gv->fixed_tol, &gv->fixed_tol, NULL));
   PetscCall(PetscOptionsInt("-seed", "Key of the voters' draws; round k's epoch runs on noise key seed + k", "", gv->seed, &gv->seed, NULL));
   PetscOptionsEnd();
   PetscCheck(gv->rounds >= 1, gv->comm, PETSC_ERR_ARG_OUTOFRANGE, "-govern_rounds: %" PetscInt_FMT " is out of range: must be >= 1", gv->rounds);
@@ -280,6 +282,7 @@ PetscErrorCode StkGovernSetFromOptions(StkGovern gv)
   PetscCheck(gv->lr >= 0, gv->comm, PETSC_ERR_ARG_OUTOFRANGE, "-govern_learning_rate: %g is out of range: must be >= 0", (double)gv->lr);
   PetscCheck(gv->max_step_sbar > 0, gv->comm, PETSC_ERR_ARG_OUTOFRANGE, "-govern_max_step_sbar: %g is out of range: must be > 0", (double)gv->max_step_sbar);
   PetscCheck(gv->max_ratio_w_u > 1, gv->comm, PETSC_ERR_ARG_OUTOFRANGE, "-govern_max_ratio_w_u: %g is out of range: must be > 1", (double)gv->max_ratio_w_u);
+  PetscCheck(gv->fixed_tol >= 0, gv->comm, PETSC_ERR_ARG_OUTOFRANGE, "-govern_fixed_tol: %g is out of range: must be >= 0", (double)gv->fixed_tol);
   PetscCheck(gv->seed >= 0, gv->comm, PETSC_ERR_ARG_OUTOFRANGE, "-govern_seed: %" PetscInt_FMT " is out of range: must be >= 0", gv->seed);
   PetscCall(ParsePoint(gv->comm, "-govern_staker_ideal", staker, gv->staker_ideal));
   PetscCall(ParsePoint(gv->comm, "-govern_holder_ideal", holder, gv->holder_ideal));
@@ -578,19 +581,22 @@ PetscErrorCode StkGovernGetTrajectory(StkGovern gv, PetscInt *nrounds, const Stk
   PetscFunctionReturn(0);
 }
 
-/* The last round's change of the objective (0 at a fixed point). */
-static void LastChange(StkGovern gv, PetscReal *ds, PetscReal *dw)
+/* The last round's change of the objective and its size as a fraction of the trust
+ * region, max(|d sbar| / max_step_sbar, |ln(w_u / w_u')| / ln max_ratio_w_u). */
+static PetscReal LastChange(StkGovern gv, PetscReal *ds, PetscReal *dw)
 {
   const PetscInt  n  = gv->nrounds;
   const PetscReal s0 = n > 1 ? gv->traj[n - 2].sbar : gv->sbar0, w0 = n > 1 ? gv->traj[n - 2].w_u : gv->w_u0;
 
   *ds = n ? gv->traj[n - 1].sbar - s0 : 0;
   *dw = n ? gv->traj[n - 1].w_u - w0 : 0;
+  if (!n) return 0;
+  return PetscMax(PetscAbsReal(*ds) / gv->max_step_sbar, PetscAbsReal(PetscLogReal(gv->traj[n - 1].w_u / w0)) / PetscLogReal(gv->max_ratio_w_u));
 }
 
 PetscErrorCode StkGovernView(StkGovern gv, PetscViewer viewer)
 {
-  PetscReal ds, dw;
+  PetscReal ds, dw, frac;
 
   PetscFunctionBeginUser;
   PetscCall(PetscViewerASCIIPrintf(viewer, "Governance: rule %s, %" PetscInt_FMT " voters (%.0f %% stakers), %" PetscInt_FMT " rounds, fixed objective sbar %g, w_u %g\n", StkGovernRules[gv->rule], gv->voters, (double)(100 * gv->staker_share), gv->nrounds, (double)gv->sbar0, (double)gv->w_u0));
@@ -599,8 +605,8 @@ PetscErrorCode StkGovernView(StkGovern gv, PetscViewer viewer)
     const StkGovernRound *r = &gv->traj[k];
     PetscCall(PetscViewerASCIIPrintf(viewer, "%5" PetscInt_FMT "   %8.4f  %8.3f | %6.4f %7.3f | %7.5f | %9.5f (%9.5f) | %9.5f (%9.5f)\n", k + 1, (double)r->vote_sbar, (double)r->vote_w_u, (double)r->sbar, (double)r->w_u, (double)r->policy_change, (double)r->staker_payoff, (double)r->staker_fixed, (double)r->holder_payoff, (double)r->holder_fixed));
   }
-  LastChange(gv, &ds, &dw);
-  PetscCall(PetscViewerASCIIPrintf(viewer, "last change of the objective: sbar %+.3g, w_u %+.3g (%s)\n", (double)ds, (double)dw, ds == 0 && dw == 0 ? "a fixed point" : "still moving"));
+  frac = LastChange(gv, &ds, &dw);
+  PetscCall(PetscViewerASCIIPrintf(viewer, "last change of the objective: sbar %+.3g, w_u %+.3g, %.3g of the trust region (%s)\n", (double)ds, (double)dw, (double)frac, frac <= gv->fixed_tol ? "a fixed point" : "still moving"));
   PetscFunctionReturn(0);
 }
 
@@ -609,7 +615,7 @@ static PetscErrorCode WriteContents(StkGovern gv, StkH5 file)
   const char     g[] = "govern";
   const PetscInt n   = gv->nrounds;
   PetscReal     *a;
-  PetscReal      ds, dw;
+  PetscReal      ds, dw, frac;
   struct {
     const char *name, *units, *description;
     size_t      off;
@@ -639,7 +645,7 @@ static PetscErrorCode WriteContents(StkGovern gv, StkH5 file)
   }
   PetscCall(PetscFree(a));
   if (gv->ncand) PetscCall(StkH5WriteArray2D(file, g, "menu", "candidate", "objective", gv->ncand, 2, gv->menu, "1", "candidate objectives (sbar, w_u)"));
-  LastChange(gv, &ds, &dw);
+  frac = LastChange(gv, &ds, &dw);
   PetscCall(StkH5WriteAttributeString(file, g, "program", "stakehjb govern"));
   PetscCall(StkH5WriteAttributeString(file, g, "version", STK_VERSION));
   PetscCall(StkH5WriteAttributeString(file, g, "rule", StkGovernRules[gv->rule]));
@@ -654,6 +660,9 @@ static PetscErrorCode WriteContents(StkGovern gv, StkH5 file)
   PetscCall(StkH5WriteAttributeReal(file, g, "w_u_fixed", gv->w_u0, "yr"));
   PetscCall(StkH5WriteAttributeReal(file, g, "last_change_sbar", ds, "1"));
   PetscCall(StkH5WriteAttributeReal(file, g, "last_change_w_u", dw, "yr"));
+  PetscCall(StkH5WriteAttributeReal(file, g, "last_change_fraction", frac, "1"));
+  PetscCall(StkH5WriteAttributeInt(file, g, "fixed_point", frac <= gv->fixed_tol));
+  PetscCall(StkH5WriteAttributeReal(file, g, "fixed_tol", gv->fixed_tol, "1"));
   PetscCall(StkH5WriteAttributeReal(file, g, "wall_time", gv->wall, "s"));
   PetscFunctionReturn(0);
 }

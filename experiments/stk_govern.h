@@ -62,7 +62,8 @@ PETSC_EXTERN PetscErrorCode StkGovernSetRounds(StkGovern gv, PetscInt rounds);
  * (200), -govern_staker_share (0.5), -govern_holdings_logsd (1), -govern_staker_ideal
  * sbar:w_u (0.7:5), -govern_holder_ideal (0.45:40), -govern_ideal_spread (0.5, in
  * preference units), -govern_learning_rate (0.5), -govern_max_step_sbar (0.05),
- * -govern_max_ratio_w_u (1.5), -govern_menu sbar:w_u,... (borda), -govern_seed (1);
+ * -govern_max_ratio_w_u (1.5), -govern_menu sbar:w_u,... (borda), -govern_fixed_tol (0.01),
+ * -govern_seed (1);
  * then the model (-hjb_*, -agents_*: 1-D by default), the solver and its grid (-grid_*,
  * 65 nodes by default) and the epoch's paths under the prefix govern_ (-govern_eval_paths
  * (8), -govern_sim_type, -govern_sim_t_final (1 yr), ...). */
