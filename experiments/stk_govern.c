@@ -327,9 +327,7 @@ PetscErrorCode StkGovernSetFromOptions(StkGovern gv)
   PetscFunctionReturn(0);
 }
 
-/* The voters: holdings lognormal(0, logsd), the first round(share N) stakers, ideal
- * points their group's mean plus spread * N(0, 1) per preference coordinate, clamped;
- * draws keyed by (seed, voter). */
+/* Ideal points stay in sbar [0.05, 0.95], w_u [0.1, 1000]. */
 static void ClampIdeal(PetscReal x[2])
 {
   PetscReal lo[2], hi[2];
@@ -360,6 +358,9 @@ static PetscErrorCode CreateSolveModel(StkGovern gv)
   PetscFunctionReturn(0);
 }
 
+/* The voters: holdings lognormal(0, logsd), the first round(share N) stakers, ideal
+ * points their group's mean plus spread * N(0, 1) per preference coordinate, clamped;
+ * draws keyed by (seed, voter). */
 PetscErrorCode StkGovernSetUp(StkGovern gv)
 {
   const PetscInt nstakers = (PetscInt)PetscFloorReal(gv->staker_share * gv->voters + 0.5);
@@ -399,15 +400,15 @@ typedef struct {
 static PetscErrorCode PlanDestroy(Plan *p)
 {
   PetscFunctionBeginUser;
-  if (!p->policy) PetscFunctionReturn(0);
   PetscCall(StkPolicyDestroy(&p->policy));
   PetscCall(VecDestroy(&p->u));
-  { /* this rank's file */
+  if (p->path[0]) { /* this rank's file and the solver's XDMF companion */
     char xmf[PETSC_MAX_PATH_LEN + 8];
 
     (void)remove(p->path);
-    (void)snprintf(xmf, sizeof(xmf), "%s.xmf", p->path); /* the solver's XDMF companion */
+    (void)snprintf(xmf, sizeof(xmf), "%s.xmf", p->path);
     (void)remove(xmf);
+    p->path[0] = 0;
   }
   PetscFunctionReturn(0);
 }
@@ -426,13 +427,13 @@ static PetscErrorCode Solve(StkGovern gv, PetscReal sbar, PetscReal w_u, const c
   PetscCall(StkSolverSetFromOptions(solver));
   PetscCall(StkSolverSolve(solver));
   PetscCall(StkSolverGetStats(solver, &st));
-  PetscCheck(st.converged, PETSC_COMM_SELF, PETSC_ERR_NOT_CONVERGED, "govern: policy iteration did not converge for the objective sbar %g, w_u %g", (double)sbar, (double)w_u);
+  PetscCheck(st.converged, PETSC_COMM_SELF, PETSC_ERR_NOT_CONVERGED, "govern: policy iteration did not converge for the objective sbar %g, w_u %g (raise -hjb_max_it or change -grid_n)", (double)sbar, (double)w_u);
+  PetscCall(PetscStrncpy(plan->path, path, sizeof(plan->path))); /* removed by PlanDestroy, even after an error */
   PetscCall(StkSolverWrite(solver, path));
   PetscCall(StkSolverGetPolicy(solver, &u));
   PetscCall(VecDuplicate(u, &plan->u));
   PetscCall(VecCopy(u, plan->u));
   PetscCall(StkSolverDestroy(&solver));
-  PetscCall(PetscStrncpy(plan->path, path, sizeof(plan->path)));
   plan->sbar = sbar;
   plan->w_u  = w_u;
   PetscCall(StkPolicyCreate(PETSC_COMM_SELF, &plan->policy));
@@ -525,46 +526,58 @@ static PetscErrorCode MaxChange(Vec a, Vec b, PetscReal *d)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode StkGovernRun(StkGovern gv, const char tmp[])
+/* The rounds; the plans are the caller's to destroy (also after an error). */
+static PetscErrorCode RunRounds(StkGovern gv, const char tmp[], Plan *base, Plan *prev, Plan *cur)
 {
-  Plan           base = {0}, prev = {0}, cur = {0};
-  char           path[PETSC_MAX_PATH_LEN];
-  PetscLogDouble t0, t1;
-  PetscMPIInt    rank;
+  char        path[PETSC_MAX_PATH_LEN];
+  PetscMPIInt rank;
 
   PetscFunctionBeginUser;
-  PetscCheck(gv->setup, gv->comm, PETSC_ERR_ARG_WRONGSTATE, "StkGovernRun: call StkGovernSetUp first");
-  PetscCall(PetscTime(&t0));
   PetscCallMPI(MPI_Comm_rank(gv->comm, &rank));
   PetscCall(PetscSNPrintf(path, sizeof(path), "%s.r%d.base.tmp", tmp, rank));
-  PetscCall(Solve(gv, gv->sbar0, gv->w_u0, path, &base));
+  PetscCall(Solve(gv, gv->sbar0, gv->w_u0, path, base));
   for (PetscInt k = 0; k < gv->rounds; k++) {
     StkGovernRound *r    = &gv->traj[k];
-    const Plan     *last = k ? &prev : &base;
+    const Plan     *last = k ? prev : base;
     const PetscInt  key  = gv->seed + k + 1;
     PetscReal       js_last, jh_last, ms, mu;
 
     PetscCall(StkGovernVote(gv->rule, gv->voters, gv->ideal, gv->w, gv->ncand, gv->menu, &r->vote_sbar, &r->vote_w_u));
     TrustRegion(gv, last->sbar, last->w_u, r->vote_sbar, r->vote_w_u, &r->sbar, &r->w_u);
     PetscCall(PetscSNPrintf(path, sizeof(path), "%s.r%d.%" PetscInt_FMT ".tmp", tmp, rank, k % 2));
-    PetscCall(Solve(gv, r->sbar, r->w_u, path, &cur));
-    PetscCall(MaxChange(cur.u, last->u, &r->policy_change));
-    PetscCall(Epoch(gv, &cur, key, &r->staker_payoff, &r->holder_payoff, &r->mean_s, &r->mean_u));
-    PetscCall(Epoch(gv, &base, key, &r->staker_fixed, &r->holder_fixed, &ms, &mu));
-    if (k) PetscCall(Epoch(gv, &prev, key, &js_last, &jh_last, &ms, &mu));
+    PetscCall(Solve(gv, r->sbar, r->w_u, path, cur));
+    PetscCall(MaxChange(cur->u, last->u, &r->policy_change));
+    PetscCall(Epoch(gv, cur, key, &r->staker_payoff, &r->holder_payoff, &r->mean_s, &r->mean_u));
+    PetscCall(Epoch(gv, base, key, &r->staker_fixed, &r->holder_fixed, &ms, &mu));
+    if (k) PetscCall(Epoch(gv, prev, key, &js_last, &jh_last, &ms, &mu));
     else {
       js_last = r->staker_fixed;
       jh_last = r->holder_fixed;
     }
-    UpdateIdeals(gv, last, &cur, r->staker_payoff - js_last, r->holder_payoff - jh_last, r);
-    PetscCall(PlanDestroy(&prev));
-    prev        = cur;
-    cur.policy  = NULL;
-    cur.u       = NULL;
+    UpdateIdeals(gv, last, cur, r->staker_payoff - js_last, r->holder_payoff - jh_last, r);
+    PetscCall(PlanDestroy(prev));
+    *prev = *cur;
+    PetscCall(PetscMemzero(cur, sizeof(*cur)));
     gv->nrounds = k + 1;
   }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkGovernRun(StkGovern gv, const char tmp[])
+{
+  Plan           base = {0}, prev = {0}, cur = {0};
+  PetscLogDouble t0, t1;
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  PetscCheck(gv->setup, gv->comm, PETSC_ERR_ARG_WRONGSTATE, "StkGovernRun: call StkGovernSetUp first");
+  PetscCall(PetscTime(&t0));
+  gv->nrounds = 0;
+  ierr        = RunRounds(gv, tmp, &base, &prev, &cur);
+  PetscCall(PlanDestroy(&cur));
   PetscCall(PlanDestroy(&prev));
   PetscCall(PlanDestroy(&base));
+  PetscCall(ierr);
   PetscCall(StkModelStakingSetObjective(gv->model, gv->sbar0, gv->w_u0));
   PetscCall(PetscTime(&t1));
   gv->wall = t1 - t0;
