@@ -443,6 +443,16 @@ static PetscErrorCode Solve(StkGovern gv, PetscReal sbar, PetscReal w_u, const c
   PetscFunctionReturn(0);
 }
 
+/* The payoff per token and year of each group at a path's time means (s, u): stakers
+ * earn the staking yield and bear the dilution and their mean cost, non-stakers bear the
+ * dilution.  The one place a price term (e.g. the expected change of log P, making the
+ * yield real) would enter. */
+static void GroupPayoffs(const StkAgentParams *p, PetscReal cbar, PetscReal s, PetscReal u, PetscReal *staker, PetscReal *holder)
+{
+  *staker = StkAgentsYield(p, s, u) - u - cbar;
+  *holder = -u;
+}
+
 /* Realized payoffs per token and year of one epoch under `plan` on noise key `key`:
  * stakers y(s, u) - u - mean cost, non-stakers -u, with s, u each path's time means,
  * averaged over the paths (the same on every rank). */
@@ -473,8 +483,11 @@ static PetscErrorCode Epoch(StkGovern gv, Plan *plan, PetscInt key, PetscReal *s
   *staker = *holder = *mean_s = *mean_u = 0;
   for (PetscInt q = 0; q < npaths; q++) {
     const PetscReal s = val[q * nm + STK_METRIC_MEAN_S], u = val[q * nm + STK_METRIC_MEAN_U];
-    *staker += (StkAgentsYield(p, s, u) - u - cbar) / npaths;
-    *holder += -u / npaths;
+    PetscReal       js, jh;
+
+    GroupPayoffs(p, cbar, s, u, &js, &jh);
+    *staker += js / npaths;
+    *holder += jh / npaths;
     *mean_s += s / npaths;
     *mean_u += u / npaths;
   }
