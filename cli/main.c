@@ -21,6 +21,8 @@ static const char usage[] = "usage: stakehjb <command> [options]\n"
                             "            environment, compare expert, fitted and refined network\n"
                             "  robust    a misspecification experiment: planner vs a differing environment\n"
                             "            (out/robust.csv)\n"
+                            "  govern    holders vote on the planner's objective, round after round\n"
+                            "            (out/govern.h5)\n"
                             "  plot      PNG figures of any file stakehjb writes (stakehjb plot FILE.h5 [-o DIR])\n"
                             "  version   print the program version\n"
                             "Run 'stakehjb <command> -help' for the options of a command.\n";
@@ -41,6 +43,7 @@ static const StkCommand commands[] = {
   {"robust", StkCommandRobust, "stakehjb robust: the planner's expert, fitted and refined networks, the oracle and the baselines in an environment that differs from the planner's model (docs/robustness.md; out/robust.csv).\n"},
   {"converge", StkCommandConverge, "stakehjb converge: solve on grids of 2^k+1 nodes per direction and measure the discretization error (out/convergence.h5, .csv, .png).\n"},
   {"price", StkCommandPrice, "stakehjb price: run policies in the agent-based environment with a token price on a bonding curve; price metrics (out/price.csv).\n"},
+  {"govern", StkCommandGovern, "stakehjb govern: rounds of (holders vote on the objective (sbar, w_u) -> the planner solves the HJB for it within a trust region -> the economy runs an epoch -> holders update their preferences from realized payoffs); writes out/govern.h5.\n"},
 };
 
 /* Options files that PETSc would misread (a binary file reads as empty) or report without

@@ -25,6 +25,7 @@ PetscErrorCode StkCommandPrice(void); /* issue 16: cmd_price.c */
  * simulators of the other commands would silently run without it. */
 PetscErrorCode StkCheckNoPrice(const char command[]);
 PetscErrorCode StkCommandRobust(void);
+PetscErrorCode StkCommandGovern(void);
 /* stakehjb plot: runs without PETSc (argv[0] is "plot"); execs /usr/bin/python3 on
  * stk_plot.py and returns its exit status only if that fails. */
 int StkCommandPlot(int argc, char **argv);

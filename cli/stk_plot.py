@@ -5,15 +5,15 @@
                                         named BASENAME_WHAT.png; prints one line per figure
     stk_plot.py FILE.h5 --png OUT.png   only the main figure (convergence: the errors) to OUT.png
 
-The kind of file is its top-level group: solution, simulation, compare, convergence or
-network (docs/hdf5.md).  Labels come from the files' own `long_name` and `units`
+The kind of file is its top-level group: solution, simulation, compare, convergence,
+network or govern (docs/hdf5.md).  Labels come from the files' own `long_name` and `units`
 attributes.  Errors print one line "stakehjb plot: error: NAME: what" and exit 1."""
 import math
 import os
 import sys
 
 PROG = "stakehjb plot"
-KINDS = ("solution", "simulation", "compare", "convergence", "network")
+KINDS = ("solution", "simulation", "compare", "convergence", "network", "govern")
 
 
 class PlotError(Exception):
@@ -426,6 +426,33 @@ def plot_network(plt, g, out):
 
 
 # ---------------------------------------------------------------------------------------
+
+
+# ---------------------------------------------------------------------------------------
+# Governance: the voted objective per round against the fixed one, payoffs per group
+
+
+def plot_govern(plt, g, out):
+    r = g["round"][...]
+    fig, axes = plt.subplots(3, 1, figsize=(7, 8), sharex=True)
+    for ax, name, fixed in ((axes[0], "sbar", "sbar_fixed"), (axes[1], "w_u", "w_u_fixed")):
+        ax.plot(r, g[name][...], "o-", label="planner (after the trust region)")
+        ax.plot(r, g["vote_" + name][...], "x:", label="vote")
+        ax.plot(r, g["ideal_" + name][...], ".--", lw=0.8, label="mean ideal point")
+        ax.axhline(float(g.attrs[fixed]), color="k", ls="--", lw=0.8, label="fixed objective")
+        ax.set_ylabel({"sbar": "target staking ratio sbar", "w_u": "issuance weight w_u [yr]"}[name])
+        ax.legend(fontsize=8, loc="best")
+    axes[1].set_yscale("log")
+    ax = axes[2]
+    for who, c in (("staker", "C0"), ("holder", "C1")):
+        ax.plot(r, g[who + "_payoff"][...], "o-", color=c, label=f"{who}s, governed")
+        ax.plot(r, g[who + "_payoff_fixed"][...], "--", color=c, label=f"{who}s, fixed objective")
+    ax.set_ylabel("payoff per token [1/yr]")
+    ax.set_xlabel(label(g["round"]))
+    ax.legend(fontsize=8, loc="best")
+    fig.suptitle(f"governance: rule {attr(g, 'rule')}, {attr(g, 'voters')} voters", fontsize=10)
+    fig.tight_layout()
+    out.save(fig, "govern", main=True)
 
 
 def parse(argv):

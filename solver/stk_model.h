@@ -108,6 +108,12 @@ PETSC_EXTERN PetscErrorCode StkModelPrintOptionsOfOtherTypes(StkModel model);
  * StkPopulationSetParams (e.g. kappa scaled for re-planning) reaches it at once; the
  * default box and reference point (zbar, theta, sigma_z) are fixed at set-up. */
 PETSC_EXTERN PetscErrorCode StkModelStakingGetPopulation(StkModel model, StkPopulation *pop);
+/* The planner's objective of a "staking" model: the target staking ratio sbar in (0, 1)
+ * and the issuance weight w_u > 0 (-hjb_sbar, -hjb_w_u); errors for other types.  Set
+ * changes the cost at once (and the reference point), e.g. to re-plan for a voted
+ * objective (experiments/stk_govern.h); a solver must be set up after it. */
+PETSC_EXTERN PetscErrorCode StkModelStakingSetObjective(StkModel model, PetscReal sbar, PetscReal w_u);
+PETSC_EXTERN PetscErrorCode StkModelStakingGetObjective(StkModel model, PetscReal *sbar, PetscReal *w_u);
 /* Adds a model type (or replaces the constructor of a registered name): `create`
  * describes the type through the definition setters below (the built-in types fill in
  * the private ops table of stk_modelimpl.h instead).  May be called before the first StkModelCreate:

@@ -219,3 +219,33 @@ PetscErrorCode StkModelStakingGetPopulation(StkModel m, StkPopulation *pop)
   *pop = ((StakingCtx *)m->data)->pop;
   PetscFunctionReturn(0);
 }
+
+/* Governance (experiments/stk_govern.h) re-plans the same model for a voted objective. */
+PetscErrorCode StkModelStakingSetObjective(StkModel m, PetscReal sbar, PetscReal w_u)
+{
+  PetscBool   staking;
+  StakingCtx *ctx;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscStrcmp(m->type, STK_MODEL_STAKING, &staking));
+  PetscCheck(staking, m->comm, PETSC_ERR_ARG_WRONG, "-%smodel %s has no planner's objective (sbar, w_u): use -%smodel staking", m->prefix ? m->prefix : "", m->type, m->prefix ? m->prefix : "");
+  PetscCheck(sbar > 0 && sbar < 1, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "StkModelStakingSetObjective: sbar must lie in (0, 1), got %g", (double)sbar);
+  PetscCheck(w_u > 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "StkModelStakingSetObjective: w_u must be > 0, got %g", (double)w_u);
+  ctx             = (StakingCtx *)m->data;
+  ctx->sbar       = sbar;
+  ctx->w_u        = w_u;
+  m->ref_point[0] = sbar;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkModelStakingGetObjective(StkModel m, PetscReal *sbar, PetscReal *w_u)
+{
+  PetscBool staking;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscStrcmp(m->type, STK_MODEL_STAKING, &staking));
+  PetscCheck(staking, m->comm, PETSC_ERR_ARG_WRONG, "-%smodel %s has no planner's objective (sbar, w_u): use -%smodel staking", m->prefix ? m->prefix : "", m->type, m->prefix ? m->prefix : "");
+  if (sbar) *sbar = ((StakingCtx *)m->data)->sbar;
+  if (w_u) *w_u = ((StakingCtx *)m->data)->w_u;
+  PetscFunctionReturn(0);
+}

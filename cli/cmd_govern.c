@@ -1,0 +1,27 @@
+/* stakehjb govern: token holders vote on the planner's objective (sbar, w_u), the planner
+ * solves the HJB for it within a trust region, the economy runs an epoch, the holders
+ * update their preferences from their realized payoffs; repeated for -govern_rounds.
+ * The work is StkGovern's (experiments/stk_govern.h); this command reads the options,
+ * prints the trajectory and names the file. */
+#include "stk_cli.h"
+#include "stk_govern.h"
+
+PetscErrorCode StkCommandGovern(void)
+{
+  StkGovern gv;
+  char      path[PETSC_MAX_PATH_LEN];
+
+  PetscFunctionBeginUser;
+  PetscCall(StkGovernCreate(PETSC_COMM_WORLD, &gv));
+  PetscCall(StkGovernSetFromOptions(gv));
+  PetscCall(StkOutputPath(PETSC_COMM_WORLD, "-o", "out/govern.h5", path, sizeof(path)));
+  if (!StkHelpRequested()) {
+    PetscCall(StkGovernSetUp(gv));
+    PetscCall(StkGovernRun(gv, path));
+    PetscCall(StkGovernWrite(gv, path));
+    PetscCall(StkGovernView(gv, PETSC_VIEWER_STDOUT_WORLD));
+    PetscCall(PetscPrintf(PETSC_COMM_WORLD, "  wrote %s\n", path));
+  }
+  PetscCall(StkGovernDestroy(&gv));
+  PetscFunctionReturn(0);
+}
