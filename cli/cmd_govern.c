@@ -12,6 +12,13 @@ PetscErrorCode StkCommandGovern(void)
   char      path[PETSC_MAX_PATH_LEN];
 
   PetscFunctionBeginUser;
+  PetscCall(StkCheckNoPrice("govern"));
+  {
+    PetscBool eval_seed, sim_seed; /* every round's epoch is keyed by -govern_seed + round */
+    PetscCall(PetscOptionsHasName(NULL, NULL, "-govern_eval_seed", &eval_seed));
+    PetscCall(PetscOptionsHasName(NULL, NULL, "-govern_sim_seed", &sim_seed));
+    PetscCheck(!eval_seed && !sim_seed, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "%s: govern keys every round's epoch by -govern_seed + round; set -govern_seed instead", eval_seed ? "-govern_eval_seed" : "-govern_sim_seed");
+  }
   PetscCall(StkGovernCreate(PETSC_COMM_WORLD, &gv));
   PetscCall(StkGovernSetFromOptions(gv));
   PetscCall(StkOutputPath(PETSC_COMM_WORLD, "-o", "out/govern.h5", path, sizeof(path)));
