@@ -23,16 +23,6 @@ static PetscErrorCode ReadOptions(char in[], char solution[], char out[], size_t
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode CheckReadable(const char option[], const char path[])
-{
-  PetscBool readable;
-
-  PetscFunctionBeginUser;
-  PetscCall(PetscTestFile(path, 'r', &readable));
-  PetscCheck(readable, PETSC_COMM_WORLD, PETSC_ERR_FILE_OPEN, "%s %s: no such readable file", option, path);
-  PetscFunctionReturn(0);
-}
-
 PetscErrorCode StkCommandRefine(void)
 {
   StkNet    net    = NULL;
@@ -46,8 +36,8 @@ PetscErrorCode StkCommandRefine(void)
   PetscCall(StkRefineCreate(PETSC_COMM_WORLD, &refine));
   if (StkHelpRequested()) PetscCall(StkRefineSetFromOptions(refine));
   else {
-    PetscCall(CheckReadable("-i", in));
-    PetscCall(CheckReadable("-policy_file", solution));
+    PetscCall(StkCheckReadable("-i", in));
+    PetscCall(StkCheckReadable("-policy_file", solution));
     PetscCall(StkNetLoad(PETSC_COMM_WORLD, in, NULL, &net));
     PetscCall(StkPolicyCreate(PETSC_COMM_WORLD, &expert));
     PetscCall(StkPolicySetType(expert, STK_POLICY_EXPERT));

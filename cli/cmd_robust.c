@@ -24,16 +24,6 @@ static PetscErrorCode ReadOptions(char in[], char solution[], char out[], size_t
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode CheckReadable(const char option[], const char path[])
-{
-  PetscBool readable;
-
-  PetscFunctionBeginUser;
-  PetscCall(PetscTestFile(path, 'r', &readable));
-  PetscCheck(readable, PETSC_COMM_WORLD, PETSC_ERR_FILE_OPEN, "%s %s: no such readable file", option, path);
-  PetscFunctionReturn(0);
-}
-
 PetscErrorCode StkCommandRobust(void)
 {
   StkRobust robust = NULL;
@@ -47,8 +37,8 @@ PetscErrorCode StkCommandRobust(void)
   PetscCall(StkRobustSetFromOptions(robust));
   if (StkHelpRequested()) PetscCall(StkRobustPrintHelp(robust));
   else {
-    PetscCall(CheckReadable("-i", in));
-    PetscCall(CheckReadable("-policy_file", solution));
+    PetscCall(StkCheckReadable("-i", in));
+    PetscCall(StkCheckReadable("-policy_file", solution));
     PetscCall(StkPolicyCreate(PETSC_COMM_WORLD, &expert));
     PetscCall(StkPolicySetType(expert, STK_POLICY_EXPERT));
     PetscCall(StkPolicySetFile(expert, solution));

@@ -66,3 +66,13 @@ PetscErrorCode StkCheckNoPrice(const char command[])
   PetscCheck(!price, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-price: the token price runs in `stakehjb price` only; `stakehjb %s` would ignore it", command);
   PetscFunctionReturn(0);
 }
+
+PetscErrorCode StkCheckReadable(const char option[], const char path[])
+{
+  PetscBool readable;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscTestFile(path, 'r', &readable));
+  PetscCheck(readable, PETSC_COMM_WORLD, PETSC_ERR_FILE_OPEN, "%s %s: no such readable file", option, path);
+  PetscFunctionReturn(0);
+}

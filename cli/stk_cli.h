@@ -24,6 +24,8 @@ PetscErrorCode StkCommandPrice(void); /* issue 16: cmd_price.c */
 /* An error if -price is on: only `stakehjb price` simulates the token price; the
  * simulators of the other commands would silently run without it. */
 PetscErrorCode StkCheckNoPrice(const char command[]);
+/* An error "OPTION PATH: no such readable file" unless PATH can be read. */
+PetscErrorCode StkCheckReadable(const char option[], const char path[]);
 PetscErrorCode StkCommandRobust(void);
 PetscErrorCode StkCommandGovern(void);
 /* stakehjb plot: runs without PETSc (argv[0] is "plot"); execs /usr/bin/python3 on
