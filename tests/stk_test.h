@@ -25,10 +25,11 @@ static inline void stk_assert_close(double a, double b, double rtol, double atol
 /* A PETSc call that must succeed. */
 #define assert_petsc(call) assert_int_equal((int)(call), 0)
 
-/* Use as: STK_TEST_MAIN(tests) after defining `static const struct CMUnitTest tests[]`.
+/* Use as: STK_TEST_MAIN(tests) after defining `static const struct CMUnitTest tests[]`
+ * (STK_TEST_MAIN_GROUP with cmocka group setup and teardown functions, or NULL).
  * PETSc is initialized once for the group; under MPI only rank 0 prints cmocka's report
  * (a failure on another rank still shows in the exit status). */
-#define STK_TEST_MAIN(tests) \
+#define STK_TEST_MAIN_GROUP(tests, setup, teardown) \
   int    stk_test_argc; \
   char **stk_test_argv; \
   int    main(int argc, char **argv) \
@@ -40,7 +41,8 @@ static inline void stk_assert_close(double a, double b, double rtol, double atol
     if (PetscInitialize(&argc, &argv, NULL, NULL)) return 1; \
     if (MPI_Comm_rank(PETSC_COMM_WORLD, &rank)) return 1; \
     if (rank != 0 && (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr))) return 1; \
-    failed = cmocka_run_group_tests(tests, NULL, NULL); \
+    failed = cmocka_run_group_tests(tests, setup, teardown); \
     if (PetscFinalize()) return 1; \
     return failed; \
   }
+#define STK_TEST_MAIN(tests) STK_TEST_MAIN_GROUP(tests, NULL, NULL)

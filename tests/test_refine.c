@@ -440,18 +440,4 @@ static const struct CMUnitTest tests[] = {
   cmocka_unit_test(test_bad_options),
 };
 
-int    stk_test_argc;
-char **stk_test_argv;
-int    main(int argc, char **argv)
-{
-  PetscMPIInt rank;
-  int         failed;
-  stk_test_argc = argc;
-  stk_test_argv = argv;
-  if (PetscInitialize(&argc, &argv, NULL, NULL)) return 1;
-  if (MPI_Comm_rank(PETSC_COMM_WORLD, &rank)) return 1;
-  if (rank != 0 && (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr))) return 1;
-  failed = cmocka_run_group_tests(tests, group_setup, group_teardown);
-  if (PetscFinalize()) return 1;
-  return failed;
-}
+STK_TEST_MAIN_GROUP(tests, group_setup, group_teardown)
