@@ -122,3 +122,15 @@ PetscErrorCode StkSimHasPrice(StkSim sim, PetscBool *on)
   *on = (PetscBool)(sim->price != NULL);
   PetscFunctionReturn(0);
 }
+
+PetscErrorCode StkSimSetPrice(StkSim sim, const StkPriceParams *p)
+{
+  PetscFunctionBeginUser;
+  PetscCall(StkSimPriceDestroy(sim));
+  sim->setupcalled = PETSC_FALSE;
+  if (!p) PetscFunctionReturn(0);
+  PetscCall(StkBondingCurveCheck(&p->curve, "-price_curve_params"));
+  PetscCall(PetscNew((SimPrice **)&sim->price));
+  ((SimPrice *)sim->price)->p = *p;
+  PetscFunctionReturn(0);
+}

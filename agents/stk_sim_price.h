@@ -13,3 +13,8 @@
 PETSC_EXTERN PetscErrorCode StkSimGetPricePath(StkSim sim, const PetscReal *P[], const StkPriceParams **params, PetscReal *hhi);
 /* PETSC_TRUE if the simulation carries a price (valid after StkSimSetFromOptions). */
 PETSC_EXTERN PetscErrorCode StkSimHasPrice(StkSim sim, PetscBool *on);
+/* Carries the price of parameters p (copied; checked at StkSimSetUp) in the simulation,
+ * or none (p NULL): what -price and the -price_* options set, for programs that configure
+ * a simulator without its options (StkCompare, StkGovern, the path engine's copies).
+ * A later StkSimSetFromOptions reads -price again.  Before StkSimSetUp. */
+PETSC_EXTERN PetscErrorCode StkSimSetPrice(StkSim sim, const StkPriceParams *p);

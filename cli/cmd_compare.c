@@ -66,7 +66,6 @@ PetscErrorCode StkCommandCompare(void)
   char        out[PETSC_MAX_PATH_LEN];
 
   PetscFunctionBeginUser;
-  PetscCall(StkCheckNoPrice("compare"));
   PetscCall(StkCompareCreate(PETSC_COMM_WORLD, &cmp));
   PetscCall(StkCompareSetFromOptions(cmp));
   PetscCall(StkOutputPath(PETSC_COMM_WORLD, "-o", "out/compare.h5", out, sizeof(out)));

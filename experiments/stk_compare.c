@@ -7,6 +7,7 @@
 #include "stk_options.h"
 #include "stk_policy.h"
 #include "stk_stats.h"
+#include "stk_sim_price.h"
 #include "stk_version.h"
 #include <petsctime.h>
 #include <ctype.h>
@@ -15,6 +16,7 @@
 
 const char *const StkCompareScenarioNames[STK_SCENARIO_COUNT] = {"none", "z_jump", "stake_drop"};
 const StkMetric   StkCompareCompared[STK_COMPARE_NCOMPARED]   = {STK_METRIC_DISCOUNTED_COST, STK_METRIC_TRACKING_RMSE, STK_METRIC_TIME_IN_BAND, STK_METRIC_STD_U, STK_METRIC_RECOVERY_TIME};
+const StkPriceMetric StkComparePriceCompared[STK_COMPARE_NPRICE_COMPARED] = {STK_PRICE_METRIC_VOLATILITY, STK_PRICE_METRIC_ENTROPY, STK_PRICE_METRIC_RESILIENCE, STK_PRICE_METRIC_RECOVERY_TIME, STK_PRICE_METRIC_MEAN_PRICE, STK_PRICE_METRIC_HERFINDAHL};
 
 PetscInt StkCompareRow(StkCompare cmp, PetscInt r, PetscInt e, PetscInt c, PetscInt p)
 {
@@ -264,7 +266,7 @@ static PetscErrorCode StkCompareCheckOptions(StkCompare cmp)
   PetscCheck(cmp->hedge_forget >= 0 && !PetscIsInfOrNanReal(cmp->hedge_forget), comm, PETSC_ERR_ARG_OUTOFRANGE, "-%scompare_hedge_forget must be >= 0 and finite, got %g", user, (double)cmp->hedge_forget);
   { /* the table of StkCompareSetUp, before it is allocated */
     const PetscReal rows = (PetscReal)cmp->nregimes * cmp->nenvs * cmp->nscenarios * cmp->npolicies, nrec = PetscFloorReal(PetscFloorReal(cmp->years * STK_DAYS_PER_YEAR + 0.5) / cmp->sample_every) + 1;
-    const PetscReal bytes = 8.0 * rows * ((PetscReal)STK_METRIC_COUNT * cmp->paths + 2.0 * cmp->samples * nrec + 2 * STK_METRIC_COUNT + 1 + STK_COMPARE_NCOMPARED * STK_COMPARE_NDIFF);
+    const PetscReal bytes = 8.0 * rows * ((PetscReal)STK_METRIC_COUNT * cmp->paths + 2.0 * cmp->samples * nrec + 2 * STK_METRIC_COUNT + 1 + STK_COMPARE_NCOMPARED * STK_COMPARE_NDIFF + (cmp->price ? (PetscReal)STK_PRICE_METRIC_COUNT * (cmp->paths + 2) + STK_COMPARE_NPRICE_COMPARED * STK_COMPARE_NDIFF : 0));
     char            what[256];
     PetscCall(PetscSNPrintf(what, sizeof(what), "-%scompare_paths %" PetscInt_FMT " in %.0f rows (regimes x envs x scenarios x policies) and -%scompare_samples %" PetscInt_FMT " of %.0f records", user, cmp->paths, (double)rows, user, cmp->samples, (double)nrec));
     PetscCall(StkMemoryCheck(comm, bytes, what));
@@ -277,6 +279,11 @@ static PetscErrorCode StkCompareCheckOptions(StkCompare cmp)
     PetscCheck(known, comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "-%scompare_policies: unknown policy '%s' (known: %s)", user, cmp->policies[p], list);
   }
   for (PetscInt e = 0; e < cmp->nenvs; e++) PetscCheck(!strcmp(cmp->envs[e], "sde") || !strcmp(cmp->envs[e], "abm"), comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "-%scompare_envs: unknown environment '%s' (known: sde, abm)", user, cmp->envs[e]);
+  if (cmp->price) {
+    PetscBool abm = PETSC_FALSE;
+    for (PetscInt e = 0; e < cmp->nenvs; e++) abm = (PetscBool)(abm || !strcmp(cmp->envs[e], "abm"));
+    PetscCheck(abm, comm, PETSC_ERR_USER_INPUT, "-price: the token price needs the agent-based environment: -%scompare_envs must list abm", user);
+  }
   for (PetscInt c = 0; c < cmp->nscenarios; c++) {
     PetscInt k = 0;
     while (k < STK_SCENARIO_COUNT && strcmp(cmp->scenarios[c], StkCompareScenarioNames[k])) k++;
@@ -319,6 +326,11 @@ PetscErrorCode StkCompareSetFromOptions(StkCompare cmp)
   PetscCall(PetscOptionsInt("-samples", "Sample paths kept per row for the figures", "StkCompareSetSamples", cmp->samples, &cmp->samples, NULL));
   PetscCall(PetscOptionsInt("-sample_every", "Steps between kept samples", "", cmp->sample_every, &cmp->sample_every, NULL));
   PetscOptionsEnd();
+  { /* the token price (issue 16): the user's -price and -price_* (each regime reads them again under its prefix) */
+    StkPriceParams pp;
+    PetscCall(StkPriceParamsDefault(&pp));
+    PetscCall(StkPriceParamsFromOptions(NULL, &pp, &cmp->price));
+  }
   PetscCall(StkCompareCheckOptions(cmp));
   cmp->setupcalled = PETSC_FALSE;
   PetscFunctionReturn(0);
@@ -363,6 +375,7 @@ static PetscErrorCode StkCompareFreeTable(StkCompare cmp)
   PetscCall(PetscFree(cmp->s0));
   PetscCall(PetscFree3(cmp->metrics, cmp->sample_s, cmp->sample_u));
   PetscCall(PetscFree(cmp->summary));
+  PetscCall(PetscFree(cmp->price_metrics));
   cmp->computed = PETSC_FALSE;
   PetscFunctionReturn(0);
 }
@@ -379,12 +392,14 @@ PetscErrorCode StkCompareSetUp(StkCompare cmp)
   cmp->nsteps    = PetscMax((PetscInt)PetscFloorReal(cmp->years * STK_DAYS_PER_YEAR + 0.5), 1); /* dt = 1 day */
   cmp->nrec      = cmp->nsteps / cmp->sample_every + 1;
   cmp->ncolumns  = 2 * STK_METRIC_COUNT + 1 + STK_COMPARE_NCOMPARED * STK_COMPARE_NDIFF;
+  if (cmp->price) cmp->ncolumns += 2 * STK_PRICE_METRIC_COUNT + STK_COMPARE_NPRICE_COMPARED * STK_COMPARE_NDIFF;
   cmp->total     = cmp->nrows;
   ns             = cmp->nrows * cmp->samples * cmp->nrec;
   PetscCall(StkCompareFreeTable(cmp));
   PetscCall(PetscMalloc1(cmp->paths, &cmp->s0));
   PetscCall(PetscCalloc3(cmp->nrows * STK_METRIC_COUNT * cmp->paths, &cmp->metrics, ns, &cmp->sample_s, ns, &cmp->sample_u));
   PetscCall(PetscCalloc1(cmp->nrows * cmp->ncolumns, &cmp->summary));
+  if (cmp->price) PetscCall(PetscCalloc1(cmp->nrows * STK_PRICE_METRIC_COUNT * cmp->paths, &cmp->price_metrics));
   PetscCall(ComputeStarts(cmp));
   if (!cmp->options) PetscCall(PetscOptionsGetAll(NULL, &cmp->options)); /* once: later SetUps would see the regimes' own insertions */
   cmp->setupcalled = PETSC_TRUE;
@@ -475,6 +490,12 @@ PetscErrorCode StkCompareReadRegimeOptions(StkCompare cmp)
       PetscCall(StkPolicySetModel(pol, model));
       PetscCall(StkPolicySetFromOptions(pol));
       PetscCall(StkPolicyDestroy(&pol));
+    }
+    if (cmp->price) {
+      StkPriceParams pp;
+      PetscBool      on;
+      PetscCall(StkPriceParamsDefault(&pp));
+      PetscCall(StkPriceParamsFromOptions(pre, &pp, &on)); /* -bear_price_noise is an option */
     }
     PetscCall(StkNetCreate(PETSC_COMM_SELF, &net));
     PetscCall(StkNetSetOptionsPrefix(net, pre));
@@ -605,7 +626,7 @@ static PetscErrorCode CreatePolicies(StkCompare cmp, StkModel model, const char 
 /* The path engine for environment e and scenario c.  Its simulator is configured here
  * only (no -sim_ options: the scenarios define the shocks and this object the horizon,
  * the step and the seed, so options of other commands cannot leak in). */
-static PetscErrorCode CreateEngine(StkCompare cmp, StkModel model, PetscInt e, PetscInt c, const char pre[], StkEvaluate *ev)
+static PetscErrorCode CreateEngine(StkCompare cmp, StkModel model, const StkPriceParams *price, PetscInt e, PetscInt c, const char pre[], StkEvaluate *ev)
 {
   StkSim                sim;
   StkSimSettings        set;
@@ -629,6 +650,7 @@ static PetscErrorCode CreateEngine(StkCompare cmp, StkModel model, PetscInt e, P
     set.hedge_forget = cmp->hedge_forget;
   }
   PetscCall(StkSimSetSettings(sim, &set));
+  if (price && set.type == STK_SIM_ABM) PetscCall(StkSimSetPrice(sim, price)); /* -price: the abm carries the token price */
   if (cmp->scenario_id[c] == STK_SCENARIO_Z_JUMP) PetscCall(StkSimAddShock(sim, cmp->t_shock, cmp->dz, 0));
   if (cmp->scenario_id[c] == STK_SCENARIO_STAKE_DROP) PetscCall(StkSimAddShock(sim, cmp->t_shock, 0, cmp->frac));
   PetscCall(StkEvaluateSetPaths(*ev, cmp->paths));
@@ -654,15 +676,21 @@ static PetscErrorCode StoreRun(StkCompare cmp, StkEvaluate ev, PetscInt row)
     for (PetscInt i = 0; i < cmp->paths; i++) cmp->metrics[(row * STK_METRIC_COUNT + k) * cmp->paths + i] = v[i * STK_METRIC_COUNT + k];
   PetscCall(PetscArraycpy(cmp->sample_s + row * ns, s, ns));
   PetscCall(PetscArraycpy(cmp->sample_u + row * ns, u, ns));
+  if (cmp->price) { /* NaN in the rows without a price (sde) */
+    const PetscReal *pv;
+    PetscCall(StkEvaluateGetPriceMetrics(ev, &pv));
+    for (PetscInt k = 0; k < STK_PRICE_METRIC_COUNT; k++)
+      for (PetscInt i = 0; i < cmp->paths; i++) cmp->price_metrics[(row * STK_PRICE_METRIC_COUNT + k) * cmp->paths + i] = pv ? pv[i * STK_PRICE_METRIC_COUNT + k] : (PetscReal)NAN;
+  }
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode RunEnvironment(StkCompare cmp, StkModel model, const PolicyHandle h[], PetscInt r, PetscInt e, const char pre[])
+static PetscErrorCode RunEnvironment(StkCompare cmp, StkModel model, const StkPriceParams *price, const PolicyHandle h[], PetscInt r, PetscInt e, const char pre[])
 {
   PetscFunctionBeginUser;
   for (PetscInt c = 0; c < cmp->nscenarios; c++) {
     StkEvaluate ev;
-    PetscCall(CreateEngine(cmp, model, e, c, pre, &ev));
+    PetscCall(CreateEngine(cmp, model, price, e, c, pre, &ev));
     for (PetscInt p = 0; p < cmp->npolicies; p++) {
       PetscCall(StkEvaluateSetPolicy(ev, h[p].fn, h[p].reset, h[p].ctx, h[p].state_size));
       PetscCall(StkEvaluateRun(ev));
@@ -681,6 +709,7 @@ static PetscErrorCode RunRegime(StkCompare cmp, PetscInt r)
   StkPolicy    pol[STK_COMPARE_MAX_ITEMS];
   PolicyHandle h[STK_COMPARE_MAX_ITEMS];
   StkNet       net = NULL;
+  StkPriceParams price;
   char         file[PETSC_MAX_PATH_LEN], solution[PETSC_MAX_PATH_LEN], pre[256];
 
   PetscFunctionBeginUser;
@@ -695,7 +724,12 @@ static PetscErrorCode RunRegime(StkCompare cmp, PetscInt r)
   PetscCall(StkModelSetUp(model));
   PetscCall(SolveExpert(cmp, model, solution, pre, HasPolicy(cmp, STK_POLICY_NETWORK) ? &net : NULL));
   PetscCall(CreatePolicies(cmp, model, solution, net, pre, pol, h));
-  for (PetscInt e = 0; e < cmp->nenvs; e++) PetscCall(RunEnvironment(cmp, model, h, r, e, pre));
+  if (cmp->price) { /* the regime's price: its file's and the user's -price_* options under its prefix */
+    PetscBool on;
+    PetscCall(StkPriceParamsDefault(&price));
+    PetscCall(StkPriceParamsFromOptions(pre, &price, &on));
+  }
+  for (PetscInt e = 0; e < cmp->nenvs; e++) PetscCall(RunEnvironment(cmp, model, cmp->price ? &price : NULL, h, r, e, pre));
   for (PetscInt p = 0; p < cmp->npolicies; p++) PetscCall(StkPolicyDestroy(&pol[p]));
   PetscCall(StkNetDestroy(&net));
   PetscCall(StkModelDestroy(&model));
@@ -707,16 +741,52 @@ static PetscErrorCode RunRegime(StkCompare cmp, PetscInt r)
 /* Statistics: per row, the mean of every metric over its paths (NaNs skipped) and, for
  * the compared metrics, the paired difference to the reference policy's row. */
 
-static void RowMeans(StkCompare cmp, const PetscReal *vals, PetscReal *col)
+/* Mean over the paths (NaNs skipped) and the count of each of the nm metrics of a row. */
+static void RowMeansOf(PetscInt nm, PetscInt paths, const PetscReal *vals, PetscReal *col)
 {
-  for (PetscInt m = 0; m < STK_METRIC_COUNT; m++) {
+  for (PetscInt m = 0; m < nm; m++) {
     PetscReal sum = 0;
     PetscInt  n   = 0;
-    for (PetscInt i = 0; i < cmp->paths; i++)
-      if (!PetscIsNanReal(vals[m * cmp->paths + i])) sum += vals[m * cmp->paths + i], n++;
+    for (PetscInt i = 0; i < paths; i++)
+      if (!PetscIsNanReal(vals[m * paths + i])) sum += vals[m * paths + i], n++;
     col[2 * m]     = n ? sum / n : (PetscReal)NAN;
     col[2 * m + 1] = n; /* paths with a value */
   }
+}
+
+static void RowMeans(StkCompare cmp, const PetscReal *vals, PetscReal *col)
+{
+  RowMeansOf(STK_METRIC_COUNT, cmp->paths, vals, col);
+}
+
+/* Paired difference a - b over the paths: mean, bootstrap interval, Wilcoxon p (out[0..3]). */
+static PetscErrorCode PairedStats(StkCompare cmp, const PetscReal a[], const PetscReal b[], uint64_t seed, PetscReal d[], PetscReal out[])
+{
+  PetscReal w;
+  PetscInt  used;
+
+  PetscFunctionBeginUser;
+  for (PetscInt i = 0; i < cmp->paths; i++) d[i] = a[i] - b[i];
+  PetscCall(StkStatsBootstrapMean(cmp->paths, d, cmp->nboot, 0.95, seed, &out[0], &out[1], &out[2]));
+  PetscCall(StkStatsWilcoxon(cmp->paths, d, &w, &used, &out[3]));
+  PetscFunctionReturn(0);
+}
+
+/* Price metric k of the compared price metrics in `row` against the reference (NaN in
+ * rows without a price); bootstrap keys continue those of the other metrics. */
+static PetscErrorCode PricePairedDifference(StkCompare cmp, PetscInt row, PetscInt k, PetscReal d[], PetscReal out[])
+{
+  const StkPriceMetric m   = StkComparePriceCompared[k];
+  const PetscInt       ref = row - row % cmp->npolicies + cmp->reference;
+  const PetscReal     *a = &cmp->price_metrics[(row * STK_PRICE_METRIC_COUNT + m) * cmp->paths], *b = &cmp->price_metrics[(ref * STK_PRICE_METRIC_COUNT + m) * cmp->paths];
+
+  PetscFunctionBeginUser;
+  if (PetscIsNanReal(a[0])) { /* an environment without the price */
+    for (PetscInt j = 0; j < STK_COMPARE_NDIFF; j++) out[j] = (PetscReal)NAN;
+    PetscFunctionReturn(0);
+  }
+  PetscCall(PairedStats(cmp, a, b, (uint64_t)(cmp->seed * 7919 + row * 31 + STK_COMPARE_NCOMPARED + k), d, out));
+  PetscFunctionReturn(0);
 }
 
 /* Mean difference, bootstrap interval and Wilcoxon p of compared metric k in `row`;
@@ -726,27 +796,24 @@ static PetscErrorCode PairedDifference(StkCompare cmp, PetscInt row, PetscInt k,
   const StkMetric m   = StkCompareCompared[k];
   const PetscInt  ref = row - row % cmp->npolicies + cmp->reference;
   const PetscReal *a = &cmp->metrics[(row * STK_METRIC_COUNT + m) * cmp->paths], *b = &cmp->metrics[(ref * STK_METRIC_COUNT + m) * cmp->paths];
-  PetscReal       w;
-  PetscInt        used;
 
   PetscFunctionBeginUser;
   if (m == STK_METRIC_RECOVERY_TIME && cmp->scenario_id[(row / cmp->npolicies) % cmp->nscenarios] == STK_SCENARIO_NONE) {
     for (PetscInt j = 0; j < STK_COMPARE_NDIFF; j++) out[j] = (PetscReal)NAN;
     PetscFunctionReturn(0);
   }
-  for (PetscInt i = 0; i < cmp->paths; i++) d[i] = a[i] - b[i];
-  PetscCall(StkStatsBootstrapMean(cmp->paths, d, cmp->nboot, 0.95, (uint64_t)(cmp->seed * 7919 + row * 31 + k), &out[0], &out[1], &out[2]));
-  PetscCall(StkStatsWilcoxon(cmp->paths, d, &w, &used, &out[3]));
+  PetscCall(PairedStats(cmp, a, b, (uint64_t)(cmp->seed * 7919 + row * 31 + k), d, out));
   PetscFunctionReturn(0);
 }
 
-/* Holm over the family of every comparison (rows other than the reference) of a metric. */
-static PetscErrorCode HolmColumns(StkCompare cmp, PetscReal pvals[], PetscInt prow[])
+/* Holm over the family of every comparison (rows other than the reference) of a metric:
+ * the ncompared metrics whose differences start at summary column `base`. */
+static PetscErrorCode HolmColumns(StkCompare cmp, PetscInt base, PetscInt ncompared, PetscReal pvals[], PetscInt prow[])
 {
-  const PetscInt ncol = cmp->ncolumns, base = 2 * STK_METRIC_COUNT + 1;
+  const PetscInt ncol = cmp->ncolumns;
 
   PetscFunctionBeginUser;
-  for (PetscInt k = 0; k < STK_COMPARE_NCOMPARED; k++) {
+  for (PetscInt k = 0; k < ncompared; k++) {
     PetscInt nf = 0;
     for (PetscInt row = 0; row < cmp->nrows; row++) {
       const PetscReal pv = cmp->summary[row * ncol + base + k * STK_COMPARE_NDIFF + 3];
@@ -773,8 +840,12 @@ static PetscErrorCode ComputeSummary(StkCompare cmp)
     RowMeans(cmp, &cmp->metrics[row * STK_METRIC_COUNT * cmp->paths], col);
     col[2 * STK_METRIC_COUNT] = row % cmp->npolicies == cmp->reference;
     for (PetscInt k = 0; k < STK_COMPARE_NCOMPARED; k++) PetscCall(PairedDifference(cmp, row, k, d, &col[base + k * STK_COMPARE_NDIFF]));
+    if (!cmp->price) continue;
+    RowMeansOf(STK_PRICE_METRIC_COUNT, cmp->paths, &cmp->price_metrics[row * STK_PRICE_METRIC_COUNT * cmp->paths], &col[STK_COMPARE_PRICE_BASE]);
+    for (PetscInt k = 0; k < STK_COMPARE_NPRICE_COMPARED; k++) PetscCall(PricePairedDifference(cmp, row, k, d, &col[STK_COMPARE_PRICE_DIFF_BASE + k * STK_COMPARE_NDIFF]));
   }
-  PetscCall(HolmColumns(cmp, pvals, prow));
+  PetscCall(HolmColumns(cmp, base, STK_COMPARE_NCOMPARED, pvals, prow));
+  if (cmp->price) PetscCall(HolmColumns(cmp, STK_COMPARE_PRICE_DIFF_BASE, STK_COMPARE_NPRICE_COMPARED, pvals, prow));
   PetscCall(PetscFree3(d, pvals, prow));
   cmp->computed = PETSC_TRUE;
   PetscFunctionReturn(0);
@@ -921,6 +992,14 @@ PetscErrorCode StkCompareGetPathMetrics(StkCompare cmp, const PetscReal **values
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StkCompareGetPricePathMetrics(StkCompare cmp, const PetscReal **values)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(cmp->setupcalled, cmp->comm, PETSC_ERR_ARG_WRONGSTATE, "StkCompareSetUp must be called before StkCompareGetPricePathMetrics");
+  *values = cmp->price_metrics;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StkCompareSetPathMetrics(StkCompare cmp, const PetscReal values[])
 {
   PetscFunctionBeginUser;
@@ -942,10 +1021,13 @@ PetscErrorCode StkCompareGetColumnName(StkCompare cmp, PetscInt j, char name[], 
 {
   static const char *const diff[STK_COMPARE_NDIFF] = {"diff", "diff_lo", "diff_hi", "p", "p_holm"};
   const PetscInt           base                    = 2 * STK_METRIC_COUNT + 1;
+  const PetscInt           ncol                    = STK_COMPARE_PRICE_BASE + (cmp->price ? 2 * STK_PRICE_METRIC_COUNT + STK_COMPARE_NPRICE_COMPARED * STK_COMPARE_NDIFF : 0);
 
   PetscFunctionBeginUser;
-  PetscCheck(j >= 0 && j < base + STK_COMPARE_NCOMPARED * STK_COMPARE_NDIFF, cmp->comm, PETSC_ERR_ARG_OUTOFRANGE, "Summary column must lie in [0, %d), got %" PetscInt_FMT, (int)(base + STK_COMPARE_NCOMPARED * STK_COMPARE_NDIFF), j);
-  if (j < 2 * STK_METRIC_COUNT) PetscCall(PetscSNPrintf(name, len, j % 2 ? "%s_n" : "%s", StkMetricNames[j / 2]));
+  PetscCheck(j >= 0 && j < ncol, cmp->comm, PETSC_ERR_ARG_OUTOFRANGE, "Summary column must lie in [0, %" PetscInt_FMT "), got %" PetscInt_FMT, ncol, j);
+  if (j >= STK_COMPARE_PRICE_DIFF_BASE) PetscCall(PetscSNPrintf(name, len, "%s_%s", StkPriceMetricNames[StkComparePriceCompared[(j - STK_COMPARE_PRICE_DIFF_BASE) / STK_COMPARE_NDIFF]], diff[(j - STK_COMPARE_PRICE_DIFF_BASE) % STK_COMPARE_NDIFF]));
+  else if (j >= STK_COMPARE_PRICE_BASE) PetscCall(PetscSNPrintf(name, len, (j - STK_COMPARE_PRICE_BASE) % 2 ? "%s_n" : "%s", StkPriceMetricNames[(j - STK_COMPARE_PRICE_BASE) / 2]));
+  else if (j < 2 * STK_METRIC_COUNT) PetscCall(PetscSNPrintf(name, len, j % 2 ? "%s_n" : "%s", StkMetricNames[j / 2]));
   else if (j == 2 * STK_METRIC_COUNT) PetscCall(PetscStrncpy(name, "is_reference", len));
   else PetscCall(PetscSNPrintf(name, len, "%s_%s", StkMetricNames[StkCompareCompared[(j - base) / STK_COMPARE_NDIFF]], diff[(j - base) % STK_COMPARE_NDIFF]));
   PetscFunctionReturn(0);

@@ -18,6 +18,16 @@
  * regime's HJB on PETSC_COMM_SELF (so every table is bitwise the same on any number of
  * ranks), and rank 0 writes the solution next to the output, OUT_REGIME.h5.
  *
+ * With the token price (-price and the -price_* options of docs/model.md#token-price,
+ * read under each regime's prefix as every other option; issue 16) the abm environments
+ * carry the price, and per path the price metrics of stk_price_metrics.h join the table
+ * (StkSimPriceMetrics' conventions, the same as `stakehjb price`: shock = the first
+ * price crash, supply dump or scenario shock), NaN in the sde rows; the summary gains
+ * their means and, for the price metrics of StkComparePriceCompared (volatility,
+ * entropy, resilience, recovery time, mean price, Herfindahl of holdings), the paired
+ * differences with intervals and Holm-adjusted p, in columns after the others.
+ * Without -price nothing changes.
+ *
  *   StkCompareCreate -> [SetRegimes, SetPaths, ...: defaults] -> SetFromOptions
  *     -> SetOutput -> SetUp -> Run -> View / Write -> Destroy */
 #pragma once
@@ -60,7 +70,8 @@ PETSC_EXTERN PetscErrorCode StkCompareGetOptionsPrefix(StkCompare cmp, const cha
 /* -compare_regimes, -compare_regime_dir, -compare_policies, -compare_envs,
  * -compare_scenarios, -compare_paths, -compare_years, -compare_seed, -compare_agents,
  * -compare_shock_time, -compare_shock_dz, -compare_shock_frac, -compare_band,
- * -compare_recovery_hold, -compare_bootstrap, -compare_samples, -compare_sample_every. */
+ * -compare_recovery_hold, -compare_bootstrap, -compare_samples, -compare_sample_every;
+ * and -price (the -price_* options are read by each regime). */
 PETSC_EXTERN PetscErrorCode StkCompareSetFromOptions(StkCompare cmp);
 /* Reads (and checks) the options each regime's objects will read under its prefix
  * REGIME_ (model, grid, solver, the listed policies, network), without the regime's
@@ -98,6 +109,9 @@ PETSC_EXTERN PetscErrorCode StkCompareGetSizes(StkCompare cmp, PetscInt *nrows, 
 /* The per-path metrics, values[(row * STK_METRIC_COUNT + metric) * npaths + path]
  * (borrowed; the same on every rank). */
 PETSC_EXTERN PetscErrorCode StkCompareGetPathMetrics(StkCompare cmp, const PetscReal **values);
+/* With -price: the per-path price metrics, values[(row * STK_PRICE_METRIC_COUNT + metric)
+ * * npaths + path] (borrowed; NaN in rows without a price); NULL without -price. */
+PETSC_EXTERN PetscErrorCode StkCompareGetPricePathMetrics(StkCompare cmp, const PetscReal **values);
 /* Replaces the per-path metrics (same layout, copied) and recomputes the statistics:
  * re-analysis of stored metrics, and tests with known values.  After SetUp. */
 PETSC_EXTERN PetscErrorCode StkCompareSetPathMetrics(StkCompare cmp, const PetscReal values[]);
@@ -105,7 +119,8 @@ PETSC_EXTERN PetscErrorCode StkCompareSetPathMetrics(StkCompare cmp, const Petsc
  * columns M (mean over the paths with a value) and M_n (their count), then
  * is_reference, then per compared metric M_diff, M_diff_lo, M_diff_hi (mean paired
  * difference to the reference and its 95 % bootstrap interval), M_p (Wilcoxon) and
- * M_p_holm. */
+ * M_p_holm; with -price then per price metric P the columns P and P_n, then per
+ * compared price metric P_diff, P_diff_lo, P_diff_hi, P_p, P_p_holm. */
 PETSC_EXTERN PetscErrorCode StkCompareGetSummary(StkCompare cmp, const PetscReal **summary);
 PETSC_EXTERN PetscErrorCode StkCompareGetColumnName(StkCompare cmp, PetscInt j, char name[], size_t len);
 

@@ -8,6 +8,28 @@
 #include <string.h>
 #include <unistd.h>
 
+/* With -price: the price metrics of the rows that carry the price, and the volatility's
+ * paired difference to the reference. */
+static PetscErrorCode ViewPrice(StkCompare cmp, PetscViewer viewer)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscViewerASCIIPrintf(viewer, "  token price (rows with the price): means over the paths; price_volatility - reference [95%% bootstrap interval], Holm-adjusted p\n"));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "  %-11s %-4s %-10s %-15s %9s %8s %9s %9s %9s %9s %34s %9s\n", "regime", "env", "scenario", "policy", "vol", "entropy", "R", "recovery", "mean P", "HHI", "vol - reference", "p_holm"));
+  for (PetscInt row = 0; row < cmp->nrows; row++) {
+    const PetscReal *col = &cmp->summary[row * cmp->ncolumns], *pm = &col[STK_COMPARE_PRICE_BASE], *dv = &col[STK_COMPARE_PRICE_DIFF_BASE];
+    PetscInt         r, e, c, p;
+    char             diff[64] = "(reference)", ph[16] = "";
+    StkCompareRowParts(cmp, row, &r, &e, &c, &p);
+    if (PetscIsNanReal(pm[2 * STK_PRICE_METRIC_VOLATILITY])) continue;
+    if (p != cmp->reference) {
+      PetscCall(PetscSNPrintf(diff, sizeof(diff), "%+10.3e [%+10.3e, %+10.3e]", (double)dv[0], (double)dv[1], (double)dv[2]));
+      PetscCall(PetscSNPrintf(ph, sizeof(ph), "%9.2e", (double)dv[4]));
+    }
+    PetscCall(PetscViewerASCIIPrintf(viewer, "  %-11.11s %-4s %-10s %-15s %9.4g %8.4g %9.4g %9.4g %9.4g %9.3g %34s %9s\n", cmp->regimes[r], cmp->envs[e], cmp->scenarios[c], cmp->policies[p], (double)pm[2 * STK_PRICE_METRIC_VOLATILITY], (double)pm[2 * STK_PRICE_METRIC_ENTROPY], (double)pm[2 * STK_PRICE_METRIC_RESILIENCE], (double)pm[2 * STK_PRICE_METRIC_RECOVERY_TIME], (double)pm[2 * STK_PRICE_METRIC_MEAN_PRICE], (double)pm[2 * STK_PRICE_METRIC_HERFINDAHL], diff, ph));
+  }
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StkCompareView(StkCompare cmp, PetscViewer viewer)
 {
   const PetscInt base = 2 * STK_METRIC_COUNT + 1;
@@ -27,6 +49,7 @@ PetscErrorCode StkCompareView(StkCompare cmp, PetscViewer viewer)
     if (p == cmp->reference) PetscCall(PetscViewerASCIIPrintf(viewer, "  %-11.11s %-4s %-10s %-15s %10.4g %10.4g %34s %9s\n", cmp->regimes[r], cmp->envs[e], cmp->scenarios[c], cmp->policies[p], (double)col[2 * STK_METRIC_DISCOUNTED_COST], (double)col[2 * STK_METRIC_TRACKING_RMSE], "(reference)", ""));
     else PetscCall(PetscViewerASCIIPrintf(viewer, "  %-11.11s %-4s %-10s %-15s %10.4g %10.4g %+10.3e [%+10.3e, %+10.3e] %9.2e\n", cmp->regimes[r], cmp->envs[e], cmp->scenarios[c], cmp->policies[p], (double)col[2 * STK_METRIC_DISCOUNTED_COST], (double)col[2 * STK_METRIC_TRACKING_RMSE], (double)dc[0], (double)dc[1], (double)dc[2], (double)dc[4]));
   }
+  if (cmp->price) PetscCall(ViewPrice(cmp, viewer));
   PetscFunctionReturn(0);
 }
 
@@ -203,6 +226,7 @@ static PetscErrorCode WriteAttributes(StkCompare cmp, StkH5 file, const char g[]
   PetscCall(StkH5WriteAttributeReal(file, g, "shock_frac", cmp->frac, "1"));
   PetscCall(StkH5WriteAttributeReal(file, g, "band", cmp->band, "1"));
   PetscCall(StkH5WriteAttributeReal(file, g, "recovery_hold", cmp->hold, "yr"));
+  if (cmp->price) PetscCall(StkH5WriteAttributeInt(file, g, "price", 1)); /* only with -price: files without it stay as they were */
   PetscCallMPI(MPI_Comm_size(cmp->comm, &size));
   PetscCall(StkH5WriteAttributeInt(file, g, "ranks", size));
   PetscCall(StkH5WriteAttributeReal(file, g, "wall_time", cmp->wall, "s"));
@@ -224,6 +248,11 @@ static PetscErrorCode WriteContents(StkCompare cmp, StkH5 file)
     for (PetscInt row = 0; row < cmp->nrows; row++)
       for (PetscInt i = 0; i < cmp->paths; i++) tab[row * cmp->paths + i] = cmp->metrics[(row * STK_METRIC_COUNT + m) * cmp->paths + i];
     PetscCall(StkH5WriteArray2D(file, g, StkMetricNames[m], "row", "path", cmp->nrows, cmp->paths, tab, StkMetricUnits[m], StkMetricHelp[m]));
+  }
+  for (PetscInt m = 0; cmp->price && m < STK_PRICE_METRIC_COUNT; m++) { /* -price: NaN in rows without the price */
+    for (PetscInt row = 0; row < cmp->nrows; row++)
+      for (PetscInt i = 0; i < cmp->paths; i++) tab[row * cmp->paths + i] = cmp->price_metrics[(row * STK_PRICE_METRIC_COUNT + m) * cmp->paths + i];
+    PetscCall(StkH5WriteArray2D(file, g, StkPriceMetricNames[m], "row", "path", cmp->nrows, cmp->paths, tab, StkPriceMetricUnits[m], StkPriceMetricHelp[m]));
   }
   PetscCall(PetscFree(tab));
   PetscCall(StkH5WriteArray2D(file, g, "summary", "row", "column", cmp->nrows, cmp->ncolumns, cmp->summary, "mixed", "per row: metric means, counts, and paired differences to the reference (docs/cli.md)"));

@@ -3,6 +3,8 @@
 #define STK_EVAL_MAX_PATHS 100000000 /* paths of one evaluation; far above any use, below int overflow of the tables */
 #include "stk_evaluate.h"
 #include "stk_options.h"
+#include "stk_price_metrics.h"
+#include "stk_sim_price.h"
 #include <string.h>
 
 const char *const StkEvaluateStarts[]    = {"golden", "stratified", "fixed", "StkEvaluateStart", "STK_EVAL_START_", NULL};
@@ -48,6 +50,7 @@ struct _p_StkEvaluate {
   StkMetricContext mc;
   PetscInt         nsteps, nrec;
   PetscReal       *values;          /* npaths x STK_METRIC_COUNT */
+  PetscReal       *price_values;    /* npaths x STK_PRICE_METRIC_COUNT if the environment carries a price, else NULL */
   PetscReal       *t, *s, *z, *u;   /* nrec; nsamples x nrec each */
   /* the regime chain's record of the last Run, summed over the paths */
   PetscInt   nregimes;
@@ -289,6 +292,13 @@ static PetscErrorCode SimCopySelf(StkSim proto, StkPopulation pop, StkSim *copy)
   PetscCall(StkSimSetPopulation(*copy, pop));
   PetscCall(StkSimSetSettings(*copy, set));
   PetscCall(StkSimCopyRegimes(proto, *copy));
+  {
+    const StkPriceParams *pp;
+    PetscBool             on;
+    PetscCall(StkSimHasPrice(proto, &on));
+    PetscCall(StkSimGetPricePath(proto, NULL, &pp, NULL));
+    if (on) PetscCall(StkSimSetPrice(*copy, pp)); /* issue 16: the copy carries the price too */
+  }
   PetscCall(StkSimGetNumShocks(proto, &nshock));
   for (PetscInt i = 0; i < nshock; i++) {
     PetscReal t, dz, frac;
@@ -342,8 +352,14 @@ PetscErrorCode StkEvaluateSetUp(StkEvaluate ev)
     PetscCall(StkMemoryCheck(ev->comm, 8.0 * ((PetscReal)ev->npaths * STK_METRIC_COUNT + 4.0 * (PetscReal)ev->nsamples * (PetscReal)ev->nrec), what));
   }
   PetscCall(PetscFree(ev->values));
+  PetscCall(PetscFree(ev->price_values));
   PetscCall(PetscFree4(ev->t, ev->s, ev->z, ev->u));
   PetscCall(PetscCalloc1(ev->npaths * STK_METRIC_COUNT, &ev->values));
+  {
+    PetscBool price;
+    PetscCall(StkSimHasPrice(ev->sim, &price));
+    if (price) PetscCall(PetscCalloc1(ev->npaths * STK_PRICE_METRIC_COUNT, &ev->price_values));
+  }
   PetscCall(PetscCalloc4(ev->nrec, &ev->t, nv, &ev->s, nv, &ev->z, nv, &ev->u));
   for (PetscInt k = 0; k < ev->nrec; k++) ev->t[k] = k * ev->stride * set.dt; /* as the driver computes t_n */
   ev->setupcalled = PETSC_TRUE;
@@ -408,13 +424,15 @@ static PetscErrorCode RunPath(StkEvaluate ev, PetscInt p, void *state, StkSimPat
   PetscFunctionReturn(0);
 }
 
-/* The metrics and the kept records of path p into this rank's buffers. */
-static PetscErrorCode StorePath(StkEvaluate ev, PetscInt p, const StkSimPath *path, PetscReal values[], PetscReal samples[])
+/* The metrics and the kept records of path p into this rank's buffers (price metrics
+ * into price[] when the environment carries a price). */
+static PetscErrorCode StorePath(StkEvaluate ev, PetscInt p, const StkSimPath *path, PetscReal values[], PetscReal samples[], PetscReal price[])
 {
   const PetscInt nv = ev->nsamples * ev->nrec;
 
   PetscFunctionBeginUser;
   PetscCall(StkPathMetrics(&ev->mc, ev->nsteps, path, values + p * STK_METRIC_COUNT));
+  if (price) PetscCall(StkSimPriceMetrics(ev->runner, price + p * STK_PRICE_METRIC_COUNT));
   if (p >= ev->nsamples) PetscFunctionReturn(0);
   for (PetscInt k = 0; k < ev->nrec; k++) {
     const PetscInt n = k * ev->stride, i = p * ev->nrec + k;
@@ -425,7 +443,7 @@ static PetscErrorCode StorePath(StkEvaluate ev, PetscInt p, const StkSimPath *pa
 
 /* Each entry was set by one rank and is zero elsewhere: the sum is exact, so the
  * gathered values are bitwise those of a serial run. */
-static PetscErrorCode Gather(StkEvaluate ev, const PetscReal values[], const PetscReal samples[])
+static PetscErrorCode Gather(StkEvaluate ev, const PetscReal values[], const PetscReal samples[], const PetscReal price[])
 {
   const PetscInt nv = ev->nsamples * ev->nrec;
   PetscMPIInt    n;
@@ -433,6 +451,10 @@ static PetscErrorCode Gather(StkEvaluate ev, const PetscReal values[], const Pet
   PetscFunctionBeginUser;
   PetscCall(PetscMPIIntCast(ev->npaths * STK_METRIC_COUNT, &n));
   PetscCallMPI(MPI_Allreduce(values, ev->values, n, MPIU_REAL, MPI_SUM, ev->comm));
+  if (price) {
+    PetscCall(PetscMPIIntCast(ev->npaths * STK_PRICE_METRIC_COUNT, &n));
+    PetscCallMPI(MPI_Allreduce(price, ev->price_values, n, MPIU_REAL, MPI_SUM, ev->comm));
+  }
   if (!nv) PetscFunctionReturn(0);
   PetscCall(PetscMPIIntCast(nv, &n));
   PetscCallMPI(MPI_Allreduce(samples, ev->s, n, MPIU_REAL, MPI_SUM, ev->comm));
@@ -474,7 +496,7 @@ PetscErrorCode StkEvaluateRun(StkEvaluate ev)
   PetscMPIInt rank, size;
   StkSimPath  path;
   void       *state = NULL;
-  PetscReal  *values, *samples;
+  PetscReal  *values, *samples, *price = NULL;
   PetscInt    first, step, n;
 
   PetscFunctionBeginUser;
@@ -494,18 +516,20 @@ PetscErrorCode StkEvaluateRun(StkEvaluate ev)
   PetscCall(PetscMalloc4(n, &path.t, n, &path.s, n, &path.z, n, &path.u));
   if (ev->state_size) PetscCall(PetscCalloc(ev->state_size, &state));
   PetscCall(PetscCalloc2(ev->npaths * STK_METRIC_COUNT, &values, 3 * ev->nsamples * ev->nrec, &samples));
+  if (ev->price_values) PetscCall(PetscCalloc1(ev->npaths * STK_PRICE_METRIC_COUNT, &price));
   PetscCall(StkSimResetRegimeStats(ev->runner));
   PetscCall(PetscLogEventBegin(STK_EVENT_Evaluate, 0, 0, 0, 0));
   for (PetscInt p = first; p < ev->npaths; p += step) {
     PetscCall(RunPath(ev, p, state, &path));
-    if (ev->spread || !rank) PetscCall(StorePath(ev, p, &path, values, samples));
+    if (ev->spread || !rank) PetscCall(StorePath(ev, p, &path, values, samples, price));
     ev->done++;
     if (ev->monitor) PetscCall(ev->monitor(ev, ev->done, ev->total, path.t[ev->nsteps], path.t[ev->nsteps], ev->monitor_ctx));
   }
   PetscCall(PetscLogEventEnd(STK_EVENT_Evaluate, 0, 0, 0, 0));
-  PetscCall(Gather(ev, values, samples));
+  PetscCall(Gather(ev, values, samples, price));
   PetscCall(GatherRegimes(ev));
   PetscCall(PetscFree2(values, samples));
+  PetscCall(PetscFree(price));
   PetscCall(PetscFree(state));
   PetscCall(PetscFree4(path.t, path.s, path.z, path.u));
   PetscFunctionReturn(0);
@@ -576,8 +600,17 @@ PetscErrorCode StkEvaluateDestroy(StkEvaluate *ev)
   PetscCall(StkEvaluateDestroyRunner(*ev));
   PetscCall(StkSimDestroy(&(*ev)->sim));
   PetscCall(PetscFree((*ev)->values));
+  PetscCall(PetscFree((*ev)->price_values));
   PetscCall(PetscFree((*ev)->prefix));
   PetscCall(PetscFree4((*ev)->t, (*ev)->s, (*ev)->z, (*ev)->u));
   PetscCall(PetscFree(*ev));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkEvaluateGetPriceMetrics(StkEvaluate ev, const PetscReal **values)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(ev->setupcalled, ev->comm, PETSC_ERR_ARG_WRONGSTATE, "StkEvaluateRun must be called before StkEvaluateGetPriceMetrics");
+  *values = ev->price_values;
   PetscFunctionReturn(0);
 }

@@ -93,6 +93,11 @@ PETSC_EXTERN PetscErrorCode StkEvaluateRun(StkEvaluate ev);
  * (StkMetric), named names[m] (borrowed, valid until the next Run or Destroy; the same
  * on every rank). */
 PETSC_EXTERN PetscErrorCode StkEvaluateGetMetrics(StkEvaluate ev, PetscInt *npaths, PetscInt *nmetrics, const char *const **names, const PetscReal **values);
+/* The price metrics of the last Run when the environment carries the token price
+ * (-sim_type abm with -price, or StkSimSetPrice on GetSim's simulator; stk_sim_price.h):
+ * values[p * STK_PRICE_METRIC_COUNT + m] for path p, metric m of stk_price_metrics.h
+ * (StkSimPriceMetrics' conventions; borrowed, the same on every rank); NULL without a price. */
+PETSC_EXTERN PetscErrorCode StkEvaluateGetPriceMetrics(StkEvaluate ev, const PetscReal **values);
 /* Metric m of every path, copied into out[0..M-1]. */
 PETSC_EXTERN PetscErrorCode StkEvaluateGetMetric(StkEvaluate ev, StkMetric m, PetscReal out[]);
 /* The kept samples of the last Run: nrec records t[k] = k stride dt of the first

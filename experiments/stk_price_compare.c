@@ -7,34 +7,13 @@ const char *StkPriceCompareColumnName(PetscInt j)
   return j < STK_METRIC_COUNT ? StkMetricNames[j] : StkPriceMetricNames[j - STK_METRIC_COUNT];
 }
 
-/* The first shock's step: price crash, supply dump or the simulator's stake shock (-1: none). */
-static PetscErrorCode FirstShockStep(StkSim sim, const StkPriceParams *pp, PetscReal dt, PetscInt *n)
-{
-  PetscReal t = PETSC_INFINITY, ts;
-  PetscInt  nshock;
-
-  PetscFunctionBeginUser;
-  if (!PetscIsNanReal(pp->crash_time)) t = PetscMin(t, pp->crash_time);
-  if (!PetscIsNanReal(pp->dump_time)) t = PetscMin(t, pp->dump_time);
-  PetscCall(StkSimGetNumShocks(sim, &nshock));
-  if (nshock) {
-    PetscCall(StkSimGetShock(sim, 0, &ts, NULL, NULL));
-    t = PetscMin(t, ts);
-  }
-  *n = PetscIsInfReal(t) ? -1 : (PetscInt)PetscCeilReal(t / dt - 1e-3);
-  PetscFunctionReturn(0);
-}
-
 /* The means of every column over the paths of one policy. */
 static PetscErrorCode RunPolicy(StkSim sim, const StkMetricContext *mc, StkPolicy policy, PetscInt npaths, PetscInt nsteps, StkSimPath *path, PetscReal mean[])
 {
-  const StkPriceParams *pp;
-  StkPolicyFn           fn;
-  StkPolicyResetFn      reset;
-  void                 *ctx, *state = NULL;
-  size_t                size;
-  PetscInt              n_shock = -1;
-  const PetscInt        window = (PetscInt)PetscCeilReal(30.0 / 365 / mc->dt - 1e-9);
+  StkPolicyFn      fn;
+  StkPolicyResetFn reset;
+  void            *ctx, *state = NULL;
+  size_t           size;
 
   PetscFunctionBeginUser;
   PetscCall(StkPolicyGetFunction(policy, &fn, &reset, &ctx, &size));
@@ -42,13 +21,10 @@ static PetscErrorCode RunPolicy(StkSim sim, const StkMetricContext *mc, StkPolic
   if (size) PetscCall(PetscCalloc(size, &state));
   PetscCall(PetscArrayzero(mean, STK_PRICE_COMPARE_COLUMNS));
   for (PetscInt p = 0; p < npaths; p++) {
-    PetscReal        m[STK_PRICE_COMPARE_COLUMNS], hhi;
-    const PetscReal *P;
+    PetscReal m[STK_PRICE_COMPARE_COLUMNS];
     PetscCall(StkSimRun(sim, p, state, path));
     PetscCall(StkPathMetrics(mc, nsteps, path, m));
-    PetscCall(StkSimGetPricePath(sim, &P, &pp, &hhi));
-    PetscCall(FirstShockStep(sim, pp, mc->dt, &n_shock));
-    PetscCall(StkPricePathMetrics(nsteps, P, mc->dt, n_shock, window, 0.05, 30.0 / 365, hhi, m + STK_METRIC_COUNT));
+    PetscCall(StkSimPriceMetrics(sim, m + STK_METRIC_COUNT)); /* the conventions shared with StkCompare */
     for (PetscInt j = 0; j < STK_PRICE_COMPARE_COLUMNS; j++) mean[j] += m[j] / npaths;
   }
   PetscCall(PetscFree(state));

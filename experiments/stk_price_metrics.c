@@ -1,6 +1,7 @@
 /* The price metrics (stk_price_metrics.h). */
 #include <math.h>
 #include "stk_price_metrics.h"
+#include "stk_sim_price.h"
 
 const char *const StkPriceMetricNames[] = {"price_volatility", "price_entropy", "price_resilience", "price_recovery_time", "price_recovery_censored", "mean_price", "herfindahl_holdings"};
 const char *const StkPriceMetricUnits[] = {"1/sqrt(yr)", "nat", "1", "yr", "1", "USD", "1"};
@@ -92,5 +93,42 @@ PetscErrorCode StkPricePathMetrics(PetscInt nsteps, const PetscReal P[], PetscRe
   m[STK_PRICE_METRIC_MEAN_PRICE] = psum / nsteps;
   m[STK_PRICE_METRIC_HERFINDAHL] = hhi;
   PetscCall(PetscFree(r));
+  PetscFunctionReturn(0);
+}
+
+/* The first shock's step: price crash, supply dump or the simulator's stake shock (-1: none). */
+static PetscErrorCode FirstShockStep(StkSim sim, const StkPriceParams *pp, PetscReal dt, PetscInt *n)
+{
+  PetscReal t = PETSC_INFINITY, ts;
+  PetscInt  nshock;
+
+  PetscFunctionBeginUser;
+  if (!PetscIsNanReal(pp->crash_time)) t = PetscMin(t, pp->crash_time);
+  if (!PetscIsNanReal(pp->dump_time)) t = PetscMin(t, pp->dump_time);
+  PetscCall(StkSimGetNumShocks(sim, &nshock));
+  if (nshock) {
+    PetscCall(StkSimGetShock(sim, 0, &ts, NULL, NULL));
+    t = PetscMin(t, ts);
+  }
+  *n = PetscIsInfReal(t) ? -1 : (PetscInt)PetscCeilReal(t / dt - 1e-3);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSimPriceMetrics(StkSim sim, PetscReal m[])
+{
+  const StkSimSettings *set;
+  const StkPriceParams *pp;
+  const PetscReal      *P;
+  PetscReal             hhi, hold = 30.0 / 365;
+  PetscInt              nsteps, n_shock = -1, window;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkSimGetPricePath(sim, &P, &pp, &hhi));
+  PetscCheck(P, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONGSTATE, "StkSimPriceMetrics needs a simulator with the price (-price) that ran a path");
+  PetscCall(StkSimGetSettings(sim, &set));
+  PetscCall(StkSimGetNumSteps(sim, &nsteps));
+  window = (PetscInt)PetscCeilReal(hold / set->dt - 1e-9);
+  PetscCall(FirstShockStep(sim, pp, set->dt, &n_shock));
+  PetscCall(StkPricePathMetrics(nsteps, P, set->dt, n_shock, window, 0.05, hold, hhi, m));
   PetscFunctionReturn(0);
 }

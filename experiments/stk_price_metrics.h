@@ -12,6 +12,7 @@
  *               (N - n0) dt, censored (the convention of stk_metrics.h) */
 #pragma once
 #include <petscsys.h>
+#include "stk_sim.h"
 
 typedef enum {
   STK_PRICE_METRIC_VOLATILITY,
@@ -33,3 +34,11 @@ PETSC_EXTERN PetscErrorCode StkReturnEntropy(PetscInt n, const PetscReal x[], Pe
  * and recovery measured from n0 = 0); window (steps) for the resilience; band, hold (yr)
  * for the recovery; hhi the path's mean stake Herfindahl index (stored as given). */
 PETSC_EXTERN PetscErrorCode StkPricePathMetrics(PetscInt nsteps, const PetscReal P[], PetscReal dt, PetscInt n_shock, PetscInt window, PetscReal band, PetscReal hold, PetscReal hhi, PetscReal m[]);
+
+/* The price metrics of the path the simulator (with the price, -price) just ran
+ * (StkSimRun), with the conventions every command shares (docs/model.md#price-metrics):
+ * the shock is the first price crash, supply dump or stake shock of the simulator, at
+ * step ceil(t / dt - 1e-3) (none: measured from step 0); the resilience window and the
+ * recovery hold are 30 days, the recovery band |ln P - ln P(shock)| < 0.05.  Not
+ * collective (the price path is the same on every rank that ran it). */
+PETSC_EXTERN PetscErrorCode StkSimPriceMetrics(StkSim sim, PetscReal m[]);

@@ -3,6 +3,7 @@
 #pragma once
 #include "stk_compare.h"
 #include "stk_files.h"
+#include "stk_price_metrics.h"
 
 #define STK_COMPARE_MAX_ITEMS 16
 enum { STK_SCENARIO_NONE, STK_SCENARIO_Z_JUMP, STK_SCENARIO_STAKE_DROP, STK_SCENARIO_COUNT };
@@ -12,6 +13,9 @@ PETSC_INTERN const char *const StkCompareScenarioNames[STK_SCENARIO_COUNT];
 PETSC_INTERN const StkMetric StkCompareCompared[];
 #define STK_COMPARE_NCOMPARED 5
 #define STK_COMPARE_NDIFF     5 /* diff, diff_lo, diff_hi, p, p_holm */
+/* With the token price (-price, issue 16): the price metrics compared pairwise. */
+PETSC_INTERN const StkPriceMetric StkComparePriceCompared[];
+#define STK_COMPARE_NPRICE_COMPARED 6
 
 struct _p_StkCompare {
   MPI_Comm  comm;
@@ -40,8 +44,15 @@ struct _p_StkCompare {
   PetscReal *metrics;                       /* nrows x STK_METRIC_COUNT x paths */
   PetscReal *sample_s, *sample_u;           /* nrows x samples x nrec */
   PetscReal *summary;                       /* nrows x ncolumns */
+  /* the token price (-price): the abm environments carry it; price metrics per path */
+  PetscBool  price;
+  PetscReal *price_metrics; /* nrows x STK_PRICE_METRIC_COUNT x paths (NaN in sde rows), NULL without -price */
 };
 
 /* Row index and its parts. */
 PETSC_INTERN PetscInt StkCompareRow(StkCompare cmp, PetscInt regime, PetscInt env, PetscInt scenario, PetscInt policy);
 PETSC_INTERN void     StkCompareRowParts(StkCompare cmp, PetscInt row, PetscInt *regime, PetscInt *env, PetscInt *scenario, PetscInt *policy);
+/* The first summary column of the price metrics (after the columns without the price). */
+#define STK_COMPARE_PRICE_BASE (2 * STK_METRIC_COUNT + 1 + STK_COMPARE_NCOMPARED * STK_COMPARE_NDIFF)
+/* Their first paired-difference column. */
+#define STK_COMPARE_PRICE_DIFF_BASE (STK_COMPARE_PRICE_BASE + 2 * STK_PRICE_METRIC_COUNT)
