@@ -12,7 +12,6 @@ PetscErrorCode StkCommandGovern(void)
   char      path[PETSC_MAX_PATH_LEN];
 
   PetscFunctionBeginUser;
-  PetscCall(StkCheckNoPrice("govern"));
   {
     PetscBool eval_seed, sim_seed; /* every round's epoch is keyed by -govern_seed + round */
     PetscCall(PetscOptionsHasName(NULL, NULL, "-govern_eval_seed", &eval_seed));

@@ -63,7 +63,7 @@ PetscErrorCode StkCheckNoPrice(const char command[])
 
   PetscFunctionBeginUser;
   PetscCall(PetscOptionsGetBool(NULL, NULL, "-price", &price, NULL));
-  PetscCheck(!price, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-price: the token price runs in `stakehjb price` only; `stakehjb %s` would ignore it", command);
+  PetscCheck(!price, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-price: the token price runs in `stakehjb price`, `compare` and `govern` only; `stakehjb %s` would ignore it", command);
   PetscFunctionReturn(0);
 }
 

@@ -21,7 +21,7 @@ PetscErrorCode StkCommandCompare(void);
 PetscErrorCode StkCommandRefine(void);
 PetscErrorCode StkCommandRun(void);
 PetscErrorCode StkCommandPrice(void); /* issue 16: cmd_price.c */
-/* An error if -price is on: only `stakehjb price` simulates the token price; the
+/* An error if -price is on: only `stakehjb price`, `compare` and `govern` simulate the token price; the
  * simulators of the other commands would silently run without it. */
 PetscErrorCode StkCheckNoPrice(const char command[]);
 /* An error "OPTION PATH: no such readable file" unless PATH can be read. */

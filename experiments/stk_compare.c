@@ -678,7 +678,7 @@ static PetscErrorCode StoreRun(StkCompare cmp, StkEvaluate ev, PetscInt row)
   PetscCall(PetscArraycpy(cmp->sample_u + row * ns, u, ns));
   if (cmp->price) { /* NaN in the rows without a price (sde) */
     const PetscReal *pv;
-    PetscCall(StkEvaluateGetPriceMetrics(ev, &pv));
+    PetscCall(StkEvaluateGetPriceMetrics(ev, &pv, NULL));
     for (PetscInt k = 0; k < STK_PRICE_METRIC_COUNT; k++)
       for (PetscInt i = 0; i < cmp->paths; i++) cmp->price_metrics[(row * STK_PRICE_METRIC_COUNT + k) * cmp->paths + i] = pv ? pv[i * STK_PRICE_METRIC_COUNT + k] : (PetscReal)NAN;
   }

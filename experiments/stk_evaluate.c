@@ -51,6 +51,7 @@ struct _p_StkEvaluate {
   PetscInt         nsteps, nrec;
   PetscReal       *values;          /* npaths x STK_METRIC_COUNT */
   PetscReal       *price_values;    /* npaths x STK_PRICE_METRIC_COUNT if the environment carries a price, else NULL */
+  PetscReal       *price_ends;      /* npaths x 2: the price at t = 0 and at T (with price_values) */
   PetscReal       *t, *s, *z, *u;   /* nrec; nsamples x nrec each */
   /* the regime chain's record of the last Run, summed over the paths */
   PetscInt   nregimes;
@@ -352,13 +353,13 @@ PetscErrorCode StkEvaluateSetUp(StkEvaluate ev)
     PetscCall(StkMemoryCheck(ev->comm, 8.0 * ((PetscReal)ev->npaths * STK_METRIC_COUNT + 4.0 * (PetscReal)ev->nsamples * (PetscReal)ev->nrec), what));
   }
   PetscCall(PetscFree(ev->values));
-  PetscCall(PetscFree(ev->price_values));
+  PetscCall(PetscFree2(ev->price_values, ev->price_ends));
   PetscCall(PetscFree4(ev->t, ev->s, ev->z, ev->u));
   PetscCall(PetscCalloc1(ev->npaths * STK_METRIC_COUNT, &ev->values));
   {
     PetscBool price;
     PetscCall(StkSimHasPrice(ev->sim, &price));
-    if (price) PetscCall(PetscCalloc1(ev->npaths * STK_PRICE_METRIC_COUNT, &ev->price_values));
+    if (price) PetscCall(PetscCalloc2(ev->npaths * STK_PRICE_METRIC_COUNT, &ev->price_values, 2 * ev->npaths, &ev->price_ends));
   }
   PetscCall(PetscCalloc4(ev->nrec, &ev->t, nv, &ev->s, nv, &ev->z, nv, &ev->u));
   for (PetscInt k = 0; k < ev->nrec; k++) ev->t[k] = k * ev->stride * set.dt; /* as the driver computes t_n */
@@ -424,15 +425,22 @@ static PetscErrorCode RunPath(StkEvaluate ev, PetscInt p, void *state, StkSimPat
   PetscFunctionReturn(0);
 }
 
-/* The metrics and the kept records of path p into this rank's buffers (price metrics
- * into price[] when the environment carries a price). */
+/* The metrics and the kept records of path p into this rank's buffers (with a price:
+ * its metrics into price[], then after the npaths x STK_PRICE_METRIC_COUNT metrics the
+ * path's first and last price). */
 static PetscErrorCode StorePath(StkEvaluate ev, PetscInt p, const StkSimPath *path, PetscReal values[], PetscReal samples[], PetscReal price[])
 {
   const PetscInt nv = ev->nsamples * ev->nrec;
 
   PetscFunctionBeginUser;
   PetscCall(StkPathMetrics(&ev->mc, ev->nsteps, path, values + p * STK_METRIC_COUNT));
-  if (price) PetscCall(StkSimPriceMetrics(ev->runner, price + p * STK_PRICE_METRIC_COUNT));
+  if (price) {
+    const PetscReal *P;
+    PetscCall(StkSimPriceMetrics(ev->runner, price + p * STK_PRICE_METRIC_COUNT));
+    PetscCall(StkSimGetPricePath(ev->runner, &P, NULL, NULL));
+    price[ev->npaths * STK_PRICE_METRIC_COUNT + 2 * p]     = P[0];
+    price[ev->npaths * STK_PRICE_METRIC_COUNT + 2 * p + 1] = P[ev->nsteps];
+  }
   if (p >= ev->nsamples) PetscFunctionReturn(0);
   for (PetscInt k = 0; k < ev->nrec; k++) {
     const PetscInt n = k * ev->stride, i = p * ev->nrec + k;
@@ -454,6 +462,8 @@ static PetscErrorCode Gather(StkEvaluate ev, const PetscReal values[], const Pet
   if (price) {
     PetscCall(PetscMPIIntCast(ev->npaths * STK_PRICE_METRIC_COUNT, &n));
     PetscCallMPI(MPI_Allreduce(price, ev->price_values, n, MPIU_REAL, MPI_SUM, ev->comm));
+    PetscCall(PetscMPIIntCast(2 * ev->npaths, &n));
+    PetscCallMPI(MPI_Allreduce(price + ev->npaths * STK_PRICE_METRIC_COUNT, ev->price_ends, n, MPIU_REAL, MPI_SUM, ev->comm));
   }
   if (!nv) PetscFunctionReturn(0);
   PetscCall(PetscMPIIntCast(nv, &n));
@@ -516,7 +526,7 @@ PetscErrorCode StkEvaluateRun(StkEvaluate ev)
   PetscCall(PetscMalloc4(n, &path.t, n, &path.s, n, &path.z, n, &path.u));
   if (ev->state_size) PetscCall(PetscCalloc(ev->state_size, &state));
   PetscCall(PetscCalloc2(ev->npaths * STK_METRIC_COUNT, &values, 3 * ev->nsamples * ev->nrec, &samples));
-  if (ev->price_values) PetscCall(PetscCalloc1(ev->npaths * STK_PRICE_METRIC_COUNT, &price));
+  if (ev->price_values) PetscCall(PetscCalloc1(ev->npaths * (STK_PRICE_METRIC_COUNT + 2), &price));
   PetscCall(StkSimResetRegimeStats(ev->runner));
   PetscCall(PetscLogEventBegin(STK_EVENT_Evaluate, 0, 0, 0, 0));
   for (PetscInt p = first; p < ev->npaths; p += step) {
@@ -600,17 +610,18 @@ PetscErrorCode StkEvaluateDestroy(StkEvaluate *ev)
   PetscCall(StkEvaluateDestroyRunner(*ev));
   PetscCall(StkSimDestroy(&(*ev)->sim));
   PetscCall(PetscFree((*ev)->values));
-  PetscCall(PetscFree((*ev)->price_values));
+  PetscCall(PetscFree2((*ev)->price_values, (*ev)->price_ends));
   PetscCall(PetscFree((*ev)->prefix));
   PetscCall(PetscFree4((*ev)->t, (*ev)->s, (*ev)->z, (*ev)->u));
   PetscCall(PetscFree(*ev));
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode StkEvaluateGetPriceMetrics(StkEvaluate ev, const PetscReal **values)
+PetscErrorCode StkEvaluateGetPriceMetrics(StkEvaluate ev, const PetscReal **values, const PetscReal **ends)
 {
   PetscFunctionBeginUser;
   PetscCheck(ev->setupcalled, ev->comm, PETSC_ERR_ARG_WRONGSTATE, "StkEvaluateRun must be called before StkEvaluateGetPriceMetrics");
-  *values = ev->price_values;
+  if (values) *values = ev->price_values;
+  if (ends) *ends = ev->price_ends;
   PetscFunctionReturn(0);
 }

@@ -96,8 +96,10 @@ PETSC_EXTERN PetscErrorCode StkEvaluateGetMetrics(StkEvaluate ev, PetscInt *npat
 /* The price metrics of the last Run when the environment carries the token price
  * (-sim_type abm with -price, or StkSimSetPrice on GetSim's simulator; stk_sim_price.h):
  * values[p * STK_PRICE_METRIC_COUNT + m] for path p, metric m of stk_price_metrics.h
- * (StkSimPriceMetrics' conventions; borrowed, the same on every rank); NULL without a price. */
-PETSC_EXTERN PetscErrorCode StkEvaluateGetPriceMetrics(StkEvaluate ev, const PetscReal **values);
+ * (StkSimPriceMetrics' conventions), and ends[2 p], ends[2 p + 1] the path's price at
+ * t = 0 and at T, USD (borrowed, the same on every rank; either output may be NULL);
+ * NULL without a price. */
+PETSC_EXTERN PetscErrorCode StkEvaluateGetPriceMetrics(StkEvaluate ev, const PetscReal **values, const PetscReal **ends);
 /* Metric m of every path, copied into out[0..M-1]. */
 PETSC_EXTERN PetscErrorCode StkEvaluateGetMetric(StkEvaluate ev, StkMetric m, PetscReal out[]);
 /* The kept samples of the last Run: nrec records t[k] = k stride dt of the first

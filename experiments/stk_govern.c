@@ -3,6 +3,8 @@
 #include "stk_hjb.h"
 #include "stk_h5.h"
 #include "stk_philox.h"
+#include "stk_price_metrics.h"
+#include "stk_sim_price.h"
 #include "stk_version.h"
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +33,7 @@ struct _p_StkGovern {
   StkGrid        grid, solve_grid;
   StkSolver      help_solver; /* only to read the solver's options on the first pass */
   StkEvaluate    ev;
+  PetscBool      price; /* -price: the epochs carry the token price and payoffs are in value (USD) */
   PetscReal      sbar0, w_u0;
   /* voters: holdings w[i], staker flag, ideal points ideal[2 i + k] (preference space) */
   PetscReal     *w, *ideal;
@@ -250,6 +253,28 @@ static PetscErrorCode ParseMenu(StkGovern gv)
   PetscFunctionReturn(0);
 }
 
+/* -price and the -price_* options (unprefixed, as in `stakehjb price`): the epoch's
+ * simulator carries the price; it must be agent-based. */
+static PetscErrorCode SetPriceFromOptions(StkGovern gv)
+{
+  StkPriceParams        pp;
+  StkSim                sim;
+  const StkSimSettings *set;
+  PetscBool             sim_price;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkPriceParamsDefault(&pp));
+  PetscCall(StkPriceParamsFromOptions(NULL, &pp, &gv->price));
+  PetscCall(StkEvaluateGetSim(gv->ev, &sim));
+  PetscCall(StkSimHasPrice(sim, &sim_price)); /* the epoch's simulator reads -govern_price itself */
+  PetscCheck(!sim_price || gv->price, gv->comm, PETSC_ERR_USER_INPUT, "-govern_price: give -price (and -price_* without the govern_ prefix): govern measures payoffs in value only then");
+  if (!gv->price) PetscFunctionReturn(0);
+  PetscCall(StkSimGetSettings(sim, &set));
+  PetscCheck(set->type == STK_SIM_ABM, gv->comm, PETSC_ERR_USER_INPUT, "-price: the token price needs the agent-based environment: add -govern_sim_type abm");
+  PetscCall(StkSimSetPrice(sim, &pp));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StkGovernSetFromOptions(StkGovern gv)
 {
   char      staker[64], holder[64];
@@ -324,6 +349,7 @@ PetscErrorCode StkGovernSetFromOptions(StkGovern gv)
     PetscCall(StkSimSetSettings(sim, &s));
   }
   PetscCall(StkEvaluateSetFromOptions(gv->ev));
+  PetscCall(SetPriceFromOptions(gv));
   PetscFunctionReturn(0);
 }
 
@@ -453,9 +479,21 @@ static void GroupPayoffs(const StkAgentParams *p, PetscReal cbar, PetscReal s, P
   *holder = -u;
 }
 
+/* With the price, a path's payoffs in value (USD per token and year): the token payoff
+ * at the path's mean price Pbar plus the price change of a held token,
+ * J Pbar + (P_T - P_0) / T (for both groups: each holds its tokens). */
+static void ValuePayoffs(PetscReal Pbar, PetscReal P0, PetscReal PT, PetscReal T, PetscReal *staker, PetscReal *holder)
+{
+  const PetscReal gain = (PT - P0) / T;
+
+  *staker = *staker * Pbar + gain;
+  *holder = *holder * Pbar + gain;
+}
+
 /* Realized payoffs per token and year of one epoch under `plan` on noise key `key`:
  * stakers y(s, u) - u - mean cost, non-stakers -u, with s, u each path's time means,
- * averaged over the paths (the same on every rank). */
+ * in value with the price (ValuePayoffs), averaged over the paths (the same on every
+ * rank). */
 static PetscErrorCode Epoch(StkGovern gv, Plan *plan, PetscInt key, PetscReal *staker, PetscReal *holder, PetscReal *mean_s, PetscReal *mean_u)
 {
   StkPolicyFn           fn;
@@ -467,7 +505,8 @@ static PetscErrorCode Epoch(StkGovern gv, Plan *plan, PetscInt key, PetscReal *s
   const PetscReal      *val;
   StkPopulation         pop;
   const StkAgentParams *p;
-  PetscReal             cbar;
+  PetscReal             cbar, T = 1;
+  const PetscReal      *pm = NULL, *ends = NULL;
 
   PetscFunctionBeginUser;
   PetscCall(StkModelStakingGetPopulation(gv->model, &pop));
@@ -480,12 +519,23 @@ static PetscErrorCode Epoch(StkGovern gv, Plan *plan, PetscInt key, PetscReal *s
   PetscCall(StkEvaluateSetPolicy(gv->ev, fn, reset, ctx, size));
   PetscCall(StkEvaluateRun(gv->ev));
   PetscCall(StkEvaluateGetMetrics(gv->ev, &npaths, &nm, &names, &val));
+  if (gv->price) {
+    StkSim                sim;
+    const StkSimSettings *set;
+    PetscInt              nsteps;
+    PetscCall(StkEvaluateGetPriceMetrics(gv->ev, &pm, &ends));
+    PetscCall(StkEvaluateGetSim(gv->ev, &sim));
+    PetscCall(StkSimGetSettings(sim, &set));
+    PetscCall(StkEvaluateGetNumSteps(gv->ev, &nsteps));
+    T = nsteps * set->dt;
+  }
   *staker = *holder = *mean_s = *mean_u = 0;
   for (PetscInt q = 0; q < npaths; q++) {
     const PetscReal s = val[q * nm + STK_METRIC_MEAN_S], u = val[q * nm + STK_METRIC_MEAN_U];
     PetscReal       js, jh;
 
     GroupPayoffs(p, cbar, s, u, &js, &jh);
+    if (gv->price) ValuePayoffs(pm[q * STK_PRICE_METRIC_COUNT + STK_PRICE_METRIC_MEAN_PRICE], ends[2 * q], ends[2 * q + 1], T, &js, &jh);
     *staker += js / npaths;
     *holder += jh / npaths;
     *mean_s += s / npaths;
@@ -626,7 +676,7 @@ PetscErrorCode StkGovernView(StkGovern gv, PetscViewer viewer)
 
   PetscFunctionBeginUser;
   PetscCall(PetscViewerASCIIPrintf(viewer, "Governance: rule %s, %" PetscInt_FMT " voters (%.0f %% stakers), %" PetscInt_FMT " rounds, fixed objective sbar %g, w_u %g\n", StkGovernRules[gv->rule], gv->voters, (double)(100 * gv->staker_share), gv->nrounds, (double)gv->sbar0, (double)gv->w_u0));
-  PetscCall(PetscViewerASCIIPrintf(viewer, "round   vote sbar  vote w_u |   sbar     w_u  | max du  | staker payoff (fixed)  | holder payoff (fixed)   (1/yr per token)\n"));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "round   vote sbar  vote w_u |   sbar     w_u  | max du  | staker payoff (fixed)  | holder payoff (fixed)   (%s per token)\n", gv->price ? "USD/yr, with the token price" : "1/yr"));
   for (PetscInt k = 0; k < gv->nrounds; k++) {
     const StkGovernRound *r = &gv->traj[k];
     PetscCall(PetscViewerASCIIPrintf(viewer, "%5" PetscInt_FMT "   %8.4f  %8.3f | %6.4f %7.3f | %7.5f | %9.5f (%9.5f) | %9.5f (%9.5f)\n", k + 1, (double)r->vote_sbar, (double)r->vote_w_u, (double)r->sbar, (double)r->w_u, (double)r->policy_change, (double)r->staker_payoff, (double)r->staker_fixed, (double)r->holder_payoff, (double)r->holder_fixed));
@@ -642,6 +692,7 @@ static PetscErrorCode WriteContents(StkGovern gv, StkH5 file)
   const PetscInt n   = gv->nrounds;
   PetscReal     *a;
   PetscReal      ds, dw, frac;
+  const char    *pu = gv->price ? "USD/yr" : "1/yr"; /* payoffs per token: in value with the price */
   struct {
     const char *name, *units, *description;
     size_t      off;
@@ -651,10 +702,10 @@ static PetscErrorCode WriteContents(StkGovern gv, StkH5 file)
     {"sbar", "1", "the planner's target staking ratio (after the trust region)", offsetof(StkGovernRound, sbar)},
     {"w_u", "yr", "the planner's issuance weight (after the trust region)", offsetof(StkGovernRound, w_u)},
     {"policy_change", "1/yr", "max over the grid of |u_k - u_{k-1}|", offsetof(StkGovernRound, policy_change)},
-    {"staker_payoff", "1/yr", "stakers' realized payoff per token, y(s, u) - u - mean cost", offsetof(StkGovernRound, staker_payoff)},
-    {"holder_payoff", "1/yr", "non-stakers' realized payoff per token, -u", offsetof(StkGovernRound, holder_payoff)},
-    {"staker_payoff_fixed", "1/yr", "stakers' payoff under the fixed objective, same noise", offsetof(StkGovernRound, staker_fixed)},
-    {"holder_payoff_fixed", "1/yr", "non-stakers' payoff under the fixed objective, same noise", offsetof(StkGovernRound, holder_fixed)},
+    {"staker_payoff", pu, gv->price ? "stakers' realized payoff per token in value, (y(s, u) - u - mean cost) mean P + (P_T - P_0) / T" : "stakers' realized payoff per token, y(s, u) - u - mean cost", offsetof(StkGovernRound, staker_payoff)},
+    {"holder_payoff", pu, gv->price ? "non-stakers' realized payoff per token in value, -u mean P + (P_T - P_0) / T" : "non-stakers' realized payoff per token, -u", offsetof(StkGovernRound, holder_payoff)},
+    {"staker_payoff_fixed", pu, "stakers' payoff under the fixed objective, same noise", offsetof(StkGovernRound, staker_fixed)},
+    {"holder_payoff_fixed", pu, "non-stakers' payoff under the fixed objective, same noise", offsetof(StkGovernRound, holder_fixed)},
     {"mean_s", "1", "realized mean staking ratio of the epoch", offsetof(StkGovernRound, mean_s)},
     {"mean_u", "1/yr", "realized mean issuance rate of the epoch", offsetof(StkGovernRound, mean_u)},
     {"ideal_sbar", "1", "token-weighted mean ideal sbar after the update", offsetof(StkGovernRound, ideal_sbar)},
@@ -689,6 +740,7 @@ static PetscErrorCode WriteContents(StkGovern gv, StkH5 file)
   PetscCall(StkH5WriteAttributeReal(file, g, "last_change_fraction", frac, "1"));
   PetscCall(StkH5WriteAttributeInt(file, g, "fixed_point", frac <= gv->fixed_tol));
   PetscCall(StkH5WriteAttributeReal(file, g, "fixed_tol", gv->fixed_tol, "1"));
+  if (gv->price) PetscCall(StkH5WriteAttributeInt(file, g, "price", 1)); /* only with -price: files without it stay as they were */
   PetscCall(StkH5WriteAttributeReal(file, g, "wall_time", gv->wall, "s"));
   PetscFunctionReturn(0);
 }
