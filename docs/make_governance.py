@@ -4,9 +4,10 @@
     /usr/bin/python3 docs/make_governance.py build/cli/stakehjb [--rounds 12] [--ranks 1] [-- extra govern options]
 
 Runs `stakehjb govern` once per voting rule (token_median, holder_median, borda) in the
-sde environment and once more per rule in the agent-based one (5000 holders), each for
+sde environment, once more per rule in the agent-based one (5000 holders) and once more
+in the agent-based one with the token price (-price: payoffs in value), each for
 --rounds rounds, into out/governance/, then writes the report and the figures (about
-10 s in all).  Every output is written to a temporary name and renamed."""
+45 s in all on 2 loaded cores, most of it the price runs).  Every output is written to a temporary name and renamed."""
 import argparse
 import os
 import subprocess
@@ -22,7 +23,10 @@ import numpy as np  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIG = os.path.join(HERE, "figures")
 RULES = ("token_median", "holder_median", "borda")
-ENVS = (("sde", []), ("abm", ["-govern_sim_type", "abm", "-govern_sim_n", "5000"]))
+ENVS = (("sde", []), ("abm", ["-govern_sim_type", "abm", "-govern_sim_n", "5000"]),
+        ("price", ["-govern_sim_type", "abm", "-govern_sim_n", "1000", "-price"]))  # 1000 holders: the price's sums over holders dominate the time
+TITLE = {"sde": "sde environment", "abm": "abm environment", "price": "abm environment with the token price (payoffs in value)"}
+UNIT = {"sde": "% /yr", "abm": "% /yr", "price": "US cents /yr"}  # 100 x the payoff per token and year
 
 
 def text(v):
@@ -66,7 +70,7 @@ def trajectories(res, env):
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     axes[1].set_yscale("log")
-    fig.suptitle(f"voted objective per round, {env} environment", fontsize=10)
+    fig.suptitle(f"voted objective per round, {TITLE[env]}", fontsize=10)
     fig.tight_layout()
     return save(fig, f"governance_trajectory_{env}.png")
 
@@ -80,11 +84,11 @@ def welfare(res, env):
     for ax, who in zip(axes, ("stakers", "non-stakers")):
         ax.axhline(0, color="k", lw=0.8)
         ax.set_xlabel("round")
-        ax.set_ylabel("governed - fixed [% per yr]")
+        ax.set_ylabel(f"governed - fixed [{UNIT[env]}]")
         ax.set_title(who, fontsize=10)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    fig.suptitle(f"payoff per token against the fixed objective (same noise), {env} environment", fontsize=10, y=1.02)
+    fig.suptitle(f"payoff per token against the fixed objective (same noise), {TITLE[env]}", fontsize=10, y=1.02)
     fig.tight_layout()
     return save(fig, f"governance_welfare_{env}.png")
 
@@ -98,7 +102,7 @@ def table(res, env):
         dh = 100 * np.mean(d["holder_payoff"] - d["holder_payoff_fixed"])
         rows.append(f"| {rule} | ({d['vote_sbar'][0]:.3f}, {d['vote_w_u'][0]:.2f}) | ({d['sbar'][-1]:.3f}, {d['w_u'][-1]:.2f}) | "
                     f"({a['last_change_sbar']:+.2g}, {a['last_change_w_u']:+.2g}; {a['last_change_fraction']:.2g}) | "
-                    f"{'yes' if a['fixed_point'] else 'no'} | {ds:+.3f} % /yr | {dh:+.3f} % /yr |")
+                    f"{'yes' if a['fixed_point'] else 'no'} | {ds:+.3f} {UNIT[env]} | {dh:+.3f} {UNIT[env]} |")
     return "\n".join(rows)
 
 
@@ -131,7 +135,7 @@ def main():
              "are their mean over the rounds. A fixed point: the last change is at most "
              f"{a['fixed_tol']:g} of the trust region.", ""]
     for env, _ in ENVS:
-        lines += [f"## {env} environment", "", table(res, env), "",
+        lines += [f"## {TITLE[env][0].upper() + TITLE[env][1:]}" if env == "price" else f"## {TITLE[env]}", "", table(res, env), "",
                   f"![trajectories]({trajectories(res, env)})", "", f"![welfare]({welfare(res, env)})", "",
                   "Commands:", ""] + [f"    {res[(env, r)][2]}" for r in RULES] + [""]
     lines += ["## Reading it", "",
@@ -142,9 +146,20 @@ def main():
               "learning rate each round (a geometric approach to the fixed point). Under the one-holder-one-vote "
               "median with an even number of voters the median is the mean of the two middle ballots; when they "
               "come from different groups their opposite moves cancel and the objective stops after round 1. "
-              "Borda can only pick menu items; with the default menu the fixed objective (0.6, 10) is the "
-              "candidate nearest to most weighted ballots, so nothing moves. Non-stakers, diluted by issuance, "
-              "gain from the objectives the medians choose; stakers, paid by issuance, lose a little.", ""]
+              "Borda can only pick menu items (the default menu is the 4 x 4 grid sbar in {0.45, 0.55, 0.65, "
+              "0.75} x w_u in {5, 10, 20, 40}, without the fixed objective (0.6, 10), which would otherwise win "
+              "every round); the planner walks to the winner through the trust region and stays there once no "
+              "other candidate overtakes it. Non-stakers, diluted by issuance, "
+              "gain from the objectives the medians choose; stakers, paid by issuance, lose a little.", "",
+              "With the token price (`-price`, the defaults of docs/model.md#token-price) the payoffs are in value, "
+              "USD per token and year: the token payoff at the path's mean price plus the price change of a held "
+              "token, (P_T - P_0) / T, the same for both groups (docs/model.md#voting-on-the-objective). The price "
+              "change is paired across objectives (same noise), so what separates the objectives is how issuance "
+              "moves the price (stakers sell a share of their rewards, the supply grows along the curve) and the "
+              "holders' real yield; the welfare columns are in US cents per token and year. Compare the final "
+              "objectives with those of the abm section without the price (5000 holders there, 1000 here: the "
+              "price's sums over the holders make each step dearer): where the votes settle changes once the "
+              "payoffs include the price.", ""]
     tmp = os.path.join(HERE, ".governance.md.tmp")
     with open(tmp, "w") as f:
         f.write("\n".join(lines))

@@ -199,7 +199,9 @@ PetscErrorCode StkGovernCreate(MPI_Comm comm, StkGovern *gv)
   g->staker_ideal[1] = 5;
   g->holder_ideal[0] = 0.45;
   g->holder_ideal[1] = 40;
-  PetscCall(PetscStrncpy(g->menu_text, "0.5:5,0.5:10,0.5:20,0.6:5,0.6:10,0.6:20,0.7:5,0.7:10,0.7:20", sizeof(g->menu_text)));
+  /* the 4 x 4 grid around both groups' ideals, without the fixed objective (0.6, 10): a menu
+   * containing it would make it the Borda winner from round 1 on, and nothing would move */
+  PetscCall(PetscStrncpy(g->menu_text, "0.45:5,0.45:10,0.45:20,0.45:40,0.55:5,0.55:10,0.55:20,0.55:40,0.65:5,0.65:10,0.65:20,0.65:40,0.75:5,0.75:10,0.75:20,0.75:40", sizeof(g->menu_text)));
   *gv = g;
   PetscFunctionReturn(0);
 }
