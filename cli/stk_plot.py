@@ -447,7 +447,7 @@ def plot_govern(plt, g, out):
     for who, c in (("staker", "C0"), ("holder", "C1")):
         ax.plot(r, g[who + "_payoff"][...], "o-", color=c, label=f"{who}s, governed")
         ax.plot(r, g[who + "_payoff_fixed"][...], "--", color=c, label=f"{who}s, fixed objective")
-    ax.set_ylabel("payoff per token [1/yr]")
+    ax.set_ylabel(f"payoff per token [{attr(g['staker_payoff'], 'units', '1/yr')}]")  # USD/yr with the price
     ax.set_xlabel(label(g["round"]))
     ax.legend(fontsize=8, loc="best")
     fig.suptitle(f"governance: rule {attr(g, 'rule')}, {attr(g, 'voters')} voters", fontsize=10)
