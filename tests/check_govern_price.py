@@ -5,7 +5,9 @@
   trajectory (votes, objectives, ideal points) is the same;
 - with the default price (noise, order flow) the /govern group is bitwise equal on 1 and
   2 ranks, and the payoffs carry the price change (they differ from the run without);
-- the payoff datasets are labelled USD/yr and the group has the attribute price = 1.
+- the payoff datasets are labelled USD/yr and the group has the attribute price = 1;
+- the default Borda menu leaves out the fixed objective, so Borda moves the objective
+  (issue 16 item 3: with the old menu it never did).
 usage: check_govern_price.py STAKEHJB MPIEXEC"""
 import os
 import subprocess
@@ -52,6 +54,11 @@ with tempfile.TemporaryDirectory() as tmp:
     two, _, _ = govern(2, ["-price"], os.path.join(tmp, "np2.h5"))
     check(set(one) == set(two) and all(one[k].tobytes() == two[k].tobytes() for k in one), "default price: 1 and 2 ranks bitwise equal")
     check(not np.allclose(one["staker_payoff"], 2 * tok["staker_payoff"]) and np.all(np.isfinite(one["staker_payoff"])), "default price: payoffs carry the price path")
+
+    borda, ab, _ = govern(1, ["-govern_rule", "borda"], os.path.join(tmp, "borda.h5"))
+    fixed = (float(ab["sbar_fixed"]), float(ab["w_u_fixed"]))
+    check(all((s, w) != fixed for s, w in zip(borda["vote_sbar"], borda["vote_w_u"])) and borda["sbar"][-1] != fixed[0],
+          f"default Borda menu: the votes avoid the fixed objective {fixed}, the objective moves to ({borda['sbar'][-1]:g}, {borda['w_u'][-1]:g})")
 
 print(f"{checks - failed}/{checks} checks passed")
 sys.exit(1 if failed else 0)
