@@ -14,8 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-const char *const StkCompareScenarioNames[STK_SCENARIO_COUNT] = {"none", "z_jump", "stake_drop"};
-const StkMetric   StkCompareCompared[STK_COMPARE_NCOMPARED]   = {STK_METRIC_DISCOUNTED_COST, STK_METRIC_TRACKING_RMSE, STK_METRIC_TIME_IN_BAND, STK_METRIC_STD_U, STK_METRIC_RECOVERY_TIME};
+const char *const    StkCompareScenarioNames[STK_SCENARIO_COUNT] = {"none", "z_jump", "stake_drop"};
+const StkMetric      StkCompareCompared[STK_COMPARE_NCOMPARED]   = {STK_METRIC_DISCOUNTED_COST, STK_METRIC_TRACKING_RMSE, STK_METRIC_TIME_IN_BAND, STK_METRIC_STD_U, STK_METRIC_RECOVERY_TIME};
 const StkPriceMetric StkComparePriceCompared[STK_COMPARE_NPRICE_COMPARED] = {STK_PRICE_METRIC_VOLATILITY, STK_PRICE_METRIC_ENTROPY, STK_PRICE_METRIC_RESILIENCE, STK_PRICE_METRIC_RECOVERY_TIME, STK_PRICE_METRIC_MEAN_PRICE, STK_PRICE_METRIC_HERFINDAHL};
 
 PetscInt StkCompareRow(StkCompare cmp, PetscInt r, PetscInt e, PetscInt c, PetscInt p)
@@ -705,12 +705,12 @@ static PetscErrorCode RunEnvironment(StkCompare cmp, StkModel model, const StkPr
 
 static PetscErrorCode RunRegime(StkCompare cmp, PetscInt r)
 {
-  StkModel     model;
-  StkPolicy    pol[STK_COMPARE_MAX_ITEMS];
-  PolicyHandle h[STK_COMPARE_MAX_ITEMS];
-  StkNet       net = NULL;
-  StkPriceParams price;
-  char         file[PETSC_MAX_PATH_LEN], solution[PETSC_MAX_PATH_LEN], pre[256];
+  StkModel       model;
+  StkPolicy      pol[STK_COMPARE_MAX_ITEMS];
+  PolicyHandle   h[STK_COMPARE_MAX_ITEMS];
+  StkNet         net = NULL;
+  StkPriceParams price; /* -price: the regime's */
+  char           file[PETSC_MAX_PATH_LEN], solution[PETSC_MAX_PATH_LEN], pre[256];
 
   PetscFunctionBeginUser;
   PetscCall(RegimeFile(cmp, cmp->regimes[r], file, sizeof(file)));

@@ -473,8 +473,7 @@ static PetscErrorCode Solve(StkGovern gv, PetscReal sbar, PetscReal w_u, const c
 
 /* The payoff per token and year of each group at a path's time means (s, u): stakers
  * earn the staking yield and bear the dilution and their mean cost, non-stakers bear the
- * dilution.  The one place a price term (e.g. the expected change of log P, making the
- * yield real) would enter. */
+ * dilution.  With the price, ValuePayoffs turns them into value. */
 static void GroupPayoffs(const StkAgentParams *p, PetscReal cbar, PetscReal s, PetscReal u, PetscReal *staker, PetscReal *holder)
 {
   *staker = StkAgentsYield(p, s, u) - u - cbar;

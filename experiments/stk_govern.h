@@ -12,6 +12,11 @@
  * 0.1 of staking ratio or a factor 2 of issuance weight); a holder's utility is minus the
  * Euclidean distance of theta to its ideal point there.
  *
+ * With the token price (-price, the -price_* options unprefixed; agent-based epochs) the
+ * epochs carry the price and the payoffs are in value, USD per token and year: the token
+ * payoff at the path's mean price plus the price change of a held token, (P_T - P_0) / T
+ * (docs/model.md#voting-on-the-objective), so preferences feed back through the price.
+ *
  *   StkGovernCreate -> SetFromOptions -> SetUp -> Run -> View / Write -> Destroy */
 #pragma once
 #include "stk_evaluate.h"
@@ -48,7 +53,7 @@ typedef struct {
   PetscReal vote_sbar, vote_w_u;          /* the vote's winner */
   PetscReal sbar, w_u;                    /* the planner's objective after the trust region */
   PetscReal policy_change;                /* max |u_k - u_{k-1}| over the grid, 1/yr */
-  PetscReal staker_payoff, holder_payoff; /* realized payoff per token, governed, 1/yr */
+  PetscReal staker_payoff, holder_payoff; /* realized payoff per token, governed, 1/yr (USD/yr with -price) */
   PetscReal staker_fixed, holder_fixed;   /* the same under the fixed objective */
   PetscReal mean_s, mean_u;               /* realized, governed */
   PetscReal ideal_sbar, ideal_w_u;        /* token-weighted mean ideal point after the update */
@@ -63,7 +68,7 @@ PETSC_EXTERN PetscErrorCode StkGovernSetRounds(StkGovern gv, PetscInt rounds);
  * sbar:w_u (0.7:5), -govern_holder_ideal (0.45:40), -govern_ideal_spread (0.5, in
  * preference units), -govern_learning_rate (0.5), -govern_max_step_sbar (0.05),
  * -govern_max_ratio_w_u (1.5), -govern_menu sbar:w_u,... (borda), -govern_fixed_tol (0.01),
- * -govern_seed (1);
+ * -govern_seed (1); -price and -price_* (the token price; needs -govern_sim_type abm);
  * then the model (-hjb_*, -agents_*: 1-D by default), the solver and its grid (-grid_*,
  * 65 nodes by default) and the epoch's paths under the prefix govern_ (-govern_eval_paths
  * (8), -govern_sim_type, -govern_sim_t_final (1 yr), ...). */
