@@ -237,7 +237,8 @@ def split(g, name):
     return attr(g, name).split(",")
 
 
-METRIC_NAMES = {"discounted_cost": "discounted cost", "tracking_rmse": "tracking RMSE of s - sbar"}
+METRIC_NAMES = {"discounted_cost": "discounted cost", "tracking_rmse": "tracking RMSE of s - sbar",
+                "price_volatility": "price volatility", "mean_price": "mean token price"}
 
 
 def plot_compare(plt, g, out):
@@ -251,7 +252,10 @@ def plot_compare(plt, g, out):
     def row(r, e, sc, p):
         return ((r * len(envs) + e) * len(scenarios) + sc) * len(policies) + p
 
-    for metric, what in (("discounted_cost", "cost"), ("tracking_rmse", "tracking")):
+    figures = [("discounted_cost", "cost", cells), ("tracking_rmse", "tracking", cells)]
+    # with the token price (compare -price): its metrics in the abm cells, which carry it
+    figures += [(m, m, [(e, sc) for e, sc in cells if envs[e] == "abm"]) for m in ("price_volatility", "mean_price") if m in g]
+    for metric, what, cells in figures:
         data = g[metric][...]
         units = attr(g[metric], "units")
         # Means with a 95 % normal interval over the paths.

@@ -7,7 +7,8 @@
   the means of the per-path datasets;
 - a policy listed twice: zero paired price differences and p = 1;
 - bitwise the same datasets on 1 and 2 ranks;
-- without -price no price dataset, column or attribute.
+- without -price no price dataset, column or attribute;
+- `stakehjb plot` draws the price figures of the file.
 usage: check_compare_price.py STAKEHJB MPIEXEC"""
 import csv
 import os
@@ -102,6 +103,9 @@ with tempfile.TemporaryDirectory() as tmp:
             worst = max(worst, abs(got[0] - v0[k]) / max(abs(v0[k]), 1e-300), abs(got[1] - v1[k]) / max(abs(v1[k]), 1e-12))
             worst = max(worst, abs(S[row(abm, p), col[m]] - (v0[k] + v1[k]) / 2) / max(abs(v0[k] + v1[k]) / 2, 1e-12))
     check(worst < 1e-9, f"compare's per-path price metrics and means = stakehjb price's (worst relative gap {worst:.1e})")
+    figs = run([stakehjb, "plot", os.path.join(tmp, "c1.h5"), "-o", os.path.join(tmp, "fig")])
+    check(all(os.path.exists(os.path.join(tmp, "fig", f"c1_{n}.png")) for n in ("price_volatility", "price_volatility_difference", "mean_price", "mean_price_difference")),
+          "plot: the price figures of a compare file with the price")
     d0, a0 = compare(1, TINY, os.path.join(tmp, "c0.h5"))
     check(not any(m in d0 for m in PRICE_METRICS) and "price" not in a0 and not any("price" in c for c in attr_list(a0, "columns")),
           "without -price: no price dataset, column or attribute")
