@@ -28,6 +28,7 @@ typedef enum { STK_BC_REFLECT, STK_BC_DIRICHLET, STK_BC_STATE_CONSTRAINT } StkBo
 #define STK_MODEL_BANGBANG "bangbang"
 #define STK_MODEL_MMS      "mms"
 #define STK_MODEL_MERTON   "merton"
+#define STK_MODEL_STAKING_PRICE "staking_price" /* (s, [z,] ln P): docs/model.md#the-price-aware-planner */
 
 PETSC_EXTERN PetscErrorCode StkModelCreate(MPI_Comm comm, StkModel *model);
 PETSC_EXTERN PetscErrorCode StkModelSetType(StkModel model, const char type[]);
@@ -102,7 +103,7 @@ PETSC_EXTERN PetscErrorCode StkModelLoad(MPI_Comm comm, StkH5 file, const char g
  * the model's prefix). */
 PETSC_EXTERN PetscErrorCode StkModelPrintOptionsOfOtherTypes(StkModel model);
 
-/* The token holders of a "staking" model (borrowed; errors for other types): the
+/* The token holders of a "staking" or "staking_price" model (borrowed; errors for other types): the
  * simulators share them with the solver, so every agent parameter has one source.  The
  * model evaluates with the population's current parameters, so a change made with
  * StkPopulationSetParams (e.g. kappa scaled for re-planning) reaches it at once; the
