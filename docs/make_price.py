@@ -7,9 +7,9 @@ Solves the default staking model (the expert's solution file) and the price-awar
 (`-model staking_price`, the price-aware expert's), then runs `stakehjb price` with the
 expert, the price-aware expert and the real rules (ethereum, cosmos, polkadot, tezos) in the agent-based
 environment with the default token price (docs/model.md#token-price) in three scenarios:
-no shock, a 30 % price crash and a 10 % supply dump at mid-horizon; files in
-out/price/. Writes the report to a temporary name and renames it. About 2 minutes on
-one core with the defaults."""
+no shock, a 30 % price crash and a 10 % supply dump at mid-horizon, and the price-aware
+planner at w_p = 0, 1, 10 without a shock; files in out/price/. Writes the report to a
+temporary name and renames it. About 2 minutes on 2 cores with the defaults."""
 import argparse
 import csv
 import os
@@ -18,6 +18,7 @@ import subprocess
 HERE = os.path.dirname(os.path.abspath(__file__))
 POLICIES = "expert,price_aware,ethereum,cosmos,polkadot,tezos"
 REAL = ["ethereum", "cosmos", "polkadot", "tezos"]
+WEIGHTS = [0, 1, 10]
 HEADLINE = [("discounted_cost", "cost", "{:.4f}"), ("tracking_rmse", "tracking RMSE", "{:.4f}"),
             ("price_volatility", "price vol. (1/sqrt(yr))", "{:.4f}"), ("price_resilience", "resilience R", "{:.2f}")]
 COLUMNS = [("discounted_cost", "cost", "{:.4f}"), ("tracking_rmse", "tracking RMSE", "{:.4f}"), ("mean_u", "mean u (1/yr)", "{:.4f}"),
@@ -51,9 +52,33 @@ def headline(results):
     text = (f"Averaged over the three scenarios, the price-aware expert's cost is {a['discounted_cost']:.4f} against "
             f"{e['discounted_cost']:.4f} for the expert and {b['discounted_cost']:.4f} for the cheapest real rule ({best}); "
             f"its tracking RMSE {a['tracking_rmse']:.4f} (expert {e['tracking_rmse']:.4f}, {best} {b['tracking_rmse']:.4f}); "
-            f"price volatility {a['price_volatility']:.4f} (expert {e['price_volatility']:.4f}, {best} {b['price_volatility']:.4f}) "
-            f"and resilience {a['price_resilience']:.2f} (expert {e['price_resilience']:.2f}, {best} {b['price_resilience']:.2f}) 1/sqrt(yr) and 1.")
+            f"price volatility {a['price_volatility']:.4f} 1/sqrt(yr) (expert {e['price_volatility']:.4f}, {best} {b['price_volatility']:.4f}) "
+            f"and resilience R = {a['price_resilience']:.2f} (expert {e['price_resilience']:.2f}, {best} {b['price_resilience']:.2f}).")
     return text + "\n\n" + "\n".join([head, sep] + body)
+
+
+def sweep_section(sweep, expert):
+    cols = [("discounted_cost", "cost", "{:.4f}"), ("tracking_rmse", "tracking RMSE", "{:.4f}"), ("mean_u", "mean u (1/yr)", "{:.4f}"),
+            ("price_volatility", "price vol. (1/sqrt(yr))", "{:.4f}"), ("mean_price", "mean price (USD)", "{:.4f}")]
+    head = "| planner | " + " | ".join(c[1] for c in cols) + " |"
+    sep = "|---" * (len(cols) + 1) + "|"
+    body = ["| expert (nominal yield, no price) | " + " | ".join(f.format(float(expert[k])) for k, _, f in cols) + " |"]
+    body += [f"| price-aware, w_p = {w:g} | " + " | ".join(f.format(float(r[k])) for k, _, f in cols) + " |" for w, r in sweep]
+    w0 = sweep[0][1]
+    return f"""
+## The price weight
+
+The price-aware planner at w_p = {", ".join(f"{w:g}" for w, _ in sweep)} 1/yr (everything else at its
+defaults), scenario without a shock, the same paths as above. At w_p = 0 the planner
+differs from the expert only in its model of the holders (the real yield, with ln P as a
+state): tracking RMSE {float(w0['tracking_rmse']):.4f} against the expert's
+{float(expert['tracking_rmse']):.4f}. Raising w_p buys a mean price closer to P_bar = 1 USD
+with tracking and issuance; the price volatility barely moves, since issuance changes the
+drift of ln P by (1 - kappa_P phi) u per year (linear curve: the curve's lift minus the
+stakers' sales), small against the market noise sigma_eta = 0.3 1/sqrt(yr).
+
+{chr(10).join([head, sep] + body)}
+"""
 
 
 def table(path):
@@ -113,15 +138,21 @@ policy, so the columns compare like with like; the price term shows in the price
 
 The plain expert was solved for holders who compare the nominal yield with their cost;
 in this environment they compare the real yield (nominal plus the expected change of
-ln P), so it under-predicts staking where the price is expected to rise (below the
-curve's price the demand term pulls ln P up) and over-predicts it where the price is
-expected to fall. The price-aware planner's model has the same real-yield response as
-the environment (its mean field), which is where most of its gain comes from; its
-price term w_p (ln P - ln P_bar)^2 has little leverage, since issuance moves the drift of
-ln P by only (1 - phi) u per year (the curve's lift minus the stakers' sales,
-linear curve), small against the market noise sigma_eta = 0.3.
+ln P), so its model of their response is off wherever ln P is expected to move. The
+price-aware planner's model has the environment's real-yield response (its mean field,
+supply frozen at S_0); [the price weight](#the-price-weight) below separates that from
+the price term w_p (ln P - ln P_bar)^2.
 
 """ + "\n".join(parts)
+    sweep = []
+    for w in WEIGHTS:
+        sol_w = os.path.join(out, f"solution_price_wp{w:g}.h5")
+        run([a.stakehjb, "solve", "-model", "staking_price", "-staking_price_w_p", f"{w:g}", "-o", sol_w])
+        csv_path = os.path.join(out, f"sweep_wp{w:g}.csv")
+        run(base[:-6] + ["-price_policies", "price_aware", "-price_aware_file", sol_w, "-o", csv_path])
+        sweep.append((w, rows_of(csv_path)[0]))
+    expert_none = next(r for r in results[0] if r["policy"] == "expert")
+    text += sweep_section(sweep, expert_none)
     path = os.path.join(HERE, "price.md")
     with open(path + ".tmp", "w") as f:
         f.write(text)

@@ -524,6 +524,7 @@ PetscErrorCode StkModelPrintOptionsOfOtherTypes(StkModel m)
     if (m->dim < 2 && !strcmp(names[i], STK_MODEL_STAKING_PRICE)) other->dim = 2; /* staking_price has no 1-D form */
     PetscCall(StkModelSetOptionsPrefix(other, m->prefix));
     PetscCall(StkModelSetType(other, names[i]));
+    other->listing = PETSC_TRUE;
     PetscCall(PetscSNPrintf(title, sizeof(title), "Options of -%smodel %s", UserPrefix(m), other->type));
     PetscCall(StkModelTypeSetFromOptions(other, title));
     PetscCall(StkModelDestroy(&other));

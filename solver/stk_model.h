@@ -6,7 +6,8 @@
  * Controls are separable: control c enters only the drift of state direction
  * StkModelGetControlDirection(c).  Types are registered create functions (a user's
  * describes its model through the setters below; the built-in types fill a private
- * ops table, stk_modelimpl.h); built in: "staking" (docs/model.md) and the test problems with
+ * ops table, stk_modelimpl.h); built in: "staking" (docs/model.md), "staking_price" (the
+ * staking model with the log token price, docs/model.md#the-price-aware-planner) and the test problems with
  * closed forms "lq", "bangbang", "mms", "merton" (docs/exact_solutions.md). */
 #pragma once
 #include "stk_grid.h"

@@ -67,13 +67,34 @@ static PetscErrorCode SPCost(StkModel m, const PetscReal x[], const PetscReal u[
   return 0;
 }
 
-static PetscErrorCode SPSetFromOptions(StkModel m, PetscOptionItems *PetscOptionsObject)
+/* -staking_price_w_p, ... (under USER + "staking_price_"). */
+static PetscErrorCode SPOwnOptions(StkModel m, SPCtx *ctx)
 {
-  SPCtx    *ctx = (SPCtx *)m->data;
-  PetscBool real = (PetscBool)(ctx->real_yield != 0), on;
+  PetscBool real = (PetscBool)(ctx->real_yield != 0);
   char      pre[256];
 
   PetscFunctionBeginUser;
+  PetscCall(StkModelComposePrefix(m, SP_CLASS, pre, sizeof(pre)));
+  PetscOptionsBegin(m->comm, pre, "Price-aware planner (docs/model.md#the-price-aware-planner)", NULL);
+  PetscCall(PetscOptionsReal("-w_p", "Weight w_p of (ln P - ln P_bar)^2, 1/yr, >= 0", "", ctx->w_p, &ctx->w_p, NULL));
+  PetscCall(PetscOptionsReal("-log_p_bar", "Price target ln P_bar, ln(USD)", "", ctx->log_p_bar, &ctx->log_p_bar, NULL));
+  PetscCall(PetscOptionsBool("-real_yield", "Holders compare the real yield y + E[d ln P]/dt with their cost (false: the nominal yield, no feedback of the price)", "", real, &real, NULL));
+  PetscCall(PetscOptionsReal("-box_sd", "Half-width of the ln P box in stationary standard deviations of ln P, in (0, 20]", "", ctx->box_sd, &ctx->box_sd, NULL));
+  PetscOptionsEnd();
+  ctx->real_yield = real ? 1 : 0;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode SPSetFromOptions(StkModel m, PetscOptionItems *PetscOptionsObject)
+{
+  SPCtx    *ctx = (SPCtx *)m->data;
+  PetscBool on;
+
+  PetscFunctionBeginUser;
+  if (m->listing) { /* -help of another model: the staking options and -price_* are listed elsewhere */
+    PetscCall(SPOwnOptions(m, ctx));
+    PetscFunctionReturn(0);
+  }
   PetscOptionsHeadBegin(PetscOptionsObject, "Planner's objective (docs/model.md#the-planners-problem)");
   PetscCall(PetscOptionsReal("-sbar", "Target staking ratio, in (0, 1)", "", ctx->sbar, &ctx->sbar, NULL));
   PetscCall(PetscOptionsReal("-w_s", "Weight of (s - sbar)^2", "", ctx->w_s, &ctx->w_s, NULL));
@@ -83,18 +104,18 @@ static PetscErrorCode SPSetFromOptions(StkModel m, PetscOptionItems *PetscOption
   PetscCall(PetscOptionsReal("-u_min", "Lowest issuance rate (1/yr)", "", m->ulo[0], &m->ulo[0], NULL));
   PetscCall(PetscOptionsReal("-u_max", "Highest issuance rate (1/yr)", "", m->uhi[0], &m->uhi[0], NULL));
   PetscOptionsHeadEnd();
-  PetscCall(StkModelComposePrefix(m, SP_CLASS, pre, sizeof(pre)));
-  PetscOptionsBegin(m->comm, pre, "Price-aware planner (docs/model.md#the-price-aware-planner)", NULL);
-  PetscCall(PetscOptionsReal("-w_p", "Weight w_p of (ln P - ln P_bar)^2, 1/yr, >= 0", "", ctx->w_p, &ctx->w_p, NULL));
-  PetscCall(PetscOptionsReal("-log_p_bar", "Price target ln P_bar, ln(USD)", "", ctx->log_p_bar, &ctx->log_p_bar, NULL));
-  PetscCall(PetscOptionsBool("-real_yield", "Holders compare the real yield y + E[d ln P]/dt with their cost (false: the nominal yield, no feedback of the price)", "", real, &real, NULL));
-  PetscCall(PetscOptionsReal("-box_sd", "Half-width of the ln P box in stationary standard deviations of ln P, in (0, 20]", "", ctx->box_sd, &ctx->box_sd, NULL));
-  PetscOptionsEnd();
-  ctx->real_yield = real ? 1 : 0;
+  PetscCall(SPOwnOptions(m, ctx));
   PetscCall(StkPriceParamsFromOptions(m->prefix, &ctx->price, &on)); /* the -price_* of the environment; -price itself is not needed */
   ctx->curve_type = (PetscReal)ctx->price.curve.type;
   PetscCall(StkPopulationSetFromOptions(ctx->pop));
   PetscFunctionReturn(0);
+}
+
+/* A number as the user would type it (C's %g: PETSc's printf would write "1.") */
+static const char *Num(char buf[32], PetscReal v)
+{
+  snprintf(buf, 32, "%g", (double)v);
+  return buf;
 }
 
 /* The drift of ln P at s = sbar, u = ubar is A + lambda (D/S_0 e^{-m} - 1): its root m_c
@@ -103,12 +124,12 @@ static PetscErrorCode SPBox(StkModel m, SPCtx *ctx, PetscReal *lo, PetscReal *hi
 {
   const StkPriceParams *pp = &ctx->price;
   const PetscReal       A  = StkPriceLogDrift(pp, pp->supply0, PetscLogReal(pp->demand / pp->supply0), ctx->sbar, ctx->ubar); /* at D e^{-m} = S_0 */
-  char                  pre[256];
+  char                  pre[256], v[32];
   PetscReal             mc, sd;
 
   PetscFunctionBeginUser;
   PetscCall(StkModelComposePrefix(m, "", pre, sizeof(pre)));
-  PetscCheck(A < pp->lambda, m->comm, PETSC_ERR_USER_INPUT, "-%sprice_lambda: %g is too small: the demand term must revert ln P (lambda > %g, the drift of ln P at the curve price, s = sbar, u = ubar)", pre, (double)pp->lambda, (double)A);
+  PetscCheck(A < pp->lambda, m->comm, PETSC_ERR_USER_INPUT, "-%sprice_lambda: %s is too small: the demand term must revert ln P (lambda > %g, the drift of ln P at the curve price, s = sbar, u = ubar)", pre, Num(v, pp->lambda), (double)A);
   mc  = -PetscLogReal((1 - A / pp->lambda) * pp->supply0 / pp->demand);
   sd  = StkPriceLogVolatility(pp) / PetscSqrtReal(2 * (pp->lambda - A));
   *lo = ctx->log_f0 + mc - ctx->box_sd * sd;
@@ -120,7 +141,7 @@ static PetscErrorCode SPSetUp(StkModel m)
 {
   SPCtx     *ctx = (SPCtx *)m->data;
   const PetscInt X = SPLogP(m);
-  char       pre[256], sp[256], agents[256], user[256];
+  char       pre[256], sp[256], agents[256], user[256], v[32];
 
   PetscFunctionBeginUser;
   PetscCall(StkModelComposePrefix(m, NULL, pre, sizeof(pre)));
@@ -133,10 +154,10 @@ static PetscErrorCode SPSetUp(StkModel m)
   PetscCheck(m->ulo[0] >= 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%su_min must be >= 0 (an issuance rate, 1/yr), got %g", pre, (double)m->ulo[0]);
   PetscCheck(m->uhi[0] <= 10, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%su_max must be <= 10 (an issuance rate, 1/yr), got %g", pre, (double)m->uhi[0]);
   PetscCheck(m->ulo[0] <= m->uhi[0], m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%su_min %g exceeds -%su_max %g", pre, (double)m->ulo[0], pre, (double)m->uhi[0]);
-  PetscCheck(ctx->w_p >= 0 && !PetscIsInfOrNanReal(ctx->w_p), m->comm, PETSC_ERR_USER_INPUT, "-%sw_p: %g is out of range: must be >= 0 (1/yr)", sp, (double)ctx->w_p);
-  PetscCheck(!PetscIsInfOrNanReal(ctx->log_p_bar), m->comm, PETSC_ERR_USER_INPUT, "-%slog_p_bar: %g is out of range: must be finite (ln USD)", sp, (double)ctx->log_p_bar);
-  PetscCheck(ctx->box_sd > 0 && ctx->box_sd <= 20, m->comm, PETSC_ERR_USER_INPUT, "-%sbox_sd: %g is out of range: must lie in (0, 20]", sp, (double)ctx->box_sd);
-  PetscCheck(StkPriceLogVolatility(&ctx->price) > 0, m->comm, PETSC_ERR_USER_INPUT, "-%sprice_noise: %g is out of range: the price-aware model needs market noise > 0", user, (double)StkPriceLogVolatility(&ctx->price));
+  PetscCheck(ctx->w_p >= 0 && !PetscIsInfOrNanReal(ctx->w_p), m->comm, PETSC_ERR_USER_INPUT, "-%sw_p: %s is out of range: must be >= 0 (1/yr)", sp, Num(v, ctx->w_p));
+  PetscCheck(!PetscIsInfOrNanReal(ctx->log_p_bar), m->comm, PETSC_ERR_USER_INPUT, "-%slog_p_bar: %s is out of range: must be finite (ln USD)", sp, Num(v, ctx->log_p_bar));
+  PetscCheck(ctx->box_sd > 0 && ctx->box_sd <= 20, m->comm, PETSC_ERR_USER_INPUT, "-%sbox_sd: %s is out of range: must lie in (0, 20]", sp, Num(v, ctx->box_sd));
+  PetscCheck(StkPriceLogVolatility(&ctx->price) > 0, m->comm, PETSC_ERR_USER_INPUT, "-%sprice_noise: %s is out of range: the price-aware model needs market noise > 0", user, Num(v, StkPriceLogVolatility(&ctx->price)));
   PetscCheck(m->dim == 2 || ctx->p->sigma_z > 0, m->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%ssigma_z must be > 0 for the 3-D model (got %g); use -%sdim 2 to freeze z", agents, (double)ctx->p->sigma_z, user);
   PetscCall(StkBondingCurveCheck(&ctx->price.curve, "-price_curve_params"));
   ctx->log_f0  = PetscLogReal(StkBondingCurvePrice(&ctx->price.curve, ctx->price.supply0));

@@ -57,6 +57,7 @@ struct _p_StkModel {
    * summed over every direction, at the solver's nodes only (exact minimization; no
    * closed-form greedy map, no expert at arbitrary points). */
   PetscBool            control_cross;
+  PetscBool            listing; /* created by StkModelPrintOptionsOfOtherTypes: a type may list only its own options */
   void                *data; /* the type's own context */
   struct _StkModelUser *user; /* a type defined through the public definition API
                                  (stk_model_user.c): its context and parameters; NULL otherwise */
