@@ -209,18 +209,21 @@ static PetscReal DriftAlong(ControlProblem *P, PetscReal uc)
   return b[P->k];
 }
 
-/* The discrete Hamiltonian of the node as a function of u_c (the scheme's own rows);
- * at a point, its u-dependent part along k with upwind drift differences. */
-/* The u-dependent part of the Hamiltonian along the control's direction k, from the
- * differences of V: the same at a node of the solver and at any point (the expert), so
- * a minimizer over it gives the same bits in both.  It differs from the node's full
- * Hamiltonian by terms that do not depend on u_c (controls are separable). */
+/* One direction's drift and diffusion terms with the differences d (central where the
+ * row stays monotone, upwind otherwise). */
 static PetscReal DirectionTerm(const ControlProblem *P, PetscReal b, PetscReal a, const Differences *d)
 {
   if (P->central && CentralRowIsMonotone(b, a, d)) return b * d->pc + a * d->q;
   return PetscMax(b, 0) * d->pf + PetscMin(b, 0) * d->pb + a * d->q;
 }
 
+/* The discrete Hamiltonian of the node as a function of u_c (the scheme's own rows);
+ * at a point, its u-dependent part along k with upwind drift differences. */
+/* The u-dependent part of the Hamiltonian along the control's direction k, from the
+ * differences of V: the same at a node of the solver and at any point (the expert), so
+ * a minimizer over it gives the same bits in both.  It differs from the node's full
+ * Hamiltonian by terms that do not depend on u_c (controls are separable).  With
+ * control_cross the terms of every direction (the control moves several drifts). */
 static PetscReal DirectionalHamiltonian(ControlProblem *P, PetscReal uc)
 {
   PetscReal H, b[STK_MAX_DIM], a[STK_MAX_DIM];

@@ -465,6 +465,18 @@ static void test_policy_sees_price(void **state)
     assert_close(u_lo, u_ref, 1e-6, 1e-9);
     assert_close(u_hi, u_ref, 1e-6, 1e-9);
   }
+  { /* the expert (greedy map at points) refuses a staking_price file */
+    StkPolicy      e;
+    PetscErrorCode ierr;
+    assert_petsc(StkPolicyCreate(PETSC_COMM_WORLD, &e));
+    assert_petsc(StkPolicySetType(e, STK_POLICY_EXPERT));
+    assert_petsc(StkPolicySetFile(e, "out/test_sp_aware.h5"));
+    assert_petsc(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+    ierr = StkPolicySetUp(e);
+    assert_petsc(PetscPopErrorHandler());
+    assert_int_equal(ierr, PETSC_ERR_FILE_UNEXPECTED);
+    assert_petsc(StkPolicyDestroy(&e));
+  }
   d = RunPair(aware, plain, &mean_u);
   print_message("    abm with price, w_p = 4 vs plain expert: mean |du| = %.2e (mean u %.4f)\n", (double)d, (double)mean_u);
   assert_true(d > 1e-3);
