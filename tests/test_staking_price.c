@@ -8,6 +8,7 @@
  * equals it when w_p = 0 without feedback. */
 #include "stk_test_problem.h"
 #include "stk_policy.h"
+#include "stk_net.h"
 #include "stk_sim_price.h"
 
 static PetscMPIInt Rank(void)
@@ -488,9 +489,64 @@ static void test_policy_sees_price(void **state)
   assert_petsc(StkPolicyDestroy(&plain));
 }
 
+/* A network fitted to a staking_price solution reads x[STK_SIM_X_LOGP] (its last input is
+ * logp), follows the solved policy, and refuses to run without a price. */
+static void test_network_sees_price(void **state)
+{
+  const PetscInt n[2] = {33, 17};
+  StkTestProblem P;
+  StkNet         net;
+  StkPolicy      p;
+  StkNetFitStats stats;
+  Vec            u;
+  const char    *name;
+  PetscInt       nin;
+  PetscReal      ulo, uhi, unet, usol[2];
+  PetscErrorCode ierr;
+
+  (void)state;
+  assert_petsc(Solve(PETSC_COMM_WORLD, STK_MODEL_STAKING_PRICE, 2, n, "-staking_price_w_p 4", &P));
+  assert_petsc(StkSolverGetPolicy(P.solver, &u));
+  assert_petsc(StkNetCreate(PETSC_COMM_WORLD, &net));
+  assert_petsc(StkNetSetUpFromSolution(net, P.model, P.grid));
+  assert_petsc(StkNetFitGrid(net, P.grid, u, &stats));
+  assert_petsc(StkNetGetNumInputs(net, &nin));
+  assert_int_equal(nin, 2);
+  assert_petsc(StkNetGetInputName(net, 1, &name));
+  assert_string_equal(name, "logp");
+  assert_petsc(StkPolicyCreate(PETSC_COMM_WORLD, &p));
+  assert_petsc(StkPolicySetNetwork(p, net));
+  {
+    const PetscReal xlo[STK_SIM_X_LEN] = {0.5, 0, 0, -0.3}, xhi[STK_SIM_X_LEN] = {0.5, 0, 0, 0.5}, xnan[STK_SIM_X_LEN] = {0.5, 0, 0, NAN};
+    const PetscReal glo[2] = {0.5, -0.3}, ghi[2] = {0.5, 0.5};
+    Vec                all;
+    const PetscScalar *a;
+    assert_petsc(StkGridGatherField(P.grid, u, &all));
+    assert_petsc(VecGetArrayRead(all, &a));
+    assert_petsc(StkGridInterpolate(P.grid, a, 1, 0, glo, &usol[0]));
+    assert_petsc(StkGridInterpolate(P.grid, a, 1, 0, ghi, &usol[1]));
+    assert_petsc(VecRestoreArrayRead(all, &a));
+    assert_petsc(VecDestroy(&all));
+    assert_petsc(StkPolicyEvaluate(p, 0, xlo, &ulo, NULL));
+    assert_petsc(StkPolicyEvaluate(p, 0, xhi, &uhi, NULL));
+    print_message("    network of the price-aware planner at s = 0.5: u %.4f at ln P = -0.3 (solved %.4f), %.4f at 0.5 (solved %.4f); fit RMSE %.2e\n", (double)ulo, (double)usol[0], (double)uhi, (double)usol[1], (double)stats.rmse);
+    assert_true(PetscAbsReal(ulo - uhi) > 1e-2);
+    assert_close(ulo, usol[0], 0, 0.02);
+    assert_close(uhi, usol[1], 0, 0.02);
+    assert_petsc(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+    ierr = StkPolicyEvaluate(p, 0, xnan, &unet, NULL);
+    assert_petsc(PetscPopErrorHandler());
+    assert_int_equal(ierr, PETSC_ERR_ARG_WRONG);
+  }
+  assert_petsc(StkPolicyDestroy(&p));
+  assert_petsc(StkNetDestroy(&net));
+  assert_petsc(StkTestProblemDestroy(&P));
+}
+
 static const struct CMUnitTest tests[] = {
   cmocka_unit_test(test_hand_values),       cmocka_unit_test(test_file_round_trip), cmocka_unit_test(test_mmatrix), cmocka_unit_test(test_reduces_to_staking),
   cmocka_unit_test(test_order),             cmocka_unit_test(test_ranks),           cmocka_unit_test(test_policy_minimizes), cmocka_unit_test(test_policy_sees_price),
+  cmocka_unit_test(test_network_sees_price),
 };
 
 STK_TEST_MAIN(tests)
