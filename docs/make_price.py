@@ -136,7 +136,7 @@ price-aware expert (`price_aware`: the policy u*(s, ln P) of the price-aware pla
 `stakehjb solve -model staking_price -grid_n {GRID2}` at its defaults, [model.md](model.md#the-price-aware-planner):
 w_p = 1 1/yr, ln P_bar = 0, i.e. a target of 1 USD, the curve price at S_0), the
 mechanism network fitted to it (`price_aware_network`: `stakehjb fit -i` of that file,
-inputs (s, ln P), run as `-price_policies network -policy_file`; docs/network.md) and the real
+inputs (s, ln P), run as `-price_policies network -policy_file`; docs/policies.md) and the real
 issuance rules in the agent-based environment with the token price of
 [model.md](model.md#token-price) at its defaults (linear bonding curve, Pareto(1.5)
 holdings, kappa_P = 1, lambda = 0.5 1/yr, sigma_eta = 0.3 1/sqrt(yr), stakers selling half
