@@ -399,7 +399,7 @@ static PetscErrorCode RunPath(StkSim sim, PetscInt path, void *state, StkSimPath
     PetscCall(sim->ops.reset(sim));
     PetscCall(StkSimPriceReset(sim)); /* issue 16 */
     if (sim->policy_reset) {
-      const PetscReal x0[STK_SIM_X_LEN] = {sim->s, sim->z, (PetscReal)sim->regime};
+      const PetscReal x0[STK_SIM_X_LEN] = {sim->s, sim->z, (PetscReal)sim->regime, StkSimPriceLogPrice(sim)};
       PetscCall(sim->policy_reset(sim->policy_ctx, 0, x0, state));
     }
   }
@@ -408,7 +408,7 @@ static PetscErrorCode RunPath(StkSim sim, PetscInt path, void *state, StkSimPath
     PetscReal       x[STK_SIM_X_LEN], u;
 
     PetscCall(ApplyShocks(sim, n, &next));
-    x[0] = sim->s, x[1] = sim->z, x[STK_SIM_X_REGIME] = (PetscReal)sim->regime;
+    x[0] = sim->s, x[1] = sim->z, x[STK_SIM_X_REGIME] = (PetscReal)sim->regime, x[STK_SIM_X_LOGP] = StkSimPriceLogPrice(sim);
     PetscCall(sim->policy(sim->policy_ctx, t, x, &u, state));
     PetscCheck(!PetscIsInfOrNanReal(u), sim->comm, PETSC_ERR_FP, "The policy returned u = %g at t = %g, s = %g, z = %g (path %" PetscInt_FMT ")", (double)u, (double)t, (double)x[0], (double)x[1], path);
     if (n % sim->set.every == 0) {

@@ -60,15 +60,19 @@ PETSC_EXTERN const char *const StkAbmResponses[];
 typedef enum { STK_ABM_ENGINE_AUTO, STK_ABM_ENGINE_BLOCK, STK_ABM_ENGINE_AGENT } StkAbmEngine;
 PETSC_EXTERN const char *const StkAbmEngines[];
 
-/* A policy u = pi(t, x; state), x = {s, z, regime}: the simulators pass three entries,
+/* A policy u = pi(t, x; state), x = {s, z, regime, ln P}: the simulators pass four entries,
  * x[STK_SIM_X_REGIME] the index of the active regime of the regime chain (an exact small
  * integer; 0 without a chain), so that a policy may depend on the regime (docs/policies.md,
- * regime_solution) while the others read x[0], x[1] only.  ctx holds read-only parameters
+ * regime_solution), and x[STK_SIM_X_LOGP] the log token price ln P (P in USD) at the start
+ * of the step when the simulation carries a price (-price, stk_sim_price.h), NaN otherwise,
+ * so that a price-aware policy (solution of a staking_price file) may see it; the others
+ * read x[0], x[1] only.  ctx holds read-only parameters
  * shared by all paths; state is the caller's per-path mutable memory (NULL if stateless).
  * The policy is evaluated on every rank with the same arguments and must return the same
  * u everywhere (it must not draw random numbers of its own). */
 #define STK_SIM_X_REGIME 2
-#define STK_SIM_X_LEN    3
+#define STK_SIM_X_LOGP   3
+#define STK_SIM_X_LEN    4
 typedef PetscErrorCode (*StkPolicyFn)(void *ctx, PetscReal t, const PetscReal x[], PetscReal *u, void *state);
 /* Puts state in its initial condition for a new path starting at (t0, x0). */
 typedef PetscErrorCode (*StkPolicyResetFn)(void *ctx, PetscReal t0, const PetscReal x0[], void *state);

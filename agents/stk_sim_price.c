@@ -93,6 +93,16 @@ PetscReal StkSimPriceYieldShift(StkSim sim, PetscReal u)
   return StkPriceLogDrift(&sp->p, st.S, st.m, sim->s, u);
 }
 
+PetscReal StkSimPriceLogPrice(StkSim sim)
+{
+  SimPrice     *sp = (SimPrice *)sim->price;
+  StkPriceState st;
+
+  if (!sp || !sp->price) return (PetscReal)NAN;
+  (void)StkPriceGetState(sp->price, &st);
+  return PetscLogReal(st.P);
+}
+
 PetscErrorCode StkSimPriceDestroy(StkSim sim)
 {
   SimPrice *sp = (SimPrice *)sim->price;

@@ -1,7 +1,9 @@
 /* stakehjb price: the policies of -price_policies in the agent-based environment with
  * the token price (docs/model.md#token-price); the work is StkPriceCompareRun's
  * (experiments/stk_price_compare.h); this command reads the options, prints the table
- * of the means and writes it as CSV (-o, default out/price.csv). */
+ * of the means and writes it as CSV (-o, default out/price.csv).  The name price_aware in
+ * the list is the price-aware expert: the solution policy of the staking_price file
+ * -price_aware_file (docs/model.md#the-price-aware-planner), which sees ln P. */
 #include "stk_cli.h"
 #include "stk_price_compare.h"
 #include "stk_sim_price.h"
@@ -11,7 +13,11 @@ typedef struct {
   PetscInt  n, paths;
   char      expert_file[PETSC_MAX_PATH_LEN];
   PetscBool expert_set;
+  char      aware_file[PETSC_MAX_PATH_LEN];
+  PetscBool aware_set;
 } PriceOptions;
+
+#define PRICE_AWARE "price_aware" /* the list's name of the price-aware expert */
 
 static PetscErrorCode ReadOptions(PriceOptions *o)
 {
@@ -19,8 +25,9 @@ static PetscErrorCode ReadOptions(PriceOptions *o)
   o->n     = 16;
   o->paths = 4;
   PetscOptionsBegin(PETSC_COMM_WORLD, NULL, "stakehjb price (docs/cli.md#stakehjb-price)", NULL);
-  PetscCall(PetscOptionsStringArray("-price_policies", "Policies to compare (docs/policies.md; expert needs -price_expert_file)", "", o->names, &o->n, NULL));
+  PetscCall(PetscOptionsStringArray("-price_policies", "Policies to compare (docs/policies.md; expert needs -price_expert_file, price_aware -price_aware_file)", "", o->names, &o->n, NULL));
   PetscCall(PetscOptionsString("-price_expert_file", "Solution file of the expert (stakehjb solve -o)", "", o->expert_file, o->expert_file, sizeof(o->expert_file), &o->expert_set));
+  PetscCall(PetscOptionsString("-price_aware_file", "Solution file of the price-aware expert, price_aware in -price_policies (stakehjb solve -model staking_price -o)", "", o->aware_file, o->aware_file, sizeof(o->aware_file), &o->aware_set));
   PetscCall(PetscOptionsInt("-price_paths", "Paths per policy", "", o->paths, &o->paths, NULL));
   PetscOptionsEnd();
   if (!o->n || !o->names[0]) {
@@ -35,19 +42,31 @@ static PetscErrorCode ReadOptions(PriceOptions *o)
 static PetscErrorCode CreatePolicies(StkModel model, PriceOptions *o, StkPolicy pol[])
 {
   PetscFunctionBeginUser;
+  PetscCheck(!o->aware_set || o->aware_file[0], PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-price_aware_file: empty: give a staking_price solution file (stakehjb solve -model staking_price -o)");
   for (PetscInt i = 0; i < o->n; i++) {
-    PetscBool known, expert;
-    PetscCall(StkPolicyTypeIsKnown(o->names[i], &known));
-    PetscCheck(known, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-price_policies: %s is unknown (docs/policies.md)", o->names[i]);
+    PetscBool   known, expert, aware;
+    const char *type;
+    PetscCall(PetscStrcmp(o->names[i], PRICE_AWARE, &aware));
+    type = aware ? STK_POLICY_SOLUTION : o->names[i];
+    PetscCall(StkPolicyTypeIsKnown(type, &known));
+    PetscCheck(known, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-price_policies: %s is unknown (docs/policies.md; price_aware is the price-aware expert)", o->names[i]);
     PetscCall(PetscStrcmp(o->names[i], STK_POLICY_EXPERT, &expert));
     PetscCheck(!expert || o->expert_set, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-price_expert_file: not given: the expert in -price_policies needs a solution file (stakehjb solve -o)");
+    PetscCheck(!aware || o->aware_set, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-price_aware_file: not given: price_aware in -price_policies needs a staking_price solution file (stakehjb solve -model staking_price -o)");
     PetscCall(StkPolicyCreate(PETSC_COMM_WORLD, &pol[i]));
-    PetscCall(StkPolicySetType(pol[i], o->names[i]));
+    PetscCall(StkPolicySetType(pol[i], type));
     PetscCall(StkPolicySetModel(pol[i], model));
     PetscCall(StkPolicySetFromOptions(pol[i]));
-    PetscCall(StkPolicySetType(pol[i], o->names[i])); /* the list wins over -policy */
+    PetscCall(StkPolicySetType(pol[i], type)); /* the list wins over -policy */
     if (expert) PetscCall(StkPolicySetFile(pol[i], o->expert_file));
+    if (aware) PetscCall(StkPolicySetFile(pol[i], o->aware_file));
+    if (aware && !StkHelpRequested()) PetscCall(StkCheckReadable("-price_aware_file", o->aware_file));
     if (!StkHelpRequested()) PetscCall(StkPolicySetUp(pol[i]));
+    if (aware && !StkHelpRequested()) {
+      PetscBool priced;
+      PetscCall(StkPolicySolutionIsPriceAware(pol[i], &priced));
+      PetscCheck(priced, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-price_aware_file: %s is not a staking_price solution (stakehjb solve -model staking_price -o)", o->aware_file);
+    }
   }
   PetscFunctionReturn(0);
 }

@@ -276,6 +276,14 @@ PetscErrorCode StkNetGetNumInputs(StkNet net, PetscInt *nin)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StkNetGetInputName(StkNet net, PetscInt k, const char **name)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(k >= 0 && k < net->nin, net->comm, PETSC_ERR_ARG_OUTOFRANGE, "StkNetGetInputName: input %" PetscInt_FMT " of %" PetscInt_FMT, k, net->nin);
+  *name = net->in_name[k];
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StkNetGetArchitecture(StkNet net, PetscInt *nhidden, PetscInt widths[])
 {
   PetscFunctionBeginUser;

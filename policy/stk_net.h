@@ -68,6 +68,8 @@ PETSC_EXTERN PetscErrorCode StkNetView(StkNet net, PetscViewer viewer);
 PETSC_EXTERN PetscErrorCode StkNetDestroy(StkNet *net);
 
 PETSC_EXTERN PetscErrorCode StkNetGetNumInputs(StkNet net, PetscInt *nin);
+/* Input k's name (the grid's coordinate: "s", "z", "logp"; borrowed). */
+PETSC_EXTERN PetscErrorCode StkNetGetInputName(StkNet net, PetscInt k, const char **name);
 /* Hidden layers and their widths (widths may be NULL; else room for STK_NET_MAX_LAYERS). */
 PETSC_EXTERN PetscErrorCode StkNetGetArchitecture(StkNet net, PetscInt *nhidden, PetscInt widths[]);
 PETSC_EXTERN PetscErrorCode StkNetGetOutputBounds(StkNet net, PetscReal *u_min, PetscReal *u_max);
@@ -113,8 +115,8 @@ PETSC_EXTERN PetscErrorCode StkNetFitGrid(StkNet net, StkGrid grid, Vec policy, 
 
 /* Configures and sets up a network for a solution in memory (a model and its grid, as
  * StkSolutionLoad or a solver gives them): the inputs from the grid (StkNetSetInputsFromGrid),
- * the output bounds from the model's issuance bounds u_min, u_max (a staking model;
- * other models have none, so -net_u_min and -net_u_max, under the network's prefix,
+ * the output bounds from the model's issuance bounds u_min, u_max (a staking or
+ * staking_price model; other models have none, so -net_u_min and -net_u_max, under the network's prefix,
  * must be given), then the -net_ options and StkNetSetUp.  Used by `fit` and `run`.  Collective. */
 PETSC_EXTERN PetscErrorCode StkNetSetUpFromSolution(StkNet net, StkModel model, StkGrid grid);
 

@@ -392,6 +392,7 @@ PetscErrorCode StkNetSetUpFromSolution(StkNet net, StkModel model, StkGrid grid)
   PetscCall(StkNetSetInputsFromGrid(net, grid));
   PetscCall(StkModelGetType(model, &type));
   PetscCall(PetscStrcmp(type, STK_MODEL_STAKING, &staking));
+  if (!staking) PetscCall(PetscStrcmp(type, STK_MODEL_STAKING_PRICE, &staking)); /* the price-aware planner: the same issuance */
   if (staking) {
     PetscCall(StkModelGetControlBounds(model, 0, &u_min, &u_max));
     PetscCall(StkNetSetOutputBounds(net, u_min, u_max));

@@ -316,7 +316,7 @@ PetscErrorCode StkPolicyEvaluate(StkPolicy p, PetscReal t, const PetscReal x[], 
 
 PetscErrorCode StkPolicyEvaluateRegime(StkPolicy p, PetscReal t, const PetscReal x[], PetscInt regime, PetscReal *u, void *state)
 {
-  const PetscReal xr[STK_SIM_X_LEN] = {x[0], x[1], (PetscReal)regime};
+  const PetscReal xr[STK_SIM_X_LEN] = {x[0], x[1], (PetscReal)regime, (PetscReal)NAN};
 
   PetscFunctionBeginUser;
   PetscCall(StkPolicyEvaluate(p, t, xr, u, state));

@@ -109,6 +109,11 @@ PETSC_EXTERN PetscErrorCode StkPolicyEvaluateRegime(StkPolicy policy, PetscReal 
  * collective): the number of regimes, their names (comma-separated, in index order) and
  * the M x M rates it was solved with (borrowed). */
 PETSC_EXTERN PetscErrorCode StkPolicyRegimeSolutionGetRegimes(StkPolicy policy, PetscInt *M, const char **names, const PetscReal **rates);
+/* Whether a solution policy's file is a staking_price solution (the price-aware expert,
+ * docs/model.md#the-price-aware-planner): it then reads x[STK_SIM_X_LOGP], so it must be
+ * called with the STK_SIM_X_LEN entries the simulators pass.  Errors for other types;
+ * SetUp runs first (collective). */
+PETSC_EXTERN PetscErrorCode StkPolicySolutionIsPriceAware(StkPolicy policy, PetscBool *aware);
 /* The clipping bounds [u_min, u_max] in force after SetUp. */
 PETSC_EXTERN PetscErrorCode StkPolicyGetBounds(StkPolicy policy, PetscReal *u_min, PetscReal *u_max);
 

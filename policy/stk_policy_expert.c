@@ -87,7 +87,7 @@ static PetscErrorCode ReadSolution(StkPolicy p, ExpertCtx *E)
   PetscCall(StkSolutionLoad(p->comm, p->file, &E->model, &E->grid, &V, &u));
   PetscCall(StkModelGetType(E->model, &mtype));
   PetscCall(PetscStrcmp(mtype, STK_MODEL_STAKING, &staking));
-  ierr = staking ? 0 : PetscError(p->comm, __LINE__, PETSC_FUNCTION_NAME, __FILE__, PETSC_ERR_FILE_UNEXPECTED, PETSC_ERROR_INITIAL, "-%sfile %s holds a '%s' model; the expert policy needs a staking solution", p->class_prefix, p->file, mtype);
+  ierr = staking ? 0 : PetscError(p->comm, __LINE__, PETSC_FUNCTION_NAME, __FILE__, PETSC_ERR_FILE_UNEXPECTED, PETSC_ERROR_INITIAL, "-%sfile %s holds a '%s' model; the expert policy needs a staking solution (a staking_price file is evaluated by -policy solution)", p->class_prefix, p->file, mtype);
   if (!ierr) ierr = StkSolutionLoadScheme(p->comm, p->file, &E->scheme);
   if (!ierr) ierr = GatherFields(p, E, V, u);
   PetscCall(VecDestroy(&V));

@@ -1,8 +1,10 @@
 /* The network policy (docs/network.md): u = pi_theta(x) from a mechanism network,
  * either read from -policy_file (StkNetLoad, group /network) or borrowed from the
  * caller (StkPolicySetNetwork, e.g. the iterate of a refinement).  The network sees
- * x = (s) or (s, z) by its number of inputs; its output already lies in its bounds
- * [u_min, u_max], which become the policy's clipping bounds. */
+ * x = (s) or (s, z) by its number of inputs, or, fitted to a staking_price solution
+ * (last input "logp"), (s, ln P) or (s, z, ln P) with ln P = x[STK_SIM_X_LOGP]; its
+ * output already lies in its bounds [u_min, u_max], which become the policy's clipping
+ * bounds. */
 #include "stk_policyimpl.h"
 #include "stk_net.h"
 
@@ -10,6 +12,7 @@ typedef struct {
   StkNet    net;
   PetscBool own; /* loaded from the file (else borrowed) */
   PetscInt  nin;
+  PetscBool priced; /* the last input is ln P (a network of the price-aware planner) */
 } NetworkCtx;
 
 static PetscErrorCode NetworkSetUp(StkPolicy p)
@@ -27,7 +30,13 @@ static PetscErrorCode NetworkSetUp(StkPolicy p)
     N->own = PETSC_TRUE;
   }
   PetscCall(StkNetGetNumInputs(N->net, &N->nin));
-  PetscCheck(N->nin == 1 || N->nin == 2, p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%spolicy network: the network has %" PetscInt_FMT " inputs; the policy feeds it (s) or (s, z)", p->prefix ? p->prefix : "", N->nin);
+  N->priced = PETSC_FALSE;
+  if (N->nin >= 2) {
+    const char *last;
+    PetscCall(StkNetGetInputName(N->net, N->nin - 1, &last));
+    PetscCall(PetscStrcmp(last, "logp", &N->priced));
+  }
+  PetscCheck(N->nin == 1 || N->nin == 2 || (N->priced && N->nin == 3), p->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%spolicy network: the network has %" PetscInt_FMT " inputs; the policy feeds it (s), (s, z), or with a last input logp (s, ln P) or (s, z, ln P)", p->prefix ? p->prefix : "", N->nin);
   PetscCall(StkNetGetOutputBounds(N->net, &p->u_min, &p->u_max));
   PetscFunctionReturn(0);
 }
@@ -38,7 +47,12 @@ static PetscErrorCode NetworkEvaluate(void *ctx, PetscReal t, const PetscReal x[
   NetworkCtx *N = (NetworkCtx *)p->data;
 
   PetscFunctionBeginUser;
-  PetscCall(StkNetEvaluate(N->net, x, u)); /* reads x[0] or x[0..1] */
+  if (N->priced) {
+    PetscReal xin[3] = {x[0], x[1], 0};
+    PetscCheck(!PetscIsNanReal(x[STK_SIM_X_LOGP]), PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "-%spolicy network: the network's last input is the log price (fitted to a staking_price solution), and this simulation has no price (-price, stakehjb price)", p->prefix ? p->prefix : "");
+    xin[N->nin - 1] = x[STK_SIM_X_LOGP];
+    PetscCall(StkNetEvaluate(N->net, xin, u));
+  } else PetscCall(StkNetEvaluate(N->net, x, u)); /* reads x[0] or x[0..1] */
   PetscFunctionReturn(0);
 }
 

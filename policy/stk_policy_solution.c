@@ -1,6 +1,10 @@
 /* The solution policy: u*(x) as stored in a solution file (stakehjb solve -o FILE),
  * interpolated multilinearly between the nodes and clamped to the solved box.  Unlike
  * the expert it does not re-evaluate the greedy map: it is what the solver wrote.
+ * A staking_price file (docs/model.md#the-price-aware-planner) makes the price-aware
+ * expert: u*(s, [z,] ln P) evaluated at x[0], [x[1],] x[STK_SIM_X_LOGP] (the simulators
+ * pass all STK_SIM_X_LEN entries); without a price (NaN) at the model's reference ln P,
+ * ln P_bar clipped to the solved box.
  *
  * The file's model (StkSolutionLoad) gives the clipping bounds.  A model set with
  * StkPolicySetModel is the environment the policy will run in: where its agents differ
@@ -15,6 +19,9 @@ typedef struct {
   StkGrid            grid;  /* the file's coordinates */
   Vec                u_all; /* the policy in natural order, whole field on every rank */
   const PetscScalar *u;
+  PetscBool          priced;   /* a staking_price file: the grid's last coordinate is ln P */
+  PetscInt           dim;
+  PetscReal          logp_ref; /* ln P where the price is unknown */
 } SolutionCtx;
 
 static PetscErrorCode SolutionEvaluate(void *ctx, PetscReal t, const PetscReal x[], PetscReal *u, void *state)
@@ -23,7 +30,12 @@ static PetscErrorCode SolutionEvaluate(void *ctx, PetscReal t, const PetscReal x
   SolutionCtx *S = (SolutionCtx *)p->data;
 
   PetscFunctionBeginUser;
-  PetscCall(StkGridInterpolate(S->grid, S->u, 1, 0, x, u));
+  if (S->priced) {
+    const PetscReal lp    = x[STK_SIM_X_LOGP];
+    PetscReal       xg[3] = {x[0], x[1], 0};
+    xg[S->dim - 1]        = PetscIsNanReal(lp) ? S->logp_ref : lp;
+    PetscCall(StkGridInterpolate(S->grid, S->u, 1, 0, xg, u));
+  } else PetscCall(StkGridInterpolate(S->grid, S->u, 1, 0, x, u));
   PetscFunctionReturn(0);
 }
 
@@ -82,7 +94,14 @@ static PetscErrorCode SolutionSetUp(StkPolicy p)
   PetscCall(StkSolutionLoad(p->comm, p->file, &S->model, &S->grid, NULL, &u));
   PetscCall(StkModelGetType(S->model, &type));
   PetscCall(PetscStrcmp(type, STK_MODEL_STAKING, &staking));
-  ierr = staking ? 0 : PetscError(p->comm, __LINE__, PETSC_FUNCTION_NAME, __FILE__, PETSC_ERR_FILE_UNEXPECTED, PETSC_ERROR_INITIAL, "-%sfile %s holds a '%s' model, not a staking policy", p->class_prefix, p->file, type);
+  PetscCall(PetscStrcmp(type, STK_MODEL_STAKING_PRICE, &S->priced));
+  ierr = staking || S->priced ? 0 : PetscError(p->comm, __LINE__, PETSC_FUNCTION_NAME, __FILE__, PETSC_ERR_FILE_UNEXPECTED, PETSC_ERROR_INITIAL, "-%sfile %s holds a '%s' model, not a staking or staking_price policy", p->class_prefix, p->file, type);
+  if (!ierr && S->priced) {
+    PetscReal ref[STK_MAX_DIM];
+    ierr = StkModelGetDimension(S->model, &S->dim);
+    if (!ierr) ierr = StkModelGetReferencePoint(S->model, ref);
+    if (!ierr) S->logp_ref = ref[S->dim - 1];
+  }
   if (!ierr) ierr = StkGridGatherField(S->grid, u, &S->u_all);
   PetscCall(VecDestroy(&u));
   PetscCall(ierr);
@@ -126,5 +145,19 @@ PetscErrorCode StkPolicyCreate_Solution(StkPolicy p)
   p->ops.setup    = SolutionSetUp;
   p->ops.view     = SolutionView;
   p->ops.destroy  = SolutionDestroy;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkPolicySolutionIsPriceAware(StkPolicy p, PetscBool *aware)
+{
+  const char *type;
+  PetscBool   solution;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkPolicyGetType(p, &type));
+  PetscCall(PetscStrcmp(type, STK_POLICY_SOLUTION, &solution));
+  PetscCheck(solution, p->comm, PETSC_ERR_ARG_WRONG, "StkPolicySolutionIsPriceAware: the policy is '%s', not solution", type);
+  PetscCall(StkPolicySetUp(p));
+  *aware = ((SolutionCtx *)p->data)->priced;
   PetscFunctionReturn(0);
 }

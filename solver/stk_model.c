@@ -30,6 +30,7 @@ static PetscErrorCode StkModelRegisterAll(void)
   PetscCall(PetscFunctionListAdd(&StkModelList, STK_MODEL_BANGBANG, StkModelCreate_BangBang));
   PetscCall(PetscFunctionListAdd(&StkModelList, STK_MODEL_MMS, StkModelCreate_MMS));
   PetscCall(PetscFunctionListAdd(&StkModelList, STK_MODEL_MERTON, StkModelCreate_Merton));
+  PetscCall(PetscFunctionListAdd(&StkModelList, STK_MODEL_STAKING_PRICE, StkModelCreate_StakingPrice));
   PetscFunctionReturn(0);
 }
 
@@ -191,8 +192,8 @@ PetscErrorCode StkModelSetFromOptions(StkModel m)
   PetscFunctionBeginUser;
   PetscCall(PetscStrncpy(type, m->type[0] ? m->type : STK_MODEL_STAKING, sizeof(type)));
   PetscOptionsBegin(m->comm, m->prefix, "Model (docs/model.md#the-planners-problem)", NULL);
-  PetscCall(PetscOptionsFList("-model", "Model: staking (docs/model.md), or a test problem with an exact solution: lq (linear-quadratic), bangbang (bounded control), mms (manufactured, reflecting), merton (consumption-portfolio)", "StkModelSetType", StkModelList, type, type, sizeof(type), NULL));
-  PetscCall(PetscOptionsInt("-dim", "State dimension: 1 (s) or 2 (s, z) for staking (default 2); 1, 2 or 3 for lq and mms (default 2); bangbang and merton are 1-D", "StkModelSetDimension", dim, &dim, &set));
+  PetscCall(PetscOptionsFList("-model", "Model: staking (docs/model.md), or a test problem with an exact solution: lq (linear-quadratic), bangbang (bounded control), mms (manufactured, reflecting), merton (consumption-portfolio); staking_price (the staking model with the log token price, docs/model.md#the-price-aware-planner)", "StkModelSetType", StkModelList, type, type, sizeof(type), NULL));
+  PetscCall(PetscOptionsInt("-dim", "State dimension: 1 (s) or 2 (s, z) for staking (default 2); 2 (s, ln P) or 3 (s, z, ln P) for staking_price; 1, 2 or 3 for lq and mms (default 2); bangbang and merton are 1-D", "StkModelSetDimension", dim, &dim, &set));
   PetscOptionsEnd();
   /* after PetscOptionsEnd: a bad name or dimension then errors without leaving the block open */
   if (set) PetscCall(StkModelSetDimension(m, dim));
@@ -520,8 +521,10 @@ PetscErrorCode StkModelPrintOptionsOfOtherTypes(StkModel m)
     PetscCall(StkModelCreate(m->comm, &other));
     other->dim = m->dim;
     if (m->dim > 2 && !strcmp(names[i], STK_MODEL_STAKING)) other->dim = 2; /* staking has no 3-D form; list its 2-D options */
+    if (m->dim < 2 && !strcmp(names[i], STK_MODEL_STAKING_PRICE)) other->dim = 2; /* staking_price has no 1-D form */
     PetscCall(StkModelSetOptionsPrefix(other, m->prefix));
     PetscCall(StkModelSetType(other, names[i]));
+    other->listing = PETSC_TRUE;
     PetscCall(PetscSNPrintf(title, sizeof(title), "Options of -%smodel %s", UserPrefix(m), other->type));
     PetscCall(StkModelTypeSetFromOptions(other, title));
     PetscCall(StkModelDestroy(&other));

@@ -6,7 +6,8 @@
  * Controls are separable: control c enters only the drift of state direction
  * StkModelGetControlDirection(c).  Types are registered create functions (a user's
  * describes its model through the setters below; the built-in types fill a private
- * ops table, stk_modelimpl.h); built in: "staking" (docs/model.md) and the test problems with
+ * ops table, stk_modelimpl.h); built in: "staking" (docs/model.md), "staking_price" (the
+ * staking model with the log token price, docs/model.md#the-price-aware-planner) and the test problems with
  * closed forms "lq", "bangbang", "mms", "merton" (docs/exact_solutions.md). */
 #pragma once
 #include "stk_grid.h"
@@ -28,6 +29,7 @@ typedef enum { STK_BC_REFLECT, STK_BC_DIRICHLET, STK_BC_STATE_CONSTRAINT } StkBo
 #define STK_MODEL_BANGBANG "bangbang"
 #define STK_MODEL_MMS      "mms"
 #define STK_MODEL_MERTON   "merton"
+#define STK_MODEL_STAKING_PRICE "staking_price" /* (s, [z,] ln P): docs/model.md#the-price-aware-planner */
 
 PETSC_EXTERN PetscErrorCode StkModelCreate(MPI_Comm comm, StkModel *model);
 PETSC_EXTERN PetscErrorCode StkModelSetType(StkModel model, const char type[]);
@@ -102,7 +104,7 @@ PETSC_EXTERN PetscErrorCode StkModelLoad(MPI_Comm comm, StkH5 file, const char g
  * the model's prefix). */
 PETSC_EXTERN PetscErrorCode StkModelPrintOptionsOfOtherTypes(StkModel model);
 
-/* The token holders of a "staking" model (borrowed; errors for other types): the
+/* The token holders of a "staking" or "staking_price" model (borrowed; errors for other types): the
  * simulators share them with the solver, so every agent parameter has one source.  The
  * model evaluates with the population's current parameters, so a change made with
  * StkPopulationSetParams (e.g. kappa scaled for re-planning) reaches it at once; the

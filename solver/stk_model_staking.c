@@ -215,6 +215,14 @@ PetscErrorCode StkModelStakingGetPopulation(StkModel m, StkPopulation *pop)
 
   PetscFunctionBeginUser;
   PetscCall(PetscStrcmp(m->type, STK_MODEL_STAKING, &staking));
+  if (!staking) { /* the price-aware model has the same holders */
+    PetscBool priced;
+    PetscCall(PetscStrcmp(m->type, STK_MODEL_STAKING_PRICE, &priced));
+    if (priced) {
+      PetscCall(StkModelStakingPriceGetPopulation(m, pop));
+      PetscFunctionReturn(0);
+    }
+  }
   PetscCheck(staking, m->comm, PETSC_ERR_ARG_WRONG, "-%smodel %s has no token holders: use -%smodel staking", m->prefix ? m->prefix : "", m->type, m->prefix ? m->prefix : "");
   *pop = ((StakingCtx *)m->data)->pop;
   PetscFunctionReturn(0);

@@ -192,6 +192,8 @@ typedef struct {
   PetscInt           constrained;   /* -1 / +1: a state-constraint end below / above in the control's direction; 0: none */
   PetscInt           exact_samples; /* of the exact minimization */
   Differences        d;
+  Differences        dk[STK_MAX_DIM]; /* every direction's differences (a model with control_cross) */
+  PetscBool          cross;           /* model->control_cross: sum the upwind terms of every direction */
   PetscReal          p_greedy;
   PetscReal          u[STK_MAX_CONTROLS];
 } ControlProblem;
@@ -207,12 +209,21 @@ static PetscReal DriftAlong(ControlProblem *P, PetscReal uc)
   return b[P->k];
 }
 
+/* One direction's drift and diffusion terms with the differences d (central where the
+ * row stays monotone, upwind otherwise). */
+static PetscReal DirectionTerm(const ControlProblem *P, PetscReal b, PetscReal a, const Differences *d)
+{
+  if (P->central && CentralRowIsMonotone(b, a, d)) return b * d->pc + a * d->q;
+  return PetscMax(b, 0) * d->pf + PetscMin(b, 0) * d->pb + a * d->q;
+}
+
 /* The discrete Hamiltonian of the node as a function of u_c (the scheme's own rows);
  * at a point, its u-dependent part along k with upwind drift differences. */
 /* The u-dependent part of the Hamiltonian along the control's direction k, from the
  * differences of V: the same at a node of the solver and at any point (the expert), so
  * a minimizer over it gives the same bits in both.  It differs from the node's full
- * Hamiltonian by terms that do not depend on u_c (controls are separable). */
+ * Hamiltonian by terms that do not depend on u_c (controls are separable).  With
+ * control_cross the terms of every direction (the control moves several drifts). */
 static PetscReal DirectionalHamiltonian(ControlProblem *P, PetscReal uc)
 {
   PetscReal H, b[STK_MAX_DIM], a[STK_MAX_DIM];
@@ -221,8 +232,9 @@ static PetscReal DirectionalHamiltonian(ControlProblem *P, PetscReal uc)
   (void)StkModelDrift(P->model, P->x, P->u, b);
   (void)StkModelDiffusion(P->model, P->x, P->u, a);
   (void)StkModelCost(P->model, P->x, P->u, &H);
-  if (P->central && CentralRowIsMonotone(b[P->k], a[P->k], &P->d)) return H + b[P->k] * P->d.pc + a[P->k] * P->d.q;
-  return H + PetscMax(b[P->k], 0) * P->d.pf + PetscMin(b[P->k], 0) * P->d.pb + a[P->k] * P->d.q;
+  if (!P->cross) return H + DirectionTerm(P, b[P->k], a[P->k], &P->d);
+  for (PetscInt k = 0; k < P->model->dim; k++) H += DirectionTerm(P, b[k], a[k], &P->dk[k]); /* the control moves every drift */
+  return H;
 }
 
 /* The discrete Hamiltonian of the node as a function of u_c (the scheme's own rows);
@@ -461,6 +473,7 @@ static PetscErrorCode ExactControl(ControlProblem *P, PetscReal *uc)
 {
   PetscReal       lo = P->lo, hi = P->hi;
   const PetscInt  ns = P->exact_samples;
+  const PetscReal ucur = P->u[P->c];
   PetscReal       h, best, fbest;
 
   PetscFunctionBeginUser;
@@ -483,6 +496,12 @@ static PetscErrorCode ExactControl(ControlProblem *P, PetscReal *uc)
   }
   *uc = BrentMinimize(P, PetscMax(lo, best - h), PetscMin(hi, best + h), best);
   if (DirectionalHamiltonian(P, *uc) > fbest) *uc = best;
+  /* A model whose control moves several directions has kinks where each drift changes
+   * sign: the sampled search can miss a narrow minimum the current control sits in, and
+   * a worse control would break the monotone decrease of policy iteration.  Keep the
+   * current control unless the search beats it (no expert at points for these models,
+   * so the start may matter). */
+  if (P->cross && ucur >= lo && ucur <= hi && DirectionalHamiltonian(P, ucur) <= DirectionalHamiltonian(P, *uc)) *uc = ucur;
   P->u[P->c] = *uc;
   PetscFunctionReturn(0);
 }
@@ -508,6 +527,9 @@ static PetscErrorCode ImproveNode(StkSolver S, const StkNode *node, const PetscS
   P.x     = node->x;
   P.central       = S->central;
   P.exact_samples = S->exact_samples;
+  P.cross         = S->model->control_cross;
+  if (P.cross)
+    for (PetscInt k = 0; k < S->model->dim; k++) DifferencesAlong(S, node, Vg, k, &P.dk[k]);
   PetscCall(PetscArraycpy(P.u, u, S->model->nu));
   for (PetscInt c = 0; c < S->model->nu; c++) {
     P.c  = c;
@@ -530,6 +552,7 @@ PetscErrorCode StkModelImprovePoint(StkModel model, const StkSchemeSettings *sch
   PetscReal      uc;
 
   PetscFunctionBeginUser;
+  PetscCheck(!model->control_cross, PETSC_COMM_SELF, PETSC_ERR_SUP, "Model %s: its control moves several directions, so the policy can be improved at the solver's nodes only (use the stored policy: -policy solution)", model->type);
   PetscCall(PetscMemzero(&P, sizeof(P)));
   P.model         = model;
   P.x             = x;

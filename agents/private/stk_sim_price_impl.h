@@ -9,3 +9,4 @@ PETSC_INTERN PetscErrorCode StkSimPriceReset(StkSim);            /* a fresh path
 PETSC_INTERN PetscErrorCode StkSimPriceStep(StkSim, PetscInt n, PetscReal u); /* before step n at (s_n, u) */
 PETSC_INTERN PetscReal      StkSimPriceYieldShift(StkSim, PetscReal u);       /* E[d ln P]/dt at (s, u), 0 if off */
 PETSC_INTERN PetscErrorCode StkSimPriceDestroy(StkSim);
+PETSC_INTERN PetscReal      StkSimPriceLogPrice(StkSim);                      /* ln P now (x[STK_SIM_X_LOGP]), NaN if off */

@@ -52,6 +52,12 @@ struct _p_StkModel {
   char                 long_names[STK_MAX_DIM][80]; /* what each state variable is, for files */
   StkBoundaryType      bc[STK_MAX_DIM][2];
   PetscBool            setupcalled;
+  /* The controls also move the drift of directions other than their own (staking_price:
+   * issuance moves s and ln P): policy improvement then minimizes the upwind Hamiltonian
+   * summed over every direction, at the solver's nodes only (exact minimization; no
+   * closed-form greedy map, no expert at arbitrary points). */
+  PetscBool            control_cross;
+  PetscBool            listing; /* created by StkModelPrintOptionsOfOtherTypes: a type may list only its own options */
   void                *data; /* the type's own context */
   struct _StkModelUser *user; /* a type defined through the public definition API
                                  (stk_model_user.c): its context and parameters; NULL otherwise */
@@ -83,6 +89,9 @@ PETSC_INTERN PetscErrorCode StkModelLoadParams(StkH5 file, const char group[], s
 
 /* Built-in types. */
 PETSC_INTERN PetscErrorCode StkModelCreate_Staking(StkModel);
+PETSC_INTERN PetscErrorCode StkModelCreate_StakingPrice(StkModel);
+/* The holders of a staking_price model (borrowed), for StkModelStakingGetPopulation. */
+PETSC_INTERN PetscErrorCode StkModelStakingPriceGetPopulation(StkModel, StkPopulation *);
 PETSC_INTERN PetscErrorCode StkModelCreate_LQ(StkModel);
 /* Test problems with closed-form values (docs/exact_solutions.md). */
 PETSC_INTERN PetscErrorCode StkModelCreate_BangBang(StkModel);
