@@ -123,7 +123,9 @@ PETSC_EXTERN PetscErrorCode StkPolicyExpertValueGradient(StkPolicy policy, const
 /* Online re-planning: solves the HJB of the expert's model with the holders' kappa
  * multiplied by kappa_factor, warm-started from the expert's value and policy on its
  * grid (the -hjb_ solver options apply), writes the solution to PATH and returns the
- * expert of that file (with the policy's options prefix).  Collective. */
+ * expert of that file (with the policy's options prefix).  Every rank solves the whole
+ * problem on PETSC_COMM_SELF and rank 0 writes PATH, so the re-planned policy is bitwise
+ * the same on any number of ranks.  Collective. */
 PETSC_EXTERN PetscErrorCode StkPolicyExpertReplan(StkPolicy policy, PetscReal kappa_factor, const char path[], StkPolicy *replanned);
 
 /* ---- The social gradient on two timescales (docs/model.md#the-social-gradient);

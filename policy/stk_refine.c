@@ -57,6 +57,8 @@ struct _p_StkRefine {
   StkPopulation      pop;  /* the environment's holders (own) */
   StkAgentParams     truth;     /* the environment's holders when set (StkRefineSetEnvironmentParams) */
   PetscBool          has_truth;
+  StkSim             regimes_from; /* the environment's regime chain is this sim's (borrowed; NULL: none) */
+  PetscInt           regime;       /* the regime the next window starts in */
   StkSim             sim;
   StkSimPath         path;
   /* the running state */
@@ -281,6 +283,7 @@ static PetscErrorCode SetUpEnvironment(StkRefine r)
   PetscCall(StkSimDestroy(&r->sim));
   PetscCall(StkSimCreate(r->comm, &r->sim));
   PetscCall(StkSimSetPopulation(r->sim, r->pop));
+  if (r->regimes_from) PetscCall(StkSimCopyRegimes(r->regimes_from, r->sim));
   PetscCall(StkSimSetSettings(r->sim, &set));
   PetscCall(StkSimSetUp(r->sim));
   PetscCall(StkSimGetNumRecords(r->sim, &r->nrec));
@@ -332,6 +335,8 @@ PetscErrorCode StkRefineSetUp(StkRefine r)
   r->k     = 0;
   r->plan_factor = 1;
   r->next_replan = r->replan;
+  r->regime      = 0;
+  if (r->regimes_from) PetscCall(StkSimGetInitialRegime(r->regimes_from, &r->regime));
   PetscCall(StkPolicyDestroy(&r->plan));
   r->setupcalled = PETSC_TRUE;
   PetscFunctionReturn(0);
@@ -366,6 +371,7 @@ static PetscErrorCode RunWindow(StkRefine r, PetscInt k, PetscReal *cost, PetscR
     set.s0 = r->s;
     set.z0 = r->z;
     PetscCall(StkSimSetSettings(r->sim, &set));
+    if (r->regimes_from) PetscCall(StkSimSetInitialRegime(r->sim, r->regime)); /* the chain goes on where the last window left it */
     PetscCall(StkSimRun(r->sim, k, NULL, &r->path));
   }
   PetscCall(StkModelGetDiscount(r->model, &rho));
@@ -537,6 +543,7 @@ static PetscErrorCode Iterate(StkRefine r)
   PetscCall(StkNetSetWeights(r->net, r->theta));
   r->s = r->path.s[r->nrec - 1];
   r->z = r->path.z[r->nrec - 1];
+  if (r->regimes_from) PetscCall(StkSimGetRegime(r->sim, &r->regime));
   r->k++;
   PetscFunctionReturn(0);
 }
@@ -578,6 +585,14 @@ PetscErrorCode StkRefineSetEnvironmentParams(StkRefine r, const StkAgentParams *
   PetscCall(StkAgentParamsCheck(r->comm, truth));
   r->truth     = *truth;
   r->has_truth = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkRefineSetEnvironmentRegimes(StkRefine r, StkSim from)
+{
+  PetscFunctionBeginUser;
+  r->regimes_from = from;
+  r->setupcalled  = PETSC_FALSE;
   PetscFunctionReturn(0);
 }
 
