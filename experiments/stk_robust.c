@@ -273,8 +273,9 @@ static PetscErrorCode ChainIsModel(StkSim chain, const StkAgentParams *mp, Petsc
  * discount, bounds) with each regime's holders, coupled by the chain's intensities
  * (StkRegimeSolver), on the planner's grid sizes over the union of the regimes' boxes
  * (the -hjb_ options apply).  Every rank solves on PETSC_COMM_SELF, rank 0 writes
- * oracle_file; returns its regime_solution policy, which reads the regime the
- * simulation is in. */
+ * oracle_file; returns its regime_expert policy: the solver's improvement from V_i in
+ * the regime the simulation is in, like the expert (regime_solution would interpolate u,
+ * a difference of the kind of policy of the order of the gap itself). */
 static PetscErrorCode SolveRegimeOracle(StkRobust r, const char solution[], StkSim chain, StkPolicy *oracle)
 {
   StkModel             models[STK_SIM_MAX_REGIMES] = {NULL};
@@ -325,7 +326,7 @@ static PetscErrorCode SolveRegimeOracle(StkRobust r, const char solution[], StkS
   PetscCall(StkGridDestroy(&grid));
   for (PetscInt i = 0; i < M; i++) PetscCall(StkModelDestroy(&models[i]));
   PetscCall(StkPolicyCreate(r->comm, oracle));
-  PetscCall(StkPolicySetType(*oracle, STK_POLICY_REGIME_SOLUTION));
+  PetscCall(StkPolicySetType(*oracle, STK_POLICY_REGIME_EXPERT));
   PetscCall(StkPolicySetFile(*oracle, r->oracle_file));
   PetscCall(StkPolicySetUp(*oracle));
   PetscFunctionReturn(0);

@@ -8,7 +8,8 @@
  *            so that case has a gap of exactly 0); in case regime the regime-aware
  *            planner: the coupled HJB of the planner's objective with each regime's
  *            holders and the chain's intensities (StkRegimeSolver), evaluated as the
- *            regime_solution policy, which sees the regime the simulation is in,
+ *            regime_expert policy (the improvement from V_i in the regime the
+ *            simulation is in, like the expert),
  *   network  the fitted network,
  *   refined  the network refined online against the true environment with each listed
  *            variant (hamiltonian, spsa, hamiltonian_replan, spsa_replan),

@@ -37,6 +37,7 @@ typedef struct _p_StkPolicy *StkPolicy;
 #define STK_POLICY_NETWORK      "network"
 #define STK_POLICY_SOLUTION     "solution" /* u*(x) of a solution file, interpolated */
 #define STK_POLICY_REGIME_SOLUTION "regime_solution" /* u*(x, regime) of a regime-switching solution file */
+#define STK_POLICY_REGIME_EXPERT "regime_expert" /* the expert of a regime-switching solution file: improvement from V(x, regime) */
 
 PETSC_EXTERN PetscErrorCode StkPolicyCreate(MPI_Comm comm, StkPolicy *policy);
 /* Options prefix (stk_options.h): the policy reads its type -policy under USER, and -file
