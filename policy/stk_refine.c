@@ -64,6 +64,7 @@ struct _p_StkRefine {
   /* the running state */
   PetscReal          s, z, sxx, sxy, sx, sy, sn, gamma, plan_factor, next_replan;
   PetscBool          gamma_intercept; /* -refine_gamma_intercept: the regression of the increments has an intercept */
+  PetscReal          prox;            /* -refine_prox: g += prox (theta - theta_0), a pull toward the fitted weights */
   PetscInt           k;
   StkRefineRecord   *history;
   StkProgress        progress; /* of the running Run, for StkRefineMonitorProgress */
@@ -185,6 +186,7 @@ static PetscErrorCode StkRefineCheckOptions(StkRefine r)
   PetscCheck(r->s0 >= 0 && r->s0 <= 1, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%ss0 must lie in [0, 1], got %g", pre, (double)r->s0);
   PetscCheck(r->spsa_c > 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sspsa_c must be > 0, got %g", pre, (double)r->spsa_c);
   PetscCheck(r->replan >= 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sreplan must be >= 0 (0: never), got %g", pre, (double)r->replan);
+  PetscCheck(r->prox >= 0 && r->prox <= 1e6, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sprox must lie in [0, 1e6], got %g", pre, (double)r->prox);
   PetscCheck(r->kappa_factor > 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%strue_kappa_factor must be > 0, got %g", pre, (double)r->kappa_factor);
   PetscCheck(r->iterations <= 10000000, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%siterations must be <= 10000000, got %" PetscInt_FMT, pre, r->iterations);
   PetscCheck(r->sa.a0 <= 1000, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sa0 must lie in [0, 1000], got %g", pre, (double)r->sa.a0);
@@ -227,6 +229,7 @@ PetscErrorCode StkRefineSetFromOptions(StkRefine r)
   PetscCall(PetscOptionsReal("-spsa_c", "spsa: perturbation size c in c_k = c / (k + 1)^0.101 (weight units)", "", r->spsa_c, &r->spsa_c, NULL));
   PetscCall(PetscOptionsReal("-replan", "Re-solve the HJB with kappa scaled by the responsiveness estimate every this many years (0: never)", "", r->replan, &r->replan, NULL));
   PetscCall(PetscOptionsString("-replan_file", "Where the re-planned solution is written", "", r->replan_file, r->replan_file, sizeof(r->replan_file), NULL));
+  PetscCall(PetscOptionsReal("-prox", "Proximal weight lambda: the gradient estimate gets lambda (theta - theta_0) added, which pulls directions the windows do not inform back to the fit (0: off)", "", r->prox, &r->prox, NULL));
   PetscCall(PetscOptionsBool("-gamma_intercept", "Estimate the responsiveness gamma by a regression with an intercept", "", r->gamma_intercept, &r->gamma_intercept, NULL));
   PetscCall(PetscOptionsReal("-true_kappa_factor", "The environment's kappa is the model's times this (misspecification)", "", r->kappa_factor, &r->kappa_factor, NULL));
   PetscOptionsEnd();
@@ -534,6 +537,8 @@ static PetscErrorCode Iterate(StkRefine r)
   UpdateResponsiveness(r);
   PetscCall(MaybeReplan(r));
   if (r->estimator == STK_REFINE_HAMILTONIAN) PetscCall(HamiltonianGradient(r));
+  if (r->prox > 0)
+    for (PetscInt i = 0; i < r->nw; i++) r->g[i] += r->prox * (r->theta[i] - r->theta0[i]);
   PetscCall(StkRefineProjectedStep(&r->sa, k, r->nw, r->theta0, r->g, r->theta, rec));
   rec->gamma     = r->gamma;
   rec->plan      = r->plan_factor;
@@ -679,6 +684,7 @@ static PetscErrorCode WriteHistory(StkRefine r, StkH5 file)
   PetscCall(StkH5WriteAttributeReal(file, group, "true_kappa_factor", r->kappa_factor, "1"));
   PetscCall(StkH5WriteAttributeReal(file, group, "spsa_c", r->spsa_c, "1"));
   PetscCall(StkH5WriteAttributeReal(file, group, "replan", r->replan, "yr"));
+  if (r->prox > 0) PetscCall(StkH5WriteAttributeReal(file, group, "prox", r->prox, "1")); /* only when on: files without it are bitwise as before */
   PetscFunctionReturn(0);
 }
 
