@@ -269,10 +269,61 @@ static PetscErrorCode ChainIsModel(StkSim chain, const StkAgentParams *mp, Petsc
   PetscFunctionReturn(0);
 }
 
+/* The planner's grid (replaced) extended in z (2-D) to the union of its z interval
+ * shifted to every regime's zbar, at the same spacing; 1-D: unchanged. */
+static PetscErrorCode ExtendGrid(PetscInt M, StkModel models[], StkGrid *grid)
+{
+  PetscInt         dim, n[STK_MAX_DIM];
+  PetscReal        lo[STK_MAX_DIM], hi[STK_MAX_DIM];
+  const PetscReal *x;
+  StkGrid          ext;
+  StkAgentParams   p0;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkGridGetDimension(*grid, &dim));
+  if (dim < 2) PetscFunctionReturn(0);
+  PetscCall(StkGridGetSizes(*grid, n));
+  for (PetscInt k = 0; k < dim; k++) {
+    PetscCall(StkGridGetCoordinates(*grid, k, &x));
+    lo[k] = x[0], hi[k] = x[n[k] - 1];
+  }
+  {
+    StkPopulation         pop;
+    const StkAgentParams *p;
+    PetscCall(StkModelStakingGetPopulation(models[0], &pop));
+    PetscCall(StkPopulationGetParams(pop, &p));
+    p0 = *p;
+  }
+  {
+    const PetscReal lo1 = lo[1], hi1 = hi[1], h = (hi1 - lo1) / (n[1] - 1);
+    for (PetscInt i = 1; i < M; i++) {
+      StkPopulation         pop;
+      const StkAgentParams *p;
+      PetscCall(StkModelStakingGetPopulation(models[i], &pop));
+      PetscCall(StkPopulationGetParams(pop, &p));
+      lo[1] = PetscMin(lo[1], lo1 + p->zbar - p0.zbar);
+      hi[1] = PetscMax(hi[1], hi1 + p->zbar - p0.zbar);
+    }
+    n[1] = (PetscInt)PetscCeilReal((hi[1] - lo[1]) / h - 1e-9) + 1;
+    hi[1] = lo[1] + (n[1] - 1) * h;
+  }
+  PetscCall(StkGridCreate(PETSC_COMM_SELF, &ext));
+  PetscCall(StkRegimeConfigureGrid(M, models, ext)); /* names, stretching, the -grid_ options */
+  PetscCall(StkGridSetSizes(ext, n));
+  PetscCall(StkGridSetBox(ext, lo, hi));
+  PetscCall(StkGridSetUp(ext));
+  PetscCall(StkGridDestroy(grid));
+  *grid = ext;
+  PetscFunctionReturn(0);
+}
+
 /* The oracle of case regime, the regime-aware planner: the planner's model (objective,
  * discount, bounds) with each regime's holders, coupled by the chain's intensities
- * (StkRegimeSolver), on the planner's grid sizes over the union of the regimes' boxes
- * (the -hjb_ options apply).  Every rank solves on PETSC_COMM_SELF, rank 0 writes
+ * (StkRegimeSolver), on the planner's grid extended in z to cover every regime: the
+ * planner's z interval shifted by each regime's zbar - the planner's, united, at the
+ * planner's spacing (so the discretization errors of expert and oracle stay alike; the
+ * planner's own box covers its model's z, not the bear regime's, and its expert clamps
+ * z to it).  The -hjb_ options apply.  Every rank solves on PETSC_COMM_SELF, rank 0 writes
  * oracle_file; returns its regime_expert policy: the solver's improvement from V_i in
  * the regime the simulation is in, like the expert (regime_solution would interpolate u,
  * a difference of the kind of policy of the order of the gap itself). */
@@ -281,8 +332,8 @@ static PetscErrorCode SolveRegimeOracle(StkRobust r, const char solution[], StkS
   StkModel             models[STK_SIM_MAX_REGIMES] = {NULL};
   const char          *names[STK_SIM_MAX_REGIMES];
   const PetscReal     *rates;
-  PetscInt             M, n[STK_MAX_DIM];
-  StkGrid              grid;
+  PetscInt             M;
+  StkGrid              grid = NULL;
   StkRegimeSolver      solver;
   StkRegimeSolverStats st;
   PetscMPIInt          rank;
@@ -297,20 +348,17 @@ static PetscErrorCode SolveRegimeOracle(StkRobust r, const char solution[], StkS
     StkPopulation         pop, rpop;
     const StkAgentParams *p;
     PetscCall(StkSolutionLoad(PETSC_COMM_SELF, solution, &models[i], &g, &V, &u));
-    if (!i) PetscCall(StkGridGetSizes(g, n));
     PetscCall(VecDestroy(&V));
     PetscCall(VecDestroy(&u));
-    PetscCall(StkGridDestroy(&g));
+    if (!i) grid = g; /* the planner's grid */
+    else PetscCall(StkGridDestroy(&g));
     PetscCall(StkSimGetRegimePopulation(chain, i, &rpop));
     PetscCall(StkPopulationGetParams(rpop, &p));
     PetscCall(StkModelStakingGetPopulation(models[i], &pop));
     PetscCall(StkPopulationSetParams(pop, p));
     PetscCall(StkSimGetRegimeName(chain, i, &names[i]));
   }
-  PetscCall(StkGridCreate(PETSC_COMM_SELF, &grid));
-  PetscCall(StkRegimeConfigureGrid(M, models, grid));
-  PetscCall(StkGridSetSizes(grid, n));
-  PetscCall(StkGridSetUp(grid));
+  PetscCall(ExtendGrid(M, models, &grid));
   PetscCall(StkRegimeSolverCreate(PETSC_COMM_SELF, &solver));
   PetscCall(StkRegimeSolverSetModels(solver, M, models, names));
   PetscCall(StkRegimeSolverSetRates(solver, rates));
