@@ -11,7 +11,7 @@ spsa, the Hedge-follower case, a small tuning sweep of the refinement, and two c
 ranks (the tables must equal the 1-rank ones byte for byte). The p-values of every
 comparison with the expert the page reports are Holm-adjusted as one family. Work files
 go to out/robustness/. Every output is written to a temporary name and renamed. About
-5-8 minutes on 2 busy cores."""
+12 minutes on 2 busy cores (64 paths; --paths for fewer)."""
 import argparse
 import csv
 import os
@@ -466,7 +466,7 @@ def write_report(res, hedge, tune, wide, ranks_checks, elapsed, paths):
              "are combined in a fixed order, so the whole table is bitwise the same on any number of ranks. Before, "
              "re-planning solved the HJB over all ranks and the `_replan` rows differed in the last bits. "
              "tests/check_robust.py checks this on a tiny configuration (phi x 1.3 and the regime case, every row).\n")
-    L.append(findings(res, tune))
+    L.append(findings(res, tune, wide))
     tmp = os.path.join(HERE, ".robustness.md.tmp")
     with open(tmp, "w") as f:
         f.write("\n".join(L) + "\n")
@@ -477,7 +477,7 @@ def closed(t, v):
     return t["refined_" + v]["closed"]
 
 
-def findings(res, tune):
+def findings(res, tune, wide):
     """The note: the numbers are computed from the tables, so it matches them."""
     L = ["## Findings: where refinement helps, where it does not, and why\n"]
     real = {env: [c for c in CASES if real_gap(res, c, env)] for env in ENVS}
