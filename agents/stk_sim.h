@@ -187,6 +187,9 @@ PETSC_EXTERN PetscErrorCode StkSimGetNumRegimes(StkSim sim, PetscInt *M);
 PETSC_EXTERN PetscErrorCode StkSimGetRegimeName(StkSim sim, PetscInt i, const char **name);
 /* The M x M intensities, row-major, diagonal 0 (borrowed). */
 PETSC_EXTERN PetscErrorCode StkSimGetRegimeRates(StkSim sim, const PetscReal **rates);
+/* The holders of regime i (borrowed from the sim: valid while its chain is), e.g. to
+ * solve the regime-aware planner's problem for this chain (experiments/stk_robust.h). */
+PETSC_EXTERN PetscErrorCode StkSimGetRegimePopulation(StkSim sim, PetscInt i, StkPopulation *pop);
 /* The chain of `from` (populations borrowed, names and rates copied, initial regime). */
 PETSC_EXTERN PetscErrorCode StkSimCopyRegimes(StkSim from, StkSim to);
 /* The regime active now (after a run: the regime at the end of the path; 0 without a chain). */

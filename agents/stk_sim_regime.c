@@ -113,6 +113,14 @@ PetscErrorCode StkSimGetRegimeRates(StkSim sim, const PetscReal **rates)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StkSimGetRegimePopulation(StkSim sim, PetscInt i, StkPopulation *pop)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(i >= 0 && i < sim->chain.M, sim->comm, PETSC_ERR_ARG_OUTOFRANGE, "Regime %" PetscInt_FMT " out of range [0, %" PetscInt_FMT ")", i, sim->chain.M);
+  *pop = sim->chain.pop[i];
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StkSimCopyRegimes(StkSim from, StkSim to)
 {
   const StkSimChain *c = &from->chain;

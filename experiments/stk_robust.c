@@ -2,12 +2,13 @@
 #include "stk_robust.h"
 #include "stk_stats.h"
 #include "stk_hjb.h"
+#include "stk_regime.h"
 #include "stk_model.h"
 #include "stk_h5.h"
 #include <math.h>
 #include <string.h>
 
-const char *const StkRobustCases[] = {"none", "median", "logsd", "gamma", "phi", "kappa", "StkRobustCase", "STK_ROBUST_", NULL};
+const char *const StkRobustCases[] = {"none", "median", "logsd", "gamma", "phi", "kappa", "regime", "StkRobustCase", "STK_ROBUST_", NULL};
 
 #define STK_ROBUST_MAXLIST 16
 static const char *const robust_variants[] = {"hamiltonian", "spsa", "hamiltonian_replan", "spsa_replan"};
@@ -55,6 +56,8 @@ PetscErrorCode StkRobustTruth(MPI_Comm comm, const StkAgentParams *model, StkRob
     break;
   case STK_ROBUST_KAPPA:
     truth->kappa *= factor;
+    break;
+  case STK_ROBUST_REGIME: /* the environment's regime chain holds the truth */
     break;
   }
   PetscCall(StkAgentParamsCheck(comm, truth));
@@ -179,7 +182,7 @@ PetscErrorCode StkRobustSetFromOptions(StkRobust r)
 
   PetscFunctionBeginUser;
   PetscOptionsBegin(r->comm, NULL, "Misspecification experiments (docs/robustness.md)", NULL);
-  PetscCall(PetscOptionsEnum("-robust_case", "What the environment changes: none, median, logsd, gamma, phi, kappa", "StkRobustTruth", StkRobustCases, rcase, &rcase, NULL));
+  PetscCall(PetscOptionsEnum("-robust_case", "What the environment changes: none, median, logsd, gamma, phi, kappa, regime (the chain of -sim_regime_files)", "StkRobustTruth", StkRobustCases, rcase, &rcase, NULL));
   PetscCall(PetscOptionsReal("-robust_factor", "The changed parameter is the model's times this", "", r->factor, &r->factor, NULL));
   PetscCall(PetscOptionsEnum("-robust_env", "Environment of the refinements and of the evaluation", "", StkSimTypes, env, &env, NULL));
   PetscCall(PetscOptionsInt("-robust_paths", "Evaluation paths", "", r->paths, &r->paths, NULL));
@@ -248,9 +251,138 @@ static PetscErrorCode SolveOracle(StkRobust r, const char solution[], const StkA
   PetscFunctionReturn(0);
 }
 
+/* Are all regimes of the chain the model's holders?  Then the environment is the model. */
+static PetscErrorCode ChainIsModel(StkSim chain, const StkAgentParams *mp, PetscBool *same)
+{
+  PetscInt M;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkSimGetNumRegimes(chain, &M));
+  *same = PETSC_TRUE;
+  for (PetscInt i = 0; i < M; i++) {
+    StkPopulation         pop;
+    const StkAgentParams *p;
+    PetscCall(StkSimGetRegimePopulation(chain, i, &pop));
+    PetscCall(StkPopulationGetParams(pop, &p));
+    *same = (PetscBool)(*same && SameParams(mp, p));
+  }
+  PetscFunctionReturn(0);
+}
+
+/* The planner's grid (replaced) extended in z (2-D) to the union of its z interval
+ * shifted to every regime's zbar, at the same spacing; 1-D: unchanged. */
+static PetscErrorCode ExtendGrid(PetscInt M, StkModel models[], StkGrid *grid)
+{
+  PetscInt         dim, n[STK_MAX_DIM];
+  PetscReal        lo[STK_MAX_DIM], hi[STK_MAX_DIM];
+  const PetscReal *x;
+  StkGrid          ext;
+  StkAgentParams   p0;
+
+  PetscFunctionBeginUser;
+  PetscCall(StkGridGetDimension(*grid, &dim));
+  if (dim < 2) PetscFunctionReturn(0);
+  PetscCall(StkGridGetSizes(*grid, n));
+  for (PetscInt k = 0; k < dim; k++) {
+    PetscCall(StkGridGetCoordinates(*grid, k, &x));
+    lo[k] = x[0], hi[k] = x[n[k] - 1];
+  }
+  {
+    StkPopulation         pop;
+    const StkAgentParams *p;
+    PetscCall(StkModelStakingGetPopulation(models[0], &pop));
+    PetscCall(StkPopulationGetParams(pop, &p));
+    p0 = *p;
+  }
+  {
+    const PetscReal lo1 = lo[1], hi1 = hi[1], h = (hi1 - lo1) / (n[1] - 1);
+    for (PetscInt i = 1; i < M; i++) {
+      StkPopulation         pop;
+      const StkAgentParams *p;
+      PetscCall(StkModelStakingGetPopulation(models[i], &pop));
+      PetscCall(StkPopulationGetParams(pop, &p));
+      lo[1] = PetscMin(lo[1], lo1 + p->zbar - p0.zbar);
+      hi[1] = PetscMax(hi[1], hi1 + p->zbar - p0.zbar);
+    }
+    n[1] = (PetscInt)PetscCeilReal((hi[1] - lo[1]) / h - 1e-9) + 1;
+    hi[1] = lo[1] + (n[1] - 1) * h;
+  }
+  PetscCall(StkGridCreate(PETSC_COMM_SELF, &ext));
+  PetscCall(StkRegimeConfigureGrid(M, models, ext)); /* names, stretching, the -grid_ options */
+  PetscCall(StkGridSetSizes(ext, n));
+  PetscCall(StkGridSetBox(ext, lo, hi));
+  PetscCall(StkGridSetUp(ext));
+  PetscCall(StkGridDestroy(grid));
+  *grid = ext;
+  PetscFunctionReturn(0);
+}
+
+/* The oracle of case regime, the regime-aware planner: the planner's model (objective,
+ * discount, bounds) with each regime's holders, coupled by the chain's intensities
+ * (StkRegimeSolver), on the planner's grid extended in z to cover every regime: the
+ * planner's z interval shifted by each regime's zbar - the planner's, united, at the
+ * planner's spacing (so the discretization errors of expert and oracle stay alike; the
+ * planner's own box covers its model's z, not the bear regime's, and its expert clamps
+ * z to it).  The -hjb_ options apply.  Every rank solves on PETSC_COMM_SELF, rank 0 writes
+ * oracle_file; returns its regime_expert policy: the solver's improvement from V_i in
+ * the regime the simulation is in, like the expert (regime_solution would interpolate u,
+ * a difference of the kind of policy of the order of the gap itself). */
+static PetscErrorCode SolveRegimeOracle(StkRobust r, const char solution[], StkSim chain, StkPolicy *oracle)
+{
+  StkModel             models[STK_SIM_MAX_REGIMES] = {NULL};
+  const char          *names[STK_SIM_MAX_REGIMES];
+  const PetscReal     *rates;
+  PetscInt             M;
+  StkGrid              grid = NULL;
+  StkRegimeSolver      solver;
+  StkRegimeSolverStats st;
+  PetscMPIInt          rank;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_rank(r->comm, &rank));
+  PetscCall(StkSimGetNumRegimes(chain, &M));
+  PetscCall(StkSimGetRegimeRates(chain, &rates));
+  for (PetscInt i = 0; i < M; i++) {
+    StkGrid               g;
+    Vec                   V, u;
+    StkPopulation         pop, rpop;
+    const StkAgentParams *p;
+    PetscCall(StkSolutionLoad(PETSC_COMM_SELF, solution, &models[i], &g, &V, &u));
+    PetscCall(VecDestroy(&V));
+    PetscCall(VecDestroy(&u));
+    if (!i) grid = g; /* the planner's grid */
+    else PetscCall(StkGridDestroy(&g));
+    PetscCall(StkSimGetRegimePopulation(chain, i, &rpop));
+    PetscCall(StkPopulationGetParams(rpop, &p));
+    PetscCall(StkModelStakingGetPopulation(models[i], &pop));
+    PetscCall(StkPopulationSetParams(pop, p));
+    PetscCall(StkSimGetRegimeName(chain, i, &names[i]));
+  }
+  PetscCall(ExtendGrid(M, models, &grid));
+  PetscCall(StkRegimeSolverCreate(PETSC_COMM_SELF, &solver));
+  PetscCall(StkRegimeSolverSetModels(solver, M, models, names));
+  PetscCall(StkRegimeSolverSetRates(solver, rates));
+  PetscCall(StkRegimeSolverSetGrid(solver, grid));
+  PetscCall(StkRegimeSolverSetFromOptions(solver));
+  PetscCall(StkRegimeSolverSetUp(solver));
+  PetscCall(StkRegimeSolverSolve(solver));
+  PetscCall(StkRegimeSolverGetStats(solver, &st));
+  PetscCheck(st.converged, r->comm, PETSC_ERR_NOT_CONVERGED, "-robust_case regime: the regime-aware planner's policy iteration did not converge (relative HJB residual %.2e); raise -hjb_max_it or loosen -hjb_rtol", (double)st.residual);
+  if (!rank) PetscCall(StkRegimeSolverWrite(solver, r->oracle_file));
+  PetscCallMPI(MPI_Barrier(r->comm));
+  PetscCall(StkRegimeSolverDestroy(&solver));
+  PetscCall(StkGridDestroy(&grid));
+  for (PetscInt i = 0; i < M; i++) PetscCall(StkModelDestroy(&models[i]));
+  PetscCall(StkPolicyCreate(r->comm, oracle));
+  PetscCall(StkPolicySetType(*oracle, STK_POLICY_REGIME_EXPERT));
+  PetscCall(StkPolicySetFile(*oracle, r->oracle_file));
+  PetscCall(StkPolicySetUp(*oracle));
+  PetscFunctionReturn(0);
+}
+
 /* One refinement variant of the fitted network against the true environment for
  * `years` simulated years (iterations = years / -refine_window). */
-static PetscErrorCode Refine(StkRobust r, const char variant[], StkPolicy expert, const char network[], const StkAgentParams *truth, StkNet *net, StkRobustRow *row)
+static PetscErrorCode Refine(StkRobust r, const char variant[], StkPolicy expert, const char network[], const StkAgentParams *truth, StkSim chain, StkNet *net, StkRobustRow *row)
 {
   StkRefine              refine;
   PetscInt               n;
@@ -270,6 +402,7 @@ static PetscErrorCode Refine(StkRobust r, const char variant[], StkPolicy expert
   PetscCall(StkRefineSetEstimator(refine, strncmp(variant, "spsa", 4) ? STK_REFINE_HAMILTONIAN : STK_REFINE_SPSA));
   PetscCall(StkRefineSetReplan(refine, replan ? r->replan : 0, r->replan_file));
   PetscCall(StkRefineSetEnvironmentParams(refine, truth));
+  if (chain) PetscCall(StkRefineSetEnvironmentRegimes(refine, chain));
   PetscCall(StkRefineRun(refine));
   PetscCall(StkRefineGetHistory(refine, &n, &h));
   row->distance = n ? h[n - 1].distance : 0;
@@ -353,7 +486,8 @@ PetscErrorCode StkRobustRun(StkRobust r, StkPolicy expert, const char solution[]
   StkNet                net[1 + STK_ROBUST_MAXLIST];
   StkEvaluate           ev;
   StkPaired             paired;
-  PetscInt              npol = 0, nnet = 0;
+  StkSim                evsim, chain = NULL;
+  PetscInt              npol = 0, nnet = 0, M;
   PetscBool             own_oracle = PETSC_TRUE;
 
   PetscFunctionBeginUser;
@@ -364,14 +498,21 @@ PetscErrorCode StkRobustRun(StkRobust r, StkPolicy expert, const char solution[]
   PetscCall(PetscFree(r->rows));
   PetscCall(PetscCalloc1(3 + r->nref + r->npol, &r->rows));
   r->nrows = 0;
-  r->oracle_is_expert = SameParams(mp, &truth);
-  if (SameParams(mp, &truth)) { /* the environment is the model: the oracle is the expert */
-    oracle     = expert;
-    own_oracle = PETSC_FALSE;
-  } else PetscCall(SolveOracle(r, solution, &truth, &oracle));
   PetscCall(StkPopulationCreate(r->comm, &env));
   PetscCall(StkPopulationSetParams(env, &truth));
-  PetscCall(CreateEvaluate(r, model, env, &ev));
+  PetscCall(CreateEvaluate(r, model, env, &ev)); /* its sim reads the chain, -sim_regime_files */
+  PetscCall(StkEvaluateGetSim(ev, &evsim));
+  PetscCall(StkSimGetNumRegimes(evsim, &M));
+  PetscCheck(r->rcase == STK_ROBUST_REGIME || !M, r->comm, PETSC_ERR_USER_INPUT, "-sim_regime_files: a regime chain in the environment is -robust_case regime, not %s", StkRobustCases[r->rcase]);
+  PetscCheck(r->rcase != STK_ROBUST_REGIME || M, r->comm, PETSC_ERR_USER_INPUT, "-robust_case regime: the environment needs a regime chain: -sim_regime_files a.yaml,b.yaml -sim_regime_rates ...");
+  if (M) chain = evsim;
+  if (chain) PetscCall(ChainIsModel(chain, mp, &r->oracle_is_expert));
+  else r->oracle_is_expert = SameParams(mp, &truth);
+  if (r->oracle_is_expert) { /* the environment is the model: the oracle is the expert */
+    oracle     = expert;
+    own_oracle = PETSC_FALSE;
+  } else if (chain) PetscCall(SolveRegimeOracle(r, solution, chain, &oracle));
+  else PetscCall(SolveOracle(r, solution, &truth, &oracle));
   PetscCall(StkPairedCreate(r->comm, &paired));
   PetscCall(StkPairedSetBootstrap(paired, r->nboot, 0.95, 7));
   PetscCall(StkPairedSetEvaluate(paired, ev));
@@ -383,7 +524,7 @@ PetscErrorCode StkRobustRun(StkRobust r, StkPolicy expert, const char solution[]
   PetscCall(AddRow(r, paired, "network", pol[npol++]));
   for (PetscInt v = 0; v < r->nref; v++) {
     char name[64];
-    PetscCall(Refine(r, r->refinements[v], expert, network, &truth, &net[nnet], &r->rows[r->nrows]));
+    PetscCall(Refine(r, r->refinements[v], expert, network, &truth, chain, &net[nnet], &r->rows[r->nrows]));
     PetscCall(StkPolicyCreate(r->comm, &pol[npol]));
     PetscCall(StkPolicySetNetwork(pol[npol], net[nnet++]));
     PetscCall(PetscSNPrintf(name, sizeof(name), "refined_%s", r->refinements[v]));

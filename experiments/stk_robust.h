@@ -5,7 +5,11 @@
  *   expert   the planner's HJB policy (the reference),
  *   oracle   the HJB re-solved with the environment's holders (warm-started from the
  *            expert on its grid; the expert itself when the environment is the model,
- *            so that case has a gap of exactly 0),
+ *            so that case has a gap of exactly 0); in case regime the regime-aware
+ *            planner: the coupled HJB of the planner's objective with each regime's
+ *            holders and the chain's intensities (StkRegimeSolver), evaluated as the
+ *            regime_expert policy (the improvement from V_i in the regime the
+ *            simulation is in, like the expert),
  *   network  the fitted network,
  *   refined  the network refined online against the true environment with each listed
  *            variant (hamiltonian, spsa, hamiltonian_replan, spsa_replan),
@@ -15,11 +19,15 @@
  * fraction of the expert-to-oracle gap it closes (a paired bootstrap interval: the
  * paths are resampled, the ratio of the resampled means is taken).
  *
- * Every rank solves the oracle on PETSC_COMM_SELF and runs the same refinements, and
- * the paths are bitwise the same on any number of ranks (StkRefine, StkEvaluate), so
- * the table is too, except the _replan rows: re-planning solves the HJB over the
- * expert's communicator (StkPolicyExpertReplan), equal across rank counts to the
- * solver's tolerance only (as `stakehjb refine -refine_replan`).
+ * Case regime (issue 15 (d), the unmodelled regime switch): the environment switches
+ * regimes by the chain of -sim_regime_files / -sim_regime_rates (the simulators' chain,
+ * agents/stk_sim.h), which the planner, the network and every refinement ignore (their
+ * model is the planner's; the refinements' windows run the chain on).  A chain whose
+ * regimes all have the model's holders is the model: the oracle is then the expert.
+ *
+ * Every rank solves the oracle and every re-planning on PETSC_COMM_SELF and runs the
+ * same refinements, and the paths are bitwise the same on any number of ranks
+ * (StkRefine, StkEvaluate), so the whole table is too.
  *
  *   StkRobustCreate -> SetFromOptions -> Run(expert, solution file, network file)
  *     -> GetTable / WriteCsv / View -> Destroy */
@@ -28,12 +36,13 @@
 #include "stk_refine.h"
 
 /* What differs between the planner's model and the environment. */
-typedef enum { STK_ROBUST_NONE, STK_ROBUST_MEDIAN, STK_ROBUST_LOGSD, STK_ROBUST_GAMMA, STK_ROBUST_PHI, STK_ROBUST_KAPPA } StkRobustCase;
+typedef enum { STK_ROBUST_NONE, STK_ROBUST_MEDIAN, STK_ROBUST_LOGSD, STK_ROBUST_GAMMA, STK_ROBUST_PHI, STK_ROBUST_KAPPA, STK_ROBUST_REGIME } StkRobustCase;
 PETSC_EXTERN const char *const StkRobustCases[];
 
 /* The environment's holders of a case: the model's with the cost median, the cost
  * log-sd, phi or kappa multiplied by factor; for gamma the gamma law with the model's
- * (lognormal) cost mean and variance (factor unused); none: the model's.  Errors for a
+ * (lognormal) cost mean and variance (factor unused); none and regime (whose truth is
+ * the environment's regime chain): the model's.  Errors for a
  * non-lognormal model cost in the median, logsd and gamma cases. */
 PETSC_EXTERN PetscErrorCode StkRobustTruth(MPI_Comm comm, const StkAgentParams *model, StkRobustCase rcase, PetscReal factor, StkAgentParams *truth);
 
@@ -60,7 +69,8 @@ typedef struct {
 } StkRobustRow;
 
 PETSC_EXTERN PetscErrorCode StkRobustCreate(MPI_Comm comm, StkRobust *robust);
-/* -robust_case none|median|logsd|gamma|phi|kappa (none), -robust_factor (1),
+/* -robust_case none|median|logsd|gamma|phi|kappa|regime (none; regime needs the chain
+ * -sim_regime_files, -sim_regime_rates, which the other cases refuse), -robust_factor (1),
  * -robust_env sde|abm (sde; the refinements' and the evaluation's environment),
  * -robust_paths (32), -robust_years (20: the evaluation's horizon and the refinements'
  * simulated time: -refine_window x iterations = years), -robust_seed (1),

@@ -29,6 +29,7 @@ static const StkPolicyEntry stk_policy_types[] = {
   {STK_POLICY_NETWORK,  StkPolicyCreate_Network },
   {STK_POLICY_SOLUTION, StkPolicyCreate_Solution},
   {STK_POLICY_REGIME_SOLUTION, StkPolicyCreate_RegimeSolution},
+  {STK_POLICY_REGIME_EXPERT, StkPolicyCreate_RegimeExpert},
 };
 
 /* Registered types: a process-wide list, as PETSc's own XxxRegister, destroyed at
@@ -203,7 +204,7 @@ PetscErrorCode StkPolicySetFromOptions(StkPolicy p)
   PetscCall(StkPolicySetType(p, type));
   PetscCall(PetscSNPrintf(title, sizeof(title), "Parameters of -%spolicy %s (docs/policies.md)", UserPrefix(p), p->type));
   PetscOptionsBegin(p->comm, p->class_prefix, title, NULL);
-  PetscCall(PetscOptionsString("-file", "expert, solution: solution file written by stakehjb solve -o; regime_solution: one written by stakehjb solve -regime_files; network: network file written by stakehjb fit or refine", "StkPolicySetFile", p->file, p->file, sizeof(p->file), NULL));
+  PetscCall(PetscOptionsString("-file", "expert, solution: solution file written by stakehjb solve -o; regime_solution, regime_expert: one written by stakehjb solve -regime_files; network: network file written by stakehjb fit or refine", "StkPolicySetFile", p->file, p->file, sizeof(p->file), NULL));
   if (p->ops.setfromoptions) PetscCall(p->ops.setfromoptions(p, PetscOptionsObject));
   PetscOptionsEnd();
   p->setupcalled = PETSC_FALSE;

@@ -37,6 +37,7 @@ typedef struct _p_StkPolicy *StkPolicy;
 #define STK_POLICY_NETWORK      "network"
 #define STK_POLICY_SOLUTION     "solution" /* u*(x) of a solution file, interpolated */
 #define STK_POLICY_REGIME_SOLUTION "regime_solution" /* u*(x, regime) of a regime-switching solution file */
+#define STK_POLICY_REGIME_EXPERT "regime_expert" /* the expert of a regime-switching solution file: improvement from V(x, regime) */
 
 PETSC_EXTERN PetscErrorCode StkPolicyCreate(MPI_Comm comm, StkPolicy *policy);
 /* Options prefix (stk_options.h): the policy reads its type -policy under USER, and -file
@@ -128,7 +129,9 @@ PETSC_EXTERN PetscErrorCode StkPolicyExpertValueGradient(StkPolicy policy, const
 /* Online re-planning: solves the HJB of the expert's model with the holders' kappa
  * multiplied by kappa_factor, warm-started from the expert's value and policy on its
  * grid (the -hjb_ solver options apply), writes the solution to PATH and returns the
- * expert of that file (with the policy's options prefix).  Collective. */
+ * expert of that file (with the policy's options prefix).  Every rank solves the whole
+ * problem on PETSC_COMM_SELF and rank 0 writes PATH, so the re-planned policy is bitwise
+ * the same on any number of ranks.  Collective. */
 PETSC_EXTERN PetscErrorCode StkPolicyExpertReplan(StkPolicy policy, PetscReal kappa_factor, const char path[], StkPolicy *replanned);
 
 /* ---- The social gradient on two timescales (docs/model.md#the-social-gradient);

@@ -244,26 +244,34 @@ static PetscErrorCode ScaleKappa(StkModel model, PetscReal kappa_factor)
 }
 
 /* Solves the HJB of the expert's model with kappa scaled, warm-started from the
- * expert's value and policy on the expert's grid (-hjb_ solver options apply). */
+ * expert's value and policy on the expert's grid (-hjb_ solver options apply).  Every
+ * rank solves the whole problem on PETSC_COMM_SELF and rank 0 writes the file: a solve
+ * over the ranks (a parallel preconditioner) would make the re-planned policy, and so
+ * every refinement that re-plans, depend on the number of ranks in its last bits. */
 static PetscErrorCode ResolveScaled(StkPolicy p, PetscReal kappa_factor, const char path[])
 {
-  StkModel  model;
-  StkGrid   grid;
-  StkSolver solver;
-  Vec       V, u;
+  StkModel    model;
+  StkGrid     grid;
+  StkSolver   solver;
+  Vec         V, u;
+  PetscMPIInt rank;
 
   PetscFunctionBeginUser;
-  PetscCall(StkSolutionLoad(p->comm, p->file, &model, &grid, &V, &u));
+  PetscCallMPI(MPI_Comm_rank(p->comm, &rank));
+  PetscCall(StkSolutionLoad(PETSC_COMM_SELF, p->file, &model, &grid, &V, &u));
   PetscCall(ScaleKappa(model, kappa_factor));
-  PetscCall(StkSolverCreate(p->comm, &solver));
+  PetscCall(StkSolverCreate(PETSC_COMM_SELF, &solver));
   PetscCall(StkSolverSetOptionsPrefix(solver, p->prefix)); /* the expert's: -PREFIX_hjb_ options */
   PetscCall(StkSolverSetModel(solver, model));
   PetscCall(StkSolverSetGrid(solver, grid));
   PetscCall(StkSolverSetFromOptions(solver));
   PetscCall(StkSolverSetInitialGuess(solver, V, u));
   PetscCall(StkSolverSolve(solver));
-  PetscCall(StkSolverComputeDensity(solver));
-  PetscCall(StkSolverWrite(solver, path));
+  if (!rank) {
+    PetscCall(StkSolverComputeDensity(solver));
+    PetscCall(StkSolverWrite(solver, path));
+  }
+  PetscCallMPI(MPI_Barrier(p->comm));
   PetscCall(VecDestroy(&V));
   PetscCall(VecDestroy(&u));
   PetscCall(StkSolverDestroy(&solver));

@@ -57,11 +57,14 @@ struct _p_StkRefine {
   StkPopulation      pop;  /* the environment's holders (own) */
   StkAgentParams     truth;     /* the environment's holders when set (StkRefineSetEnvironmentParams) */
   PetscBool          has_truth;
+  StkSim             regimes_from; /* the environment's regime chain is this sim's (borrowed; NULL: none) */
+  PetscInt           regime;       /* the regime the next window starts in */
   StkSim             sim;
   StkSimPath         path;
   /* the running state */
   PetscReal          s, z, sxx, sxy, sx, sy, sn, gamma, plan_factor, next_replan;
   PetscBool          gamma_intercept; /* -refine_gamma_intercept: the regression of the increments has an intercept */
+  PetscReal          prox;            /* -refine_prox: g += prox (theta - theta_0), a pull toward the fitted weights */
   PetscInt           k;
   StkRefineRecord   *history;
   StkProgress        progress; /* of the running Run, for StkRefineMonitorProgress */
@@ -183,6 +186,7 @@ static PetscErrorCode StkRefineCheckOptions(StkRefine r)
   PetscCheck(r->s0 >= 0 && r->s0 <= 1, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%ss0 must lie in [0, 1], got %g", pre, (double)r->s0);
   PetscCheck(r->spsa_c > 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sspsa_c must be > 0, got %g", pre, (double)r->spsa_c);
   PetscCheck(r->replan >= 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sreplan must be >= 0 (0: never), got %g", pre, (double)r->replan);
+  PetscCheck(r->prox >= 0 && r->prox <= 1e6, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sprox must lie in [0, 1e6], got %g", pre, (double)r->prox);
   PetscCheck(r->kappa_factor > 0, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%strue_kappa_factor must be > 0, got %g", pre, (double)r->kappa_factor);
   PetscCheck(r->iterations <= 10000000, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%siterations must be <= 10000000, got %" PetscInt_FMT, pre, r->iterations);
   PetscCheck(r->sa.a0 <= 1000, r->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sa0 must lie in [0, 1000], got %g", pre, (double)r->sa.a0);
@@ -225,6 +229,7 @@ PetscErrorCode StkRefineSetFromOptions(StkRefine r)
   PetscCall(PetscOptionsReal("-spsa_c", "spsa: perturbation size c in c_k = c / (k + 1)^0.101 (weight units)", "", r->spsa_c, &r->spsa_c, NULL));
   PetscCall(PetscOptionsReal("-replan", "Re-solve the HJB with kappa scaled by the responsiveness estimate every this many years (0: never)", "", r->replan, &r->replan, NULL));
   PetscCall(PetscOptionsString("-replan_file", "Where the re-planned solution is written", "", r->replan_file, r->replan_file, sizeof(r->replan_file), NULL));
+  PetscCall(PetscOptionsReal("-prox", "Proximal weight lambda: the gradient estimate gets lambda (theta - theta_0) added, which pulls directions the windows do not inform back to the fit (0: off)", "", r->prox, &r->prox, NULL));
   PetscCall(PetscOptionsBool("-gamma_intercept", "Estimate the responsiveness gamma by a regression with an intercept", "", r->gamma_intercept, &r->gamma_intercept, NULL));
   PetscCall(PetscOptionsReal("-true_kappa_factor", "The environment's kappa is the model's times this (misspecification)", "", r->kappa_factor, &r->kappa_factor, NULL));
   PetscOptionsEnd();
@@ -281,6 +286,7 @@ static PetscErrorCode SetUpEnvironment(StkRefine r)
   PetscCall(StkSimDestroy(&r->sim));
   PetscCall(StkSimCreate(r->comm, &r->sim));
   PetscCall(StkSimSetPopulation(r->sim, r->pop));
+  if (r->regimes_from) PetscCall(StkSimCopyRegimes(r->regimes_from, r->sim));
   PetscCall(StkSimSetSettings(r->sim, &set));
   PetscCall(StkSimSetUp(r->sim));
   PetscCall(StkSimGetNumRecords(r->sim, &r->nrec));
@@ -332,6 +338,8 @@ PetscErrorCode StkRefineSetUp(StkRefine r)
   r->k     = 0;
   r->plan_factor = 1;
   r->next_replan = r->replan;
+  r->regime      = 0;
+  if (r->regimes_from) PetscCall(StkSimGetInitialRegime(r->regimes_from, &r->regime));
   PetscCall(StkPolicyDestroy(&r->plan));
   r->setupcalled = PETSC_TRUE;
   PetscFunctionReturn(0);
@@ -366,6 +374,7 @@ static PetscErrorCode RunWindow(StkRefine r, PetscInt k, PetscReal *cost, PetscR
     set.s0 = r->s;
     set.z0 = r->z;
     PetscCall(StkSimSetSettings(r->sim, &set));
+    if (r->regimes_from) PetscCall(StkSimSetInitialRegime(r->sim, r->regime)); /* the chain goes on where the last window left it */
     PetscCall(StkSimRun(r->sim, k, NULL, &r->path));
   }
   PetscCall(StkModelGetDiscount(r->model, &rho));
@@ -528,6 +537,8 @@ static PetscErrorCode Iterate(StkRefine r)
   UpdateResponsiveness(r);
   PetscCall(MaybeReplan(r));
   if (r->estimator == STK_REFINE_HAMILTONIAN) PetscCall(HamiltonianGradient(r));
+  if (r->prox > 0)
+    for (PetscInt i = 0; i < r->nw; i++) r->g[i] += r->prox * (r->theta[i] - r->theta0[i]);
   PetscCall(StkRefineProjectedStep(&r->sa, k, r->nw, r->theta0, r->g, r->theta, rec));
   rec->gamma     = r->gamma;
   rec->plan      = r->plan_factor;
@@ -537,6 +548,7 @@ static PetscErrorCode Iterate(StkRefine r)
   PetscCall(StkNetSetWeights(r->net, r->theta));
   r->s = r->path.s[r->nrec - 1];
   r->z = r->path.z[r->nrec - 1];
+  if (r->regimes_from) PetscCall(StkSimGetRegime(r->sim, &r->regime));
   r->k++;
   PetscFunctionReturn(0);
 }
@@ -578,6 +590,14 @@ PetscErrorCode StkRefineSetEnvironmentParams(StkRefine r, const StkAgentParams *
   PetscCall(StkAgentParamsCheck(r->comm, truth));
   r->truth     = *truth;
   r->has_truth = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkRefineSetEnvironmentRegimes(StkRefine r, StkSim from)
+{
+  PetscFunctionBeginUser;
+  r->regimes_from = from;
+  r->setupcalled  = PETSC_FALSE;
   PetscFunctionReturn(0);
 }
 
@@ -664,6 +684,7 @@ static PetscErrorCode WriteHistory(StkRefine r, StkH5 file)
   PetscCall(StkH5WriteAttributeReal(file, group, "true_kappa_factor", r->kappa_factor, "1"));
   PetscCall(StkH5WriteAttributeReal(file, group, "spsa_c", r->spsa_c, "1"));
   PetscCall(StkH5WriteAttributeReal(file, group, "replan", r->replan, "yr"));
+  if (r->prox > 0) PetscCall(StkH5WriteAttributeReal(file, group, "prox", r->prox, "1")); /* only when on: files without it are bitwise as before */
   PetscFunctionReturn(0);
 }
 

@@ -95,6 +95,14 @@ PETSC_EXTERN PetscErrorCode StkRefineSetEnvironment(StkRefine refine, StkSimType
  * (copied; an empirical cost sample stays borrowed), kappa still multiplied by
  * -refine_true_kappa_factor.  Default: the planner model's. */
 PETSC_EXTERN PetscErrorCode StkRefineSetEnvironmentParams(StkRefine refine, const StkAgentParams *truth);
+/* The environment switches regimes by the chain of `from` (a sim with StkSimSetRegimes
+ * or -sim_regime_files; borrowed: it must outlive the refinement, whose sim copies the
+ * chain at SetUp): the windows run the chain on, each starting in the regime the last
+ * one ended in (the first in from's initial regime), its populations replacing the
+ * environment's holders (-refine_true_kappa_factor does not apply to them).  The
+ * planner's model, b_u and V_s stay the planner's: the chain is unmodelled.  NULL: no
+ * chain (the default). */
+PETSC_EXTERN PetscErrorCode StkRefineSetEnvironmentRegimes(StkRefine refine, StkSim from);
 /* The estimator and the re-planning (years between re-plans, 0: never; path: where
  * the re-planned solution goes, NULL: keep -refine_replan_file).  Unlike the other
  * setters these override the options: call them after SetFromOptions (experiments

@@ -2,7 +2,11 @@
 """`stakehjb robust` end to end (issue 15 item 1) on a tiny 1-D problem: with the
 environment equal to the model the oracle is the expert (same cost on every path: gap 0,
 closed fraction 0 for every row); with phi x 1.3 the gap is positive and the oracle
-closes exactly 1; 1 and 2 ranks write byte-identical tables.
+closes exactly 1; 1 and 2 ranks write byte-identical tables (the re-planned rows
+included); case regime (the unmodelled regime switch): a chain of two identical regimes
+is the model (gap exactly 0, oracle = expert); a chain baseline/bear with zero rates
+never leaves the baseline, so the regime-aware oracle (solved) costs the expert's to the
+solver's tolerance; with switching the table is byte-identical on 1 and 2 ranks.
 usage: check_robust.py STAKEHJB MPIEXEC"""
 import csv
 import os
@@ -11,6 +15,7 @@ import sys
 import tempfile
 
 stakehjb, mpiexec = os.path.abspath(sys.argv[1]), sys.argv[2]
+REGIMES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "regimes")
 checks = []
 
 
@@ -61,10 +66,10 @@ with tempfile.TemporaryDirectory() as d:
     check("phi: the expert closes 0", float(rows[0]["closed"]) == 0.0)
     d_net = float(rows[2]["cost"]) - float(rows[0]["cost"])
     check("phi: network's closed = (E - N) / gap", abs(float(rows[2]["closed"]) + d_net / float(rows[0]["gap"])) < 1e-9 * max(1, abs(float(rows[2]["closed"]))))
-    # every row but the re-planned ones (the re-planning HJB solve runs on all ranks)
+    # every row, the re-planned ones included (each rank re-plans on its own)
     with open(outs[1]) as a, open(outs[2]) as b:
-        la, lb = [l for l in a if "_replan," not in l], [l for l in b if "_replan," not in l]
-    check("1 and 2 ranks byte-identical (rows without re-planning)", la == lb and len(la) == 8)
+        la, lb = a.readlines(), b.readlines()
+    check("1 and 2 ranks byte-identical (every row, _replan included)", la == lb and len(la) == 10)
     # the responsiveness under a shifted cost law: the slope through the origin reads the
     # shifted equilibrium as slowness, the regression with an intercept does not
     gam = {}
@@ -75,6 +80,43 @@ with tempfile.TemporaryDirectory() as d:
         gam[gi] = float(table(out)[3]["gamma"]) if r.returncode == 0 else float("nan")
     check("gamma through the origin < 0.4 under median x 0.7", gam["false"] < 0.4, gam["false"])
     check("gamma with an intercept in [0.5, 1.5]", 0.5 <= gam["true"] <= 1.5, gam["true"])
+    # case regime: identical regimes with zero rates are the model
+    base, bear = os.path.join(REGIMES, "baseline.yaml"), os.path.join(REGIMES, "bear.yaml")
+    same = os.path.join(d, "same.yaml")
+    with open(base) as f, open(same, "w") as g:
+        g.write(f.read())
+    out = os.path.join(d, "reg_same.csv")
+    r = stk(["robust", "-robust_case", "regime", "-sim_regime_files", f"{base},{same}", "-sim_regime_rates", "0,0,0,0",
+             "-robust_refinements", "hamiltonian", "-o", out] + common)
+    check("regime, identical regimes: runs", r.returncode == 0)
+    rows = table(out) if r.returncode == 0 else [{"cost": "1", "gap": "1", "closed": "1"}] * 2
+    check("regime, identical regimes: oracle cost = expert cost", rows[0]["cost"] == rows[1]["cost"])
+    check("regime, identical regimes: gap 0, closed 0", float(rows[0]["gap"]) == 0.0 and all(float(w["closed"]) == 0.0 for w in rows))
+    # zero rates from the baseline: the regime-aware oracle is solved and is the expert's HJB
+    out = os.path.join(d, "reg_zero.csv")
+    r = stk(["robust", "-robust_case", "regime", "-sim_regime_files", f"{base},{bear}", "-sim_regime_rates", "0,0,0,0",
+             "-robust_refinements", "hamiltonian", "-o", out] + common)
+    check("regime, zero rates: runs", r.returncode == 0)
+    rows = table(out) if r.returncode == 0 else [{"cost": "1", "gap": "1"}] * 2
+    rel = abs(float(rows[0]["gap"])) / float(rows[0]["cost"])
+    check("regime, zero rates: the solved oracle costs the expert's (|gap| < 1e-6 of the cost)", rel < 1e-6 and rows[0]["cost"] != "", f"{rel:.2e}")
+    # switching baseline <-> bear in the 2-D model, 1 and 2 ranks
+    sol2, net2 = os.path.join(d, "sol2.h5"), os.path.join(d, "net2.h5")
+    check("solve 2-D", stk(["solve", "-grid_n", "33,17", "-o", sol2]).returncode == 0)
+    check("fit 2-D", stk(["fit", "-i", sol2, "-o", net2, "-net_fit_max_it", "100"]).returncode == 0)
+    common2 = list(common)
+    del common2[common2.index("-sim_dim"):common2.index("-sim_dim") + 2]
+    common2[common2.index(net)], common2[common2.index(sol)] = net2, sol2
+    for ranks in (1, 2):
+        outs[ranks] = os.path.join(d, f"reg{ranks}.csv")
+        r = stk(["robust", "-robust_case", "regime", "-sim_regime_files", f"{base},{bear}", "-sim_regime_rates", "0,2,2,0",
+                 "-robust_refinements", "hamiltonian,spsa_replan", "-o", outs[ranks]] + common2, ranks=ranks)
+        check(f"regime on {ranks} rank(s)", r.returncode == 0)
+    with open(outs[1]) as a, open(outs[2]) as b:
+        la, lb = a.readlines(), b.readlines()
+    check("regime: 1 and 2 ranks byte-identical", la == lb and len(la) == 8)
+    rows = table(outs[1])
+    check("regime: the oracle closes 1", float(rows[1]["closed"]) == 1.0 and float(rows[0]["gap"]) != 0, rows[0]["gap"])
     h = stk(["robust", "-help"])
     check("-help lists -robust_case and -refine_a0", "-robust_case" in h.stdout and "-refine_a0" in h.stdout)
 

@@ -3,7 +3,8 @@
  * regime-switching solver wrote, through StkPolicyEvaluateRegime and through the
  * simulators' function with x = {s, z, regime}; between nodes it interpolates within
  * the nodes' range; the file's regimes and rates are reported; a regime out of range is
- * an error naming -policy_file.  Runs on 1 and 2 ranks (the file is written and read
+ * an error naming -policy_file; regime_expert (the improvement from V_i) reproduces the
+ * stored policy at every node to round-off.  Runs on 1 and 2 ranks (the file is written and read
  * collectively). */
 #include "stk_test.h"
 #include <string.h>
@@ -144,8 +145,71 @@ static void test_nodes_exact(void **state)
   SolvedDestroy(&S);
 }
 
+/* regime_expert (policy/stk_policy_regime_expert.c): the solver's improvement from V_i at
+ * a node is the solver's stored u*(x, i) to round-off, in every regime; between nodes it
+ * lies within the bounds; a regime out of range is an error. */
+static void test_regime_expert_nodes(void **state)
+{
+  Solved           S;
+  StkPolicy        p;
+  StkPolicyFn      fn;
+  void            *ctx;
+  const PetscReal *xs, *xz;
+  PetscInt         n[STK_MAX_DIM], checked = 0;
+  PetscReal        worst = 0, umin, umax;
+  PetscErrorCode   ierr;
+
+  SolveAndWrite(&S);
+  assert_petsc(StkPolicyCreate(PETSC_COMM_WORLD, &p));
+  assert_petsc(StkPolicySetType(p, STK_POLICY_REGIME_EXPERT));
+  assert_petsc(StkPolicySetFile(p, S.path));
+  assert_petsc(StkPolicySetUp(p));
+  assert_petsc(StkPolicyGetBounds(p, &umin, &umax));
+  assert_petsc(StkPolicyGetFunction(p, &fn, NULL, &ctx, NULL));
+  assert_petsc(StkGridGetSizes(S.grid, n));
+  assert_petsc(StkGridGetCoordinates(S.grid, 0, &xs));
+  assert_petsc(StkGridGetCoordinates(S.grid, 1, &xz));
+  for (PetscInt r = 0; r < M; r++) {
+    Vec                u, nat;
+    const PetscScalar *a;
+    assert_petsc(StkRegimeSolverGetPolicy(S.solver, r, &u));
+    assert_petsc(StkGridGatherField(S.grid, u, &nat));
+    assert_petsc(VecGetArrayRead(nat, &a));
+    for (PetscInt j = 0; j < n[1]; j++)
+      for (PetscInt i = 0; i < n[0]; i++) {
+        const PetscReal x[STK_SIM_X_LEN] = {xs[i], xz[j], (PetscReal)r}, want = PetscRealPart(a[i + n[0] * j]);
+        PetscReal       got;
+        assert_petsc(fn(ctx, 0, x, &got, NULL));
+        worst = PetscMax(worst, PetscAbsReal(got - want));
+        checked++;
+      }
+    assert_petsc(VecRestoreArrayRead(nat, &a));
+    assert_petsc(VecDestroy(&nat));
+  }
+  print_message("regime_expert: %d node values, max |u - u*| = %.2e\n", (int)checked, (double)worst);
+  assert_int_equal(checked, M * n[0] * n[1]);
+  assert_true(worst <= 1e-12);
+  {
+    const PetscReal x[STK_SIM_X_LEN] = {0.5 * (xs[3] + xs[4]), 0.5 * (xz[2] + xz[3]), 1};
+    PetscReal       u;
+    assert_petsc(fn(ctx, 0, x, &u, NULL));
+    assert_true(u >= umin && u <= umax);
+  }
+  assert_petsc(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  {
+    const PetscReal x[STK_SIM_X_LEN] = {0.5, 0, M};
+    PetscReal       u;
+    ierr = fn(ctx, 0, x, &u, NULL);
+  }
+  assert_petsc(PetscPopErrorHandler());
+  assert_int_equal(ierr, PETSC_ERR_ARG_OUTOFRANGE);
+  assert_petsc(StkPolicyDestroy(&p));
+  SolvedDestroy(&S);
+}
+
 static const struct CMUnitTest tests[] = {
   cmocka_unit_test(test_nodes_exact),
+  cmocka_unit_test(test_regime_expert_nodes),
 };
 
 STK_TEST_MAIN(tests)

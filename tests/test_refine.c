@@ -415,6 +415,32 @@ static void test_spsa_trust_region(void **state)
   assert_petsc(StkPolicyDestroy(&c.expert));
 }
 
+/* -refine_prox: lambda (theta - theta_0) added to the gradient pulls the iterates back
+ * to the fitted weights: with the same windows and noise, the run ends much closer to
+ * theta_0 than without (lambda a_k <= 1 here, so each step only shrinks the offset). */
+static void test_prox(void **state)
+{
+  PetscReal d[2];
+
+  for (int with = 0; with < 2; with++) {
+    RefineCtx              c;
+    PetscInt               n;
+    const StkRefineRecord *h;
+    c.expert = Expert();
+    assert_petsc(StkNetLoad(PETSC_COMM_WORLD, files.network, NULL, &c.net));
+    assert_petsc(WithOptions(with ? "-refine_estimator spsa -refine_iterations 40 -refine_radius 100 -refine_a0 30 -refine_window 0.1 -refine_prox 0.1"
+                                  : "-refine_estimator spsa -refine_iterations 40 -refine_radius 100 -refine_a0 30 -refine_window 0.1",
+                             RefineRun, &c));
+    assert_petsc(StkRefineGetHistory(c.refine, &n, &h));
+    d[with] = h[n - 1].distance;
+    assert_petsc(StkRefineDestroy(&c.refine));
+    assert_petsc(StkNetDestroy(&c.net));
+    assert_petsc(StkPolicyDestroy(&c.expert));
+  }
+  print_message("  final |theta - theta_0|: %.4e without -refine_prox, %.4e with 0.1\n", (double)d[0], (double)d[1]);
+  assert_true(d[0] > 0 && d[1] < 0.5 * d[0]);
+}
+
 static void test_bad_options(void **state)
 {
   RefineCtx      c;
@@ -437,6 +463,7 @@ static const struct CMUnitTest tests[] = {
   cmocka_unit_test(test_refine_misspecified),
   cmocka_unit_test(test_refine_hedge),
   cmocka_unit_test(test_spsa_trust_region),
+  cmocka_unit_test(test_prox),
   cmocka_unit_test(test_bad_options),
 };
 

@@ -11,7 +11,7 @@ int    stk_test_argc;
 char **stk_test_argv;
 
 static const char builtin_models[]   = "staking, lq, bangbang, mms, merton, staking_price";
-static const char builtin_policies[] = "zero, fixed, proportional, cosmos, polkadot, ethereum, tezos, cosmos_sbar, polkadot_sbar, tezos_sbar, social_gradient, social_gradient_2ts, expert, network, solution, regime_solution";
+static const char builtin_policies[] = "zero, fixed, proportional, cosmos, polkadot, ethereum, tezos, cosmos_sbar, polkadot_sbar, tezos_sbar, social_gradient, social_gradient_2ts, expert, network, solution, regime_solution, regime_expert";
 
 /* The user types record that their constructor ran (they fill in no ops: they are
  * only created and destroyed here). */

@@ -58,6 +58,8 @@ static void test_truth(void **state)
   assert_petsc(StkAgentParamsDefault(&m));
   assert_petsc(StkRobustTruth(PETSC_COMM_WORLD, &m, STK_ROBUST_NONE, 7, &t));
   assert_memory_equal(&m, &t, sizeof(m));
+  assert_petsc(StkRobustTruth(PETSC_COMM_WORLD, &m, STK_ROBUST_REGIME, 7, &t)); /* the chain holds the truth */
+  assert_memory_equal(&m, &t, sizeof(m));
   assert_petsc(StkRobustTruth(PETSC_COMM_WORLD, &m, STK_ROBUST_MEDIAN, 0.7, &t));
   assert_close(t.cost.median, 0.7 * m.cost.median, 1e-15, 0);
   assert_close(t.cost.logsd, m.cost.logsd, 0, 0);

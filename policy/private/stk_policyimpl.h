@@ -52,6 +52,7 @@ PETSC_INTERN PetscErrorCode StkPolicyCreate_Expert(StkPolicy);
 PETSC_INTERN PetscErrorCode StkPolicyCreate_Network(StkPolicy);
 PETSC_INTERN PetscErrorCode StkPolicyCreate_Solution(StkPolicy);
 PETSC_INTERN PetscErrorCode StkPolicyCreate_RegimeSolution(StkPolicy);
+PETSC_INTERN PetscErrorCode StkPolicyCreate_RegimeExpert(StkPolicy);
 
 /* For a type whose bounds come from a model (the baselines), in its setup op: the model
  * given with StkPolicySetModel, else the default staking model configured by the
