@@ -98,6 +98,72 @@ static PetscErrorCode DestroyProgress(void **ctx)
   PetscFunctionReturn(0);
 }
 
+/* The initial guess of the pinned system from the coarser grid's density (the error
+ * estimate computes it anyway, before this grid's): probabilities g(x_i) vol_i scaled to
+ * 1 at the pinned row.  Saves about two V-cycles.  Returns whether there is one. */
+static PetscErrorCode GuessFromCoarse(StkSolver S, PetscInt row, Vec p, PetscBool *guess)
+{
+  StkSolver          C = S->coarse;
+  Vec                Gc;
+  const PetscScalar *Ga;
+  PetscScalar       *pa;
+  const PetscReal   *w[STK_MAX_DIM];
+  PetscReal          norm, pin = 0;
+  PetscInt           rstart, rend;
+  StkNode            node;
+
+  PetscFunctionBeginUser;
+  *guess = PETSC_FALSE;
+  if (!C || !C->density_done || !C->density) PetscFunctionReturn(0);
+  PetscCall(VecNorm(C->density, NORM_INFINITY, &norm));
+  if (PetscIsInfOrNanReal(norm) || norm <= 0) PetscFunctionReturn(0);
+  PetscCall(PetscLogEventBegin(STK_EVENT_Interpolate, 0, 0, 0, 0));
+  for (PetscInt k = 0; k < S->model->dim; k++) PetscCall(StkGridGetDualWidths(S->grid, k, &w[k]));
+  PetscCall(StkGridGatherField(C->grid, C->density, &Gc));
+  PetscCall(VecGetArrayRead(Gc, &Ga));
+  PetscCall(VecGetArray(p, &pa));
+  PetscCall(VecGetOwnershipRange(p, &rstart, &rend));
+  for (PetscInt o = 0; o < S->layout.nowned; o++) {
+    PetscReal vol = 1;
+    PetscCall(StkLayoutNode(S, o, &node));
+    for (PetscInt k = 0; k < S->model->dim; k++) vol *= w[k][node.idx[k]];
+    PetscCall(StkGridInterpolate(C->grid, Ga, 1, 0, node.x, &pa[o]));
+    pa[o] *= vol;
+  }
+  if (row >= rstart && row < rend) pin = PetscRealPart(pa[row - rstart]);
+  PetscCall(VecRestoreArray(p, &pa));
+  PetscCall(VecRestoreArrayRead(Gc, &Ga));
+  PetscCall(VecDestroy(&Gc));
+  PetscCall(MPIU_Allreduce(MPI_IN_PLACE, &pin, 1, MPIU_REAL, MPIU_SUM, S->comm));
+  PetscCall(PetscLogEventEnd(STK_EVENT_Interpolate, 0, 0, 0, 0));
+  if (!(pin > 0)) PetscFunctionReturn(0);
+  PetscCall(VecScale(p, 1.0 / pin));
+  *guess = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+/* BoomerAMG, as for policy evaluation (ILU took 4x longer, docs/performance.md), with
+ * forward SOR/Jacobi smoothing instead of PETSc's symmetric default: a V-cycle a third
+ * cheaper for ~20 % more cycles (docs/performance.md).  PCHYPRE has no setter for the
+ * relaxation, so it is read from a private options object; -density_pc_* given by the
+ * user are read afterwards (KSPSetFromOptions) and win. */
+static PetscErrorCode SetDensityPC(KSP ksp)
+{
+  PC           pc;
+  PetscOptions defaults;
+
+  PetscFunctionBeginUser;
+  PetscCall(KSPGetPC(ksp, &pc));
+  PetscCall(PCSetType(pc, PCHYPRE));
+  PetscCall(PetscOptionsCreate(&defaults));
+  PetscCall(PetscOptionsInsertString(defaults, "-density_pc_hypre_boomeramg_relax_type_all SOR/Jacobi -density_pc_hypre_boomeramg_coarsen_type HMIS -density_pc_hypre_boomeramg_interp_type ext+i -density_pc_hypre_boomeramg_P_max 4"));
+  PetscCall(PetscObjectSetOptions((PetscObject)pc, defaults));
+  PetscCall(PCSetFromOptions(pc));
+  PetscCall(PetscObjectSetOptions((PetscObject)pc, NULL));
+  PetscCall(PetscOptionsDestroy(&defaults));
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode SolveForwardEquation(StkSolver S)
 {
   StkProgress progress;
@@ -124,18 +190,17 @@ static PetscErrorCode SolveForwardEquation(StkSolver S)
   /* 1e-10 (was 1e-12): two V-cycles fewer, the density within ~1e-11 relative of the
    * 1e-12 solve (tests/test_scheme.c checks 1e-10) */
   PetscCall(KSPSetTolerances(ksp, 1e-10, 1e-300, PETSC_DEFAULT, 10000));
-  {
-    /* BoomerAMG, as for policy evaluation: 16 iterations at 1025^2, 0.3x the HJB solve,
-     * where ILU took 1.8-2.6x longer (docs/performance.md); -density_pc_type overrides */
-    PC pc;
-    PetscCall(KSPGetPC(ksp, &pc));
-    PetscCall(PCSetType(pc, PCHYPRE));
-  }
+  PetscCall(SetDensityPC(ksp));
   if (S->level == 0) { /* a coarse grid's density serves only the error estimate: no user options, no progress */
     PetscCall(KSPSetFromOptions(ksp));
     PetscCall(StkProgressCreate(S->comm, "density", &progress));
     if (S->progress) PetscCall(StkProgressSetDelay(progress, 0));
     PetscCall(KSPMonitorSet(ksp, DensityProgress, progress, DestroyProgress));
+  }
+  {
+    PetscBool guess;
+    PetscCall(GuessFromCoarse(S, row, S->density, &guess));
+    PetscCall(KSPSetInitialGuessNonzero(ksp, guess));
   }
   PetscCall(KSPSolve(ksp, rhs, S->density));
   {
@@ -166,7 +231,7 @@ static PetscErrorCode EstimateDensities(StkSolver S)
   PetscCall(StkSolverRecordDensity(S));
   if (S->coarse && S->chain[1].set) {
     StkSolver C = S->coarse;
-    PetscCall(StkSolverComputeDensity(C)); /* recursively its own kept coarse grid */
+    if (!C->density_done) PetscCall(StkSolverComputeDensity(C)); /* recursively its own kept coarse grid */
     for (PetscInt l = 1; l < STK_ESTIMATE_LEVELS; l++) {
       S->chain[l].has_density = C->chain[l - 1].has_density;
       for (PetscInt k = 0; k < STK_MAX_DIM; k++) {
@@ -181,12 +246,15 @@ static PetscErrorCode EstimateDensities(StkSolver S)
 
 PetscErrorCode StkSolverComputeDensity(StkSolver S)
 {
-  PetscLogDouble t0, t1, c0;
+  PetscLogDouble t0, t1, c0, c_all;
 
   PetscFunctionBeginUser;
   PetscCheck(S->solved, S->comm, PETSC_ERR_ORDER, "Solve before computing the stationary density");
   PetscCall(PetscLogStagePush(STK_STAGE_Density));
   PetscCall(PetscLogEventBegin(STK_EVENT_Density, 0, 0, 0, 0));
+  PetscCall(StkCPUTime(&c_all));
+  /* the error estimate's coarser grids first: their densities are this one's initial guess */
+  if (S->estimate && S->coarse && S->chain[1].set && !S->coarse->density_done && !HasDirichletFace(S->model)) PetscCall(StkSolverComputeDensity(S->coarse));
   PetscCall(PetscTime(&t0));
   PetscCall(StkCPUTime(&c0));
   PetscCall(ComputeDrift(S));
@@ -202,6 +270,7 @@ PetscErrorCode StkSolverComputeDensity(StkSolver S)
   S->stats.density_time = t1 - t0;
   S->density_done       = PETSC_TRUE;
   if (S->estimate) PetscCall(EstimateDensities(S));
+  PetscCall(StkCPUTimeSince(S, c_all, &S->stats.density_all_cpu_time));
   PetscCall(PetscLogEventEnd(STK_EVENT_Density, 0, 0, 0, 0));
   PetscCall(PetscLogStagePop());
   if (StkSolverHasTimeSeries(S)) PetscCall(StkSolverEvolveDensity(S)); /* the density in time */

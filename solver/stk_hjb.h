@@ -45,6 +45,7 @@ typedef struct {
   /* CPU seconds (user + system, summed over ranks) of the solve, the stationary density
    * and (-hjb_bench) the one linear solve: steadier than wall time on a loaded machine */
   PetscReal      solve_cpu_time, density_cpu_time, linear_solve_cpu_time;
+  PetscReal      density_all_cpu_time; /* with the densities of the error estimate's coarser grids */
 } StkSolverStats;
 
 /* A-posteriori estimate of the discretization error (docs/accuracy.md), from the
