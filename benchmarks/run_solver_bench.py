@@ -234,19 +234,22 @@ def section_stages(build, args):
 # issue 14: the opt-in speedups of the HJB solve (docs/performance.md): keep the AMG hierarchy
 # in the last Howard steps of each grid, and solve the coarse grids of the sequence to 1e-3
 FAST_OPTIONS = ["-hjb_pc_reuse_below", "1e-2", "-hjb_sequence_rtol", "1e-3"]
+# the density solver before issue 14 items 2-3 (PETSc's BoomerAMG defaults, rtol 1e-12): the HJB
+# defaults did not change, so this case is the "before" of the same binary
+BEFORE_OPTIONS = ["-density_pc_hypre_boomeramg_relax_type_all", "symmetric-SOR/Jacobi", "-density_ksp_rtol", "1e-12"]
 
 
 def section_limit(build, args):
     """The HJB solve against one linear solve of its final matrix and the density against the
     solve (issue 14), each measured in the same run, defaults and FAST_OPTIONS."""
     rows = []
-    cases = (("default", []), ("fast", FAST_OPTIONS))
+    cases = (("before", BEFORE_OPTIONS), ("default", []), ("fast", FAST_OPTIONS))
     for n in [n for n in (257, 513, 1025) if n <= args["max_2d"]]:
         for ranks in (1, 2):
             for name, opts in cases:
                 record(rows, "limit", name, 2, n, ranks, opts, run_solve(build, ranks, grid2(n) + opts, yield_idle=True)[0])
     for n in (100001, 1000001):
-        for name, opts in cases:
+        for name, opts in cases[1:]:
             record(rows, "limit", name, 1, n, 1, opts, run_solve(build, 1, grid1(n) + opts)[0])
     return rows
 

@@ -194,7 +194,7 @@ static PetscReal DensityDifference(StkSolver solver, Vec g_ref, const char optio
   return diff / scale;
 }
 
-/* Issue 14: the density's default (BoomerAMG with forward SOR/Jacobi smoothing, rtol 1e-10,
+/* Issue 14: the density's default (BoomerAMG with forward SOR/Jacobi smoothing, rtol 1e-11,
  * initial guess from the coarser grid) equals the former AMG default (PETSc's BoomerAMG
  * defaults, symmetric smoothing, rtol 1e-12, zero guess) to 1e-10 relative, in 1-D and 2-D. */
 static void test_density_fast_amg(void **state)
