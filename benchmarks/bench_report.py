@@ -125,6 +125,29 @@ def plots(sections, figures):
     return made
 
 
+def limit_table(rows):
+    """Issue 14: the solve in linear-solve equivalents and the density against the solve."""
+    if not rows:
+        return ""
+    cols = ["grid", "ranks", "case", "Howard its", "KSP its", "solve s", "one linear solve s (its)", "linear-eq (wall)",
+            "linear-eq (CPU)", "density / solve (CPU)", "PC setup", "PC apply", "improvement", "coarse grids", "residual"]
+    out = ["### Against the limit: one linear solve of the final matrix, same run (issue 14)\n",
+           "`before` = the former density solver (`-density_pc_hypre_boomeramg_relax_type_all symmetric-SOR/Jacobi "
+           "-density_ksp_rtol 1e-12`; the HJB defaults are unchanged); `fast` = "
+           + " ".join(f"`{o}`" for o in ("-hjb_pc_reuse_below 1e-2", "-hjb_sequence_rtol 1e-3"))
+           + "; the shares are fractions of the solve's wall time; 2 ranks ran with `--mca mpi_yield_when_idle 1`.\n",
+           "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for r in rows:
+        grid = str(r["n"]) + ("^2" if r["dim"] == "2" else "")
+        cells = [grid, r["ranks"], r["case"], howard(r), r["ksp"], f(r, "solve_time", "{:.2f}"),
+                 f(r, "linear_solve_time", "{:.2f}") + f" ({r.get('linear_solve_its', '')})",
+                 f(r, "linear_equivalents", "{:.2f}"), f(r, "linear_equivalents_cpu", "{:.2f}"),
+                 f(r, "density_ratio_cpu", "{:.2f}"), f(r, "share_pc_setup", "{:.2f}"), f(r, "share_pc_apply", "{:.2f}"),
+                 f(r, "share_improve", "{:.2f}"), f(r, "share_coarse", "{:.2f}"), f(r, "residual", "{:.1e}")]
+        out.append("| " + " | ".join(str(c) for c in cells) + " |")
+    return "\n".join(out) + "\n\n"
+
+
 def write_report(sections, results, figures, path):
     text = [HEADER]
     notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "performance_notes.md")
@@ -132,6 +155,7 @@ def write_report(sections, results, figures, path):
         with open(notes) as fh:
             text.append(fh.read() + "\n")
     text.append("## Measurements\n\n")
+    text.append(limit_table(sections.get("limit", [])))
     s2 = sections.get("scaling2d", []) + sections.get("large", [])
     text.append(run_table(s2, "2-D staking model (defaults, and without grid sequencing)"))
     if s2:

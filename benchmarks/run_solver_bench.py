@@ -9,8 +9,11 @@ and writes
   benchmarks/results/<section>.csv   one row per run
   docs/performance.md                the tables (regenerated from every CSV present)
   docs/figures/perf_*.png            the plots
-Sections: solvers, gamg, scaling2d, scaling1d, reference, weak, stages (the default set) and
+Sections: solvers, gamg, scaling2d, scaling1d, reference, weak, stages, limit (the default set) and
 large (2049^2 on 2 ranks, with and without sequencing: ~10 minutes, ~3 GB).
+limit (issue 14, ~10 minutes): the HJB solve in linear-solve equivalents and the density
+against the solve, wall and CPU time in the same run, defaults and FAST_OPTIONS, 2-D
+257^2..1025^2 on 1 and 2 ranks (2 ranks with --mca mpi_yield_when_idle 1) and 1-D.
 --max-2d caps the 2-D grid of scaling2d (default 1025).
 --report-only rebuilds the Markdown and the plots from the CSVs without running.
 """
@@ -32,7 +35,8 @@ FIELDS = ["section", "case", "dim", "n", "nodes", "ranks", "options", "solve_tim
           "coarse_levels", "coarse_howard", "coarse_ksp", "matmult_time", "matmult_equivalents",
           "memory_peak", "memory_solver", "bytes_per_node", "residual", "ref_time", "ref_iterations",
           "speedup", "rel_max_dV", "linear_solve_time", "linear_solve_its", "linear_equivalents", "share_assemble",
-          "share_pc_setup", "share_pc_apply", "share_improve", "share_coarse", "density_time"]
+          "share_pc_setup", "share_pc_apply", "share_improve", "share_coarse", "density_time", "solve_cpu",
+          "linear_solve_cpu", "linear_equivalents_cpu", "density_cpu", "density_ratio_cpu", "density_all_cpu"]
 BENCH_RE = re.compile(r"bench: (.*)")
 
 
@@ -40,11 +44,13 @@ def stakehjb(build):
     return os.path.join(build, "cli", "stakehjb")
 
 
-def run_solve(build, ranks, args, log_view=False):
-    """One solve; returns the parsed bench line and the program's output (None on failure)."""
+def run_solve(build, ranks, args, log_view=False, yield_idle=False):
+    """One solve; returns the parsed bench line and the program's output (None on failure).
+    yield_idle: ranks waiting in MPI yield the core (a loaded machine: otherwise they spin)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "x.h5")
-        cmd = ["mpiexec", "-n", str(ranks), "--oversubscribe", stakehjb(build), "solve", "-hjb_bench", "-o", out] + args
+        mca = ["--mca", "mpi_yield_when_idle", "1"] if yield_idle else []
+        cmd = ["mpiexec", "-n", str(ranks), "--oversubscribe"] + mca + [stakehjb(build), "solve", "-hjb_bench", "-o", out] + args
         if log_view:
             cmd.append("-log_view")
         run = subprocess.run(cmd, capture_output=True, text=True, env=ENV)
@@ -225,10 +231,33 @@ def section_stages(build, args):
     return rows
 
 
-SECTIONS = {"solvers": section_solvers, "scaling2d": section_scaling2d, "scaling1d": section_scaling1d,
+# issue 14: the opt-in speedups of the HJB solve (docs/performance.md): keep the AMG hierarchy
+# in the last Howard steps of each grid, and solve the coarse grids of the sequence to 1e-3
+FAST_OPTIONS = ["-hjb_pc_reuse_below", "1e-2", "-hjb_sequence_rtol", "1e-3"]
+# the density solver before issue 14 items 2-3 (PETSc's BoomerAMG defaults, rtol 1e-12): the HJB
+# defaults did not change, so this case is the "before" of the same binary
+BEFORE_OPTIONS = ["-density_pc_hypre_boomeramg_relax_type_all", "symmetric-SOR/Jacobi", "-density_ksp_rtol", "1e-12"]
+
+
+def section_limit(build, args):
+    """The HJB solve against one linear solve of its final matrix and the density against the
+    solve (issue 14), each measured in the same run, defaults and FAST_OPTIONS."""
+    rows = []
+    cases = (("before", BEFORE_OPTIONS), ("default", []), ("fast", FAST_OPTIONS))
+    for n in [n for n in (257, 513, 1025) if n <= args["max_2d"]]:
+        for ranks in (1, 2):
+            for name, opts in cases:
+                record(rows, "limit", name, 2, n, ranks, opts, run_solve(build, ranks, grid2(n) + opts, yield_idle=True)[0])
+    for n in (100001, 1000001):
+        for name, opts in cases[1:]:
+            record(rows, "limit", name, 1, n, 1, opts, run_solve(build, 1, grid1(n) + opts)[0])
+    return rows
+
+
+SECTIONS = {"solvers": section_solvers, "limit": section_limit, "scaling2d": section_scaling2d, "scaling1d": section_scaling1d,
             "reference": section_reference, "weak": section_weak, "stages": section_stages, "large": section_large,
             "gamg": section_gamg}
-DEFAULT_SECTIONS = ["solvers", "gamg", "scaling2d", "scaling1d", "reference", "weak", "stages"]
+DEFAULT_SECTIONS = ["solvers", "gamg", "scaling2d", "scaling1d", "reference", "weak", "stages", "limit"]
 
 
 def write_csv(section, rows):

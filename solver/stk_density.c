@@ -81,7 +81,7 @@ static PetscErrorCode ProbabilityToDensity(StkSolver S, Vec p)
 }
 
 /* A progress line per Krylov iteration (printed once the solve runs long): the
- * residual's reduction, which has to reach the relative tolerance 1e-12. */
+ * residual's reduction, which has to reach the relative tolerance 1e-11. */
 static PetscErrorCode DensityProgress(KSP ksp, PetscInt it, PetscReal rnorm, void *ctx)
 {
   StkProgress progress = (StkProgress)ctx;
@@ -95,6 +95,72 @@ static PetscErrorCode DestroyProgress(void **ctx)
 {
   PetscFunctionBeginUser;
   PetscCall(StkProgressDestroy((StkProgress *)ctx));
+  PetscFunctionReturn(0);
+}
+
+/* The initial guess of the pinned system from the coarser grid's density (the error
+ * estimate computes it anyway, before this grid's): probabilities g(x_i) vol_i scaled to
+ * 1 at the pinned row.  Saves about two V-cycles.  Returns whether there is one. */
+static PetscErrorCode GuessFromCoarse(StkSolver S, PetscInt row, Vec p, PetscBool *guess)
+{
+  StkSolver          C = S->coarse;
+  Vec                Gc;
+  const PetscScalar *Ga;
+  PetscScalar       *pa;
+  const PetscReal   *w[STK_MAX_DIM];
+  PetscReal          norm, pin = 0;
+  PetscInt           rstart, rend;
+  StkNode            node;
+
+  PetscFunctionBeginUser;
+  *guess = PETSC_FALSE;
+  if (!C || !C->density_done || !C->density) PetscFunctionReturn(0);
+  PetscCall(VecNorm(C->density, NORM_INFINITY, &norm));
+  if (PetscIsInfOrNanReal(norm) || norm <= 0) PetscFunctionReturn(0);
+  PetscCall(PetscLogEventBegin(STK_EVENT_Interpolate, 0, 0, 0, 0));
+  for (PetscInt k = 0; k < S->model->dim; k++) PetscCall(StkGridGetDualWidths(S->grid, k, &w[k]));
+  PetscCall(StkGridGatherField(C->grid, C->density, &Gc));
+  PetscCall(VecGetArrayRead(Gc, &Ga));
+  PetscCall(VecGetArray(p, &pa));
+  PetscCall(VecGetOwnershipRange(p, &rstart, &rend));
+  for (PetscInt o = 0; o < S->layout.nowned; o++) {
+    PetscReal vol = 1;
+    PetscCall(StkLayoutNode(S, o, &node));
+    for (PetscInt k = 0; k < S->model->dim; k++) vol *= w[k][node.idx[k]];
+    PetscCall(StkGridInterpolate(C->grid, Ga, 1, 0, node.x, &pa[o]));
+    pa[o] *= vol;
+  }
+  if (row >= rstart && row < rend) pin = PetscRealPart(pa[row - rstart]);
+  PetscCall(VecRestoreArray(p, &pa));
+  PetscCall(VecRestoreArrayRead(Gc, &Ga));
+  PetscCall(VecDestroy(&Gc));
+  PetscCall(MPIU_Allreduce(MPI_IN_PLACE, &pin, 1, MPIU_REAL, MPIU_SUM, S->comm));
+  PetscCall(PetscLogEventEnd(STK_EVENT_Interpolate, 0, 0, 0, 0));
+  if (!(pin > 0)) PetscFunctionReturn(0);
+  PetscCall(VecScale(p, 1.0 / pin));
+  *guess = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+/* BoomerAMG, as for policy evaluation (ILU took 4x longer, docs/performance.md), with
+ * forward SOR/Jacobi smoothing instead of PETSc's symmetric default: cheaper V-cycles,
+ * 15-16 of them at 1025^2 as before (HMIS/ext+i needed 20 there; docs/performance.md).  PCHYPRE has no setter for the
+ * relaxation, so it is read from a private options object; -density_pc_* given by the
+ * user are read afterwards (KSPSetFromOptions) and win. */
+static PetscErrorCode SetDensityPC(KSP ksp)
+{
+  PC           pc;
+  PetscOptions defaults;
+
+  PetscFunctionBeginUser;
+  PetscCall(KSPGetPC(ksp, &pc));
+  PetscCall(PCSetType(pc, PCHYPRE));
+  PetscCall(PetscOptionsCreate(&defaults));
+  PetscCall(PetscOptionsInsertString(defaults, "-density_pc_hypre_boomeramg_relax_type_all SOR/Jacobi"));
+  PetscCall(PetscObjectSetOptions((PetscObject)pc, defaults));
+  PetscCall(PCSetFromOptions(pc));
+  PetscCall(PetscObjectSetOptions((PetscObject)pc, NULL));
+  PetscCall(PetscOptionsDestroy(&defaults));
   PetscFunctionReturn(0);
 }
 
@@ -121,19 +187,21 @@ static PetscErrorCode SolveForwardEquation(StkSolver S)
   PetscCall(KSPCreate(S->comm, &ksp));
   PetscCall(KSPSetOptionsPrefix(ksp, "density_"));
   PetscCall(KSPSetOperators(ksp, At, At));
-  PetscCall(KSPSetTolerances(ksp, 1e-12, 1e-300, PETSC_DEFAULT, 10000));
-  {
-    /* BoomerAMG, as for policy evaluation: 16 iterations at 1025^2, 0.3x the HJB solve,
-     * where ILU took 1.8-2.6x longer (docs/performance.md); -density_pc_type overrides */
-    PC pc;
-    PetscCall(KSPGetPC(ksp, &pc));
-    PetscCall(PCSetType(pc, PCHYPRE));
-  }
+  /* 1e-11 (was 1e-12): a V-cycle fewer, the density within ~1e-11 relative of the 1e-12
+   * solve on 1 and 2 ranks (tests/test_scheme.c checks 1e-10; rtol 1e-10 gave 1.3e-10 on 2
+   * ranks, where hypre's hybrid smoother is Jacobi between the ranks) */
+  PetscCall(KSPSetTolerances(ksp, 1e-11, 1e-300, PETSC_DEFAULT, 10000));
+  PetscCall(SetDensityPC(ksp));
   if (S->level == 0) { /* a coarse grid's density serves only the error estimate: no user options, no progress */
     PetscCall(KSPSetFromOptions(ksp));
     PetscCall(StkProgressCreate(S->comm, "density", &progress));
     if (S->progress) PetscCall(StkProgressSetDelay(progress, 0));
     PetscCall(KSPMonitorSet(ksp, DensityProgress, progress, DestroyProgress));
+  }
+  {
+    PetscBool guess;
+    PetscCall(GuessFromCoarse(S, row, S->density, &guess));
+    PetscCall(KSPSetInitialGuessNonzero(ksp, guess));
   }
   PetscCall(KSPSolve(ksp, rhs, S->density));
   {
@@ -164,7 +232,7 @@ static PetscErrorCode EstimateDensities(StkSolver S)
   PetscCall(StkSolverRecordDensity(S));
   if (S->coarse && S->chain[1].set) {
     StkSolver C = S->coarse;
-    PetscCall(StkSolverComputeDensity(C)); /* recursively its own kept coarse grid */
+    if (!C->density_done) PetscCall(StkSolverComputeDensity(C)); /* recursively its own kept coarse grid */
     for (PetscInt l = 1; l < STK_ESTIMATE_LEVELS; l++) {
       S->chain[l].has_density = C->chain[l - 1].has_density;
       for (PetscInt k = 0; k < STK_MAX_DIM; k++) {
@@ -179,13 +247,17 @@ static PetscErrorCode EstimateDensities(StkSolver S)
 
 PetscErrorCode StkSolverComputeDensity(StkSolver S)
 {
-  PetscLogDouble t0, t1;
+  PetscLogDouble t0, t1, c0, c_all;
 
   PetscFunctionBeginUser;
   PetscCheck(S->solved, S->comm, PETSC_ERR_ORDER, "Solve before computing the stationary density");
   PetscCall(PetscLogStagePush(STK_STAGE_Density));
   PetscCall(PetscLogEventBegin(STK_EVENT_Density, 0, 0, 0, 0));
+  PetscCall(StkCPUTime(&c_all));
+  /* the error estimate's coarser grids first: their densities are this one's initial guess */
+  if (S->estimate && S->coarse && S->chain[1].set && !S->coarse->density_done && !HasDirichletFace(S->model)) PetscCall(StkSolverComputeDensity(S->coarse));
   PetscCall(PetscTime(&t0));
+  PetscCall(StkCPUTime(&c0));
   PetscCall(ComputeDrift(S));
   if (!S->density) {
     PetscCall(VecDuplicate(S->V, &S->density));
@@ -195,9 +267,11 @@ PetscErrorCode StkSolverComputeDensity(StkSolver S)
   if (HasDirichletFace(S->model)) PetscCall(VecSet(S->density, NAN));
   else PetscCall(SolveForwardEquation(S));
   PetscCall(PetscTime(&t1));
+  PetscCall(StkCPUTimeSince(S, c0, &S->stats.density_cpu_time));
   S->stats.density_time = t1 - t0;
   S->density_done       = PETSC_TRUE;
   if (S->estimate) PetscCall(EstimateDensities(S));
+  PetscCall(StkCPUTimeSince(S, c_all, &S->stats.density_all_cpu_time));
   PetscCall(PetscLogEventEnd(STK_EVENT_Density, 0, 0, 0, 0));
   PetscCall(PetscLogStagePop());
   if (StkSolverHasTimeSeries(S)) PetscCall(StkSolverEvolveDensity(S)); /* the density in time */

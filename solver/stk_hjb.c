@@ -125,6 +125,7 @@ PetscErrorCode StkSolverSetFromOptions(StkSolver S)
   PetscOptionsBegin(S->comm, pre, "HJB policy iteration (docs/model.md#policy-iteration)", NULL);
   PetscCall(PetscOptionsReal("-rtol", "Relative tolerance: stop when the relative change of V and the relative HJB residual are below it (or the policy is unchanged)", "", S->rtol, &S->rtol, NULL));
   PetscCall(PetscOptionsReal("-linear_rtol", "Relative tolerance of each linear solve (0: automatic, 0.01 rtol / sqrt(nodes))", "", S->ksp_rtol_option, &S->ksp_rtol_option, NULL));
+  PetscCall(PetscOptionsReal("-pc_reuse_below", "Keep the preconditioner (AMG hierarchy) of the previous Howard step while the relative HJB residual is below this (the policy changes little); rebuilt when a solve needs more than twice the iterations of the last fresh one (0: rebuild every step)", "", S->pc_reuse_below, &S->pc_reuse_below, NULL));
   PetscCall(PetscOptionsReal("-linear_forcing", "Inexact policy evaluation: each linear solve reduces its initial residual (the HJB residual of V under the new policy) by this factor, down to the accuracy of -hjb_linear_rtol (0: always -hjb_linear_rtol)", "", S->forcing, &S->forcing, NULL));
   PetscCall(PetscOptionsInt("-max_it", "Maximum number of Howard iterations", "", S->max_it, &S->max_it, NULL));
   PetscCall(PetscOptionsInt("-sequence", "Grid sequencing: number of coarser grids (each halving the spacing) solved first, their V and u interpolated up", "", S->sequence, &S->sequence, &S->sequence_set));
@@ -137,7 +138,7 @@ PetscErrorCode StkSolverSetFromOptions(StkSolver S)
   PetscCall(PetscOptionsBool("-error_estimate", "Estimate the discretization error from the coarser grids of the sequence (with -hjb_sequence 0: solve a coarser grid just for it)", "", S->estimate, &S->estimate, &S->estimate_set));
   PetscCall(PetscOptionsReal("-target_error", "Refine the grid (doubling the cells per direction) until the estimated max error of V, relative to max |V|, is below this (0: off)", "", S->target_error, &S->target_error, NULL));
   PetscCall(PetscOptionsInt("-target_max_nodes", "Node budget of -hjb_target_error: no refinement beyond it", "", S->target_max_nodes, &S->target_max_nodes, NULL));
-  PetscCall(PetscOptionsBool("-bench", "After the solve, time one MatMult and one linear solve (GMRES + BoomerAMG from zero to 1e-8; -hjb_bench_ksp_*, -hjb_bench_pc_*) with the final matrix, the solve's stages and the peak memory (for benchmarks/)", "", S->bench, &S->bench, NULL));
+  PetscCall(PetscOptionsBool("-bench", "After the solve, time one MatMult and one linear solve (from zero to 1e-8 with the policy evaluation's -hjb_ksp_*/-hjb_pc_* configuration) with the final matrix, the solve's stages and the peak memory (for benchmarks/)", "", S->bench, &S->bench, NULL));
   PetscCall(StkSolverHorizonOptions(S, PetscOptionsObject));
   PetscOptionsEnd();
   if (S->bench) PetscCall(PetscLogDefaultBegin()); /* the stage times of the bench line */
@@ -146,6 +147,7 @@ PetscErrorCode StkSolverSetFromOptions(StkSolver S)
   PetscCheck(S->exact_samples >= 3, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%sexact_samples must be >= 3, got %" PetscInt_FMT, pre, S->exact_samples);
   PetscCheck(S->sequence >= 0 && S->sequence <= 10, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%ssequence must lie in [0, 10], got %" PetscInt_FMT, pre, S->sequence);
   PetscCheck(S->sequence_rtol > 0 && S->sequence_rtol < 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%ssequence_rtol must lie in (0, 1), got %g", pre, (double)S->sequence_rtol);
+  PetscCheck(S->pc_reuse_below >= 0 && S->pc_reuse_below < 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%spc_reuse_below: %g is out of range: must be a relative HJB residual in [0, 1) (0: off)", pre, (double)S->pc_reuse_below);
   PetscCheck(S->forcing >= 0 && S->forcing < 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%slinear_forcing must lie in [0, 1), got %g", pre, (double)S->forcing);
   PetscCheck(S->ksp_rtol_option >= 0 && S->ksp_rtol_option < 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%slinear_rtol must lie in [0, 1), got %g", pre, (double)S->ksp_rtol_option);
   PetscCheck(S->target_error >= 0 && S->target_error < 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%starget_error: %g is out of range: must be a relative error in (0, 1) (0: off)", pre, (double)S->target_error);
@@ -318,11 +320,51 @@ static PetscErrorCode SetLinearTolerance(StkSolver S, PetscBool *exact)
   PetscFunctionReturn(0);
 }
 
+/* -hjb_pc_reuse_below: near the solution the policy, hence the matrix, changes little, so
+ * the previous step's hierarchy still preconditions well and its setup (~0.3 of a fine
+ * Howard step) is saved.  The solve with the old hierarchy may take at most twice the
+ * iterations of the last fresh one (+2); otherwise it is rebuilt and the solve continues
+ * from where it stopped, to the same absolute target.  Returns the iterations. */
+static PetscErrorCode SolveReusingPC(StkSolver S, PetscInt *its)
+{
+  KSPConvergedReason reason;
+  PetscReal          rtol, abstol, dtol, r0, r1;
+  PetscInt           maxit, more;
+  Vec                r;
+
+  PetscFunctionBeginUser;
+  PetscCall(KSPGetTolerances(S->ksp, &rtol, &abstol, &dtol, &maxit));
+  PetscCall(VecDuplicate(S->rhs, &r)); /* the initial residual, for the target of a restart */
+  PetscCall(MatMult(S->A, S->V, r));
+  PetscCall(VecAYPX(r, -1.0, S->rhs));
+  PetscCall(VecNorm(r, NORM_2, &r0));
+  PetscCall(VecDestroy(&r));
+  PetscCall(KSPSetReusePreconditioner(S->ksp, PETSC_TRUE));
+  PetscCall(KSPSetTolerances(S->ksp, rtol, abstol, dtol, 2 * S->pc_fresh_its + 2));
+  PetscCall(KSPSolve(S->ksp, S->rhs, S->V));
+  PetscCall(KSPSetReusePreconditioner(S->ksp, PETSC_FALSE));
+  PetscCall(KSPGetIterationNumber(S->ksp, its));
+  PetscCall(KSPGetConvergedReason(S->ksp, &reason));
+  if (reason != KSP_DIVERGED_ITS) {
+    PetscCall(KSPSetTolerances(S->ksp, rtol, abstol, dtol, maxit));
+    PetscFunctionReturn(0);
+  }
+  PetscCall(KSPGetResidualNorm(S->ksp, &r1));
+  PetscCall(PetscInfo(NULL, "reused preconditioner: %" PetscInt_FMT " iterations did not reach the tolerance; rebuilding it\n", *its));
+  PetscCall(KSPSetTolerances(S->ksp, PetscMin(0.5, rtol * r0 / PetscMax(r1, PETSC_SMALL)), abstol, dtol, maxit));
+  PetscCall(KSPSolve(S->ksp, S->rhs, S->V)); /* the matrix changed: the PC is rebuilt */
+  PetscCall(KSPGetIterationNumber(S->ksp, &more));
+  PetscCall(KSPSetTolerances(S->ksp, rtol, abstol, dtol, maxit));
+  S->pc_fresh_its = more;
+  *its += more;
+  PetscFunctionReturn(0);
+}
+
 /* Policy evaluation: solve (rho I - L(u)) V = l(u) for the current policy. */
 static PetscErrorCode EvaluatePolicy(StkSolver S, PetscBool *exact)
 {
   KSPConvergedReason reason;
-  PetscInt           its;
+  PetscInt           its, reused_its = 0;
   const char        *pre;
 
   PetscFunctionBeginUser;
@@ -333,12 +375,17 @@ static PetscErrorCode EvaluatePolicy(StkSolver S, PetscBool *exact)
   PetscCall(PetscLogStagePush(STK_STAGE_LinearSolve));
   PetscCall(SetLinearTolerance(S, exact));
   PetscCall(PetscLogEventBegin(STK_EVENT_LinearSolve, 0, 0, 0, 0));
-  PetscCall(KSPSolve(S->ksp, S->rhs, S->V));
+  if (S->pc_reuse_below > 0 && S->pc_fresh_its >= 0 && S->stats.residual < S->pc_reuse_below) PetscCall(SolveReusingPC(S, &reused_its));
+  else {
+    PetscCall(KSPSolve(S->ksp, S->rhs, S->V));
+    PetscCall(KSPGetIterationNumber(S->ksp, &S->pc_fresh_its));
+  }
   PetscCall(ResidualFloor(S));
   PetscCall(PetscLogEventEnd(STK_EVENT_LinearSolve, 0, 0, 0, 0));
   PetscCall(PetscLogStagePop());
   PetscCall(KSPGetConvergedReason(S->ksp, &reason));
   PetscCall(KSPGetIterationNumber(S->ksp, &its));
+  if (reused_its) its = reused_its;
   PetscCall(KSPGetOptionsPrefix(S->ksp, &pre));
   S->stats.ksp_iterations += its;
   PetscCheck(reason > 0, S->comm, PETSC_ERR_NOT_CONVERGED, "Policy evaluation: the linear solve diverged (%s after %" PetscInt_FMT " iterations); try -%spc_type lu or -%sksp_monitor", KSPConvergedReasons[reason], its, pre, pre);
@@ -429,18 +476,20 @@ static PetscErrorCode EstimateError(StkSolver S)
 /* Policy iteration on the solver's grid (after the coarser grids of the sequence). */
 PetscErrorCode StkSolverSolveOnGrid(StkSolver S)
 {
-  PetscLogDouble t0, t1;
+  PetscLogDouble t0, t1, c0;
   PetscReal      recent[STK_STALL_WINDOW] = {0};
   StkProgress    progress;
 
   PetscFunctionBeginUser;
   PetscCall(StkSolverSetUp(S));
   PetscCall(PetscTime(&t0));
+  PetscCall(StkCPUTime(&c0));
   S->stats.iterations = S->stats.ksp_iterations = 0;
   S->stats.coarse_levels = S->stats.coarse_iterations = S->stats.coarse_ksp_iterations = 0;
   S->stats.coarse_time = 0;
   S->stats.sequence    = S->have_guess ? 0 : S->sequence;
   S->stats.converged   = PETSC_FALSE;
+  S->pc_fresh_its      = -1; /* the first step builds its preconditioner */
   S->stall_reset       = 0;
   if (!S->keep_chain) {
     PetscCall(PetscMemzero(S->chain, sizeof(S->chain)));
@@ -471,6 +520,7 @@ PetscErrorCode StkSolverSolveOnGrid(StkSolver S)
   }
   PetscCall(StkProgressDestroy(&progress));
   PetscCall(PetscTime(&t1));
+  PetscCall(StkCPUTimeSince(S, c0, &S->stats.solve_cpu_time));
   S->stats.solve_time = t1 - t0;
   S->solved           = PETSC_TRUE;
   S->density_done     = PETSC_FALSE;

@@ -42,6 +42,10 @@ typedef struct {
   PetscInt       target_refinements;
   PetscBool      target_met;
   PetscReal      target_estimate; /* the final estimated max error of V relative to max |V| */
+  /* CPU seconds (user + system, summed over ranks) of the solve, the stationary density
+   * and (-hjb_bench) the one linear solve: steadier than wall time on a loaded machine */
+  PetscReal      solve_cpu_time, density_cpu_time, linear_solve_cpu_time;
+  PetscReal      density_all_cpu_time; /* with the densities of the error estimate's coarser grids */
 } StkSolverStats;
 
 /* A-posteriori estimate of the discretization error (docs/accuracy.md), from the

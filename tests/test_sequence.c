@@ -165,8 +165,51 @@ static void test_bench(void **state)
   assert_petsc(StkTestProblemDestroy(&P));
 }
 
+/* PCSetUp calls in the stage "HJB linear solve" so far (logging is on: -hjb_bench). */
+static PetscInt PCSetUpCount(void)
+{
+  PetscLogStage      stage;
+  PetscLogEvent      event;
+  PetscEventPerfInfo info;
+
+  assert_petsc(PetscLogStageGetId("HJB linear solve", &stage));
+  assert_petsc(PetscLogEventGetId("PCSetUp", &event));
+  assert_petsc(PetscLogEventGetPerfInfo(stage, event, &info));
+  return info.count;
+}
+
+/* -hjb_pc_reuse_below (issue 14): fewer AMG setups, the same answer within the
+ * certificate (relative HJB residual below -hjb_rtol on both, so each V is within rtol
+ * of the discrete solution); with the threshold at 0.99 every step after a grid's first
+ * keeps the hierarchy, and the fallback (rebuild when the iterations double) still gets
+ * there. */
+static void test_pc_reuse(void **state)
+{
+  const PetscInt n[] = {257, 65};
+  const char    *opts[] = {"-hjb_bench", "-hjb_bench -hjb_pc_reuse_below 1e-2 -hjb_sequence_rtol 1e-3", "-hjb_bench -hjb_pc_reuse_below 0.99"};
+  PetscInt       setups[3];
+  Comparison     cmp[3];
+  StkTestProblem P; /* registers the solver's stages */
+
+  assert_petsc(PetscLogDefaultBegin());
+  assert_petsc(StkTestProblemCreate("staking", 2, n, NULL, &P));
+  assert_petsc(StkTestProblemDestroy(&P));
+  for (int k = 0; k < 3; k++) {
+    PetscInt before = PCSetUpCount();
+    compare(2, n, "-hjb_bench", opts[k], &cmp[k]);
+    setups[k] = PCSetUpCount() - before;
+    print_message("    %-60s %" PetscInt_FMT " + %" PetscInt_FMT " Howard its, %" PetscInt_FMT " + %" PetscInt_FMT " linear its, %" PetscInt_FMT " PC setups (both solves), residual %.2e, rel dV %.2e\n", opts[k], cmp[k].stats.iterations, cmp[k].stats.coarse_iterations, cmp[k].stats.ksp_iterations, cmp[k].stats.coarse_ksp_iterations, setups[k], (double)cmp[k].stats.residual, (double)cmp[k].dv);
+    assert_true(cmp[k].stats.converged && cmp[k].stats.residual < 1e-8);
+    assert_true(cmp[k].dv <= 2e-8);
+  }
+  assert_true(cmp[0].dv == 0);
+  assert_true(setups[1] < setups[0] && setups[2] < setups[0]);
+  assert_true(cmp[1].stats.iterations <= 3);
+}
+
 static const struct CMUnitTest tests[] = {
-  cmocka_unit_test(test_bench),
+  cmocka_unit_test(test_bench), /* first: its stage times are the whole log's */
+  cmocka_unit_test(test_pc_reuse),
   cmocka_unit_test(test_defaults_agree),
   cmocka_unit_test(test_sequence_2d),
   cmocka_unit_test(test_sequence_1d_levels),

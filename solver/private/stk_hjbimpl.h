@@ -76,6 +76,8 @@ struct _p_StkSolver {
   PetscReal      sequence_rtol;   /* -hjb_sequence_rtol: tolerance on the coarse grids */
   PetscReal      ksp_rtol_option; /* -hjb_linear_rtol as given (0: automatic for the grid) */
   PetscReal      forcing;         /* -hjb_linear_forcing: linear rtol = forcing * previous HJB residual (0: off) */
+  PetscReal      pc_reuse_below;  /* -hjb_pc_reuse_below: keep the AMG hierarchy while the HJB residual is below it (0: off) */
+  PetscInt       pc_fresh_its;    /* linear iterations of the last solve with a freshly built preconditioner (-1: none yet on this grid) */
   PetscBool      bench;           /* -hjb_bench: time one MatMult and record memory after the solve */
   PetscInt       level;           /* 0 on the user's grid, k on the k-th coarser grid of a sequence */
   PetscLogDouble memory_at_create;
@@ -95,6 +97,10 @@ struct _p_StkSolver {
 };
 
 PETSC_INTERN PetscErrorCode StkLayoutCreate(StkGrid grid, StkLayout *layout);
+/* CPU seconds (user + system) this process has used so far. */
+PETSC_INTERN PetscErrorCode StkCPUTime(PetscLogDouble *t);
+/* The CPU seconds since t0, summed over the solver's ranks. */
+PETSC_INTERN PetscErrorCode StkCPUTimeSince(StkSolver S, PetscLogDouble t0, PetscReal *seconds);
 PETSC_INTERN PetscErrorCode StkLayoutNode(StkSolver S, PetscInt o, StkNode *node);
 /* Upwind coefficients towards the forward and backward neighbours in direction k. */
 PETSC_INTERN void StkSchemeCoefficients(const StkLayout *L, PetscInt k, PetscInt i, PetscReal b, PetscReal a, PetscBool central, PetscReal *cf, PetscReal *cb);
