@@ -76,13 +76,13 @@ void StkSchemeCoefficients(const StkLayout *L, PetscInt k, PetscInt i, PetscReal
   }
 }
 
-PetscErrorCode StkSchemeNodeHamiltonian(StkSolver S, const StkNode *node, const PetscScalar *Vg, const PetscReal u[], PetscReal *H)
+/* The node's Hamiltonian given its drift b at u (already known to the improvement). */
+static PetscErrorCode NodeHamiltonianWithDrift(StkSolver S, const StkNode *node, const PetscScalar *Vg, const PetscReal u[], const PetscReal b[], PetscReal *H)
 {
   const StkLayout *L = &S->layout;
-  PetscReal        b[STK_MAX_DIM], a[STK_MAX_DIM], l, cf, cb;
+  PetscReal        a[STK_MAX_DIM], l, cf, cb;
   const PetscReal  V = Vg[node->ghost];
 
-  PetscCall(StkModelDrift(S->model, node->x, u, b));
   PetscCall(StkModelDiffusion(S->model, node->x, u, a));
   PetscCall(StkModelCost(S->model, node->x, u, &l));
   *H = l - S->model->rho * V;
@@ -93,6 +93,14 @@ PetscErrorCode StkSchemeNodeHamiltonian(StkSolver S, const StkNode *node, const 
     if (cb != 0) *H += cb * (Vg[node->ghost - st] - V);
   }
   return 0;
+}
+
+PetscErrorCode StkSchemeNodeHamiltonian(StkSolver S, const StkNode *node, const PetscScalar *Vg, const PetscReal u[], PetscReal *H)
+{
+  PetscReal b[STK_MAX_DIM];
+
+  PetscCall(StkModelDrift(S->model, node->x, u, b));
+  return NodeHamiltonianWithDrift(S, node, Vg, u, b, H);
 }
 
 static PetscErrorCode AssembleNode(StkSolver S, const StkNode *node, const PetscReal u[], Mat A, PetscScalar *rhs)
@@ -154,6 +162,8 @@ PetscErrorCode StkSolverAssemble(StkSolver S, Vec u, Mat A, Vec rhs)
  * second difference q (mirror ghost at the ends). */
 typedef StkDifferences Differences;
 
+#define STK_DRIFT_MEMO 4 /* drifts remembered per node by the improvement */
+
 static void DifferencesAlong(StkSolver S, const StkNode *node, const PetscScalar *Vg, PetscInt k, Differences *d)
 {
   const StkLayout *L = &S->layout;
@@ -196,17 +206,35 @@ typedef struct {
   PetscBool          cross;           /* model->control_cross: sum the upwind terms of every direction */
   PetscReal          p_greedy;
   PetscReal          u[STK_MAX_CONTROLS];
+  /* The last drifts evaluated at this state, keyed on the bits of the whole control
+   * vector: the upwind choice, the Hamiltonians and the residual ask again for the
+   * drift at controls the greedy iteration already visited (bitwise the same answer). */
+  PetscInt           nmemo, memo_next;
+  PetscReal          memo_u[STK_DRIFT_MEMO][STK_MAX_CONTROLS], memo_b[STK_DRIFT_MEMO][STK_MAX_DIM];
 } ControlProblem;
+
+/* The drift b at the state and the controls P->u, from the memo when they were seen. */
+static const PetscReal *DriftAt(ControlProblem *P)
+{
+  const PetscInt nu = P->model->nu;
+  PetscInt       j;
+
+  for (j = 0; j < P->nmemo; j++)
+    if (!memcmp(P->memo_u[j], P->u, (size_t)nu * sizeof(PetscReal))) return P->memo_b[j];
+  j = P->memo_next;
+  P->memo_next = (j + 1) % STK_DRIFT_MEMO;
+  P->nmemo     = PetscMax(P->nmemo, j + 1);
+  memcpy(P->memo_u[j], P->u, (size_t)nu * sizeof(PetscReal));
+  (void)StkModelDrift(P->model, P->x, P->u, P->memo_b[j]);
+  return P->memo_b[j];
+}
 
 static PetscBool CentralRowIsMonotone(PetscReal b, PetscReal a, const Differences *d);
 
 static PetscReal DriftAlong(ControlProblem *P, PetscReal uc)
 {
-  PetscReal b[STK_MAX_DIM];
-
   P->u[P->c] = uc;
-  (void)StkModelDrift(P->model, P->x, P->u, b);
-  return b[P->k];
+  return DriftAt(P)[P->k];
 }
 
 /* One direction's drift and diffusion terms with the differences d (central where the
@@ -245,7 +273,7 @@ static PetscReal PartialHamiltonian(ControlProblem *P, PetscReal uc)
 
   if (!P->node) return DirectionalHamiltonian(P, uc);
   P->u[P->c] = uc;
-  (void)StkSchemeNodeHamiltonian(P->S, P->node, P->Vg, P->u, &H);
+  (void)NodeHamiltonianWithDrift(P->S, P->node, P->Vg, P->u, DriftAt(P), &H);
   return H;
 }
 
@@ -260,10 +288,11 @@ static PetscBool CentralRowIsMonotone(PetscReal b, PetscReal a, const Difference
 /* Whether the central drift difference keeps the row monotone at this control. */
 static PetscBool CentralIsMonotone(ControlProblem *P, PetscReal uc)
 {
-  PetscReal b[STK_MAX_DIM], a[STK_MAX_DIM];
+  PetscReal       a[STK_MAX_DIM];
+  const PetscReal *b;
 
   P->u[P->c] = uc;
-  (void)StkModelDrift(P->model, P->x, P->u, b);
+  b = DriftAt(P);
   (void)StkModelDiffusion(P->model, P->x, P->u, a);
   return CentralRowIsMonotone(b[P->k], a[P->k], &P->d);
 }
@@ -514,12 +543,15 @@ static PetscInt ConstrainedSide(StkSolver S, const StkNode *node, PetscInt k)
   return 0;
 }
 
-static PetscErrorCode ImproveNode(StkSolver S, const StkNode *node, const PetscScalar *Vg, PetscReal u[])
+/* Improves u at the node; b: the drift at the new u (for the residual; not at Dirichlet nodes). */
+static PetscErrorCode ImproveNode(StkSolver S, const StkNode *node, const PetscScalar *Vg, PetscReal u[], PetscReal b[])
 {
   ControlProblem P;
   PetscReal      uc;
 
   PetscFunctionBeginUser;
+  P.nmemo     = 0;
+  P.memo_next = 0;
   P.S     = S;
   P.node  = node;
   P.Vg    = Vg;
@@ -543,6 +575,7 @@ static PetscErrorCode ImproveNode(StkSolver S, const StkNode *node, const PetscS
     else uc = P.u[c]; /* a Dirichlet node of a model without greedy map: u does not enter its row */
   }
   PetscCall(PetscArraycpy(u, P.u, S->model->nu));
+  if (!node->dirichlet) PetscCall(PetscArraycpy(b, DriftAt(&P), S->model->dim));
   PetscFunctionReturn(0);
 }
 
@@ -586,18 +619,18 @@ PetscErrorCode StkSchemeImprove(StkSolver S, Vec V_local, Vec u_old, Vec u_new, 
   PetscCall(VecGetArrayRead(u_old, &uo));
   PetscCall(VecGetArray(u_new, &un));
   for (PetscInt o = 0; o < S->layout.nowned; o++) {
-    PetscReal u[STK_MAX_CONTROLS], H;
+    PetscReal u[STK_MAX_CONTROLS], b[STK_MAX_DIM], H;
     PetscBool moved = PETSC_FALSE;
     PetscCall(StkLayoutNode(S, o, &node));
     for (PetscInt c = 0; c < nu; c++) u[c] = uo[o * nu + c];
-    PetscCall(ImproveNode(S, &node, Vg, u));
+    PetscCall(ImproveNode(S, &node, Vg, u, b));
     for (PetscInt c = 0; c < nu; c++) {
       if (PetscAbsReal(u[c] - uo[o * nu + c]) > utol[c]) moved = PETSC_TRUE;
       un[o * nu + c] = u[c];
     }
     nchanged += moved;
     if (!node.dirichlet) {
-      PetscCall(StkSchemeNodeHamiltonian(S, &node, Vg, u, &H));
+      PetscCall(NodeHamiltonianWithDrift(S, &node, Vg, u, b, &H));
       res = PetscMax(res, PetscAbsReal(H));
     }
   }
