@@ -213,6 +213,14 @@ typedef struct {
   PetscReal          memo_u[STK_DRIFT_MEMO][STK_MAX_CONTROLS], memo_b[STK_DRIFT_MEMO][STK_MAX_DIM];
 } ControlProblem;
 
+/* Whether x and y hold the same bits (-0 differs from 0: a model may tell them apart). */
+static inline PetscBool SameBits(const PetscReal x[], const PetscReal y[], PetscInt n)
+{
+  for (PetscInt i = 0; i < n; i++)
+    if (memcmp(&x[i], &y[i], sizeof(PetscReal))) return PETSC_FALSE; /* a compare: the size is constant */
+  return PETSC_TRUE;
+}
+
 /* The drift b at the state and the controls P->u, from the memo when they were seen. */
 static const PetscReal *DriftAt(ControlProblem *P)
 {
@@ -220,7 +228,7 @@ static const PetscReal *DriftAt(ControlProblem *P)
   PetscInt       j;
 
   for (j = 0; j < P->nmemo; j++)
-    if (!memcmp(P->memo_u[j], P->u, (size_t)nu * sizeof(PetscReal))) return P->memo_b[j];
+    if (SameBits(P->memo_u[j], P->u, nu)) return P->memo_b[j];
   j = P->memo_next;
   P->memo_next = (j + 1) % STK_DRIFT_MEMO;
   P->nmemo     = PetscMax(P->nmemo, j + 1);
@@ -338,7 +346,7 @@ static PetscReal GreedyResidual(ControlProblem *P, PetscReal uc)
   PetscReal g;
 
   P->u[P->c] = uc;
-  (void)StkModelGreedy(P->model, P->x, P->c, P->p_greedy, P->d.q, P->u, &g);
+  (void)P->model->ops.greedy(P->model, P->x, P->c, P->p_greedy, P->d.q, P->u, &g); /* callers check the model has one */
   return uc - g;
 }
 
