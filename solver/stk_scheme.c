@@ -357,7 +357,7 @@ static PetscReal GreedyResidual(ControlProblem *P, PetscReal uc)
  * current control (a warm start: a few evaluations once the policy settles).  It is
  * safeguarded: r <= 0 at the lower bound and >= 0 at the upper one, and a bracketed
  * root finder takes over when the secant iteration leaves the box or stops contracting. */
-static PetscErrorCode SelfConsistentGreedy(ControlProblem *P, PetscReal p, PetscReal *uc)
+static PetscErrorCode SelfConsistentGreedyFrom(ControlProblem *P, PetscReal p, const PetscReal *r_start, PetscReal *uc)
 {
   const PetscReal lo = P->lo, hi = P->hi;
   const PetscReal tol = 1e-14 * (1 + PetscMin(hi - lo, 1e3));
@@ -365,7 +365,7 @@ static PetscErrorCode SelfConsistentGreedy(ControlProblem *P, PetscReal p, Petsc
 
   PetscFunctionBeginUser;
   P->p_greedy = p;
-  r0          = GreedyResidual(P, u0);
+  r0          = r_start ? *r_start : GreedyResidual(P, u0);
   if (PetscAbsReal(r0) <= tol) {
     *uc = u0 - r0;
     PetscFunctionReturn(0);
@@ -388,6 +388,41 @@ static PetscErrorCode SelfConsistentGreedy(ControlProblem *P, PetscReal p, Petsc
     r1 = r2;
   }
   *uc = BracketedRoot(P, GreedyResidual, lo, hi, GreedyResidual(P, lo), GreedyResidual(P, hi), tol);
+  PetscFunctionReturn(0);
+}
+
+/* r_start: the residual at the start u0 (the current control in the box) when known. */
+static PetscErrorCode SelfConsistentGreedy(ControlProblem *P, PetscReal p, PetscReal *uc)
+{
+  PetscFunctionBeginUser;
+  PetscCall(SelfConsistentGreedyFrom(P, p, NULL, uc));
+  PetscFunctionReturn(0);
+}
+
+/* The forward and the backward greedy fixed points from the current control; both
+ * iterations start at the same u0, whose two greedy maps a model may give in one call. */
+static PetscErrorCode OneSidedGreedies(ControlProblem *P, PetscReal *uf, PetscReal *ub)
+{
+  const PetscReal ucur = P->u[P->c];
+
+  PetscFunctionBeginUser;
+  if (P->model->ops.greedy_pair) {
+    const PetscReal u0 = PetscMin(PetscMax(ucur, P->lo), P->hi), p[2] = {P->d.pf, P->d.pb};
+    PetscReal       g[2], r[2];
+
+    P->u[P->c] = u0;
+    (void)P->model->ops.greedy_pair(P->model, P->x, P->c, p, P->d.q, P->u, g);
+    r[0]       = u0 - g[0];
+    r[1]       = u0 - g[1];
+    P->u[P->c] = ucur;
+    PetscCall(SelfConsistentGreedyFrom(P, P->d.pf, &r[0], uf));
+    P->u[P->c] = ucur;
+    PetscCall(SelfConsistentGreedyFrom(P, P->d.pb, &r[1], ub));
+  } else {
+    PetscCall(SelfConsistentGreedy(P, P->d.pf, uf));
+    P->u[P->c] = ucur;
+    PetscCall(SelfConsistentGreedy(P, P->d.pb, ub));
+  }
   PetscFunctionReturn(0);
 }
 
@@ -444,9 +479,7 @@ static PetscErrorCode ClosedFormControl(ControlProblem *P, PetscReal *uc)
     PetscCall(ConstrainedClosedFormControl(P, uc));
     PetscFunctionReturn(0);
   }
-  PetscCall(SelfConsistentGreedy(P, P->d.pf, &uf));
-  P->u[P->c] = ucur;
-  PetscCall(SelfConsistentGreedy(P, P->d.pb, &ub));
+  PetscCall(OneSidedGreedies(P, &uf, &ub));
   bf = DriftAlong(P, uf);
   bb = DriftAlong(P, ub);
   if (bf > 0 && bb < 0) *uc = PartialHamiltonian(P, uf) <= PartialHamiltonian(P, ub) ? uf : ub;
