@@ -356,7 +356,8 @@ static PetscReal GreedyResidual(ControlProblem *P, PetscReal uc)
  * after one fixed-point step the secant method on r(u) = u - G(u) takes over, from the
  * current control (a warm start: a few evaluations once the policy settles).  It is
  * safeguarded: r <= 0 at the lower bound and >= 0 at the upper one, and a bracketed
- * root finder takes over when the secant iteration leaves the box or stops contracting. */
+ * root finder takes over when the secant iteration leaves the box or stops contracting.
+ * r_start: the residual at the start u0 (the current control in the box) when known. */
 static PetscErrorCode SelfConsistentGreedyFrom(ControlProblem *P, PetscReal p, const PetscReal *r_start, PetscReal *uc)
 {
   const PetscReal lo = P->lo, hi = P->hi;
@@ -391,7 +392,7 @@ static PetscErrorCode SelfConsistentGreedyFrom(ControlProblem *P, PetscReal p, c
   PetscFunctionReturn(0);
 }
 
-/* r_start: the residual at the start u0 (the current control in the box) when known. */
+/* The same, computing the residual at the start itself. */
 static PetscErrorCode SelfConsistentGreedy(ControlProblem *P, PetscReal p, PetscReal *uc)
 {
   PetscFunctionBeginUser;
