@@ -54,19 +54,26 @@ PetscErrorCode StkAgentParamsCheck(MPI_Comm comm, const StkAgentParams *p)
 
 /* The per-point functions below sit in the HJB's inner loops: plain C, no error handling. */
 
-PetscReal StkAgentsYield(const StkAgentParams *p, PetscReal s, PetscReal u)
+/* The yield, inlined into the drift and its derivative (the exported function cannot be:
+ * a shared library's symbols may be interposed). */
+static inline PetscReal Yield(const StkAgentParams *p, PetscReal s, PetscReal u)
 {
   return (u + p->phi) / PetscMax(s, (PetscReal)STK_S_FLOOR);
 }
 
+PetscReal StkAgentsYield(const StkAgentParams *p, PetscReal s, PetscReal u)
+{
+  return Yield(p, s, u);
+}
+
 PetscReal StkAgentsDrift(const StkAgentParams *p, PetscReal s, PetscReal z, PetscReal u)
 {
-  return p->kappa * (p->s_max * StkCostCdf(&p->cost, StkAgentsYield(p, s, u) - z) - s);
+  return p->kappa * (p->s_max * StkCostCdf(&p->cost, Yield(p, s, u) - z) - s);
 }
 
 PetscReal StkAgentsDriftU(const StkAgentParams *p, PetscReal s, PetscReal z, PetscReal u)
 {
-  return p->kappa * p->s_max * StkCostPdf(&p->cost, StkAgentsYield(p, s, u) - z) / PetscMax(s, (PetscReal)STK_S_FLOOR);
+  return p->kappa * p->s_max * StkCostPdf(&p->cost, Yield(p, s, u) - z) / PetscMax(s, (PetscReal)STK_S_FLOOR);
 }
 
 PetscReal StkAgentsVolatility(const StkAgentParams *p, PetscReal s)

@@ -47,13 +47,29 @@ static PetscErrorCode StakingCost(StkModel m, const PetscReal x[], const PetscRe
 }
 
 /* u = clip(ubar - (eta + b_u(x, u_k) p) / (2 w_u)): docs/model.md#the-greedy-map-and-the-expert. */
+static inline PetscReal StakingGreedyOf(StkModel m, const StakingCtx *ctx, PetscReal bu, PetscReal p)
+{
+  const PetscReal v = ctx->ubar - (ctx->eta + bu * p) / (2 * ctx->w_u);
+
+  return PetscMin(PetscMax(v, m->ulo[0]), m->uhi[0]);
+}
+
 static PetscErrorCode StakingGreedy(StkModel m, const PetscReal x[], PetscInt c, PetscReal p, PetscReal q, const PetscReal u[], PetscReal *uc)
 {
   const StakingCtx *ctx = (StakingCtx *)m->data;
-  const PetscReal   bu  = StkAgentsDriftU(ctx->p, x[0], StakingZ(m, ctx, x), u[0]);
-  const PetscReal   v   = ctx->ubar - (ctx->eta + bu * p) / (2 * ctx->w_u);
 
-  *uc = PetscMin(PetscMax(v, m->ulo[0]), m->uhi[0]);
+  *uc = StakingGreedyOf(m, ctx, StkAgentsDriftU(ctx->p, x[0], StakingZ(m, ctx, x), u[0]), p);
+  return 0;
+}
+
+/* Both one-sided greedy maps at one u: b_u (a log and an exp) once. */
+static PetscErrorCode StakingGreedyPair(StkModel m, const PetscReal x[], PetscInt c, const PetscReal p[2], PetscReal q, const PetscReal u[], PetscReal uc[2])
+{
+  const StakingCtx *ctx = (StakingCtx *)m->data;
+  const PetscReal   bu  = StkAgentsDriftU(ctx->p, x[0], StakingZ(m, ctx, x), u[0]);
+
+  uc[0] = StakingGreedyOf(m, ctx, bu, p[0]);
+  uc[1] = StakingGreedyOf(m, ctx, bu, p[1]);
   return 0;
 }
 
@@ -202,6 +218,7 @@ PetscErrorCode StkModelCreate_Staking(StkModel m)
   m->ops.diffusion      = StakingDiffusion;
   m->ops.cost           = StakingCost;
   m->ops.greedy         = StakingGreedy;
+  m->ops.greedy_pair    = StakingGreedyPair;
   m->ops.attributes     = StakingAttributes;
   m->ops.load           = StakingLoad;
   m->ops.setoptionsprefix = StakingSetOptionsPrefix;

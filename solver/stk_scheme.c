@@ -76,13 +76,13 @@ void StkSchemeCoefficients(const StkLayout *L, PetscInt k, PetscInt i, PetscReal
   }
 }
 
-PetscErrorCode StkSchemeNodeHamiltonian(StkSolver S, const StkNode *node, const PetscScalar *Vg, const PetscReal u[], PetscReal *H)
+/* The node's Hamiltonian given its drift b at u (already known to the improvement). */
+static PetscErrorCode NodeHamiltonianWithDrift(StkSolver S, const StkNode *node, const PetscScalar *Vg, const PetscReal u[], const PetscReal b[], PetscReal *H)
 {
   const StkLayout *L = &S->layout;
-  PetscReal        b[STK_MAX_DIM], a[STK_MAX_DIM], l, cf, cb;
+  PetscReal        a[STK_MAX_DIM], l, cf, cb;
   const PetscReal  V = Vg[node->ghost];
 
-  PetscCall(StkModelDrift(S->model, node->x, u, b));
   PetscCall(StkModelDiffusion(S->model, node->x, u, a));
   PetscCall(StkModelCost(S->model, node->x, u, &l));
   *H = l - S->model->rho * V;
@@ -93,6 +93,14 @@ PetscErrorCode StkSchemeNodeHamiltonian(StkSolver S, const StkNode *node, const 
     if (cb != 0) *H += cb * (Vg[node->ghost - st] - V);
   }
   return 0;
+}
+
+PetscErrorCode StkSchemeNodeHamiltonian(StkSolver S, const StkNode *node, const PetscScalar *Vg, const PetscReal u[], PetscReal *H)
+{
+  PetscReal b[STK_MAX_DIM];
+
+  PetscCall(StkModelDrift(S->model, node->x, u, b));
+  return NodeHamiltonianWithDrift(S, node, Vg, u, b, H);
 }
 
 static PetscErrorCode AssembleNode(StkSolver S, const StkNode *node, const PetscReal u[], Mat A, PetscScalar *rhs)
@@ -154,6 +162,8 @@ PetscErrorCode StkSolverAssemble(StkSolver S, Vec u, Mat A, Vec rhs)
  * second difference q (mirror ghost at the ends). */
 typedef StkDifferences Differences;
 
+#define STK_DRIFT_MEMO 4 /* drifts remembered per node by the improvement */
+
 static void DifferencesAlong(StkSolver S, const StkNode *node, const PetscScalar *Vg, PetscInt k, Differences *d)
 {
   const StkLayout *L = &S->layout;
@@ -196,17 +206,43 @@ typedef struct {
   PetscBool          cross;           /* model->control_cross: sum the upwind terms of every direction */
   PetscReal          p_greedy;
   PetscReal          u[STK_MAX_CONTROLS];
+  /* The last drifts evaluated at this state, keyed on the bits of the whole control
+   * vector: the upwind choice, the Hamiltonians and the residual ask again for the
+   * drift at controls the greedy iteration already visited (bitwise the same answer). */
+  PetscInt           nmemo, memo_next;
+  PetscReal          memo_u[STK_DRIFT_MEMO][STK_MAX_CONTROLS], memo_b[STK_DRIFT_MEMO][STK_MAX_DIM];
 } ControlProblem;
+
+/* Whether x and y hold the same bits (-0 differs from 0: a model may tell them apart). */
+static inline PetscBool SameBits(const PetscReal x[], const PetscReal y[], PetscInt n)
+{
+  for (PetscInt i = 0; i < n; i++)
+    if (memcmp(&x[i], &y[i], sizeof(PetscReal))) return PETSC_FALSE; /* a compare: the size is constant */
+  return PETSC_TRUE;
+}
+
+/* The drift b at the state and the controls P->u, from the memo when they were seen. */
+static const PetscReal *DriftAt(ControlProblem *P)
+{
+  const PetscInt nu = P->model->nu;
+  PetscInt       j;
+
+  for (j = 0; j < P->nmemo; j++)
+    if (SameBits(P->memo_u[j], P->u, nu)) return P->memo_b[j];
+  j = P->memo_next;
+  P->memo_next = (j + 1) % STK_DRIFT_MEMO;
+  P->nmemo     = PetscMax(P->nmemo, j + 1);
+  memcpy(P->memo_u[j], P->u, (size_t)nu * sizeof(PetscReal));
+  (void)StkModelDrift(P->model, P->x, P->u, P->memo_b[j]);
+  return P->memo_b[j];
+}
 
 static PetscBool CentralRowIsMonotone(PetscReal b, PetscReal a, const Differences *d);
 
 static PetscReal DriftAlong(ControlProblem *P, PetscReal uc)
 {
-  PetscReal b[STK_MAX_DIM];
-
   P->u[P->c] = uc;
-  (void)StkModelDrift(P->model, P->x, P->u, b);
-  return b[P->k];
+  return DriftAt(P)[P->k];
 }
 
 /* One direction's drift and diffusion terms with the differences d (central where the
@@ -245,7 +281,7 @@ static PetscReal PartialHamiltonian(ControlProblem *P, PetscReal uc)
 
   if (!P->node) return DirectionalHamiltonian(P, uc);
   P->u[P->c] = uc;
-  (void)StkSchemeNodeHamiltonian(P->S, P->node, P->Vg, P->u, &H);
+  (void)NodeHamiltonianWithDrift(P->S, P->node, P->Vg, P->u, DriftAt(P), &H);
   return H;
 }
 
@@ -260,10 +296,11 @@ static PetscBool CentralRowIsMonotone(PetscReal b, PetscReal a, const Difference
 /* Whether the central drift difference keeps the row monotone at this control. */
 static PetscBool CentralIsMonotone(ControlProblem *P, PetscReal uc)
 {
-  PetscReal b[STK_MAX_DIM], a[STK_MAX_DIM];
+  PetscReal       a[STK_MAX_DIM];
+  const PetscReal *b;
 
   P->u[P->c] = uc;
-  (void)StkModelDrift(P->model, P->x, P->u, b);
+  b = DriftAt(P);
   (void)StkModelDiffusion(P->model, P->x, P->u, a);
   return CentralRowIsMonotone(b[P->k], a[P->k], &P->d);
 }
@@ -309,7 +346,7 @@ static PetscReal GreedyResidual(ControlProblem *P, PetscReal uc)
   PetscReal g;
 
   P->u[P->c] = uc;
-  (void)StkModelGreedy(P->model, P->x, P->c, P->p_greedy, P->d.q, P->u, &g);
+  (void)P->model->ops.greedy(P->model, P->x, P->c, P->p_greedy, P->d.q, P->u, &g); /* callers check the model has one */
   return uc - g;
 }
 
@@ -319,8 +356,9 @@ static PetscReal GreedyResidual(ControlProblem *P, PetscReal uc)
  * after one fixed-point step the secant method on r(u) = u - G(u) takes over, from the
  * current control (a warm start: a few evaluations once the policy settles).  It is
  * safeguarded: r <= 0 at the lower bound and >= 0 at the upper one, and a bracketed
- * root finder takes over when the secant iteration leaves the box or stops contracting. */
-static PetscErrorCode SelfConsistentGreedy(ControlProblem *P, PetscReal p, PetscReal *uc)
+ * root finder takes over when the secant iteration leaves the box or stops contracting.
+ * r_start: the residual at the start u0 (the current control in the box) when known. */
+static PetscErrorCode SelfConsistentGreedyFrom(ControlProblem *P, PetscReal p, const PetscReal *r_start, PetscReal *uc)
 {
   const PetscReal lo = P->lo, hi = P->hi;
   const PetscReal tol = 1e-14 * (1 + PetscMin(hi - lo, 1e3));
@@ -328,7 +366,7 @@ static PetscErrorCode SelfConsistentGreedy(ControlProblem *P, PetscReal p, Petsc
 
   PetscFunctionBeginUser;
   P->p_greedy = p;
-  r0          = GreedyResidual(P, u0);
+  r0          = r_start ? *r_start : GreedyResidual(P, u0);
   if (PetscAbsReal(r0) <= tol) {
     *uc = u0 - r0;
     PetscFunctionReturn(0);
@@ -351,6 +389,41 @@ static PetscErrorCode SelfConsistentGreedy(ControlProblem *P, PetscReal p, Petsc
     r1 = r2;
   }
   *uc = BracketedRoot(P, GreedyResidual, lo, hi, GreedyResidual(P, lo), GreedyResidual(P, hi), tol);
+  PetscFunctionReturn(0);
+}
+
+/* The same, computing the residual at the start itself. */
+static PetscErrorCode SelfConsistentGreedy(ControlProblem *P, PetscReal p, PetscReal *uc)
+{
+  PetscFunctionBeginUser;
+  PetscCall(SelfConsistentGreedyFrom(P, p, NULL, uc));
+  PetscFunctionReturn(0);
+}
+
+/* The forward and the backward greedy fixed points from the current control; both
+ * iterations start at the same u0, whose two greedy maps a model may give in one call. */
+static PetscErrorCode OneSidedGreedies(ControlProblem *P, PetscReal *uf, PetscReal *ub)
+{
+  const PetscReal ucur = P->u[P->c];
+
+  PetscFunctionBeginUser;
+  if (P->model->ops.greedy_pair) {
+    const PetscReal u0 = PetscMin(PetscMax(ucur, P->lo), P->hi), p[2] = {P->d.pf, P->d.pb};
+    PetscReal       g[2], r[2];
+
+    P->u[P->c] = u0;
+    (void)P->model->ops.greedy_pair(P->model, P->x, P->c, p, P->d.q, P->u, g);
+    r[0]       = u0 - g[0];
+    r[1]       = u0 - g[1];
+    P->u[P->c] = ucur;
+    PetscCall(SelfConsistentGreedyFrom(P, P->d.pf, &r[0], uf));
+    P->u[P->c] = ucur;
+    PetscCall(SelfConsistentGreedyFrom(P, P->d.pb, &r[1], ub));
+  } else {
+    PetscCall(SelfConsistentGreedy(P, P->d.pf, uf));
+    P->u[P->c] = ucur;
+    PetscCall(SelfConsistentGreedy(P, P->d.pb, ub));
+  }
   PetscFunctionReturn(0);
 }
 
@@ -407,9 +480,7 @@ static PetscErrorCode ClosedFormControl(ControlProblem *P, PetscReal *uc)
     PetscCall(ConstrainedClosedFormControl(P, uc));
     PetscFunctionReturn(0);
   }
-  PetscCall(SelfConsistentGreedy(P, P->d.pf, &uf));
-  P->u[P->c] = ucur;
-  PetscCall(SelfConsistentGreedy(P, P->d.pb, &ub));
+  PetscCall(OneSidedGreedies(P, &uf, &ub));
   bf = DriftAlong(P, uf);
   bb = DriftAlong(P, ub);
   if (bf > 0 && bb < 0) *uc = PartialHamiltonian(P, uf) <= PartialHamiltonian(P, ub) ? uf : ub;
@@ -514,12 +585,15 @@ static PetscInt ConstrainedSide(StkSolver S, const StkNode *node, PetscInt k)
   return 0;
 }
 
-static PetscErrorCode ImproveNode(StkSolver S, const StkNode *node, const PetscScalar *Vg, PetscReal u[])
+/* Improves u at the node; b: the drift at the new u (for the residual; not at Dirichlet nodes). */
+static PetscErrorCode ImproveNode(StkSolver S, const StkNode *node, const PetscScalar *Vg, PetscReal u[], PetscReal b[])
 {
   ControlProblem P;
   PetscReal      uc;
 
   PetscFunctionBeginUser;
+  P.nmemo     = 0;
+  P.memo_next = 0;
   P.S     = S;
   P.node  = node;
   P.Vg    = Vg;
@@ -543,6 +617,7 @@ static PetscErrorCode ImproveNode(StkSolver S, const StkNode *node, const PetscS
     else uc = P.u[c]; /* a Dirichlet node of a model without greedy map: u does not enter its row */
   }
   PetscCall(PetscArraycpy(u, P.u, S->model->nu));
+  if (!node->dirichlet) PetscCall(PetscArraycpy(b, DriftAt(&P), S->model->dim));
   PetscFunctionReturn(0);
 }
 
@@ -586,18 +661,18 @@ PetscErrorCode StkSchemeImprove(StkSolver S, Vec V_local, Vec u_old, Vec u_new, 
   PetscCall(VecGetArrayRead(u_old, &uo));
   PetscCall(VecGetArray(u_new, &un));
   for (PetscInt o = 0; o < S->layout.nowned; o++) {
-    PetscReal u[STK_MAX_CONTROLS], H;
+    PetscReal u[STK_MAX_CONTROLS], b[STK_MAX_DIM], H;
     PetscBool moved = PETSC_FALSE;
     PetscCall(StkLayoutNode(S, o, &node));
     for (PetscInt c = 0; c < nu; c++) u[c] = uo[o * nu + c];
-    PetscCall(ImproveNode(S, &node, Vg, u));
+    PetscCall(ImproveNode(S, &node, Vg, u, b));
     for (PetscInt c = 0; c < nu; c++) {
       if (PetscAbsReal(u[c] - uo[o * nu + c]) > utol[c]) moved = PETSC_TRUE;
       un[o * nu + c] = u[c];
     }
     nchanged += moved;
     if (!node.dirichlet) {
-      PetscCall(StkSchemeNodeHamiltonian(S, &node, Vg, u, &H));
+      PetscCall(NodeHamiltonianWithDrift(S, &node, Vg, u, b, &H));
       res = PetscMax(res, PetscAbsReal(H));
     }
   }

@@ -120,6 +120,28 @@ static void test_cost_cdf_values(void **state)
   }
 }
 
+/* The lognormal remembers log(median) for the last median seen (the HJB's inner loop):
+ * alternating between two distributions, and changing the median of one in place, each
+ * call must give the bits of the formula with log(median) computed afresh. */
+static void test_cost_lognormal_median_change(void **state)
+{
+  StkAgentParams  p = ParamsOfType(STK_COST_LOGNORMAL), q = ParamsOfType(STK_COST_LOGNORMAL);
+  const PetscReal c = 0.07;
+
+  q.cost.median = 0.03;
+  for (int i = 0; i < 6; i++) {
+    StkCostDist    *F  = i % 2 ? &q.cost : &p.cost;
+    const PetscReal t  = (PetscLogReal(c) - PetscLogReal(F->median)) / F->logsd;
+    const PetscReal pdf = PetscExpReal(-0.5 * t * t) / (c * F->logsd * PetscSqrtReal(2 * PETSC_PI));
+    const PetscReal cdf = 0.5 * erfc(-t / PETSC_SQRT2);
+
+    assert_true(StkCostPdf(F, c) == pdf);
+    assert_true(StkCostCdf(F, c) == cdf);
+    if (i == 3) p.cost.median = 0.11; /* in place: the next call with p sees the new median */
+  }
+  assert_true(StkCostCdf(&p.cost, 0.11) == 0.5);
+}
+
 /* Composite Simpson for int_a^b g(F(c)) dc with g(F) = 1 - F or -F. */
 static PetscReal SimpsonTail(const StkCostDist *F, PetscReal a, PetscReal b, PetscBool upper)
 {
@@ -699,6 +721,7 @@ static const struct CMUnitTest tests[] = {
   cmocka_unit_test(test_population_empirical),
   cmocka_unit_test(test_cost_pdf_is_cdf_derivative),
   cmocka_unit_test(test_cost_cdf_values),
+  cmocka_unit_test(test_cost_lognormal_median_change),
   cmocka_unit_test(test_cost_mean_quadrature),
   cmocka_unit_test(test_equilibrium_residual_sweep),
   cmocka_unit_test(test_equilibrium_derivative),

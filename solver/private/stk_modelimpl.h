@@ -12,6 +12,10 @@ struct _StkModelOps {
   PetscErrorCode (*diffusion)(StkModel, const PetscReal x[], const PetscReal u[], PetscReal a[]);
   PetscErrorCode (*cost)(StkModel, const PetscReal x[], const PetscReal u[], PetscReal *l);
   PetscErrorCode (*greedy)(StkModel, const PetscReal x[], PetscInt c, PetscReal p, PetscReal q, const PetscReal u[], PetscReal *uc);
+  /* Optional: the greedy map at one u for two first differences p[0], p[1] (the forward and
+   * the backward one), each bitwise what `greedy` gives: the work that depends on u alone
+   * (staking: the density of the cost law) is done once. */
+  PetscErrorCode (*greedy_pair)(StkModel, const PetscReal x[], PetscInt c, const PetscReal p[2], PetscReal q, const PetscReal u[], PetscReal uc[2]);
   PetscErrorCode (*dirichlet)(StkModel, const PetscReal x[], PetscReal *g); /* optional */
   PetscErrorCode (*exact)(StkModel, const PetscReal x[], PetscReal *V);     /* optional */
   PetscErrorCode (*exact_policy)(StkModel, const PetscReal x[], PetscReal u[]); /* optional: all nu controls */
