@@ -19,12 +19,12 @@ static inline PetscReal StkErfc(PetscReal x)
 }
 
 /* Standardized log-cost t = (ln c - ln m) / sg of the lognormal (c > 0). */
-/* log(median), remembered for the last median seen: the score sits in the HJB's inner
+/* log(median), remembered (per thread) for the last median seen: the score sits in the HJB's inner
  * loops (two logs per call otherwise).  Keyed on the value (the struct is public and
  * its median may change any time), so the result is bitwise the same as recomputing. */
 static inline PetscReal LogMedian(const StkCostDist *F)
 {
-  static PetscReal median = (PetscReal)NAN, log_median = (PetscReal)NAN;
+  static _Thread_local PetscReal median = (PetscReal)NAN, log_median = (PetscReal)NAN; /* per thread: no data race */
 
   if (!(F->median == median)) { /* NaN never matches: the first call computes */
     log_median = PetscLogReal(F->median);
