@@ -18,7 +18,6 @@ static inline PetscReal StkErfc(PetscReal x)
 #endif
 }
 
-/* Standardized log-cost t = (ln c - ln m) / sg of the lognormal (c > 0). */
 /* log(median), remembered (per thread) for the last median seen: the score sits in the HJB's inner
  * loops (two logs per call otherwise).  Keyed on the value (the struct is public and
  * its median may change any time), so the result is bitwise the same as recomputing. */
@@ -33,6 +32,7 @@ static inline PetscReal LogMedian(const StkCostDist *F)
   return log_median;
 }
 
+/* Standardized log-cost t = (ln c - ln m) / sg of the lognormal (c > 0). */
 static inline PetscReal LognormalScore(const StkCostDist *F, PetscReal c)
 {
   return (PetscLogReal(c) - LogMedian(F)) / F->logsd;
