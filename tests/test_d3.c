@@ -266,35 +266,6 @@ static void test_riccati_3x3(void **state)
   assert_petsc(StkModelDestroy(&m));
 }
 
-/* Every owned row of A: diagonal > 0, off-diagonals <= 0, 7 entries at most (the 3-D
- * stencil), and diagonal minus the off-diagonal sum = rho (generator rows sum to 0). */
-static void AssertMMatrix(Mat A, PetscReal rho, PetscInt *interior)
-{
-  PetscInt rstart, rend;
-
-  assert_petsc(MatGetOwnershipRange(A, &rstart, &rend));
-  for (PetscInt r = rstart; r < rend; r++) {
-    PetscInt           ncols, nonzero = 0;
-    const PetscInt    *cols;
-    const PetscScalar *vals;
-    PetscReal          diag = 0, off = 0;
-    assert_petsc(MatGetRow(A, r, &ncols, &cols, &vals));
-    for (PetscInt j = 0; j < ncols; j++) {
-      if (vals[j] != 0) nonzero++;
-      if (cols[j] == r) diag = vals[j];
-      else {
-        assert_true(vals[j] <= 0);
-        off += -vals[j];
-      }
-    }
-    assert_petsc(MatRestoreRow(A, r, &ncols, &cols, &vals));
-    assert_true(diag > 0);
-    assert_true(nonzero <= 7);
-    if (nonzero == 7) (*interior)++;
-    assert_close(diag - off, rho, 1e-10, 0);
-  }
-}
-
 static void CheckMMatrix(const char type[], const char options[])
 {
   const PetscInt n[3] = {9, 7, 11};
@@ -329,7 +300,7 @@ static void CheckMMatrix(const char type[], const char options[])
     }
     assert_petsc(VecRestoreArray(u, &ua));
     assert_petsc(StkSolverAssemble(P.solver, u, A, rhs));
-    AssertMMatrix(A, rho, &interior);
+    StkTestAssertMMatrixRows(A, rho, 7, &interior); /* the 3-D stencil */
   }
   assert_int_equal(MPI_Allreduce(MPI_IN_PLACE, &interior, 1, MPIU_INT, MPI_SUM, PETSC_COMM_WORLD), 0);
   print_message("    3-D %s (%s): M-matrix rows, %" PetscInt_FMT " rows with the full 7-point stencil over 3 random policies\n", type, options, interior);

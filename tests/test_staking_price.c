@@ -18,31 +18,14 @@ static PetscMPIInt Rank(void)
   return r;
 }
 
-/* A solved problem of `type` on comm, options from a fresh database. */
+/* A solved problem of `type` on comm, options (after tight solver defaults) from a fresh database. */
 static PetscErrorCode Solve(MPI_Comm comm, const char type[], PetscInt dim, const PetscInt n[], const char options[], StkTestProblem *P)
 {
-  PetscOptions db;
+  char all[1024];
 
   PetscFunctionBeginUser;
-  PetscCall(PetscOptionsCreate(&db));
-  PetscCall(PetscOptionsInsertString(db, "-hjb_rtol 1e-10 -hjb_error_estimate 0 -hjb_sequence 0"));
-  if (options) PetscCall(PetscOptionsInsertString(db, options));
-  PetscCall(PetscOptionsPush(db));
-  PetscCall(StkModelCreate(comm, &P->model));
-  PetscCall(StkModelSetType(P->model, type));
-  PetscCall(StkModelSetDimension(P->model, dim));
-  PetscCall(StkModelSetFromOptions(P->model));
-  PetscCall(StkGridCreate(comm, &P->grid));
-  PetscCall(StkModelConfigureGrid(P->model, P->grid));
-  if (n) PetscCall(StkGridSetSizes(P->grid, n));
-  PetscCall(StkGridSetUp(P->grid));
-  PetscCall(StkSolverCreate(comm, &P->solver));
-  PetscCall(StkSolverSetModel(P->solver, P->model));
-  PetscCall(StkSolverSetGrid(P->solver, P->grid));
-  PetscCall(StkSolverSetFromOptions(P->solver));
-  PetscCall(StkSolverSetUp(P->solver));
-  PetscCall(PetscOptionsPop());
-  PetscCall(PetscOptionsDestroy(&db));
+  PetscCall(PetscSNPrintf(all, sizeof(all), "-hjb_rtol 1e-10 -hjb_error_estimate 0 -hjb_sequence 0 %s", options ? options : ""));
+  PetscCall(StkTestProblemCreateOn(comm, type, dim, n, all, P));
   PetscCall(StkSolverSolve(P->solver));
   PetscFunctionReturn(0);
 }
@@ -162,7 +145,7 @@ static void CheckMMatrix(PetscInt dim, const PetscInt n[])
   Mat            A;
   Vec            u, rhs, V;
   PetscReal      rho;
-  PetscInt       interior = 0, rstart, rend;
+  PetscInt       interior = 0;
   PetscRandom    rnd;
 
   assert_petsc(StkTestProblemCreateUpwind(STK_MODEL_STAKING_PRICE, dim, n, NULL, &P));
@@ -178,27 +161,7 @@ static void CheckMMatrix(PetscInt dim, const PetscInt n[])
   for (int trial = 0; trial < 3; trial++) {
     assert_petsc(VecSetRandom(u, rnd));
     assert_petsc(StkSolverAssemble(P.solver, u, A, rhs));
-    assert_petsc(MatGetOwnershipRange(A, &rstart, &rend));
-    for (PetscInt r = rstart; r < rend; r++) {
-      PetscInt           ncols, nonzero = 0;
-      const PetscInt    *cols;
-      const PetscScalar *vals;
-      PetscReal          diag = 0, off = 0;
-      assert_petsc(MatGetRow(A, r, &ncols, &cols, &vals));
-      for (PetscInt j = 0; j < ncols; j++) {
-        if (vals[j] != 0) nonzero++;
-        if (cols[j] == r) diag = vals[j];
-        else {
-          assert_true(vals[j] <= 0);
-          off += -vals[j];
-        }
-      }
-      assert_petsc(MatRestoreRow(A, r, &ncols, &cols, &vals));
-      assert_true(diag > 0);
-      assert_true(nonzero <= 2 * dim + 1);
-      if (nonzero == 2 * dim + 1) interior++;
-      assert_close(diag - off, rho, 1e-10, 0);
-    }
+    StkTestAssertMMatrixRows(A, rho, 2 * dim + 1, &interior);
   }
   assert_int_equal(MPI_Allreduce(MPI_IN_PLACE, &interior, 1, MPIU_INT, MPI_SUM, PETSC_COMM_WORLD), 0);
   print_message("    %" PetscInt_FMT "-D staking_price: M-matrix rows, %" PetscInt_FMT " with the full stencil over 3 random policies\n", dim, interior);
