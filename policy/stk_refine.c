@@ -739,6 +739,8 @@ PetscErrorCode StkRefineView(StkRefine r, PetscViewer viewer)
   if (r->env == STK_SIM_ABM) PetscCall(PetscSNPrintf(agents, sizeof(agents), " of %" PetscInt_FMT " holders", r->n_agents));
   PetscCall(PetscViewerASCIIPrintf(viewer, "Refinement: %s estimator, %" PetscInt_FMT " windows of %g yr (dt %g yr) in the %s environment%s, true kappa = %g x the model's\n", StkRefineEstimators[r->estimator], r->iterations, (double)r->window, (double)r->dt, StkSimTypes[r->env], agents, (double)r->kappa_factor));
   PetscCall(PetscViewerASCIIPrintf(viewer, "steps a_k = %g / (k + %g)^%g, trust region radius %g, noise key %" PetscInt_FMT "\n", (double)r->sa.a0, (double)r->sa.k0, (double)r->sa.alpha, (double)r->sa.radius, r->seed));
+  if (r->estimator == STK_REFINE_SPSA) PetscCall(PetscViewerASCIIPrintf(viewer, "spsa perturbations c_k = %g / (k + 1)^0.101 on common random numbers\n", (double)r->spsa_c));
+  if (r->prox > 0 || r->gamma_intercept) PetscCall(PetscViewerASCIIPrintf(viewer, "proximal pull %g toward the fitted weights, responsiveness regression %s\n", (double)r->prox, r->gamma_intercept ? "with an intercept" : "through the origin"));
   if (r->replan > 0) PetscCall(PetscViewerASCIIPrintf(viewer, "re-planning every %g yr (warm-started HJB solve with kappa x gamma) into %s\n", (double)r->replan, r->replan_file));
   if (r->setupcalled) PetscCall(PetscViewerASCIIPrintf(viewer, "after %" PetscInt_FMT " iterations: responsiveness estimate gamma = %g, planner's kappa factor %g\n", r->k, (double)r->gamma, (double)r->plan_factor));
   if (r->setupcalled && r->k > 0) PetscCall(ViewHistory(r, viewer));
