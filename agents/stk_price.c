@@ -216,6 +216,25 @@ PetscErrorCode StkPriceParamsFromOptions(const char prefix[], StkPriceParams *po
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StkPriceOptionGiven(const char prefix[], char name[], size_t len)
+{
+  static const char *const names[] = {"price_curve", "price_curve_params", "price_supply0", "price_demand", "price_kappa", "price_lambda", "price_noise", "price_sell_share", "price_buy_rate", "price_trade_vol", "price_wealth", "price_wealth_shape", "price_crash_time", "price_crash_frac", "price_dump_time", "price_dump_frac"};
+  char                     opt[256];
+  PetscBool                set;
+
+  PetscFunctionBeginUser;
+  name[0] = 0;
+  for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+    PetscCall(PetscSNPrintf(opt, sizeof(opt), "-%s", names[i]));
+    PetscCall(PetscOptionsHasName(NULL, prefix, opt, &set));
+    if (set) {
+      PetscCall(PetscSNPrintf(name, len, "%s%s", prefix ? prefix : "", names[i]));
+      break;
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StkPriceCreate(MPI_Comm comm, const StkPriceParams *p, PetscInt64 N, PetscInt64 a0, PetscInt64 a1, uint64_t seed, StkPrice *price)
 {
   StkPrice pr;

@@ -71,6 +71,9 @@ PETSC_EXTERN PetscErrorCode StkPriceParamsDefault(StkPriceParams *p);
 /* Reads the -price_* options (prefix may be NULL) over p and checks them; *on is
  * the -price flag; p is unchanged on error.  Errors name the option as typed, e.g. "-price_curve_params". */
 PETSC_EXTERN PetscErrorCode StkPriceParamsFromOptions(const char prefix[], StkPriceParams *p, PetscBool *on);
+/* The first -<prefix>price_* option in the database (name without "-", "" when none):
+ * callers whose price is off reject it instead of ignoring it. */
+PETSC_EXTERN PetscErrorCode StkPriceOptionGiven(const char prefix[], char name[], size_t len);
 
 typedef struct _n_StkPrice *StkPrice;
 

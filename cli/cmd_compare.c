@@ -68,6 +68,7 @@ PetscErrorCode StkCommandCompare(void)
   PetscFunctionBeginUser;
   PetscCall(StkCompareCreate(PETSC_COMM_WORLD, &cmp));
   PetscCall(StkCompareSetFromOptions(cmp));
+  PetscCall(StkCheckPriceOff(NULL, "compare", PETSC_TRUE));
   PetscCall(StkOutputPath(PETSC_COMM_WORLD, "-o", "out/compare.h5", out, sizeof(out)));
   {
     const StkCliFile outs[] = {{"-o", out}};

@@ -20,6 +20,7 @@ PetscErrorCode StkCommandGovern(void)
   }
   PetscCall(StkGovernCreate(PETSC_COMM_WORLD, &gv));
   PetscCall(StkGovernSetFromOptions(gv));
+  PetscCall(StkCheckPriceOff(NULL, "govern", PETSC_TRUE));
   PetscCall(StkOutputPath(PETSC_COMM_WORLD, "-o", "out/govern.h5", path, sizeof(path)));
   if (!StkHelpRequested()) {
     PetscCall(StkGovernSetUp(gv));

@@ -1,6 +1,7 @@
 /* Helpers shared by the subcommands. */
 #include "stk_cli.h"
 #include "stk_h5.h"
+#include "stk_price.h"
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -57,6 +58,21 @@ PetscErrorCode StkOutputPath(MPI_Comm comm, const char option[], const char defa
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode StkCheckPriceOff(const char prefix[], const char command[], PetscBool has_price)
+{
+  char      name[256], model[64] = "";
+  PetscBool set, price = PETSC_FALSE;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscOptionsGetBool(NULL, prefix, "-price", &price, NULL));
+  if (price) PetscFunctionReturn(0);
+  PetscCall(PetscOptionsGetString(NULL, prefix, "-model", model, sizeof(model), &set));
+  if (set && !strcmp(model, "staking_price")) PetscFunctionReturn(0); /* the price-aware planner reads -price_* as its own */
+  PetscCall(StkPriceOptionGiven(prefix, name, sizeof(name)));
+  PetscCheck(!name[0], PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-%s: the token price is off in `stakehjb %s`, so this option would be ignored: %s%s%s", name, command, has_price ? "add -" : "drop it (the token price runs in `stakehjb price`, `compare` and `govern` only)", has_price && prefix ? prefix : "", has_price ? "price or drop it" : "");
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StkCheckNoPrice(const char command[])
 {
   PetscBool price = PETSC_FALSE;
@@ -64,6 +80,7 @@ PetscErrorCode StkCheckNoPrice(const char command[])
   PetscFunctionBeginUser;
   PetscCall(PetscOptionsGetBool(NULL, NULL, "-price", &price, NULL));
   PetscCheck(!price, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-price: the token price runs in `stakehjb price`, `compare` and `govern` only; `stakehjb %s` would ignore it", command);
+  PetscCall(StkCheckPriceOff(NULL, command, PETSC_FALSE));
   PetscFunctionReturn(0);
 }
 

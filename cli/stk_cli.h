@@ -24,6 +24,9 @@ PetscErrorCode StkCommandPrice(void); /* issue 16: cmd_price.c */
 /* An error if -price is on: only `stakehjb price`, `compare` and `govern` simulate the token price; the
  * simulators of the other commands would silently run without it. */
 PetscErrorCode StkCheckNoPrice(const char command[]);
+/* -<prefix>price_* options given without -<prefix>price are errors (the price-aware
+ * planner, -model staking_price, reads them as its own). */
+PetscErrorCode StkCheckPriceOff(const char prefix[], const char command[], PetscBool has_price);
 /* An error "OPTION PATH: no such readable file" unless PATH can be read. */
 PetscErrorCode StkCheckReadable(const char option[], const char path[]);
 PetscErrorCode StkCommandRobust(void);
