@@ -204,6 +204,7 @@ typedef struct {
   Differences        d;
   Differences        dk[STK_MAX_DIM]; /* every direction's differences (a model with control_cross) */
   PetscBool          cross;           /* model->control_cross: sum the upwind terms of every direction */
+  PetscBool          newton;          /* -hjb_greedy_newton: Newton on the greedy fixed points (model->ops.greedy_slope) */
   PetscReal          p_greedy;
   PetscReal          u[STK_MAX_CONTROLS];
   /* The last drifts evaluated at this state, keyed on the bits of the whole control
@@ -400,6 +401,38 @@ static PetscErrorCode SelfConsistentGreedy(ControlProblem *P, PetscReal p, Petsc
   PetscFunctionReturn(0);
 }
 
+/* The fixed point of the greedy map for difference p by Newton's method on r(u) = u - G(u)
+ * with the model's slope of G (-hjb_greedy_newton), from u with G(u) = g, G'(u) = dg known.
+ * It stops when the Newton step is below 1e-9 of the control range (the error after that
+ * step is of its square: round-off); the step is taken, or G itself where G is clipped
+ * (flat: its value is the fixed point).  Any sign of trouble (r' < 0.1, a step leaving the
+ * box or not halving) hands over to the safeguarded secant from the current control. */
+static PetscErrorCode NewtonGreedyFrom(ControlProblem *P, PetscReal p, PetscReal u, PetscReal g, PetscReal dg, PetscReal *uc)
+{
+  const PetscReal lo = P->lo, hi = P->hi, ucur = P->u[P->c];
+  const PetscReal tol = 1e-7 * (1 + PetscMin(hi - lo, 1e3));
+  PetscReal       step_old = PETSC_MAX_REAL;
+
+  PetscFunctionBeginUser;
+  for (PetscInt it = 0; it < 20; it++) {
+    const PetscReal dr = 1 - dg, step = (u - g) / dr;
+    if (!(dr >= 0.1) || !(PetscAbsReal(step) <= 0.5 * step_old)) break;
+    if (PetscAbsReal(step) <= tol) {
+      *uc = dg == 0 ? g : PetscMin(PetscMax(u - step, lo), hi);
+      P->u[P->c] = ucur;
+      PetscFunctionReturn(0);
+    }
+    u -= step;
+    if (!(u >= lo && u <= hi)) break;
+    step_old   = PetscAbsReal(step);
+    P->u[P->c] = u;
+    (void)P->model->ops.greedy_slope(P->model, P->x, P->c, 1, &p, P->d.q, P->u, &g, &dg);
+  }
+  P->u[P->c] = ucur;
+  PetscCall(SelfConsistentGreedy(P, p, uc));
+  PetscFunctionReturn(0);
+}
+
 /* The forward and the backward greedy fixed points from the current control; both
  * iterations start at the same u0, whose two greedy maps a model may give in one call. */
 static PetscErrorCode OneSidedGreedies(ControlProblem *P, PetscReal *uf, PetscReal *ub)
@@ -407,7 +440,16 @@ static PetscErrorCode OneSidedGreedies(ControlProblem *P, PetscReal *uf, PetscRe
   const PetscReal ucur = P->u[P->c];
 
   PetscFunctionBeginUser;
-  if (P->model->ops.greedy_pair) {
+  if (P->newton && P->model->ops.greedy_slope) {
+    const PetscReal u0 = PetscMin(PetscMax(ucur, P->lo), P->hi), p[2] = {P->d.pf, P->d.pb};
+    PetscReal       g[2], dg[2];
+
+    P->u[P->c] = u0;
+    (void)P->model->ops.greedy_slope(P->model, P->x, P->c, 2, p, P->d.q, P->u, g, dg);
+    P->u[P->c] = ucur;
+    PetscCall(NewtonGreedyFrom(P, P->d.pf, u0, g[0], dg[0], uf));
+    PetscCall(NewtonGreedyFrom(P, P->d.pb, u0, g[1], dg[1], ub));
+  } else if (P->model->ops.greedy_pair) {
     const PetscReal u0 = PetscMin(PetscMax(ucur, P->lo), P->hi), p[2] = {P->d.pf, P->d.pb};
     PetscReal       g[2], r[2];
 
@@ -482,6 +524,13 @@ static PetscErrorCode ClosedFormControl(ControlProblem *P, PetscReal *uc)
   }
   PetscCall(OneSidedGreedies(P, &uf, &ub));
   bf = DriftAlong(P, uf);
+  if (P->model->drift_increasing && ub >= uf) {
+    /* then bb >= bf: a positive bf decides for uf (bb < 0 is impossible) without bb */
+    if (bf > 0) {
+      *uc = P->u[P->c] = uf;
+      PetscFunctionReturn(0);
+    }
+  }
   bb = DriftAlong(P, ub);
   if (bf > 0 && bb < 0) *uc = PartialHamiltonian(P, uf) <= PartialHamiltonian(P, ub) ? uf : ub;
   else if (bf > 0) *uc = uf;
@@ -602,6 +651,7 @@ static PetscErrorCode ImproveNode(StkSolver S, const StkNode *node, const PetscS
   P.central       = S->central;
   P.exact_samples = S->exact_samples;
   P.cross         = S->model->control_cross;
+  P.newton        = S->greedy_newton;
   if (P.cross)
     for (PetscInt k = 0; k < S->model->dim; k++) DifferencesAlong(S, node, Vg, k, &P.dk[k]);
   PetscCall(PetscArraycpy(P.u, u, S->model->nu));
