@@ -440,16 +440,7 @@ static PetscErrorCode OneSidedGreedies(ControlProblem *P, PetscReal *uf, PetscRe
   const PetscReal ucur = P->u[P->c];
 
   PetscFunctionBeginUser;
-  if (P->newton && P->model->ops.greedy_slope) {
-    const PetscReal u0 = PetscMin(PetscMax(ucur, P->lo), P->hi), p[2] = {P->d.pf, P->d.pb};
-    PetscReal       g[2], dg[2];
-
-    P->u[P->c] = u0;
-    (void)P->model->ops.greedy_slope(P->model, P->x, P->c, 2, p, P->d.q, P->u, g, dg);
-    P->u[P->c] = ucur;
-    PetscCall(NewtonGreedyFrom(P, P->d.pf, u0, g[0], dg[0], uf));
-    PetscCall(NewtonGreedyFrom(P, P->d.pb, u0, g[1], dg[1], ub));
-  } else if (P->model->ops.greedy_pair) {
+  if (P->model->ops.greedy_pair) {
     const PetscReal u0 = PetscMin(PetscMax(ucur, P->lo), P->hi), p[2] = {P->d.pf, P->d.pb};
     PetscReal       g[2], r[2];
 
@@ -466,6 +457,42 @@ static PetscErrorCode OneSidedGreedies(ControlProblem *P, PetscReal *uf, PetscRe
     P->u[P->c] = ucur;
     PetscCall(SelfConsistentGreedy(P, P->d.pb, ub));
   }
+  PetscFunctionReturn(0);
+}
+
+/* -hjb_greedy_newton: the forward and the backward fixed points by Newton from the current
+ * control (one call of the model gives both maps and slopes there).  Where the drift rises
+ * with the control and pf >= pb (V convex along the direction), G(u; pb) >= G(u; pf) for
+ * every u, so a backward fixed point lies above some forward one and vice versa: a forward
+ * control with positive drift is the upwind choice whatever the backward one, and a
+ * backward control with negative drift likewise.  The side whose map moves the current
+ * control less (last step's choice) is solved first; when its drift decides, *decided is
+ * set and the other side is not solved. */
+static PetscErrorCode NewtonGreedies(ControlProblem *P, PetscReal *uf, PetscReal *ub, PetscBool *decided)
+{
+  const PetscReal ucur = P->u[P->c], u0 = PetscMin(PetscMax(ucur, P->lo), P->hi), p[2] = {P->d.pf, P->d.pb};
+  PetscReal       g[2], dg[2], v[2];
+  PetscInt        first = 0;
+
+  PetscFunctionBeginUser;
+  *decided   = PETSC_FALSE;
+  P->u[P->c] = u0;
+  (void)P->model->ops.greedy_slope(P->model, P->x, P->c, 2, p, P->d.q, P->u, g, dg);
+  P->u[P->c] = ucur;
+  if (P->model->drift_increasing && p[0] >= p[1]) {
+    first = PetscAbsReal(u0 - g[1]) < PetscAbsReal(u0 - g[0]) ? 1 : 0;
+    PetscCall(NewtonGreedyFrom(P, p[first], u0, g[first], dg[first], &v[first]));
+    const PetscReal b = DriftAlong(P, v[first]);
+    P->u[P->c] = ucur;
+    if (first == 0 ? b > 0 : b < 0) {
+      *uf = *ub = v[first];
+      *decided  = PETSC_TRUE;
+      PetscFunctionReturn(0);
+    }
+  } else PetscCall(NewtonGreedyFrom(P, p[0], u0, g[0], dg[0], &v[0]));
+  PetscCall(NewtonGreedyFrom(P, p[1 - first], u0, g[1 - first], dg[1 - first], &v[1 - first]));
+  *uf = v[0];
+  *ub = v[1];
   PetscFunctionReturn(0);
 }
 
@@ -506,7 +533,7 @@ static PetscErrorCode ConstrainedClosedFormControl(ControlProblem *P, PetscReal 
  * the control from the central difference wins wherever the row stays monotone. */
 static PetscErrorCode ClosedFormControl(ControlProblem *P, PetscReal *uc)
 {
-  PetscReal uf, ub, bf, bb, ucur = P->u[P->c];
+  PetscReal uf = 0, ub = 0, bf, bb, ucur = P->u[P->c]; /* set by the greedies (the compiler cannot see it through PetscCall) */
 
   PetscFunctionBeginUser;
   if (P->central && !PetscIsInfOrNanReal(P->d.hm)) {
@@ -522,16 +549,37 @@ static PetscErrorCode ClosedFormControl(ControlProblem *P, PetscReal *uc)
     PetscCall(ConstrainedClosedFormControl(P, uc));
     PetscFunctionReturn(0);
   }
-  PetscCall(OneSidedGreedies(P, &uf, &ub));
-  bf = DriftAlong(P, uf);
-  if (P->model->drift_increasing && ub >= uf) {
-    /* then bb >= bf: a positive bf decides for uf (bb < 0 is impossible) without bb */
-    if (bf > 0) {
+  if (P->newton && P->model->ops.greedy_slope) {
+    PetscBool decided;
+    PetscCall(NewtonGreedies(P, &uf, &ub, &decided));
+    if (decided) {
       *uc = P->u[P->c] = uf;
       PetscFunctionReturn(0);
     }
+  } else PetscCall(OneSidedGreedies(P, &uf, &ub));
+  if (P->model->drift_increasing && ub >= uf) {
+    /* Then bb >= bf, so one drift's sign can decide: bf > 0 for uf, bb < 0 for ub (the
+     * same choice as below, one drift fewer).  The control nearer the current one (the
+     * last step's choice) first. */
+    if (PetscAbsReal(ub - ucur) < PetscAbsReal(uf - ucur)) {
+      bb = DriftAlong(P, ub);
+      if (bb < 0) {
+        *uc = P->u[P->c] = ub;
+        PetscFunctionReturn(0);
+      }
+      bf = DriftAlong(P, uf);
+    } else {
+      bf = DriftAlong(P, uf);
+      if (bf > 0) {
+        *uc = P->u[P->c] = uf;
+        PetscFunctionReturn(0);
+      }
+      bb = DriftAlong(P, ub);
+    }
+  } else {
+    bf = DriftAlong(P, uf);
+    bb = DriftAlong(P, ub);
   }
-  bb = DriftAlong(P, ub);
   if (bf > 0 && bb < 0) *uc = PartialHamiltonian(P, uf) <= PartialHamiltonian(P, ub) ? uf : ub;
   else if (bf > 0) *uc = uf;
   else if (bb < 0) *uc = ub;
