@@ -538,7 +538,14 @@ static PetscErrorCode ClosedFormControl(ControlProblem *P, PetscReal *uc)
   PetscFunctionBeginUser;
   if (P->central && !PetscIsInfOrNanReal(P->d.hm)) {
     PetscReal ucen;
-    PetscCall(SelfConsistentGreedy(P, P->d.pc, &ucen));
+    if (P->newton && P->model->ops.greedy_slope) {
+      const PetscReal u0 = PetscMin(PetscMax(ucur, P->lo), P->hi);
+      PetscReal       g, dg;
+      P->u[P->c] = u0;
+      (void)P->model->ops.greedy_slope(P->model, P->x, P->c, 1, &P->d.pc, P->d.q, P->u, &g, &dg);
+      P->u[P->c] = ucur;
+      PetscCall(NewtonGreedyFrom(P, P->d.pc, u0, g, dg, &ucen));
+    } else PetscCall(SelfConsistentGreedy(P, P->d.pc, &ucen));
     if (CentralIsMonotone(P, ucen)) {
       *uc = P->u[P->c] = ucen;
       PetscFunctionReturn(0);
