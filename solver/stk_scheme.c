@@ -401,22 +401,41 @@ static PetscErrorCode SelfConsistentGreedy(ControlProblem *P, PetscReal p, Petsc
   PetscFunctionReturn(0);
 }
 
-/* The fixed point of the greedy map for difference p by Newton's method on r(u) = u - G(u)
- * with the model's slope of G (-hjb_greedy_newton), from u with G(u) = g, G'(u) = dg known.
- * It stops when the Newton step is below 1e-9 of the control range (the error after that
- * step is of its square: round-off); the step is taken, or G itself where G is clipped
- * (flat: its value is the fixed point).  Any sign of trouble (r' < 0.1, a step leaving the
- * box or not halving) hands over to the safeguarded secant from the current control. */
-static PetscErrorCode NewtonGreedyFrom(ControlProblem *P, PetscReal p, PetscReal u, PetscReal g, PetscReal dg, PetscReal *uc)
+/* Whether the secant from u (first step to g = G(u), where G' = dg) stays within `near` of u
+ * and off the bounds: G moves by (1 + |dg|) |g - u| there, and the map at g, predicted
+ * linearly, stays inside the box (a clipped G would send it elsewhere). */
+static inline PetscBool SecantStaysNear(PetscReal u, PetscReal g, PetscReal dg, PetscReal lo, PetscReal hi, PetscReal near)
 {
-  const PetscReal lo = P->lo, hi = P->hi, ucur = P->u[P->c];
-  const PetscReal tol = 1e-7 * (1 + PetscMin(hi - lo, 1e3));
-  PetscReal       step_old = PETSC_MAX_REAL;
+  const PetscReal next = g + dg * (g - u);
+
+  if (!(PetscAbsReal(g - u) * (1 + PetscAbsReal(dg)) <= near)) return PETSC_FALSE;
+  return (PetscBool)(dg == 0 || (next > lo && next < hi));
+}
+
+/* The fixed point of the greedy map for difference p by Newton's method on r(u) = u - G(u)
+ * with the model's slope of G (-hjb_greedy_newton), from u (the current control in the box)
+ * with G(u) = g, G'(u) = dg known.  It stops when the Newton step is below 1e-7 of the
+ * control range (the error after that step is of its square: round-off); the step is taken,
+ * or G itself where G is clipped (flat: its value is the fixed point).  Only a warm start is
+ * Newton's: where the secant's first excursion leaves 1e-5 of the range around the start
+ * (SecantStaysNear: the policy still moving, or G steep there, so that the secant's
+ * safeguards may search the whole box; where the Hamiltonian is not convex in u, G has
+ * several fixed points, r' = H_uu / (2 w_u) > 0 at each local minimum, and the two methods
+ * could reach different ones), r' < 0.1, a step leaving the box or not halving, the secant
+ * from the current control takes over (*newton = PETSC_FALSE): the two agree wherever the
+ * start is warm. */
+static PetscErrorCode NewtonGreedyFrom(ControlProblem *P, PetscReal p, PetscReal u, PetscReal g, PetscReal dg, PetscReal *uc, PetscBool *newton)
+{
+  const PetscReal lo = P->lo, hi = P->hi, ucur = P->u[P->c], range = 1 + PetscMin(hi - lo, 1e3);
+  const PetscReal tol = 1e-7 * range, warm = 1e-3 * range, near = 1e-5 * range;
+  PetscReal       step_old = warm;
 
   PetscFunctionBeginUser;
+  *newton = PETSC_TRUE;
   for (PetscInt it = 0; it < 20; it++) {
     const PetscReal dr = 1 - dg, step = (u - g) / dr;
-    if (!(dr >= 0.1) || !(PetscAbsReal(step) <= 0.5 * step_old)) break;
+    if (!(dr >= 0.1) || !(PetscAbsReal(step) <= (it ? 0.5 * step_old : warm))) break;
+    if (!it && !SecantStaysNear(u, g, dg, lo, hi, near)) break;
     if (PetscAbsReal(step) <= tol) {
       *uc = dg == 0 ? g : PetscMin(PetscMax(u - step, lo), hi);
       P->u[P->c] = ucur;
@@ -428,8 +447,10 @@ static PetscErrorCode NewtonGreedyFrom(ControlProblem *P, PetscReal p, PetscReal
     P->u[P->c] = u;
     (void)P->model->ops.greedy_slope(P->model, P->x, P->c, 1, &p, P->d.q, P->u, &g, &dg);
   }
+  *newton    = PETSC_FALSE;
   P->u[P->c] = ucur;
   PetscCall(SelfConsistentGreedy(P, p, uc));
+  P->u[P->c] = ucur; /* the secant leaves its last iterate there: the other side starts from the current control too */
   PetscFunctionReturn(0);
 }
 
@@ -466,13 +487,15 @@ static PetscErrorCode OneSidedGreedies(ControlProblem *P, PetscReal *uf, PetscRe
  * every u, so a backward fixed point lies above some forward one and vice versa: a forward
  * control with positive drift is the upwind choice whatever the backward one, and a
  * backward control with negative drift likewise.  The side whose map moves the current
- * control less (last step's choice) is solved first; when its drift decides, *decided is
- * set and the other side is not solved. */
+ * control less (last step's choice) is solved first; when its drift decides (and Newton
+ * solved it from a warm start, so near the current control), *decided is set and the
+ * other side is not solved. */
 static PetscErrorCode NewtonGreedies(ControlProblem *P, PetscReal *uf, PetscReal *ub, PetscBool *decided)
 {
   const PetscReal ucur = P->u[P->c], u0 = PetscMin(PetscMax(ucur, P->lo), P->hi), p[2] = {P->d.pf, P->d.pb};
   PetscReal       g[2], dg[2], v[2];
   PetscInt        first = 0;
+  PetscBool       newton;
 
   PetscFunctionBeginUser;
   *decided   = PETSC_FALSE;
@@ -481,16 +504,16 @@ static PetscErrorCode NewtonGreedies(ControlProblem *P, PetscReal *uf, PetscReal
   P->u[P->c] = ucur;
   if (P->model->drift_increasing && p[0] >= p[1]) {
     first = PetscAbsReal(u0 - g[1]) < PetscAbsReal(u0 - g[0]) ? 1 : 0;
-    PetscCall(NewtonGreedyFrom(P, p[first], u0, g[first], dg[first], &v[first]));
+    PetscCall(NewtonGreedyFrom(P, p[first], u0, g[first], dg[first], &v[first], &newton));
     const PetscReal b = DriftAlong(P, v[first]);
     P->u[P->c] = ucur;
-    if (first == 0 ? b > 0 : b < 0) {
+    if (newton && (first == 0 ? b > 0 : b < 0)) {
       *uf = *ub = v[first];
       *decided  = PETSC_TRUE;
       PetscFunctionReturn(0);
     }
-  } else PetscCall(NewtonGreedyFrom(P, p[0], u0, g[0], dg[0], &v[0]));
-  PetscCall(NewtonGreedyFrom(P, p[1 - first], u0, g[1 - first], dg[1 - first], &v[1 - first]));
+  } else PetscCall(NewtonGreedyFrom(P, p[0], u0, g[0], dg[0], &v[0], &newton));
+  PetscCall(NewtonGreedyFrom(P, p[1 - first], u0, g[1 - first], dg[1 - first], &v[1 - first], &newton));
   *uf = v[0];
   *ub = v[1];
   PetscFunctionReturn(0);
@@ -544,7 +567,8 @@ static PetscErrorCode ClosedFormControl(ControlProblem *P, PetscReal *uc)
       P->u[P->c] = u0;
       (void)P->model->ops.greedy_slope(P->model, P->x, P->c, 1, &P->d.pc, P->d.q, P->u, &g, &dg);
       P->u[P->c] = ucur;
-      PetscCall(NewtonGreedyFrom(P, P->d.pc, u0, g, dg, &ucen));
+      PetscBool newton;
+      PetscCall(NewtonGreedyFrom(P, P->d.pc, u0, g, dg, &ucen, &newton));
     } else PetscCall(SelfConsistentGreedy(P, P->d.pc, &ucen));
     if (CentralIsMonotone(P, ucen)) {
       *uc = P->u[P->c] = ucen;

@@ -48,7 +48,7 @@ static void compare(PetscInt dim, const PetscInt n[], const char base[], Compari
   assert_petsc(StkTestProblemDestroy(&R));
 }
 
-static void check(PetscInt dim, const PetscInt n[], const char base[])
+static void check_within(PetscInt dim, const PetscInt n[], const char base[], PetscReal du_max)
 {
   Comparison cmp;
 
@@ -58,8 +58,13 @@ static void check(PetscInt dim, const PetscInt n[], const char base[])
   assert_int_equal(cmp.fast.iterations, cmp.ref.iterations);
   assert_int_equal(cmp.fast.coarse_iterations, cmp.ref.coarse_iterations);
   assert_true(cmp.dv <= 1e-12);
-  assert_true(cmp.du <= 1e-10);
+  assert_true(cmp.du <= du_max);
   assert_true(cmp.dres <= 1e-2);
+}
+
+static void check(PetscInt dim, const PetscInt n[], const char base[])
+{
+  check_within(dim, n, base, 1e-10);
 }
 
 /* 2-D staking, the default upwind scheme, with and without the fast options of
@@ -85,7 +90,23 @@ static void test_newton_cost_laws(void **state)
   check(2, n2, "-hjb_central 1");
 }
 
+/* Where the Hamiltonian is not convex in u (a linear cost of issuance eta, an expensive
+ * outside option zbar): the greedy map has several fixed points at some nodes, and the
+ * secant, whose safeguards may search the whole control box, reaches a different one than
+ * a local Newton iteration unless Newton is kept to warm starts.  Without that rule (and
+ * with the current control lost after a secant fallback) these runs ended at other local
+ * solutions, V 1e-3 to 1e-2 higher.  The policy at the flat minima is determined to ~1e-8. */
+static void test_newton_nonconvex(void **state)
+{
+  const PetscInt n[] = {129, 33}, n2[] = {65, 17};
+
+  check_within(2, n, "-hjb_central 0 -hjb_eta 0.5", 1e-8);
+  check_within(2, n, "-hjb_central 0 -hjb_eta 1 -agents_zbar 0.02", 1e-8);
+  check_within(2, n2, "-hjb_central 0 -hjb_eta 1 -agents_zbar 0.02", 1e-8);
+}
+
 static const struct CMUnitTest tests[] = {
+  cmocka_unit_test(test_newton_nonconvex),
   cmocka_unit_test(test_newton_2d),
   cmocka_unit_test(test_newton_cost_laws),
 };
