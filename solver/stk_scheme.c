@@ -417,7 +417,7 @@ static inline PetscBool SecantStaysNear(PetscReal u, PetscReal g, PetscReal dg, 
  * with G(u) = g, G'(u) = dg known.  It stops when the Newton step is below 1e-7 of the
  * control range (the error after that step is of its square: round-off); the step is taken,
  * or G itself where G is clipped (flat: its value is the fixed point).  Only a warm start is
- * Newton's: where the secant's first excursion leaves 1e-5 of the range around the start
+ * Newton's: where the secant's first excursion leaves 1e-3 of the range around the start
  * (SecantStaysNear: the policy still moving, or G steep there, so that the secant's
  * safeguards may search the whole box; where the Hamiltonian is not convex in u, G has
  * several fixed points, r' = H_uu / (2 w_u) > 0 at each local minimum, and the two methods
@@ -427,7 +427,7 @@ static inline PetscBool SecantStaysNear(PetscReal u, PetscReal g, PetscReal dg, 
 static PetscErrorCode NewtonGreedyFrom(ControlProblem *P, PetscReal p, PetscReal u, PetscReal g, PetscReal dg, PetscReal *uc, PetscBool *newton)
 {
   const PetscReal lo = P->lo, hi = P->hi, ucur = P->u[P->c], range = 1 + PetscMin(hi - lo, 1e3);
-  const PetscReal tol = 1e-7 * range, warm = 1e-3 * range, near = 1e-5 * range;
+  const PetscReal tol = 1e-7 * range, warm = 1e-3 * range, near = 1e-3 * range;
   PetscReal       step_old = warm;
 
   PetscFunctionBeginUser;
