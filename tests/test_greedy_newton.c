@@ -2,9 +2,9 @@
  * analytic slope, and the upwind choice from one side where the drift's sign and the order
  * decide, give the policy of the secant path (the default) to round-off: the same V to
  * 1e-12 relative, the same policy at every node to 1e-10 of the control range, the same
- * HJB residual certificate.  A wrong slope (Newton then converging slowly to a looser
- * answer or falling back), a wrong side or a wrong fixed point would move u by far more
- * (the forward and backward controls differ by O(h) at every node, 1e-3 here). */
+ * HJB residual certificate (to 5 % above its round-off floor, 1e-11).  A wrong slope
+ * (Newton then stopping short), a wrong side or another fixed point would move u by far
+ * more (the forward and backward controls differ by O(h) at every node, 1e-3 here). */
 #include "stk_test_problem.h"
 
 typedef struct {
@@ -59,7 +59,7 @@ static void check_within(PetscInt dim, const PetscInt n[], const char base[], Pe
   assert_int_equal(cmp.fast.coarse_iterations, cmp.ref.coarse_iterations);
   assert_true(cmp.dv <= 1e-12);
   assert_true(cmp.du <= du_max);
-  assert_true(cmp.dres <= 1e-2);
+  assert_true(cmp.dres * cmp.ref.residual <= 0.05 * cmp.ref.residual + 1e-11); /* the residual is at V's round-off floor (second differences) */
 }
 
 static void check(PetscInt dim, const PetscInt n[], const char base[])
