@@ -64,6 +64,10 @@ PETSC_EXTERN PetscReal StkAgentsYield(const StkAgentParams *p, PetscReal s, Pets
 PETSC_EXTERN PetscReal StkAgentsDrift(const StkAgentParams *p, PetscReal s, PetscReal z, PetscReal u);
 /* b_u = kappa s_max f(y - z) / max(s, STK_S_FLOOR) */
 PETSC_EXTERN PetscReal StkAgentsDriftU(const StkAgentParams *p, PetscReal s, PetscReal z, PetscReal u);
+/* Private to the library (the Newton policy improvement, -hjb_greedy_newton): the density
+ * f(c) of the cost law and its slope f'(c); b_u as StkAgentsDriftU and b_uu = d b_u / du. */
+PETSC_INTERN PetscReal StkCostPdfSlope(const StkCostDist *F, PetscReal c, PetscReal *df);
+PETSC_INTERN PetscReal StkAgentsDriftUSlope(const StkAgentParams *p, PetscReal s, PetscReal z, PetscReal u, PetscReal *b_uu);
 /* sigma_s(s) = sigma0 sqrt(s (1 - s)), 0 outside (0, 1) */
 PETSC_EXTERN PetscReal StkAgentsVolatility(const StkAgentParams *p, PetscReal s);
 /* Half-width of the truncated z interval: 4 sigma_z / sqrt(2 theta). */

@@ -155,6 +155,34 @@ PetscReal StkCostPdf(const StkCostDist *F, PetscReal c)
   }
 }
 
+/* The density and its slope f'(c) (0 where f is piecewise constant or 0): the Newton solve
+ * of the greedy map's fixed point (-hjb_greedy_newton) needs d b_u / du.  The density is
+ * bitwise StkCostPdf's; the lognormal's slope reuses its score (one log, one exp). */
+PetscReal StkCostPdfSlope(const StkCostDist *F, PetscReal c, PetscReal *df)
+{
+  *df = 0;
+  switch (F->type) {
+  case STK_COST_LOGNORMAL: {
+    if (c <= 0) return 0;
+    const PetscReal t = LognormalScore(F, c), f = PetscExpReal(-0.5 * t * t) / (c * F->logsd * PetscSqrtReal(2 * PETSC_PI));
+    *df = -f * (1 + t / F->logsd) / c; /* d ln f / dc = -(1 + t / sg) / c */
+    return f;
+  }
+  case STK_COST_LOGISTIC: {
+    const PetscReal x = c - F->loc, e = PetscExpReal(-PetscAbsReal(x) / F->scale), f = e / (F->scale * (1 + e) * (1 + e));
+    *df = -(x > 0 ? 1 : (x < 0 ? -1 : 0)) * f * (1 - e) / ((1 + e) * F->scale);
+    return f;
+  }
+  case STK_COST_GAMMA: {
+    const PetscReal f = StkCostPdf(F, c);
+    if (c > 0 && f > 0) *df = f * ((F->shape - 1) / c - 1 / F->gscale);
+    return f;
+  }
+  default: /* uniform, empirical: piecewise constant */
+    return StkCostPdf(F, c);
+  }
+}
+
 PetscReal StkCostMean(const StkCostDist *F)
 {
   switch (F->type) {

@@ -76,6 +76,16 @@ PetscReal StkAgentsDriftU(const StkAgentParams *p, PetscReal s, PetscReal z, Pet
   return p->kappa * p->s_max * StkCostPdf(&p->cost, Yield(p, s, u) - z) / PetscMax(s, (PetscReal)STK_S_FLOOR);
 }
 
+PetscReal StkAgentsDriftUSlope(const StkAgentParams *p, PetscReal s, PetscReal z, PetscReal u, PetscReal *b_uu)
+{
+  const PetscReal sf = PetscMax(s, (PetscReal)STK_S_FLOOR), k = p->kappa * p->s_max;
+  PetscReal       df;
+  const PetscReal f = StkCostPdfSlope(&p->cost, Yield(p, s, u) - z, &df);
+
+  *b_uu = k * df / (sf * sf); /* dy/du = 1 / sf */
+  return k * f / sf;
+}
+
 PetscReal StkAgentsVolatility(const StkAgentParams *p, PetscReal s)
 {
   if (!(s > 0 && s < 1)) return 0;

@@ -131,6 +131,7 @@ PetscErrorCode StkSolverSetFromOptions(StkSolver S)
   PetscCall(PetscOptionsInt("-sequence", "Grid sequencing: number of coarser grids (each halving the spacing) solved first, their V and u interpolated up", "", S->sequence, &S->sequence, &S->sequence_set));
   PetscCall(PetscOptionsReal("-sequence_rtol", "Relative tolerance of policy iteration on the coarse grids of a sequence (at least -hjb_rtol)", "", S->sequence_rtol, &S->sequence_rtol, NULL));
   PetscCall(PetscOptionsEnum("-greedy", "Policy improvement: closed_form (greedy map with upwind choice) or exact (safeguarded 1-D minimization)", "", StkGreedyTypes, (PetscEnum)S->greedy, (PetscEnum *)&S->greedy, NULL));
+  PetscCall(PetscOptionsBool("-greedy_newton", "Closed-form improvement: the greedy map's fixed points by Newton's method with the map's analytic slope from warm starts (models that provide it: staking; the secant elsewhere), one side of the upwind choice where the drift's sign decides; about half the improvement's work, the same V to round-off (not bitwise)", "", S->greedy_newton, &S->greedy_newton, NULL));
   PetscCall(PetscOptionsBool("-central", "Central drift differences wherever the row stays monotone (|b| h <= sigma^2), upwind elsewhere (0: upwind everywhere)", "", S->central, &S->central, NULL));
   PetscCall(PetscOptionsInt("-exact_samples", "Uniform samples of the control interval that bracket the exact minimizer", "", S->exact_samples, &S->exact_samples, NULL));
   PetscCall(PetscOptionsBool("-monitor", "Print one line per Howard iteration", "", S->monitor, &S->monitor, NULL));

@@ -73,6 +73,22 @@ static PetscErrorCode StakingGreedyPair(StkModel m, const PetscReal x[], PetscIn
   return 0;
 }
 
+/* The greedy maps and their slopes: G = clip(ubar - (eta + b_u p) / (2 w_u)), so
+ * dG/du = -b_uu p / (2 w_u) inside the bounds (b_u and b_uu from one log and one exp). */
+static PetscErrorCode StakingGreedySlope(StkModel m, const PetscReal x[], PetscInt c, PetscInt n, const PetscReal p[], PetscReal q, const PetscReal u[], PetscReal g[], PetscReal dg[])
+{
+  const StakingCtx *ctx = (StakingCtx *)m->data;
+  PetscReal         buu;
+  const PetscReal   bu = StkAgentsDriftUSlope(ctx->p, x[0], StakingZ(m, ctx, x), u[0], &buu);
+
+  for (PetscInt i = 0; i < n; i++) {
+    const PetscReal v = ctx->ubar - (ctx->eta + bu * p[i]) / (2 * ctx->w_u);
+    g[i]  = PetscMin(PetscMax(v, m->ulo[0]), m->uhi[0]);
+    dg[i] = v > m->ulo[0] && v < m->uhi[0] ? -buu * p[i] / (2 * ctx->w_u) : 0;
+  }
+  return 0;
+}
+
 static PetscErrorCode StakingSetFromOptions(StkModel m, PetscOptionItems *PetscOptionsObject)
 {
   StakingCtx *ctx = (StakingCtx *)m->data;
@@ -204,6 +220,7 @@ PetscErrorCode StkModelCreate_Staking(StkModel m)
   m->ulo[0] = 0.0;
   m->uhi[0] = 0.15;
   m->control_dir[0] = 0;
+  m->drift_increasing = PETSC_TRUE; /* F is a distribution function, the yield rises with u */
   PetscCall(PetscStrncpy(m->names[0], "s", sizeof(m->names[0])));
   PetscCall(PetscStrncpy(m->names[1], "z", sizeof(m->names[1])));
   PetscCall(PetscStrncpy(m->long_names[0], "staking ratio: fraction of the token supply staked", sizeof(m->long_names[0])));
@@ -219,6 +236,7 @@ PetscErrorCode StkModelCreate_Staking(StkModel m)
   m->ops.cost           = StakingCost;
   m->ops.greedy         = StakingGreedy;
   m->ops.greedy_pair    = StakingGreedyPair;
+  m->ops.greedy_slope   = StakingGreedySlope;
   m->ops.attributes     = StakingAttributes;
   m->ops.load           = StakingLoad;
   m->ops.setoptionsprefix = StakingSetOptionsPrefix;

@@ -204,6 +204,7 @@ typedef struct {
   Differences        d;
   Differences        dk[STK_MAX_DIM]; /* every direction's differences (a model with control_cross) */
   PetscBool          cross;           /* model->control_cross: sum the upwind terms of every direction */
+  PetscBool          newton;          /* -hjb_greedy_newton: Newton on the greedy fixed points (model->ops.greedy_slope) */
   PetscReal          p_greedy;
   PetscReal          u[STK_MAX_CONTROLS];
   /* The last drifts evaluated at this state, keyed on the bits of the whole control
@@ -400,6 +401,59 @@ static PetscErrorCode SelfConsistentGreedy(ControlProblem *P, PetscReal p, Petsc
   PetscFunctionReturn(0);
 }
 
+/* Whether the secant from u (first step to g = G(u), where G' = dg) stays within `near` of u
+ * and off the bounds: G moves by (1 + |dg|) |g - u| there, and the map at g, predicted
+ * linearly, stays inside the box (a clipped G would send it elsewhere). */
+static inline PetscBool SecantStaysNear(PetscReal u, PetscReal g, PetscReal dg, PetscReal lo, PetscReal hi, PetscReal near)
+{
+  const PetscReal next = g + dg * (g - u);
+
+  if (!(PetscAbsReal(g - u) * (1 + PetscAbsReal(dg)) <= near)) return PETSC_FALSE;
+  return (PetscBool)(dg == 0 || (next > lo && next < hi));
+}
+
+/* The fixed point of the greedy map for difference p by Newton's method on r(u) = u - G(u)
+ * with the model's slope of G (-hjb_greedy_newton), from u (the current control in the box)
+ * with G(u) = g, G'(u) = dg known.  It stops when the Newton step is below 1e-7 of the
+ * control range (the error after that step is of its square: round-off); the step is taken,
+ * or G itself where G is clipped (flat: its value is the fixed point).  Only a warm start is
+ * Newton's: where the secant's first excursion leaves 1e-3 of the range around the start
+ * (SecantStaysNear: the policy still moving, or G steep there, so that the secant's
+ * safeguards may search the whole box; where the Hamiltonian is not convex in u, G has
+ * several fixed points, r' = H_uu / (2 w_u) > 0 at each local minimum, and the two methods
+ * could reach different ones), r' < 0.1, a step leaving the box or not halving, the secant
+ * from the current control takes over (*newton = PETSC_FALSE): the two agree wherever the
+ * start is warm. */
+static PetscErrorCode NewtonGreedyFrom(ControlProblem *P, PetscReal p, PetscReal u, PetscReal g, PetscReal dg, PetscReal *uc, PetscBool *newton)
+{
+  const PetscReal lo = P->lo, hi = P->hi, ucur = P->u[P->c], range = 1 + PetscMin(hi - lo, 1e3);
+  const PetscReal tol = 1e-7 * range, warm = 1e-3 * range, near = 1e-3 * range;
+  PetscReal       step_old = warm;
+
+  PetscFunctionBeginUser;
+  *newton = PETSC_TRUE;
+  for (PetscInt it = 0; it < 20; it++) {
+    const PetscReal dr = 1 - dg, step = (u - g) / dr;
+    if (!(dr >= 0.1) || !(PetscAbsReal(step) <= (it ? 0.5 * step_old : warm))) break;
+    if (!it && !SecantStaysNear(u, g, dg, lo, hi, near)) break;
+    if (PetscAbsReal(step) <= tol) {
+      *uc = dg == 0 ? g : PetscMin(PetscMax(u - step, lo), hi);
+      P->u[P->c] = ucur;
+      PetscFunctionReturn(0);
+    }
+    u -= step;
+    if (!(u >= lo && u <= hi)) break;
+    step_old   = PetscAbsReal(step);
+    P->u[P->c] = u;
+    (void)P->model->ops.greedy_slope(P->model, P->x, P->c, 1, &p, P->d.q, P->u, &g, &dg);
+  }
+  *newton    = PETSC_FALSE;
+  P->u[P->c] = ucur;
+  PetscCall(SelfConsistentGreedy(P, p, uc));
+  P->u[P->c] = ucur; /* the secant leaves its last iterate there: the other side starts from the current control too */
+  PetscFunctionReturn(0);
+}
+
 /* The forward and the backward greedy fixed points from the current control; both
  * iterations start at the same u0, whose two greedy maps a model may give in one call. */
 static PetscErrorCode OneSidedGreedies(ControlProblem *P, PetscReal *uf, PetscReal *ub)
@@ -424,6 +478,44 @@ static PetscErrorCode OneSidedGreedies(ControlProblem *P, PetscReal *uf, PetscRe
     P->u[P->c] = ucur;
     PetscCall(SelfConsistentGreedy(P, P->d.pb, ub));
   }
+  PetscFunctionReturn(0);
+}
+
+/* -hjb_greedy_newton: the forward and the backward fixed points by Newton from the current
+ * control (one call of the model gives both maps and slopes there).  Where the drift rises
+ * with the control and pf >= pb (V convex along the direction), G(u; pb) >= G(u; pf) for
+ * every u, so a backward fixed point lies above some forward one and vice versa: a forward
+ * control with positive drift is the upwind choice whatever the backward one, and a
+ * backward control with negative drift likewise.  The side whose map moves the current
+ * control less (last step's choice) is solved first; when its drift decides (and Newton
+ * solved it from a warm start, so near the current control), *decided is set and the
+ * other side is not solved. */
+static PetscErrorCode NewtonGreedies(ControlProblem *P, PetscReal *uf, PetscReal *ub, PetscBool *decided)
+{
+  const PetscReal ucur = P->u[P->c], u0 = PetscMin(PetscMax(ucur, P->lo), P->hi), p[2] = {P->d.pf, P->d.pb};
+  PetscReal       g[2], dg[2], v[2];
+  PetscInt        first = 0;
+  PetscBool       newton;
+
+  PetscFunctionBeginUser;
+  *decided   = PETSC_FALSE;
+  P->u[P->c] = u0;
+  (void)P->model->ops.greedy_slope(P->model, P->x, P->c, 2, p, P->d.q, P->u, g, dg);
+  P->u[P->c] = ucur;
+  if (P->model->drift_increasing && p[0] >= p[1]) {
+    first = PetscAbsReal(u0 - g[1]) < PetscAbsReal(u0 - g[0]) ? 1 : 0;
+    PetscCall(NewtonGreedyFrom(P, p[first], u0, g[first], dg[first], &v[first], &newton));
+    const PetscReal b = DriftAlong(P, v[first]);
+    P->u[P->c] = ucur;
+    if (newton && (first == 0 ? b > 0 : b < 0)) {
+      *uf = *ub = v[first];
+      *decided  = PETSC_TRUE;
+      PetscFunctionReturn(0);
+    }
+  } else PetscCall(NewtonGreedyFrom(P, p[0], u0, g[0], dg[0], &v[0], &newton));
+  PetscCall(NewtonGreedyFrom(P, p[1 - first], u0, g[1 - first], dg[1 - first], &v[1 - first], &newton));
+  *uf = v[0];
+  *ub = v[1];
   PetscFunctionReturn(0);
 }
 
@@ -464,12 +556,20 @@ static PetscErrorCode ConstrainedClosedFormControl(ControlProblem *P, PetscReal 
  * the control from the central difference wins wherever the row stays monotone. */
 static PetscErrorCode ClosedFormControl(ControlProblem *P, PetscReal *uc)
 {
-  PetscReal uf, ub, bf, bb, ucur = P->u[P->c];
+  PetscReal uf = 0, ub = 0, bf, bb, ucur = P->u[P->c]; /* set by the greedies (the compiler cannot see it through PetscCall) */
 
   PetscFunctionBeginUser;
   if (P->central && !PetscIsInfOrNanReal(P->d.hm)) {
     PetscReal ucen;
-    PetscCall(SelfConsistentGreedy(P, P->d.pc, &ucen));
+    if (P->newton && P->model->ops.greedy_slope) {
+      const PetscReal u0 = PetscMin(PetscMax(ucur, P->lo), P->hi);
+      PetscReal       g, dg;
+      P->u[P->c] = u0;
+      (void)P->model->ops.greedy_slope(P->model, P->x, P->c, 1, &P->d.pc, P->d.q, P->u, &g, &dg);
+      P->u[P->c] = ucur;
+      PetscBool newton;
+      PetscCall(NewtonGreedyFrom(P, P->d.pc, u0, g, dg, &ucen, &newton));
+    } else PetscCall(SelfConsistentGreedy(P, P->d.pc, &ucen));
     if (CentralIsMonotone(P, ucen)) {
       *uc = P->u[P->c] = ucen;
       PetscFunctionReturn(0);
@@ -480,9 +580,37 @@ static PetscErrorCode ClosedFormControl(ControlProblem *P, PetscReal *uc)
     PetscCall(ConstrainedClosedFormControl(P, uc));
     PetscFunctionReturn(0);
   }
-  PetscCall(OneSidedGreedies(P, &uf, &ub));
-  bf = DriftAlong(P, uf);
-  bb = DriftAlong(P, ub);
+  if (P->newton && P->model->ops.greedy_slope) {
+    PetscBool decided;
+    PetscCall(NewtonGreedies(P, &uf, &ub, &decided));
+    if (decided) {
+      *uc = P->u[P->c] = uf;
+      PetscFunctionReturn(0);
+    }
+  } else PetscCall(OneSidedGreedies(P, &uf, &ub));
+  if (P->model->drift_increasing && ub >= uf) {
+    /* Then bb >= bf, so one drift's sign can decide: bf > 0 for uf, bb < 0 for ub (the
+     * same choice as below, one drift fewer).  The control nearer the current one (the
+     * last step's choice) first. */
+    if (PetscAbsReal(ub - ucur) < PetscAbsReal(uf - ucur)) {
+      bb = DriftAlong(P, ub);
+      if (bb < 0) {
+        *uc = P->u[P->c] = ub;
+        PetscFunctionReturn(0);
+      }
+      bf = DriftAlong(P, uf);
+    } else {
+      bf = DriftAlong(P, uf);
+      if (bf > 0) {
+        *uc = P->u[P->c] = uf;
+        PetscFunctionReturn(0);
+      }
+      bb = DriftAlong(P, ub);
+    }
+  } else {
+    bf = DriftAlong(P, uf);
+    bb = DriftAlong(P, ub);
+  }
   if (bf > 0 && bb < 0) *uc = PartialHamiltonian(P, uf) <= PartialHamiltonian(P, ub) ? uf : ub;
   else if (bf > 0) *uc = uf;
   else if (bb < 0) *uc = ub;
@@ -602,6 +730,7 @@ static PetscErrorCode ImproveNode(StkSolver S, const StkNode *node, const PetscS
   P.central       = S->central;
   P.exact_samples = S->exact_samples;
   P.cross         = S->model->control_cross;
+  P.newton        = S->greedy_newton;
   if (P.cross)
     for (PetscInt k = 0; k < S->model->dim; k++) DifferencesAlong(S, node, Vg, k, &P.dk[k]);
   PetscCall(PetscArraycpy(P.u, u, S->model->nu));

@@ -50,6 +50,7 @@ PetscErrorCode StkSolverCreateLike(StkSolver S, StkGrid grid, StkSolver *coarse)
   C->max_it          = S->max_it;
   C->greedy          = S->greedy;
   C->central         = S->central;
+  C->greedy_newton   = S->greedy_newton;
   C->exact_samples   = S->exact_samples;
   C->monitor         = S->monitor;
   C->sequence        = S->sequence - 1;

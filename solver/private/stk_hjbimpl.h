@@ -68,6 +68,7 @@ struct _p_StkSolver {
   PetscBool      greedy_auto; /* exact because the model has no greedy map */
   PetscBool      monitor, progress, have_guess, solved, density_done;
   PetscBool      central; /* -hjb_central: central drift differences where the row stays monotone */
+  PetscBool      greedy_newton; /* -hjb_greedy_newton: Newton (the model's greedy_slope) for the greedy fixed points */
   StkSolverStats stats;
   PetscBool      setupcalled;
   /* Issue 7: grid sequencing, inexact policy evaluation, in-run benchmark. */

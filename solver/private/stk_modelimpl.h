@@ -16,6 +16,10 @@ struct _StkModelOps {
    * the backward one), each bitwise what `greedy` gives: the work that depends on u alone
    * (staking: the density of the cost law) is done once. */
   PetscErrorCode (*greedy_pair)(StkModel, const PetscReal x[], PetscInt c, const PetscReal p[2], PetscReal q, const PetscReal u[], PetscReal uc[2]);
+  /* Optional: the greedy maps g[i] = G(u; p[i]) at one u for n = 1 or 2 first differences
+   * and their slopes dg[i] = dG/du_c (0 where G is clipped): the Newton solve of the fixed
+   * point (-hjb_greedy_newton); g[i] need not be bitwise what `greedy` gives. */
+  PetscErrorCode (*greedy_slope)(StkModel, const PetscReal x[], PetscInt c, PetscInt n, const PetscReal p[], PetscReal q, const PetscReal u[], PetscReal g[], PetscReal dg[]);
   PetscErrorCode (*dirichlet)(StkModel, const PetscReal x[], PetscReal *g); /* optional */
   PetscErrorCode (*exact)(StkModel, const PetscReal x[], PetscReal *V);     /* optional */
   PetscErrorCode (*exact_policy)(StkModel, const PetscReal x[], PetscReal u[]); /* optional: all nu controls */
@@ -61,6 +65,10 @@ struct _p_StkModel {
    * summed over every direction, at the solver's nodes only (exact minimization; no
    * closed-form greedy map, no expert at arbitrary points). */
   PetscBool            control_cross;
+  /* Each control's drift along its direction is nondecreasing in the control (staking:
+   * b = kappa (s_max F((u + phi)/s - z) - s)): the upwind choice then needs the drift of
+   * only one of the two one-sided controls wherever their order decides it. */
+  PetscBool            drift_increasing;
   PetscBool            listing; /* created by StkModelPrintOptionsOfOtherTypes: a type may list only its own options */
   void                *data; /* the type's own context */
   struct _StkModelUser *user; /* a type defined through the public definition API
