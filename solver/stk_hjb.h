@@ -35,7 +35,7 @@ typedef struct {
   PetscReal      matmult_time;  /* seconds per MatMult with the final policy-evaluation matrix */
   PetscReal      memory_peak;   /* peak resident memory, summed over ranks (bytes) */
   PetscReal      memory_solver; /* its growth since StkSolverCreate, summed over ranks (bytes) */
-  PetscReal      linear_solve_time;       /* one solve of the final matrix from zero to 1e-8 (GMRES + BoomerAMG, setup included) */
+  PetscReal      linear_solve_time;       /* the best of three solves of the final matrix from zero to 1e-8 (GMRES + BoomerAMG, setup included) */
   PetscInt       linear_solve_iterations; /* its GMRES iterations */
   PetscReal      assemble_time, pc_setup_time, pc_apply_time, improve_time; /* the solve's stages, coarse grids included (max over ranks) */
   /* -hjb_target_error: refinements of the user's grid, and whether the estimate met it */

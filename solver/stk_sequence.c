@@ -229,8 +229,8 @@ static PetscErrorCode TimeMatMult(StkSolver S, PetscReal *seconds)
 /* One linear solve of the final matrix from zero to relative residual 1e-8 with the
  * policy evaluation's solver configuration (GMRES + BoomerAMG and whatever -hjb_ksp_* /
  * -hjb_pc_* set, so a tuned BoomerAMG is measured against itself): the limit the whole
- * HJB solve is measured against. */
-static PetscErrorCode TimeLinearSolve(StkSolver S)
+ * HJB solve is measured against.  Setup included, as in every Howard step. */
+static PetscErrorCode TimeOneLinearSolve(StkSolver S, PetscReal *wall, PetscReal *cpu)
 {
   KSP            ksp;
   PC             pc;
@@ -256,14 +256,30 @@ static PetscErrorCode TimeLinearSolve(StkSolver S)
   PetscCallMPI(MPI_Barrier(S->comm));
   PetscCall(PetscTime(&t0));
   PetscCall(StkCPUTime(&c0));
-  PetscCall(KSPSolve(ksp, S->rhs, x)); /* setup included, as in every Howard step */
-  PetscCall(StkCPUTimeSince(S, c0, &S->stats.linear_solve_cpu_time));
+  PetscCall(KSPSolve(ksp, S->rhs, x));
+  PetscCall(StkCPUTimeSince(S, c0, cpu));
   PetscCallMPI(MPI_Barrier(S->comm));
   PetscCall(PetscTime(&t1));
   PetscCall(KSPGetIterationNumber(ksp, &S->stats.linear_solve_iterations));
-  S->stats.linear_solve_time = t1 - t0;
+  *wall = t1 - t0;
   PetscCall(VecDestroy(&x));
   PetscCall(KSPDestroy(&ksp));
+  PetscFunctionReturn(0);
+}
+
+/* The best of three solves (wall and CPU each): on a shared machine one solve's time
+ * varied by 15-30 %, which moved the ratio of the HJB solve to it by as much; the minimum
+ * is the machine's undisturbed speed, so the ratio errs on the high side. */
+static PetscErrorCode TimeLinearSolve(StkSolver S)
+{
+  PetscFunctionBeginUser;
+  S->stats.linear_solve_time = S->stats.linear_solve_cpu_time = PETSC_MAX_REAL;
+  for (PetscInt r = 0; r < 3; r++) {
+    PetscReal wall = 0, cpu = 0; /* set by the call (the compiler cannot see it through PetscCall) */
+    PetscCall(TimeOneLinearSolve(S, &wall, &cpu));
+    S->stats.linear_solve_time     = PetscMin(S->stats.linear_solve_time, wall);
+    S->stats.linear_solve_cpu_time = PetscMin(S->stats.linear_solve_cpu_time, cpu);
+  }
   PetscFunctionReturn(0);
 }
 
