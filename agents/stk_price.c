@@ -218,20 +218,25 @@ PetscErrorCode StkPriceParamsFromOptions(const char prefix[], StkPriceParams *po
 
 PetscErrorCode StkPriceOptionGiven(const char prefix[], char name[], size_t len)
 {
-  static const char *const names[] = {"price_curve", "price_curve_params", "price_supply0", "price_demand", "price_kappa", "price_lambda", "price_noise", "price_sell_share", "price_buy_rate", "price_trade_vol", "price_wealth", "price_wealth_shape", "price_crash_time", "price_crash_frac", "price_dump_time", "price_dump_frac"};
-  char                     opt[256];
-  PetscBool                set;
+  char       *all, *tok, key[256];
+  size_t      klen;
+  PetscToken  token;
+  PetscBool   match = PETSC_FALSE;
 
   PetscFunctionBeginUser;
   name[0] = 0;
-  for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-    PetscCall(PetscSNPrintf(opt, sizeof(opt), "-%s", names[i]));
-    PetscCall(PetscOptionsHasName(NULL, prefix, opt, &set));
-    if (set) {
-      PetscCall(PetscSNPrintf(name, len, "%s%s", prefix ? prefix : "", names[i]));
-      break;
-    }
+  PetscCall(PetscSNPrintf(key, sizeof(key), "-%sprice_", prefix ? prefix : ""));
+  PetscCall(PetscStrlen(key, &klen));
+  PetscCall(PetscOptionsGetAll(NULL, &all)); /* every option, so a -price_* added later is covered too */
+  PetscCall(PetscTokenCreate(all, ' ', &token));
+  PetscCall(PetscTokenFind(token, &tok));
+  while (tok && !match) {
+    PetscCall(PetscStrncmp(tok, key, klen, &match));
+    if (match) PetscCall(PetscStrncpy(name, tok + 1, len));
+    else PetscCall(PetscTokenFind(token, &tok));
   }
+  PetscCall(PetscTokenDestroy(&token));
+  PetscCall(PetscFree(all));
   PetscFunctionReturn(0);
 }
 

@@ -86,6 +86,31 @@ static inline void StkTestAssertMMatrixRows(Mat A, PetscReal rho, PetscInt max_e
   }
 }
 
+/* The distance of P's solution from the reference R's on the same grid: max |V - V_R| /
+ * max |V_R| and max |u - u_R| / the range of control 0. */
+static inline void StkTestSolutionDistance(const StkTestProblem *R, const StkTestProblem *P, PetscReal *dv, PetscReal *du)
+{
+  Vec       Vr, ur, V, u, d;
+  PetscReal vmax, lo, hi;
+
+  assert_petsc(StkSolverGetValue(R->solver, &Vr));
+  assert_petsc(StkSolverGetPolicy(R->solver, &ur));
+  assert_petsc(StkSolverGetValue(P->solver, &V));
+  assert_petsc(StkSolverGetPolicy(P->solver, &u));
+  assert_petsc(VecNorm(Vr, NORM_INFINITY, &vmax));
+  assert_petsc(VecDuplicate(V, &d));
+  assert_petsc(VecWAXPY(d, -1.0, Vr, V));
+  assert_petsc(VecNorm(d, NORM_INFINITY, dv));
+  *dv /= vmax;
+  assert_petsc(VecDestroy(&d));
+  assert_petsc(VecDuplicate(u, &d));
+  assert_petsc(VecWAXPY(d, -1.0, ur, u));
+  assert_petsc(VecNorm(d, NORM_INFINITY, du));
+  assert_petsc(StkModelGetControlBounds(P->model, 0, &lo, &hi));
+  *du /= hi - lo;
+  assert_petsc(VecDestroy(&d));
+}
+
 static inline PetscErrorCode StkTestProblemDestroy(StkTestProblem *P)
 {
   PetscFunctionBeginUser;

@@ -16,8 +16,6 @@ typedef struct {
 static void compare(PetscInt dim, const PetscInt n[], const char base[], Comparison *cmp)
 {
   StkTestProblem R, P;
-  Vec            Vr, ur, V, u, d;
-  PetscReal      vmax, lo, hi;
   char           options[1024];
 
   assert_petsc(PetscSNPrintf(options, sizeof(options), "%s -hjb_greedy_newton", base));
@@ -27,22 +25,7 @@ static void compare(PetscInt dim, const PetscInt n[], const char base[], Compari
   assert_petsc(StkSolverSolve(P.solver));
   assert_petsc(StkSolverGetStats(R.solver, &cmp->ref));
   assert_petsc(StkSolverGetStats(P.solver, &cmp->fast));
-  assert_petsc(StkSolverGetValue(R.solver, &Vr));
-  assert_petsc(StkSolverGetPolicy(R.solver, &ur));
-  assert_petsc(StkSolverGetValue(P.solver, &V));
-  assert_petsc(StkSolverGetPolicy(P.solver, &u));
-  assert_petsc(VecNorm(Vr, NORM_INFINITY, &vmax));
-  assert_petsc(VecDuplicate(V, &d));
-  assert_petsc(VecWAXPY(d, -1.0, Vr, V));
-  assert_petsc(VecNorm(d, NORM_INFINITY, &cmp->dv));
-  cmp->dv /= vmax;
-  assert_petsc(VecDestroy(&d));
-  assert_petsc(VecDuplicate(u, &d));
-  assert_petsc(VecWAXPY(d, -1.0, ur, u));
-  assert_petsc(VecNorm(d, NORM_INFINITY, &cmp->du));
-  assert_petsc(StkModelGetControlBounds(P.model, 0, &lo, &hi));
-  cmp->du /= hi - lo;
-  assert_petsc(VecDestroy(&d));
+  StkTestSolutionDistance(&R, &P, &cmp->dv, &cmp->du);
   cmp->dres = PetscAbsReal(cmp->fast.residual - cmp->ref.residual) / cmp->ref.residual;
   assert_petsc(StkTestProblemDestroy(&P));
   assert_petsc(StkTestProblemDestroy(&R));
