@@ -570,6 +570,12 @@ PetscErrorCode StkGridLocate(StkGrid grid, const PetscReal x[], PetscInt cell[],
 
     PetscCheck(!PetscIsNanReal(x[k]), grid->comm, PETSC_ERR_FP, "cannot locate a NaN coordinate (direction %s)", grid->name[k]);
     p = PetscClipInterval(x[k], xk[0], xk[n - 1]);
+    {
+      /* the cell of an evenly spaced grid as a first guess: on most grids it is the cell,
+       * and the bisection (the same answer) is left for the others */
+      const PetscInt g = PetscMin(PetscMax((PetscInt)((p - xk[0]) / (xk[n - 1] - xk[0]) * (n - 1)), 0), n - 2);
+      if (xk[g] <= p && (g == n - 2 || p < xk[g + 1])) a = b = g;
+    }
     while (a < b) {
       const PetscInt mid = (a + b + 1) / 2;
       if (xk[mid] <= p) a = mid;

@@ -100,13 +100,14 @@ PetscErrorCode StkSolverInterpolateFrom(StkSolver C, StkSolver S, Vec Vfine, Vec
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode StkSolverKeepForEstimate(StkSolver C, StkSolver S)
+PetscErrorCode StkSolverKeepForEstimate(StkSolver C, StkSolver S, Vec interpolated)
 {
   PetscFunctionBeginUser;
   if (!S->estimate) PetscFunctionReturn(0);
   for (PetscInt l = 1; l < STK_ESTIMATE_LEVELS; l++) S->chain[l] = C->chain[l - 1];
   if (!S->V_coarse) PetscCall(VecDuplicate(S->V, &S->V_coarse));
-  PetscCall(StkSolverInterpolateFrom(C, S, S->V_coarse, NULL));
+  if (interpolated) PetscCall(VecCopy(interpolated, S->V_coarse));
+  else PetscCall(StkSolverInterpolateFrom(C, S, S->V_coarse, NULL));
   PetscFunctionReturn(0);
 }
 
@@ -151,7 +152,7 @@ PetscErrorCode StkSolverSequence(StkSolver S)
   }
   PetscCall(StkSolverSolve(C));
   PetscCall(StkSolverInterpolateFrom(C, S, S->V, S->u));
-  PetscCall(StkSolverKeepForEstimate(C, S));
+  PetscCall(StkSolverKeepForEstimate(C, S, S->V));
   S->stats.coarse_levels         = 1 + C->stats.coarse_levels;
   S->stats.coarse_iterations     = C->stats.iterations + C->stats.coarse_iterations;
   S->stats.coarse_ksp_iterations = C->stats.ksp_iterations + C->stats.coarse_ksp_iterations;
@@ -173,7 +174,7 @@ PetscErrorCode StkSolverSolveCoarseForEstimate(StkSolver S)
   PetscCall(StkSolverCreateLike(S, grid, &C));
   C->sequence = 1; /* one grid more below it: three grids give the observed order */
   PetscCall(StkSolverSolve(C));
-  PetscCall(StkSolverKeepForEstimate(C, S));
+  PetscCall(StkSolverKeepForEstimate(C, S, NULL));
   PetscCall(KeepOrDestroy(S, &C, &grid));
   PetscFunctionReturn(0);
 }

@@ -40,7 +40,7 @@ static PetscErrorCode CreateRefinedSolver(StkSolver S, StkGrid fine, StkSolver *
   PetscCall(StkSolverSetUp(R));
   PetscCall(StkSolverInterpolateFrom(S, R, R->V, R->u));
   R->have_guess = PETSC_TRUE;
-  PetscCall(StkSolverKeepForEstimate(S, R));
+  PetscCall(StkSolverKeepForEstimate(S, R, R->V));
   *F = R;
   PetscFunctionReturn(0);
 }

@@ -95,9 +95,13 @@ struct _p_StkSolver {
   PetscBool      keep_chain;       /* the chain was filled by the caller (target refinement) */
   PetscInt       stall_reset;      /* Howard iteration of the last switch of scheme or greedy (stall detection) */
   StkHorizon     horizon;          /* -hjb_horizon, -kfe_horizon (solver/stk_horizon.c) */
+  /* Issue 14: assembly of S->A through PETSc's COO interface (solver/stk_scheme.c) */
+  PetscScalar   *coo_v;            /* the values of S->A in the order of its COO preallocation (NULL: not set up) */
+  PetscCount     coo_n;
 };
 
 PETSC_INTERN PetscErrorCode StkLayoutCreate(StkGrid grid, StkLayout *layout);
+PETSC_INTERN PetscErrorCode StkSolverCreateOwnMatrix(StkSolver S);
 /* CPU seconds (user + system) this process has used so far. */
 PETSC_INTERN PetscErrorCode StkCPUTime(PetscLogDouble *t);
 /* The CPU seconds since t0, summed over the solver's ranks. */
@@ -129,8 +133,9 @@ PETSC_INTERN PetscErrorCode StkSolverCreateLike(StkSolver S, StkGrid grid, StkSo
  * into Vfine (and ufine).  Every rank gathers C's fields. */
 PETSC_INTERN PetscErrorCode StkSolverInterpolateFrom(StkSolver C, StkSolver S, Vec Vfine, Vec ufine);
 /* What the error estimate of S keeps of the solved, one grid coarser C: its records
- * (shifted one grid down the chain) and its V interpolated to S (V_coarse). */
-PETSC_INTERN PetscErrorCode StkSolverKeepForEstimate(StkSolver C, StkSolver S);
+ * (shifted one grid down the chain) and its V interpolated to S (V_coarse), copied from
+ * `interpolated` when the caller has just made that interpolation (NULL: made here). */
+PETSC_INTERN PetscErrorCode StkSolverKeepForEstimate(StkSolver C, StkSolver S, Vec interpolated);
 /* -hjb_target_error: refine the grid (doubling the cells) until the estimate meets it. */
 PETSC_INTERN PetscErrorCode StkSolverSolveToTarget(StkSolver S);
 /* One solve on the solver's own grid (sequence and estimate included, no target loop). */
