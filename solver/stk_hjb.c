@@ -260,7 +260,8 @@ PetscErrorCode StkSolverSetUp(StkSolver S)
   PetscCall(DMCreateGlobalVector(S->da_u, &S->u));
   PetscCall(PetscObjectSetName((PetscObject)S->u, "policy"));
   PetscCall(VecDuplicate(S->u, &S->u_new));
-  PetscCall(StkSolverCreateOwnMatrix(S));
+  PetscCall(DMCreateMatrix(S->da, &S->A));
+  PetscCall(MatSetOption(S->A, MAT_NEW_NONZERO_ALLOCATION_ERR, PETSC_TRUE));
   PetscCall(KSPSetOperators(S->ksp, S->A, S->A));
   PetscCall(KSPSetInitialGuessNonzero(S->ksp, PETSC_TRUE));
   if (!S->have_guess) {
@@ -558,7 +559,6 @@ PetscErrorCode StkSolverDestroy(StkSolver *solver)
   if (!S) PetscFunctionReturn(0);
   PetscCall(KSPDestroy(&S->ksp));
   PetscCall(MatDestroy(&S->A));
-  PetscCall(PetscFree(S->coo_v));
   PetscCall(VecDestroy(&S->V));
   PetscCall(VecDestroy(&S->V_old));
   PetscCall(VecDestroy(&S->V_local));

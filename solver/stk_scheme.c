@@ -103,21 +103,17 @@ PetscErrorCode StkSchemeNodeHamiltonian(StkSolver S, const StkNode *node, const 
   return NodeHamiltonianWithDrift(S, node, Vg, u, b, H);
 }
 
-/* The row of a node: its columns (local, ghosted numbering) in a fixed order, the diagonal
- * then forward and backward along each direction inside the box (the DMDA star stencil
- * that DMCreateMatrix fills with zeros, so the pattern is the same for every policy; a
- * Dirichlet row keeps zeros there), and its values (u NULL: the columns only). */
-static PetscErrorCode NodeRow(StkSolver S, const StkNode *node, const PetscReal u[], PetscInt cols[], PetscScalar vals[], PetscInt *nc, PetscScalar *rhs)
+static PetscErrorCode AssembleNode(StkSolver S, const StkNode *node, const PetscReal u[], Mat A, PetscScalar *rhs)
 {
   const StkLayout *L = &S->layout;
-  PetscReal        b[STK_MAX_DIM], a[STK_MAX_DIM], l;
+  PetscInt         cols[1 + 2 * STK_MAX_DIM], nc = 1;
+  PetscScalar      vals[1 + 2 * STK_MAX_DIM];
+  PetscReal        b[STK_MAX_DIM], a[STK_MAX_DIM], l, cf, cb;
 
   PetscFunctionBeginUser;
-  *nc     = 1;
   cols[0] = node->ghost;
   vals[0] = S->model->rho;
-  if (!u) *rhs = 0;
-  else if (node->dirichlet) {
+  if (node->dirichlet) {
     PetscCall(StkModelDirichlet(S->model, node->x, &l));
     *rhs = S->model->rho * l;
   } else {
@@ -125,97 +121,37 @@ static PetscErrorCode NodeRow(StkSolver S, const StkNode *node, const PetscReal 
     PetscCall(StkModelDiffusion(S->model, node->x, u, a));
     PetscCall(StkModelCost(S->model, node->x, u, &l));
     *rhs = l;
-  }
-  for (PetscInt k = 0; k < L->dim; k++) {
-    const PetscInt st = L->gstride[k], i = node->idx[k];
-    PetscReal      cf = 0, cb = 0;
-    if (u && !node->dirichlet) {
+    for (PetscInt k = 0; k < L->dim; k++) {
+      const PetscInt st = L->gstride[k], i = node->idx[k];
       StkSchemeCoefficients(L, k, i, b[k], a[k], S->central, &cf, &cb);
       vals[0] += cf + cb;
-    }
-    if (i < L->n[k] - 1) { cols[*nc] = node->ghost + st; vals[(*nc)++] = node->dirichlet ? 0 : -cf; }
-    if (i > 0) { cols[*nc] = node->ghost - st; vals[(*nc)++] = node->dirichlet ? 0 : -cb; }
-  }
-  PetscFunctionReturn(0);
-}
-
-/* The solver's own matrix, assembled through PETSc's COO interface: its pattern is set
- * once from the rows' columns, then each assembly writes the values in that order
- * (MatSetValuesLocal row by row was more than half of the assembly).  For AIJ matrices;
- * others are preallocated by the DMDA and assembled row by row. */
-PetscErrorCode StkSolverCreateOwnMatrix(StkSolver S)
-{
-  PetscInt   *ci, *cj, cols[1 + 2 * STK_MAX_DIM], nc;
-  PetscScalar vals[1 + 2 * STK_MAX_DIM], rhs;
-  PetscCount  n = 0, cap;
-  MatType     type;
-  PetscBool   aij = PETSC_FALSE, same;
-  StkNode     node;
-  const char *aij_types[] = {MATAIJ, MATSEQAIJ, MATMPIAIJ};
-
-  PetscFunctionBeginUser;
-  PetscCall(DMGetMatType(S->da, &type));
-  for (PetscInt t = 0; t < 3; t++) {
-    PetscCall(PetscStrcmp(type, aij_types[t], &same));
-    aij = (PetscBool)(aij || same);
-  }
-  if (!aij) {
-    PetscCall(DMCreateMatrix(S->da, &S->A));
-    PetscCall(MatSetOption(S->A, MAT_NEW_NONZERO_ALLOCATION_ERR, PETSC_TRUE));
-    PetscFunctionReturn(0);
-  }
-  PetscCall(DMSetMatrixPreallocateSkip(S->da, PETSC_TRUE));
-  PetscCall(DMCreateMatrix(S->da, &S->A));
-  PetscCall(DMSetMatrixPreallocateSkip(S->da, PETSC_FALSE));
-  cap = (PetscCount)S->layout.nowned * (1 + 2 * S->layout.dim);
-  PetscCall(PetscMalloc2(cap, &ci, cap, &cj));
-  for (PetscInt o = 0; o < S->layout.nowned; o++) {
-    PetscCall(StkLayoutNode(S, o, &node));
-    PetscCall(NodeRow(S, &node, NULL, cols, vals, &nc, &rhs));
-    for (PetscInt c = 0; c < nc; c++, n++) {
-      ci[n] = node.ghost;
-      cj[n] = cols[c];
+      if (i < L->n[k] - 1) { cols[nc] = node->ghost + st; vals[nc++] = -cf; }
+      if (i > 0) { cols[nc] = node->ghost - st; vals[nc++] = -cb; }
     }
   }
-  PetscCall(MatSetPreallocationCOOLocal(S->A, n, ci, cj));
-  PetscCall(PetscFree2(ci, cj));
-  PetscCall(PetscCalloc1(n, &S->coo_v));
-  S->coo_n = n;
-  PetscCall(MatSetValuesCOO(S->A, S->coo_v, INSERT_VALUES)); /* zeros, as DMCreateMatrix leaves them */
+  PetscCall(MatSetValuesLocal(A, 1, cols, nc, cols, vals, INSERT_VALUES));
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode StkSolverAssemble(StkSolver S, Vec u, Mat A, Vec rhs)
 {
   const PetscScalar *ua;
-  PetscScalar       *ra, vals[1 + 2 * STK_MAX_DIM];
-  PetscInt           cols[1 + 2 * STK_MAX_DIM], nc;
-  PetscCount         n = 0;
-  PetscBool          coo;
+  PetscScalar       *ra;
   StkNode            node;
   const PetscInt     nu = S->model->nu;
 
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(STK_EVENT_Assemble, A, 0, 0, 0));
-  coo = (PetscBool)(A == S->A && S->coo_v);
   PetscCall(VecGetArrayRead(u, &ua));
   PetscCall(VecGetArray(rhs, &ra));
   for (PetscInt o = 0; o < S->layout.nowned; o++) {
     PetscCall(StkLayoutNode(S, o, &node));
-    PetscCall(NodeRow(S, &node, &ua[o * nu], cols, vals, &nc, &ra[o]));
-    if (coo)
-      for (PetscInt c = 0; c < nc; c++) S->coo_v[n++] = vals[c];
-    else PetscCall(MatSetValuesLocal(A, 1, cols, node.dirichlet ? 1 : nc, cols, vals, INSERT_VALUES));
+    PetscCall(AssembleNode(S, &node, &ua[o * nu], A, &ra[o]));
   }
   PetscCall(VecRestoreArray(rhs, &ra));
   PetscCall(VecRestoreArrayRead(u, &ua));
-  if (coo) {
-    PetscCheck(n == S->coo_n, S->comm, PETSC_ERR_PLIB, "assembly wrote %" PetscCount_FMT " values for a pattern of %" PetscCount_FMT, n, S->coo_n);
-    PetscCall(MatSetValuesCOO(A, S->coo_v, INSERT_VALUES));
-  } else {
-    PetscCall(MatAssemblyBegin(A, MAT_FINAL_ASSEMBLY));
-    PetscCall(MatAssemblyEnd(A, MAT_FINAL_ASSEMBLY));
-  }
+  PetscCall(MatAssemblyBegin(A, MAT_FINAL_ASSEMBLY));
+  PetscCall(MatAssemblyEnd(A, MAT_FINAL_ASSEMBLY));
   PetscCall(PetscLogEventEnd(STK_EVENT_Assemble, A, 0, 0, 0));
   PetscFunctionReturn(0);
 }

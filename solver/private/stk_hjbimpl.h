@@ -95,13 +95,9 @@ struct _p_StkSolver {
   PetscBool      keep_chain;       /* the chain was filled by the caller (target refinement) */
   PetscInt       stall_reset;      /* Howard iteration of the last switch of scheme or greedy (stall detection) */
   StkHorizon     horizon;          /* -hjb_horizon, -kfe_horizon (solver/stk_horizon.c) */
-  /* Issue 14: assembly of S->A through PETSc's COO interface (solver/stk_scheme.c) */
-  PetscScalar   *coo_v;            /* the values of S->A in the order of its COO preallocation (NULL: not set up) */
-  PetscCount     coo_n;
 };
 
 PETSC_INTERN PetscErrorCode StkLayoutCreate(StkGrid grid, StkLayout *layout);
-PETSC_INTERN PetscErrorCode StkSolverCreateOwnMatrix(StkSolver S);
 /* CPU seconds (user + system) this process has used so far. */
 PETSC_INTERN PetscErrorCode StkCPUTime(PetscLogDouble *t);
 /* The CPU seconds since t0, summed over the solver's ranks. */
