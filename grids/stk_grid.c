@@ -672,6 +672,134 @@ PetscErrorCode StkGridInterpolateVec(StkGrid grid, Vec global, PetscInt ncomp, P
   PetscFunctionReturn(0);
 }
 
+/* The PETSc (global Vec) index of the node with natural indices idx: the DMDA numbers the
+ * ranks' boxes one after the other (x fastest among ranks as within a box). start[k][p] is
+ * the first index of the p-th box along k (p = procs[k]: the size). */
+static PetscInt PetscNodeIndex(const StkGrid grid, const PetscInt procs[], PetscInt *const start[], const PetscInt idx[])
+{
+  PetscInt box[STK_MAX_DIM], size[STK_MAX_DIM], offset = 0, local = 0, span = 1;
+
+  for (PetscInt k = 0; k < grid->dim; k++) {
+    PetscInt p = 0;
+    while (idx[k] >= start[k][p + 1]) p++;
+    box[k]  = p;
+    size[k] = start[k][p + 1] - start[k][p];
+  }
+  /* the boxes before this one: whole slabs of the slower directions, then the partial row */
+  for (PetscInt k = grid->dim - 1; k >= 0; k--) {
+    PetscInt cross = 1;
+    for (PetscInt j = 0; j < k; j++) cross *= grid->n[j];
+    for (PetscInt j = k + 1; j < grid->dim; j++) cross *= size[j];
+    offset += start[k][box[k]] * cross;
+  }
+  for (PetscInt k = 0; k < grid->dim; k++) {
+    local += (idx[k] - start[k][box[k]]) * span;
+    span *= size[k];
+  }
+  return offset + local;
+}
+
+/* The box of nodes spanned by the located cells (lo, m: first node and count). */
+static void CellsBox(StkGrid grid, PetscInt npoints, const PetscInt cell[], PetscInt lo[], PetscInt m[])
+{
+  for (PetscInt k = 0; k < grid->dim; k++) {
+    PetscInt hi = -1;
+    lo[k] = grid->n[k];
+    for (PetscInt i = 0; i < npoints; i++) {
+      lo[k] = PetscMin(lo[k], cell[i * grid->dim + k]);
+      hi    = PetscMax(hi, PetscMin(cell[i * grid->dim + k] + 1, grid->n[k] - 1));
+    }
+    m[k] = npoints ? hi - lo[k] + 1 : 0;
+  }
+}
+
+/* The values of `global` (ncomp per node) at the nodes of the box, natural order within it. */
+static PetscErrorCode GatherBox(StkGrid grid, Vec global, PetscInt ncomp, const PetscInt lo[], const PetscInt m[], Vec *values)
+{
+  const PetscInt *ranges[STK_MAX_DIM] = {NULL, NULL, NULL};
+  PetscInt        procs[STK_MAX_DIM] = {1, 1, 1}, *start[STK_MAX_DIM], *nodes, count = 1;
+  IS              is;
+  VecScatter      scatter;
+
+  PetscFunctionBeginUser;
+  PetscCall(DMDAGetInfo(grid->da, NULL, NULL, NULL, NULL, &procs[0], &procs[1], &procs[2], NULL, NULL, NULL, NULL, NULL, NULL));
+  PetscCall(DMDAGetOwnershipRanges(grid->da, &ranges[0], &ranges[1], &ranges[2]));
+  for (PetscInt k = 0; k < grid->dim; k++) {
+    PetscCall(PetscMalloc1(procs[k] + 1, &start[k]));
+    start[k][0] = 0;
+    for (PetscInt p = 0; p < procs[k]; p++) start[k][p + 1] = start[k][p] + ranges[k][p];
+    count *= m[k];
+  }
+  PetscCall(PetscMalloc1(count, &nodes));
+  for (PetscInt b = 0; b < count; b++) {
+    PetscInt idx[STK_MAX_DIM], rest = b;
+    for (PetscInt k = 0; k < grid->dim; k++) {
+      idx[k] = lo[k] + rest % m[k];
+      rest /= m[k];
+    }
+    nodes[b] = PetscNodeIndex(grid, procs, start, idx);
+  }
+  for (PetscInt k = 0; k < grid->dim; k++) PetscCall(PetscFree(start[k]));
+  PetscCall(ISCreateBlock(PETSC_COMM_SELF, ncomp, count, nodes, PETSC_OWN_POINTER, &is));
+  PetscCall(VecCreateSeq(PETSC_COMM_SELF, count * ncomp, values));
+  PetscCall(VecScatterCreate(global, is, *values, NULL, &scatter));
+  PetscCall(VecScatterBegin(scatter, global, *values, INSERT_VALUES, SCATTER_FORWARD));
+  PetscCall(VecScatterEnd(scatter, global, *values, INSERT_VALUES, SCATTER_FORWARD));
+  PetscCall(VecScatterDestroy(&scatter));
+  PetscCall(ISDestroy(&is));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkGridInterpolateVecAt(StkGrid grid, Vec global, PetscInt ncomp, PetscInt npoints, const PetscReal x[], PetscReal values[])
+{
+  PetscInt           lo[STK_MAX_DIM] = {0}, m[STK_MAX_DIM], *cell, nlocal, nowned;
+  PetscReal         *frac;
+  const PetscScalar *a;
+  Vec                box = NULL;
+  PetscMPIInt        size;
+  const PetscInt     dim = grid->dim;
+
+  PetscFunctionBeginUser;
+  PetscCall(CheckSetUp(grid));
+  PetscCall(CheckComponent(grid, ncomp, 0));
+  PetscCall(VecGetLocalSize(global, &nlocal));
+  PetscCall(DMDAGetCorners(grid->da, NULL, NULL, NULL, &m[0], &m[1], &m[2]));
+  nowned = m[0] * (dim > 1 ? m[1] : 1) * (dim > 2 ? m[2] : 1);
+  PetscCheck(nlocal == nowned * ncomp, grid->comm, PETSC_ERR_ARG_SIZ, "vector with %" PetscInt_FMT " local entries is not a field of %" PetscInt_FMT " components on the grid's layout (%" PetscInt_FMT " nodes here)", nlocal, ncomp, nowned);
+  PetscCall(PetscMalloc2(npoints * dim, &cell, npoints * dim, &frac));
+  for (PetscInt i = 0; i < npoints; i++) PetscCall(StkGridLocate(grid, &x[i * dim], &cell[i * dim], &frac[i * dim]));
+  PetscCallMPI(MPI_Comm_size(grid->comm, &size));
+  if (size == 1) { /* one rank: the global Vec is the whole field in natural order */
+    for (PetscInt k = 0; k < dim; k++) m[k] = grid->n[k];
+    PetscCall(VecGetArrayRead(global, &a));
+  } else {
+    CellsBox(grid, npoints, cell, lo, m);
+    PetscCall(GatherBox(grid, global, ncomp, lo, m, &box));
+    PetscCall(VecGetArrayRead(box, &a));
+  }
+  for (PetscInt i = 0; i < npoints; i++) {
+    for (PetscInt c = 0; c < ncomp; c++) {
+      PetscReal v = 0; /* the sum of StkGridInterpolate, in its order */
+      for (PetscInt corner = 0; corner < (1 << dim); corner++) {
+        const PetscReal wgt = CornerWeight(grid, &frac[i * dim], corner);
+        PetscInt        b = 0, stride = 1;
+        for (PetscInt k = 0; k < dim; k++) {
+          b += (PetscMin(cell[i * dim + k] + ((corner >> k) & 1), grid->n[k] - 1) - lo[k]) * stride;
+          stride *= m[k];
+        }
+        if (wgt != 0) v += wgt * PetscRealPart(a[b * ncomp + c]);
+      }
+      values[i * ncomp + c] = v;
+    }
+  }
+  if (box) {
+    PetscCall(VecRestoreArrayRead(box, &a));
+    PetscCall(VecDestroy(&box));
+  } else PetscCall(VecRestoreArrayRead(global, &a));
+  PetscCall(PetscFree2(cell, frac));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode StkGridInterpolateGradient(StkGrid grid, const PetscScalar field[], PetscInt ncomp, PetscInt c, const PetscReal x[], PetscInt k, PetscReal *forward, PetscReal *backward)
 {
   PetscInt         cell[STK_MAX_DIM], stride = 1;

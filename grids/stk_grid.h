@@ -68,6 +68,11 @@ PETSC_EXTERN PetscErrorCode StkGridInterpolate(StkGrid grid, const PetscScalar f
  * corners share their values, so every rank gets the value StkGridInterpolate gives on the
  * gathered field, bitwise, whatever the number of ranks.  Collective. */
 PETSC_EXTERN PetscErrorCode StkGridInterpolateVec(StkGrid grid, Vec global, PetscInt ncomp, PetscInt c, const PetscReal x[], PetscReal *value);
+/* The same at many points of this rank at once: values[i * ncomp + c] at the point
+ * x[i * dim ...].  Each rank gathers only the nodes of the box its points' cells span (not
+ * the whole field), and gets bitwise what StkGridInterpolate gives on the gathered field.
+ * Collective (a rank may have no points). */
+PETSC_EXTERN PetscErrorCode StkGridInterpolateVecAt(StkGrid grid, Vec global, PetscInt ncomp, PetscInt npoints, const PetscReal x[], PetscReal values[]);
 /* Upwind-consistent gradient along direction k: the nodal forward and backward
  * differences, interpolated multilinearly.  At a node this returns exactly the
  * one-sided differences the solver uses; a difference that would leave the box is 0. */

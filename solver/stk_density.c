@@ -103,14 +103,13 @@ static PetscErrorCode DestroyProgress(void **ctx)
  * 1 at the pinned row.  Saves about two V-cycles.  Returns whether there is one. */
 static PetscErrorCode GuessFromCoarse(StkSolver S, PetscInt row, Vec p, PetscBool *guess)
 {
-  StkSolver          C = S->coarse;
-  Vec                Gc;
-  const PetscScalar *Ga;
-  PetscScalar       *pa;
-  const PetscReal   *w[STK_MAX_DIM];
-  PetscReal          norm, pin = 0;
-  PetscInt           rstart, rend;
-  StkNode            node;
+  StkSolver       C = S->coarse;
+  PetscScalar    *pa;
+  const PetscReal *w[STK_MAX_DIM];
+  PetscReal       norm, pin = 0, *x;
+  PetscInt        rstart, rend;
+  const PetscInt  dim = S->model->dim;
+  StkNode         node;
 
   PetscFunctionBeginUser;
   *guess = PETSC_FALSE;
@@ -118,22 +117,24 @@ static PetscErrorCode GuessFromCoarse(StkSolver S, PetscInt row, Vec p, PetscBoo
   PetscCall(VecNorm(C->density, NORM_INFINITY, &norm));
   if (PetscIsInfOrNanReal(norm) || norm <= 0) PetscFunctionReturn(0);
   PetscCall(PetscLogEventBegin(STK_EVENT_Interpolate, 0, 0, 0, 0));
-  for (PetscInt k = 0; k < S->model->dim; k++) PetscCall(StkGridGetDualWidths(S->grid, k, &w[k]));
-  PetscCall(StkGridGatherField(C->grid, C->density, &Gc));
-  PetscCall(VecGetArrayRead(Gc, &Ga));
+  for (PetscInt k = 0; k < dim; k++) PetscCall(StkGridGetDualWidths(S->grid, k, &w[k]));
+  PetscCall(PetscMalloc1(S->layout.nowned * dim, &x));
+  for (PetscInt o = 0; o < S->layout.nowned; o++) {
+    PetscCall(StkLayoutNode(S, o, &node));
+    for (PetscInt k = 0; k < dim; k++) x[o * dim + k] = node.x[k];
+  }
   PetscCall(VecGetArray(p, &pa));
+  PetscCall(StkGridInterpolateVecAt(C->grid, C->density, 1, S->layout.nowned, x, pa));
+  PetscCall(PetscFree(x));
   PetscCall(VecGetOwnershipRange(p, &rstart, &rend));
   for (PetscInt o = 0; o < S->layout.nowned; o++) {
     PetscReal vol = 1;
     PetscCall(StkLayoutNode(S, o, &node));
-    for (PetscInt k = 0; k < S->model->dim; k++) vol *= w[k][node.idx[k]];
-    PetscCall(StkGridInterpolate(C->grid, Ga, 1, 0, node.x, &pa[o]));
+    for (PetscInt k = 0; k < dim; k++) vol *= w[k][node.idx[k]];
     pa[o] *= vol;
   }
   if (row >= rstart && row < rend) pin = PetscRealPart(pa[row - rstart]);
   PetscCall(VecRestoreArray(p, &pa));
-  PetscCall(VecRestoreArrayRead(Gc, &Ga));
-  PetscCall(VecDestroy(&Gc));
   PetscCall(MPIU_Allreduce(MPI_IN_PLACE, &pin, 1, MPIU_REAL, MPIU_SUM, S->comm));
   PetscCall(PetscLogEventEnd(STK_EVENT_Interpolate, 0, 0, 0, 0));
   if (!(pin > 0)) PetscFunctionReturn(0);

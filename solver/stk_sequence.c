@@ -67,35 +67,27 @@ PetscErrorCode StkSolverCreateLike(StkSolver S, StkGrid grid, StkSolver *coarse)
 
 PetscErrorCode StkSolverInterpolateFrom(StkSolver C, StkSolver S, Vec Vfine, Vec ufine)
 {
-  Vec                Vc, uc = NULL;
-  const PetscScalar *Va, *ua = NULL;
-  PetscScalar       *Vf, *uf = NULL;
-  const PetscInt     nu = S->model->nu;
-  StkNode            node;
+  PetscReal     *x;
+  PetscScalar   *Vf, *uf;
+  const PetscInt dim = S->model->dim;
+  StkNode        node;
 
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(STK_EVENT_Interpolate, 0, 0, 0, 0));
-  PetscCall(StkGridGatherField(C->grid, C->V, &Vc));
-  PetscCall(VecGetArrayRead(Vc, &Va));
-  PetscCall(VecGetArray(Vfine, &Vf));
-  if (ufine) {
-    PetscCall(StkGridGatherField(C->grid, C->u, &uc));
-    PetscCall(VecGetArrayRead(uc, &ua));
-    PetscCall(VecGetArray(ufine, &uf));
-  }
+  PetscCall(PetscMalloc1(S->layout.nowned * dim, &x));
   for (PetscInt o = 0; o < S->layout.nowned; o++) {
     PetscCall(StkLayoutNode(S, o, &node));
-    PetscCall(StkGridInterpolate(C->grid, Va, 1, 0, node.x, &Vf[o]));
-    for (PetscInt c = 0; ufine && c < nu; c++) PetscCall(StkGridInterpolate(C->grid, ua, nu, c, node.x, &uf[o * nu + c]));
+    for (PetscInt k = 0; k < dim; k++) x[o * dim + k] = node.x[k];
   }
-  if (ufine) {
-    PetscCall(VecRestoreArray(ufine, &uf));
-    PetscCall(VecRestoreArrayRead(uc, &ua));
-    PetscCall(VecDestroy(&uc));
-  }
+  PetscCall(VecGetArray(Vfine, &Vf));
+  PetscCall(StkGridInterpolateVecAt(C->grid, C->V, 1, S->layout.nowned, x, Vf));
   PetscCall(VecRestoreArray(Vfine, &Vf));
-  PetscCall(VecRestoreArrayRead(Vc, &Va));
-  PetscCall(VecDestroy(&Vc));
+  if (ufine) {
+    PetscCall(VecGetArray(ufine, &uf));
+    PetscCall(StkGridInterpolateVecAt(C->grid, C->u, S->model->nu, S->layout.nowned, x, uf));
+    PetscCall(VecRestoreArray(ufine, &uf));
+  }
+  PetscCall(PetscFree(x));
   PetscCall(PetscLogEventEnd(STK_EVENT_Interpolate, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }

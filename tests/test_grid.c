@@ -245,6 +245,100 @@ static void CheckGather(StkGrid grid, PetscInt ncomp)
   assert_petsc(DMDestroy(&da));
 }
 
+/* A field of ncomp components on the grid's layout with a value that no interpolation
+ * reproduces by accident: sin of the natural indices. */
+static Vec FieldOfIndices(StkGrid grid, PetscInt ncomp)
+{
+  DM          da;
+  Vec         v;
+  PetscScalar *a;
+  PetscInt    s[3], m[3], dim, o = 0;
+
+  assert_petsc(StkGridGetDimension(grid, &dim));
+  assert_petsc(StkGridCreateComponentDM(grid, ncomp, &da));
+  assert_petsc(DMCreateGlobalVector(da, &v));
+  assert_petsc(DMDAGetCorners(da, &s[0], &s[1], &s[2], &m[0], &m[1], &m[2]));
+  assert_petsc(VecGetArray(v, &a));
+  for (PetscInt k = s[2]; k < s[2] + m[2]; k++)
+    for (PetscInt j = s[1]; j < s[1] + m[1]; j++)
+      for (PetscInt i = s[0]; i < s[0] + m[0]; i++)
+        for (PetscInt c = 0; c < ncomp; c++) a[o++] = PetscSinReal(0.7 * i + 1.3 * j + 0.4 * k + c);
+  assert_petsc(VecRestoreArray(v, &a));
+  assert_petsc(DMDestroy(&da));
+  return v;
+}
+
+/* StkGridInterpolateVecAt against StkGridInterpolate on the gathered field: bitwise, at
+ * random points (a different number on each rank, none on rank 1), nodes and outside. */
+static void CheckInterpolateAt(StkGrid grid, PetscInt ncomp)
+{
+  const PetscReal   *x[STK_MAX_DIM];
+  PetscInt           dim, n[STK_MAX_DIM], npoints;
+  PetscMPIInt        rank;
+  unsigned long long rng;
+  PetscReal         *p, *values;
+  Vec                v = FieldOfIndices(grid, ncomp), all;
+  const PetscScalar *field;
+
+  assert_petsc(StkGridGetDimension(grid, &dim));
+  assert_petsc(StkGridGetSizes(grid, n));
+  for (PetscInt k = 0; k < dim; k++) assert_petsc(StkGridGetCoordinates(grid, k, &x[k]));
+  assert_petsc(MPI_Comm_rank(PETSC_COMM_WORLD, &rank));
+  rng     = 99 + (unsigned long long)rank;
+  npoints = rank == 1 ? 0 : 200 + 37 * rank;
+  assert_petsc(PetscMalloc2(npoints * dim, &p, npoints * ncomp, &values));
+  for (PetscInt i = 0; i < npoints; i++)
+    for (PetscInt k = 0; k < dim; k++) {
+      const PetscReal span = x[k][n[k] - 1] - x[k][0], u = NextUniform(&rng);
+      if (i % 10 == 0) p[i * dim + k] = x[k][(PetscInt)(u * n[k])];                     /* a node, the last included */
+      else if (i % 10 == 1) p[i * dim + k] = x[k][0] + (1.4 * u - 0.2) * span;          /* outside, clamped */
+      else p[i * dim + k] = x[k][0] + u * span;
+    }
+  assert_petsc(StkGridInterpolateVecAt(grid, v, ncomp, npoints, p, values));
+  assert_petsc(StkGridGatherField(grid, v, &all));
+  assert_petsc(VecGetArrayRead(all, &field));
+  for (PetscInt i = 0; i < npoints; i++)
+    for (PetscInt c = 0; c < ncomp; c++) {
+      PetscReal expected;
+      assert_petsc(StkGridInterpolate(grid, field, ncomp, c, &p[i * dim], &expected));
+      assert_true(values[i * ncomp + c] == expected);
+    }
+  assert_petsc(VecRestoreArrayRead(all, &field));
+  assert_petsc(VecDestroy(&all));
+  assert_petsc(VecDestroy(&v));
+  assert_petsc(PetscFree2(p, values));
+}
+
+static void test_interpolate_at_points(void **state)
+{
+  StkGrid         grid = Grid2d(17, 13, 0.1), g1, g3;
+  const PetscInt  n1[] = {33}, n3[] = {9, 7, 5};
+  const PetscReal lo[] = {0, -1, 2}, hi[] = {1, 1, 3};
+  PetscMPIInt     size;
+
+  CheckInterpolateAt(grid, 1);
+  CheckInterpolateAt(grid, 2);
+  assert_petsc(StkGridCreate(PETSC_COMM_WORLD, &g1));
+  assert_petsc(StkGridSetDimension(g1, 1));
+  assert_petsc(StkGridSetSizes(g1, n1));
+  assert_petsc(StkGridSetStretching(g1, 0, 0.3, 0.2));
+  assert_petsc(StkGridSetUp(g1));
+  CheckInterpolateAt(g1, 1);
+  assert_petsc(StkGridCreate(PETSC_COMM_WORLD, &g3));
+  assert_petsc(StkGridSetDimension(g3, 3));
+  assert_petsc(StkGridSetSizes(g3, n3));
+  assert_petsc(StkGridSetBox(g3, lo, hi));
+  assert_petsc(StkGridSetStretching(g3, 1, 0.0, 0.5));
+  assert_petsc(StkGridSetUp(g3));
+  CheckInterpolateAt(g3, 1);
+  CheckInterpolateAt(g3, 3);
+  assert_petsc(MPI_Comm_size(PETSC_COMM_WORLD, &size));
+  printf("  interpolation at this rank's points without gathering the field: bitwise the gathered one (1-, 2-, 3-D, %d ranks)\n", (int)size);
+  assert_petsc(StkGridDestroy(&g3));
+  assert_petsc(StkGridDestroy(&g1));
+  assert_petsc(StkGridDestroy(&grid));
+}
+
 static void test_gather_natural_order(void **state)
 {
   StkGrid     grid = Grid2d(7, 5, 0);
@@ -465,6 +559,7 @@ static const struct CMUnitTest tests[] = {
   cmocka_unit_test(test_interpolate_bilinear_exact),
   cmocka_unit_test(test_interpolate_gradient),
   cmocka_unit_test(test_gather_natural_order),
+  cmocka_unit_test(test_interpolate_at_points),
   cmocka_unit_test(test_component_dm),
   cmocka_unit_test(test_options),
   cmocka_unit_test(test_default_center_follows_box),

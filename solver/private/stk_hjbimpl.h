@@ -126,7 +126,8 @@ PETSC_INTERN PetscErrorCode StkSolverSequence(StkSolver S);
  * options, as S's does), one sequencing level below S. */
 PETSC_INTERN PetscErrorCode StkSolverCreateLike(StkSolver S, StkGrid grid, StkSolver *other);
 /* V (and u, unless NULL) of the solved C, multilinearly interpolated to the nodes of S
- * into Vfine (and ufine).  Every rank gathers C's fields. */
+ * into Vfine (and ufine).  Each rank gathers only the part of C's fields under its own
+ * nodes (StkGridInterpolateVecAt). */
 PETSC_INTERN PetscErrorCode StkSolverInterpolateFrom(StkSolver C, StkSolver S, Vec Vfine, Vec ufine);
 /* What the error estimate of S keeps of the solved, one grid coarser C: its records
  * (shifted one grid down the chain) and its V interpolated to S (V_coarse), copied from
