@@ -127,6 +127,7 @@ PetscErrorCode StkSolverSetFromOptions(StkSolver S)
   PetscCall(PetscOptionsReal("-linear_rtol", "Relative tolerance of each linear solve (0: automatic, 0.01 rtol / sqrt(nodes))", "", S->ksp_rtol_option, &S->ksp_rtol_option, NULL));
   PetscCall(PetscOptionsReal("-pc_reuse_below", "Keep the preconditioner (AMG hierarchy) of the previous Howard step while the relative HJB residual is below this (the policy changes little); rebuilt when a solve needs more than twice the iterations of the last fresh one (0: rebuild every step)", "", S->pc_reuse_below, &S->pc_reuse_below, NULL));
   PetscCall(PetscOptionsReal("-linear_forcing", "Inexact policy evaluation: each linear solve reduces its initial residual (the HJB residual of V under the new policy) by this factor, down to the accuracy of -hjb_linear_rtol (0: always -hjb_linear_rtol)", "", S->forcing, &S->forcing, NULL));
+  PetscCall(PetscOptionsReal("-linear_target", "On the user's grid, stop each linear solve once its residual has fallen by this x rtol / (the HJB residual it starts from): what the HJB tolerance needs, not more, where -hjb_linear_forcing asks for more (1: as if the 2-norm and the max-norm fell alike; 0: off)", "", S->linear_target, &S->linear_target, NULL));
   PetscCall(PetscOptionsInt("-max_it", "Maximum number of Howard iterations", "", S->max_it, &S->max_it, NULL));
   PetscCall(PetscOptionsInt("-sequence", "Grid sequencing: number of coarser grids (each halving the spacing) solved first, their V and u interpolated up", "", S->sequence, &S->sequence, &S->sequence_set));
   PetscCall(PetscOptionsReal("-sequence_rtol", "Relative tolerance of policy iteration on the coarse grids of a sequence (at least -hjb_rtol)", "", S->sequence_rtol, &S->sequence_rtol, NULL));
@@ -151,6 +152,8 @@ PetscErrorCode StkSolverSetFromOptions(StkSolver S)
   PetscCheck(S->pc_reuse_below >= 0 && S->pc_reuse_below < 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%spc_reuse_below: %g is out of range: must be a relative HJB residual in [0, 1) (0: off)", pre, (double)S->pc_reuse_below);
   PetscCheck(S->forcing >= 0 && S->forcing < 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%slinear_forcing must lie in [0, 1), got %g", pre, (double)S->forcing);
   PetscCheck(S->ksp_rtol_option >= 0 && S->ksp_rtol_option < 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%slinear_rtol must lie in [0, 1), got %g", pre, (double)S->ksp_rtol_option);
+  PetscCheck(S->linear_target >= 0 && S->linear_target <= 100, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%slinear_target: %g is out of range: must lie in [0, 100] (0: off)", pre, (double)S->linear_target);
+  PetscCheck(S->linear_target == 0 || S->forcing > 0, S->comm, PETSC_ERR_ARG_INCOMP, "-%slinear_target loosens inexact policy evaluation: it needs -%slinear_forcing > 0", pre, pre);
   PetscCheck(S->target_error >= 0 && S->target_error < 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%starget_error: %g is out of range: must be a relative error in (0, 1) (0: off)", pre, (double)S->target_error);
   PetscCheck(S->target_max_nodes >= 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%starget_max_nodes: %" PetscInt_FMT " is out of range: must be >= 1", pre, S->target_max_nodes);
   PetscCheck(S->target_error == 0 || S->estimate, S->comm, PETSC_ERR_ARG_INCOMP, "-%starget_error needs the error estimate: drop -%serror_estimate 0", pre, pre);
@@ -309,14 +312,19 @@ static PetscErrorCode ResidualFloor(StkSolver S)
  * exact mode's absolute accuracy ksp_rtol |rhs|.  Returns whether the solve is exact. */
 static PetscErrorCode SetLinearTolerance(StkSolver S, PetscBool *exact)
 {
-  PetscReal bnorm;
+  PetscReal bnorm, reduction = S->forcing;
 
   PetscFunctionBeginUser;
   *exact = (PetscBool)(S->forcing <= 0);
   if (*exact) PetscCall(KSPSetTolerances(S->ksp, S->ksp_rtol, 1e-300, PETSC_DEFAULT, PETSC_DEFAULT));
   else {
+    /* -hjb_linear_target: near the end the forcing asks for far more than rtol needs (the
+     * last step ended 100x below it); the solve stops at what would bring the HJB residual
+     * to linear_target x rtol if the max-norm fell as the 2-norm does (it falls faster
+     * there).  Should it not, the next improvement sees it and the iteration goes on. */
+    if (S->linear_target > 0 && S->level == 0 && S->stats.iterations >= 1 && S->stats.residual > 0) reduction = PetscMax(reduction, PetscMin(0.5, S->linear_target * S->rtol / S->stats.residual));
     PetscCall(VecNorm(S->rhs, NORM_2, &bnorm));
-    PetscCall(KSPSetTolerances(S->ksp, S->forcing, PetscMax(S->ksp_rtol * bnorm, 1e-300), PETSC_DEFAULT, PETSC_DEFAULT));
+    PetscCall(KSPSetTolerances(S->ksp, reduction, PetscMax(S->ksp_rtol * bnorm, 1e-300), PETSC_DEFAULT, PETSC_DEFAULT));
   }
   PetscFunctionReturn(0);
 }
@@ -546,6 +554,8 @@ PetscErrorCode StkSolverView(StkSolver S, PetscViewer viewer)
   if (!viewer) PetscCall(PetscViewerASCIIGetStdout(S->comm, &viewer));
   PetscCall(PetscViewerASCIIPrintf(viewer, "HJB policy iteration: greedy %s%s, rtol %g, max_it %" PetscInt_FMT "\n", StkGreedyTypes[S->greedy], S->greedy_auto ? " (the model has no greedy map)" : "", (double)S->rtol, S->max_it));
   PetscCall(PetscViewerASCIIPrintf(viewer, "  grid sequencing: up to %" PetscInt_FMT " coarser grids (rtol %g there); linear forcing %g, linear rtol %g\n", S->sequence, (double)PetscMax(S->rtol, S->sequence_rtol), (double)S->forcing, (double)S->ksp_rtol));
+  if (S->linear_target > 0) PetscCall(PetscViewerASCIIPrintf(viewer, "  linear solves on the user's grid stop at %g x rtol / HJB residual (-hjb_linear_target)\n", (double)S->linear_target));
+  if (S->pc_reuse_below > 0) PetscCall(PetscViewerASCIIPrintf(viewer, "  AMG hierarchy kept while the HJB residual is below %g (-hjb_pc_reuse_below)\n", (double)S->pc_reuse_below));
   if (S->solved)
     PetscCall(PetscViewerASCIIPrintf(viewer, "  %s after %" PetscInt_FMT " Howard iterations (%" PetscInt_FMT " linear iterations) on this grid, %" PetscInt_FMT " on %" PetscInt_FMT " coarser grids, residual %.3e, time %.3f s\n", S->stats.converged ? "converged" : "NOT converged", S->stats.iterations, S->stats.ksp_iterations, S->stats.coarse_iterations, S->stats.coarse_levels, (double)S->stats.residual, (double)S->stats.solve_time));
   PetscFunctionReturn(0);

@@ -103,14 +103,16 @@ PetscErrorCode StkSchemeNodeHamiltonian(StkSolver S, const StkNode *node, const 
   return NodeHamiltonianWithDrift(S, node, Vg, u, b, H);
 }
 
-static PetscErrorCode AssembleNode(StkSolver S, const StkNode *node, const PetscReal u[], Mat A, PetscScalar *rhs)
+/* The row of a node: its columns (local, ghosted numbering), the diagonal then forward and
+ * backward along each direction inside the box (the DMDA's star stencil, which
+ * DMCreateMatrix fills with zeros: a Dirichlet row keeps zeros there), and its values. */
+static PetscErrorCode NodeRow(StkSolver S, const StkNode *node, const PetscReal u[], PetscInt cols[], PetscScalar vals[], PetscInt *nc, PetscScalar *rhs)
 {
   const StkLayout *L = &S->layout;
-  PetscInt         cols[1 + 2 * STK_MAX_DIM], nc = 1;
-  PetscScalar      vals[1 + 2 * STK_MAX_DIM];
-  PetscReal        b[STK_MAX_DIM], a[STK_MAX_DIM], l, cf, cb;
+  PetscReal        b[STK_MAX_DIM], a[STK_MAX_DIM], l;
 
   PetscFunctionBeginUser;
+  *nc     = 1;
   cols[0] = node->ghost;
   vals[0] = S->model->rho;
   if (node->dirichlet) {
@@ -121,35 +123,77 @@ static PetscErrorCode AssembleNode(StkSolver S, const StkNode *node, const Petsc
     PetscCall(StkModelDiffusion(S->model, node->x, u, a));
     PetscCall(StkModelCost(S->model, node->x, u, &l));
     *rhs = l;
-    for (PetscInt k = 0; k < L->dim; k++) {
-      const PetscInt st = L->gstride[k], i = node->idx[k];
+  }
+  for (PetscInt k = 0; k < L->dim; k++) {
+    const PetscInt st = L->gstride[k], i = node->idx[k];
+    PetscReal      cf = 0, cb = 0;
+    if (!node->dirichlet) {
       StkSchemeCoefficients(L, k, i, b[k], a[k], S->central, &cf, &cb);
       vals[0] += cf + cb;
-      if (i < L->n[k] - 1) { cols[nc] = node->ghost + st; vals[nc++] = -cf; }
-      if (i > 0) { cols[nc] = node->ghost - st; vals[nc++] = -cb; }
     }
+    if (i < L->n[k] - 1) { cols[*nc] = node->ghost + st; vals[(*nc)++] = node->dirichlet ? 0 : -cf; }
+    if (i > 0) { cols[*nc] = node->ghost - st; vals[(*nc)++] = node->dirichlet ? 0 : -cb; }
   }
-  PetscCall(MatSetValuesLocal(A, 1, cols, nc, cols, vals, INSERT_VALUES));
+  PetscFunctionReturn(0);
+}
+
+/* The solver's own matrix (an AIJ from the DMDA, whose rows hold exactly the star
+ * stencil) takes a whole row at once in the order of its global columns
+ * (MatSetValuesRow): no search for each entry, which was more than half of the assembly. */
+static PetscErrorCode SetRowInGlobalOrder(Mat A, const PetscInt l2g[], const PetscInt cols[], const PetscScalar vals[], PetscInt nc)
+{
+  PetscInt    g[1 + 2 * STK_MAX_DIM];
+  PetscScalar v[1 + 2 * STK_MAX_DIM];
+
+  PetscFunctionBeginUser;
+  for (PetscInt c = 0; c < nc; c++) { /* insertion sort: at most 7 entries */
+    PetscInt j = c;
+    for (; j > 0 && g[j - 1] > l2g[cols[c]]; j--) {
+      g[j] = g[j - 1];
+      v[j] = v[j - 1];
+    }
+    g[j] = l2g[cols[c]];
+    v[j] = vals[c];
+  }
+  PetscCall(MatSetValuesRow(A, l2g[cols[0]], v));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode IsOwnAIJ(StkSolver S, Mat A, PetscBool *own)
+{
+  PetscFunctionBeginUser;
+  *own = PETSC_FALSE;
+  if (A == S->A) PetscCall(PetscObjectTypeCompareAny((PetscObject)A, own, MATSEQAIJ, MATMPIAIJ, ""));
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode StkSolverAssemble(StkSolver S, Vec u, Mat A, Vec rhs)
 {
-  const PetscScalar *ua;
-  PetscScalar       *ra;
-  StkNode            node;
-  const PetscInt     nu = S->model->nu;
+  const PetscScalar     *ua;
+  PetscScalar           *ra, vals[1 + 2 * STK_MAX_DIM];
+  PetscInt               cols[1 + 2 * STK_MAX_DIM], nc;
+  const PetscInt        *l2g = NULL;
+  ISLocalToGlobalMapping map;
+  PetscBool              own;
+  StkNode                node;
+  const PetscInt         nu = S->model->nu;
 
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(STK_EVENT_Assemble, A, 0, 0, 0));
+  PetscCall(IsOwnAIJ(S, A, &own));
+  PetscCall(DMGetLocalToGlobalMapping(S->da, &map));
+  if (own) PetscCall(ISLocalToGlobalMappingGetIndices(map, &l2g));
   PetscCall(VecGetArrayRead(u, &ua));
   PetscCall(VecGetArray(rhs, &ra));
   for (PetscInt o = 0; o < S->layout.nowned; o++) {
     PetscCall(StkLayoutNode(S, o, &node));
-    PetscCall(AssembleNode(S, &node, &ua[o * nu], A, &ra[o]));
+    PetscCall(NodeRow(S, &node, &ua[o * nu], cols, vals, &nc, &ra[o]));
+    if (own) PetscCall(SetRowInGlobalOrder(A, l2g, cols, vals, nc));
+    else PetscCall(MatSetValuesLocal(A, 1, cols, node.dirichlet ? 1 : nc, cols, vals, INSERT_VALUES));
   }
   PetscCall(VecRestoreArray(rhs, &ra));
   PetscCall(VecRestoreArrayRead(u, &ua));
+  if (own) PetscCall(ISLocalToGlobalMappingRestoreIndices(map, &l2g));
   PetscCall(MatAssemblyBegin(A, MAT_FINAL_ASSEMBLY));
   PetscCall(MatAssemblyEnd(A, MAT_FINAL_ASSEMBLY));
   PetscCall(PetscLogEventEnd(STK_EVENT_Assemble, A, 0, 0, 0));

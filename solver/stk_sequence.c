@@ -47,6 +47,7 @@ PetscErrorCode StkSolverCreateLike(StkSolver S, StkGrid grid, StkSolver *coarse)
   C->ksp_rtol_option = S->ksp_rtol_option;
   C->forcing         = S->forcing;
   C->pc_reuse_below  = S->pc_reuse_below;
+  C->linear_target   = S->linear_target; /* used on the user's grid only */
   C->max_it          = S->max_it;
   C->greedy          = S->greedy;
   C->central         = S->central;

@@ -93,7 +93,7 @@ else
 fi
 
 # every parameter file in data/ loads and solves (small grid), with its values applied
-for f in "$datadir"/baseline.yaml "$datadir"/regimes/*.yaml; do
+for f in "$datadir"/baseline.yaml "$datadir"/solve_fast.yaml "$datadir"/regimes/*.yaml; do
   log=$("$exe" solve -options_file "$f" -grid_n 33,9 -view -o "$tmp/regime.h5" 2>&1); rc=$?
   want=$(sed -n 's/^# Regime.*(\(.*\)).*/\1/p' "$f" | sed 's/ = / /; s/+//; s/, .*//')
   if [ $rc -eq 0 ] && { [ -z "$want" ] || grep -q -- "${want%% *}.*${want##* }" <<<"$log"; }; then
@@ -103,6 +103,13 @@ for f in "$datadir"/baseline.yaml "$datadir"/regimes/*.yaml; do
   fi
 done
 
+# data/solve_fast.yaml: its settings reach the solver (the solver's view names them)
+log=$("$exe" solve -options_file "$datadir/solve_fast.yaml" -grid_n 65,17 -view -o "$tmp/fast.h5" 2>&1); rc=$?
+if [ $rc -eq 0 ] && grep -q -- "-hjb_linear_target" <<<"$log" && grep -q -- "-hjb_pc_reuse_below" <<<"$log" && grep -q "^  converged in" <<<"$log"; then
+  echo "ok   data file solve_fast.yaml (linear target and hierarchy reuse in the solver's view)"; passed=$((passed + 1))
+else
+  echo "FAIL data file solve_fast.yaml: exit $rc"; echo "$log" | tail -8; failed=$((failed + 1))
+fi
 
 # stakehjb simulate (issue 3): bad sizes, rates, horizons, cost files and policies
 printf 'cost\n0.03\n0.05;\n' >"$tmp/malformed.csv"

@@ -57,12 +57,37 @@ static void fill_random_policy(StkTestProblem *P, Vec u, unsigned long seed)
   assert_petsc(PetscRandomDestroy(&rnd));
 }
 
+/* The solver's own matrix (whole rows in global column order, MatSetValuesRow) against a
+ * matrix from StkSolverCreateMatrix (MatSetValuesLocal): the same pattern and bits. */
+static void assert_same_matrix(Mat A, Mat B)
+{
+  PetscInt rstart, rend;
+
+  assert_petsc(MatGetOwnershipRange(A, &rstart, &rend));
+  for (PetscInt r = rstart; r < rend; r++) {
+    const PetscInt    *ca, *cb;
+    const PetscScalar *va, *vb;
+    PetscInt           na, nb;
+    assert_petsc(MatGetRow(A, r, &na, &ca, &va));
+    assert_petsc(MatGetRow(B, r, &nb, &cb, &vb));
+    assert_int_equal(na, nb);
+    for (PetscInt c = 0; c < na; c++) {
+      assert_int_equal(ca[c], cb[c]);
+      assert_true(va[c] == vb[c]);
+    }
+    assert_petsc(MatRestoreRow(B, r, &nb, &cb, &vb));
+    assert_petsc(MatRestoreRow(A, r, &na, &ca, &va));
+  }
+}
+
 static void check_m_matrix(const char type[], PetscInt dim, const PetscInt n[], const char options[])
 {
   StkTestProblem P;
-  Mat            A;
-  Vec            u, rhs, V;
+  Mat            A, own;
+  Vec            u, rhs, rhs_own, V;
+  KSP            ksp;
   PetscReal      rho;
+  PetscBool      same;
 
   assert_petsc(StkTestProblemCreateUpwind(type, dim, n, options, &P));
   assert_petsc(StkModelGetDiscount(P.model, &rho));
@@ -70,11 +95,19 @@ static void check_m_matrix(const char type[], PetscInt dim, const PetscInt n[], 
   assert_petsc(StkSolverGetPolicy(P.solver, &u));
   assert_petsc(StkSolverGetValue(P.solver, &V));
   assert_petsc(VecDuplicate(V, &rhs));
+  assert_petsc(VecDuplicate(V, &rhs_own));
+  assert_petsc(StkSolverGetKSP(P.solver, &ksp));
+  assert_petsc(KSPGetOperators(ksp, &own, NULL));
   for (unsigned long seed = 1; seed <= 3; seed++) {
     fill_random_policy(&P, u, seed);
     assert_petsc(StkSolverAssemble(P.solver, u, A, rhs));
     assert_m_matrix(A, rho);
+    assert_petsc(StkSolverAssemble(P.solver, u, own, rhs_own));
+    assert_same_matrix(own, A);
+    assert_petsc(VecEqual(rhs, rhs_own, &same));
+    assert_true(same);
   }
+  assert_petsc(VecDestroy(&rhs_own));
   assert_petsc(VecDestroy(&rhs));
   assert_petsc(MatDestroy(&A));
   assert_petsc(StkTestProblemDestroy(&P));

@@ -190,6 +190,27 @@ static void test_pc_reuse(void **state)
   assert_true(cmp[1].stats.iterations <= 3);
 }
 
+/* -hjb_linear_target (issue 14): on the user's grid the last linear solve stops near what
+ * rtol needs, not ~100x below it.  Fewer linear iterations on that grid, the same Howard
+ * count, a final residual still below rtol (where the iteration would go on otherwise),
+ * and V within the certificate of the default solve; the coarse grids are untouched. */
+static void test_linear_target(void **state)
+{
+  const PetscInt n[] = {257, 65};
+  Comparison     plain, target;
+
+  compare(2, n, NULL, "-hjb_linear_target 0", &plain);
+  compare(2, n, NULL, "-hjb_linear_target 1", &target);
+  print_message("    linear target 0: %" PetscInt_FMT " Howard, %" PetscInt_FMT " linear its, residual %.2e; target 1: %" PetscInt_FMT " Howard, %" PetscInt_FMT " linear its, residual %.2e, rel dV %.2e\n", plain.stats.iterations, plain.stats.ksp_iterations, (double)plain.stats.residual, target.stats.iterations, target.stats.ksp_iterations, (double)target.stats.residual, (double)target.dv);
+  assert_true(plain.dv == 0);
+  assert_true(target.stats.converged && target.stats.residual < 1e-8);
+  assert_true(target.stats.residual > plain.stats.residual); /* it stopped earlier */
+  assert_true(target.stats.iterations == plain.stats.iterations);
+  assert_true(target.stats.ksp_iterations < plain.stats.ksp_iterations);
+  assert_true(target.stats.coarse_ksp_iterations == plain.stats.coarse_ksp_iterations);
+  assert_true(target.dv <= 2e-8);
+}
+
 static const struct CMUnitTest tests[] = {
   cmocka_unit_test(test_bench), /* first: its stage times are the whole log's */
   cmocka_unit_test(test_pc_reuse),
@@ -198,6 +219,7 @@ static const struct CMUnitTest tests[] = {
   cmocka_unit_test(test_sequence_1d_levels),
   cmocka_unit_test(test_sequence_odd_grid),
   cmocka_unit_test(test_linear_forcing),
+  cmocka_unit_test(test_linear_target),
 };
 
 STK_TEST_MAIN(tests)

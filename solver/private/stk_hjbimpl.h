@@ -78,6 +78,7 @@ struct _p_StkSolver {
   PetscReal      ksp_rtol_option; /* -hjb_linear_rtol as given (0: automatic for the grid) */
   PetscReal      forcing;         /* -hjb_linear_forcing: linear rtol = forcing * previous HJB residual (0: off) */
   PetscReal      pc_reuse_below;  /* -hjb_pc_reuse_below: keep the AMG hierarchy while the HJB residual is below it (0: off) */
+  PetscReal      linear_target;   /* -hjb_linear_target: on the user's grid, no linear solve reduces more than this x rtol / HJB residual asks (0: off) */
   PetscInt       pc_fresh_its;    /* linear iterations of the last solve with a freshly built preconditioner (-1: none yet on this grid) */
   PetscBool      bench;           /* -hjb_bench: time one MatMult and record memory after the solve */
   PetscInt       level;           /* 0 on the user's grid, k on the k-th coarser grid of a sequence */
