@@ -537,7 +537,7 @@ static PetscErrorCode GetFieldDM(StkGrid grid, Vec global, DM *dm)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode StkGridGatherField(StkGrid grid, Vec global, Vec *natural_all)
+static PetscErrorCode GatherNatural(StkGrid grid, Vec global, PetscBool to_all, Vec *gathered)
 {
   DM         dm;
   Vec        natural;
@@ -549,12 +549,27 @@ PetscErrorCode StkGridGatherField(StkGrid grid, Vec global, Vec *natural_all)
   PetscCall(DMDACreateNaturalVector(dm, &natural));
   PetscCall(DMDAGlobalToNaturalBegin(dm, global, INSERT_VALUES, natural));
   PetscCall(DMDAGlobalToNaturalEnd(dm, global, INSERT_VALUES, natural));
-  PetscCall(VecScatterCreateToAll(natural, &scatter, natural_all));
-  PetscCall(VecScatterBegin(scatter, natural, *natural_all, INSERT_VALUES, SCATTER_FORWARD));
-  PetscCall(VecScatterEnd(scatter, natural, *natural_all, INSERT_VALUES, SCATTER_FORWARD));
+  if (to_all) PetscCall(VecScatterCreateToAll(natural, &scatter, gathered));
+  else PetscCall(VecScatterCreateToZero(natural, &scatter, gathered));
+  PetscCall(VecScatterBegin(scatter, natural, *gathered, INSERT_VALUES, SCATTER_FORWARD));
+  PetscCall(VecScatterEnd(scatter, natural, *gathered, INSERT_VALUES, SCATTER_FORWARD));
   PetscCall(VecScatterDestroy(&scatter));
   PetscCall(VecDestroy(&natural));
   PetscCall(DMDestroy(&dm));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkGridGatherField(StkGrid grid, Vec global, Vec *natural_all)
+{
+  PetscFunctionBeginUser;
+  PetscCall(GatherNatural(grid, global, PETSC_TRUE, natural_all));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkGridGatherFieldToZero(StkGrid grid, Vec global, Vec *natural_zero)
+{
+  PetscFunctionBeginUser;
+  PetscCall(GatherNatural(grid, global, PETSC_FALSE, natural_zero));
   PetscFunctionReturn(0);
 }
 

@@ -60,6 +60,9 @@ PETSC_EXTERN PetscErrorCode StkGridCreateComponentDM(StkGrid grid, PetscInt ncom
 /* Point evaluation.  `field` is a whole field in natural order (see StkGridGatherField),
  * with `ncomp` interleaved components, of which component `c` is read. */
 PETSC_EXTERN PetscErrorCode StkGridGatherField(StkGrid grid, Vec global, Vec *natural_all);
+/* The same on rank 0 only (the other ranks get an empty vector): for a reduction done in
+ * natural order once, then broadcast, without a copy of the field on every rank. */
+PETSC_EXTERN PetscErrorCode StkGridGatherFieldToZero(StkGrid grid, Vec global, Vec *natural_zero);
 PETSC_EXTERN PetscErrorCode StkGridLocate(StkGrid grid, const PetscReal x[], PetscInt cell[], PetscReal frac[]);
 /* Multilinear interpolation; points outside the box are clamped to it. */
 PETSC_EXTERN PetscErrorCode StkGridInterpolate(StkGrid grid, const PetscScalar field[], PetscInt ncomp, PetscInt c, const PetscReal x[], PetscReal *value);

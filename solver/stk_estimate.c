@@ -52,7 +52,8 @@ PetscErrorCode StkSolverRecordSolution(StkSolver S)
 }
 
 /* Mean and standard deviation of each state under the density g (dual-cell quadrature),
- * summed in natural order on every rank so every rank count gives the same bits. */
+ * summed in natural order on rank 0 and broadcast, so every rank count gives the same bits
+ * (and only rank 0 holds the whole field). */
 static PetscErrorCode DensityMoments(StkSolver S, PetscReal mean[], PetscReal sd[])
 {
   Vec                g_all;
@@ -66,7 +67,7 @@ static PetscErrorCode DensityMoments(StkSolver S, PetscReal mean[], PetscReal sd
     PetscCall(StkGridGetCoordinates(S->grid, k, &x[k]));
     PetscCall(StkGridGetDualWidths(S->grid, k, &w[k]));
   }
-  PetscCall(StkGridGatherField(S->grid, S->density, &g_all));
+  PetscCall(StkGridGatherFieldToZero(S->grid, S->density, &g_all));
   PetscCall(VecGetSize(g_all, &total));
   PetscCall(VecGetArrayRead(g_all, &g));
   for (PetscInt i = 0; i < total; i++) {
@@ -84,6 +85,8 @@ static PetscErrorCode DensityMoments(StkSolver S, PetscReal mean[], PetscReal sd
   }
   PetscCall(VecRestoreArrayRead(g_all, &g));
   PetscCall(VecDestroy(&g_all));
+  PetscCallMPI(MPI_Bcast(m1, STK_MAX_DIM, MPIU_REAL, 0, S->comm));
+  PetscCallMPI(MPI_Bcast(m2, STK_MAX_DIM, MPIU_REAL, 0, S->comm));
   for (PetscInt k = 0; k < dim; k++) {
     mean[k] = m1[k];
     sd[k]   = PetscSqrtReal(PetscMax(m2[k] - m1[k] * m1[k], 0));
