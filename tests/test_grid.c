@@ -241,6 +241,20 @@ static void CheckGather(StkGrid grid, PetscInt ncomp)
       for (PetscInt c = 0; c < ncomp; c++) assert_true(g[(i + n[0] * j) * ncomp + c] == i + 1000 * j + 1e6 * c);
   assert_petsc(VecRestoreArrayRead(all, &g));
   assert_petsc(VecDestroy(&all));
+  { /* on rank 0 only: the same field there, nothing elsewhere */
+    PetscMPIInt rank;
+    assert_petsc(MPI_Comm_rank(PETSC_COMM_WORLD, &rank));
+    assert_petsc(StkGridGatherFieldToZero(grid, global, &all));
+    assert_petsc(VecGetSize(all, &size));
+    assert_int_equal(size, rank ? 0 : n[0] * n[1] * ncomp);
+    assert_petsc(VecGetArrayRead(all, &g));
+    for (PetscInt k = 0; k < size; k++) {
+      const PetscInt c = k % ncomp, i = (k / ncomp) % n[0], j = k / ncomp / n[0];
+      assert_true(g[k] == i + 1000 * j + 1e6 * c);
+    }
+    assert_petsc(VecRestoreArrayRead(all, &g));
+    assert_petsc(VecDestroy(&all));
+  }
   assert_petsc(VecDestroy(&global));
   assert_petsc(DMDestroy(&da));
 }
@@ -347,7 +361,7 @@ static void test_gather_natural_order(void **state)
   CheckGather(grid, 1);
   CheckGather(grid, 3);
   assert_petsc(MPI_Comm_size(PETSC_COMM_WORLD, &size));
-  printf("  gathered 7 x 5 fields (1 and 3 components) in natural order on %d ranks\n", (int)size);
+  printf("  gathered 7 x 5 fields (1 and 3 components) in natural order, on every rank and on rank 0, on %d ranks\n", (int)size);
   assert_petsc(StkGridDestroy(&grid));
 }
 
