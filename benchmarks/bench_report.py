@@ -148,6 +148,28 @@ def limit_table(rows):
     return "\n".join(out) + "\n\n"
 
 
+def fast_table(rows):
+    """Issue 14 item 3: rounds of the same configurations, min / median / max."""
+    if not rows:
+        return ""
+    groups = {}
+    for r in rows:
+        groups.setdefault((int(r["n"]), int(r["ranks"]), r["case"]), []).append(r)
+    out = ["### The fast configuration: rounds in turn (issue 14)\n",
+           "`fastest` = " + " ".join(f"`{o}`" for o in ("-hjb_pc_reuse_below 1e-2", "-hjb_greedy_newton", "-hjb_linear_target 1",
+                                                          "-hjb_sequence_rtol 0.1", "-hjb_error_estimate 0"))
+           + "; linear-solve equivalents in CPU time, min / **median** / max over the rounds.\n",
+           "| grid | ranks | case | rounds | linear-eq (CPU) | density / solve (CPU), median | Howard its | residual, max |",
+           "|---|---|---|---|---|---|---|---|"]
+    for (n, ranks, case), rs in sorted(groups.items()):
+        le = sorted(float(r["linear_equivalents_cpu"]) for r in rs)
+        dr = sorted(float(r["density_ratio_cpu"]) for r in rs)
+        mid = lambda v: v[(len(v) - 1) // 2]
+        out.append(f"| {n}^2 | {ranks} | {case} | {len(rs)} | {le[0]:.2f} / **{mid(le):.2f}** / {le[-1]:.2f} | {mid(dr):.2f} | "
+                   f"{'/'.join(sorted({r['howard'] for r in rs}))} | {max(float(r['residual']) for r in rs):.1e} |")
+    return "\n".join(out) + "\n\n"
+
+
 def write_report(sections, results, figures, path):
     text = [HEADER]
     notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "performance_notes.md")
@@ -156,6 +178,7 @@ def write_report(sections, results, figures, path):
             text.append(fh.read() + "\n")
     text.append("## Measurements\n\n")
     text.append(limit_table(sections.get("limit", [])))
+    text.append(fast_table(sections.get("fast", [])))
     s2 = sections.get("scaling2d", []) + sections.get("large", [])
     text.append(run_table(s2, "2-D staking model (defaults, and without grid sequencing)"))
     if s2:

@@ -10,7 +10,9 @@ and writes
   docs/performance.md                the tables (regenerated from every CSV present)
   docs/figures/perf_*.png            the plots
 Sections: solvers, gamg, scaling2d, scaling1d, reference, weak, stages, limit (the default set) and
-large (2049^2 on 2 ranks, with and without sequencing: ~10 minutes, ~3 GB).
+large (2049^2 on 2 ranks, with and without sequencing: ~10 minutes, ~3 GB) and fast (issue 14
+item 3, ~25 minutes: the defaults, data/solve_fast.yaml and the fastest settings in turn, 5 rounds
+on 1 rank and 3 on 2 at 513^2 and 1025^2).
 limit (issue 14, ~10 minutes): the HJB solve in linear-solve equivalents and the density
 against the solve, wall and CPU time in the same run, defaults and FAST_OPTIONS, 2-D
 257^2..1025^2 on 1 and 2 ranks (2 ranks with --mca mpi_yield_when_idle 1) and 1-D.
@@ -254,7 +256,27 @@ def section_limit(build, args):
     return rows
 
 
-SECTIONS = {"solvers": section_solvers, "limit": section_limit, "scaling2d": section_scaling2d, "scaling1d": section_scaling1d,
+# issue 14 item 3: data/solve_fast.yaml and, without the error estimate, the fastest settings
+FASTEST_OPTIONS = ["-hjb_pc_reuse_below", "1e-2", "-hjb_greedy_newton", "-hjb_linear_target", "1",
+                   "-hjb_sequence_rtol", "0.1", "-hjb_error_estimate", "0"]
+
+
+def section_fast(build, args):
+    """The HJB solve in linear-solve equivalents with the defaults, data/solve_fast.yaml and the
+    fastest settings, run in turn for several rounds (one configuration's ratio varies 10-25 %
+    from run to run on a shared machine: the report gives min, median and max)."""
+    rows = []
+    cases = (("default", []), ("solve_fast.yaml", ["-options_file", os.path.join(ROOT, "data", "solve_fast.yaml")]),
+             ("fastest", FASTEST_OPTIONS))
+    for n in [n for n in (513, 1025) if n <= args["max_2d"]]:
+        for ranks, rounds in ((1, 5), (2, 3)):
+            for _ in range(rounds):
+                for name, opts in cases:
+                    record(rows, "fast", name, 2, n, ranks, opts, run_solve(build, ranks, grid2(n) + opts, yield_idle=True)[0])
+    return rows
+
+
+SECTIONS = {"fast": section_fast, "solvers": section_solvers, "limit": section_limit, "scaling2d": section_scaling2d, "scaling1d": section_scaling1d,
             "reference": section_reference, "weak": section_weak, "stages": section_stages, "large": section_large,
             "gamg": section_gamg}
 DEFAULT_SECTIONS = ["solvers", "gamg", "scaling2d", "scaling1d", "reference", "weak", "stages", "limit"]
