@@ -118,11 +118,7 @@ static PetscErrorCode GuessFromCoarse(StkSolver S, PetscInt row, Vec p, PetscBoo
   if (PetscIsInfOrNanReal(norm) || norm <= 0) PetscFunctionReturn(0);
   PetscCall(PetscLogEventBegin(STK_EVENT_Interpolate, 0, 0, 0, 0));
   for (PetscInt k = 0; k < dim; k++) PetscCall(StkGridGetDualWidths(S->grid, k, &w[k]));
-  PetscCall(PetscMalloc1(S->layout.nowned * dim, &x));
-  for (PetscInt o = 0; o < S->layout.nowned; o++) {
-    PetscCall(StkLayoutNode(S, o, &node));
-    for (PetscInt k = 0; k < dim; k++) x[o * dim + k] = node.x[k];
-  }
+  PetscCall(StkSolverOwnedCoordinates(S, &x));
   PetscCall(VecGetArray(p, &pa));
   PetscCall(StkGridInterpolateVecAt(C->grid, C->density, 1, S->layout.nowned, x, pa));
   PetscCall(PetscFree(x));

@@ -66,20 +66,28 @@ PetscErrorCode StkSolverCreateLike(StkSolver S, StkGrid grid, StkSolver *coarse)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode StkSolverInterpolateFrom(StkSolver C, StkSolver S, Vec Vfine, Vec ufine)
+PetscErrorCode StkSolverOwnedCoordinates(StkSolver S, PetscReal **x)
 {
-  PetscReal     *x;
-  PetscScalar   *Vf, *uf;
   const PetscInt dim = S->model->dim;
   StkNode        node;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscLogEventBegin(STK_EVENT_Interpolate, 0, 0, 0, 0));
-  PetscCall(PetscMalloc1(S->layout.nowned * dim, &x));
+  PetscCall(PetscMalloc1(S->layout.nowned * dim, x));
   for (PetscInt o = 0; o < S->layout.nowned; o++) {
     PetscCall(StkLayoutNode(S, o, &node));
-    for (PetscInt k = 0; k < dim; k++) x[o * dim + k] = node.x[k];
+    for (PetscInt k = 0; k < dim; k++) (*x)[o * dim + k] = node.x[k];
   }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode StkSolverInterpolateFrom(StkSolver C, StkSolver S, Vec Vfine, Vec ufine)
+{
+  PetscReal   *x;
+  PetscScalar *Vf, *uf;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(STK_EVENT_Interpolate, 0, 0, 0, 0));
+  PetscCall(StkSolverOwnedCoordinates(S, &x));
   PetscCall(VecGetArray(Vfine, &Vf));
   PetscCall(StkGridInterpolateVecAt(C->grid, C->V, 1, S->layout.nowned, x, Vf));
   PetscCall(VecRestoreArray(Vfine, &Vf));

@@ -227,29 +227,38 @@ static PetscReal DensityDifference(StkSolver solver, Vec g_ref, const char optio
   return diff / scale;
 }
 
+/* The default density of the staking problem in `dim` directions (401 or 129 x 33 nodes)
+ * against the one the solver gives with `options`: max relative difference. */
+static PetscReal DefaultDensityAgainst(PetscInt dim, const char options[])
+{
+  const PetscInt sizes[2][2] = {{401, 1}, {129, 33}};
+  PetscInt       n[2]        = {sizes[dim - 1][0], sizes[dim - 1][1]};
+  StkTestProblem P;
+  Vec            g, g_default;
+  PetscReal      diff;
+
+  assert_petsc(StkTestProblemCreate("staking", dim, n, NULL, &P));
+  assert_petsc(StkSolverSolve(P.solver));
+  assert_petsc(StkSolverGetDensity(P.solver, &g));
+  assert_petsc(VecDuplicate(g, &g_default));
+  assert_petsc(VecCopy(g, g_default));
+  diff = DensityDifference(P.solver, g_default, options);
+  assert_petsc(VecDestroy(&g_default));
+  assert_petsc(StkTestProblemDestroy(&P));
+  return diff;
+}
+
 /* Issue 14: the density's default (BoomerAMG with forward SOR/Jacobi smoothing, rtol 1e-11,
  * initial guess from the coarser grid) equals the former AMG default (PETSc's BoomerAMG
  * defaults, symmetric smoothing, rtol 1e-12, zero guess) to 1e-10 relative, in 1-D and 2-D. */
 static void test_density_fast_amg(void **state)
 {
-  const PetscInt sizes[2][2] = {{401, 1}, {129, 33}};
-  const char     former[] = "-density_pc_hypre_boomeramg_relax_type_all symmetric-SOR/Jacobi -density_pc_hypre_boomeramg_coarsen_type Falgout -density_pc_hypre_boomeramg_interp_type classical -density_pc_hypre_boomeramg_P_max 0 -density_ksp_rtol 1e-12";
+  const char former[] = "-density_pc_hypre_boomeramg_relax_type_all symmetric-SOR/Jacobi -density_pc_hypre_boomeramg_coarsen_type Falgout -density_pc_hypre_boomeramg_interp_type classical -density_pc_hypre_boomeramg_P_max 0 -density_ksp_rtol 1e-12";
   for (PetscInt dim = 1; dim <= 2; dim++) {
-    StkTestProblem P;
-    Vec            g, g_new;
-    PetscReal      diff;
-    PetscInt       n[2] = {sizes[dim - 1][0], sizes[dim - 1][1]};
-    assert_petsc(StkTestProblemCreate("staking", dim, n, NULL, &P));
-    assert_petsc(StkSolverSolve(P.solver));
-    assert_petsc(StkSolverGetDensity(P.solver, &g));
-    assert_petsc(VecDuplicate(g, &g_new));
-    assert_petsc(VecCopy(g, g_new));
-    diff = DensityDifference(P.solver, g_new, former);
+    const PetscReal diff = DefaultDensityAgainst(dim, former);
     print_message("    density %" PetscInt_FMT "-D: fast AMG against the former AMG settings, max relative difference %.2e\n", dim, (double)diff);
     assert_true(diff < 1e-10);
     assert_true(diff > 0); /* a different solver did run */
-    assert_petsc(VecDestroy(&g_new));
-    assert_petsc(StkTestProblemDestroy(&P));
   }
 }
 
@@ -257,23 +266,10 @@ static void test_density_fast_amg(void **state)
  * former default (block Jacobi / ILU(0)) to 1e-10 relative, in 1-D and 2-D. */
 static void test_density_amg(void **state)
 {
-  const PetscInt sizes[2][2] = {{401, 1}, {129, 33}};
   for (PetscInt dim = 1; dim <= 2; dim++) {
-    StkTestProblem P;
-    Vec            g, g_amg;
-    PetscReal      diff;
-    PetscInt       n[2] = {sizes[dim - 1][0], sizes[dim - 1][1]};
-    assert_petsc(StkTestProblemCreate("staking", dim, n, NULL, &P));
-    assert_petsc(StkSolverSolve(P.solver));
-    assert_petsc(StkSolverComputeDensity(P.solver));
-    assert_petsc(StkSolverGetDensity(P.solver, &g));
-    assert_petsc(VecDuplicate(g, &g_amg));
-    assert_petsc(VecCopy(g, g_amg));
-    diff = DensityDifference(P.solver, g_amg, "-density_pc_type bjacobi -density_ksp_rtol 1e-12"); /* the former default */
+    const PetscReal diff = DefaultDensityAgainst(dim, "-density_pc_type bjacobi -density_ksp_rtol 1e-12"); /* the former default */
     print_message("    density %" PetscInt_FMT "-D: AMG against block Jacobi/ILU, max relative difference %.2e\n", dim, (double)diff);
     assert_true(diff < 1e-10);
-    assert_petsc(VecDestroy(&g_amg));
-    assert_petsc(StkTestProblemDestroy(&P));
   }
 }
 

@@ -130,6 +130,8 @@ PETSC_INTERN PetscErrorCode StkSolverCreateLike(StkSolver S, StkGrid grid, StkSo
  * into Vfine (and ufine).  Each rank gathers only the part of C's fields under its own
  * nodes (StkGridInterpolateVecAt). */
 PETSC_INTERN PetscErrorCode StkSolverInterpolateFrom(StkSolver C, StkSolver S, Vec Vfine, Vec ufine);
+/* The coordinates of this rank's nodes, dim per node in the layout's order (PetscFree them). */
+PETSC_INTERN PetscErrorCode StkSolverOwnedCoordinates(StkSolver S, PetscReal **x);
 /* What the error estimate of S keeps of the solved, one grid coarser C: its records
  * (shifted one grid down the chain) and its V interpolated to S (V_coarse), copied from
  * `interpolated` when the caller has just made that interpolation (NULL: made here). */
