@@ -132,10 +132,10 @@ def limit_table(rows):
     cols = ["grid", "ranks", "case", "Howard its", "KSP its", "solve s", "one linear solve s (its)", "linear-eq (wall)",
             "linear-eq (CPU)", "density / solve (CPU)", "PC setup", "PC apply", "improvement", "coarse grids", "residual"]
     out = ["### Against the limit: one linear solve of the final matrix, same run (issue 14)\n",
-           "`before` = the former density solver (`-density_pc_hypre_boomeramg_relax_type_all symmetric-SOR/Jacobi "
-           "-density_ksp_rtol 1e-12`; the HJB defaults are unchanged); `fast` = "
-           + " ".join(f"`{o}`" for o in ("-hjb_pc_reuse_below 1e-2", "-hjb_sequence_rtol 1e-3"))
-           + "; the shares are fractions of the solve's wall time; 2 ranks ran with `--mca mpi_yield_when_idle 1`.\n",
+           "`before` = the settings before issue 14: data/solve_former.yaml and the former density solver "
+           "(`-density_pc_hypre_boomeramg_relax_type_all symmetric-SOR/Jacobi -density_ksp_rtol 1e-12`); `fast` = "
+           "data/solve_fast.yaml (no error estimate); the shares are fractions of the solve's wall time; "
+           "2 ranks ran with `--mca mpi_yield_when_idle 1`.\n",
            "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for r in rows:
         grid = str(r["n"]) + ("^2" if r["dim"] == "2" else "")
@@ -156,9 +156,8 @@ def fast_table(rows):
     for r in rows:
         groups.setdefault((int(r["n"]), int(r["ranks"]), r["case"]), []).append(r)
     out = ["### The fast configuration: rounds in turn (issue 14)\n",
-           "`fastest` = " + " ".join(f"`{o}`" for o in ("-hjb_pc_reuse_below 1e-2", "-hjb_greedy_newton", "-hjb_linear_target 1",
-                                                          "-hjb_sequence_rtol 0.1", "-hjb_error_estimate 0"))
-           + "; linear-solve equivalents in CPU time, min / **median** / max over the rounds.\n",
+           "`former` = data/solve_former.yaml (the defaults before issue 14), `solve_fast.yaml` = data/solve_fast.yaml "
+           "(no error estimate); linear-solve equivalents in CPU time, min / **median** / max over the rounds.\n",
            "| grid | ranks | case | rounds | linear-eq (CPU) | density / solve (CPU), median | Howard its | residual, max |",
            "|---|---|---|---|---|---|---|---|"]
     for (n, ranks, case), rs in sorted(groups.items()):

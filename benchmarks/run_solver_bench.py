@@ -11,11 +11,12 @@ and writes
   docs/figures/perf_*.png            the plots
 Sections: solvers, gamg, scaling2d, scaling1d, reference, weak, stages, limit (the default set) and
 large (2049^2 on 2 ranks, with and without sequencing: ~10 minutes, ~3 GB) and fast (issue 14
-item 3, ~25 minutes: the defaults, data/solve_fast.yaml and the fastest settings in turn, 5 rounds
-on 1 rank and 3 on 2 at 513^2 and 1025^2).
+item 3, ~12 minutes: data/solve_former.yaml, the defaults and data/solve_fast.yaml in turn, 5
+rounds on 1 rank and 3 on 2 at 513^2 and 1025^2).
 limit (issue 14, ~10 minutes): the HJB solve in linear-solve equivalents and the density
-against the solve, wall and CPU time in the same run, defaults and FAST_OPTIONS, 2-D
-257^2..1025^2 on 1 and 2 ranks (2 ranks with --mca mpi_yield_when_idle 1) and 1-D.
+against the solve, wall and CPU time in the same run: everything before issue 14
+(BEFORE_OPTIONS), the defaults and data/solve_fast.yaml, 2-D 257^2..1025^2 on 1 and 2 ranks
+(2 ranks with --mca mpi_yield_when_idle 1) and 1-D.
 --max-2d caps the 2-D grid of scaling2d (default 1025).
 --report-only rebuilds the Markdown and the plots from the CSVs without running.
 """
@@ -86,7 +87,7 @@ def record(rows, section, case, dim, n, ranks, options, row):
     if row is None:
         return
     row = dict(row)
-    row.update(section=section, case=case, dim=dim, n=n, ranks=ranks, options=" ".join(options))
+    row.update(section=section, case=case, dim=dim, n=n, ranks=ranks, options=" ".join(options).replace(ROOT + os.sep, ""))
     rows.append(row)
     print(f"  {section:9s} {case:22s} n={n:>8} ranks={ranks} solve {float(row['solve_time']):8.3f} s, "
           f"howard {row['howard']} (+{row['coarse_howard']} coarse), ksp {row['ksp']}, "
@@ -233,17 +234,18 @@ def section_stages(build, args):
     return rows
 
 
-# issue 14: the opt-in speedups of the HJB solve (docs/performance.md): keep the AMG hierarchy
-# in the last Howard steps of each grid, and solve the coarse grids of the sequence to 1e-3
-FAST_OPTIONS = ["-hjb_pc_reuse_below", "1e-2", "-hjb_sequence_rtol", "1e-3"]
-# the density solver before issue 14 items 2-3 (PETSc's BoomerAMG defaults, rtol 1e-12): the HJB
-# defaults did not change, so this case is the "before" of the same binary
-BEFORE_OPTIONS = ["-density_pc_hypre_boomeramg_relax_type_all", "symmetric-SOR/Jacobi", "-density_ksp_rtol", "1e-12"]
+# issue 14: the solver settings files (data/): the defaults before issue 14 (bitwise) and the
+# fastest settings (no error estimate)
+FORMER_OPTIONS = ["-options_file", os.path.join(ROOT, "data", "solve_former.yaml")]
+FAST_OPTIONS = ["-options_file", os.path.join(ROOT, "data", "solve_fast.yaml")]
+# before issue 14: the former HJB defaults and the former density solver (PETSc's BoomerAMG
+# defaults, rtol 1e-12; the coarser grid's density as initial guess stays, having no option)
+BEFORE_OPTIONS = FORMER_OPTIONS + ["-density_pc_hypre_boomeramg_relax_type_all", "symmetric-SOR/Jacobi", "-density_ksp_rtol", "1e-12"]
 
 
 def section_limit(build, args):
     """The HJB solve against one linear solve of its final matrix and the density against the
-    solve (issue 14), each measured in the same run, defaults and FAST_OPTIONS."""
+    solve (issue 14), each measured in the same run: before issue 14, the defaults, FAST_OPTIONS."""
     rows = []
     cases = (("before", BEFORE_OPTIONS), ("default", []), ("fast", FAST_OPTIONS))
     for n in [n for n in (257, 513, 1025) if n <= args["max_2d"]]:
@@ -256,18 +258,12 @@ def section_limit(build, args):
     return rows
 
 
-# issue 14 item 3: data/solve_fast.yaml and, without the error estimate, the fastest settings
-FASTEST_OPTIONS = ["-hjb_pc_reuse_below", "1e-2", "-hjb_greedy_newton", "-hjb_linear_target", "1",
-                   "-hjb_sequence_rtol", "0.1", "-hjb_error_estimate", "0"]
-
-
 def section_fast(build, args):
-    """The HJB solve in linear-solve equivalents with the defaults, data/solve_fast.yaml and the
-    fastest settings, run in turn for several rounds (one configuration's ratio varies 10-25 %
-    from run to run on a shared machine: the report gives min, median and max)."""
+    """The HJB solve in linear-solve equivalents with the former defaults, the defaults and
+    data/solve_fast.yaml, run in turn for several rounds (one configuration's ratio varies
+    10-25 % from run to run on a shared machine: the report gives min, median and max)."""
     rows = []
-    cases = (("default", []), ("solve_fast.yaml", ["-options_file", os.path.join(ROOT, "data", "solve_fast.yaml")]),
-             ("fastest", FASTEST_OPTIONS))
+    cases = (("former", FORMER_OPTIONS), ("default", []), ("solve_fast.yaml", FAST_OPTIONS))
     for n in [n for n in (513, 1025) if n <= args["max_2d"]]:
         for ranks, rounds in ((1, 5), (2, 3)):
             for _ in range(rounds):

@@ -70,6 +70,10 @@ PetscErrorCode StkSolverCreate(MPI_Comm comm, StkSolver *solver)
   S->sequence      = 4;
   S->sequence_rtol = 1e-6;
   S->forcing       = 1e-3;
+  /* issue 14: each changes V only within the certificate (docs/performance.md) */
+  S->pc_reuse_below = 1e-2;
+  S->greedy_newton  = PETSC_TRUE;
+  S->linear_target  = 1;
   S->estimate      = PETSC_TRUE;
   S->target_max_nodes = 4000000;
   PetscCall(PetscMemoryGetCurrentUsage(&S->memory_at_create));
@@ -118,7 +122,8 @@ PetscErrorCode StkSolverSetGrid(StkSolver S, StkGrid grid)
 
 PetscErrorCode StkSolverSetFromOptions(StkSolver S)
 {
-  char pre[256];
+  char      pre[256];
+  PetscBool target_set = PETSC_FALSE;
 
   PetscFunctionBeginUser;
   PetscCall(SolverPrefix(S, pre, sizeof(pre)));
@@ -127,12 +132,12 @@ PetscErrorCode StkSolverSetFromOptions(StkSolver S)
   PetscCall(PetscOptionsReal("-linear_rtol", "Relative tolerance of each linear solve (0: automatic, 0.01 rtol / sqrt(nodes))", "", S->ksp_rtol_option, &S->ksp_rtol_option, NULL));
   PetscCall(PetscOptionsReal("-pc_reuse_below", "Keep the preconditioner (AMG hierarchy) of the previous Howard step while the relative HJB residual is below this (the policy changes little); rebuilt when a solve needs more than twice the iterations of the last fresh one (0: rebuild every step)", "", S->pc_reuse_below, &S->pc_reuse_below, NULL));
   PetscCall(PetscOptionsReal("-linear_forcing", "Inexact policy evaluation: each linear solve reduces its initial residual (the HJB residual of V under the new policy) by this factor, down to the accuracy of -hjb_linear_rtol (0: always -hjb_linear_rtol)", "", S->forcing, &S->forcing, NULL));
-  PetscCall(PetscOptionsReal("-linear_target", "On the user's grid, stop each linear solve once its residual has fallen by this x rtol / (the HJB residual it starts from): what the HJB tolerance needs, not more, where -hjb_linear_forcing asks for more (1: as if the 2-norm and the max-norm fell alike; 0: off)", "", S->linear_target, &S->linear_target, NULL));
+  PetscCall(PetscOptionsReal("-linear_target", "On the user's grid, stop each linear solve once its residual has fallen by this x rtol / (the HJB residual it starts from): what the HJB tolerance needs, not more, where -hjb_linear_forcing asks for more (1: as if the 2-norm and the max-norm fell alike; 0: off; no effect with -hjb_linear_forcing 0)", "", S->linear_target, &S->linear_target, &target_set));
   PetscCall(PetscOptionsInt("-max_it", "Maximum number of Howard iterations", "", S->max_it, &S->max_it, NULL));
   PetscCall(PetscOptionsInt("-sequence", "Grid sequencing: number of coarser grids (each halving the spacing) solved first, their V and u interpolated up", "", S->sequence, &S->sequence, &S->sequence_set));
   PetscCall(PetscOptionsReal("-sequence_rtol", "Relative tolerance of policy iteration on the coarse grids of a sequence (at least -hjb_rtol)", "", S->sequence_rtol, &S->sequence_rtol, NULL));
   PetscCall(PetscOptionsEnum("-greedy", "Policy improvement: closed_form (greedy map with upwind choice) or exact (safeguarded 1-D minimization)", "", StkGreedyTypes, (PetscEnum)S->greedy, (PetscEnum *)&S->greedy, NULL));
-  PetscCall(PetscOptionsBool("-greedy_newton", "Closed-form improvement: the greedy map's fixed points by Newton's method with the map's analytic slope from warm starts (models that provide it: staking; the secant elsewhere), one side of the upwind choice where the drift's sign decides; about half the improvement's work, the same V to round-off (not bitwise)", "", S->greedy_newton, &S->greedy_newton, NULL));
+  PetscCall(PetscOptionsBool("-greedy_newton", "Closed-form improvement: the greedy map's fixed points by Newton's method with the map's analytic slope from warm starts (models that provide it: staking; the secant elsewhere), one side of the upwind choice where the drift's sign decides; about half the improvement's work, the same V to round-off (not bitwise; 0: the secant path)", "", S->greedy_newton, &S->greedy_newton, NULL));
   PetscCall(PetscOptionsBool("-central", "Central drift differences wherever the row stays monotone (|b| h <= sigma^2), upwind elsewhere (0: upwind everywhere)", "", S->central, &S->central, NULL));
   PetscCall(PetscOptionsInt("-exact_samples", "Uniform samples of the control interval that bracket the exact minimizer", "", S->exact_samples, &S->exact_samples, NULL));
   PetscCall(PetscOptionsBool("-monitor", "Print one line per Howard iteration", "", S->monitor, &S->monitor, NULL));
@@ -153,7 +158,7 @@ PetscErrorCode StkSolverSetFromOptions(StkSolver S)
   PetscCheck(S->forcing >= 0 && S->forcing < 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%slinear_forcing must lie in [0, 1), got %g", pre, (double)S->forcing);
   PetscCheck(S->ksp_rtol_option >= 0 && S->ksp_rtol_option < 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%slinear_rtol must lie in [0, 1), got %g", pre, (double)S->ksp_rtol_option);
   PetscCheck(S->linear_target >= 0 && S->linear_target <= 100, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%slinear_target: %g is out of range: must lie in [0, 100] (0: off)", pre, (double)S->linear_target);
-  PetscCheck(S->linear_target == 0 || S->forcing > 0, S->comm, PETSC_ERR_ARG_INCOMP, "-%slinear_target loosens inexact policy evaluation: it needs -%slinear_forcing > 0", pre, pre);
+  PetscCheck(!target_set || S->linear_target == 0 || S->forcing > 0, S->comm, PETSC_ERR_ARG_INCOMP, "-%slinear_target loosens inexact policy evaluation: it needs -%slinear_forcing > 0", pre, pre);
   PetscCheck(S->target_error >= 0 && S->target_error < 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%starget_error: %g is out of range: must be a relative error in (0, 1) (0: off)", pre, (double)S->target_error);
   PetscCheck(S->target_max_nodes >= 1, S->comm, PETSC_ERR_ARG_OUTOFRANGE, "-%starget_max_nodes: %" PetscInt_FMT " is out of range: must be >= 1", pre, S->target_max_nodes);
   PetscCheck(S->target_error == 0 || S->estimate, S->comm, PETSC_ERR_ARG_INCOMP, "-%starget_error needs the error estimate: drop -%serror_estimate 0", pre, pre);

@@ -270,6 +270,7 @@ static PetscErrorCode CreateRegimeSolvers(StkRegimeSolver R)
     S->greedy        = R->greedy;
     S->central       = R->central;
     S->exact_samples = R->exact_samples;
+    S->greedy_newton = PETSC_FALSE; /* the secant: Newton is tested for the single-regime solver only */
     S->sequence      = 0;
     S->estimate      = PETSC_FALSE;
     PetscCall(StkSolverSetUp(S));

@@ -93,7 +93,7 @@ else
 fi
 
 # every parameter file in data/ loads and solves (small grid), with its values applied
-for f in "$datadir"/baseline.yaml "$datadir"/solve_fast.yaml "$datadir"/regimes/*.yaml; do
+for f in "$datadir"/baseline.yaml "$datadir"/solve_fast.yaml "$datadir"/solve_former.yaml "$datadir"/regimes/*.yaml; do
   log=$("$exe" solve -options_file "$f" -grid_n 33,9 -view -o "$tmp/regime.h5" 2>&1); rc=$?
   want=$(sed -n 's/^# Regime.*(\(.*\)).*/\1/p' "$f" | sed 's/ = / /; s/+//; s/, .*//')
   if [ $rc -eq 0 ] && { [ -z "$want" ] || grep -q -- "${want%% *}.*${want##* }" <<<"$log"; }; then
@@ -103,12 +103,19 @@ for f in "$datadir"/baseline.yaml "$datadir"/solve_fast.yaml "$datadir"/regimes/
   fi
 done
 
-# data/solve_fast.yaml: its settings reach the solver (the solver's view names them)
-log=$("$exe" solve -options_file "$datadir/solve_fast.yaml" -grid_n 65,17 -view -o "$tmp/fast.h5" 2>&1); rc=$?
-if [ $rc -eq 0 ] && grep -q -- "-hjb_linear_target" <<<"$log" && grep -q -- "-hjb_pc_reuse_below" <<<"$log" && grep -q "^  converged in" <<<"$log"; then
-  echo "ok   data file solve_fast.yaml (linear target and hierarchy reuse in the solver's view)"; passed=$((passed + 1))
+# the solver settings: the defaults name hierarchy reuse and the linear target in the
+# solver's view, data/solve_former.yaml (the defaults before issue 14) turns both off, and
+# data/solve_fast.yaml stops the coarse grids at 0.1 with no error estimate
+view_has() { grep -q -- "$2" <<<"$1"; }
+log=$("$exe" solve -grid_n 65,17 -view -o "$tmp/default.h5" 2>&1); rc=$?
+former=$("$exe" solve -options_file "$datadir/solve_former.yaml" -grid_n 65,17 -view -o "$tmp/former.h5" 2>&1); rc_former=$?
+fast=$("$exe" solve -options_file "$datadir/solve_fast.yaml" -grid_n 65,17 -view -o "$tmp/fast.h5" 2>&1); rc_fast=$?
+if [ $rc -eq 0 ] && view_has "$log" "-hjb_linear_target" && view_has "$log" "-hjb_pc_reuse_below" && view_has "$log" "^  converged in" \
+   && [ $rc_former -eq 0 ] && ! view_has "$former" "-hjb_linear_target" && ! view_has "$former" "-hjb_pc_reuse_below" && view_has "$former" "^  converged in" \
+   && [ $rc_fast -eq 0 ] && view_has "$fast" "(rtol 0.1 there)" && view_has "$fast" "error estimate: none" && view_has "$fast" "^  converged in"; then
+  echo "ok   solver settings: defaults, data/solve_former.yaml, data/solve_fast.yaml in the solver's view"; passed=$((passed + 1))
 else
-  echo "FAIL data file solve_fast.yaml: exit $rc"; echo "$log" | tail -8; failed=$((failed + 1))
+  echo "FAIL solver settings: exit $rc / $rc_former / $rc_fast"; printf '%s\n' "$log" "$former" "$fast" | grep -E "linear_target|pc_reuse|rtol .* there|error estimate|converged" | tail -12; failed=$((failed + 1))
 fi
 
 # stakehjb simulate (issue 3): bad sizes, rates, horizons, cost files and policies

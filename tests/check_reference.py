@@ -8,14 +8,17 @@ comparison from it on 1 and 2 ranks, hashes every dataset and every attribute (t
 bookkeeping excluded) and compares the hashes with tests/reference/hashes.json, recorded by
 --generate with the code before the structure refactor (issue 11).  Outputs that changed on
 purpose since then are listed in CHANGED with the reason; everything else must be equal,
-and 1 and 2 ranks must agree.  The solves use the upwind scheme (-hjb_central 0), the
-default when the reference was recorded (issue 17 made central-where-monotone the default),
-so the chain from the solution on stays comparable bitwise."""
+and 1 and 2 ranks must agree.  The solves use the solver settings in force when the reference
+was recorded (FORMER_SOLVER: the upwind scheme, which issue 17 replaced by central-where-monotone;
+the secant improvement, a fresh AMG hierarchy every step and linear solves to the forcing, which
+issue 14 replaced by Newton, hierarchy reuse and the linear target, each changing V within the
+certificate but not bitwise), so the chain from the solution on stays comparable bitwise."""
 import hashlib, json, os, re, shutil, subprocess, sys, tempfile
 import h5py, numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REFERENCE = os.path.join(HERE, "reference", "hashes.json")
+FORMER_SOLVER = ["-hjb_central", "0", "-hjb_greedy_newton", "0", "-hjb_pc_reuse_below", "0", "-hjb_linear_target", "0"]
 IGNORED = {"DIMENSION_LIST", "REFERENCE_LIST", "CLASS", "NAME", "version", "ranks"}
 # regular expression on a key (file:object[policy][@attribute]) -> why it changed on purpose
 CHANGED = {
@@ -64,7 +67,7 @@ def runs(exe, out):
          "-o", f"{out}/sim_sol.h5"],
         [exe, "refine", "-i", net, "-policy_file", sol, "-refine_iterations", "20", "-o", f"{out}/ref.h5"],
         [exe, "compare", "-compare_regimes", "baseline,bear", "-compare_paths", "6", "-compare_years", "2", "-compare_agents", "2000",
-         "-compare_samples", "2", "-grid_n", "65,17", "-hjb_central", "0", "-o", f"{out}/cmp.h5"],
+         "-compare_samples", "2", "-grid_n", "65,17"] + FORMER_SOLVER + ["-o", f"{out}/cmp.h5"],
     ]
 
 
@@ -127,7 +130,7 @@ def run_all(exe, mpiexec, np_):
     tolerance), everything after it on np_ ranks from that file."""
     d = tempfile.mkdtemp(prefix=f"stkref{np_}_")
     mpi = [mpiexec, "-n", str(np_), "--oversubscribe"]
-    subprocess.run([exe, "solve", "-grid_n", "65,17", "-hjb_central", "0", "-o", "sol.h5"], cwd=d, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([exe, "solve", "-grid_n", "65,17"] + FORMER_SOLVER + ["-o", "sol.h5"], cwd=d, check=True, stdout=subprocess.DEVNULL)
     for cmd in runs(exe, d):
         subprocess.run(mpi + cmd, cwd=d, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     h = hashes(d)

@@ -1,6 +1,6 @@
 /* -hjb_greedy_newton (issue 14): the greedy map's fixed points by Newton with the map's
  * analytic slope, and the upwind choice from one side where the drift's sign and the order
- * decide, give the policy of the secant path (the default) to round-off: the same V to
+ * decide (the default since issue 14), give the policy of the secant path (-hjb_greedy_newton 0) to round-off: the same V to
  * 1e-12 relative, the same policy at every node to 1e-10 of the control range, the same
  * HJB residual certificate (to 5 % above its round-off floor, 1e-11).  A wrong slope
  * (Newton then stopping short), a wrong side or another fixed point would move u by far
@@ -12,15 +12,16 @@ typedef struct {
   StkSolverStats ref, fast;
 } Comparison;
 
-/* Solve with `base` and with `base` plus -hjb_greedy_newton; compare. */
+/* Solve with `base` plus -hjb_greedy_newton 0 and 1 (the default since issue 14); compare. */
 static void compare(PetscInt dim, const PetscInt n[], const char base[], Comparison *cmp)
 {
   StkTestProblem R, P;
-  char           options[1024];
+  char           secant[1024], newton[1024];
 
-  assert_petsc(PetscSNPrintf(options, sizeof(options), "%s -hjb_greedy_newton", base));
-  assert_petsc(StkTestProblemCreate("staking", dim, n, base, &R));
-  assert_petsc(StkTestProblemCreate("staking", dim, n, options, &P));
+  assert_petsc(PetscSNPrintf(secant, sizeof(secant), "%s -hjb_greedy_newton 0", base));
+  assert_petsc(PetscSNPrintf(newton, sizeof(newton), "%s -hjb_greedy_newton 1", base));
+  assert_petsc(StkTestProblemCreate("staking", dim, n, secant, &R));
+  assert_petsc(StkTestProblemCreate("staking", dim, n, newton, &P));
   assert_petsc(StkSolverSolve(R.solver));
   assert_petsc(StkSolverSolve(P.solver));
   assert_petsc(StkSolverGetStats(R.solver, &cmp->ref));
@@ -50,14 +51,16 @@ static void check(PetscInt dim, const PetscInt n[], const char base[])
   check_within(dim, n, base, 1e-10);
 }
 
-/* 2-D staking, the default upwind scheme, with and without the fast options of
- * docs/performance.md; the lognormal cost law (the default). */
+/* 2-D staking, the upwind scheme, with the defaults (hierarchy reuse and the linear
+ * target on) and without them (the defaults before issue 14), and with the coarse grids
+ * stopped early; the lognormal cost law (the default). */
 static void test_newton_2d(void **state)
 {
   const PetscInt n[] = {129, 33};
 
   check(2, n, "-hjb_central 0");
-  check(2, n, "-hjb_central 0 -hjb_pc_reuse_below 1e-2 -hjb_sequence_rtol 1e-3");
+  check(2, n, "-hjb_central 0 -hjb_pc_reuse_below 0 -hjb_linear_target 0");
+  check(2, n, "-hjb_central 0 -hjb_sequence_rtol 1e-3");
 }
 
 /* The other cost laws' slopes (gamma, logistic: analytic; uniform: piecewise constant, so
