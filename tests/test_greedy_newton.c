@@ -1,8 +1,9 @@
-/* -hjb_greedy_newton (issue 14): the greedy map's fixed points by Newton with the map's
- * analytic slope, and the upwind choice from one side where the drift's sign and the order
- * decide (the default since issue 14), give the policy of the secant path (-hjb_greedy_newton 0) to round-off: the same V to
- * 1e-12 relative, the same policy at every node to 1e-10 of the control range, the same
- * HJB residual certificate (to 5 % above its round-off floor, 1e-11).  A wrong slope
+/* -hjb_greedy_newton (issue 14; the default since): the greedy map's fixed points by
+ * Newton with the map's analytic slope, and the upwind choice from one side where the
+ * drift's sign and the order decide, give the policy of the secant path
+ * (-hjb_greedy_newton 0) to round-off: the same V to 1e-12 relative, the same policy at
+ * every node to 1e-10 of the control range, the same HJB residual certificate (to 5 %
+ * above its round-off floor, 1e-11).  A wrong slope
  * (Newton then stopping short), a wrong side or another fixed point would move u by far
  * more (the forward and backward controls differ by O(h) at every node, 1e-3 here). */
 #include "stk_test_problem.h"

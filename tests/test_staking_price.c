@@ -452,8 +452,26 @@ static void test_policy_sees_price(void **state)
   assert_petsc(StkPolicyDestroy(&plain));
 }
 
+/* The grid node nearest to x (per direction). */
+static void NearestNode(StkGrid grid, const PetscReal x[2], PetscReal node[2])
+{
+  PetscInt n[2];
+
+  assert_petsc(StkGridGetSizes(grid, n));
+  for (PetscInt k = 0; k < 2; k++) {
+    const PetscReal *c;
+    assert_petsc(StkGridGetCoordinates(grid, k, &c));
+    node[k] = c[0];
+    for (PetscInt i = 1; i < n[k]; i++)
+      if (PetscAbsReal(c[i] - x[k]) < PetscAbsReal(node[k] - x[k])) node[k] = c[i];
+  }
+}
+
 /* A network fitted to a staking_price solution reads x[STK_SIM_X_LOGP] (its last input is
- * logp), follows the solved policy, and refuses to run without a price. */
+ * logp), follows the solved policy, and refuses to run without a price.  It is compared at
+ * grid nodes, within the fit's own maximum error over the nodes: between nodes the network
+ * is unconstrained, and there its value moved by 0.02 when the solution moved by 1e-8 (a
+ * nonconvex fit reaching another minimum). */
 static void test_network_sees_price(void **state)
 {
   const PetscInt n[2] = {33, 17};
@@ -480,10 +498,13 @@ static void test_network_sees_price(void **state)
   assert_petsc(StkPolicyCreate(PETSC_COMM_WORLD, &p));
   assert_petsc(StkPolicySetNetwork(p, net));
   {
-    const PetscReal xlo[STK_SIM_X_LEN] = {0.5, 0, 0, -0.3}, xhi[STK_SIM_X_LEN] = {0.5, 0, 0, 0.5}, xnan[STK_SIM_X_LEN] = {0.5, 0, 0, NAN};
-    const PetscReal glo[2] = {0.5, -0.3}, ghi[2] = {0.5, 0.5};
+    const PetscReal    plo[2] = {0.5, -0.3}, phi[2] = {0.5, 0.5}, xnan[STK_SIM_X_LEN] = {0.5, 0, 0, NAN};
+    PetscReal          glo[2], ghi[2];
     Vec                all;
     const PetscScalar *a;
+    NearestNode(P.grid, plo, glo);
+    NearestNode(P.grid, phi, ghi);
+    const PetscReal xlo[STK_SIM_X_LEN] = {glo[0], 0, 0, glo[1]}, xhi[STK_SIM_X_LEN] = {ghi[0], 0, 0, ghi[1]};
     assert_petsc(StkGridGatherField(P.grid, u, &all));
     assert_petsc(VecGetArrayRead(all, &a));
     assert_petsc(StkGridInterpolate(P.grid, a, 1, 0, glo, &usol[0]));
@@ -492,10 +513,11 @@ static void test_network_sees_price(void **state)
     assert_petsc(VecDestroy(&all));
     assert_petsc(StkPolicyEvaluate(p, 0, xlo, &ulo, NULL));
     assert_petsc(StkPolicyEvaluate(p, 0, xhi, &uhi, NULL));
-    print_message("    network of the price-aware planner at s = 0.5: u %.4f at ln P = -0.3 (solved %.4f), %.4f at 0.5 (solved %.4f); fit RMSE %.2e\n", (double)ulo, (double)usol[0], (double)uhi, (double)usol[1], (double)stats.rmse);
+    print_message("    network of the price-aware planner at the node s = %.4f: u %.4f at ln P = %.3f (solved %.4f), %.4f at %.3f (solved %.4f); fit RMSE %.2e, max %.2e\n", (double)glo[0], (double)ulo, (double)glo[1], (double)usol[0], (double)uhi, (double)ghi[1], (double)usol[1], (double)stats.rmse, (double)stats.max_error);
     assert_true(PetscAbsReal(ulo - uhi) > 1e-2);
-    assert_close(ulo, usol[0], 0, 0.02);
-    assert_close(uhi, usol[1], 0, 0.02);
+    assert_true(stats.max_error < 0.02);
+    assert_close(ulo, usol[0], 0, stats.max_error * (1 + 1e-12));
+    assert_close(uhi, usol[1], 0, stats.max_error * (1 + 1e-12));
     assert_petsc(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
     ierr = StkPolicyEvaluate(p, 0, xnan, &unet, NULL);
     assert_petsc(PetscPopErrorHandler());
