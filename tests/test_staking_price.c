@@ -452,18 +452,17 @@ static void test_policy_sees_price(void **state)
   assert_petsc(StkPolicyDestroy(&plain));
 }
 
-/* The grid node nearest to x (per direction). */
+/* The grid node nearest to x (per direction): the nearer end of its cell. */
 static void NearestNode(StkGrid grid, const PetscReal x[2], PetscReal node[2])
 {
-  PetscInt n[2];
+  PetscInt  cell[2];
+  PetscReal frac[2];
 
-  assert_petsc(StkGridGetSizes(grid, n));
+  assert_petsc(StkGridLocate(grid, x, cell, frac));
   for (PetscInt k = 0; k < 2; k++) {
     const PetscReal *c;
     assert_petsc(StkGridGetCoordinates(grid, k, &c));
-    node[k] = c[0];
-    for (PetscInt i = 1; i < n[k]; i++)
-      if (PetscAbsReal(c[i] - x[k]) < PetscAbsReal(node[k] - x[k])) node[k] = c[i];
+    node[k] = c[cell[k] + (frac[k] > 0.5)];
   }
 }
 
